@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# `make dev`: the OpenID Provider (worker/ under `wrangler dev`, on workerd with local KV) and the
+# demo page (www/ and pkg/), both on localhost. Ctrl-C stops both. Offline; no Cloudflare account.
+#
+#   OP_PORT   port of the OP        (default 8787)
+#   WWW_PORT  port of the demo page (default 5173)
+#
+# Local KV is persisted under worker/.wrangler/state. If either server dies, the other is stopped
+# and this script exits non-zero.
+set -euo pipefail
+
+root=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+op_port=${OP_PORT:-8787}
+www_port=${WWW_PORT:-5173}
+wrangler="$root/node_modules/.bin/wrangler"
+# A cold build of the Worker takes minutes; wrangler serves once it is done.
+ready_timeout=${DEV_READY_TIMEOUT:-900}
+
+say() { printf 'dev: %s\n' "$*" >&2; }
+die() {
+    say "$*"
+    exit 1
+}
+
+for port in "$op_port" "$www_port"; do
+    if ! [[ $port =~ ^[0-9]+$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
+        die "invalid port: $port"
+    fi
+done
+[[ $op_port != "$www_port" ]] || die "OP_PORT and WWW_PORT are both $op_port"
+[[ -x $wrangler ]] || die "wrangler not found in node_modules; run \`make setup\`"
+command -v node >/dev/null 2>&1 || die "node not found; run \`make setup\`"
+
+# Exits 0 if something already listens on 127.0.0.1:$1.
+port_busy() {
+    node -e '
+        const s = require("node:net").connect(Number(process.argv[1]), "127.0.0.1");
+        s.on("connect", () => process.exit(0)).on("error", () => process.exit(1));
+    ' "$1"
+}
+# Exits 0 if GET $1 answers 200.
+answers() {
+    node -e '
+        fetch(process.argv[1], { signal: AbortSignal.timeout(3000) })
+            .then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1));
+    ' "$1"
+}
+
+for port in "$op_port" "$www_port"; do
+    if port_busy "$port"; then
+        die "port $port is already in use (another \`make dev\`?); set OP_PORT / WWW_PORT"
+    fi
+done
+
+# Job control: each server runs in its own process group, so stopping it also stops what it
+# started (wrangler's build, both workerd processes) and no workerd is left behind.
+set -m
+op_pid=
+www_pid=
+
+stop_all() {
+    local pid pids=()
+    for pid in "$op_pid" "$www_pid"; do
+        [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && pids+=("$pid")
+    done
+    ((${#pids[@]})) || return 0
+    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+    for _ in {1..50}; do
+        local alive=0
+        for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+        ((alive)) || return 0
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+}
+
+# shellcheck disable=SC2317 # called from the traps below
+on_signal() {
+    trap '' INT TERM HUP
+    echo >&2
+    say "stopping…"
+    stop_all
+    exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
+trap stop_all EXIT
+
+say "starting the OP (wrangler dev; builds the Worker first, minutes when cold)…"
+(
+    cd "$root/worker"
+    WRANGLER_SEND_METRICS=false exec "$wrangler" dev \
+        --local \
+        --ip 127.0.0.1 \
+        --port "$op_port" \
+        --persist-to "$root/worker/.wrangler/state" \
+        --show-interactive-dev-session=false \
+        </dev/null
+) &
+op_pid=$!
+
+node "$root/scripts/serve-www.mjs" "$www_port" </dev/null &
+www_pid=$!
+
+op_url="http://localhost:$op_port"
+www_url="http://localhost:$www_port/"
+[[ $op_port == 8787 ]] || www_url+="?op=$op_url"
+
+# Until both answer. If one dies meanwhile, stop the other and fail.
+deadline=$((SECONDS + ready_timeout))
+op_ready=0
+www_ready=0
+until ((op_ready && www_ready)); do
+    kill -0 "$op_pid" 2>/dev/null || die "wrangler dev exited before the OP was ready"
+    kill -0 "$www_pid" 2>/dev/null || die "the demo page server exited before it was ready"
+    ((SECONDS < deadline)) || die "not ready after ${ready_timeout}s (DEV_READY_TIMEOUT)"
+    ((op_ready)) || { answers "http://127.0.0.1:$op_port/healthz" && op_ready=1; } || true
+    ((www_ready)) || { answers "http://127.0.0.1:$www_port/" && www_ready=1; } || true
+    ((op_ready && www_ready)) || sleep 0.5
+done
+
+[[ -f $root/pkg/oidc_edge.js ]] ||
+    say "note: pkg/ is not built yet, so the demo page cannot load the npm package (sh scripts/build-pkg.sh)"
+cat >&2 <<EOF
+
+  OpenID Provider  $op_url   (health check: $op_url/healthz)
+  Demo page        $www_url
+
+  Local KV: worker/.wrangler/state. Press Ctrl-C to stop both.
+
+EOF
+
+# Until one of them exits (or a signal arrives and on_signal runs).
+status=0
+wait -n "$op_pid" "$www_pid" || status=$?
+if ! kill -0 "$op_pid" 2>/dev/null; then
+    say "wrangler dev exited (status $status); stopping the demo page server"
+else
+    say "the demo page server exited (status $status); stopping wrangler dev"
+fi
+stop_all
+exit $((status == 0 ? 1 : status))

@@ -1,0 +1,270 @@
+//! The core's error type: one enum, each variant with a stable machine code.
+//!
+//! The codes are part of the public contract: the JavaScript API exposes them as
+//! `error.code`, and the provider maps them to RFC 6749 error responses. Messages may
+//! change; codes do not. Cryptographic failures are deliberately opaque: a bad signature
+//! says `signature_invalid`, never why.
+
+use core::fmt;
+
+/// Everything the core can refuse, with a stable [`Error::code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    // --- PKCE and randomness -------------------------------------------------------
+    /// A PKCE code verifier is shorter than 43 or longer than 128 characters (RFC 7636 §4.1).
+    PkceVerifierLength {
+        /// The length that was given, in bytes.
+        len: usize,
+    },
+    /// A PKCE code verifier contains a character outside `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
+    PkceVerifierCharset,
+    /// A PKCE S256 code challenge is not the base64url encoding of 32 bytes (RFC 7636 §4.2).
+    PkceChallengeInvalid,
+    /// A requested length is outside what the function accepts.
+    InvalidLength {
+        /// What was being sized ("verifier length", "token bytes").
+        what: &'static str,
+        /// Smallest accepted value.
+        min: usize,
+        /// Largest accepted value.
+        max: usize,
+    },
+    /// The platform's random number generator failed.
+    RandomUnavailable,
+
+    // --- Encodings -----------------------------------------------------------------
+    /// Input that should be base64url (RFC 4648 §5, no padding) is not, or is not canonical.
+    Base64,
+    /// Input is larger than the cap for its kind.
+    TooLarge {
+        /// What was too large ("JWS", "JWS header", "JWKS"…).
+        what: &'static str,
+        /// The cap, in bytes.
+        max: usize,
+    },
+    /// Input is not valid JSON (or nests too deep).
+    JsonInvalid {
+        /// What was being parsed.
+        what: &'static str,
+    },
+    /// Input is JSON but not an object where one is required.
+    JsonNotObject {
+        /// What was being parsed.
+        what: &'static str,
+    },
+    /// A JSON object repeats a member name (RFC 7515 §5.2: this crate rejects them).
+    JsonDuplicateMember {
+        /// What was being parsed.
+        what: &'static str,
+    },
+
+    // --- JWS and keys --------------------------------------------------------------
+    /// A compact JWS is not three dot-separated base64url parts (RFC 7515 §7.1).
+    JwsMalformed {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A JWS header parameter has the wrong JSON type or an invalid value.
+    HeaderInvalid {
+        /// The parameter name.
+        name: &'static str,
+    },
+    /// The header lists a critical extension this crate does not understand (RFC 7515 §4.1.11).
+    CritUnsupported {
+        /// The extension name.
+        name: String,
+    },
+    /// The `alg` is not one this crate implements.
+    AlgUnsupported {
+        /// The algorithm name from the token or key.
+        alg: String,
+    },
+    /// The `alg` is known but refused: `none`, an HMAC algorithm with public keys, or
+    /// outside the caller's allow-list.
+    AlgNotAllowed {
+        /// The algorithm name.
+        alg: String,
+    },
+    /// A JWK or JWKS is malformed (RFC 7517).
+    JwkInvalid {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A JWK is well formed but of a type or curve this crate does not support.
+    JwkUnsupported {
+        /// What is unsupported.
+        reason: &'static str,
+    },
+    /// No key in the set fits the token (no `kid` match, or no key of the algorithm's type).
+    KeyNotFound,
+    /// The selected key cannot be used with the token's algorithm (another key type or
+    /// curve, a different `alg` member, or `use` / `key_ops` that exclude verification).
+    KeyAlgMismatch,
+    /// The signature does not verify. Deliberately says nothing more.
+    SignatureInvalid,
+    /// The platform's cryptography failed in a way unrelated to the input.
+    CryptoUnavailable,
+
+    // --- JWT claims (RFC 7519) -----------------------------------------------------
+    /// A required claim is absent.
+    ClaimMissing {
+        /// The claim name.
+        name: String,
+    },
+    /// A claim is present with the wrong JSON type or an invalid value.
+    ClaimInvalid {
+        /// The claim name.
+        name: String,
+    },
+    /// `exp` is in the past, beyond the clock tolerance (RFC 7519 §4.1.4).
+    Expired,
+    /// `nbf` is in the future, beyond the clock tolerance (RFC 7519 §4.1.5).
+    NotYetValid,
+    /// `iat` is in the future, beyond the clock tolerance.
+    IssuedInFuture,
+    /// `iss` is not the expected issuer.
+    IssuerMismatch,
+    /// `aud` does not contain the expected audience.
+    AudienceMismatch,
+    /// The header `typ` is not the expected type.
+    TypMismatch,
+
+    // --- OpenID Connect ID tokens (Core §3.1.3.7) ---------------------------------
+    /// `nonce` differs from the one sent in the authentication request.
+    NonceMismatch,
+    /// `azp` is absent with several audiences, or is not the client.
+    AzpMismatch,
+    /// `auth_time` is older than `max_age` allows.
+    AuthTimeTooOld,
+    /// `at_hash` does not match the access token.
+    AtHashMismatch,
+    /// `c_hash` does not match the authorization code.
+    CHashMismatch,
+
+    /// An access token lacks a scope the resource requires (RFC 6750 §3.1).
+    InsufficientScope {
+        /// The missing scope.
+        scope: String,
+    },
+
+    // --- Callers -------------------------------------------------------------------
+    /// An option passed by the caller is invalid.
+    InvalidOption {
+        /// The option name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl Error {
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::PkceVerifierLength { .. } => "pkce_verifier_length",
+            Error::PkceVerifierCharset => "pkce_verifier_charset",
+            Error::PkceChallengeInvalid => "pkce_challenge_invalid",
+            Error::InvalidLength { .. } => "invalid_length",
+            Error::RandomUnavailable => "random_unavailable",
+            Error::Base64 => "invalid_base64url",
+            Error::TooLarge { .. } => "too_large",
+            Error::JsonInvalid { .. } => "json_invalid",
+            Error::JsonNotObject { .. } => "json_not_object",
+            Error::JsonDuplicateMember { .. } => "json_duplicate_member",
+            Error::JwsMalformed { .. } => "jws_malformed",
+            Error::HeaderInvalid { .. } => "jws_header_invalid",
+            Error::CritUnsupported { .. } => "jws_crit_unsupported",
+            Error::AlgUnsupported { .. } => "alg_unsupported",
+            Error::AlgNotAllowed { .. } => "alg_not_allowed",
+            Error::JwkInvalid { .. } => "jwk_invalid",
+            Error::JwkUnsupported { .. } => "jwk_unsupported",
+            Error::KeyNotFound => "key_not_found",
+            Error::KeyAlgMismatch => "key_alg_mismatch",
+            Error::SignatureInvalid => "signature_invalid",
+            Error::CryptoUnavailable => "crypto_unavailable",
+            Error::ClaimMissing { .. } => "jwt_claim_missing",
+            Error::ClaimInvalid { .. } => "jwt_claim_invalid",
+            Error::Expired => "jwt_expired",
+            Error::NotYetValid => "jwt_not_yet_valid",
+            Error::IssuedInFuture => "jwt_issued_in_future",
+            Error::IssuerMismatch => "jwt_issuer_mismatch",
+            Error::AudienceMismatch => "jwt_audience_mismatch",
+            Error::TypMismatch => "jwt_typ_mismatch",
+            Error::NonceMismatch => "id_token_nonce_mismatch",
+            Error::AzpMismatch => "id_token_azp_mismatch",
+            Error::AuthTimeTooOld => "id_token_auth_time_too_old",
+            Error::AtHashMismatch => "id_token_at_hash_mismatch",
+            Error::CHashMismatch => "id_token_c_hash_mismatch",
+            Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::InvalidOption { .. } => "invalid_option",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::PkceVerifierLength { len } => write!(
+                f,
+                "PKCE code verifier must be 43 to 128 characters long, got {len}"
+            ),
+            Error::PkceVerifierCharset => f.write_str(
+                "PKCE code verifier may only contain A-Z, a-z, 0-9 and the characters - . _ ~",
+            ),
+            Error::PkceChallengeInvalid => {
+                f.write_str("PKCE S256 code challenge must be 43 base64url characters")
+            }
+            Error::InvalidLength { what, min, max } => {
+                write!(f, "{what} must be an integer from {min} to {max}")
+            }
+            Error::RandomUnavailable => f.write_str("the platform random number generator failed"),
+            Error::Base64 => f.write_str("value is not canonical unpadded base64url"),
+            Error::TooLarge { what, max } => write!(f, "{what} is larger than {max} bytes"),
+            Error::JsonInvalid { what } => write!(f, "{what} is not valid JSON"),
+            Error::JsonNotObject { what } => write!(f, "{what} must be a JSON object"),
+            Error::JsonDuplicateMember { what } => {
+                write!(f, "{what} repeats a member name")
+            }
+            Error::JwsMalformed { reason } => write!(f, "malformed JWS: {reason}"),
+            Error::HeaderInvalid { name } => write!(f, "JWS header parameter {name:?} is invalid"),
+            Error::CritUnsupported { name } => {
+                write!(
+                    f,
+                    "JWS header marks the unsupported extension {name:?} as critical"
+                )
+            }
+            Error::AlgUnsupported { alg } => write!(f, "algorithm {alg:?} is not supported"),
+            Error::AlgNotAllowed { alg } => write!(f, "algorithm {alg:?} is not allowed"),
+            Error::JwkInvalid { reason } => write!(f, "invalid JWK: {reason}"),
+            Error::JwkUnsupported { reason } => write!(f, "unsupported JWK: {reason}"),
+            Error::KeyNotFound => f.write_str("no key in the set fits the token"),
+            Error::KeyAlgMismatch => {
+                f.write_str("the selected key cannot be used with the token's algorithm")
+            }
+            Error::SignatureInvalid => f.write_str("signature verification failed"),
+            Error::CryptoUnavailable => f.write_str("the platform cryptography failed"),
+            Error::ClaimMissing { name } => write!(f, "required claim {name:?} is missing"),
+            Error::ClaimInvalid { name } => {
+                write!(f, "claim {name:?} has the wrong type or an invalid value")
+            }
+            Error::Expired => f.write_str("token is expired (exp)"),
+            Error::NotYetValid => f.write_str("token is not yet valid (nbf)"),
+            Error::IssuedInFuture => f.write_str("token is issued in the future (iat)"),
+            Error::IssuerMismatch => f.write_str("unexpected issuer (iss)"),
+            Error::AudienceMismatch => f.write_str("unexpected audience (aud)"),
+            Error::TypMismatch => f.write_str("unexpected token type (typ)"),
+            Error::NonceMismatch => f.write_str("ID token nonce does not match"),
+            Error::AzpMismatch => f.write_str("ID token authorized party (azp) is not the client"),
+            Error::AuthTimeTooOld => f.write_str("authentication is older than max_age allows"),
+            Error::AtHashMismatch => {
+                f.write_str("ID token at_hash does not match the access token")
+            }
+            Error::CHashMismatch => f.write_str("ID token c_hash does not match the code"),
+            Error::InsufficientScope { scope } => write!(f, "access token lacks scope {scope:?}"),
+            Error::InvalidOption { name, reason } => write!(f, "option {name:?}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

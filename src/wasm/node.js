@@ -1,0 +1,10 @@
+// Node entry point of the oidc-edge package: loads the wasm synchronously from the
+// package directory, so Node users import and call without an explicit init().
+// Calling the default export (init) afterwards is harmless: it returns the ready module.
+import { readFileSync } from "node:fs";
+import { initSync } from "./oidc_edge.js";
+
+initSync({ module: readFileSync(new URL("./oidc_edge_bg.wasm", import.meta.url)) });
+
+export * from "./oidc_edge.js";
+export { default } from "./oidc_edge.js";

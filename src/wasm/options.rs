@@ -1,0 +1,132 @@
+//! Reading JS option objects strictly: unknown names and wrong types are errors, so a
+//! typo such as `audiance` cannot silently switch a check off.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::Error;
+use crate::jose::Alg;
+use crate::time::{Clock, SystemClock, UnixTime};
+
+/// A JS options object, checked against the names a function accepts.
+pub struct Options(Object);
+
+fn invalid(name: &str, reason: &'static str) -> Error {
+    Error::InvalidOption {
+        name: name.to_owned(),
+        reason,
+    }
+}
+
+impl Options {
+    /// `value` must be `undefined`, `null` or a plain object whose keys are all in `allowed`.
+    pub fn new(value: &JsValue, allowed: &[&str]) -> Result<Options, Error> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Options(Object::new()));
+        }
+        if !value.is_object() || Array::is_array(value) {
+            return Err(invalid("options", "must be an object"));
+        }
+        let object: Object = value.clone().unchecked_into();
+        for key in Object::keys(&object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !allowed.contains(&key.as_str()) {
+                return Err(Error::InvalidOption {
+                    name: key,
+                    reason: "unknown option",
+                });
+            }
+        }
+        Ok(Options(object))
+    }
+
+    fn get(&self, name: &str) -> Option<JsValue> {
+        let value = Reflect::get(&self.0, &JsValue::from_str(name)).ok()?;
+        (!value.is_undefined()).then_some(value)
+    }
+
+    /// An optional string.
+    pub fn string(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_string()
+                .map(Some)
+                .ok_or_else(|| invalid(name, "must be a string")),
+        }
+    }
+
+    /// A required string.
+    pub fn required_string(&self, name: &str) -> Result<String, Error> {
+        self.string(name)?
+            .ok_or_else(|| invalid(name, "is required"))
+    }
+
+    /// An optional string or array of strings, as a list (empty when absent).
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, Error> {
+        let Some(value) = self.get(name) else {
+            return Ok(Vec::new());
+        };
+        if let Some(one) = value.as_string() {
+            return Ok(vec![one]);
+        }
+        if !Array::is_array(&value) {
+            return Err(invalid(name, "must be a string or an array of strings"));
+        }
+        let list: Array = value.unchecked_into();
+        list.iter()
+            .map(|item| {
+                item.as_string()
+                    .ok_or_else(|| invalid(name, "must be a string or an array of strings"))
+            })
+            .collect()
+    }
+
+    /// An optional finite number.
+    pub fn number(&self, name: &str) -> Result<Option<f64>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(n) if n.is_finite() => Ok(Some(n)),
+                _ => Err(invalid(name, "must be a finite number")),
+            },
+        }
+    }
+
+    /// An optional whole number of seconds, at least zero.
+    pub fn seconds(&self, name: &str) -> Result<Option<i64>, Error> {
+        match self.number(name)? {
+            None => Ok(None),
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 1e15 => Ok(Some(n as i64)),
+            Some(_) => Err(invalid(
+                name,
+                "must be a whole number of seconds, at least 0",
+            )),
+        }
+    }
+
+    /// `algorithms`: names from the closed set (`none` / `HS*` are refused here too).
+    pub fn algorithms(&self) -> Result<Vec<Alg>, Error> {
+        self.strings("algorithms")?
+            .iter()
+            .map(|name| Alg::parse(name))
+            .collect()
+    }
+
+    /// `currentTime` (Unix seconds) or the system clock.
+    pub fn now(&self) -> Result<UnixTime, Error> {
+        Ok(self
+            .seconds("currentTime")?
+            .map(UnixTime)
+            .unwrap_or_else(|| SystemClock.now()))
+    }
+
+    /// `backend`: "webcrypto" (default where available) or "wasm".
+    pub fn prefers_wasm_backend(&self) -> Result<bool, Error> {
+        match self.string("backend")?.as_deref() {
+            None | Some("webcrypto") => Ok(false),
+            Some("wasm") => Ok(true),
+            Some(_) => Err(invalid("backend", "must be \"webcrypto\" or \"wasm\"")),
+        }
+    }
+}

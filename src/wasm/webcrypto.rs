@@ -1,0 +1,166 @@
+//! The WebCrypto signature backend: `crypto.subtle.verify` with keys imported once per
+//! (JWK thumbprint, algorithm) and cached. Where the runtime lacks WebCrypto or refuses an
+//! algorithm (Ed25519 on older runtimes), the pure-Rust backend takes over for that key.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::Error;
+use crate::jose::{Alg, Jwk, KeyKind, RustCrypto, SignatureVerifier};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `SubtleCrypto`, declared here with just the two methods used, typed loosely.
+    pub type Subtle;
+
+    #[wasm_bindgen(method, catch, js_name = importKey)]
+    fn import_key(
+        this: &Subtle,
+        format: &str,
+        key: &Object,
+        algorithm: &Object,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn verify(
+        this: &Subtle,
+        algorithm: &Object,
+        key: &JsValue,
+        signature: &[u8],
+        data: &[u8],
+    ) -> Result<Promise, JsValue>;
+}
+
+/// Most imported keys kept; past it the cache starts over (keys rotate rarely).
+const MAX_CACHED_KEYS: usize = 64;
+
+thread_local! {
+    /// Imported `CryptoKey`s by (thumbprint, alg); `None` records that WebCrypto refused
+    /// the import, so the fallback is chosen without asking again.
+    static IMPORTED: RefCell<HashMap<(String, Alg), Option<JsValue>>> = RefCell::new(HashMap::new());
+}
+
+/// `globalThis.crypto.subtle`, if the runtime has it.
+pub fn subtle() -> Option<Subtle> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
+    (!subtle.is_undefined() && !subtle.is_null()).then(|| subtle.unchecked_into())
+}
+
+/// Verifies with WebCrypto.
+pub struct WebCrypto(pub Subtle);
+
+impl SignatureVerifier for WebCrypto {
+    async fn verify(
+        &self,
+        alg: Alg,
+        key: &Jwk,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        let Some(crypto_key) = self.imported(alg, key).await else {
+            return RustCrypto.verify(alg, key, message, signature).await;
+        };
+        let promise = self
+            .0
+            .verify(&verify_params(alg), &crypto_key, signature, message)
+            .map_err(|_| Error::CryptoUnavailable)?;
+        let ok = JsFuture::from(promise)
+            .await
+            .map_err(|_| Error::CryptoUnavailable)?;
+        if ok.as_bool() == Some(true) {
+            Ok(())
+        } else {
+            Err(Error::SignatureInvalid)
+        }
+    }
+}
+
+impl WebCrypto {
+    /// The cached `CryptoKey` for (key, alg), importing it on first use.
+    async fn imported(&self, alg: Alg, key: &Jwk) -> Option<JsValue> {
+        let cache_key = (key.thumbprint(), alg);
+        if let Some(cached) = IMPORTED.with(|c| c.borrow().get(&cache_key).cloned()) {
+            return cached;
+        }
+        let imported = self.import(alg, key).await;
+        IMPORTED.with(|c| {
+            let mut cache = c.borrow_mut();
+            if cache.len() >= MAX_CACHED_KEYS {
+                cache.clear();
+            }
+            cache.insert(cache_key, imported.clone());
+        });
+        imported
+    }
+
+    async fn import(&self, alg: Alg, key: &Jwk) -> Option<JsValue> {
+        // Only the required members: WebCrypto checks `alg`, `use` and `key_ops` against
+        // the import parameters, and this crate has already applied those rules itself.
+        let jwk = Object::new();
+        for (name, value) in key.required_members() {
+            set(&jwk, name, &JsValue::from_str(value));
+        }
+        let usages = Array::of1(&"verify".into());
+        let promise = self
+            .0
+            .import_key("jwk", &jwk, &import_params(alg), false, &usages)
+            .ok()?;
+        JsFuture::from(promise).await.ok()
+    }
+}
+
+fn set(target: &Object, name: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(name), value);
+}
+
+fn object(members: &[(&str, JsValue)]) -> Object {
+    let out = Object::new();
+    for (name, value) in members {
+        set(&out, name, value);
+    }
+    out
+}
+
+fn hash_name(alg: Alg) -> JsValue {
+    JsValue::from_str(match alg.hash() {
+        crate::jose::HashAlg::Sha256 => "SHA-256",
+        crate::jose::HashAlg::Sha384 => "SHA-384",
+        crate::jose::HashAlg::Sha512 => "SHA-512",
+    })
+}
+
+/// The `importKey` algorithm for `alg` (WebCrypto §ECDSA, §RSASSA-PKCS1-v1_5, §RSA-PSS, §Ed25519).
+fn import_params(alg: Alg) -> Object {
+    match (alg, alg.key_kind()) {
+        (_, KeyKind::P256) => object(&[("name", "ECDSA".into()), ("namedCurve", "P-256".into())]),
+        (_, KeyKind::P384) => object(&[("name", "ECDSA".into()), ("namedCurve", "P-384".into())]),
+        (Alg::Ps256 | Alg::Ps384 | Alg::Ps512, _) => {
+            object(&[("name", "RSA-PSS".into()), ("hash", hash_name(alg))])
+        }
+        (_, KeyKind::Rsa) => object(&[
+            ("name", "RSASSA-PKCS1-v1_5".into()),
+            ("hash", hash_name(alg)),
+        ]),
+        (_, KeyKind::Ed25519) => object(&[("name", "Ed25519".into())]),
+    }
+}
+
+/// The `verify` algorithm for `alg`; PSS salts are as long as the hash (RFC 7518 §3.5).
+fn verify_params(alg: Alg) -> Object {
+    match alg {
+        Alg::Es256 | Alg::Es384 => object(&[("name", "ECDSA".into()), ("hash", hash_name(alg))]),
+        Alg::Rs256 | Alg::Rs384 | Alg::Rs512 => object(&[("name", "RSASSA-PKCS1-v1_5".into())]),
+        Alg::Ps256 => object(&[("name", "RSA-PSS".into()), ("saltLength", 32.into())]),
+        Alg::Ps384 => object(&[("name", "RSA-PSS".into()), ("saltLength", 48.into())]),
+        Alg::Ps512 => object(&[("name", "RSA-PSS".into()), ("saltLength", 64.into())]),
+        Alg::EdDsa => object(&[("name", "Ed25519".into())]),
+    }
+}

@@ -1,0 +1,81 @@
+//! The core and the JS API compiled to wasm and run in headless Chromium
+//! (`wasm-pack test --headless --chrome -- --features js`).
+#![cfg(all(target_arch = "wasm32", feature = "js"))]
+// clippy only recognises `#[test]` functions as tests, not `#[wasm_bindgen_test]` ones.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use js_sys::Reflect;
+use oidc_edge::wasm::{create_pkce, pkce_challenge, random_token};
+use oidc_edge::{CodeVerifier, Pkce};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// RFC 7636 Appendix B.
+const RFC7636_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const RFC7636_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn code_of(err: JsValue) -> String {
+    assert!(
+        err.is_instance_of::<js_sys::Error>(),
+        "thrown value is an Error"
+    );
+    Reflect::get(&err, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+fn string_field(obj: &JsValue, key: &str) -> String {
+    Reflect::get(obj, &key.into()).unwrap().as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn rfc7636_appendix_b_in_the_browser() {
+    let verifier = CodeVerifier::parse(RFC7636_VERIFIER).unwrap();
+    assert_eq!(verifier.challenge().as_str(), RFC7636_CHALLENGE);
+    assert_eq!(pkce_challenge(RFC7636_VERIFIER).unwrap(), RFC7636_CHALLENGE);
+}
+
+/// Randomness comes from crypto.getRandomValues through getrandom's wasm_js backend.
+#[wasm_bindgen_test]
+fn create_pkce_uses_browser_randomness() {
+    let a = create_pkce(None).unwrap();
+    let b = create_pkce(Some(43.0)).unwrap();
+    let verifier = string_field(&a, "verifier");
+    assert_eq!(verifier.len(), 64);
+    assert_eq!(string_field(&b, "verifier").len(), 43);
+    assert_eq!(string_field(&a, "method"), "S256");
+    assert_eq!(
+        string_field(&a, "challenge"),
+        pkce_challenge(&verifier).unwrap()
+    );
+    assert_ne!(verifier, string_field(&b, "verifier"));
+    assert!(Pkce::generate(128).is_ok());
+}
+
+/// RFC 7636 §4.1 violations surface as JS errors with stable codes.
+#[wasm_bindgen_test]
+fn errors_carry_stable_codes() {
+    assert_eq!(
+        code_of(pkce_challenge("short").unwrap_err()),
+        "pkce_verifier_length"
+    );
+    let bad_char = format!("{}+", "a".repeat(50));
+    assert_eq!(
+        code_of(pkce_challenge(&bad_char).unwrap_err()),
+        "pkce_verifier_charset"
+    );
+    for bad in [42.0, 129.0, 64.5, -1.0, f64::NAN, f64::INFINITY] {
+        assert_eq!(
+            code_of(create_pkce(Some(bad)).unwrap_err()),
+            "invalid_length"
+        );
+    }
+    assert_eq!(
+        code_of(random_token(Some(8.0)).unwrap_err()),
+        "invalid_length"
+    );
+    assert_eq!(random_token(None).unwrap().len(), 43);
+}

@@ -1,0 +1,31 @@
+// The built npm package (pkg/, web entry point with init()) in headless Chromium: the
+// PKCE cases shared with the Node suite, one test each.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { openPage, runCasesInPage } from "./chromium.mjs";
+import { pkceCases } from "../shared/pkce-cases.mjs";
+
+let session;
+let results;
+
+before(async () => {
+  session = await openPage();
+  results = new Map(
+    (await runCasesInPage(session.page, "tests/shared/pkce-cases.mjs", "pkceCases")).map((r) => [r.name, r.error]),
+  );
+});
+
+after(async () => {
+  await session?.browser.close();
+});
+
+for (const [name] of pkceCases) {
+  test(`chromium: ${name}`, () => {
+    assert.ok(results.has(name), "the case ran in the page");
+    assert.equal(results.get(name), null);
+  });
+}
+
+test("chromium: no uncaught page errors", () => {
+  assert.deepEqual(session.errors, []);
+});

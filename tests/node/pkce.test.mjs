@@ -1,0 +1,47 @@
+// The built npm package (pkg/) in Node 20: both entry points, and the PKCE cases shared
+// with the browser suite.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { pkceCases } from "../shared/pkce-cases.mjs";
+import { importPackage } from "./package.mjs";
+
+const lib = await importPackage();
+
+for (const [name, run] of pkceCases) {
+  test(name, () => run(lib));
+}
+
+test("the web entry point loads in Node when init() is given the wasm bytes", async () => {
+  const web = await import(new URL("../../pkg/oidc_edge.js", import.meta.url));
+  const bytes = readFileSync(new URL("../../pkg/oidc_edge_bg.wasm", import.meta.url));
+  await web.default({ module_or_path: bytes });
+  assert.equal(
+    web.pkceChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+  );
+});
+
+test("package.json declares name, version, types and every file it ships", () => {
+  const manifest = JSON.parse(readFileSync(new URL("../../pkg/package.json", import.meta.url), "utf8"));
+  assert.equal(manifest.name, "oidc-edge");
+  assert.match(manifest.version, /^\d+\.\d+\.\d+/);
+  assert.equal(manifest.exports["."].types, "./oidc_edge.d.ts");
+  for (const file of manifest.files.filter((f) => !f.endsWith("/"))) {
+    assert.ok(readFileSync(new URL(`../../pkg/${file}`, import.meta.url)).length > 0, file);
+  }
+});
+
+test("TypeScript declarations cover every export", async () => {
+  const dts = readFileSync(new URL("../../pkg/oidc_edge.d.ts", import.meta.url), "utf8");
+  const exported = Object.keys(await import(new URL("../../pkg/oidc_edge.js", import.meta.url)));
+  for (const name of exported) {
+    if (name === "default") {
+      assert.match(dts, /export default function __wbg_init/);
+    } else {
+      assert.match(dts, new RegExp(`export (function|class|const|interface|type) ${name}\\b`), name);
+    }
+  }
+  assert.match(dts, /export function createPkce\(length\?: number \| null\): Pkce;/);
+  assert.match(dts, /export interface OidcEdgeError extends Error/);
+});
