@@ -31,7 +31,8 @@ done
 # cargo_tool BINARY CRATE VERSION: installs CRATE@VERSION unless BINARY --version reports it.
 cargo_tool() {
   local bin=$1 crate=$2 version=$3
-  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -q " $version\b"; then
+  # `--version` prints "NAME X.Y.Z" for most tools and a bare "X.Y.Z" for worker-build.
+  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | tr ' ' '\n' | grep -qxF "$version"; then
     return
   fi
   say "cargo install $crate $version (once per machine, a few minutes)"

@@ -11,10 +11,10 @@ use wasm_bindgen::prelude::*;
 
 use super::error::into_js_error;
 use super::options::Options;
-use super::webcrypto::{WebCrypto, subtle};
+use super::webcrypto::Backend;
 use crate::Error;
+use crate::jose::JwkSet;
 use crate::jose::jwt::{Validation, Verified, verify_with};
-use crate::jose::{JwkSet, RustCrypto};
 use crate::oidc::{
     AccessTokenExpectations, IdTokenExpectations, validate_access_token_with,
     validate_id_token_with,
@@ -109,10 +109,8 @@ pub async fn verify_jwt(
         };
         let keys = key_set(&keys)?;
         let now = options.now()?;
-        match backend(&options)? {
-            Some(webcrypto) => verify_with(token, &keys, &validation, now, &webcrypto).await,
-            None => verify_with(token, &keys, &validation, now, &RustCrypto).await,
-        }
+        let backend = Backend::choose(options.prefers_wasm_backend()?);
+        verify_with(token, &keys, &validation, now, &backend).await
     };
     run.await.map(header_and_payload).map_err(into_js_error)
 }
@@ -151,12 +149,8 @@ pub async fn validate_id_token(
         };
         let keys = key_set(&keys)?;
         let now = options.now()?;
-        match backend(&options)? {
-            Some(webcrypto) => {
-                validate_id_token_with(token, &keys, &expected, now, &webcrypto).await
-            }
-            None => validate_id_token_with(token, &keys, &expected, now, &RustCrypto).await,
-        }
+        let backend = Backend::choose(options.prefers_wasm_backend()?);
+        validate_id_token_with(token, &keys, &expected, now, &backend).await
     };
     run.await
         .map(|verified| to_js(verified.claims().as_map()))
@@ -183,23 +177,10 @@ pub async fn validate_access_token(
         };
         let keys = key_set(&keys)?;
         let now = options.now()?;
-        match backend(&options)? {
-            Some(webcrypto) => {
-                validate_access_token_with(token, &keys, &expected, now, &webcrypto).await
-            }
-            None => validate_access_token_with(token, &keys, &expected, now, &RustCrypto).await,
-        }
+        let backend = Backend::choose(options.prefers_wasm_backend()?);
+        validate_access_token_with(token, &keys, &expected, now, &backend).await
     };
     run.await.map(header_and_payload).map_err(into_js_error)
-}
-
-/// WebCrypto unless the caller asked for the wasm backend or the runtime has none.
-fn backend(options: &Options) -> Result<Option<WebCrypto>, Error> {
-    Ok(if options.prefers_wasm_backend()? {
-        None
-    } else {
-        subtle().map(WebCrypto)
-    })
 }
 
 /// Most distinct key sets kept parsed; past it the cache starts over.

@@ -47,16 +47,50 @@ thread_local! {
 }
 
 /// `globalThis.crypto.subtle`, if the runtime has it.
-pub fn subtle() -> Option<Subtle> {
+fn subtle() -> Option<Subtle> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
     let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
     (!subtle.is_undefined() && !subtle.is_null()).then(|| subtle.unchecked_into())
 }
 
-/// Verifies with WebCrypto.
-pub struct WebCrypto(pub Subtle);
+/// The backend a JS call verifies with. One type for both, so each exported function is
+/// compiled once rather than once per backend (the package is size-sensitive).
+pub enum Backend {
+    /// `crypto.subtle`, with the pure-Rust backend for keys it refuses.
+    WebCrypto(WebCrypto),
+    /// The pure-Rust backend only.
+    Rust,
+}
 
-impl SignatureVerifier for WebCrypto {
+impl Backend {
+    /// WebCrypto where the runtime has it, unless `prefer_wasm`.
+    pub fn choose(prefer_wasm: bool) -> Backend {
+        match subtle() {
+            Some(subtle) if !prefer_wasm => Backend::WebCrypto(WebCrypto(subtle)),
+            _ => Backend::Rust,
+        }
+    }
+}
+
+impl SignatureVerifier for Backend {
+    async fn verify(
+        &self,
+        alg: Alg,
+        key: &Jwk,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        match self {
+            Backend::WebCrypto(webcrypto) => webcrypto.verify(alg, key, message, signature).await,
+            Backend::Rust => RustCrypto.verify(alg, key, message, signature).await,
+        }
+    }
+}
+
+/// Verifies with WebCrypto.
+pub struct WebCrypto(Subtle);
+
+impl WebCrypto {
     async fn verify(
         &self,
         alg: Alg,
@@ -80,9 +114,7 @@ impl SignatureVerifier for WebCrypto {
             Err(Error::SignatureInvalid)
         }
     }
-}
 
-impl WebCrypto {
     /// The cached `CryptoKey` for (key, alg), importing it on first use.
     async fn imported(&self, alg: Alg, key: &Jwk) -> Option<JsValue> {
         let cache_key = (key.thumbprint(), alg);
