@@ -26,7 +26,7 @@ suite "clippy (native)" cargo clippy --quiet --all-targets -- -D warnings
 suite "clippy (wasm, js)" cargo clippy --quiet --target wasm32-unknown-unknown --features js --all-targets -- -D warnings
 suite "clippy (worker)" cargo clippy --quiet -p oidc-edge-worker --target wasm32-unknown-unknown -- -D warnings
 suite "cargo test (native)" cargo test --quiet
-suite "wasm in Chromium" wasm-pack --quiet test --headless --chrome -- --features js
+suite "wasm in Chromium" wasm-pack test --headless --chrome -- --features js
 suite "npm package build" bash scripts/build-pkg.sh
 suite "npm package in Node" node --test tests/node/
 suite "npm package in Chromium" node --test tests/browser/

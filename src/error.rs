@@ -148,6 +148,45 @@ pub enum Error {
         scope: String,
     },
 
+    // --- DPoP (RFC 9449) ---------------------------------------------------------
+    /// A request carries no `DPoP` header, or more than one (§4.3 step 1).
+    DpopHeaderCount,
+    /// An `htu` or request URI is not an absolute http(s) URI.
+    DpopInvalidUri {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The proof's `typ` is not `dpop+jwt` (§4.3 step 4).
+    DpopTyp,
+    /// The proof header has no `jwk` (§4.3 step 3).
+    DpopJwkMissing,
+    /// The proof's `jwk` contains private key members (§4.3 step 7).
+    DpopJwkPrivate,
+    /// `htm` is not the request method (§4.3 step 8).
+    DpopHtmMismatch,
+    /// `htu` is not the request URI (§4.3 step 9).
+    DpopHtuMismatch,
+    /// `iat` is older than the accepted window (§4.3 step 11).
+    DpopIatTooOld,
+    /// `iat` is in the future beyond the tolerance (§4.3 step 11).
+    DpopIatInFuture,
+    /// The proof's `jti` was already used (§11.1).
+    DpopReplay,
+    /// `ath` is absent while an access token is presented (§4.3 step 12).
+    DpopAthMissing,
+    /// `ath` is not the hash of the presented access token (§4.3 step 12).
+    DpopAthMismatch,
+    /// The server requires a nonce and the proof has none (§8).
+    DpopNonceRequired,
+    /// The proof's nonce is not one the server issued recently (§8).
+    DpopNonceInvalid,
+    /// The proof's key is not the one the token is bound to (`cnf.jkt`, §6).
+    DpopKeyMismatch,
+
+    // --- Storage -------------------------------------------------------------------
+    /// The storage backend failed; the operation can be retried.
+    StoreUnavailable,
+
     // --- Callers -------------------------------------------------------------------
     /// An option passed by the caller is invalid.
     InvalidOption {
@@ -197,6 +236,22 @@ impl Error {
             Error::AtHashMismatch => "id_token_at_hash_mismatch",
             Error::CHashMismatch => "id_token_c_hash_mismatch",
             Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::DpopHeaderCount => "dpop_header_count",
+            Error::DpopInvalidUri { .. } => "dpop_invalid_uri",
+            Error::DpopTyp => "dpop_typ",
+            Error::DpopJwkMissing => "dpop_jwk_missing",
+            Error::DpopJwkPrivate => "dpop_jwk_private",
+            Error::DpopHtmMismatch => "dpop_htm_mismatch",
+            Error::DpopHtuMismatch => "dpop_htu_mismatch",
+            Error::DpopIatTooOld => "dpop_iat_too_old",
+            Error::DpopIatInFuture => "dpop_iat_in_future",
+            Error::DpopReplay => "dpop_replay",
+            Error::DpopAthMissing => "dpop_ath_missing",
+            Error::DpopAthMismatch => "dpop_ath_mismatch",
+            Error::DpopNonceRequired => "dpop_nonce_required",
+            Error::DpopNonceInvalid => "dpop_nonce_invalid",
+            Error::DpopKeyMismatch => "dpop_key_mismatch",
+            Error::StoreUnavailable => "store_unavailable",
             Error::InvalidOption { .. } => "invalid_option",
         }
     }
@@ -261,6 +316,26 @@ impl fmt::Display for Error {
                 f.write_str("ID token at_hash does not match the access token")
             }
             Error::CHashMismatch => f.write_str("ID token c_hash does not match the code"),
+            Error::DpopHeaderCount => f.write_str("exactly one DPoP header is required"),
+            Error::DpopInvalidUri { reason } => write!(f, "invalid DPoP URI: {reason}"),
+            Error::DpopTyp => f.write_str("DPoP proof typ must be dpop+jwt"),
+            Error::DpopJwkMissing => f.write_str("DPoP proof header has no jwk"),
+            Error::DpopJwkPrivate => f.write_str("DPoP proof jwk contains a private key"),
+            Error::DpopHtmMismatch => {
+                f.write_str("DPoP proof htm does not match the request method")
+            }
+            Error::DpopHtuMismatch => f.write_str("DPoP proof htu does not match the request URI"),
+            Error::DpopIatTooOld => f.write_str("DPoP proof is too old (iat)"),
+            Error::DpopIatInFuture => f.write_str("DPoP proof is issued in the future (iat)"),
+            Error::DpopReplay => f.write_str("DPoP proof was already used (jti)"),
+            Error::DpopAthMissing => f.write_str("DPoP proof has no ath for the access token"),
+            Error::DpopAthMismatch => f.write_str("DPoP proof ath does not match the access token"),
+            Error::DpopNonceRequired => f.write_str("the server requires a DPoP nonce"),
+            Error::DpopNonceInvalid => f.write_str("DPoP nonce is invalid or expired"),
+            Error::DpopKeyMismatch => {
+                f.write_str("DPoP proof key is not the key the token is bound to")
+            }
+            Error::StoreUnavailable => f.write_str("storage is temporarily unavailable"),
             Error::InsufficientScope { scope } => write!(f, "access token lacks scope {scope:?}"),
             Error::InvalidOption { name, reason } => write!(f, "option {name:?}: {reason}"),
         }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod b64;
+pub mod dpop;
 pub mod error;
 pub mod jose;
 pub mod json;
@@ -14,6 +15,7 @@ pub mod oidc;
 pub mod pkce;
 pub mod random;
 pub mod secret;
+pub mod store;
 pub mod time;
 
 #[cfg(all(feature = "js", target_arch = "wasm32"))]

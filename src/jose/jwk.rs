@@ -5,6 +5,7 @@
 //! 2048–4096 bits, and a private key must match its public half. The public key is
 //! parsed once, here, so verification never re-parses it.
 
+use crypto_bigint::ConcatenatingMul;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -472,6 +473,17 @@ fn parse_rsa(obj: &Map<String, Value>) -> Result<Parsed, Error> {
                 let (_, bytes) = minimal_uint_member(obj, name, RSA_MAX_BITS / 8)?;
                 material.extend_from_slice(&bytes);
             }
+            // The primes must be the factors of this modulus, or the private half belongs
+            // to another key. (This crate never signs with RSA, so the remaining members
+            // are only checked for shape.)
+            let (_, p) = minimal_uint_member(obj, "p", RSA_MAX_BITS / 8)?;
+            let (_, q) = minimal_uint_member(obj, "q", RSA_MAX_BITS / 8)?;
+            let product = to_uint(&p)?.concatenating_mul(&to_uint(&q)?);
+            if *product.to_be_bytes_trimmed_vartime() != *n {
+                return Err(Error::JwkInvalid {
+                    reason: "private key does not match the public key",
+                });
+            }
             Some(PrivateKey::Other(material))
         }
         _ => {
@@ -555,7 +567,7 @@ fn minimal_uint_member<'a>(
     })?;
     if text.len() > b64::encoded_len(max_len) {
         return Err(Error::JwkUnsupported {
-            reason: "RSA modulus must be 2048 to 4096 bits",
+            reason: "RSA integer is longer than a 4096-bit key allows",
         });
     }
     let bytes = b64::decode(text).map_err(|_| Error::JwkInvalid {

@@ -42,10 +42,11 @@ impl SignatureVerifier for RustCrypto {
     }
 }
 
-/// Runs a future that completes without waiting (one built only on [`RustCrypto`]), so
-/// the synchronous API shares the asynchronous rules instead of duplicating them.
-/// A future that does wait is a bug in the caller; it is reported, not spun on.
-pub(crate) fn run_ready<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+/// Runs a future that completes without waiting (one built only on [`RustCrypto`] and a
+/// synchronous store such as `MemoryStore`), so synchronous callers share the
+/// asynchronous rules instead of duplicating them. A future that does wait is a bug in
+/// the caller; it is reported as [`Error::CryptoUnavailable`], never spun on.
+pub fn run_ready<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
     let mut future = pin!(future);
     match future
         .as_mut()

@@ -1,0 +1,91 @@
+//! Building DPoP proofs (RFC 9449 §4.2) for clients. The signing itself belongs to the
+//! key's backend: [`sign_es256`] here for keys held in Rust, WebCrypto in the JS API.
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::htu;
+use crate::jose::{Alg, Jwk, PrivateKey};
+use crate::time::UnixTime;
+use crate::{Error, b64, random};
+
+/// What one proof asserts.
+#[derive(Debug, Clone)]
+pub struct ProofClaims<'a> {
+    /// The request method, e.g. `POST`.
+    pub htm: &'a str,
+    /// The request URI; query and fragment are dropped.
+    pub htu: &'a str,
+    /// Issue time.
+    pub iat: UnixTime,
+    /// The access token the request carries, for `ath`.
+    pub access_token: Option<&'a str>,
+    /// The server-provided nonce, if any.
+    pub nonce: Option<&'a str>,
+}
+
+/// `ath`: base64url of the SHA-256 of the access token (RFC 9449 §4.2).
+pub fn access_token_hash(access_token: &str) -> String {
+    b64::encode(&Sha256::digest(access_token.as_bytes()))
+}
+
+/// The proof's `BASE64URL(header) "." BASE64URL(claims)`, ready to be signed with the
+/// private half of `public_key` under `alg`. A fresh random `jti` is included.
+pub fn signing_input(
+    public_key: &Jwk,
+    alg: Alg,
+    claims: &ProofClaims<'_>,
+) -> Result<String, Error> {
+    if !public_key.permits(alg) {
+        return Err(Error::KeyAlgMismatch);
+    }
+    if !is_token(claims.htm) {
+        return Err(Error::DpopHtmMismatch);
+    }
+    let jwk: Map<String, Value> = public_key
+        .required_members()
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    let header = json!({ "typ": "dpop+jwt", "alg": alg.as_str(), "jwk": jwk });
+    let mut body = json!({
+        "jti": random::token(16)?,
+        "htm": claims.htm,
+        "htu": htu::normalize(claims.htu)?,
+        "iat": claims.iat.0,
+    });
+    if let Some(token) = claims.access_token {
+        body["ath"] = Value::String(access_token_hash(token));
+    }
+    if let Some(nonce) = claims.nonce {
+        body["nonce"] = Value::String(nonce.to_owned());
+    }
+    Ok(format!(
+        "{}.{}",
+        b64::encode(header.to_string().as_bytes()),
+        b64::encode(body.to_string().as_bytes())
+    ))
+}
+
+/// The compact proof from its signing input and raw signature.
+pub fn assemble(signing_input: &str, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", b64::encode(signature))
+}
+
+/// A complete ES256 proof with a P-256 private JWK held in Rust.
+pub fn sign_es256(key: &Jwk, claims: &ProofClaims<'_>) -> Result<String, Error> {
+    use p256::ecdsa::signature::Signer;
+    let Some(PrivateKey::P256(signing)) = key.private_key() else {
+        return Err(Error::KeyAlgMismatch);
+    };
+    let input = signing_input(key, Alg::Es256, claims)?;
+    let signature: p256::ecdsa::Signature = signing.sign(input.as_bytes());
+    Ok(assemble(&input, &signature.to_bytes()))
+}
+
+/// An HTTP method token (RFC 9110 §5.6.2): `tchar`s only, 1 to 32 of them.
+fn is_token(method: &str) -> bool {
+    (1..=32).contains(&method.len())
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}

@@ -1,0 +1,180 @@
+//! Storage as a small async trait, so the core never touches a database: the provider
+//! and the DPoP replay check call it, the Worker backs it with Workers KV (and, where
+//! single use must hold across locations, something strongly consistent), and tests use
+//! [`MemoryStore`].
+//!
+//! Every record type states its consistency need where it is defined. [`Store::take`] is
+//! the single-use primitive: on a strongly consistent backend it is atomic; on an
+//! eventually consistent one (KV) two readers in different locations can both see the
+//! value inside the propagation window, a hazard each caller documents and bounds.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::Error;
+use crate::time::{Clock, UnixTime};
+
+/// Key-value storage with expiry.
+#[allow(async_fn_in_trait)] // Single-threaded hosts (Workers, browsers); no Send bound wanted.
+pub trait Store {
+    /// The value under `key`, if present and not expired.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
+
+    /// Stores `value` under `key` for `ttl_seconds`.
+    async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error>;
+
+    /// Reads and removes `key`: the value is returned to at most one caller where the
+    /// backend is strongly consistent.
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
+
+    /// Removes `key`.
+    async fn delete(&self, key: &str) -> Result<(), Error>;
+
+    /// Stores `value` only if `key` is absent; `true` when this call stored it. The
+    /// default reads then writes (racy on eventually consistent backends); stores that
+    /// can do better override it.
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_seconds: u64,
+    ) -> Result<bool, Error> {
+        if self.get(key).await?.is_some() {
+            return Ok(false);
+        }
+        self.put(key, value, ttl_seconds).await?;
+        Ok(true)
+    }
+}
+
+/// An in-process store for tests and single-instance servers: atomic, with expiry read
+/// from its clock.
+#[derive(Debug)]
+pub struct MemoryStore<C: Clock> {
+    clock: C,
+    entries: RefCell<HashMap<String, (Vec<u8>, UnixTime)>>,
+}
+
+impl<C: Clock> MemoryStore<C> {
+    /// An empty store reading time from `clock`.
+    pub fn new(clock: C) -> Self {
+        MemoryStore {
+            clock,
+            entries: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The clock, for tests that move time.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Number of live entries (expired ones are dropped first).
+    pub fn len(&self) -> usize {
+        self.purge();
+        self.entries.borrow().len()
+    }
+
+    /// Whether the store holds no live entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn purge(&self) {
+        let now = self.clock.now();
+        self.entries
+            .borrow_mut()
+            .retain(|_, (_, expires)| *expires > now);
+    }
+
+    fn live(&self, key: &str) -> Option<Vec<u8>> {
+        let now = self.clock.now();
+        let entries = self.entries.borrow();
+        entries
+            .get(key)
+            .filter(|(_, expires)| *expires > now)
+            .map(|(v, _)| v.clone())
+    }
+
+    fn insert(&self, key: &str, value: &[u8], ttl_seconds: u64) {
+        let expires = self
+            .clock
+            .now()
+            .plus(i64::try_from(ttl_seconds).unwrap_or(i64::MAX));
+        self.entries
+            .borrow_mut()
+            .insert(key.to_owned(), (value.to_vec(), expires));
+    }
+}
+
+impl<C: Clock> Store for MemoryStore<C> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.live(key))
+    }
+
+    async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error> {
+        self.insert(key, value, ttl_seconds);
+        Ok(())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let value = self.live(key);
+        self.entries.borrow_mut().remove(key);
+        Ok(value)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_seconds: u64,
+    ) -> Result<bool, Error> {
+        if self.live(key).is_some() {
+            return Ok(false);
+        }
+        self.insert(key, value, ttl_seconds);
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::verifier::run_ready;
+    use std::cell::Cell;
+
+    struct TestClock(Cell<i64>);
+
+    impl Clock for &TestClock {
+        fn now(&self) -> UnixTime {
+            UnixTime(self.0.get())
+        }
+    }
+
+    #[test]
+    fn ttl_take_and_put_if_absent() {
+        let clock = TestClock(Cell::new(1000));
+        let store = MemoryStore::new(&clock);
+        run_ready(async {
+            store.put("a", b"1", 60).await?;
+            assert_eq!(store.get("a").await?, Some(b"1".to_vec()));
+            clock.0.set(1059);
+            assert!(!store.put_if_absent("a", b"2", 60).await?);
+            clock.0.set(1060);
+            assert_eq!(store.get("a").await?, None, "expired at put time + ttl");
+            assert!(store.put_if_absent("a", b"3", 60).await?);
+            assert_eq!(store.take("a").await?, Some(b"3".to_vec()));
+            assert_eq!(store.take("a").await?, None, "take is single use");
+            store.put("b", b"x", 10).await?;
+            store.delete("b").await?;
+            assert!(store.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    }
+}
