@@ -103,9 +103,14 @@ pub async fn check_proof<V: SignatureVerifier, S: Store>(
     verifier: &V,
     replay: Option<&S>,
 ) -> Result<CheckedProof, Error> {
+    // A comma cannot occur in a compact JWS: one means an HTTP stack joined several
+    // `DPoP` header fields into one value (RFC 9110 §5.3).
     let [proof] = headers else {
         return Err(Error::DpopHeaderCount);
     };
+    if proof.contains(',') {
+        return Err(Error::DpopHeaderCount);
+    }
     if proof.len() > MAX_PROOF_LEN {
         return Err(Error::TooLarge {
             what: "DPoP proof",

@@ -82,6 +82,28 @@ impl Options {
             .collect()
     }
 
+    /// An optional boolean.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| invalid(name, "must be a boolean")),
+        }
+    }
+
+    /// Optional bytes, given as a `Uint8Array`.
+    pub fn bytes(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) if v.is_instance_of::<js_sys::Uint8Array>() => {
+                Ok(Some(js_sys::Uint8Array::new(&v).to_vec()))
+            }
+            Some(_) => Err(invalid(name, "must be a Uint8Array")),
+        }
+    }
+
     /// An optional finite number.
     pub fn number(&self, name: &str) -> Result<Option<f64>, Error> {
         match self.get(name) {

@@ -14,8 +14,27 @@ use crate::jose::{Alg, Jwk, KeyKind, RustCrypto, SignatureVerifier};
 
 #[wasm_bindgen]
 extern "C" {
-    /// `SubtleCrypto`, declared here with just the two methods used, typed loosely.
+    /// `SubtleCrypto`, declared here with just the methods used, typed loosely.
     pub type Subtle;
+
+    #[wasm_bindgen(method, catch, js_name = generateKey)]
+    pub fn generate_key(
+        this: &Subtle,
+        algorithm: &Object,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = exportKey)]
+    pub fn export_key(this: &Subtle, format: &str, key: &JsValue) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    pub fn sign(
+        this: &Subtle,
+        algorithm: &Object,
+        key: &JsValue,
+        data: &[u8],
+    ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = importKey)]
     fn import_key(
@@ -47,7 +66,7 @@ thread_local! {
 }
 
 /// `globalThis.crypto.subtle`, if the runtime has it.
-fn subtle() -> Option<Subtle> {
+pub fn subtle() -> Option<Subtle> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
     let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
     (!subtle.is_undefined() && !subtle.is_null()).then(|| subtle.unchecked_into())
@@ -148,12 +167,14 @@ impl WebCrypto {
     }
 }
 
-fn set(target: &Object, name: &str, value: &JsValue) {
+/// Sets a property on a plain object.
+pub fn set(target: &Object, name: &str, value: &JsValue) {
     // Setting a property on a fresh plain object cannot fail.
     let _ = Reflect::set(target, &JsValue::from_str(name), value);
 }
 
-fn object(members: &[(&str, JsValue)]) -> Object {
+/// A plain object with these members.
+pub fn object(members: &[(&str, JsValue)]) -> Object {
     let out = Object::new();
     for (name, value) in members {
         set(&out, name, value);
@@ -161,7 +182,8 @@ fn object(members: &[(&str, JsValue)]) -> Object {
     out
 }
 
-fn hash_name(alg: Alg) -> JsValue {
+/// The WebCrypto name of `alg`'s hash.
+pub fn hash_name(alg: Alg) -> JsValue {
     JsValue::from_str(match alg.hash() {
         crate::jose::HashAlg::Sha256 => "SHA-256",
         crate::jose::HashAlg::Sha384 => "SHA-384",
