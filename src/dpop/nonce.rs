@@ -53,6 +53,14 @@ impl NonceKey {
         })
     }
 
+    /// A key from a 32-byte secret with the default step: cannot fail.
+    pub fn from_key(secret: &[u8; 32]) -> NonceKey {
+        NonceKey {
+            secret: Zeroizing::new(secret.to_vec()),
+            step: DEFAULT_STEP_SECONDS,
+        }
+    }
+
     /// The nonce to hand out at `now` (in a `DPoP-Nonce` header).
     pub fn current(&self, now: UnixTime) -> String {
         self.for_step(now.0.div_euclid(self.step))

@@ -1,0 +1,255 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2), GET and
+//! POST, `response_type=code` only.
+//!
+//! Order matters: until the client and the redirect URI are known to match, errors are
+//! shown on a page, never sent anywhere (RFC 6749 §4.1.2.1); after that they go to the
+//! redirect URI with the client's `state`.
+
+use crate::op::config::{Client, GrantType};
+use crate::op::error::OpError;
+use crate::op::flow::{self, browser_hash};
+use crate::op::form::{FormError, Params};
+use crate::op::http::{Request, Response};
+use crate::op::pages;
+use crate::op::provider::{Provider, Services};
+use crate::op::records::AuthRequest;
+use crate::pkce::CodeChallenge;
+use crate::store::Store;
+
+/// Longest `state` / `nonce` accepted.
+const MAX_STATE_LEN: usize = 1024;
+
+/// Reads the parameters: the query for GET, the form body for POST (OpenID Connect Core
+/// §3.1.2.1 allows both).
+pub fn params(req: &Request) -> Result<Params, String> {
+    let text = if req.method == "POST" {
+        if !req.has_form_body() {
+            return Err("POST bodies must be application/x-www-form-urlencoded".into());
+        }
+        std::str::from_utf8(&req.body).map_err(|_| "the body is not UTF-8".to_owned())?
+    } else {
+        req.query()
+    };
+    Params::parse(text).map_err(|err| match err {
+        FormError::Repeated(name) => format!("parameter {name} is repeated"),
+        FormError::TooLarge => "too many or too long parameters".into(),
+        FormError::Malformed => "malformed parameter encoding".into(),
+    })
+}
+
+/// Handles `/authorize`.
+pub async fn handle<S: Store, P, V>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Response {
+    let params = match params(req) {
+        Ok(params) => params,
+        Err(description) => return pages::error(400, "invalid_request", &description),
+    };
+    let Some(client) = params.get("client_id").and_then(|id| op.config.client(id)) else {
+        return pages::error(400, "invalid_client", "unknown or missing client_id");
+    };
+    let Some(redirect_uri) = params
+        .get("redirect_uri")
+        .filter(|uri| client.redirect_uris.iter().any(|r| r == uri))
+    else {
+        return pages::error(
+            400,
+            "invalid_request",
+            "missing redirect_uri, or not one registered for this client",
+        );
+    };
+    let state = params.get("state");
+    if state.is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        return pages::error(400, "invalid_request", "state is too long");
+    }
+    let (browser, set_cookie) = match flow::browser(op, req) {
+        Ok(pair) => pair,
+        Err(_) => return pages::error(503, "temporarily_unavailable", "try again"),
+    };
+    let request = match validate(client, redirect_uri, &params, &browser) {
+        Ok(request) => request,
+        Err(err) => return flow::error_redirect(op, redirect_uri, state, &err),
+    };
+    let response = match decide(op, request, req, services).await {
+        Ok(response) => response,
+        Err(err) => flow::error_redirect(op, redirect_uri, state, &err),
+    };
+    match set_cookie {
+        Some(cookie) => response.with_header("set-cookie", &cookie),
+        None => response,
+    }
+}
+
+/// Checks every parameter after client and redirect URI, building the request to keep.
+fn validate(
+    client: &Client,
+    redirect_uri: &str,
+    params: &Params,
+    browser: &str,
+) -> Result<(AuthRequest, bool), OpError> {
+    if params.has("request") {
+        return Err(OpError::RequestObjectNotSupported("request_not_supported"));
+    }
+    if params.has("request_uri") {
+        return Err(OpError::RequestObjectNotSupported(
+            "request_uri_not_supported",
+        ));
+    }
+    match params.get("response_type") {
+        Some("code") => {}
+        Some(_) => return Err(OpError::UnsupportedResponseType),
+        None => return Err(OpError::InvalidRequest("response_type is required".into())),
+    }
+    if params.get("response_mode").is_some_and(|m| m != "query") {
+        return Err(OpError::InvalidRequest(
+            "only response_mode=query is supported".into(),
+        ));
+    }
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(OpError::UnauthorizedClient(
+            "this client may not use the authorization code flow".into(),
+        ));
+    }
+    let scope = requested_scope(client, params.get("scope"))?;
+    let code_challenge = match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        (None, Some(_)) => {
+            return Err(OpError::InvalidRequest(
+                "code_challenge_method without code_challenge".into(),
+            ));
+        }
+        (None, None) if client.is_public() => {
+            return Err(OpError::InvalidRequest(
+                "PKCE (code_challenge, S256) is required for public clients".into(),
+            ));
+        }
+        (None, None) => None,
+        (Some(challenge), Some("S256")) => Some(
+            CodeChallenge::parse_s256(challenge)
+                .map_err(|e| OpError::InvalidRequest(e.to_string()))?
+                .as_str()
+                .to_owned(),
+        ),
+        (Some(_), _) => {
+            return Err(OpError::InvalidRequest(
+                "code_challenge_method must be S256".into(),
+            ));
+        }
+    };
+    let nonce = params.get("nonce");
+    if nonce.is_some_and(|n| n.len() > MAX_STATE_LEN) {
+        return Err(OpError::InvalidRequest("nonce is too long".into()));
+    }
+    let (force_login, force_consent, none) = prompt(params.get("prompt"))?;
+    let max_age = match params.get("max_age") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|v| *v >= 0 && text.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    OpError::InvalidRequest("max_age must be a non-negative integer".into())
+                })?,
+        ),
+    };
+    let dpop_jkt = params.get("dpop_jkt");
+    if dpop_jkt.is_some_and(|j| j.len() != 43 || crate::b64::decode(j).is_err()) {
+        return Err(OpError::InvalidRequest(
+            "dpop_jkt must be a base64url SHA-256 thumbprint".into(),
+        ));
+    }
+    if none && (force_login || force_consent) {
+        return Err(OpError::InvalidRequest(
+            "prompt=none cannot be combined with other values".into(),
+        ));
+    }
+    let request = AuthRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scope,
+        state: params.get("state").map(str::to_owned),
+        nonce: nonce.map(str::to_owned),
+        code_challenge,
+        max_age,
+        force_login,
+        force_consent,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
+        browser: browser_hash(browser),
+    };
+    Ok((request, none))
+}
+
+/// What happens now: a code at once (signed in, fresh enough, consented), the consent
+/// page, or the login page; with `prompt=none`, an error instead of any page.
+async fn decide<S: Store, P, V>(
+    op: &Provider,
+    (request, prompt_none): (AuthRequest, bool),
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, OpError> {
+    let session = flow::session(req, services).await?;
+    let usable =
+        session.filter(|s| !request.force_login && flow::fresh_enough(s, &request, services.now.0));
+    let Some(session) = usable else {
+        if prompt_none {
+            return Err(OpError::LoginRequired);
+        }
+        let tx = flow::save_transaction(&request, services).await?;
+        return Ok(Response::redirect(&format!("/login?tx={tx}")).no_store());
+    };
+    if flow::needs_consent(op, &request, &session.sub, services).await? {
+        if prompt_none {
+            return Err(OpError::ConsentRequired);
+        }
+        let tx = flow::save_transaction(&request, services).await?;
+        return Ok(Response::redirect(&format!("/consent?tx={tx}")).no_store());
+    }
+    Ok(flow::issue_code(op, request, &session, None, services).await?)
+}
+
+/// The requested scopes, each allowed for the client, deduplicated, in request order.
+fn requested_scope(client: &Client, scope: Option<&str>) -> Result<String, OpError> {
+    let scope = scope.ok_or_else(|| OpError::InvalidScope("scope is required".into()))?;
+    let mut out: Vec<&str> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !client.allows_scope(s) {
+            return Err(OpError::InvalidScope(format!(
+                "scope {s:?} is not allowed for this client"
+            )));
+        }
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    if out.is_empty() {
+        return Err(OpError::InvalidScope("scope is required".into()));
+    }
+    Ok(out.join(" "))
+}
+
+/// `prompt` (OpenID Connect Core §3.1.2.1): (login, consent, none).
+fn prompt(value: Option<&str>) -> Result<(bool, bool, bool), OpError> {
+    let mut out = (false, false, false);
+    for p in value
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|p| !p.is_empty())
+    {
+        match p {
+            "login" => out.0 = true,
+            "consent" => out.1 = true,
+            "none" => out.2 = true,
+            "select_account" => {}
+            _ => {
+                return Err(OpError::InvalidRequest(format!(
+                    "unsupported prompt value {p:?}"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,95 @@
+//! The consent page: which scopes the client asks for, allow or deny. Skipped for
+//! first-party clients and for scopes already granted.
+
+use super::authorize::params;
+use crate::Error;
+use crate::op::error::OpError;
+use crate::op::flow;
+use crate::op::http::{Request, Response};
+use crate::op::pages::{self, ConsentPage};
+use crate::op::provider::{Provider, Services};
+use crate::store::Store;
+
+const EXPIRED: &str =
+    "This request has expired or was opened in another browser. Start again from the application.";
+
+/// Handles `/consent`.
+pub async fn handle<S: Store, P, V>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Response {
+    match run(op, req, services).await {
+        Ok(response) => response,
+        Err(Error::StoreUnavailable) => {
+            pages::error(503, "temporarily_unavailable", "Please try again.")
+        }
+        Err(err) => pages::error(400, "invalid_request", &err.to_string()),
+    }
+}
+
+async fn run<S: Store, P, V>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, Error> {
+    let params = match params(req) {
+        Ok(params) => params,
+        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
+    };
+    let Some(browser) = req.cookie(flow::BROWSER_COOKIE) else {
+        return Ok(pages::error(400, "invalid_request", EXPIRED));
+    };
+    let tx = params.get("tx").unwrap_or_default();
+    let Some(request) = flow::load_transaction(tx, browser, services).await? else {
+        return Ok(pages::error(400, "invalid_request", EXPIRED));
+    };
+    let Some(session) = flow::session(req, services).await? else {
+        return Ok(Response::redirect(&format!("/login?tx={tx}")).no_store());
+    };
+    if req.method == "GET" {
+        let scopes: Vec<&str> = request.scope.split(' ').collect();
+        return Ok(pages::consent(&ConsentPage {
+            tx,
+            csrf: &op.secrets.csrf_token("consent", tx, browser),
+            client_id: &request.client_id,
+            scopes: &scopes,
+            redirect_origin: pages::origin_of(&request.redirect_uri),
+        }));
+    }
+    if !op.secrets.csrf_valid(
+        params.get("csrf").unwrap_or_default(),
+        "consent",
+        tx,
+        browser,
+    ) {
+        return Ok(pages::error(
+            403,
+            "invalid_request",
+            "The form expired. Go back and try again.",
+        ));
+    }
+    match params.get("decision") {
+        Some("allow") => {
+            flow::remember_consent(&request, &session.sub, services).await?;
+            flow::issue_code(op, request, &session, Some(tx), services).await
+        }
+        Some("deny") => {
+            services
+                .store
+                .delete(&crate::op::records::key("authreq", tx))
+                .await?;
+            Ok(flow::error_redirect(
+                op,
+                &request.redirect_uri,
+                request.state.as_deref(),
+                &OpError::AccessDenied,
+            ))
+        }
+        _ => Ok(pages::error(
+            400,
+            "invalid_request",
+            "decision must be allow or deny",
+        )),
+    }
+}

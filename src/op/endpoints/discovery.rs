@@ -1,0 +1,78 @@
+//! The discovery document (OpenID Connect Discovery 1.0 §3, RFC 8414 §2), served at both
+//! well-known paths. It lists only what the provider really does.
+
+use serde_json::{Value, json};
+
+use crate::jose::Alg;
+use crate::op::config::Config;
+
+/// The claims the provider can release (the scope claims of Core §5.4 it supports).
+const CLAIMS: [&str; 10] = [
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "sid",
+    "name",
+    "email",
+];
+
+/// Builds the document for `config`.
+pub fn document(config: &Config) -> Value {
+    let issuer = &config.issuer;
+    let mut scopes: Vec<&str> = config
+        .clients
+        .iter()
+        .flat_map(|c| c.scopes.iter().map(String::as_str))
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    let mut grants: Vec<&str> = config
+        .clients
+        .iter()
+        .flat_map(|c| c.grant_types.iter().map(|g| g.as_str()))
+        .collect();
+    grants.sort_unstable();
+    grants.dedup();
+    let mut auth_methods: Vec<&str> = config
+        .clients
+        .iter()
+        .map(|c| c.token_endpoint_auth_method.as_str())
+        .collect();
+    auth_methods.sort_unstable();
+    auth_methods.dedup();
+    let mut claims: Vec<String> = CLAIMS.iter().map(|c| (*c).to_owned()).collect();
+    for user in &config.users {
+        for name in user.claims.keys() {
+            if !claims.contains(name) {
+                claims.push(name.clone());
+            }
+        }
+    }
+    let dpop_algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": grants,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": claims,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "dpop_signing_alg_values_supported": dpop_algs,
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
+    })
+}

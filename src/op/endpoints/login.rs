@@ -1,0 +1,139 @@
+//! The login page: a username and password form, CSRF-protected and bound to the browser
+//! that started the authorization request. Passwords are checked with PBKDF2-SHA256
+//! through the host's [`Pbkdf2`] (WebCrypto's native implementation on Workers).
+
+use super::authorize::params;
+use crate::op::flow::{self, SESSION_COOKIE};
+use crate::op::http::{Request, Response};
+use crate::op::pages::{self, LoginPage};
+use crate::op::password::{Pbkdf2, verify_password};
+use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, AuthRequest, Session};
+use crate::store::Store;
+use crate::{Error, random};
+
+const EXPIRED: &str = "This sign-in link has expired or was opened in another browser. Start again from the application.";
+
+/// Handles `/login`.
+pub async fn handle<S: Store, P: Pbkdf2, V>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Response {
+    match run(op, req, services).await {
+        Ok(response) => response,
+        Err(Error::StoreUnavailable) => {
+            pages::error(503, "temporarily_unavailable", "Please try again.")
+        }
+        Err(err) => pages::error(400, "invalid_request", &err.to_string()),
+    }
+}
+
+async fn run<S: Store, P: Pbkdf2, V>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, Error> {
+    let params = match params(req) {
+        Ok(params) => params,
+        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
+    };
+    let Some(browser) = req.cookie(flow::BROWSER_COOKIE) else {
+        return Ok(pages::error(400, "invalid_request", EXPIRED));
+    };
+    let tx = params.get("tx").unwrap_or_default();
+    let Some(request) = flow::load_transaction(tx, browser, services).await? else {
+        return Ok(pages::error(400, "invalid_request", EXPIRED));
+    };
+    let csrf = op.secrets.csrf_token("login", tx, browser);
+    let redirect_origin = pages::origin_of(&request.redirect_uri);
+    let form = |username: &str, error: Option<&str>| {
+        pages::login(&LoginPage {
+            tx,
+            csrf: &csrf,
+            client_id: &request.client_id,
+            username,
+            error,
+            redirect_origin,
+        })
+    };
+    if req.method == "GET" {
+        return Ok(form("", None));
+    }
+    if !op
+        .secrets
+        .csrf_valid(params.get("csrf").unwrap_or_default(), "login", tx, browser)
+    {
+        return Ok(pages::error(
+            403,
+            "invalid_request",
+            "The form expired. Go back and try again.",
+        ));
+    }
+    let username = params.get("username").unwrap_or_default();
+    let password = params.get("password").unwrap_or_default();
+    let Some(sub) = check_credentials(op, username, password, services).await? else {
+        return Ok(form(username, Some("Wrong username or password.")));
+    };
+    let (session_cookie, session) = start_session(op, &sub, services).await?;
+    let response = continue_flow(op, request, &session, tx, services).await?;
+    Ok(response.with_header("set-cookie", &session_cookie))
+}
+
+/// The user's `sub` when the password is right. An unknown username costs the same
+/// PBKDF2 work as a known one, so timing does not reveal which usernames exist.
+async fn check_credentials<S, P: Pbkdf2, V>(
+    op: &Provider,
+    username: &str,
+    password: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<String>, Error> {
+    match op.config.user_by_username(username) {
+        Some(user) => {
+            let ok =
+                verify_password(&user.password_hash, password.as_bytes(), services.pbkdf2).await?;
+            Ok(ok.then(|| user.sub.clone()))
+        }
+        None => {
+            let _ = verify_password(&op.decoy_hash, password.as_bytes(), services.pbkdf2).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// A new session for `sub`: the cookie value is random and stored only as a hash.
+async fn start_session<S: Store, P, V>(
+    op: &Provider,
+    sub: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<(String, Session), Error> {
+    let value = random::token(32)?;
+    let session = Session {
+        sub: sub.to_owned(),
+        auth_time: services.now.0,
+        sid: random::token(16)?,
+    };
+    let ttl = op.config.lifetimes.session;
+    records::put(
+        services.store,
+        &records::key("session", &value),
+        &session,
+        ttl,
+    )
+    .await?;
+    Ok((op.cookie(SESSION_COOKIE, &value, ttl), session))
+}
+
+/// After login: the consent page if needed, else the code.
+async fn continue_flow<S: Store, P, V>(
+    op: &Provider,
+    request: AuthRequest,
+    session: &Session,
+    tx: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, Error> {
+    if flow::needs_consent(op, &request, &session.sub, services).await? {
+        return Ok(Response::redirect(&format!("/consent?tx={tx}")).no_store());
+    }
+    flow::issue_code(op, request, session, Some(tx), services).await
+}

@@ -1,0 +1,121 @@
+//! The provider's error type: the OAuth 2.0 / OpenID Connect error codes, each with its
+//! status and its response shape (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 9449 §7.1;
+//! OpenID Connect Core §3.1.2.6).
+
+use serde_json::json;
+
+use super::http::Response;
+use crate::Error;
+
+/// Every way a provider request can fail, as its protocol error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpError {
+    /// `invalid_request`: missing, repeated or malformed parameter.
+    InvalidRequest(String),
+    /// `invalid_client`: client authentication failed (401). `basic` when the client
+    /// tried HTTP Basic, which then gets a `WWW-Authenticate` challenge.
+    InvalidClient {
+        /// Whether the client used HTTP Basic.
+        basic: bool,
+    },
+    /// `invalid_grant`: the code, refresh token or PKCE verifier is invalid, expired,
+    /// used, revoked, or issued to another client or redirect URI.
+    InvalidGrant(String),
+    /// `unauthorized_client`: the client may not use this grant or response type.
+    UnauthorizedClient(String),
+    /// `unsupported_grant_type`.
+    UnsupportedGrantType,
+    /// `unsupported_response_type`.
+    UnsupportedResponseType,
+    /// `invalid_scope`.
+    InvalidScope(String),
+    /// `access_denied`: the user refused.
+    AccessDenied,
+    /// `login_required` (`prompt=none` without a session).
+    LoginRequired,
+    /// `consent_required` (`prompt=none` without consent).
+    ConsentRequired,
+    /// `request_not_supported` / `request_uri_not_supported`.
+    RequestObjectNotSupported(&'static str),
+    /// `invalid_dpop_proof` or `use_dpop_nonce`, from the proof check.
+    Dpop(Error),
+    /// `invalid_token` at a protected resource (401).
+    InvalidToken(String),
+    /// `temporarily_unavailable`: storage failed; the client may retry.
+    TemporarilyUnavailable,
+}
+
+impl OpError {
+    /// The protocol error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpError::InvalidRequest(_) => "invalid_request",
+            OpError::InvalidClient { .. } => "invalid_client",
+            OpError::InvalidGrant(_) => "invalid_grant",
+            OpError::UnauthorizedClient(_) => "unauthorized_client",
+            OpError::UnsupportedGrantType => "unsupported_grant_type",
+            OpError::UnsupportedResponseType => "unsupported_response_type",
+            OpError::InvalidScope(_) => "invalid_scope",
+            OpError::AccessDenied => "access_denied",
+            OpError::LoginRequired => "login_required",
+            OpError::ConsentRequired => "consent_required",
+            OpError::RequestObjectNotSupported(code) => code,
+            OpError::Dpop(err) => crate::dpop::oauth_error(err),
+            OpError::InvalidToken(_) => "invalid_token",
+            OpError::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// A human-readable description (never containing secrets).
+    pub fn description(&self) -> String {
+        match self {
+            OpError::InvalidRequest(d)
+            | OpError::InvalidGrant(d)
+            | OpError::UnauthorizedClient(d)
+            | OpError::InvalidScope(d)
+            | OpError::InvalidToken(d) => d.clone(),
+            OpError::InvalidClient { .. } => "client authentication failed".into(),
+            OpError::UnsupportedGrantType => "unsupported grant_type".into(),
+            OpError::UnsupportedResponseType => "only response_type=code is supported".into(),
+            OpError::AccessDenied => "the user denied the request".into(),
+            OpError::LoginRequired => "the user is not signed in".into(),
+            OpError::ConsentRequired => "the user has not consented".into(),
+            OpError::RequestObjectNotSupported(_) => "request objects are not supported".into(),
+            OpError::Dpop(err) => err.to_string(),
+            OpError::TemporarilyUnavailable => "storage is temporarily unavailable".into(),
+        }
+    }
+
+    /// The HTTP status at the token endpoint (RFC 6749 §5.2).
+    pub fn status(&self) -> u16 {
+        match self {
+            OpError::InvalidClient { .. } | OpError::InvalidToken(_) => 401,
+            OpError::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+
+    /// The JSON error response of the token (and similar) endpoints, not cacheable.
+    pub fn to_response(&self) -> Response {
+        let body = json!({ "error": self.code(), "error_description": self.description() });
+        let response = Response::json(self.status(), &body).no_store();
+        match self {
+            OpError::InvalidClient { basic: true } => {
+                response.with_header("www-authenticate", "Basic realm=\"oidc-edge\"")
+            }
+            _ => response,
+        }
+    }
+}
+
+impl From<Error> for OpError {
+    /// Storage failures become `temporarily_unavailable`; anything else reaching here is
+    /// a malformed request.
+    fn from(err: Error) -> OpError {
+        match err {
+            Error::StoreUnavailable => OpError::TemporarilyUnavailable,
+            other => OpError::InvalidRequest(other.to_string()),
+        }
+    }
+}

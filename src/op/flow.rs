@@ -1,0 +1,205 @@
+//! The steps the authorization pages share: the browser binding, the session, consent,
+//! and ending the flow with a code (or an error) at the client's redirect URI.
+
+use super::error::OpError;
+use super::form;
+use super::http::{Request, Response};
+use super::provider::{Provider, Services};
+use super::records::{self, AuthRequest, Code, Session};
+use crate::store::Store;
+use crate::{Error, random};
+
+/// The session cookie: its value is a bearer secret, stored only as a hash.
+pub const SESSION_COOKIE: &str = "oe_session";
+/// The browser-binding cookie: ties a login transaction to the browser that started it.
+pub const BROWSER_COOKIE: &str = "oe_browser";
+/// How long an authorization request may wait for login and consent.
+pub const TRANSACTION_TTL: u64 = 600;
+/// How long a consent is remembered.
+pub const CONSENT_TTL: u64 = 365 * 24 * 3600;
+
+/// Whether a cookie value has the shape of ours (base64url of 32 bytes); anything else is
+/// ignored rather than looked up.
+fn well_formed(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The browser-binding value, and a `Set-Cookie` when a new one had to be made.
+pub fn browser(op: &Provider, req: &Request) -> Result<(String, Option<String>), Error> {
+    match req.cookie(BROWSER_COOKIE).filter(|v| well_formed(v)) {
+        Some(value) => Ok((value.to_owned(), None)),
+        None => {
+            let value = random::token(32)?;
+            let cookie = op.cookie(BROWSER_COOKIE, &value, TRANSACTION_TTL * 2);
+            Ok((value, Some(cookie)))
+        }
+    }
+}
+
+/// The hash under which a transaction remembers its browser.
+pub fn browser_hash(browser: &str) -> String {
+    records::key("browser", browser)
+}
+
+/// The signed-in user, if the session cookie names a live session.
+pub async fn session<S: Store, P, V>(
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<Session>, Error> {
+    match req.cookie(SESSION_COOKIE).filter(|v| well_formed(v)) {
+        Some(value) => records::get(services.store, &records::key("session", value)).await,
+        None => Ok(None),
+    }
+}
+
+/// Whether the session is recent enough for `max_age` (OpenID Connect Core §3.1.2.1).
+pub fn fresh_enough(session: &Session, request: &AuthRequest, now: i64) -> bool {
+    request
+        .max_age
+        .is_none_or(|max_age| now - session.auth_time <= max_age)
+}
+
+fn consent_key(sub: &str, client_id: &str) -> String {
+    records::key("consent", &format!("{sub}\n{client_id}"))
+}
+
+/// Whether the user must be asked: never for first-party clients (unless
+/// `prompt=consent`), otherwise when some requested scope was not granted before.
+pub async fn needs_consent<S: Store, P, V>(
+    op: &Provider,
+    request: &AuthRequest,
+    sub: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<bool, Error> {
+    let first_party = op
+        .config
+        .client(&request.client_id)
+        .is_some_and(|c| c.first_party);
+    if request.force_consent {
+        return Ok(true);
+    }
+    if first_party {
+        return Ok(false);
+    }
+    let granted: Option<Vec<String>> =
+        records::get(services.store, &consent_key(sub, &request.client_id)).await?;
+    let granted = granted.unwrap_or_default();
+    Ok(!request
+        .scope
+        .split(' ')
+        .all(|s| granted.iter().any(|g| g == s)))
+}
+
+/// Remembers that the user granted the request's scopes to its client.
+pub async fn remember_consent<S: Store, P, V>(
+    request: &AuthRequest,
+    sub: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<(), Error> {
+    let key = consent_key(sub, &request.client_id);
+    let mut granted: Vec<String> = records::get(services.store, &key)
+        .await?
+        .unwrap_or_default();
+    for scope in request.scope.split(' ') {
+        if !granted.iter().any(|g| g == scope) {
+            granted.push(scope.to_owned());
+        }
+    }
+    records::put(services.store, &key, &granted, CONSENT_TTL).await
+}
+
+/// Stores a waiting request and returns its transaction id.
+pub async fn save_transaction<S: Store, P, V>(
+    request: &AuthRequest,
+    services: &Services<'_, S, P, V>,
+) -> Result<String, Error> {
+    let tx = random::token(32)?;
+    records::put(
+        services.store,
+        &records::key("authreq", &tx),
+        request,
+        TRANSACTION_TTL,
+    )
+    .await?;
+    Ok(tx)
+}
+
+/// The waiting request of a transaction, if it exists and belongs to this browser.
+pub async fn load_transaction<S: Store, P, V>(
+    tx: &str,
+    browser: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<AuthRequest>, Error> {
+    if !well_formed(tx) {
+        return Ok(None);
+    }
+    let request: Option<AuthRequest> =
+        records::get(services.store, &records::key("authreq", tx)).await?;
+    Ok(request.filter(|r| {
+        crate::secret::constant_time_eq(r.browser.as_bytes(), browser_hash(browser).as_bytes())
+    }))
+}
+
+/// Ends the flow successfully: stores a single-use code and redirects to the client with
+/// `code`, `state` and `iss` (RFC 9207). The transaction, if any, is removed.
+pub async fn issue_code<S: Store, P, V>(
+    op: &Provider,
+    request: AuthRequest,
+    session: &Session,
+    tx: Option<&str>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, Error> {
+    let code = random::token(32)?;
+    let redirect_uri = request.redirect_uri.clone();
+    let state = request.state.clone();
+    let record = Code {
+        request,
+        sub: session.sub.clone(),
+        auth_time: session.auth_time,
+        sid: session.sid.clone(),
+    };
+    records::put(
+        services.store,
+        &records::key("code", &code),
+        &record,
+        op.config.lifetimes.code,
+    )
+    .await?;
+    if let Some(tx) = tx {
+        services.store.delete(&records::key("authreq", tx)).await?;
+    }
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = state.as_deref() {
+        params.push(("state", state));
+    }
+    params.push(("iss", op.config.issuer.as_str()));
+    Ok(redirect_to(&redirect_uri, &params))
+}
+
+/// An error sent to the client's (already validated) redirect URI (RFC 6749 §4.1.2.1).
+pub fn error_redirect(
+    op: &Provider,
+    redirect_uri: &str,
+    state: Option<&str>,
+    err: &OpError,
+) -> Response {
+    let description = err.description();
+    let mut params = vec![
+        ("error", err.code()),
+        ("error_description", description.as_str()),
+    ];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    params.push(("iss", op.config.issuer.as_str()));
+    redirect_to(redirect_uri, &params)
+}
+
+/// A 303 to `uri` with `params` added to its query.
+fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    Response::redirect(&format!("{uri}{separator}{}", form::encode(params))).no_store()
+}

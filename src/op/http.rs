@@ -1,0 +1,198 @@
+//! HTTP as plain values: the provider takes a [`Request`] and returns a [`Response`], and
+//! the host (the Worker, a test) converts to and from its own types.
+
+use crate::op::form;
+
+/// Largest request body read, in bytes. Every endpoint's input is a small form.
+pub const MAX_BODY_LEN: usize = 64 * 1024;
+/// Most header fields considered; beyond it a request is refused.
+pub const MAX_HEADERS: usize = 100;
+
+/// An HTTP request as the provider sees it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method, upper case (`GET`, `POST`…).
+    pub method: String,
+    /// The absolute request URL.
+    pub url: String,
+    /// Header fields with lower-cased names, in order, repeated names kept.
+    pub headers: Vec<(String, String)>,
+    /// The body (at most [`MAX_BODY_LEN`] bytes: the host refuses longer ones).
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A request with no headers and no body.
+    pub fn new(method: &str, url: &str) -> Request {
+        Request {
+            method: method.to_ascii_uppercase(),
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// This request with one more header field.
+    pub fn with_header(mut self, name: &str, value: &str) -> Request {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// This request with a form body (`application/x-www-form-urlencoded`).
+    pub fn with_form(self, pairs: &[(&str, &str)]) -> Request {
+        let mut request = self.with_header("content-type", "application/x-www-form-urlencoded");
+        request.body = form::encode(pairs).into_bytes();
+        request
+    }
+
+    /// The first value of a header field.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header field.
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The path of the URL (`/token`), without query.
+    pub fn path(&self) -> &str {
+        let after_scheme = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
+        let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+        path_and_query.split(['?', '#']).next().unwrap_or("/")
+    }
+
+    /// The raw query string, if any.
+    pub fn query(&self) -> &str {
+        let without_fragment = self.url.split('#').next().unwrap_or_default();
+        without_fragment.split_once('?').map_or("", |(_, q)| q)
+    }
+
+    /// The URL without query and fragment, as DPoP's `htu` compares it.
+    pub fn url_without_query(&self) -> &str {
+        self.url.split(['?', '#']).next().unwrap_or_default()
+    }
+
+    /// A cookie's value from the `Cookie` header fields.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.header_all("cookie")
+            .into_iter()
+            .flat_map(|h| h.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// Whether the body is declared as a form (`application/x-www-form-urlencoded`,
+    /// parameters such as `charset` allowed).
+    pub fn has_form_body(&self) -> bool {
+        self.header("content-type").is_some_and(|ct| {
+            ct.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
+    }
+}
+
+/// An HTTP response from the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Header fields, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response with a status and no body.
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, body: &serde_json::Value) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// An HTML page.
+    pub fn html(status: u16, body: String) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: body.into_bytes(),
+        }
+    }
+
+    /// A `303 See Other` redirect (the browser follows it with `GET`, whatever the
+    /// request method was).
+    pub fn redirect(location: &str) -> Response {
+        Response::empty(303).with_header("location", location)
+    }
+
+    /// This response with one more header field.
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// This response marked as not cacheable anywhere (RFC 6749 §5.1).
+    pub fn no_store(self) -> Response {
+        self.with_header("cache-control", "no-store")
+            .with_header("pragma", "no-cache")
+    }
+
+    /// The first value of a header field.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON (`Null` when it is not JSON), for tests and adapters.
+    pub fn json_body(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_parts_and_cookies() {
+        let req = Request::new("get", "https://op.example/authorize?a=1&b=2#f")
+            .with_header("Cookie", "x=1; oe_session=abc")
+            .with_header("cookie", "y=2");
+        assert_eq!(req.method, "GET");
+        assert_eq!(req.path(), "/authorize");
+        assert_eq!(req.query(), "a=1&b=2");
+        assert_eq!(req.url_without_query(), "https://op.example/authorize");
+        assert_eq!(req.cookie("oe_session"), Some("abc"));
+        assert_eq!(req.cookie("y"), Some("2"));
+        assert_eq!(req.cookie("z"), None);
+        assert_eq!(Request::new("GET", "https://op.example").path(), "/");
+    }
+}

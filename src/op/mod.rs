@@ -1,0 +1,23 @@
+//! The OpenID Provider engine: sans-IO. [`Provider`] takes a request value and returns a
+//! response value; storage comes through [`crate::store::Store`], time through
+//! [`crate::time::Clock`], password hashing through [`password::Pbkdf2`]. The Worker is
+//! a thin adapter around it.
+
+pub mod client_auth;
+pub mod config;
+pub mod endpoints;
+pub mod error;
+pub mod flow;
+pub mod form;
+pub mod http;
+pub mod keys;
+pub mod pages;
+pub mod password;
+pub mod provider;
+pub mod records;
+pub mod secrets;
+pub mod tokens;
+
+pub use error::OpError;
+pub use http::{Request, Response};
+pub use provider::{Provider, Services};

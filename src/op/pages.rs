@@ -1,0 +1,198 @@
+//! The provider's HTML pages: login, consent and errors. Plain server-rendered forms
+//! with every interpolated value escaped, no script at all, and a Content Security Policy
+//! that allows only the one inline stylesheet (by hash) and forms posting back here (or,
+//! after a POST, redirecting to the client).
+
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+
+use super::http::Response;
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
+main{max-width:380px;margin:12vh auto;background:#fff;padding:32px;border-radius:12px;box-shadow:0 2px 12px #0001}\
+h1{font-size:1.3em;margin:0 0 4px}p{margin:8px 0;color:#4a5163}label{display:block;margin:16px 0 4px;font-weight:600}\
+input{width:100%;box-sizing:border-box;padding:10px;border:1px solid #c9ced8;border-radius:8px;font:inherit}\
+button{margin-top:20px;padding:10px 18px;border:0;border-radius:8px;background:#2456d6;color:#fff;font:inherit;cursor:pointer}\
+button.secondary{background:#e6e9ef;color:#1d2330;margin-left:8px}.error{color:#b3261e;font-weight:600}\
+ul{padding-left:20px}code{background:#eef0f4;padding:1px 5px;border-radius:4px}";
+
+fn style_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(&Sha256::digest(STYLE.as_bytes()))
+    })
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A page response with the security headers every page carries. `form_target` is the
+/// origin a form on the page may end up at after its POST (the client's redirect URI),
+/// which the CSP `form-action` must allow in browsers that check redirects.
+fn page(status: u16, title: &str, body: &str, form_target: Option<&str>) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
+        escape(title)
+    );
+    let form_action = match form_target {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    let csp = format!(
+        "default-src 'none'; style-src 'sha256-{}'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'",
+        style_hash()
+    );
+    Response::html(status, html)
+        .no_store()
+        .with_header("content-security-policy", &csp)
+        .with_header("x-frame-options", "DENY")
+        .with_header("x-content-type-options", "nosniff")
+        .with_header("referrer-policy", "no-referrer")
+}
+
+/// The origin of an absolute URL (`https://host:port`), for CSP.
+pub fn origin_of(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&url[..scheme.len() + 3 + end])
+}
+
+/// The login form.
+pub struct LoginPage<'a> {
+    /// The transaction id.
+    pub tx: &'a str,
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The client's id (shown).
+    pub client_id: &'a str,
+    /// The username to prefill after a failed attempt.
+    pub username: &'a str,
+    /// An error to show.
+    pub error: Option<&'a str>,
+    /// Where the flow ends, for the CSP.
+    pub redirect_origin: Option<&'a str>,
+}
+
+/// Renders the login page.
+pub fn login(p: &LoginPage<'_>) -> Response {
+    let error = p
+        .error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Sign in</h1><p>to continue to <code>{client}</code></p>{error}\
+         <form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"tx\" value=\"{tx}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"username\">Username</label>\
+         <input id=\"username\" name=\"username\" autocomplete=\"username\" value=\"{username}\" required autofocus>\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">Sign in</button></form>",
+        client = escape(p.client_id),
+        tx = escape(p.tx),
+        csrf = escape(p.csrf),
+        username = escape(p.username),
+    );
+    page(
+        if p.error.is_some() { 401 } else { 200 },
+        "Sign in",
+        &body,
+        p.redirect_origin,
+    )
+}
+
+/// The consent form.
+pub struct ConsentPage<'a> {
+    /// The transaction id.
+    pub tx: &'a str,
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The client asking.
+    pub client_id: &'a str,
+    /// The scopes asked for.
+    pub scopes: &'a [&'a str],
+    /// Where the flow ends, for the CSP.
+    pub redirect_origin: Option<&'a str>,
+}
+
+/// Renders the consent page.
+pub fn consent(p: &ConsentPage<'_>) -> Response {
+    let scopes: String = p
+        .scopes
+        .iter()
+        .map(|s| format!("<li><code>{}</code></li>", escape(s)))
+        .collect();
+    let body = format!(
+        "<h1>Allow access?</h1><p><code>{client}</code> asks for:</p><ul>{scopes}</ul>\
+         <form method=\"post\" action=\"/consent\">\
+         <input type=\"hidden\" name=\"tx\" value=\"{tx}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
+         <button class=\"secondary\" type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+        client = escape(p.client_id),
+        tx = escape(p.tx),
+        csrf = escape(p.csrf),
+    );
+    page(200, "Allow access", &body, p.redirect_origin)
+}
+
+/// An error page, for failures that must not be sent to a redirect URI (an unknown
+/// client or redirect URI: RFC 6749 §4.1.2.1).
+pub fn error(status: u16, code: &str, description: &str) -> Response {
+    let body = format!(
+        "<h1>Something went wrong</h1><p class=\"error\">{}</p><p>{}</p>",
+        escape(code),
+        escape(description)
+    );
+    page(status, "Error", &body, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn pages_carry_security_headers() {
+        let page = error(400, "invalid_request", "<script>alert(1)</script>");
+        let body = String::from_utf8(page.body.clone()).unwrap();
+        assert!(!body.contains("<script>"));
+        let csp = page.header("content-security-policy").unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("default-src 'none'"));
+        assert_eq!(page.header("cache-control"), Some("no-store"));
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin_of("http://localhost:5173/callback?x=1"),
+            Some("http://localhost:5173")
+        );
+        assert_eq!(origin_of("https://a.example"), Some("https://a.example"));
+        assert_eq!(origin_of("nope"), None);
+    }
+}

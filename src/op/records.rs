@@ -1,0 +1,148 @@
+//! What the provider keeps in the [`Store`], and how consistent each record must be.
+//!
+//! Keys are `prefix:` + base64url(SHA-256(secret)) wherever the secret is a bearer value
+//! (session ids, codes, refresh tokens, transaction ids): a read of the store never yields
+//! a usable credential.
+//!
+//! | record | written | read | consistency need |
+//! |---|---|---|---|
+//! | `authreq` | /authorize | login, consent | read-your-write in one browser flow (same location) |
+//! | `session` | login | /authorize | read-your-write (same location) |
+//! | `consent` | consent | /authorize | cacheable; a stale read asks again |
+//! | `code` | code issued | /token, once | single use: [`Store::take`] |
+//! | `code-used` | /token | /token (replay) | revocation on replay, best effort across locations |
+//! | `refresh` | /token | /token | single use per rotation; replays revoke the family |
+//! | `family` | on revocation | /token, /userinfo | revocation, visible after propagation |
+//! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::store::Store;
+use crate::{Error, b64};
+
+/// The store key for a secret value: `prefix:` + base64url(SHA-256(value)).
+pub fn key(prefix: &str, secret: &str) -> String {
+    format!(
+        "{prefix}:{}",
+        b64::encode(&Sha256::digest(secret.as_bytes()))
+    )
+}
+
+/// Reads a JSON record. A record that no longer parses (written by another version) is
+/// treated as absent rather than failing the request.
+pub async fn get<S: Store, T: DeserializeOwned>(store: &S, key: &str) -> Result<Option<T>, Error> {
+    Ok(store
+        .get(key)
+        .await?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+/// Takes (reads and deletes) a JSON record.
+pub async fn take<S: Store, T: DeserializeOwned>(store: &S, key: &str) -> Result<Option<T>, Error> {
+    Ok(store
+        .take(key)
+        .await?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+/// Writes a JSON record for `ttl` seconds (at least 60: Workers KV's minimum).
+pub async fn put<S: Store, T: Serialize>(
+    store: &S,
+    key: &str,
+    value: &T,
+    ttl: u64,
+) -> Result<(), Error> {
+    let bytes = serde_json::to_vec(value).map_err(|_| Error::StoreUnavailable)?;
+    store.put(key, &bytes, ttl.max(60)).await
+}
+
+/// An authorization request waiting for login or consent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    /// The client.
+    pub client_id: String,
+    /// The exact redirect URI of the request.
+    pub redirect_uri: String,
+    /// Granted-to-be scopes, space-separated.
+    pub scope: String,
+    /// The client's `state`, returned unchanged.
+    pub state: Option<String>,
+    /// The OpenID Connect `nonce`.
+    pub nonce: Option<String>,
+    /// The PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// `max_age` in seconds.
+    pub max_age: Option<i64>,
+    /// `prompt=login` was asked.
+    pub force_login: bool,
+    /// `prompt=consent` was asked.
+    pub force_consent: bool,
+    /// RFC 9449 §10: the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
+    /// Hash of the browser-binding cookie: only the browser that started the flow may
+    /// finish it (login CSRF defence).
+    pub browser: String,
+}
+
+/// A signed-in user at the provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    /// The user's subject.
+    pub sub: String,
+    /// When they authenticated (Unix seconds).
+    pub auth_time: i64,
+    /// Session id published in ID tokens as `sid` (not the cookie value).
+    pub sid: String,
+}
+
+/// An issued authorization code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Code {
+    /// The request the code answers.
+    pub request: AuthRequest,
+    /// The user.
+    pub sub: String,
+    /// When they authenticated.
+    pub auth_time: i64,
+    /// The session's `sid`.
+    pub sid: String,
+}
+
+/// What a used code issued, so a replay can revoke it (RFC 6749 §4.1.2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeUse {
+    /// The refresh-token family created by the exchange, if any.
+    pub family: Option<String>,
+    /// The access token's `jti`.
+    pub access_jti: String,
+}
+
+/// A refresh token (stored under the hash of its value).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Refresh {
+    /// The rotation family: every token descended from one code exchange.
+    pub family: String,
+    /// The client.
+    pub client_id: String,
+    /// The user.
+    pub sub: String,
+    /// Scopes, space-separated.
+    pub scope: String,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// The session's `sid`.
+    pub sid: String,
+    /// The DPoP key the token is bound to, if any.
+    pub jkt: Option<String>,
+    /// When this token was rotated out (Unix seconds), if it was.
+    pub rotated_at: Option<i64>,
+}
+
+/// A revoked refresh family or access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Revoked {
+    /// When it was revoked (Unix seconds).
+    pub at: i64,
+}

@@ -1,0 +1,162 @@
+//! The tokens the provider signs: RFC 9068 access tokens and OpenID Connect ID tokens,
+//! ES256 with the newest signing key.
+
+use serde_json::{Map, Value, json};
+
+use super::config::User;
+use super::keys::SigningKeys;
+use crate::jose::Alg;
+use crate::jose::jws::sign_es256;
+use crate::oidc::token_hash;
+use crate::random;
+use crate::time::UnixTime;
+
+/// Claims each scope releases (OpenID Connect Core §5.4).
+const SCOPE_CLAIMS: [(&str, &[&str]); 4] = [
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+];
+
+/// The user's claims that `scope` releases, plus `sub`.
+pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("sub".into(), Value::String(user.sub.clone()));
+    for granted in scope.split(' ') {
+        let Some((_, names)) = SCOPE_CLAIMS.iter().find(|(s, _)| *s == granted) else {
+            continue;
+        };
+        for name in *names {
+            if let Some(value) = user.claims.get(*name) {
+                out.insert((*name).to_owned(), value.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Signs `claims` with the newest key, with `typ` in the header.
+fn sign(keys: &SigningKeys, typ: &str, claims: &Value) -> String {
+    let (kid, key) = keys.current();
+    let mut header = Map::new();
+    header.insert("typ".into(), Value::String(typ.into()));
+    header.insert("kid".into(), Value::String(kid.into()));
+    sign_es256(header, claims.to_string().as_bytes(), key)
+}
+
+/// What an access token says.
+#[derive(Debug, Clone)]
+pub struct AccessGrant<'a> {
+    /// The issuer.
+    pub issuer: &'a str,
+    /// The subject: a user, or the client itself for `client_credentials`.
+    pub sub: &'a str,
+    /// The client.
+    pub client_id: &'a str,
+    /// Granted scopes, space-separated.
+    pub scope: &'a str,
+    /// When the user authenticated, if a user did.
+    pub auth_time: Option<i64>,
+    /// The DPoP key thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6.1).
+    pub jkt: Option<&'a str>,
+    /// The session id, so revocation and logout can find the token.
+    pub sid: Option<&'a str>,
+    /// Lifetime in seconds.
+    pub lifetime: u64,
+}
+
+/// An RFC 9068 access token and its `jti`. The audience is the issuer itself: the
+/// provider's userinfo endpoint and the APIs it fronts.
+pub fn access_token(
+    keys: &SigningKeys,
+    grant: &AccessGrant<'_>,
+    now: UnixTime,
+) -> Result<(String, String), crate::Error> {
+    let jti = random::token(16)?;
+    let mut claims = json!({
+        "iss": grant.issuer,
+        "sub": grant.sub,
+        "aud": grant.issuer,
+        "client_id": grant.client_id,
+        "scope": grant.scope,
+        "iat": now.0,
+        "exp": now.0.saturating_add(i64::try_from(grant.lifetime).unwrap_or(i64::MAX)),
+        "jti": jti,
+    });
+    if let Some(auth_time) = grant.auth_time {
+        claims["auth_time"] = json!(auth_time);
+    }
+    if let Some(jkt) = grant.jkt {
+        claims["cnf"] = json!({ "jkt": jkt });
+    }
+    if let Some(sid) = grant.sid {
+        claims["sid"] = json!(sid);
+    }
+    Ok((sign(keys, "at+jwt", &claims), jti))
+}
+
+/// What an ID token says beyond the user's claims.
+#[derive(Debug, Clone)]
+pub struct IdGrant<'a> {
+    /// The issuer.
+    pub issuer: &'a str,
+    /// The client (the audience).
+    pub client_id: &'a str,
+    /// The authentication request's nonce.
+    pub nonce: Option<&'a str>,
+    /// When the user authenticated.
+    pub auth_time: i64,
+    /// The session id (`sid`, OpenID Connect Front-/Back-Channel Logout).
+    pub sid: &'a str,
+    /// The access token issued with it, for `at_hash`.
+    pub access_token: &'a str,
+    /// Granted scopes.
+    pub scope: &'a str,
+    /// Lifetime in seconds.
+    pub lifetime: u64,
+}
+
+/// An OpenID Connect ID token (Core §2) for `user`.
+pub fn id_token(keys: &SigningKeys, user: &User, grant: &IdGrant<'_>, now: UnixTime) -> String {
+    let mut claims = user_claims(user, grant.scope);
+    for (name, value) in [
+        ("iss", json!(grant.issuer)),
+        ("aud", json!(grant.client_id)),
+        ("iat", json!(now.0)),
+        (
+            "exp",
+            json!(
+                now.0
+                    .saturating_add(i64::try_from(grant.lifetime).unwrap_or(i64::MAX))
+            ),
+        ),
+        ("auth_time", json!(grant.auth_time)),
+        ("sid", json!(grant.sid)),
+        ("at_hash", json!(token_hash(Alg::Es256, grant.access_token))),
+    ] {
+        claims.insert(name.into(), value);
+    }
+    if let Some(nonce) = grant.nonce {
+        claims.insert("nonce".into(), json!(nonce));
+    }
+    sign(keys, "JWT", &Value::Object(claims))
+}

@@ -1,0 +1,324 @@
+//! A provider under test: memory store, a clock the test moves, the Rust PBKDF2 and
+//! signature backends, and a tiny browser (cookie jar) to walk the login pages.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use oidc_edge::dpop::proof::{ProofClaims, sign_es256};
+use oidc_edge::jose::verifier::{RustCrypto, run_ready};
+use oidc_edge::jose::{Jwk, JwkSet};
+use oidc_edge::op::config::Config;
+use oidc_edge::op::form::{self, Params};
+use oidc_edge::op::keys::SigningKeys;
+use oidc_edge::op::password::{PasswordHash, RustPbkdf2};
+use oidc_edge::op::{Provider, Request, Response, Services};
+use oidc_edge::pkce::Pkce;
+use oidc_edge::store::MemoryStore;
+use oidc_edge::time::{Clock, UnixTime};
+use oidc_edge::{b64, random};
+use serde_json::{Value, json};
+
+pub const ISSUER: &str = "https://op.example";
+pub const SPA: &str = "spa";
+pub const SPA_REDIRECT: &str = "https://spa.example/callback";
+pub const THIRD: &str = "third-party";
+pub const THIRD_REDIRECT: &str = "https://third.example/cb";
+pub const SERVICE: &str = "service";
+pub const SERVICE_SECRET: &str = "service-secret-0123456789abcdefghijklmnop";
+pub const START: i64 = 1_800_000_000;
+
+#[derive(Debug, Clone)]
+pub struct TestClock(pub Rc<Cell<i64>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(self.0.get())
+    }
+}
+
+pub struct Op {
+    pub provider: Provider,
+    pub store: MemoryStore<TestClock>,
+    pub clock: TestClock,
+    pub jwks: JwkSet,
+}
+
+pub fn config_json() -> Value {
+    let user_hash = PasswordHash::create(b"correct horse", 10_000)
+        .unwrap()
+        .to_string();
+    let other_hash = PasswordHash::create(b"second user pw", 10_000)
+        .unwrap()
+        .to_string();
+    let secret_hash = PasswordHash::create(SERVICE_SECRET.as_bytes(), 1_000)
+        .unwrap()
+        .to_string();
+    json!({
+        "issuer": ISSUER,
+        "clients": [
+            { "client_id": SPA, "client_type": "public", "token_endpoint_auth_method": "none",
+              "redirect_uris": [SPA_REDIRECT], "post_logout_redirect_uris": ["https://spa.example/"],
+              "grant_types": ["authorization_code", "refresh_token"],
+              "scopes": ["openid", "profile", "email", "offline_access"],
+              "allowed_origins": ["https://spa.example"], "first_party": true, "dpop_bound_access_tokens": false },
+            { "client_id": THIRD, "client_type": "confidential", "token_endpoint_auth_method": "client_secret_post",
+              "client_secret_hash": secret_hash,
+              "redirect_uris": [THIRD_REDIRECT], "grant_types": ["authorization_code"],
+              "scopes": ["openid", "email"] },
+            { "client_id": SERVICE, "client_type": "confidential", "token_endpoint_auth_method": "client_secret_basic",
+              "client_secret_hash": secret_hash, "grant_types": ["client_credentials"], "scopes": ["api:read", "api:write"] }
+        ],
+        "users": [
+            { "sub": "248289761001", "username": "demo", "password_hash": user_hash,
+              "claims": { "name": "Demo User", "email": "demo@example.com", "email_verified": true } },
+            { "sub": "u2", "username": "second", "password_hash": other_hash, "claims": {} }
+        ],
+        "lifetimes": { "code": 60, "access_token": 600, "id_token": 600, "refresh_token": 1209600, "session": 86400 }
+    })
+}
+
+impl Op {
+    pub fn new() -> Op {
+        Op::with_config(config_json())
+    }
+
+    pub fn with_config(config: Value) -> Op {
+        let config = Config::from_json(&config.to_string()).unwrap();
+        let keys_json = SigningKeys::generate(Some("k1")).unwrap();
+        let keys = SigningKeys::from_jwks_json(&keys_json.to_string()).unwrap();
+        let jwks = JwkSet::from_json(keys.public_jwks().to_string().as_bytes()).unwrap();
+        let clock = TestClock(Rc::new(Cell::new(START)));
+        let store = MemoryStore::new(clock.clone());
+        Op {
+            provider: Provider::new(config, keys),
+            store,
+            clock,
+            jwks,
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.0.get()
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.clock.0.set(self.clock.0.get() + seconds);
+    }
+
+    pub fn send(&self, req: &Request) -> Response {
+        let services = Services {
+            store: &self.store,
+            pbkdf2: &RustPbkdf2,
+            verifier: &RustCrypto,
+            now: UnixTime(self.now()),
+        };
+        let response = run_ready(async { Ok(self.provider.handle(req, &services).await) }).unwrap();
+        assert!(
+            response.status < 500 || response.status == 503,
+            "{} {} answered {}",
+            req.method,
+            req.url,
+            response.status
+        );
+        response
+    }
+}
+
+/// A browser: a cookie jar in front of the provider.
+pub struct Browser<'a> {
+    pub op: &'a Op,
+    pub cookies: RefCell<Vec<(String, String)>>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(op: &'a Op) -> Browser<'a> {
+        Browser {
+            op,
+            cookies: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn send(&self, req: Request) -> Response {
+        let cookie: Vec<String> = self
+            .cookies
+            .borrow()
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        let req = if cookie.is_empty() {
+            req
+        } else {
+            req.with_header("cookie", &cookie.join("; "))
+        };
+        let response = self.op.send(&req);
+        for (name, value) in &response.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap();
+                let (n, v) = pair.split_once('=').unwrap();
+                let mut jar = self.cookies.borrow_mut();
+                jar.retain(|(existing, _)| existing != n);
+                jar.push((n.to_owned(), v.to_owned()));
+            }
+        }
+        response
+    }
+
+    pub fn get(&self, path_and_query: &str) -> Response {
+        self.send(Request::new("GET", &absolute(path_and_query)))
+    }
+
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.send(Request::new("POST", &absolute(path)).with_form(form))
+    }
+
+    /// Fills in and submits the login form shown at `login_path`.
+    pub fn login(&self, login_path: &str, username: &str, password: &str) -> Response {
+        let page = self.get(login_path);
+        assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
+        let html = String::from_utf8(page.body).unwrap();
+        let tx = hidden(&html, "tx");
+        let csrf = hidden(&html, "csrf");
+        self.post(
+            "/login",
+            &[
+                ("tx", &tx),
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+    }
+}
+
+pub fn absolute(path_and_query: &str) -> String {
+    if path_and_query.starts_with("http") {
+        path_and_query.to_owned()
+    } else {
+        format!("{ISSUER}{path_and_query}")
+    }
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+pub fn location(response: &Response) -> String {
+    assert_eq!(
+        response.status,
+        303,
+        "expected a redirect, got {} {}",
+        response.status,
+        String::from_utf8_lossy(&response.body)
+    );
+    response.header("location").unwrap().to_owned()
+}
+
+/// The query parameters of a redirect to the client.
+pub fn redirect_params(location: &str) -> Params {
+    Params::parse(location.split_once('?').unwrap().1).unwrap()
+}
+
+/// An authorization request URL for the SPA with PKCE, state and nonce.
+pub struct AuthStart {
+    pub pkce: Pkce,
+    pub state: String,
+    pub nonce: String,
+}
+
+impl AuthStart {
+    pub fn new() -> AuthStart {
+        AuthStart {
+            pkce: Pkce::generate(64).unwrap(),
+            state: random::token(16).unwrap(),
+            nonce: random::token(16).unwrap(),
+        }
+    }
+
+    pub fn url(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        scope: &str,
+        extra: &[(&str, &str)],
+    ) -> String {
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("scope", scope),
+            ("state", self.state.as_str()),
+            ("nonce", self.nonce.as_str()),
+            ("code_challenge", self.pkce.challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        params.extend_from_slice(extra);
+        format!("/authorize?{}", form::encode(&params))
+    }
+}
+
+/// Walks the whole SPA code flow as user "demo" and returns (browser, start, code).
+pub fn sign_in<'a>(op: &'a Op, scope: &str) -> (Browser<'a>, AuthStart, String) {
+    let browser = Browser::new(op);
+    let start = AuthStart::new();
+    let to_login = location(&browser.get(&start.url(SPA, SPA_REDIRECT, scope, &[])));
+    let back = location(&browser.login(&to_login, "demo", "correct horse"));
+    assert!(back.starts_with(SPA_REDIRECT), "{back}");
+    let params = redirect_params(&back);
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+    let code = params.get("code").unwrap().to_owned();
+    (browser, start, code)
+}
+
+pub fn token_request(form: &[(&str, &str)]) -> Request {
+    Request::new("POST", &format!("{ISSUER}/token")).with_form(form)
+}
+
+pub fn exchange(op: &Op, start: &AuthStart, code: &str) -> Response {
+    op.send(&token_request(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", SPA_REDIRECT),
+        ("client_id", SPA),
+        ("code_verifier", start.pkce.verifier.expose()),
+    ]))
+}
+
+/// A P-256 DPoP key held in Rust.
+pub fn dpop_key(seed: u8) -> Jwk {
+    let signing = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+    let point = signing.verifying_key().to_sec1_point(false);
+    let bytes = point.as_bytes();
+    let jwk = json!({
+        "kty": "EC", "crv": "P-256",
+        "x": b64::encode(&bytes[1..33]), "y": b64::encode(&bytes[33..65]), "d": b64::encode(&[seed; 32]),
+    });
+    Jwk::from_json(jwk.to_string().as_bytes()).unwrap()
+}
+
+pub fn dpop_proof(
+    op: &Op,
+    key: &Jwk,
+    htm: &str,
+    htu: &str,
+    access_token: Option<&str>,
+    nonce: Option<&str>,
+) -> String {
+    sign_es256(
+        key,
+        &ProofClaims {
+            htm,
+            htu,
+            iat: UnixTime(op.now()),
+            access_token,
+            nonce,
+        },
+    )
+    .unwrap()
+}
