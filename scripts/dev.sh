@@ -85,13 +85,18 @@ on_signal() {
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 trap 'on_signal 129' HUP
-trap stop_all EXIT
+trap 'stop_all; [[ -n ${env_file:-} ]] && rm -rf -- "$(dirname -- "$env_file")"' EXIT
+
+# OIDC_CONFIG / OIDC_SIGNING_KEYS: worker/.dev.vars defaults (written when absent), the
+# environment's values over them; checked here so a bad configuration fails at start.
+env_file=$(node "$root/scripts/dev-env.mjs") || die "no usable configuration"
 
 say "starting the OP (wrangler dev; builds the Worker first, minutes when cold)…"
 (
     cd "$root/worker"
     WRANGLER_SEND_METRICS=false exec "$wrangler" dev \
         --local \
+        --env-file "$env_file" \
         --ip 127.0.0.1 \
         --port "$op_port" \
         --persist-to "$root/worker/.wrangler/state" \

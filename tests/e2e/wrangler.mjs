@@ -10,7 +10,8 @@
 // bounded by `timeoutMs`; on failure the error carries wrangler's output.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { envLine } from '../../scripts/env-file.mjs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -60,11 +61,13 @@ function buildWorker() {
  * @param {number} [options.timeoutMs]  startup limit after the build (default 120 s)
  * @param {boolean} [options.build]     run scripts/build-worker.sh first (default true)
  * @param {Record<string,string>} [options.vars]  `--var NAME:VALUE` pairs for the Worker
+ * @param {Record<string,string>} [options.secrets]  bindings written to a private env file
+ *   (`--env-file`), e.g. OIDC_CONFIG and OIDC_SIGNING_KEYS; worker/.dev.vars is never read
  * @param {Record<string,string>} [options.env]   extra environment for wrangler
  * @returns {Promise<{ url: string, port: number, persistDir: string, output: () => string, stop: () => Promise<void> }>}
  */
 export async function startWrangler(options = {}) {
-  const { timeoutMs = 120_000, build = true, vars = {}, env = {} } = options;
+  const { timeoutMs = 120_000, build = true, vars = {}, env = {}, secrets = {} } = options;
   if (build) buildWorker();
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
@@ -82,6 +85,11 @@ export async function startWrangler(options = {}) {
     '--show-interactive-dev-session=false',
   ];
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
+  // Always an env file, even an empty one: it keeps wrangler from loading the developer's
+  // worker/.dev.vars, so tests see only the configuration they chose.
+  const envFile = join(persistDir, 'worker.env');
+  writeFileSync(envFile, Object.entries(secrets).map(([n, v]) => envLine(n, v)).join(''), { mode: 0o600 });
+  args.push('--env-file', envFile);
 
   const child = spawn(WRANGLER, args, {
     cwd: WORKER_DIR,
@@ -89,7 +97,8 @@ export async function startWrangler(options = {}) {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
+      // wrangler prefers OIDC_* from its own environment over the env file: drop them.
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_'))),
       WRANGLER_SEND_METRICS: 'false',
       WRANGLER_LOG_PATH: join(persistDir, 'logs'),
       NO_COLOR: '1',

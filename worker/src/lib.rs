@@ -1,59 +1,135 @@
 //! The oidc-edge OpenID Provider on Cloudflare Workers.
 //!
-//! This crate is a thin adapter: it turns a Workers [`Request`] into a call on the sans-IO core
-//! ([`oidc_edge`]) and the answer back into a [`Response`]. Protocol logic belongs in the core,
-//! not here. For now the Worker only answers the health check, `GET /healthz`.
-//!
-//! Every response is JSON and carries `Cache-Control: no-store`; errors use the OAuth shape
-//! `{"error": "<code>"}`.
+//! A thin adapter: it reads the configuration from the environment, converts each Workers
+//! request into the core's [`oidc_edge::op::Request`], lets [`oidc_edge::op::Provider`]
+//! answer it with Workers KV as the store, WebCrypto for PBKDF2 and the clock of the
+//! runtime, and converts the answer back. Protocol logic lives in the core.
 
-use serde_json::{Value, json};
-use worker::{Context, Env, Method, Request, Response, Result, event};
+mod convert;
+mod kv;
+mod pbkdf2;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use oidc_edge::jose::RustCrypto;
+use oidc_edge::op::config::Config;
+use oidc_edge::op::keys::SigningKeys;
+use oidc_edge::op::{Provider, Services};
+use oidc_edge::time::{Clock, SystemClock};
+use serde_json::json;
+use worker::{Context, Env, Method, Request, Response, Result, console_error, event};
 
 /// The Worker's version, reported by `GET /healthz`.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The KV namespace binding (worker/wrangler.toml).
+const KV_BINDING: &str = "OIDC_KV";
 
-/// The methods `/healthz` accepts, as sent in the `Allow` header of its 405.
-const HEALTHZ_ALLOW: &str = "GET, HEAD";
-
-/// Entry point for every HTTP request the Worker receives.
-///
-/// The `#[event(fetch)]` macro exports it to JavaScript as the module's `fetch` handler.
-#[event(fetch)]
-async fn fetch(req: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    route(&req)
+thread_local! {
+    /// The provider of this isolate, built from the environment on first use and rebuilt
+    /// only if the environment changes (a new deployment gets a new isolate anyway).
+    static PROVIDER: RefCell<Option<(String, Rc<Provider>)>> = const { RefCell::new(None) };
 }
 
-/// Dispatches a request on its path.
-fn route(req: &Request) -> Result<Response> {
-    match req.path().as_str() {
-        "/healthz" => healthz(&req.method()),
-        _ => error(404, "not_found", &[]),
+/// Entry point for every HTTP request the Worker receives.
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if req.path() == "/healthz" {
+        return healthz(&req.method());
     }
+    let provider = match provider(&env) {
+        Ok(provider) => provider,
+        Err(message) => {
+            // A misconfigured deployment is the one case answered with 500: nothing the
+            // client sent is at fault. The message names the field, never a secret.
+            console_error!("oidc-edge configuration error: {message}");
+            return json_response(
+                500,
+                &json!({ "error": "server_error", "error_description": message }),
+            );
+        }
+    };
+    let request = match convert::request(req).await {
+        Ok(request) => request,
+        Err(convert::Refused(status, code)) => {
+            return json_response(status, &json!({ "error": code }));
+        }
+    };
+    let store = kv::KvRecords(env.kv(KV_BINDING)?);
+    let services = Services {
+        store: &store,
+        pbkdf2: &pbkdf2::WebCryptoPbkdf2,
+        verifier: &RustCrypto,
+        now: SystemClock.now(),
+    };
+    convert::response(provider.handle(&request, &services).await)
+}
+
+/// A binding as text: secrets (`wrangler secret put`, `.dev.vars`) and plain vars alike.
+fn binding_text(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+}
+
+/// The provider for this environment, checking `OIDC_CONFIG` and `OIDC_SIGNING_KEYS`.
+fn provider(env: &Env) -> std::result::Result<Rc<Provider>, String> {
+    let config = binding_text(env, "OIDC_CONFIG").ok_or("OIDC_CONFIG: not set")?;
+    let keys = binding_text(env, "OIDC_SIGNING_KEYS").ok_or("OIDC_SIGNING_KEYS: not set")?;
+    let fingerprint = format!(
+        "{}:{}:{}",
+        config.len(),
+        keys.len(),
+        oidc_edge::b64::encode(&sha(&config, &keys))
+    );
+    if let Some(provider) = PROVIDER.with(|p| {
+        p.borrow()
+            .as_ref()
+            .filter(|(f, _)| *f == fingerprint)
+            .map(|(_, p)| p.clone())
+    }) {
+        return Ok(provider);
+    }
+    let config = Config::from_json(&config).map_err(|e| e.to_string())?;
+    let keys = SigningKeys::from_jwks_json(&keys).map_err(|e| e.to_string())?;
+    let provider = Rc::new(Provider::new(config, keys));
+    PROVIDER.with(|p| *p.borrow_mut() = Some((fingerprint, provider.clone())));
+    Ok(provider)
+}
+
+/// A digest of the environment, so a changed binding rebuilds the provider.
+fn sha(config: &str, keys: &str) -> Vec<u8> {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    hash.update(config.as_bytes());
+    hash.update([0]);
+    hash.update(keys.as_bytes());
+    hash.finalize().to_vec()
 }
 
 /// `/healthz`: `200 {"status":"ok","version":"…"}` for `GET` and `HEAD`, 405 otherwise.
 fn healthz(method: &Method) -> Result<Response> {
     match method {
         Method::Get | Method::Head => {
-            json_response(200, &[], &json!({ "status": "ok", "version": VERSION }))
+            json_response(200, &json!({ "status": "ok", "version": VERSION }))
         }
-        _ => error(405, "method_not_allowed", &[("allow", HEALTHZ_ALLOW)]),
+        _ => Ok(
+            json_response(405, &json!({ "error": "method_not_allowed" }))?.with_headers({
+                let headers = worker::Headers::new();
+                headers.append("allow", "GET, HEAD")?;
+                headers.append("content-type", "application/json")?;
+                headers.append("cache-control", "no-store")?;
+                headers
+            }),
+        ),
     }
 }
 
-/// An error response with the body `{"error": code}`.
-fn error(status: u16, code: &str, headers: &[(&str, &str)]) -> Result<Response> {
-    json_response(status, headers, &json!({ "error": code }))
-}
-
-/// A JSON response that must not be cached, with extra `headers`.
-fn json_response(status: u16, headers: &[(&str, &str)], body: &Value) -> Result<Response> {
-    let mut builder = Response::builder()
+/// A JSON response that must not be cached.
+fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
+    Response::builder()
         .with_status(status)
-        .with_header("cache-control", "no-store")?;
-    for (name, value) in headers {
-        builder = builder.with_header(name, value)?;
-    }
-    builder.from_json(body)
+        .with_header("cache-control", "no-store")?
+        .from_json(body)
 }

@@ -1,0 +1,63 @@
+//! Workers requests and responses to and from the core's plain HTTP values.
+
+use oidc_edge::op::http::{MAX_BODY_LEN, MAX_HEADERS};
+use oidc_edge::op::{Request, Response};
+use worker::Headers;
+
+/// Why a request could not be converted: answered with this status by the caller.
+pub struct Refused(pub u16, pub &'static str);
+
+/// The core's view of a Workers request. Bodies over [`MAX_BODY_LEN`] are refused from
+/// `Content-Length` before they are read, and again after (chunked uploads).
+pub async fn request(mut req: worker::Request) -> Result<Request, Refused> {
+    let url = req
+        .url()
+        .map_err(|_| Refused(400, "invalid_request"))?
+        .to_string();
+    let method = req.method().to_string();
+    let headers: Vec<(String, String)> = req.headers().entries().take(MAX_HEADERS + 1).collect();
+    if headers.len() > MAX_HEADERS {
+        return Err(Refused(431, "request_header_fields_too_large"));
+    }
+    let declared = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_LEN) {
+        return Err(Refused(413, "request_too_large"));
+    }
+    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        Vec::new()
+    } else {
+        req.bytes()
+            .await
+            .map_err(|_| Refused(400, "invalid_request"))?
+    };
+    if body.len() > MAX_BODY_LEN {
+        return Err(Refused(413, "request_too_large"));
+    }
+    let headers = headers
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v))
+        .collect();
+    Ok(Request {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+/// A Workers response from the core's.
+pub fn response(response: Response) -> worker::Result<worker::Response> {
+    let headers = Headers::new();
+    for (name, value) in &response.headers {
+        headers.append(name, value)?;
+    }
+    let out = if response.body.is_empty() {
+        worker::Response::empty()?
+    } else {
+        worker::Response::from_bytes(response.body)?
+    };
+    Ok(out.with_status(response.status).with_headers(headers))
+}

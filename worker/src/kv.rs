@@ -1,0 +1,53 @@
+//! The core's [`Store`] on Workers KV.
+//!
+//! KV is eventually consistent: a write is visible at once where it was made and up to
+//! about 60 s later elsewhere; reads (including "absent") are cached at the edge; one
+//! write per second per key; TTLs of at least 60 s. [`Store::take`] is therefore a read
+//! followed by a delete, not an atomic operation: two locations can both take the same
+//! value inside the propagation window. The README ("KV honesty") states per record type
+//! what that allows and how the provider bounds it; tests/kv_consistency.rs measures it.
+
+use oidc_edge::Error;
+use oidc_edge::store::Store;
+use worker::KvStore;
+
+/// KV's smallest accepted expiration TTL, in seconds.
+const MIN_TTL: u64 = 60;
+
+/// A KV namespace as a [`Store`].
+pub struct KvRecords(pub KvStore);
+
+impl Store for KvRecords {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.0
+            .get(key)
+            .bytes()
+            .await
+            .map_err(|_| Error::StoreUnavailable)
+    }
+
+    async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error> {
+        self.0
+            .put_bytes(key, value)
+            .map_err(|_| Error::StoreUnavailable)?
+            .expiration_ttl(ttl_seconds.max(MIN_TTL))
+            .execute()
+            .await
+            .map_err(|_| Error::StoreUnavailable)
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let value = self.get(key).await?;
+        if value.is_some() {
+            self.delete(key).await?;
+        }
+        Ok(value)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.0
+            .delete(key)
+            .await
+            .map_err(|_| Error::StoreUnavailable)
+    }
+}
