@@ -112,7 +112,7 @@ impl Provider {
                 | "/.well-known/openid-configuration"
                 | "/.well-known/oauth-authorization-server",
             ) => method_not_allowed("GET, HEAD"),
-            _ => Response::json(404, &serde_json::json!({ "error": "not_found" })),
+            _ => Response::json(404, &serde_json::json!({ "error": "not_found" })).no_store(),
         };
         let response = if method == "HEAD" {
             Response {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ROOT, startWrangler } from './wrangler.mjs';
+import { opFixture } from './fixture.mjs';
+import { ROOT, freePort, startWrangler } from './wrangler.mjs';
 
 const workerVersion = readFileSync(join(ROOT, 'worker', 'Cargo.toml'), 'utf8').match(
   /^version\s*=\s*"([^"]+)"/m,
@@ -13,7 +14,9 @@ const workerVersion = readFileSync(join(ROOT, 'worker', 'Cargo.toml'), 'utf8').m
 describe('worker /healthz', () => {
   let op;
   before(async () => {
-    op = await startWrangler();
+    const port = await freePort();
+    const fixture = await opFixture({ issuer: `http://127.0.0.1:${port}` });
+    op = await startWrangler({ port, secrets: fixture.secrets });
   });
   after(async () => {
     await op?.stop();
@@ -48,5 +51,24 @@ describe('worker /healthz', () => {
     assert.equal(res.headers.get('allow'), 'GET, HEAD');
     assert.equal(res.headers.get('cache-control'), 'no-store');
     assert.deepEqual(await res.json(), { error: 'method_not_allowed' });
+  });
+});
+
+describe('a misconfigured worker', () => {
+  let op;
+  before(async () => {
+    op = await startWrangler({ secrets: { OIDC_CONFIG: '{"issuer":"ftp://x","clients":[],"users":[]}', OIDC_SIGNING_KEYS: '{"keys":[]}' } });
+  });
+  after(async () => {
+    await op?.stop();
+  });
+
+  test('answers 500 server_error naming the bad field, and still serves /healthz', async () => {
+    const res = await fetch(`${op.url}/.well-known/openid-configuration`);
+    assert.equal(res.status, 500);
+    const body = await res.json();
+    assert.equal(body.error, 'server_error');
+    assert.match(body.error_description, /^issuer: /);
+    assert.equal((await fetch(`${op.url}/healthz`)).status, 200);
   });
 });

@@ -1,0 +1,53 @@
+// A provider configuration for end-to-end tests, made independently of the Rust code:
+// PBKDF2 hashes with Node's crypto, the signing key with `jose`. Each call makes fresh
+// credentials; the returned object has what the tests need to log in and authenticate.
+import { pbkdf2Sync, randomBytes } from "node:crypto";
+import * as jose from "jose";
+
+const b64url = (bytes) => Buffer.from(bytes).toString("base64url");
+
+/** A PHC PBKDF2-SHA256 string, as DESIGN.md specifies. */
+export function phc(secret, iterations) {
+  const salt = randomBytes(16);
+  const key = pbkdf2Sync(secret, salt, iterations, 32, "sha256");
+  return `$pbkdf2-sha256$i=${iterations}$${b64url(salt)}$${b64url(key)}`;
+}
+
+/**
+ * The configuration for an OP at `issuer`, with an SPA at `spaOrigin`.
+ * Returns { secrets: { OIDC_CONFIG, OIDC_SIGNING_KEYS }, user, spa, service, config, publicJwk }.
+ */
+export async function opFixture({ issuer, spaOrigin = "http://localhost:5173" }) {
+  const user = { username: "demo", password: "demo-password-" + b64url(randomBytes(6)), sub: "248289761001" };
+  const service = { clientId: "demo-service", secret: b64url(randomBytes(32)) };
+  const spa = { clientId: "demo-spa", redirectUri: `${spaOrigin}/callback`, origin: spaOrigin };
+  const config = {
+    issuer,
+    clients: [
+      {
+        client_id: spa.clientId, client_type: "public", token_endpoint_auth_method: "none",
+        redirect_uris: [spa.redirectUri], post_logout_redirect_uris: [`${spaOrigin}/`],
+        grant_types: ["authorization_code", "refresh_token"], scopes: ["openid", "profile", "email", "offline_access"],
+        allowed_origins: [spaOrigin], first_party: true, dpop_bound_access_tokens: false,
+      },
+      {
+        client_id: service.clientId, client_type: "confidential", token_endpoint_auth_method: "client_secret_basic",
+        client_secret_hash: phc(service.secret, 1000), grant_types: ["client_credentials"], scopes: ["api:read"],
+      },
+    ],
+    users: [
+      {
+        sub: user.sub, username: user.username, password_hash: phc(user.password, 100_000),
+        claims: { name: "Demo User", email: "demo@example.com", email_verified: true },
+      },
+    ],
+    lifetimes: { code: 60, access_token: 600, id_token: 600, refresh_token: 1209600, session: 86400 },
+  };
+  const { privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
+  const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: "e2e-1", alg: "ES256", use: "sig" };
+  const { d, ...publicJwk } = privateJwk;
+  return {
+    secrets: { OIDC_CONFIG: JSON.stringify(config), OIDC_SIGNING_KEYS: JSON.stringify({ keys: [privateJwk] }) },
+    config, user, spa, service, publicJwk,
+  };
+}
