@@ -11,7 +11,7 @@ wasm-pack build --quiet --no-pack --target web --release --out-dir pkg -- --feat
 
 wasm="pkg/oidc_edge_bg.wasm"
 # The features are the ones rustc's wasm32 target emits by default; wasm-opt must be told.
-node_modules/.bin/wasm-opt -Oz \
+node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-exception-handling \
   "$wasm" -o "$wasm.opt"

@@ -29,9 +29,9 @@ pub fn parse_object(
     match parsed {
         Ok(StrictValue(Value::Object(map))) => Ok(map),
         Ok(_) => Err(Error::JsonNotObject { what }),
-        Err(err) if err.to_string().starts_with(DUPLICATE) => {
-            Err(Error::JsonDuplicateMember { what })
-        }
+        // The visitor accepts every JSON type, so its "duplicate member" error is the only
+        // data-category error it can raise (checking the category avoids formatting it).
+        Err(err) if err.is_data() => Err(Error::JsonDuplicateMember { what }),
         Err(_) => Err(Error::JsonInvalid { what }),
     }
 }

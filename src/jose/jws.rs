@@ -26,6 +26,8 @@ pub struct Header {
     pub jwk: Option<Map<String, Value>>,
     /// The whole header object.
     pub raw: Map<String, Value>,
+    /// The header as decoded JSON text (checked: one object, no repeated names).
+    pub json: String,
 }
 
 /// A compact JWS split and decoded, its signature not yet checked.
@@ -58,9 +60,9 @@ impl<'t> CompactJws<'t> {
             };
             return Err(Error::JwsMalformed { reason });
         };
-        if header_b64.is_empty() || signature_b64.is_empty() {
+        if header_b64.is_empty() {
             return Err(Error::JwsMalformed {
-                reason: "empty header or signature",
+                reason: "empty header",
             });
         }
         if header_b64.len() > b64::encoded_len(MAX_HEADER_LEN) {
@@ -69,7 +71,14 @@ impl<'t> CompactJws<'t> {
                 max: MAX_HEADER_LEN,
             });
         }
+        // The header first: an unsecured JWT (`alg: none`, empty signature, RFC 7519 §6.1)
+        // is then refused for what it is, `alg_not_allowed`.
         let header = parse_header(&b64::decode(header_b64)?)?;
+        if signature_b64.is_empty() {
+            return Err(Error::JwsMalformed {
+                reason: "empty signature",
+            });
+        }
         let payload = b64::decode(payload_b64)?;
         let signature = b64::decode(signature_b64)?;
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
@@ -104,6 +113,8 @@ impl<'t> CompactJws<'t> {
 
 fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
     let raw = json::parse_object(bytes, MAX_HEADER_LEN, "JWS header")?;
+    // Valid JSON is valid UTF-8, so this conversion cannot fail after the parse.
+    let json = String::from_utf8_lossy(bytes).into_owned();
     let alg = match raw.get("alg") {
         Some(Value::String(alg)) => Alg::parse(alg)?,
         Some(_) => return Err(Error::HeaderInvalid { name: "alg" }),
@@ -133,6 +144,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
         typ,
         jwk,
         raw,
+        json,
     })
 }
 

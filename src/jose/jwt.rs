@@ -103,7 +103,7 @@ impl Validation {
 
 /// `typ` values compare case-insensitively, and `application/` may be left out
 /// (RFC 7515 §4.1.9): `at+jwt` equals `application/AT+JWT`.
-fn same_media_type(a: &str, b: &str) -> bool {
+pub(crate) fn same_media_type(a: &str, b: &str) -> bool {
     fn short(t: &str) -> &str {
         match t.get(..12) {
             Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &t[12..],
@@ -115,12 +115,19 @@ fn same_media_type(a: &str, b: &str) -> bool {
 
 /// A JWT claim set with typed accessors that refuse wrong JSON types.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Claims(Map<String, Value>);
+pub struct Claims(Map<String, Value>, String);
 
 impl Claims {
     /// Parses a decoded JWS payload as a claim set: one JSON object, no duplicate names.
     pub fn parse(payload: &[u8]) -> Result<Claims, Error> {
-        json::parse_object(payload, MAX_CLAIMS_LEN, "JWT claims").map(Claims)
+        let map = json::parse_object(payload, MAX_CLAIMS_LEN, "JWT claims")?;
+        // Valid JSON is valid UTF-8: the conversion is lossless after the parse.
+        Ok(Claims(map, String::from_utf8_lossy(payload).into_owned()))
+    }
+
+    /// The claim set as the token carried it: JSON text, checked by [`Claims::parse`].
+    pub fn json(&self) -> &str {
+        &self.1
     }
 
     /// Any claim, as JSON.

@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::jose::jwt::{Validation, Verified, verify_with};
+use crate::jose::jwt::{Validation, Verified, same_media_type, verify_with};
 use crate::jose::verifier::{RustCrypto, run_ready};
 use crate::jose::{Alg, HashAlg, JwkSet, SignatureVerifier};
 use crate::secret::constant_time_eq;
@@ -78,7 +78,7 @@ pub async fn validate_id_token_with<V: SignatureVerifier>(
         .header()
         .typ
         .as_deref()
-        .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
+        .is_some_and(|typ| !same_media_type(typ, "JWT"))
     {
         return Err(Error::TypMismatch);
     }

@@ -66,6 +66,8 @@ export interface DpopCheck {
   /** Remember each `jti` in this process to refuse replays (default true). Turn off only
    *  when you record `jti` yourself, e.g. in shared storage. */
   replayCheck?: boolean;
+  /** "webcrypto" (default where the runtime has it) or "wasm" (pure Rust). */
+  backend?: "webcrypto" | "wasm";
 }
 
 export interface DpopErrorOptions {
@@ -118,10 +120,10 @@ fn unsupported(reason: &'static str) -> Error {
 impl DpopKey {
     /// Creates a new key. `backend` defaults to "webcrypto" where the runtime has it;
     /// `extractable` (default false) only applies to WebCrypto keys.
-    #[wasm_bindgen(unchecked_return_type = "Promise<DpopKey>")]
+    #[wasm_bindgen(unchecked_return_type = "DpopKey")]
     pub async fn generate(
         #[wasm_bindgen(
-            unchecked_param_type = "{ backend?: \"webcrypto\" | \"wasm\"; extractable?: boolean }"
+            unchecked_optional_param_type = "{ backend?: \"webcrypto\" | \"wasm\"; extractable?: boolean }"
         )]
         options: JsValue,
     ) -> Result<DpopKey, JsValue> {
@@ -141,7 +143,7 @@ impl DpopKey {
     }
 
     /// A key from a private P-256 JWK (`kty`, `crv`, `x`, `y`, `d`), on the wasm backend.
-    #[wasm_bindgen(js_name = importJwk, unchecked_return_type = "Promise<DpopKey>")]
+    #[wasm_bindgen(js_name = importJwk, unchecked_return_type = "DpopKey")]
     pub async fn import_jwk(
         #[wasm_bindgen(unchecked_param_type = "JWK")] private_jwk: JsValue,
     ) -> Result<DpopKey, JsValue> {
@@ -197,7 +199,7 @@ impl DpopKey {
 
     /// A DPoP proof JWT for one request (RFC 9449 §4.2): `typ` dpop+jwt, ES256, the public
     /// `jwk`, `htm`, normalised `htu`, `iat`, a fresh `jti`, and `ath` / `nonce` when given.
-    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    #[wasm_bindgen(unchecked_return_type = "string")]
     pub async fn proof(
         &self,
         #[wasm_bindgen(unchecked_param_type = "DpopProofInput")] input: JsValue,
@@ -260,11 +262,12 @@ impl DpopKey {
     }
 
     /// The key saved under `name`, or `null`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<DpopKey | null>")]
-    pub async fn load(name: &str) -> Result<Option<DpopKey>, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "DpopKey | null")]
+    pub async fn load(name: &str) -> Result<JsValue, JsValue> {
         let record = idb_get(name).await?;
         if record.is_undefined() || record.is_null() {
-            return Ok(None);
+            // `null`, as the contract says (an `Option` would come out as `undefined`).
+            return Ok(JsValue::NULL);
         }
         let run = async {
             let subtle = subtle().ok_or(unsupported("this runtime has no WebCrypto"))?;
@@ -277,7 +280,7 @@ impl DpopKey {
                     reason: "stored DPoP key record is damaged",
                 })?;
             let public = Jwk::from_json(json_text(&public)?.as_bytes())?;
-            Ok(Some(DpopKey::new(
+            Ok(JsValue::from(DpopKey::new(
                 Signer::WebCrypto {
                     subtle,
                     private_key,
@@ -384,7 +387,7 @@ fn seen_jtis() -> std::rc::Rc<MemoryStore<SystemClock>> {
 /// Checks a DPoP proof as a resource server or token endpoint would (RFC 9449 §4.3).
 /// `proof` is the `DPoP` header value (or all of them, as an array: exactly one must be
 /// present). Resolves to `{ jkt, jti, iat }`; rejects with a `dpop_*` code (or a JOSE one).
-#[wasm_bindgen(js_name = verifyDpopProof, unchecked_return_type = "Promise<{ jkt: string; jti: string; iat: number }>")]
+#[wasm_bindgen(js_name = verifyDpopProof, unchecked_return_type = "{ jkt: string; jti: string; iat: number }")]
 pub async fn verify_dpop_proof(
     #[wasm_bindgen(unchecked_param_type = "string | string[] | null | undefined")] proof: JsValue,
     #[wasm_bindgen(unchecked_param_type = "DpopCheck")] options: JsValue,
@@ -488,7 +491,8 @@ fn nonce_key(options: &Options) -> Result<Option<NonceKey>, Error> {
 #[wasm_bindgen(js_name = dpopNonce)]
 pub fn dpop_nonce(
     secret: &[u8],
-    #[wasm_bindgen(unchecked_param_type = "{ nonceStep?: number; currentTime?: number }")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "{ nonceStep?: number; currentTime?: number }")]
+    options: JsValue,
 ) -> Result<String, JsValue> {
     let run = || {
         let options = Options::new(&options, &["nonceStep", "currentTime"])?;
@@ -508,7 +512,7 @@ pub fn dpop_nonce(
 #[wasm_bindgen(js_name = dpopErrorResponse, unchecked_return_type = "DpopErrorResponse")]
 pub fn dpop_error_response(
     #[wasm_bindgen(unchecked_param_type = "OidcEdgeError | string")] error: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "DpopErrorOptions")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "DpopErrorOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let run = || {
         let options = Options::new(

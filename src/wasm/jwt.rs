@@ -4,10 +4,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{JSON, Object, Reflect};
-use serde_json::{Map, Value};
-
+use js_sys::{JSON, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
 use super::error::into_js_error;
 use super::options::Options;
@@ -83,104 +82,122 @@ export interface VerifiedJwt {
 
 const COMMON: [&str; 4] = ["algorithms", "clockTolerance", "currentTime", "backend"];
 
+/// Which token rules a call applies.
+#[derive(Clone, Copy)]
+enum Profile {
+    /// RFC 7519 / RFC 8725 with the caller's options.
+    Jwt,
+    /// OpenID Connect Core §3.1.3.7.
+    IdToken,
+    /// RFC 9068 §4.
+    AccessToken,
+}
+
 /// Verifies a JWT's signature with `keys` (a JWKS or one JWK) and its claims with
 /// `options` (RFC 7519, RFC 8725). Resolves to `{ header, payload }`; rejects with an
 /// error whose `code` says why (`signature_invalid`, `jwt_expired`, `alg_not_allowed`…).
 #[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "Promise<VerifiedJwt>")]
-pub async fn verify_jwt(
-    token: &str,
+pub fn verify_jwt(
+    token: String,
     #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
-    let run = async {
-        let allowed = [
-            &COMMON[..],
-            &["issuer", "audience", "typ", "requiredClaims"],
-        ]
-        .concat();
-        let options = Options::new(&options, &allowed)?;
-        let validation = Validation {
-            issuers: options.strings("issuer")?,
-            audiences: options.strings("audience")?,
-            algorithms: options.algorithms()?,
-            typ: options.string("typ")?,
-            clock_tolerance: options.seconds("clockTolerance")?.unwrap_or(0),
-            required_claims: options.strings("requiredClaims")?,
-        };
-        let keys = key_set(&keys)?;
-        let now = options.now()?;
-        let backend = Backend::choose(options.prefers_wasm_backend()?);
-        verify_with(token, &keys, &validation, now, &backend).await
-    };
-    run.await.map(header_and_payload).map_err(into_js_error)
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
+) -> Promise {
+    future_to_promise(check(Profile::Jwt, token, keys, options))
 }
 
 /// Validates an OpenID Connect ID token (Core §3.1.3.7): signature, iss, aud, azp, exp,
 /// iat, nonce, auth_time with max_age, at_hash and c_hash. Resolves to the claims.
 #[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<{ [claim: string]: unknown }>")]
-pub async fn validate_id_token(
-    token: &str,
+pub fn validate_id_token(
+    token: String,
     #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_param_type = "IdTokenOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
-    let run = async {
-        let allowed = [
-            &COMMON[..],
-            &[
-                "issuer",
-                "clientId",
-                "nonce",
-                "maxAge",
-                "accessToken",
-                "code",
-            ],
-        ]
-        .concat();
-        let options = Options::new(&options, &allowed)?;
-        let expected = IdTokenExpectations {
-            issuer: options.required_string("issuer")?,
-            client_id: options.required_string("clientId")?,
-            nonce: options.string("nonce")?,
-            max_age: options.seconds("maxAge")?,
-            access_token: options.string("accessToken")?,
-            code: options.string("code")?,
-            algorithms: options.algorithms()?,
-            clock_tolerance: options.seconds("clockTolerance")?.unwrap_or(0),
-        };
-        let keys = key_set(&keys)?;
-        let now = options.now()?;
-        let backend = Backend::choose(options.prefers_wasm_backend()?);
-        validate_id_token_with(token, &keys, &expected, now, &backend).await
-    };
-    run.await
-        .map(|verified| to_js(verified.claims().as_map()))
-        .map_err(into_js_error)
+) -> Promise {
+    future_to_promise(check(Profile::IdToken, token, keys, options))
 }
 
 /// Validates a JWT access token as a resource server (RFC 9068 §4): typ `at+jwt`,
 /// signature, iss, aud, exp, required claims and scopes. Resolves to `{ header, payload }`.
 #[wasm_bindgen(js_name = validateAccessToken, unchecked_return_type = "Promise<VerifiedJwt>")]
-pub async fn validate_access_token(
-    token: &str,
+pub fn validate_access_token(
+    token: String,
     #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_param_type = "AccessTokenOptions")] options: JsValue,
+) -> Promise {
+    future_to_promise(check(Profile::AccessToken, token, keys, options))
+}
+
+/// The three exports in one future type, so the package carries one promise state machine
+/// instead of three (the package is size-sensitive).
+async fn check(
+    profile: Profile,
+    token: String,
+    keys: JsValue,
+    options: JsValue,
 ) -> Result<JsValue, JsValue> {
+    let allowed: &[&str] = match profile {
+        Profile::Jwt => &["issuer", "audience", "typ", "requiredClaims"],
+        Profile::IdToken => &[
+            "issuer",
+            "clientId",
+            "nonce",
+            "maxAge",
+            "accessToken",
+            "code",
+        ],
+        Profile::AccessToken => &["issuer", "audience", "requiredScopes"],
+    };
     let run = async {
-        let allowed = [&COMMON[..], &["issuer", "audience", "requiredScopes"]].concat();
-        let options = Options::new(&options, &allowed)?;
-        let expected = AccessTokenExpectations {
-            issuer: options.required_string("issuer")?,
-            audience: options.required_string("audience")?,
-            required_scopes: options.strings("requiredScopes")?,
-            algorithms: options.algorithms()?,
-            clock_tolerance: options.seconds("clockTolerance")?.unwrap_or(0),
-        };
+        let options = Options::new(&options, &[&COMMON[..], allowed].concat())?;
+        let algorithms = options.algorithms()?;
+        let clock_tolerance = options.seconds("clockTolerance")?.unwrap_or(0);
         let keys = key_set(&keys)?;
         let now = options.now()?;
         let backend = Backend::choose(options.prefers_wasm_backend()?);
-        validate_access_token_with(token, &keys, &expected, now, &backend).await
+        match profile {
+            Profile::Jwt => {
+                let validation = Validation {
+                    issuers: options.strings("issuer")?,
+                    audiences: options.strings("audience")?,
+                    algorithms,
+                    typ: options.string("typ")?,
+                    clock_tolerance,
+                    required_claims: options.strings("requiredClaims")?,
+                };
+                verify_with(&token, &keys, &validation, now, &backend)
+                    .await
+                    .map(header_and_payload)
+            }
+            Profile::IdToken => {
+                let expected = IdTokenExpectations {
+                    issuer: options.required_string("issuer")?,
+                    client_id: options.required_string("clientId")?,
+                    nonce: options.string("nonce")?,
+                    max_age: options.seconds("maxAge")?,
+                    access_token: options.string("accessToken")?,
+                    code: options.string("code")?,
+                    algorithms,
+                    clock_tolerance,
+                };
+                validate_id_token_with(&token, &keys, &expected, now, &backend)
+                    .await
+                    .map(|verified| parse_json(verified.claims().json()))
+            }
+            Profile::AccessToken => {
+                let expected = AccessTokenExpectations {
+                    issuer: options.required_string("issuer")?,
+                    audience: options.required_string("audience")?,
+                    required_scopes: options.strings("requiredScopes")?,
+                    algorithms,
+                    clock_tolerance,
+                };
+                validate_access_token_with(&token, &keys, &expected, now, &backend)
+                    .await
+                    .map(header_and_payload)
+            }
+        }
     };
-    run.await.map(header_and_payload).map_err(into_js_error)
+    run.await.map_err(into_js_error)
 }
 
 /// Most distinct key sets kept parsed; past it the cache starts over.
@@ -225,13 +242,13 @@ fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
 fn header_and_payload(verified: Verified) -> JsValue {
     let (header, claims) = verified.into_parts();
     let out = Object::new();
-    let _ = Reflect::set(&out, &"header".into(), &to_js(&header.raw));
-    let _ = Reflect::set(&out, &"payload".into(), &to_js(claims.as_map()));
+    let _ = Reflect::set(&out, &"header".into(), &parse_json(&header.json));
+    let _ = Reflect::set(&out, &"payload".into(), &parse_json(claims.json()));
     out.into()
 }
 
-/// A JSON object as a plain JS object (through JSON text: exact, and fast in engines).
-fn to_js(map: &Map<String, Value>) -> JsValue {
-    let text = serde_json::to_string(map).unwrap_or_default();
-    JSON::parse(&text).unwrap_or(JsValue::NULL)
+/// The engine's own `JSON.parse` of text already checked by the strict parser (one
+/// object, no repeated names): exact, fast, and no serializer in the package.
+fn parse_json(text: &str) -> JsValue {
+    JSON::parse(text).unwrap_or(JsValue::NULL)
 }

@@ -1,0 +1,97 @@
+// The JWT verification benchmark body, shared by the Node runner (jwt.mjs) and the Chromium
+// runner (jwt-chromium.mjs, which loads this file in a page). Dependency-free: the package
+// and jose are passed in, so each runtime imports them its own way.
+//
+// Same tokens, same keys, same checks on both sides: signature, iss, aud, exp against the
+// real clock, and an algorithm allow-list. jose runs two ways: with a key imported once
+// (what an app with a cached key does) and with createLocalJWKSet over the same JWKS that
+// verifyJwt receives (the like-for-like call: both select the key by kid from a set).
+import { opsPerSecond } from "./harness.mjs";
+
+const ISS = "https://op.example.com";
+const AUD = "https://api.example.com";
+
+/**
+ * The contenders, per algorithm: { ES256: { webcrypto, wasm, joseKey, joseJwks }, RS256: … },
+ * each a function returning the verification's promise. Each has been called once and
+ * checked: a rejection would otherwise time the error path.
+ */
+export async function jwtContenders(lib, jose) {
+  const now = Math.floor(Date.now() / 1000);
+  const algs = ["ES256", "RS256"];
+  const keys = {};
+  for (const alg of algs) {
+    const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+    const kid = `${alg.toLowerCase()}-bench`;
+    keys[alg] = { kid, privateKey, jwk: { ...(await jose.exportJWK(publicKey)), kid, use: "sig", alg } };
+  }
+  const jwks = { keys: algs.map((alg) => keys[alg].jwk) };
+  const localJwks = jose.createLocalJWKSet(jwks);
+
+  const contenders = {};
+  for (const alg of algs) {
+    const { kid, privateKey, jwk } = keys[alg];
+    // A typical ID / access token's claim set: a few hundred bytes.
+    const token = await new jose.SignJWT({
+      iss: ISS, aud: AUD, sub: "248289761001", client_id: "s6BhdRkqt3", scope: "openid profile email api:read",
+      jti: "b2f6f0a4-0d3c-4c1e-9d5e-6c1f6a6f0e1a", iat: now, nbf: now, exp: now + 86400,
+      email: "demo@example.com", name: "Demo User",
+    }).setProtectedHeader({ alg, kid, typ: "JWT" }).sign(privateKey);
+    const importedKey = await jose.importJWK(jwk, alg);
+    const ours = (backend) => () => lib.verifyJwt(token, jwks, { issuer: ISS, audience: AUD, algorithms: [alg], backend });
+    const joseOptions = { issuer: ISS, audience: AUD, algorithms: [alg] };
+    contenders[alg] = {
+      webcrypto: ours("webcrypto"),
+      wasm: ours("wasm"),
+      joseKey: () => jose.jwtVerify(token, importedKey, joseOptions),
+      joseJwks: () => jose.jwtVerify(token, localJwks, joseOptions),
+    };
+    for (const [what, fn] of Object.entries(contenders[alg])) {
+      const { payload } = await fn();
+      if (payload.sub !== "248289761001") throw new Error(`${alg} ${what}: unexpected result`);
+    }
+  }
+  return contenders;
+}
+
+/**
+ * Measures ES256 and RS256 verifications per second (harness.mjs: warm-up, median batch).
+ * Returns { rows: [{ task, ours, peer, peerName }], rates: { [alg]: { webcrypto, wasm, joseKey, joseJwks } } }.
+ */
+export async function measureJwt(lib, jose, options = {}) {
+  const contenders = await jwtContenders(lib, jose);
+  const rates = {};
+  const rows = [];
+  for (const [alg, fns] of Object.entries(contenders)) {
+    const r = {};
+    for (const [name, fn] of Object.entries(fns)) r[name] = await opsPerSecond(fn, options);
+    rates[alg] = r;
+    const keyPeer = "jose jwtVerify, key imported once";
+    const setPeer = "jose jwtVerify, createLocalJWKSet";
+    rows.push(
+      { task: `${alg} verifyJwt, backend "webcrypto"`, ours: r.webcrypto, peerName: keyPeer, peer: r.joseKey },
+      { task: `${alg} verifyJwt, backend "webcrypto"`, ours: r.webcrypto, peerName: setPeer, peer: r.joseJwks },
+      { task: `${alg} verifyJwt, backend "wasm"`, ours: r.wasm, peerName: keyPeer, peer: r.joseKey },
+      { task: `${alg} verifyJwt, backend "wasm"`, ours: r.wasm, peerName: setPeer, peer: r.joseJwks },
+    );
+  }
+  return { rows, rates };
+}
+
+/** The issue's targets, as lines to print under the table. */
+export function targetLines(rates, runtime) {
+  const ms = (opsPerSec) => (1000 / opsPerSec).toFixed(3);
+  const lines = [];
+  for (const [alg, r] of Object.entries(rates)) {
+    // "Within 1.2x of jose per verification": our time per call <= 1.2 x jose's.
+    const slowdown = r.joseKey / r.webcrypto;
+    lines.push(
+      `- ${alg} webcrypto: ${ms(r.webcrypto)} ms/verification, ${slowdown.toFixed(2)}× jose's time ` +
+        `(key imported once), ${(r.joseJwks / r.webcrypto).toFixed(2)}× (createLocalJWKSet); ` +
+        `target ≤ 1.20×: ${slowdown <= 1.2 ? "met" : "NOT met"}`,
+    );
+    lines.push(`- ${alg} wasm: ${ms(r.wasm)} ms/verification` +
+      (alg === "ES256" && runtime === "node" ? `; target < 0.6 ms in Node: ${1000 / r.wasm < 0.6 ? "met" : "NOT met"}` : ""));
+  }
+  return lines;
+}
