@@ -69,6 +69,9 @@ pub struct Jwk {
     key_ops: Option<Vec<String>>,
     /// The required public members (RFC 7638 §3.2) in lexicographic order.
     members: Vec<(&'static str, String)>,
+    /// The RFC 7638 thumbprint, computed once: key caches and DPoP bindings ask for it on
+    /// every verification.
+    thumbprint: String,
     public: PublicKey,
     private: Option<PrivateKey>,
 }
@@ -128,12 +131,14 @@ impl Jwk {
                 });
             }
         };
+        let thumbprint = thumbprint_of(&members);
         Ok(Jwk {
             kid: opt_str(obj, "kid")?.map(str::to_owned),
             alg: opt_str(obj, "alg")?.map(str::to_owned),
             key_use: opt_str(obj, "use")?.map(str::to_owned),
             key_ops,
             members,
+            thumbprint,
             public,
             private,
         })
@@ -187,19 +192,7 @@ impl Jwk {
 
     /// The RFC 7638 JWK thumbprint: SHA-256 over the required members, base64url.
     pub fn thumbprint(&self) -> String {
-        b64::encode(&Sha256::digest(self.thumbprint_input().as_bytes()))
-    }
-
-    /// The canonical JSON the thumbprint hashes (RFC 7638 §3.2): required members only,
-    /// lexicographic order, no whitespace. Member values are base64url or fixed names, so
-    /// nothing needs escaping.
-    fn thumbprint_input(&self) -> String {
-        let body: Vec<String> = self
-            .members
-            .iter()
-            .map(|(k, v)| format!("\"{k}\":\"{v}\""))
-            .collect();
-        format!("{{{}}}", body.join(","))
+        self.thumbprint.clone()
     }
 
     /// The public JWK as a JSON object: the required members plus `kid`, `alg`, `use` and
@@ -316,6 +309,18 @@ impl JwkSet {
             (true, false) => Err(Error::KeyNotFound),
         }
     }
+}
+
+/// RFC 7638 §3: SHA-256 over the required members as canonical JSON (lexicographic order,
+/// no whitespace). The values are base64url or fixed names, so nothing needs escaping.
+fn thumbprint_of(members: &[(&'static str, String)]) -> String {
+    let body: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("\"{k}\":\"{v}\""))
+        .collect();
+    b64::encode(&Sha256::digest(
+        format!("{{{}}}", body.join(",")).as_bytes(),
+    ))
 }
 
 type Parsed = (Vec<(&'static str, String)>, PublicKey, Option<PrivateKey>);

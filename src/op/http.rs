@@ -157,6 +157,12 @@ impl Response {
         self
     }
 
+    /// This response with a header field set to one value, replacing any it had.
+    pub fn set_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.with_header(name, value)
+    }
+
     /// This response marked as not cacheable anywhere (RFC 6749 §5.1).
     pub fn no_store(self) -> Response {
         self.with_header("cache-control", "no-store")

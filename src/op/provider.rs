@@ -93,7 +93,7 @@ impl Provider {
                     .with_header("cache-control", "public, max-age=300")
             }
             ("GET" | "HEAD", "/jwks") => Response::json(200, &self.jwks)
-                .with_header("content-type", "application/jwk-set+json")
+                .set_header("content-type", "application/jwk-set+json")
                 .with_header("cache-control", "public, max-age=300"),
             ("GET" | "POST", "/authorize") => {
                 endpoints::authorize::handle(self, req, services).await

@@ -11,7 +11,8 @@
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
 //! | `code` | code issued | /token, once | single use: [`Store::take`] |
 //! | `code-used` | /token | /token (replay) | revocation on replay, best effort across locations |
-//! | `refresh` | /token | /token | single use per rotation; replays revoke the family |
+//! | `refresh` | /token | /token | written once; read on every refresh |
+//! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
 //! | `family` | on revocation | /token, /userinfo | revocation, visible after propagation |
 //! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
 
@@ -136,13 +137,12 @@ pub struct Refresh {
     pub sid: String,
     /// The DPoP key the token is bound to, if any.
     pub jkt: Option<String>,
-    /// When this token was rotated out (Unix seconds), if it was.
-    pub rotated_at: Option<i64>,
 }
 
-/// A revoked refresh family or access token.
+/// A moment something ended: a revoked refresh family or access token, a rotated-out
+/// refresh token (each its own write-once key, never a field rewritten in place).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Revoked {
-    /// When it was revoked (Unix seconds).
+    /// When (Unix seconds).
     pub at: i64,
 }

@@ -77,6 +77,12 @@ impl ServerSecrets {
         b64::encode(&hmac(&self.refresh, &[token.as_bytes()]))
     }
 
+    /// The refresh family of an authorization code: derived, so every redemption of one
+    /// code (even racing ones in two locations) lands in the same family.
+    pub fn family_of(&self, code: &str) -> String {
+        b64::encode(&hmac(&self.refresh, &[b"family", code.as_bytes()])[..16])
+    }
+
     /// The DPoP nonce key.
     pub fn nonce(&self) -> &NonceKey {
         &self.nonce

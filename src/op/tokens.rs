@@ -8,7 +8,6 @@ use super::keys::SigningKeys;
 use crate::jose::Alg;
 use crate::jose::jws::sign_es256;
 use crate::oidc::token_hash;
-use crate::random;
 use crate::time::UnixTime;
 
 /// Claims each scope releases (OpenID Connect Core §5.4).
@@ -66,6 +65,8 @@ fn sign(keys: &SigningKeys, typ: &str, claims: &Value) -> String {
 /// What an access token says.
 #[derive(Debug, Clone)]
 pub struct AccessGrant<'a> {
+    /// The token's unique id (`jti`), chosen by the caller so it can be recorded first.
+    pub jti: &'a str,
     /// The issuer.
     pub issuer: &'a str,
     /// The subject: a user, or the client itself for `client_credentials`.
@@ -84,14 +85,9 @@ pub struct AccessGrant<'a> {
     pub lifetime: u64,
 }
 
-/// An RFC 9068 access token and its `jti`. The audience is the issuer itself: the
-/// provider's userinfo endpoint and the APIs it fronts.
-pub fn access_token(
-    keys: &SigningKeys,
-    grant: &AccessGrant<'_>,
-    now: UnixTime,
-) -> Result<(String, String), crate::Error> {
-    let jti = random::token(16)?;
+/// An RFC 9068 access token. The audience is the issuer itself: the provider's userinfo
+/// endpoint and the APIs it fronts.
+pub fn access_token(keys: &SigningKeys, grant: &AccessGrant<'_>, now: UnixTime) -> String {
     let mut claims = json!({
         "iss": grant.issuer,
         "sub": grant.sub,
@@ -100,7 +96,7 @@ pub fn access_token(
         "scope": grant.scope,
         "iat": now.0,
         "exp": now.0.saturating_add(i64::try_from(grant.lifetime).unwrap_or(i64::MAX)),
-        "jti": jti,
+        "jti": grant.jti,
     });
     if let Some(auth_time) = grant.auth_time {
         claims["auth_time"] = json!(auth_time);
@@ -111,7 +107,7 @@ pub fn access_token(
     if let Some(sid) = grant.sid {
         claims["sid"] = json!(sid);
     }
-    Ok((sign(keys, "at+jwt", &claims), jti))
+    sign(keys, "at+jwt", &claims)
 }
 
 /// What an ID token says beyond the user's claims.

@@ -124,7 +124,15 @@ async fn authorization_code<S: Store, P, V>(
         .get("code")
         .ok_or_else(|| OpError::InvalidRequest("code is required".into()))?;
     let code_key = records::key("code", code);
-    let Some(record): Option<Code> = records::take(services.store, &code_key).await? else {
+    let used_key = records::key("code-used", code);
+    let taken: Option<Code> = records::take(services.store, &code_key).await?;
+    // On KV a code's deletion may not have reached this location yet while the `code-used`
+    // mark (a new key) has: either one means the code was spent.
+    let already_used: Option<CodeUse> = match taken {
+        Some(_) => records::get(services.store, &used_key).await?,
+        None => None,
+    };
+    let (Some(record), None) = (taken, already_used) else {
         revoke_replayed_code(code, services).await?;
         return Err(OpError::InvalidGrant(
             "the code is invalid, expired or already used".into(),
@@ -158,15 +166,28 @@ async fn authorization_code<S: Store, P, V>(
         .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))?;
     let refresh = request.scope.split(' ').any(|s| s == "offline_access")
         && client.allows_grant(GrantType::RefreshToken);
-    let family = if refresh {
-        Some(random::token(16)?)
-    } else {
-        None
+    // The family is derived from the code, so even two redemptions racing in two
+    // locations share one family, and revoking it ends both.
+    let family = refresh.then(|| op.secrets.family_of(code));
+    let access_jti = random::token(16)?;
+    // Recorded before any token exists: a replay seen from now on revokes what this
+    // exchange is about to issue (RFC 6749 §4.1.2).
+    let used = CodeUse {
+        family: family.clone(),
+        access_jti: access_jti.clone(),
     };
+    records::put(
+        services.store,
+        &used_key,
+        &used,
+        op.config.lifetimes.access_token,
+    )
+    .await?;
     let issued = issue(
         op,
         client,
         Issue {
+            jti: &access_jti,
             sub: &record.sub,
             user: Some(user),
             scope: &request.scope,
@@ -192,7 +213,6 @@ async fn authorization_code<S: Store, P, V>(
             } else {
                 None
             },
-            rotated_at: None,
         };
         let token = random::token(32)?;
         records::put(
@@ -204,17 +224,7 @@ async fn authorization_code<S: Store, P, V>(
         .await?;
         body["refresh_token"] = json!(token);
     }
-    let used = CodeUse {
-        family,
-        access_jti: issued.access_jti,
-    };
-    records::put(
-        services.store,
-        &records::key("code-used", code),
-        &used,
-        op.config.lifetimes.access_token,
-    )
-    .await?;
+
     Ok(body)
 }
 
@@ -253,14 +263,14 @@ async fn revoke_replayed_code<S: Store, P, V>(
     let Some(used) = used else {
         return Ok(());
     };
+    // A burst of replays writes the revocation once (KV takes one write per key per second).
+    let revoked_key = format!("revoked-at:{}", used.access_jti);
+    let already: Option<Revoked> = records::get(services.store, &revoked_key).await?;
+    if already.is_some() {
+        return Ok(());
+    }
     let revoked = Revoked { at: services.now.0 };
-    records::put(
-        services.store,
-        &format!("revoked-at:{}", used.access_jti),
-        &revoked,
-        86_400,
-    )
-    .await?;
+    records::put(services.store, &revoked_key, &revoked, 86_400).await?;
     if let Some(family) = used.family {
         revoke_family(&family, services).await?;
     }
@@ -295,7 +305,7 @@ async fn refresh<S: Store, P, V>(
     let key = records::key("refresh", token);
     let invalid =
         || OpError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-    let Some(mut record): Option<Refresh> = records::get(services.store, &key).await? else {
+    let Some(record): Option<Refresh> = records::get(services.store, &key).await? else {
         return Err(invalid());
     };
     if record.client_id != client.client_id {
@@ -312,15 +322,16 @@ async fn refresh<S: Store, P, V>(
         ));
     }
     let successor = op.secrets.successor(token);
-    let successor_key = records::key("refresh", &successor);
-    if let Some(rotated_at) = record.rotated_at {
+    let rotated: Option<Revoked> =
+        records::get(services.store, &records::key("rotated", token)).await?;
+    if let Some(rotated) = &rotated {
         // A reused token: a lost response retried within the grace window gets the same
         // successor, as long as that successor has not moved on itself; anything else is
         // treated as theft and ends the whole family (OAuth 2.0 Security BCP §4.14.2).
-        let successor_record: Option<Refresh> =
-            records::get(services.store, &successor_key).await?;
-        let retry = services.now.0 - rotated_at <= REFRESH_GRACE_SECONDS
-            && successor_record.is_some_and(|s| s.rotated_at.is_none());
+        let successor_moved_on: Option<Revoked> =
+            records::get(services.store, &records::key("rotated", &successor)).await?;
+        let retry =
+            services.now.0 - rotated.at <= REFRESH_GRACE_SECONDS && successor_moved_on.is_none();
         if !retry {
             revoke_family(&record.family, services).await?;
             return Err(OpError::InvalidGrant(
@@ -334,6 +345,7 @@ async fn refresh<S: Store, P, V>(
         op,
         client,
         Issue {
+            jti: &random::token(16)?,
             sub: &record.sub,
             user: Some(user),
             scope: &scope,
@@ -344,26 +356,25 @@ async fn refresh<S: Store, P, V>(
         },
         services,
     )?;
-    if record.rotated_at.is_none() {
-        // The successor first, then the mark on the old token: if the second write is
-        // lost, the old token rotates again into the same (derived) successor.
-        let next = Refresh {
-            rotated_at: None,
-            ..record.clone()
-        };
+    if rotated.is_none() {
+        // The successor first, then the rotation mark. Records are never rewritten: the
+        // mark is a key of its own, written once, so a location that has not yet seen it
+        // and rotates the same token again writes an identical successor and cannot erase
+        // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
+        let lifetime = op.config.lifetimes.refresh_token;
         records::put(
             services.store,
-            &successor_key,
-            &next,
-            op.config.lifetimes.refresh_token,
+            &records::key("refresh", &successor),
+            &record,
+            lifetime,
         )
         .await?;
-        record.rotated_at = Some(services.now.0);
+        let mark = Revoked { at: services.now.0 };
         records::put(
             services.store,
-            &key,
-            &record,
-            op.config.lifetimes.refresh_token,
+            &records::key("rotated", token),
+            &mark,
+            lifetime,
         )
         .await?;
     }
@@ -419,6 +430,7 @@ fn client_credentials<S, P, V>(
         op,
         client,
         Issue {
+            jti: &random::token(16)?,
             sub: &client.client_id,
             user: None,
             scope: &scope,
@@ -434,6 +446,7 @@ fn client_credentials<S, P, V>(
 
 /// What one token response is about.
 struct Issue<'a> {
+    jti: &'a str,
     sub: &'a str,
     user: Option<&'a crate::op::config::User>,
     scope: &'a str,
@@ -445,7 +458,6 @@ struct Issue<'a> {
 
 struct Issued {
     body: Value,
-    access_jti: String,
 }
 
 /// Signs the access token (and the ID token when `openid` was granted to a user).
@@ -456,9 +468,10 @@ fn issue<S, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Issued, OpError> {
     let lifetimes = &op.config.lifetimes;
-    let (access_token, access_jti) = tokens::access_token(
+    let access_token = tokens::access_token(
         &op.keys,
         &AccessGrant {
+            jti: what.jti,
             issuer: &op.config.issuer,
             sub: what.sub,
             client_id: &client.client_id,
@@ -469,7 +482,7 @@ fn issue<S, P, V>(
             lifetime: lifetimes.access_token,
         },
         services.now,
-    )?;
+    );
     let mut body = json!({
         "access_token": access_token,
         "token_type": if what.jkt.is_some() { "DPoP" } else { "Bearer" },
@@ -496,5 +509,5 @@ fn issue<S, P, V>(
         );
         body["id_token"] = json!(id_token);
     }
-    Ok(Issued { body, access_jti })
+    Ok(Issued { body })
 }

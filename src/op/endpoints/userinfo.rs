@@ -53,6 +53,16 @@ impl Denied {
     /// The response, with a `WWW-Authenticate` challenge of the request's scheme (both,
     /// when the scheme is unknown) and a fresh `DPoP-Nonce` for `use_dpop_nonce`.
     pub fn to_response(&self, op: &Provider, now: crate::time::UnixTime) -> Response {
+        let algs = [Alg::Es256, Alg::EdDsa, Alg::Ps256, Alg::Rs256];
+        if self.error.is_empty() {
+            // Both schemes this server takes, so a client knows DPoP is welcome. The body
+            // still names a code, for clients that read bodies; the challenge does not.
+            let body = serde_json::json!({ "error": "invalid_token", "error_description": self.description });
+            return Response::json(self.status, &body)
+                .no_store()
+                .with_header("www-authenticate", "Bearer")
+                .with_header("www-authenticate", &www_authenticate(None, None, &algs));
+        }
         let description = self.description.replace(['"', '\\'], "'");
         let mut response = Response::json(
             self.status,
@@ -63,11 +73,7 @@ impl Denied {
             "Bearer error=\"{}\", error_description=\"{description}\"",
             self.error
         );
-        let dpop = www_authenticate(
-            Some(self.error),
-            Some(&description),
-            &[Alg::Es256, Alg::EdDsa, Alg::Ps256, Alg::Rs256],
-        );
+        let dpop = www_authenticate(Some(self.error), Some(&description), &algs);
         response = match self.scheme {
             Scheme::Bearer => response.with_header("www-authenticate", &bearer),
             Scheme::Dpop => response.with_header("www-authenticate", &dpop),
@@ -122,27 +128,34 @@ pub async fn authorize_request<S: Store, P, V: SignatureVerifier>(
     required_scopes: &[&str],
 ) -> Result<serde_json::Map<String, Value>, Denied> {
     let authorizations = req.header_all("authorization");
-    let [authorization] = authorizations.as_slice() else {
-        let error = if authorizations.is_empty() {
-            "invalid_token"
-        } else {
-            "invalid_request"
-        };
+    // RFC 6750 §3.1: no credentials (or a scheme this server does not take) get a bare
+    // challenge, without an error code.
+    let Some(authorization) = authorizations.first() else {
         return Err(Denied::new(
             401,
-            error,
-            "exactly one Authorization header is required",
+            "",
+            "an access token is required",
             Scheme::Bearer,
         ));
     };
+    // Several fields, or several credentials joined by an HTTP stack, are one request
+    // with two answers to "who is this": refused.
+    if authorizations.len() > 1 || authorization.contains(',') {
+        return Err(Denied::new(
+            401,
+            "invalid_request",
+            "exactly one Authorization header is required",
+            Scheme::Bearer,
+        ));
+    }
     let (scheme, token) = match authorization.split_once(' ') {
         Some((s, t)) if s.eq_ignore_ascii_case("bearer") => (Scheme::Bearer, t.trim()),
         Some((s, t)) if s.eq_ignore_ascii_case("dpop") => (Scheme::Dpop, t.trim()),
         _ => {
             return Err(Denied::new(
                 401,
-                "invalid_request",
-                "unsupported authorization scheme",
+                "",
+                "use the Bearer or DPoP scheme",
                 Scheme::Bearer,
             ));
         }
