@@ -1,9 +1,11 @@
 //! The steps the authorization pages share: the browser binding, the session, consent,
 //! and ending the flow with a code (or an error) at the client's redirect URI.
 
+use super::endpoints::authorize::params;
 use super::error::OpError;
-use super::form;
+use super::form::{self, Params};
 use super::http::{Request, Response};
+use super::pages;
 use super::provider::{Provider, Services};
 use super::records::{self, AuthRequest, Code, Session};
 use crate::store::Store;
@@ -202,4 +204,54 @@ pub fn error_redirect(
 fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
     let separator = if uri.contains('?') { '&' } else { '?' };
     Response::redirect(&format!("{uri}{separator}{}", form::encode(params))).no_store()
+}
+
+/// What a login or consent page works on: its parameters, the browser binding and the
+/// waiting authorization request.
+pub struct PageRequest<'r> {
+    /// The query (GET) or form (POST) parameters.
+    pub params: Params,
+    /// The browser-binding cookie value.
+    pub browser: &'r str,
+    /// The transaction id.
+    pub tx: String,
+    /// The authorization request waiting on this page.
+    pub request: AuthRequest,
+}
+
+/// Reads a page request; `Ok(Err(page))` is the error page to show instead (malformed
+/// parameters, or a transaction that expired or belongs to another browser: `expired`).
+pub async fn page_request<'r, S: Store, P, V>(
+    req: &'r Request,
+    services: &Services<'_, S, P, V>,
+    expired: &str,
+) -> Result<Result<PageRequest<'r>, Response>, Error> {
+    let params = match params(req) {
+        Ok(params) => params,
+        Err(description) => return Ok(Err(pages::error(400, "invalid_request", &description))),
+    };
+    let Some(browser) = req.cookie(BROWSER_COOKIE) else {
+        return Ok(Err(pages::error(400, "invalid_request", expired)));
+    };
+    let tx = params.get("tx").unwrap_or_default().to_owned();
+    let Some(request) = load_transaction(&tx, browser, services).await? else {
+        return Ok(Err(pages::error(400, "invalid_request", expired)));
+    };
+    Ok(Ok(PageRequest {
+        params,
+        browser,
+        tx,
+        request,
+    }))
+}
+
+/// A page handler's answer, with storage failures and other errors as error pages.
+pub fn page_or_error(result: Result<Response, Error>) -> Response {
+    match result {
+        Ok(response) => response,
+        Err(Error::StoreUnavailable) => {
+            pages::error(503, "temporarily_unavailable", "Please try again.")
+        }
+        Err(err) => pages::error(400, "invalid_request", &err.to_string()),
+    }
 }

@@ -1,7 +1,6 @@
 //! The consent page: which scopes the client asks for, allow or deny. Skipped for
 //! first-party clients and for scopes already granted.
 
-use super::authorize::params;
 use crate::Error;
 use crate::op::error::OpError;
 use crate::op::flow;
@@ -19,13 +18,7 @@ pub async fn handle<S: Store, P, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    match run(op, req, services).await {
-        Ok(response) => response,
-        Err(Error::StoreUnavailable) => {
-            pages::error(503, "temporarily_unavailable", "Please try again.")
-        }
-        Err(err) => pages::error(400, "invalid_request", &err.to_string()),
-    }
+    flow::page_or_error(run(op, req, services).await)
 }
 
 async fn run<S: Store, P, V>(
@@ -33,17 +26,12 @@ async fn run<S: Store, P, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    let params = match params(req) {
-        Ok(params) => params,
-        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
+    let page = match flow::page_request(req, services, EXPIRED).await? {
+        Ok(page) => page,
+        Err(error_page) => return Ok(error_page),
     };
-    let Some(browser) = req.cookie(flow::BROWSER_COOKIE) else {
-        return Ok(pages::error(400, "invalid_request", EXPIRED));
-    };
-    let tx = params.get("tx").unwrap_or_default();
-    let Some(request) = flow::load_transaction(tx, browser, services).await? else {
-        return Ok(pages::error(400, "invalid_request", EXPIRED));
-    };
+    let (params, browser, tx, request) =
+        (page.params, page.browser, page.tx.as_str(), page.request);
     let Some(session) = flow::session(req, services).await? else {
         return Ok(Response::redirect(&format!("/login?tx={tx}")).no_store());
     };

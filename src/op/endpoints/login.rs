@@ -2,7 +2,6 @@
 //! that started the authorization request. Passwords are checked with PBKDF2-SHA256
 //! through the host's [`Pbkdf2`] (WebCrypto's native implementation on Workers).
 
-use super::authorize::params;
 use crate::op::flow::{self, SESSION_COOKIE};
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LoginPage};
@@ -20,13 +19,7 @@ pub async fn handle<S: Store, P: Pbkdf2, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    match run(op, req, services).await {
-        Ok(response) => response,
-        Err(Error::StoreUnavailable) => {
-            pages::error(503, "temporarily_unavailable", "Please try again.")
-        }
-        Err(err) => pages::error(400, "invalid_request", &err.to_string()),
-    }
+    flow::page_or_error(run(op, req, services).await)
 }
 
 async fn run<S: Store, P: Pbkdf2, V>(
@@ -34,17 +27,12 @@ async fn run<S: Store, P: Pbkdf2, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    let params = match params(req) {
-        Ok(params) => params,
-        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
+    let page = match flow::page_request(req, services, EXPIRED).await? {
+        Ok(page) => page,
+        Err(error_page) => return Ok(error_page),
     };
-    let Some(browser) = req.cookie(flow::BROWSER_COOKIE) else {
-        return Ok(pages::error(400, "invalid_request", EXPIRED));
-    };
-    let tx = params.get("tx").unwrap_or_default();
-    let Some(request) = flow::load_transaction(tx, browser, services).await? else {
-        return Ok(pages::error(400, "invalid_request", EXPIRED));
-    };
+    let (params, browser, tx, request) =
+        (page.params, page.browser, page.tx.as_str(), page.request);
     let csrf = op.secrets.csrf_token("login", tx, browser);
     let redirect_origin = pages::origin_of(&request.redirect_uri);
     let form = |username: &str, error: Option<&str>| {
