@@ -208,6 +208,7 @@ fn htm_htu_and_iat_window() {
         case("POST", "https://evil.example.com/token", NOW),
         "dpop_htu_mismatch"
     );
+    // The builder drops query and fragment (RFC 9449 §4.2), so this proof passes.
     assert_eq!(
         case("POST", "https://server.example.com:443/token?q#f", NOW),
         "ok"
@@ -310,6 +311,22 @@ fn structural_rules() {
             None
         )),
         "dpop_typ"
+    );
+    // RFC 7515 §4.1.9: `application/dpop+jwt` is the same media type.
+    let media_type = sign(json!({ "typ": "application/dpop+jwt", "alg": "ES256", "jwk": public }));
+    assert_eq!(code(run(&[&media_type], &check, NOW, None)), "ok");
+    // RFC 9449 §4.2: `htu` has no query part, even one that normalises away.
+    let with_query = key.sign_raw(
+        json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": public })
+            .to_string()
+            .as_bytes(),
+        json!({ "jti": "j2", "htm": "POST", "htu": format!("{TOKEN_URI}?x=1"), "iat": NOW })
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(
+        code(run(&[&with_query], &check, NOW, None)),
+        "dpop_htu_mismatch"
     );
     assert_eq!(
         code(run(

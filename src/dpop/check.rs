@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::htu;
 use super::nonce::NonceKey;
 use super::proof::access_token_hash;
-use crate::jose::jwt::Claims;
+use crate::jose::jwt::{Claims, same_media_type};
 use crate::jose::{Alg, CompactJws, Jwk, SignatureVerifier};
 use crate::secret::constant_time_eq;
 use crate::store::Store;
@@ -122,7 +122,7 @@ pub async fn check_proof<V: SignatureVerifier, S: Store>(
     if !header
         .typ
         .as_deref()
-        .is_some_and(|typ| typ.eq_ignore_ascii_case("dpop+jwt"))
+        .is_some_and(|typ| same_media_type(typ, "dpop+jwt"))
     {
         return Err(Error::DpopTyp);
     }
@@ -161,8 +161,10 @@ pub async fn check_proof<V: SignatureVerifier, S: Store>(
         return Err(Error::DpopHtmMismatch);
     }
     let expected_uri = htu::normalize(check.uri)?;
+    // RFC 9449 §4.2: `htu` carries no query and no fragment; one that does is not the
+    // URI of this request, whatever it normalises to.
     match htu::normalize(claimed_htu) {
-        Ok(claimed) if claimed == expected_uri => {}
+        Ok(claimed) if claimed == expected_uri && !claimed_htu.contains(['?', '#']) => {}
         _ => return Err(Error::DpopHtuMismatch),
     }
     check_nonce(claims.string("nonce")?, check.nonce, now)?;

@@ -1,0 +1,47 @@
+// The built npm package (pkg/) in Node 20: the DPoP cases shared with the browser suite
+// (cross-checked against jose and the dpop package), one test each, plus what differs in
+// Node (no IndexedDB) and the TypeScript declarations of the DPoP API.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dpopCases } from "../shared/dpop-cases.mjs";
+import { importPackage } from "./package.mjs";
+
+const lib = await importPackage();
+
+for (const [name, run] of dpopCases) {
+  test(name, () => run(lib));
+}
+
+test("Node has no IndexedDB: save() and load() reject with storage_unavailable", async () => {
+  const key = await lib.DpopKey.generate();
+  assert.equal(key.backend, "webcrypto");
+  await assert.rejects(key.save("node-key"), (err) => err.code === "storage_unavailable");
+  await assert.rejects(lib.DpopKey.load("node-key"), (err) => err.code === "storage_unavailable");
+});
+
+// DESIGN.md's JS API: `generate(options?)`, `proof(...) -> Promise<string>`; the options
+// objects are optional at runtime, and `backend` is accepted by verifyDpopProof.
+test("TypeScript declarations of the DPoP API match the contract and the runtime", () => {
+  const dts = readFileSync(new URL("../../pkg/oidc_edge.d.ts", import.meta.url), "utf8");
+  const declaration = (pattern) => {
+    const line = dts.split("\n").find((l) => pattern.test(l));
+    assert.ok(line, `a declaration matching ${pattern}`);
+    return line.trim();
+  };
+  const problems = [];
+  const expectLine = (pattern, want, why) => {
+    const line = declaration(pattern);
+    if (!want.test(line)) problems.push(`${line}  -- expected ${want}: ${why}`);
+  };
+  expectLine(/static generate\(/, /static generate\(options\?: /, "DESIGN.md: generate(options?); DpopKey.generate() works at runtime");
+  expectLine(/static generate\(/, /\): Promise<DpopKey>;$/, "resolves to a DpopKey, not a Promise of one");
+  expectLine(/static importJwk\(/, /\): Promise<DpopKey>;$/, "resolves to a DpopKey");
+  expectLine(/static load\(/, /\): Promise<DpopKey \| null>;$/, "resolves to a DpopKey or null");
+  expectLine(/^\s*proof\(input/, /\): Promise<string>;$/, "DESIGN.md: proof(...): Promise<string>");
+  expectLine(/export function verifyDpopProof\(/, /\): Promise<\{ jkt: string; jti: string; iat: number \}>;$/, "DESIGN.md: Promise<{ jkt; jti; iat }>");
+  expectLine(/export function dpopNonce\(/, /options\?: /, "dpopNonce(secret) works at runtime");
+  const check = dts.slice(dts.indexOf("export interface DpopCheck"), dts.indexOf("}", dts.indexOf("export interface DpopCheck")));
+  if (!/\bbackend\?:/.test(check)) problems.push("DpopCheck has no `backend?:` member, but verifyDpopProof accepts { backend }");
+  assert.deepEqual(problems, []);
+});
