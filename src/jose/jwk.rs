@@ -233,6 +233,38 @@ impl Jwk {
     }
 }
 
+/// The members of a fresh private P-256 JWK (`kty`, `crv`, `x`, `y`, `d`), from the
+/// platform CSPRNG. The caller adds `kid`, `alg` or `use` as it needs, then parses it.
+pub fn generate_p256_members() -> Result<Map<String, Value>, Error> {
+    // 32 random bytes are out of range for a P-256 scalar with probability about 2^-32,
+    // so a few tries always suffice.
+    for _ in 0..8 {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        crate::random::fill(seed.as_mut())?;
+        let Ok(signing) = p256::ecdsa::SigningKey::from_slice(seed.as_ref()) else {
+            continue;
+        };
+        let point = signing.verifying_key().to_sec1_point(false);
+        let (x, y) = point
+            .as_bytes()
+            .get(1..)
+            .ok_or(Error::CryptoUnavailable)?
+            .split_at(32);
+        let mut members = Map::new();
+        for (name, value) in [
+            ("kty", "EC".to_owned()),
+            ("crv", "P-256".to_owned()),
+            ("x", b64::encode(x)),
+            ("y", b64::encode(y)),
+            ("d", b64::encode(seed.as_ref())),
+        ] {
+            members.insert(name.to_owned(), Value::String(value));
+        }
+        return Ok(members);
+    }
+    Err(Error::RandomUnavailable)
+}
+
 /// A JWK Set (RFC 7517 §5).
 #[derive(Debug, Clone, Default)]
 pub struct JwkSet {

@@ -11,9 +11,9 @@ use core::fmt;
 use serde_json::{Map, Value, json};
 
 use super::config::ConfigError;
-use crate::jose::jwk::{MAX_JWKS_KEYS, MAX_JWKS_LEN};
+use crate::jose::jwk::{MAX_JWKS_KEYS, MAX_JWKS_LEN, generate_p256_members};
 use crate::jose::{Jwk, JwkSet, PrivateKey};
-use crate::{Error, b64, json, random};
+use crate::{Error, json};
 
 const ROOT: &str = "OIDC_SIGNING_KEYS";
 
@@ -134,35 +134,15 @@ impl SigningKeys {
                 reason: "must not be empty",
             });
         }
-        // 32 random bytes are out of range for a P-256 scalar with probability about
-        // 2^-32, so a few tries always suffice.
-        for _ in 0..8 {
-            let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-            random::fill(seed.as_mut())?;
-            let Ok(signing) = p256::ecdsa::SigningKey::from_slice(seed.as_ref()) else {
-                continue;
-            };
-            let point = signing.verifying_key().to_sec1_point(false);
-            let bytes = point.as_bytes();
-            let mut jwk = json!({
-                "kty": "EC",
-                "crv": "P-256",
-                "x": b64::encode(bytes.get(1..33).ok_or(Error::CryptoUnavailable)?),
-                "y": b64::encode(bytes.get(33..65).ok_or(Error::CryptoUnavailable)?),
-                "d": b64::encode(seed.as_ref()),
-                "alg": "ES256",
-                "use": "sig",
-            });
-            let kid = match kid {
-                Some(kid) => kid.to_owned(),
-                None => Jwk::from_json(jwk.to_string().as_bytes())?.thumbprint(),
-            };
-            if let Value::Object(members) = &mut jwk {
-                members.insert("kid".to_owned(), Value::String(kid));
-            }
-            return Ok(json!({ "keys": [jwk] }));
-        }
-        Err(Error::RandomUnavailable)
+        let mut jwk = generate_p256_members()?;
+        jwk.insert("alg".to_owned(), Value::String("ES256".to_owned()));
+        jwk.insert("use".to_owned(), Value::String("sig".to_owned()));
+        let kid = match kid {
+            Some(kid) => kid.to_owned(),
+            None => Jwk::from_object(&jwk)?.thumbprint(),
+        };
+        jwk.insert("kid".to_owned(), Value::String(kid));
+        Ok(json!({ "keys": [jwk] }))
     }
 
     fn entries(&self) -> impl Iterator<Item = &Entry> {

@@ -9,13 +9,14 @@ use wasm_bindgen_futures::JsFuture;
 use super::error::into_js_error;
 use super::options::Options;
 use super::webcrypto::{Backend, Subtle, hash_name, object, set, subtle};
+use crate::Error;
 use crate::dpop::check::{self, NoncePolicy, ProofCheck};
 use crate::dpop::proof::{self, ProofClaims};
 use crate::dpop::{NonceKey, nonce};
+use crate::jose::jwk::generate_p256_members;
 use crate::jose::{Alg, Jwk, PrivateKey};
 use crate::store::MemoryStore;
 use crate::time::{Clock, SystemClock, UnixTime};
-use crate::{Error, b64, random};
 
 #[wasm_bindgen(module = "/src/wasm/idb.js")]
 extern "C" {
@@ -333,29 +334,11 @@ async fn generate_webcrypto(subtle: Subtle, extractable: bool) -> Result<DpopKey
 }
 
 fn generate_wasm() -> Result<DpopKey, Error> {
-    // A uniformly random scalar: 32 random bytes are out of range with probability
-    // about 2^-32, so a few tries always suffice.
-    for _ in 0..8 {
-        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        random::fill(seed.as_mut())?;
-        let Ok(signing) = p256::ecdsa::SigningKey::from_slice(seed.as_ref()) else {
-            continue;
-        };
-        let point = signing.verifying_key().to_sec1_point(false);
-        let bytes = point.as_bytes();
-        let jwk = format!(
-            r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}","d":"{}"}}"#,
-            b64::encode(&bytes[1..33]),
-            b64::encode(&bytes[33..65]),
-            b64::encode(seed.as_ref()),
-        );
-        let jwk = Jwk::from_json(zeroize::Zeroizing::new(jwk).as_bytes())?;
-        return Ok(DpopKey::new(
-            Signer::Wasm(Box::new(jwk.clone())),
-            jwk.to_public(),
-        ));
-    }
-    Err(Error::RandomUnavailable)
+    let jwk = Jwk::from_object(&generate_p256_members()?)?;
+    Ok(DpopKey::new(
+        Signer::Wasm(Box::new(jwk.clone())),
+        jwk.to_public(),
+    ))
 }
 
 /// JSON text of a JS object (or the string itself).
