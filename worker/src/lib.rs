@@ -28,7 +28,7 @@ const KV_BINDING: &str = "OIDC_KV";
 thread_local! {
     /// The provider of this isolate, built from the environment on first use and rebuilt
     /// only if the environment changes (a new deployment gets a new isolate anyway).
-    static PROVIDER: RefCell<Option<(String, Rc<Provider>)>> = const { RefCell::new(None) };
+    static PROVIDER: RefCell<Option<(Environment, Rc<Provider>)>> = const { RefCell::new(None) };
 }
 
 /// Entry point for every HTTP request the Worker receives.
@@ -73,16 +73,18 @@ fn binding_text(env: &Env, name: &str) -> Option<String> {
         .ok()
 }
 
+/// The two bindings the provider is built from, kept to notice a change.
+#[derive(PartialEq, Eq)]
+struct Environment {
+    config: String,
+    keys: String,
+}
+
 /// The provider for this environment, checking `OIDC_CONFIG` and `OIDC_SIGNING_KEYS`.
 fn provider(env: &Env) -> std::result::Result<Rc<Provider>, String> {
     let config = binding_text(env, "OIDC_CONFIG").ok_or("OIDC_CONFIG: not set")?;
     let keys = binding_text(env, "OIDC_SIGNING_KEYS").ok_or("OIDC_SIGNING_KEYS: not set")?;
-    let fingerprint = format!(
-        "{}:{}:{}",
-        config.len(),
-        keys.len(),
-        oidc_edge::b64::encode(&sha(&config, &keys))
-    );
+    let fingerprint = Environment { config, keys };
     if let Some(provider) = PROVIDER.with(|p| {
         p.borrow()
             .as_ref()
@@ -91,21 +93,11 @@ fn provider(env: &Env) -> std::result::Result<Rc<Provider>, String> {
     }) {
         return Ok(provider);
     }
-    let config = Config::from_json(&config).map_err(|e| e.to_string())?;
-    let keys = SigningKeys::from_jwks_json(&keys).map_err(|e| e.to_string())?;
+    let config = Config::from_json(&fingerprint.config).map_err(|e| e.to_string())?;
+    let keys = SigningKeys::from_jwks_json(&fingerprint.keys).map_err(|e| e.to_string())?;
     let provider = Rc::new(Provider::new(config, keys));
     PROVIDER.with(|p| *p.borrow_mut() = Some((fingerprint, provider.clone())));
     Ok(provider)
-}
-
-/// A digest of the environment, so a changed binding rebuilds the provider.
-fn sha(config: &str, keys: &str) -> Vec<u8> {
-    use sha2::Digest;
-    let mut hash = sha2::Sha256::new();
-    hash.update(config.as_bytes());
-    hash.update([0]);
-    hash.update(keys.as_bytes());
-    hash.finalize().to_vec()
 }
 
 /// `/healthz`: `200 {"status":"ok","version":"…"}` for `GET` and `HEAD`, 405 otherwise.
