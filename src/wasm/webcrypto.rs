@@ -15,6 +15,7 @@ use crate::jose::{Alg, Jwk, KeyKind, RustCrypto, SignatureVerifier};
 #[wasm_bindgen]
 extern "C" {
     /// `SubtleCrypto`, declared here with just the methods used, typed loosely.
+    #[derive(Clone)]
     pub type Subtle;
 
     #[wasm_bindgen(method, catch, js_name = generateKey)]
@@ -60,6 +61,12 @@ extern "C" {
 const MAX_CACHED_KEYS: usize = 64;
 
 thread_local! {
+    /// `crypto.subtle`, looked up once: every verification asks for it.
+    static SUBTLE: Option<Subtle> = find_subtle();
+
+    /// The `verify` parameters of each algorithm, built once (WebCrypto only reads them).
+    static VERIFY_PARAMS: RefCell<HashMap<Alg, Object>> = RefCell::new(HashMap::new());
+
     /// Imported `CryptoKey`s by (thumbprint, alg); `None` records that WebCrypto refused
     /// the import, so the fallback is chosen without asking again.
     static IMPORTED: RefCell<HashMap<(String, Alg), Option<JsValue>>> = RefCell::new(HashMap::new());
@@ -67,6 +74,10 @@ thread_local! {
 
 /// `globalThis.crypto.subtle`, if the runtime has it.
 pub fn subtle() -> Option<Subtle> {
+    SUBTLE.with(Clone::clone)
+}
+
+fn find_subtle() -> Option<Subtle> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
     let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
     (!subtle.is_undefined() && !subtle.is_null()).then(|| subtle.unchecked_into())
@@ -122,7 +133,7 @@ impl WebCrypto {
         };
         let promise = self
             .0
-            .verify(&verify_params(alg), &crypto_key, signature, message)
+            .verify(&cached_verify_params(alg), &crypto_key, signature, message)
             .map_err(|_| Error::CryptoUnavailable)?;
         let ok = JsFuture::from(promise)
             .await
@@ -205,6 +216,16 @@ fn import_params(alg: Alg) -> Object {
         ]),
         (_, KeyKind::Ed25519) => object(&[("name", "Ed25519".into())]),
     }
+}
+
+fn cached_verify_params(alg: Alg) -> Object {
+    VERIFY_PARAMS.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(alg)
+            .or_insert_with(|| verify_params(alg))
+            .clone()
+    })
 }
 
 /// The `verify` algorithm for `alg`; PSS salts are as long as the hash (RFC 7518 §3.5).
