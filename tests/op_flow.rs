@@ -42,10 +42,18 @@ fn discovery_and_jwks() {
             serde_json::json!(["ES256"])
         );
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
-        assert!(
-            doc.get("end_session_endpoint").is_none(),
-            "not implemented, so not advertised"
-        );
+        assert_eq!(doc["end_session_endpoint"], format!("{ISSUER}/end_session"));
+        for missing in [
+            "introspection_endpoint",
+            "revocation_endpoint",
+            "pushed_authorization_request_endpoint",
+            "device_authorization_endpoint",
+        ] {
+            assert!(
+                doc.get(missing).is_none(),
+                "{missing}: not implemented, so not advertised"
+            );
+        }
     }
     let jwks = op.send(&Request::new("GET", &absolute("/jwks")));
     let keys = body(&jwks);
@@ -810,6 +818,21 @@ fn hostile_requests_get_client_errors() {
         Request::new("GET", &absolute("/authorize?client_id=")),
         Request::new("PUT", &absolute("/token")),
         Request::new("GET", &absolute("/authorize?%")),
+        Request::new("GET", &absolute("/api/me")).with_header("authorization", "DPoP"),
+        Request::new("GET", &absolute("/api/me"))
+            .with_header("authorization", "DPoP a.b.c")
+            .with_header("dpop", "a.b.c")
+            .with_header("dpop", "d.e.f"),
+        Request::new("GET", &absolute("/end_session?id_token_hint=%ZZ")),
+        Request::new("GET", &absolute("/end_session?state=a&state=b")),
+        Request::new("POST", &absolute("/end_session")).with_header("content-type", "text/plain"),
+        Request::new(
+            "GET",
+            &absolute(&format!(
+                "/end_session?id_token_hint={}",
+                "a".repeat(70_000)
+            )),
+        ),
     ];
     let mut garbage = token_request(&[("client_id", SPA), ("grant_type", "refresh_token")]);
     garbage.body = vec![0xff, 0xfe, b'=', b'&'];

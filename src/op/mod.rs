@@ -15,6 +15,7 @@ pub mod pages;
 pub mod password;
 pub mod provider;
 pub mod records;
+pub mod resource;
 pub mod secrets;
 pub mod tokens;
 

@@ -152,6 +152,62 @@ pub fn consent(p: &ConsentPage<'_>) -> Response {
     page(200, "Allow access", &body, p.redirect_origin)
 }
 
+/// The sign-out confirmation form (RP-Initiated Logout 1.0 §2).
+pub struct LogoutPage<'a> {
+    /// The CSRF token.
+    pub csrf: &'a str,
+    /// The client the user came from, if known.
+    pub client_id: Option<&'a str>,
+    /// The validated place to return to.
+    pub post_logout_redirect_uri: Option<&'a str>,
+    /// The client's `state`.
+    pub state: Option<&'a str>,
+}
+
+/// Renders the sign-out confirmation page.
+pub fn logout(p: &LogoutPage<'_>) -> Response {
+    let hidden = |name: &str, value: Option<&str>| {
+        value
+            .map(|v| {
+                format!(
+                    "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+                    escape(v)
+                )
+            })
+            .unwrap_or_default()
+    };
+    let from = p
+        .client_id
+        .map(|c| format!("<p>Requested by <code>{}</code>.</p>", escape(c)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Sign out?</h1><p>You will be signed out of this identity provider.</p>{from}\
+         <form method=\"post\" action=\"/end_session\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{client}{redirect}{state}\
+         <button type=\"submit\" name=\"confirm\" value=\"yes\">Sign out</button></form>",
+        csrf = escape(p.csrf),
+        client = hidden("client_id", p.client_id),
+        redirect = hidden("post_logout_redirect_uri", p.post_logout_redirect_uri),
+        state = hidden("state", p.state),
+    );
+    page(
+        200,
+        "Sign out",
+        &body,
+        p.post_logout_redirect_uri.and_then(origin_of),
+    )
+}
+
+/// The page after a sign-out with nowhere to return to.
+pub fn signed_out() -> Response {
+    page(
+        200,
+        "Signed out",
+        "<h1>Signed out</h1><p>You are signed out. You can close this window.</p>",
+        None,
+    )
+}
+
 /// An error page, for failures that must not be sent to a redirect URI (an unknown
 /// client or redirect URI: RFC 6749 §4.1.2.1).
 pub fn error(status: u16, code: &str, description: &str) -> Response {

@@ -102,13 +102,18 @@ impl Provider {
             ("GET" | "POST", "/consent") => endpoints::consent::handle(self, req, services).await,
             ("POST", "/token") => endpoints::token::handle(self, req, services).await,
             ("GET" | "POST", "/userinfo") => endpoints::userinfo::handle(self, req, services).await,
-            (_, "/authorize" | "/login" | "/consent" | "/userinfo") => {
+            ("GET" | "POST", "/end_session") => {
+                endpoints::end_session::handle(self, req, services).await
+            }
+            ("GET" | "HEAD", "/api/me") => endpoints::api_me::handle(self, req, services).await,
+            (_, "/authorize" | "/login" | "/consent" | "/userinfo" | "/end_session") => {
                 method_not_allowed("GET, POST")
             }
             (_, "/token") => method_not_allowed("POST"),
             (
                 _,
                 "/jwks"
+                | "/api/me"
                 | "/.well-known/openid-configuration"
                 | "/.well-known/oauth-authorization-server",
             ) => method_not_allowed("GET, HEAD"),
@@ -151,6 +156,7 @@ impl Provider {
             req.path(),
             "/token"
                 | "/userinfo"
+                | "/api/me"
                 | "/jwks"
                 | "/.well-known/openid-configuration"
                 | "/.well-known/oauth-authorization-server"
@@ -176,6 +182,7 @@ impl Provider {
         let methods = match req.path() {
             "/token" => "POST",
             "/userinfo" => "GET, POST",
+            "/api/me" => "GET",
             "/jwks"
             | "/.well-known/openid-configuration"
             | "/.well-known/oauth-authorization-server" => "GET",

@@ -322,3 +322,33 @@ pub fn dpop_proof(
     )
     .unwrap()
 }
+
+/// The whole SPA code flow with a DPoP-bound exchange (including the nonce round trip,
+/// RFC 9449 §8). Returns the browser and the token response.
+pub fn dpop_sign_in<'a>(op: &'a Op, key: &Jwk, scope: &str) -> (Browser<'a>, Value) {
+    let (browser, start, code) = sign_in(op, scope);
+    let token_url = format!("{ISSUER}/token");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", SPA_REDIRECT),
+        ("client_id", SPA),
+        ("code_verifier", start.pkce.verifier.expose()),
+    ];
+    let first = op.send(
+        &token_request(&form)
+            .with_header("dpop", &dpop_proof(op, key, "POST", &token_url, None, None)),
+    );
+    let nonce = first.header("dpop-nonce").unwrap().to_owned();
+    let tokens = op.send(&token_request(&form).with_header(
+        "dpop",
+        &dpop_proof(op, key, "POST", &token_url, None, Some(&nonce)),
+    ));
+    assert_eq!(
+        tokens.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&tokens.body)
+    );
+    (browser, tokens.json_body())
+}

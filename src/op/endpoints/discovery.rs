@@ -59,6 +59,7 @@ pub fn document(config: &Config) -> Value {
         "token_endpoint": format!("{issuer}/token"),
         "userinfo_endpoint": format!("{issuer}/userinfo"),
         "jwks_uri": format!("{issuer}/jwks"),
+        "end_session_endpoint": format!("{issuer}/end_session"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -1,0 +1,41 @@
+//! `GET /api/me`: the provider's own resource API, for the demo SPA and as the model of a
+//! DPoP-protected API. It accepts only DPoP-bound access tokens (RFC 9449 §7.1) whose
+//! proofs carry a server nonce (§9), and answers with who the token speaks for.
+
+use serde_json::json;
+
+use crate::jose::SignatureVerifier;
+use crate::op::http::{Request, Response};
+use crate::op::provider::{Provider, Services};
+use crate::op::resource::{Policy, authorize_request};
+use crate::store::Store;
+
+/// DPoP-bound tokens only, with a nonce; any scope.
+const POLICY: Policy<'static> = Policy {
+    scopes: &[],
+    dpop_only: true,
+    require_nonce: true,
+};
+
+/// Handles `GET /api/me`.
+pub async fn handle<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Response {
+    let claims = match authorize_request(op, req, services, &POLICY).await {
+        Ok(claims) => claims,
+        Err(denied) => return denied.to_response(op, services.now),
+    };
+    let body = json!({
+        "sub": claims.get("sub"),
+        "client_id": claims.get("client_id"),
+        "scope": claims.get("scope"),
+        "jkt": claims.get("cnf").and_then(|cnf| cnf.get("jkt")),
+        "exp": claims.get("exp"),
+    });
+    // RFC 9449 §9: the next nonce rides on every answer, so the client need not fail first.
+    Response::json(200, &body)
+        .no_store()
+        .with_header("dpop-nonce", &op.secrets.nonce().current(services.now))
+}

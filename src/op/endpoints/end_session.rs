@@ -1,0 +1,209 @@
+//! `/end_session`: OpenID Connect RP-Initiated Logout 1.0. The client sends the user here
+//! with the ID token it holds (`id_token_hint`) and where to come back
+//! (`post_logout_redirect_uri`, registered and matched exactly, §3); the provider ends its
+//! session and sends the user back. Without a hint that names the current session the
+//! user confirms first (§2: a logout must not be forced on a user by a third party), in a
+//! CSRF-protected form.
+
+use serde_json::Value;
+
+use super::authorize::params;
+use crate::Error;
+use crate::jose::jwt::verify_with;
+use crate::jose::{Alg, SignatureVerifier, Validation};
+use crate::op::config::Client;
+use crate::op::flow::{self, SESSION_COOKIE};
+use crate::op::form::{self, Params};
+use crate::op::http::{Request, Response};
+use crate::op::pages::{self, LogoutPage};
+use crate::op::provider::{Provider, Services};
+use crate::op::records;
+use crate::store::Store;
+
+/// The CSRF purpose of the confirmation form.
+const CSRF_PURPOSE: &str = "logout";
+
+/// Handles `/end_session` (GET and POST).
+pub async fn handle<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Response {
+    flow::page_or_error(run(op, req, services).await)
+}
+
+/// What the request asks, once validated.
+struct Logout<'p> {
+    /// The hint's `sub` and `sid`, when a valid hint came.
+    hinted: Option<(String, String)>,
+    /// The client the user came from.
+    client: Option<&'p Client>,
+    /// Where to send the user afterwards (registered for `client`).
+    redirect: Option<&'p str>,
+    /// The client's `state`, returned unchanged.
+    state: Option<&'p str>,
+}
+
+async fn run<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, Error> {
+    let params = match params(req) {
+        Ok(params) => params,
+        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
+    };
+    let logout = match validate(op, &params, services).await {
+        Ok(logout) => logout,
+        Err(description) => return Ok(pages::error(400, "invalid_request", description)),
+    };
+    let session = flow::session(req, services).await?;
+    let hint_names_session = match (&session, &logout.hinted) {
+        (Some(session), Some((sub, sid))) => session.sub == *sub && session.sid == *sid,
+        _ => false,
+    };
+    let confirmed = session.is_none() || hint_names_session || confirmed_by_form(op, req, &params);
+    if !confirmed {
+        return confirmation_page(op, req, &logout);
+    }
+    if let Some(value) = req.cookie(SESSION_COOKIE) {
+        services
+            .store
+            .delete(&records::key("session", value))
+            .await?;
+    }
+    let response = match logout.redirect {
+        Some(uri) => {
+            let separator = if uri.contains('?') { '&' } else { '?' };
+            let query = form::encode(
+                &logout
+                    .state
+                    .map(|s| ("state", s))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+            );
+            let location = if query.is_empty() {
+                uri.to_owned()
+            } else {
+                format!("{uri}{separator}{query}")
+            };
+            Response::redirect(&location).no_store()
+        }
+        None => pages::signed_out(),
+    };
+    Ok(response.with_header("set-cookie", &op.cookie(SESSION_COOKIE, "", 0)))
+}
+
+/// Checks the hint, the client and the redirect URI (§2, §3). Failures are shown on a
+/// page, never sent to an unvalidated URI.
+async fn validate<'p, S, P, V: SignatureVerifier>(
+    op: &'p Provider,
+    params: &'p Params,
+    services: &Services<'_, S, P, V>,
+) -> Result<Logout<'p>, &'static str> {
+    let mut hint_audience = None;
+    let hinted = match params.get("id_token_hint") {
+        Some(token) => {
+            let claims = verify_hint(op, token, services)
+                .await
+                .ok_or("The id_token_hint is not an ID token issued by this provider.")?;
+            let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+            hint_audience = text("aud");
+            Some((
+                text("sub").unwrap_or_default(),
+                text("sid").unwrap_or_default(),
+            ))
+        }
+        None => None,
+    };
+    let client_id = match (params.get("client_id"), hint_audience.as_deref()) {
+        (Some(given), Some(audience)) if given != audience => {
+            return Err("client_id is not the audience of the id_token_hint.");
+        }
+        (Some(given), _) => Some(given),
+        (None, audience) => audience,
+    };
+    let client = match client_id {
+        Some(id) => Some(op.config.client(id).ok_or("Unknown client_id.")?),
+        None => None,
+    };
+    let redirect = match params.get("post_logout_redirect_uri") {
+        Some(uri) => {
+            let client = client.ok_or(
+                "A post_logout_redirect_uri needs a client_id or an id_token_hint to match it against.",
+            )?;
+            let registered = client
+                .post_logout_redirect_uris
+                .iter()
+                .find(|r| r.as_str() == uri)
+                .ok_or("The post_logout_redirect_uri is not registered for this client.")?;
+            Some(registered.as_str())
+        }
+        None => None,
+    };
+    Ok(Logout {
+        hinted,
+        client,
+        redirect,
+        state: params.get("state"),
+    })
+}
+
+/// The hint's claims, if it is an ID token this provider signed for one of its clients.
+/// Expiry is tolerated up to one session lifetime (§2: an expired ID token is still a fine
+/// hint; older than a session it can name no live session).
+async fn verify_hint<S, P, V: SignatureVerifier>(
+    op: &Provider,
+    token: &str,
+    services: &Services<'_, S, P, V>,
+) -> Option<serde_json::Map<String, Value>> {
+    let validation = Validation {
+        issuers: vec![op.config.issuer.clone()],
+        audiences: Vec::new(),
+        algorithms: vec![Alg::Es256],
+        typ: Some("JWT".into()),
+        clock_tolerance: i64::try_from(op.config.lifetimes.session).unwrap_or(i64::MAX),
+        required_claims: vec!["sub".into(), "sid".into(), "aud".into()],
+    };
+    let verified = verify_with(
+        token,
+        &op.verify_keys,
+        &validation,
+        services.now,
+        services.verifier,
+    )
+    .await
+    .ok()?;
+    Some(verified.claims().as_map().clone())
+}
+
+/// Whether this is the confirmation form's POST, with a valid CSRF token.
+fn confirmed_by_form(op: &Provider, req: &Request, params: &Params) -> bool {
+    let Some(browser) = req.cookie(flow::BROWSER_COOKIE) else {
+        return false;
+    };
+    req.method == "POST"
+        && params.get("confirm") == Some("yes")
+        && op.secrets.csrf_valid(
+            params.get("csrf").unwrap_or_default(),
+            CSRF_PURPOSE,
+            "",
+            browser,
+        )
+}
+
+/// "Sign out of the provider?", carrying the validated request in hidden fields.
+fn confirmation_page(op: &Provider, req: &Request, logout: &Logout<'_>) -> Result<Response, Error> {
+    let (browser, new_cookie) = flow::browser(op, req)?;
+    let csrf = op.secrets.csrf_token(CSRF_PURPOSE, "", &browser);
+    let page = pages::logout(&LogoutPage {
+        csrf: &csrf,
+        client_id: logout.client.map(|c| c.client_id.as_str()),
+        post_logout_redirect_uri: logout.redirect,
+        state: logout.state,
+    });
+    Ok(match new_cookie {
+        Some(cookie) => page.with_header("set-cookie", &cookie),
+        None => page,
+    })
+}

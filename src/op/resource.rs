@@ -1,0 +1,298 @@
+//! Protected-resource checks shared by `/userinfo` and the provider's own API: the access
+//! token (an RFC 9068 JWT issued here, not revoked), its sender constraint (RFC 9449 §7)
+//! and its scopes, with the RFC 6750 §3 / RFC 9449 §7.1 challenges when they fail.
+
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::dpop::{NoncePolicy, ProofCheck, check_proof, www_authenticate};
+use crate::jose::{Alg, SignatureVerifier};
+use crate::oidc::{AccessTokenExpectations, validate_access_token_with};
+use crate::op::http::{Request, Response};
+use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, Revoked};
+use crate::store::Store;
+use crate::time::UnixTime;
+
+/// The DPoP algorithms a resource here names in its challenges.
+const CHALLENGE_ALGS: [Alg; 4] = [Alg::Es256, Alg::EdDsa, Alg::Ps256, Alg::Rs256];
+
+/// The `Authorization` scheme a token came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Bearer` (RFC 6750 §2.1).
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1).
+    Dpop,
+}
+
+/// What a resource demands of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    /// Scopes the token must carry (403 `insufficient_scope` otherwise).
+    pub scopes: &'a [&'a str],
+    /// Only DPoP-bound tokens are accepted; Bearer tokens get a DPoP challenge.
+    pub dpop_only: bool,
+    /// Proofs must carry a server nonce (RFC 9449 §9): proofs made in advance by a
+    /// compromised client are then useless.
+    pub require_nonce: bool,
+}
+
+/// A failed resource request: the challenge to send.
+#[derive(Debug, Clone)]
+pub struct Denied {
+    /// HTTP status: 401, 403 for insufficient scope, 503 when storage is down.
+    pub status: u16,
+    /// The RFC 6750 / RFC 9449 error code; empty when no credentials came (RFC 6750 §3.1).
+    pub error: &'static str,
+    /// A description.
+    pub description: String,
+    /// The scheme to challenge with.
+    pub scheme: Scheme,
+    /// Whether the resource takes only DPoP, so a bare challenge names only DPoP.
+    pub dpop_only: bool,
+}
+
+impl Denied {
+    /// A denial with the given challenge.
+    pub fn new(
+        status: u16,
+        error: &'static str,
+        description: impl Into<String>,
+        scheme: Scheme,
+    ) -> Denied {
+        Denied {
+            status,
+            error,
+            description: description.into(),
+            scheme,
+            dpop_only: false,
+        }
+    }
+
+    /// The response, with a `WWW-Authenticate` challenge of the request's scheme (every
+    /// scheme the resource takes, when the request named none) and a fresh `DPoP-Nonce`
+    /// for `use_dpop_nonce`.
+    pub fn to_response(&self, op: &Provider, now: UnixTime) -> Response {
+        if self.error.is_empty() {
+            // The body still names a code, for clients that read bodies; the challenge
+            // does not (RFC 6750 §3.1).
+            let body = serde_json::json!({ "error": "invalid_token", "error_description": self.description });
+            let response = Response::json(self.status, &body).no_store();
+            let response = if self.dpop_only {
+                response
+            } else {
+                response.with_header("www-authenticate", "Bearer")
+            };
+            return response.with_header(
+                "www-authenticate",
+                &www_authenticate(None, None, &CHALLENGE_ALGS),
+            );
+        }
+        let description = self.description.replace(['"', '\\'], "'");
+        let response = Response::json(
+            self.status,
+            &serde_json::json!({ "error": self.error, "error_description": description }),
+        )
+        .no_store();
+        let challenge = match self.scheme {
+            Scheme::Bearer => format!(
+                "Bearer error=\"{}\", error_description=\"{description}\"",
+                self.error
+            ),
+            Scheme::Dpop => www_authenticate(Some(self.error), Some(&description), &CHALLENGE_ALGS),
+        };
+        let response = response.with_header("www-authenticate", &challenge);
+        if self.error == "use_dpop_nonce" {
+            response.with_header("dpop-nonce", &op.secrets.nonce().current(now))
+        } else {
+            response
+        }
+    }
+}
+
+/// Checks a protected-resource request against `policy`: the access token (RFC 9068,
+/// issued here, not revoked, carrying the scopes) and, for a DPoP-bound token, the proof
+/// with `ath` and the bound key. Returns the token's claims.
+pub async fn authorize_request<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+    policy: &Policy<'_>,
+) -> Result<Map<String, Value>, Denied> {
+    check(op, req, services, policy)
+        .await
+        .map_err(|denied| Denied {
+            dpop_only: policy.dpop_only,
+            // A DPoP-only resource challenges with DPoP whatever the request tried.
+            scheme: if policy.dpop_only {
+                Scheme::Dpop
+            } else {
+                denied.scheme
+            },
+            ..denied
+        })
+}
+
+async fn check<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+    policy: &Policy<'_>,
+) -> Result<Map<String, Value>, Denied> {
+    let (scheme, token) = credentials(req, policy)?;
+    let expected = AccessTokenExpectations {
+        issuer: op.config.issuer.clone(),
+        audience: op.config.issuer.clone(),
+        required_scopes: Vec::new(),
+        algorithms: vec![Alg::Es256],
+        clock_tolerance: 0,
+    };
+    let verified = validate_access_token_with(
+        token,
+        &op.verify_keys,
+        &expected,
+        services.now,
+        services.verifier,
+    )
+    .await
+    .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
+    let claims = verified.claims().as_map().clone();
+    let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let revoked: Option<Revoked> = records::get(services.store, &format!("revoked-at:{jti}"))
+        .await
+        .map_err(|_| unavailable())?;
+    if revoked.is_some() {
+        return Err(Denied::new(
+            401,
+            "invalid_token",
+            "the token was revoked",
+            scheme,
+        ));
+    }
+    let bound = claims
+        .get("cnf")
+        .and_then(|c| c.get("jkt"))
+        .and_then(Value::as_str);
+    match (bound, scheme) {
+        (Some(jkt), Scheme::Dpop) => {
+            let check = ProofCheck {
+                access_token: Some(token),
+                bound_jkt: Some(jkt),
+                nonce: if policy.require_nonce {
+                    NoncePolicy::Stateless(op.secrets.nonce())
+                } else {
+                    NoncePolicy::NotRequired
+                },
+                ..ProofCheck::new(&req.method, req.url.as_str())
+            };
+            let proofs = req.header_all("dpop");
+            match check_proof(
+                &proofs,
+                &check,
+                services.now,
+                services.verifier,
+                Some(services.store),
+            )
+            .await
+            {
+                Ok(_) => {}
+                Err(Error::StoreUnavailable) => return Err(unavailable()),
+                Err(err) => {
+                    return Err(Denied::new(
+                        401,
+                        crate::dpop::oauth_error(&err),
+                        err.to_string(),
+                        scheme,
+                    ));
+                }
+            }
+        }
+        // RFC 9449 §7.2: a DPoP-bound token presented as Bearer is refused.
+        (Some(_), Scheme::Bearer) => {
+            return Err(Denied::new(
+                401,
+                "invalid_token",
+                "this token is DPoP-bound; use the DPoP scheme",
+                Scheme::Dpop,
+            ));
+        }
+        (None, _) if policy.dpop_only => {
+            return Err(Denied::new(
+                401,
+                "invalid_token",
+                "this resource accepts only DPoP-bound access tokens",
+                Scheme::Dpop,
+            ));
+        }
+        (None, Scheme::Dpop) => {
+            return Err(Denied::new(
+                401,
+                "invalid_token",
+                "this token is not DPoP-bound",
+                Scheme::Bearer,
+            ));
+        }
+        (None, Scheme::Bearer) => {}
+    }
+    let granted: Vec<&str> = claims
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .split(' ')
+        .collect();
+    if let Some(missing) = policy.scopes.iter().find(|s| !granted.contains(s)) {
+        return Err(Denied::new(
+            403,
+            "insufficient_scope",
+            format!("the token lacks scope {missing}"),
+            scheme,
+        ));
+    }
+    Ok(claims)
+}
+
+/// The one credential of the request: its scheme and token.
+fn credentials<'r>(req: &'r Request, policy: &Policy<'_>) -> Result<(Scheme, &'r str), Denied> {
+    let authorizations = req.header_all("authorization");
+    // RFC 6750 §3.1: no credentials (or a scheme this server does not take) get a bare
+    // challenge, without an error code.
+    let Some(authorization) = authorizations.first() else {
+        return Err(Denied::new(
+            401,
+            "",
+            "an access token is required",
+            Scheme::Bearer,
+        ));
+    };
+    // Several fields, or several credentials joined by an HTTP stack, are one request
+    // with two answers to "who is this": refused.
+    if authorizations.len() > 1 || authorization.contains(',') {
+        return Err(Denied::new(
+            401,
+            "invalid_request",
+            "exactly one Authorization header is required",
+            Scheme::Bearer,
+        ));
+    }
+    match authorization.split_once(' ') {
+        Some((s, t)) if s.eq_ignore_ascii_case("dpop") => Ok((Scheme::Dpop, t.trim())),
+        Some((s, _)) if s.eq_ignore_ascii_case("bearer") && policy.dpop_only => Err(Denied::new(
+            401,
+            "invalid_token",
+            "this resource accepts only DPoP-bound access tokens",
+            Scheme::Dpop,
+        )),
+        Some((s, t)) if s.eq_ignore_ascii_case("bearer") => Ok((Scheme::Bearer, t.trim())),
+        _ => Err(Denied::new(
+            401,
+            "",
+            "use the Bearer or DPoP scheme",
+            Scheme::Bearer,
+        )),
+    }
+}

@@ -1,0 +1,228 @@
+//! `/end_session`: OpenID Connect RP-Initiated Logout 1.0 — §2 (the request, the
+//! `id_token_hint`, confirmation), §3 (registered `post_logout_redirect_uri`, exact match,
+//! `state` returned).
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers fail loudly
+
+mod op_support;
+
+use oidc_edge::op::form;
+use op_support::*;
+
+const BACK: &str = "https://spa.example/";
+
+fn logout_url(params: &[(&str, &str)]) -> String {
+    format!("/end_session?{}", form::encode(params))
+}
+
+/// Whether the browser still has a provider session: `prompt=none` answers with a code
+/// only to a signed-in user (OpenID Connect Core §3.1.2.1).
+fn signed_in(browser: &Browser<'_>) -> bool {
+    let start = AuthStart::new();
+    let back =
+        location(&browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &[("prompt", "none")])));
+    let params = redirect_params(&back);
+    match params.get("error") {
+        Some("login_required") => false,
+        Some(other) => panic!("unexpected error {other}"),
+        None => true,
+    }
+}
+
+fn id_token_of(op: &Op, start: &AuthStart, code: &str) -> String {
+    exchange(op, start, code).json_body()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// §2, §3: a valid hint for the current session and a registered URI: signed out at once,
+/// sent back with `state`, the cookie cleared.
+#[test]
+fn hint_for_the_current_session_signs_out_and_returns() {
+    let op = Op::new();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    assert!(signed_in(&browser));
+    let response = browser.get(&logout_url(&[
+        ("id_token_hint", &id_token),
+        ("post_logout_redirect_uri", BACK),
+        ("state", "s-123"),
+    ]));
+    assert_eq!(location(&response), "https://spa.example/?state=s-123");
+    let cleared = response.header("set-cookie").unwrap();
+    assert!(
+        cleared.starts_with("oe_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    assert!(!signed_in(&browser));
+
+    // The session record itself is gone: the old cookie value no longer signs anyone in.
+    let (browser2, start2, code2) = sign_in(&op, "openid");
+    let old_cookie = browser2.cookies.borrow().clone();
+    let id_token2 = id_token_of(&op, &start2, &code2);
+    let page = browser2.get(&logout_url(&[("id_token_hint", &id_token2)]));
+    assert!(String::from_utf8_lossy(&page.body).contains("Signed out"));
+    *browser2.cookies.borrow_mut() = old_cookie;
+    assert!(
+        !signed_in(&browser2),
+        "a deleted session must not come back with its cookie"
+    );
+}
+
+/// §2: an expired ID token is still a fine hint (within a session lifetime).
+#[test]
+fn expired_hint_is_accepted() {
+    let op = Op::new();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    op.advance(3600);
+    let response = browser.get(&logout_url(&[
+        ("id_token_hint", &id_token),
+        ("post_logout_redirect_uri", BACK),
+    ]));
+    assert_eq!(location(&response), BACK);
+    assert!(!signed_in(&browser));
+}
+
+/// §2: without a hint naming this session the user confirms, through a CSRF-protected form.
+#[test]
+fn without_a_hint_the_user_confirms() {
+    let op = Op::new();
+    let (browser, _start, _code) = sign_in(&op, "openid");
+    let page = browser.get(&logout_url(&[
+        ("client_id", SPA),
+        ("post_logout_redirect_uri", BACK),
+        ("state", "xyz"),
+    ]));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(html.contains("Sign out?"));
+    assert!(signed_in(&browser), "showing the page signs nobody out");
+    let csrf = hidden(&html, "csrf");
+
+    // A forged POST (no or wrong CSRF token) only shows the page again.
+    let forged = browser.post("/end_session", &[("confirm", "yes"), ("csrf", "forged")]);
+    assert_eq!(forged.status, 200);
+    assert!(signed_in(&browser));
+    // Another browser cannot use this browser's token.
+    let other = Browser::new(&op);
+    let cross = other.post("/end_session", &[("confirm", "yes"), ("csrf", &csrf)]);
+    assert_eq!(cross.status, 200);
+    assert!(signed_in(&browser));
+
+    let confirmed = browser.post(
+        "/end_session",
+        &[
+            ("confirm", "yes"),
+            ("csrf", &csrf),
+            ("client_id", &hidden(&html, "client_id")),
+            (
+                "post_logout_redirect_uri",
+                &hidden(&html, "post_logout_redirect_uri"),
+            ),
+            ("state", &hidden(&html, "state")),
+        ],
+    );
+    assert_eq!(location(&confirmed), "https://spa.example/?state=xyz");
+    assert!(!signed_in(&browser));
+}
+
+/// A hint from another session (another user in this browser) is not enough: confirm.
+#[test]
+fn hint_of_another_session_asks_first() {
+    let op = Op::new();
+    let (_other_browser, start, code) = sign_in(&op, "openid");
+    let foreign_hint = id_token_of(&op, &start, &code);
+    let (browser, _s, _c) = sign_in(&op, "openid");
+    let page = browser.get(&logout_url(&[
+        ("id_token_hint", &foreign_hint),
+        ("post_logout_redirect_uri", BACK),
+    ]));
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("Sign out?"));
+    assert!(signed_in(&browser));
+}
+
+/// §3: the redirect URI must be registered, matched exactly, and tied to a known client;
+/// a bad hint is refused. Errors are pages, never redirects.
+#[test]
+fn bad_requests_are_pages_not_redirects() {
+    let op = Op::new();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    let mut tampered = id_token.clone();
+    tampered.pop();
+    tampered.push(if id_token.ends_with('A') { 'B' } else { 'A' });
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![
+            ("id_token_hint", &id_token),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ],
+        vec![
+            ("id_token_hint", &id_token),
+            ("post_logout_redirect_uri", "https://spa.example/?x=1"),
+        ],
+        vec![
+            ("id_token_hint", &id_token),
+            ("post_logout_redirect_uri", "https://spa.example"),
+        ],
+        vec![("post_logout_redirect_uri", BACK)],
+        vec![("client_id", "nobody"), ("post_logout_redirect_uri", BACK)],
+        vec![("client_id", THIRD), ("id_token_hint", &id_token)],
+        vec![("id_token_hint", &tampered)],
+        vec![("id_token_hint", "not.a.jwt")],
+    ];
+    for params in cases {
+        let response = browser.get(&logout_url(&params));
+        assert_eq!(response.status, 400, "{params:?}");
+        assert!(response.header("location").is_none(), "{params:?}");
+        assert!(
+            signed_in(&browser),
+            "{params:?}: a refused request signs nobody out"
+        );
+    }
+    // An access token is not an ID token (its typ is at+jwt).
+    let access = exchange_access(&op);
+    let response = browser.get(&logout_url(&[("id_token_hint", &access)]));
+    assert_eq!(response.status, 400);
+    // Far past a session lifetime, a hint names nothing.
+    op.advance(2 * 86_400);
+    let (browser, _s, _c) = sign_in(&op, "openid");
+    let stale = browser.get(&logout_url(&[("id_token_hint", &id_token)]));
+    assert_eq!(stale.status, 400);
+}
+
+fn exchange_access(op: &Op) -> String {
+    let (_b, start, code) = sign_in(op, "openid");
+    exchange(op, &start, &code).json_body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Signing out with no session and nowhere to go: a plain "signed out" page; the endpoint
+/// is advertised (RP-Initiated Logout §2.1).
+#[test]
+fn signed_out_page_and_discovery() {
+    let op = Op::new();
+    let browser = Browser::new(&op);
+    let page = browser.get("/end_session");
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("Signed out"));
+    let discovery = browser.get("/.well-known/openid-configuration").json_body();
+    assert_eq!(
+        discovery["end_session_endpoint"],
+        "https://op.example/end_session"
+    );
+    let put = op.send(&oidc_edge::op::Request::new(
+        "PUT",
+        &absolute("/end_session"),
+    ));
+    assert_eq!(put.status, 405);
+}
