@@ -19,7 +19,7 @@ pub mod secret;
 pub mod store;
 pub mod time;
 
-#[cfg(all(feature = "js", target_arch = "wasm32"))]
+#[cfg(all(feature = "webcrypto", target_arch = "wasm32"))]
 pub mod wasm;
 
 pub use error::Error;

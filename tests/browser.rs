@@ -79,3 +79,28 @@ fn errors_carry_stable_codes() {
     );
     assert_eq!(random_token(None).unwrap().len(), 43);
 }
+
+/// The provider's WebCrypto signer (what the Worker signs tokens with): its ES256
+/// signatures are r || s (RFC 7518 §3.4) and verify with the pure-Rust backend under the
+/// public key; it refuses a `kid` it does not hold.
+#[wasm_bindgen_test]
+async fn webcrypto_token_signer_signs_es256() {
+    use oidc_edge::op::TokenSigner;
+    use oidc_edge::wasm::webcrypto::WebCryptoSigner;
+    use p256::ecdsa::signature::Verifier;
+
+    let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let signer = WebCryptoSigner::import("k1", &key).await.unwrap();
+    assert_eq!(signer.kid(), "k1");
+    let input = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0";
+    let signature = signer.sign_es256("k1", input).await.unwrap();
+    let parsed = p256::ecdsa::Signature::from_slice(&signature).unwrap();
+    key.verifying_key().verify(input, &parsed).unwrap();
+    let mut tampered = input.to_vec();
+    tampered[0] ^= 1;
+    assert!(key.verifying_key().verify(&tampered, &parsed).is_err());
+    assert!(matches!(
+        signer.sign_es256("k2", input).await,
+        Err(oidc_edge::Error::KeyNotFound)
+    ));
+}

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::htu;
-use crate::jose::{Alg, Jwk, PrivateKey};
+use crate::jose::{Alg, Jwk, PrivateKey, jws};
 use crate::time::UnixTime;
 use crate::{Error, b64, random};
 
@@ -66,11 +66,6 @@ pub fn signing_input(
     ))
 }
 
-/// The compact proof from its signing input and raw signature.
-pub fn assemble(signing_input: &str, signature: &[u8]) -> String {
-    format!("{signing_input}.{}", b64::encode(signature))
-}
-
 /// A complete ES256 proof with a P-256 private JWK held in Rust.
 pub fn sign_es256(key: &Jwk, claims: &ProofClaims<'_>) -> Result<String, Error> {
     use p256::ecdsa::signature::Signer;
@@ -79,7 +74,7 @@ pub fn sign_es256(key: &Jwk, claims: &ProofClaims<'_>) -> Result<String, Error> 
     };
     let input = signing_input(key, Alg::Es256, claims)?;
     let signature: p256::ecdsa::Signature = signing.sign(input.as_bytes());
-    Ok(assemble(&input, &signature.to_bytes()))
+    Ok(jws::assemble(&input, &signature.to_bytes()))
 }
 
 /// An HTTP method token (RFC 9110 §5.6.2): `tchar`s only, 1 to 32 of them.

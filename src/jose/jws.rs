@@ -187,25 +187,32 @@ fn optional_string(raw: &Map<String, Value>, name: &'static str) -> Result<Optio
     }
 }
 
+/// The JWS signing input (RFC 7515 §5.1 steps 1–6): `BASE64URL(header).BASE64URL(payload)`,
+/// with `alg` set in `header` (any `alg` in it is replaced: the key decides).
+pub fn signing_input(mut header: Map<String, Value>, alg: Alg, payload: &[u8]) -> String {
+    header.insert("alg".to_owned(), Value::String(alg.as_str().to_owned()));
+    // Serialising a Map<String, Value> cannot fail.
+    let header_json = serde_json::to_vec(&header).unwrap_or_default();
+    let mut input = b64::encode(&header_json);
+    input.push('.');
+    input.push_str(&b64::encode(payload));
+    input
+}
+
+/// The compact serialisation: the signing input, a dot and the signature (RFC 7515 §7.1).
+pub fn assemble(signing_input: &str, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", b64::encode(signature))
+}
+
 /// Signs `payload` as a compact JWS with ES256. `header` gets `alg` set (any `alg` in it
 /// is replaced: the key decides).
 pub fn sign_es256(
-    mut header: Map<String, Value>,
+    header: Map<String, Value>,
     payload: &[u8],
     key: &p256::ecdsa::SigningKey,
 ) -> String {
     use p256::ecdsa::signature::Signer;
-    header.insert(
-        "alg".to_owned(),
-        Value::String(Alg::Es256.as_str().to_owned()),
-    );
-    // Serialising a Map<String, Value> cannot fail.
-    let header_json = serde_json::to_vec(&header).unwrap_or_default();
-    let mut token = b64::encode(&header_json);
-    token.push('.');
-    token.push_str(&b64::encode(payload));
-    let signature: p256::ecdsa::Signature = key.sign(token.as_bytes());
-    token.push('.');
-    token.push_str(&b64::encode(&signature.to_bytes()));
-    token
+    let input = signing_input(header, Alg::Es256, payload);
+    let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
+    assemble(&input, &signature.to_bytes())
 }

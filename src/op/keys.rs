@@ -94,6 +94,11 @@ impl SigningKeys {
         (&self.newest.kid, &self.newest.signing)
     }
 
+    /// The private key named `kid`, if it is one of these.
+    pub fn signing_key(&self, kid: &str) -> Option<&p256::ecdsa::SigningKey> {
+        self.entries().find(|e| e.kid == kid).map(|e| &e.signing)
+    }
+
     /// The `kid`s, in list order (the current one last).
     pub fn kids(&self) -> impl Iterator<Item = &str> {
         self.entries().map(|e| e.kid.as_str())

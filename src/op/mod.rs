@@ -17,8 +17,10 @@ pub mod provider;
 pub mod records;
 pub mod resource;
 pub mod secrets;
+pub mod signer;
 pub mod tokens;
 
 pub use error::OpError;
 pub use http::{Request, Response};
 pub use provider::{Provider, Services};
+pub use signer::TokenSigner;

@@ -9,6 +9,7 @@ use super::http::{Request, Response};
 use super::keys::SigningKeys;
 use super::password::{MIN_USER_ITERATIONS, PasswordHash, Pbkdf2};
 use super::secrets::ServerSecrets;
+use super::signer::TokenSigner;
 use crate::jose::{JwkSet, SignatureVerifier};
 use crate::store::Store;
 use crate::time::UnixTime;
@@ -19,8 +20,10 @@ pub struct Services<'a, S, P, V> {
     pub store: &'a S,
     /// PBKDF2 (WebCrypto on Workers).
     pub pbkdf2: &'a P,
-    /// Signature checks of DPoP proofs.
+    /// Signature checks of DPoP proofs and of the provider's own access tokens.
     pub verifier: &'a V,
+    /// Signs the provider's tokens ([`SigningKeys`] itself signs in Rust).
+    pub signer: &'a dyn TokenSigner,
     /// The current time.
     pub now: UnixTime,
 }
@@ -74,6 +77,12 @@ impl Provider {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The signing keys: the default [`TokenSigner`], and what a host imports into its
+    /// own crypto.
+    pub fn signing_keys(&self) -> &SigningKeys {
+        &self.keys
     }
 
     /// Answers one request. Never panics and never answers 500 for bad input: every

@@ -5,8 +5,10 @@ use serde_json::{Map, Value, json};
 
 use super::config::User;
 use super::keys::SigningKeys;
+use super::signer::TokenSigner;
+use crate::Error;
 use crate::jose::Alg;
-use crate::jose::jws::sign_es256;
+use crate::jose::jws::{assemble, signing_input};
 use crate::oidc::token_hash;
 use crate::time::UnixTime;
 
@@ -53,13 +55,20 @@ pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
     out
 }
 
-/// Signs `claims` with the newest key, with `typ` in the header.
-fn sign(keys: &SigningKeys, typ: &str, claims: &Value) -> String {
-    let (kid, key) = keys.current();
+/// Signs `claims` with the newest key, through `signer`, with `typ` in the header.
+async fn sign(
+    keys: &SigningKeys,
+    signer: &dyn TokenSigner,
+    typ: &str,
+    claims: &Value,
+) -> Result<String, Error> {
+    let (kid, _) = keys.current();
     let mut header = Map::new();
     header.insert("typ".into(), Value::String(typ.into()));
     header.insert("kid".into(), Value::String(kid.into()));
-    sign_es256(header, claims.to_string().as_bytes(), key)
+    let input = signing_input(header, Alg::Es256, claims.to_string().as_bytes());
+    let signature = signer.sign_es256(kid, input.as_bytes()).await?;
+    Ok(assemble(&input, &signature))
 }
 
 /// What an access token says.
@@ -87,7 +96,12 @@ pub struct AccessGrant<'a> {
 
 /// An RFC 9068 access token. The audience is the issuer itself: the provider's userinfo
 /// endpoint and the APIs it fronts.
-pub fn access_token(keys: &SigningKeys, grant: &AccessGrant<'_>, now: UnixTime) -> String {
+pub async fn access_token(
+    keys: &SigningKeys,
+    signer: &dyn TokenSigner,
+    grant: &AccessGrant<'_>,
+    now: UnixTime,
+) -> Result<String, Error> {
     let mut claims = json!({
         "iss": grant.issuer,
         "sub": grant.sub,
@@ -107,7 +121,7 @@ pub fn access_token(keys: &SigningKeys, grant: &AccessGrant<'_>, now: UnixTime) 
     if let Some(sid) = grant.sid {
         claims["sid"] = json!(sid);
     }
-    sign(keys, "at+jwt", &claims)
+    sign(keys, signer, "at+jwt", &claims).await
 }
 
 /// What an ID token says beyond the user's claims.
@@ -132,7 +146,13 @@ pub struct IdGrant<'a> {
 }
 
 /// An OpenID Connect ID token (Core §2) for `user`.
-pub fn id_token(keys: &SigningKeys, user: &User, grant: &IdGrant<'_>, now: UnixTime) -> String {
+pub async fn id_token(
+    keys: &SigningKeys,
+    signer: &dyn TokenSigner,
+    user: &User,
+    grant: &IdGrant<'_>,
+    now: UnixTime,
+) -> Result<String, Error> {
     let mut claims = user_claims(user, grant.scope);
     for (name, value) in [
         ("iss", json!(grant.issuer)),
@@ -154,5 +174,5 @@ pub fn id_token(keys: &SigningKeys, user: &User, grant: &IdGrant<'_>, now: UnixT
     if let Some(nonce) = grant.nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    sign(keys, "JWT", &Value::Object(claims))
+    sign(keys, signer, "JWT", &Value::Object(claims)).await
 }

@@ -237,7 +237,7 @@ impl DpopKey {
                     let signature = JsFuture::from(promise)
                         .await
                         .map_err(|_| Error::CryptoUnavailable)?;
-                    Ok(proof::assemble(
+                    Ok(crate::jose::jws::assemble(
                         &input,
                         &Uint8Array::new(&signature).to_vec(),
                     ))

@@ -1,6 +1,7 @@
 //! The WebCrypto signature backend: `crypto.subtle.verify` with keys imported once per
 //! (JWK thumbprint, algorithm) and cached. Where the runtime lacks WebCrypto or refuses an
 //! algorithm (Ed25519 on older runtimes), the pure-Rust backend takes over for that key.
+//! [`WebCryptoSigner`] signs the provider's tokens with its key imported non-extractable.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,8 +10,9 @@ use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::Error;
 use crate::jose::{Alg, Jwk, KeyKind, RustCrypto, SignatureVerifier};
+use crate::op::signer::{SignatureFuture, TokenSigner};
+use crate::{Error, b64};
 
 #[wasm_bindgen]
 extern "C" {
@@ -18,6 +20,7 @@ extern "C" {
     #[derive(Clone)]
     pub type Subtle;
 
+    /// `subtle.generateKey(algorithm, extractable, usages)`.
     #[wasm_bindgen(method, catch, js_name = generateKey)]
     pub fn generate_key(
         this: &Subtle,
@@ -26,9 +29,11 @@ extern "C" {
         usages: &Array,
     ) -> Result<Promise, JsValue>;
 
+    /// `subtle.exportKey(format, key)`.
     #[wasm_bindgen(method, catch, js_name = exportKey)]
     pub fn export_key(this: &Subtle, format: &str, key: &JsValue) -> Result<Promise, JsValue>;
 
+    /// `subtle.sign(algorithm, key, data)`.
     #[wasm_bindgen(method, catch)]
     pub fn sign(
         this: &Subtle,
@@ -237,5 +242,70 @@ fn verify_params(alg: Alg) -> Object {
         Alg::Ps384 => object(&[("name", "RSA-PSS".into()), ("saltLength", 48.into())]),
         Alg::Ps512 => object(&[("name", "RSA-PSS".into()), ("saltLength", 64.into())]),
         Alg::EdDsa => object(&[("name", "Ed25519".into())]),
+    }
+}
+
+/// The provider's ES256 signing key as a non-extractable WebCrypto `CryptoKey`: native
+/// P-256 instead of P-256 in wasm, for every token the provider signs.
+pub struct WebCryptoSigner {
+    subtle: Subtle,
+    kid: String,
+    key: JsValue,
+}
+
+impl WebCryptoSigner {
+    /// Imports `key` (the provider's current key, named `kid`) for signing only.
+    pub async fn import(kid: &str, key: &p256::ecdsa::SigningKey) -> Result<Self, Error> {
+        let subtle = subtle().ok_or(Error::CryptoUnavailable)?;
+        let point = key.verifying_key().to_sec1_point(false);
+        let (x, y) = point.as_bytes()[1..].split_at(32);
+        let d = zeroize::Zeroizing::new(b64::encode(&key.to_bytes()));
+        let jwk = object(&[
+            ("kty", "EC".into()),
+            ("crv", "P-256".into()),
+            ("x", b64::encode(x).into()),
+            ("y", b64::encode(y).into()),
+            ("d", JsValue::from_str(&d)),
+        ]);
+        let usages = Array::of1(&"sign".into());
+        let promise = subtle
+            .import_key("jwk", &jwk, &import_params(Alg::Es256), false, &usages)
+            .map_err(|_| Error::CryptoUnavailable)?;
+        let key = JsFuture::from(promise)
+            .await
+            .map_err(|_| Error::CryptoUnavailable)?;
+        Ok(WebCryptoSigner {
+            subtle,
+            kid: kid.to_owned(),
+            key,
+        })
+    }
+
+    /// The `kid` of the imported key.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+}
+
+impl TokenSigner for WebCryptoSigner {
+    fn sign_es256<'a>(&'a self, kid: &'a str, signing_input: &'a [u8]) -> SignatureFuture<'a> {
+        Box::pin(async move {
+            if kid != self.kid {
+                return Err(Error::KeyNotFound);
+            }
+            let params = object(&[("name", "ECDSA".into()), ("hash", hash_name(Alg::Es256))]);
+            let promise = self
+                .subtle
+                .sign(&params, &self.key, signing_input)
+                .map_err(|_| Error::CryptoUnavailable)?;
+            let signature = JsFuture::from(promise)
+                .await
+                .map_err(|_| Error::CryptoUnavailable)?;
+            // WebCrypto's ECDSA output is r || s, the JWS form (RFC 7518 §3.4).
+            js_sys::Uint8Array::new(&signature)
+                .to_vec()
+                .try_into()
+                .map_err(|_| Error::CryptoUnavailable)
+        })
     }
 }

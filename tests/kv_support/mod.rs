@@ -687,6 +687,7 @@ impl Edge {
             store: &view,
             pbkdf2: &RustPbkdf2,
             verifier: &RustCrypto,
+            signer: self.provider.signing_keys(),
             now: UnixTime(self.now()),
         };
         let response = run_ready(async { Ok(self.provider.handle(req, &services).await) }).unwrap();
@@ -721,6 +722,7 @@ impl Edge {
                 store: view,
                 pbkdf2: &RustPbkdf2,
                 verifier: &RustCrypto,
+                signer: self.provider.signing_keys(),
                 now: UnixTime(self.now()),
             })
             .collect();

@@ -111,6 +111,7 @@ impl Op {
             store: &self.store,
             pbkdf2: &RustPbkdf2,
             verifier: &RustCrypto,
+            signer: self.provider.signing_keys(),
             now: UnixTime(self.now()),
         };
         let response = run_ready(async { Ok(self.provider.handle(req, &services).await) }).unwrap();

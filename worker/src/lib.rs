@@ -2,8 +2,9 @@
 //!
 //! A thin adapter: it reads the configuration from the environment, converts each Workers
 //! request into the core's [`oidc_edge::op::Request`], lets [`oidc_edge::op::Provider`]
-//! answer it with Workers KV as the store, WebCrypto for PBKDF2 and the clock of the
-//! runtime, and converts the answer back. Protocol logic lives in the core.
+//! answer it with Workers KV as the store, WebCrypto for PBKDF2, signature checks and
+//! token signing, and the clock of the runtime, and converts the answer back. Protocol
+//! logic lives in the core.
 
 mod convert;
 mod kv;
@@ -12,11 +13,11 @@ mod pbkdf2;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use oidc_edge::jose::RustCrypto;
 use oidc_edge::op::config::Config;
 use oidc_edge::op::keys::SigningKeys;
-use oidc_edge::op::{Provider, Services};
+use oidc_edge::op::{Provider, Services, TokenSigner};
 use oidc_edge::time::{Clock, SystemClock};
+use oidc_edge::wasm::webcrypto::{Backend, WebCryptoSigner};
 use serde_json::json;
 use worker::{Context, Env, Method, Request, Response, Result, console_error, event};
 
@@ -28,7 +29,38 @@ const KV_BINDING: &str = "OIDC_KV";
 thread_local! {
     /// The provider of this isolate, built from the environment on first use and rebuilt
     /// only if the environment changes (a new deployment gets a new isolate anyway).
-    static PROVIDER: RefCell<Option<(Environment, Rc<Provider>)>> = const { RefCell::new(None) };
+    static PROVIDER: RefCell<Option<(Environment, Rc<Host>)>> = const { RefCell::new(None) };
+}
+
+/// What an isolate keeps between requests: the provider and its key imported into
+/// WebCrypto (imported on first use: importing is asynchronous).
+struct Host {
+    provider: Provider,
+    signer: RefCell<Option<Rc<WebCryptoSigner>>>,
+}
+
+impl Host {
+    /// The WebCrypto signer for the current key, or `None` if the runtime refused the
+    /// import (the keys then sign in wasm: slower, same tokens).
+    async fn signer(&self) -> Option<Rc<WebCryptoSigner>> {
+        if let Some(signer) = self.signer.borrow().clone() {
+            return Some(signer);
+        }
+        let (kid, key) = self.provider.signing_keys().current();
+        match WebCryptoSigner::import(kid, key).await {
+            Ok(signer) => {
+                let signer = Rc::new(signer);
+                *self.signer.borrow_mut() = Some(signer.clone());
+                Some(signer)
+            }
+            Err(err) => {
+                console_error!(
+                    "oidc-edge: WebCrypto refused the signing key ({err}); signing in wasm"
+                );
+                None
+            }
+        }
+    }
 }
 
 /// Entry point for every HTTP request the Worker receives.
@@ -37,8 +69,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if req.path() == "/healthz" {
         return healthz(&req.method());
     }
-    let provider = match provider(&env) {
-        Ok(provider) => provider,
+    let host = match host(&env) {
+        Ok(host) => host,
         Err(message) => {
             // A misconfigured deployment is the one case answered with 500: nothing the
             // client sent is at fault. The message names the field, never a secret.
@@ -56,13 +88,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
     };
     let store = kv::KvRecords(env.kv(KV_BINDING)?);
+    let webcrypto_signer = host.signer().await;
+    let signer: &dyn TokenSigner = match &webcrypto_signer {
+        Some(signer) => signer.as_ref(),
+        None => host.provider.signing_keys(),
+    };
     let services = Services {
         store: &store,
         pbkdf2: &pbkdf2::WebCryptoPbkdf2,
-        verifier: &RustCrypto,
+        verifier: &Backend::choose(false),
+        signer,
         now: SystemClock.now(),
     };
-    convert::response(provider.handle(&request, &services).await)
+    convert::response(host.provider.handle(&request, &services).await)
 }
 
 /// A binding as text: secrets (`wrangler secret put`, `.dev.vars`) and plain vars alike.
@@ -81,7 +119,7 @@ struct Environment {
 }
 
 /// The provider for this environment, checking `OIDC_CONFIG` and `OIDC_SIGNING_KEYS`.
-fn provider(env: &Env) -> std::result::Result<Rc<Provider>, String> {
+fn host(env: &Env) -> std::result::Result<Rc<Host>, String> {
     let config = binding_text(env, "OIDC_CONFIG").ok_or("OIDC_CONFIG: not set")?;
     let keys = binding_text(env, "OIDC_SIGNING_KEYS").ok_or("OIDC_SIGNING_KEYS: not set")?;
     let fingerprint = Environment { config, keys };
@@ -95,9 +133,12 @@ fn provider(env: &Env) -> std::result::Result<Rc<Provider>, String> {
     }
     let config = Config::from_json(&fingerprint.config).map_err(|e| e.to_string())?;
     let keys = SigningKeys::from_jwks_json(&fingerprint.keys).map_err(|e| e.to_string())?;
-    let provider = Rc::new(Provider::new(config, keys));
-    PROVIDER.with(|p| *p.borrow_mut() = Some((fingerprint, provider.clone())));
-    Ok(provider)
+    let host = Rc::new(Host {
+        provider: Provider::new(config, keys),
+        signer: RefCell::new(None),
+    });
+    PROVIDER.with(|p| *p.borrow_mut() = Some((fingerprint, host.clone())));
+    Ok(host)
 }
 
 /// `/healthz`: `200 {"status":"ok","version":"…"}` for `GET` and `HEAD`, 405 otherwise.

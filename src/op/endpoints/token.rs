@@ -2,6 +2,7 @@
 //! `refresh_token` with rotation and reuse detection, `client_credentials`; DPoP-bound
 //! tokens when the request carries a proof (RFC 9449 §5).
 
+use futures_util::future::{try_join, try_join3};
 use serde_json::{Value, json};
 
 use super::authorize::params;
@@ -75,7 +76,9 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             authorization_code(op, client, &params, jkt, services).await
         }
         GrantType::RefreshToken => refresh(op, client, &params, jkt, services).await,
-        GrantType::ClientCredentials => client_credentials(op, client, &params, jkt, services),
+        GrantType::ClientCredentials => {
+            client_credentials(op, client, &params, jkt, services).await
+        }
     }
 }
 
@@ -125,15 +128,15 @@ async fn authorization_code<S: Store, P, V>(
         .ok_or_else(|| OpError::InvalidRequest("code is required".into()))?;
     let code_key = records::key("code", code);
     let used_key = records::key("code-used", code);
-    let taken: Option<Code> = records::take(services.store, &code_key).await?;
     // On KV a code's deletion may not have reached this location yet while the `code-used`
-    // mark (a new key) has: either one means the code was spent.
-    let already_used: Option<CodeUse> = match taken {
-        Some(_) => records::get(services.store, &used_key).await?,
-        None => None,
-    };
-    let (Some(record), None) = (taken, already_used) else {
-        revoke_replayed_code(code, services).await?;
+    // mark (a new key) has: either one means the code was spent. Both asked at once.
+    let (taken, already_used): (Option<Code>, Option<CodeUse>) = try_join(
+        records::take(services.store, &code_key),
+        records::get(services.store, &used_key),
+    )
+    .await?;
+    let (Some(record), None) = (taken, &already_used) else {
+        revoke_replayed_code(already_used, services).await?;
         return Err(OpError::InvalidGrant(
             "the code is invalid, expired or already used".into(),
         ));
@@ -170,20 +173,24 @@ async fn authorization_code<S: Store, P, V>(
     // locations share one family, and revoking it ends both.
     let family = refresh.then(|| op.secrets.family_of(code));
     let access_jti = random::token(16)?;
-    // Recorded before any token exists: a replay seen from now on revokes what this
-    // exchange is about to issue (RFC 6749 §4.1.2).
+    // The `code-used` mark lets a replay revoke what this exchange issues (RFC 6749
+    // §4.1.2). It is written while the tokens are signed, and the response waits for
+    // every write: no token leaves without its mark in place.
     let used = CodeUse {
         family: family.clone(),
         access_jti: access_jti.clone(),
     };
-    records::put(
-        services.store,
-        &used_key,
-        &used,
-        op.config.lifetimes.access_token,
-    )
-    .await?;
-    let issued = issue(
+    let mark_used = async {
+        records::put(
+            services.store,
+            &used_key,
+            &used,
+            op.config.lifetimes.access_token,
+        )
+        .await
+        .map_err(OpError::from)
+    };
+    let sign = issue(
         op,
         client,
         Issue {
@@ -197,9 +204,11 @@ async fn authorization_code<S: Store, P, V>(
             jkt: jkt.as_deref(),
         },
         services,
-    )?;
-    let mut body = issued.body;
-    if let Some(family) = &family {
+    );
+    let store_refresh = async {
+        let Some(family) = &family else {
+            return Ok(None);
+        };
         let refresh = Refresh {
             family: family.clone(),
             client_id: client.client_id.clone(),
@@ -222,9 +231,13 @@ async fn authorization_code<S: Store, P, V>(
             op.config.lifetimes.refresh_token,
         )
         .await?;
+        Ok(Some(token))
+    };
+    let ((), issued, refresh_token) = try_join3(mark_used, sign, store_refresh).await?;
+    let mut body = issued.body;
+    if let Some(token) = refresh_token {
         body["refresh_token"] = json!(token);
     }
-
     Ok(body)
 }
 
@@ -253,13 +266,12 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OpE
     }
 }
 
-/// RFC 6749 §4.1.2: a code used twice revokes what its first use issued.
+/// RFC 6749 §4.1.2: a code used twice revokes what its first use issued (`used`, the
+/// code's `code-used` mark, read with the code).
 async fn revoke_replayed_code<S: Store, P, V>(
-    code: &str,
+    used: Option<CodeUse>,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), OpError> {
-    let used: Option<CodeUse> =
-        records::get(services.store, &records::key("code-used", code)).await?;
     let Some(used) = used else {
         return Ok(());
     };
@@ -311,8 +323,11 @@ async fn refresh<S: Store, P, V>(
     if record.client_id != client.client_id {
         return Err(invalid());
     }
-    let revoked: Option<Revoked> =
-        records::get(services.store, &format!("family:{}", record.family)).await?;
+    let (revoked, rotated): (Option<Revoked>, Option<Revoked>) = try_join(
+        records::get(services.store, &format!("family:{}", record.family)),
+        records::get(services.store, &records::key("rotated", token)),
+    )
+    .await?;
     if revoked.is_some() {
         return Err(invalid());
     }
@@ -322,8 +337,6 @@ async fn refresh<S: Store, P, V>(
         ));
     }
     let successor = op.secrets.successor(token);
-    let rotated: Option<Revoked> =
-        records::get(services.store, &records::key("rotated", token)).await?;
     if let Some(rotated) = &rotated {
         // A reused token: a lost response retried within the grace window gets the same
         // successor, as long as that successor has not moved on itself; anything else is
@@ -341,11 +354,12 @@ async fn refresh<S: Store, P, V>(
     }
     let scope = narrowed_scope(&record.scope, params.get("scope"))?;
     let user = op.config.user(&record.sub).ok_or_else(invalid)?;
-    let issued = issue(
+    let jti = random::token(16)?;
+    let sign = issue(
         op,
         client,
         Issue {
-            jti: &random::token(16)?,
+            jti: &jti,
             sub: &record.sub,
             user: Some(user),
             scope: &scope,
@@ -355,8 +369,11 @@ async fn refresh<S: Store, P, V>(
             jkt: jkt.as_deref(),
         },
         services,
-    )?;
-    if rotated.is_none() {
+    );
+    let rotate = async {
+        if rotated.is_some() {
+            return Ok(());
+        }
         // The successor first, then the rotation mark. Records are never rewritten: the
         // mark is a key of its own, written once, so a location that has not yet seen it
         // and rotates the same token again writes an identical successor and cannot erase
@@ -376,8 +393,11 @@ async fn refresh<S: Store, P, V>(
             &mark,
             lifetime,
         )
-        .await?;
-    }
+        .await
+        .map_err(OpError::from)
+    };
+    // Signing and the rotation writes overlap; the response waits for both.
+    let (issued, ()) = try_join(sign, rotate).await?;
     let mut body = issued.body;
     body["refresh_token"] = json!(successor);
     Ok(body)
@@ -398,7 +418,7 @@ fn narrowed_scope(granted: &str, asked: Option<&str>) -> Result<String, OpError>
     Ok(asked.join(" "))
 }
 
-fn client_credentials<S, P, V>(
+async fn client_credentials<S, P, V>(
     op: &Provider,
     client: &Client,
     params: &Params,
@@ -440,7 +460,8 @@ fn client_credentials<S, P, V>(
             jkt: jkt.as_deref(),
         },
         services,
-    )?;
+    )
+    .await?;
     Ok(issued.body)
 }
 
@@ -461,7 +482,7 @@ struct Issued {
 }
 
 /// Signs the access token (and the ID token when `openid` was granted to a user).
-fn issue<S, P, V>(
+async fn issue<S, P, V>(
     op: &Provider,
     client: &Client,
     what: Issue<'_>,
@@ -470,6 +491,7 @@ fn issue<S, P, V>(
     let lifetimes = &op.config.lifetimes;
     let access_token = tokens::access_token(
         &op.keys,
+        services.signer,
         &AccessGrant {
             jti: what.jti,
             issuer: &op.config.issuer,
@@ -482,7 +504,8 @@ fn issue<S, P, V>(
             lifetime: lifetimes.access_token,
         },
         services.now,
-    );
+    )
+    .await?;
     let mut body = json!({
         "access_token": access_token,
         "token_type": if what.jkt.is_some() { "DPoP" } else { "Bearer" },
@@ -494,6 +517,7 @@ fn issue<S, P, V>(
     {
         let id_token = tokens::id_token(
             &op.keys,
+            services.signer,
             user,
             &IdGrant {
                 issuer: &op.config.issuer,
@@ -506,7 +530,8 @@ fn issue<S, P, V>(
                 lifetime: lifetimes.id_token,
             },
             services.now,
-        );
+        )
+        .await?;
         body["id_token"] = json!(id_token);
     }
     Ok(Issued { body })
