@@ -9,17 +9,22 @@
 
 use oidc_edge::Error;
 use oidc_edge::store::Store;
-use worker::KvStore;
+use worker::{Context, KvStore, console_error};
 
 /// KV's smallest accepted expiration TTL, in seconds.
 const MIN_TTL: u64 = 60;
 
-/// A KV namespace as a [`Store`].
-pub struct KvRecords(pub KvStore);
+/// A KV namespace as a [`Store`], for one request (`ctx` runs work past its response).
+pub struct KvRecords<'c> {
+    /// The namespace.
+    pub kv: KvStore,
+    /// The request's context.
+    pub ctx: &'c Context,
+}
 
-impl Store for KvRecords {
+impl Store for KvRecords<'_> {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.0
+        self.kv
             .get(key)
             .bytes()
             .await
@@ -27,7 +32,7 @@ impl Store for KvRecords {
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error> {
-        self.0
+        self.kv
             .put_bytes(key, value)
             .map_err(|_| Error::StoreUnavailable)?
             .expiration_ttl(ttl_seconds.max(MIN_TTL))
@@ -36,16 +41,29 @@ impl Store for KvRecords {
             .map_err(|_| Error::StoreUnavailable)
     }
 
+    /// A read, then the delete in the background (`waitUntil`): on KV the delete is not
+    /// what makes a value single-use — a read at another location may not see it for a
+    /// minute either way. Single use on KV rests on the marks the provider writes before
+    /// answering (`code-used`, `rotated:`), which the response does wait for; the delete
+    /// only retires the record early, so the request does not wait a round trip for it.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let value = self.get(key).await?;
         if value.is_some() {
-            self.delete(key).await?;
+            let kv = self.kv.clone();
+            let key = key.to_owned();
+            self.ctx.wait_until(async move {
+                if kv.delete(&key).await.is_err() {
+                    console_error!(
+                        "oidc-edge: KV delete of a taken record failed; it expires by its TTL"
+                    );
+                }
+            });
         }
         Ok(value)
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.0
+        self.kv
             .delete(key)
             .await
             .map_err(|_| Error::StoreUnavailable)
