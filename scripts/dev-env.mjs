@@ -3,7 +3,8 @@
 // worker/.dev.vars holds the development defaults and is written once when absent: a new
 // signing key, and a demo configuration (one public SPA client for the demo page, one
 // confidential service client, one demo user) whose hashes are made by the CLI.
-// OIDC_CONFIG / OIDC_SIGNING_KEYS in this process's environment override the defaults;
+// OIDC_CONFIG / OIDC_SIGNING_KEYS in this process's environment override the defaults (when
+// both are set, worker/.dev.vars is neither written nor read: the end-to-end tests rely on it);
 // otherwise, when OP_PORT / WWW_PORT differ from 8787 / 5173, the demo configuration is
 // adjusted to them. The result is checked with `oidc-edge check-config` (so a bad
 // configuration fails here, naming the field) and written to a private temporary file
@@ -56,7 +57,8 @@ function demoConfig() {
 }
 
 
-if (!existsSync(devVars)) {
+const overridden = Boolean(process.env.OIDC_CONFIG && process.env.OIDC_SIGNING_KEYS);
+if (!overridden && !existsSync(devVars)) {
   const keys = cli(["keygen"]);
   const config = JSON.stringify(demoConfig());
   writeFileSync(
@@ -69,7 +71,7 @@ if (!existsSync(devVars)) {
   console.error(`dev-env: wrote ${devVars} (demo user "${DEMO.username}" / "${DEMO.password}")`);
 }
 
-const defaults = parseEnv(readFileSync(devVars, "utf8"));
+const defaults = overridden ? {} : parseEnv(readFileSync(devVars, "utf8"));
 let config = process.env.OIDC_CONFIG ?? defaults.OIDC_CONFIG;
 const keys = process.env.OIDC_SIGNING_KEYS ?? defaults.OIDC_SIGNING_KEYS;
 if (!process.env.OIDC_CONFIG) {

@@ -2,16 +2,20 @@
 # `make dev`: the OpenID Provider (worker/ under `wrangler dev`, on workerd with local KV) and the
 # demo page (www/ and pkg/), both on localhost. Ctrl-C stops both. Offline; no Cloudflare account.
 #
-#   OP_PORT   port of the OP        (default 8787)
-#   WWW_PORT  port of the demo page (default 5173)
+#   OP_PORT          port of the OP        (default 8787)
+#   WWW_PORT         port of the demo page (default 5173)
+#   DEV_PERSIST_DIR  where local KV is kept (default worker/.wrangler/state); the end-to-end
+#                    tests point it at a temporary directory so they never see your state
 #
-# Local KV is persisted under worker/.wrangler/state. If either server dies, the other is stopped
-# and this script exits non-zero.
+# The demo page learns the OP's URL from the page server (GET /config.json). If either server
+# dies, the other is stopped and this script exits non-zero.
 set -euo pipefail
 
 root=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 op_port=${OP_PORT:-8787}
 www_port=${WWW_PORT:-5173}
+persist_dir=${DEV_PERSIST_DIR:-$root/worker/.wrangler/state}
+[[ $persist_dir == /* ]] || persist_dir=$PWD/$persist_dir # wrangler runs in worker/
 wrangler="$root/node_modules/.bin/wrangler"
 # A cold build of the Worker takes minutes; wrangler serves once it is done.
 ready_timeout=${DEV_READY_TIMEOUT:-900}
@@ -99,18 +103,17 @@ say "starting the OP (wrangler dev; builds the Worker first, minutes when cold)â
         --env-file "$env_file" \
         --ip 127.0.0.1 \
         --port "$op_port" \
-        --persist-to "$root/worker/.wrangler/state" \
+        --persist-to "$persist_dir" \
         --show-interactive-dev-session=false \
         </dev/null
 ) &
 op_pid=$!
 
-node "$root/scripts/serve-www.mjs" "$www_port" </dev/null &
-www_pid=$!
-
 op_url="http://localhost:$op_port"
 www_url="http://localhost:$www_port/"
-[[ $op_port == 8787 ]] || www_url+="?op=$op_url"
+
+node "$root/scripts/serve-www.mjs" "$www_port" "$op_url" </dev/null &
+www_pid=$!
 
 # Until both answer. If one dies meanwhile, stop the other and fail.
 deadline=$((SECONDS + ready_timeout))
@@ -125,14 +128,14 @@ until ((op_ready && www_ready)); do
     ((op_ready && www_ready)) || sleep 0.5
 done
 
-[[ -f $root/pkg/oidc_edge.js ]] ||
-    say "note: pkg/ is not built yet, so the demo page cannot load the npm package (sh scripts/build-pkg.sh)"
+[[ -f $root/pkg/index.js ]] ||
+    say "note: pkg/index.js is not built yet, so the demo page cannot load the npm package (bash scripts/build-pkg.sh)"
 cat >&2 <<EOF
 
   OpenID Provider  $op_url   (health check: $op_url/healthz)
   Demo page        $www_url
 
-  Local KV: worker/.wrangler/state. Press Ctrl-C to stop both.
+  Local KV: $persist_dir. Press Ctrl-C to stop both.
 
 EOF
 

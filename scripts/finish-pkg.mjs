@@ -1,6 +1,8 @@
-// Completes the wasm-pack output in pkg/ into a publishable npm package: copies the Node
-// entry point and writes package.json with conditional exports (browser/bundler ESM by
-// default, the self-initialising entry under Node), types and the files list.
+// Completes the wasm-pack output in pkg/ into a publishable npm package: copies the
+// hand-written code-flow client (client.js) and the Node entry point, writes the package
+// entry (index.js: the wasm exports plus the client) and package.json with conditional
+// exports (browser/bundler ESM by default, the self-initialising entry under Node), types
+// and the files list. `oidc-edge/oidc_edge.js` stays importable on its own.
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -26,13 +28,22 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-copyFileSync(join(root, "src/wasm/node.js"), join(pkg, "node.js"));
-writeFileSync(
-  join(pkg, "node.d.ts"),
-  'export * from "./oidc_edge.js";\nexport { default } from "./oidc_edge.js";\n',
-);
+for (const file of ["node.js", "client.js", "client.d.ts"]) {
+  copyFileSync(join(root, "src/wasm", file), join(pkg, file));
+}
+// The entry point: everything the wasm module exports (init as the default), plus the client.
+const entry =
+  'export * from "./oidc_edge.js";\nexport { default } from "./oidc_edge.js";\n' +
+  'export { OidcClient, OidcError } from "./client.js";\n';
+writeFileSync(join(pkg, "index.js"), entry);
+const entryTypes = entry.replace("export { OidcClient, OidcError }", "export *");
+writeFileSync(join(pkg, "index.d.ts"), entryTypes);
+writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 
-const files = ["oidc_edge_bg.wasm", "oidc_edge.js", "oidc_edge.d.ts", "oidc_edge_bg.wasm.d.ts", "node.js", "node.d.ts"];
+const files = [
+  "oidc_edge_bg.wasm", "oidc_edge.js", "oidc_edge.d.ts", "oidc_edge_bg.wasm.d.ts",
+  "client.js", "client.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
+];
 for (const file of files) {
   if (!existsSync(join(pkg, file))) throw new Error(`pkg/${file} is missing: did wasm-pack run?`);
 }
@@ -49,13 +60,17 @@ const manifest = {
   repository: { type: "git", url: workspaceField("repository") },
   keywords: ["oauth", "openid", "oidc", "jwt", "dpop", "pkce", "webassembly"],
   type: "module",
-  main: "./oidc_edge.js",
-  module: "./oidc_edge.js",
-  types: "./oidc_edge.d.ts",
+  main: "./index.js",
+  module: "./index.js",
+  types: "./index.d.ts",
   exports: {
     ".": {
-      types: "./oidc_edge.d.ts",
+      types: "./index.d.ts",
       node: "./node.js",
+      default: "./index.js",
+    },
+    "./oidc_edge.js": {
+      types: "./oidc_edge.d.ts",
       default: "./oidc_edge.js",
     },
     "./oidc_edge_bg.wasm": "./oidc_edge_bg.wasm",

@@ -1,6 +1,7 @@
 // Node entry point of the oidc-edge package: loads the wasm synchronously from the
 // package directory, so Node users import and call without an explicit init().
 // Calling the default export (init) afterwards is harmless: it returns the ready module.
+// The code-flow client (client.js) shares this module instance, so it is ready too.
 import { readFileSync } from "node:fs";
 import { initSync } from "./oidc_edge.js";
 
@@ -8,3 +9,4 @@ initSync({ module: readFileSync(new URL("./oidc_edge_bg.wasm", import.meta.url))
 
 export * from "./oidc_edge.js";
 export { default } from "./oidc_edge.js";
+export { OidcClient, OidcError } from "./client.js";

@@ -1,6 +1,8 @@
-// Headless Debian Chromium through playwright-core, with the repository served at
-// http://localhost/ by request interception: no server process, no port, and the page is
-// still a secure context (localhost), so WebCrypto and IndexedDB behave as in production.
+// Headless Debian Chromium through playwright-core. `launchChromium` starts it the way
+// TOOLCHAIN.md says (the end-to-end suite uses it against real servers); `openPage` also
+// serves the repository at http://localhost/ by request interception: no server process, no
+// port, and the page is still a secure context (localhost), so WebCrypto and IndexedDB behave
+// as in production.
 import { chromium } from "playwright-core";
 import { readFile } from "node:fs/promises";
 import { extname, normalize, sep } from "node:path";
@@ -19,17 +21,22 @@ const TYPES = {
 
 // The flags TOOLCHAIN.md lists: without the networking ones Chromium tries to reach
 // Google's hosts and the closed network refuses it at every start.
-const ARGS = [
+export const CHROMIUM_ARGS = Object.freeze([
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
+]);
+
+/** Debian's Chromium (or `CHROMIUM_PATH`), headless, with the flags above. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [...CHROMIUM_ARGS],
+  });
+}
 
 /** Opens a page at `${ORIGIN}/tests/shared/blank.html` and returns { browser, page }. */
 export async function openPage() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ARGS,
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (err) => errors.push(err));

@@ -26,7 +26,7 @@ test("package.json declares name, version, types and every file it ships", () =>
   const manifest = JSON.parse(readFileSync(new URL("../../pkg/package.json", import.meta.url), "utf8"));
   assert.equal(manifest.name, "oidc-edge");
   assert.match(manifest.version, /^\d+\.\d+\.\d+/);
-  assert.equal(manifest.exports["."].types, "./oidc_edge.d.ts");
+  assert.equal(manifest.exports["."].types, "./index.d.ts");
   for (const file of manifest.files.filter((f) => !f.endsWith("/"))) {
     assert.ok(readFileSync(new URL(`../../pkg/${file}`, import.meta.url)).length > 0, file);
   }

@@ -1,0 +1,154 @@
+// Types of the code-flow client (client.js). Re-exported by the package entry point.
+import type { DpopKey } from "./oidc_edge.js";
+
+/** What `OidcClient` needs to keep an authorization request across the redirect
+ *  (the `Storage` interface; `sessionStorage` by default). */
+export interface TransactionStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+  /** Optional: with `key` and `length`, requests older than 10 minutes are swept away. */
+  key?(index: number): string | null;
+  readonly length?: number;
+}
+
+export interface OidcClientOptions {
+  /** The issuer identifier, exactly: discovery's `issuer` must equal it (OIDC Discovery §4.3),
+   *  and so must the `iss` of the authorization response (RFC 9207) and of every ID token. */
+  issuer: string;
+  clientId: string;
+  /** Registered redirect URI, where `handleCallback` runs. */
+  redirectUri: string;
+  /** Default "openid profile email"; must include "openid". Add "offline_access" for a
+   *  refresh token where the provider issues them only then. */
+  scope?: string;
+  /** Sent as `post_logout_redirect_uri` by `signOut()`. */
+  postLogoutRedirectUri?: string;
+  /** Sender-constrained tokens (RFC 9449). Default true. */
+  dpop?: boolean;
+  /** The DPoP key to use. Default: the key saved in IndexedDB under
+   *  `"oidc-edge:dpop:" + issuer + " " + clientId`, or a new non-extractable one saved
+   *  there; where IndexedDB is unavailable, a new key for this page only. */
+  dpopKey?: DpopKey;
+  /** Where the PKCE verifier, state and nonce wait for the callback. Default `sessionStorage`
+   *  (required where there is none, e.g. Node). */
+  storage?: TransactionStorage;
+  /** Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Seconds of clock skew accepted on ID-token times (default 0). */
+  clockTolerance?: number;
+  /** Origins (`scheme://host[:port]`) that `fetch` sends the access token to; default: the
+   *  issuer's origin only. Any other URL is refused with `origin_not_allowed`. */
+  apiOrigins?: string[];
+}
+
+export interface AuthorizationParams {
+  /** OIDC Core §3.1.2.1 `prompt`, e.g. "login" or "none". */
+  prompt?: string;
+  /** `max_age` in seconds: the ID token must then carry an `auth_time` no older than this. */
+  maxAge?: number;
+  /** `login_hint`. */
+  loginHint?: string;
+}
+
+/** The signed-in state, kept in memory only. */
+export interface Session {
+  accessToken: string;
+  tokenType: "DPoP" | "Bearer";
+  /** Unix seconds: when the access token expires (measured from when it was requested). */
+  expiresAt: number;
+  /** The latest refresh token (rotated on every refresh). */
+  refreshToken?: string;
+  /** The ID token (the latest one: a refresh may bring a new one). */
+  idToken: string;
+  /** The verified ID-token claims. */
+  claims: { sub: string; [claim: string]: unknown };
+  /** The granted scope (the requested one when the provider did not say). */
+  scope: string;
+  /** For DPoP: the thumbprint (RFC 7638) of the key the tokens are bound to (`cnf.jkt`). */
+  jkt?: string;
+}
+
+/** An error thrown by the client itself. Errors from the wasm functions (ID-token
+ *  validation, DPoP) keep their own `code`, such as "signature_invalid" or "key_not_found". */
+export class OidcError extends Error {
+  name: "OidcError";
+  /**
+   * Stable machine-readable code:
+   * "invalid_option", "discovery_invalid", "jwks_invalid", "network_error", "aborted",
+   * "response_too_large", "storage_unavailable", "state_mismatch", "issuer_mismatch",
+   * "authorization_error", "callback_invalid", "token_error", "token_response_invalid",
+   * "not_signed_in", "no_refresh_token", "id_token_sub_mismatch", "id_token_nonce_mismatch",
+   * "userinfo_unavailable", "userinfo_error", "userinfo_invalid", "userinfo_sub_mismatch".
+   */
+  code: string;
+  /** The provider's OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1). */
+  error?: string;
+  /** The provider's `error_description`. */
+  errorDescription?: string;
+  /** The HTTP status, when the error came from a response. */
+  status?: number;
+}
+
+/**
+ * The OpenID Connect authorization code flow for a single-page app: PKCE (RFC 7636), state,
+ * nonce, `iss` (RFC 9207), DPoP-bound tokens (RFC 9449) and ID-token validation, with the
+ * tokens kept in memory.
+ *
+ * ```js
+ * const client = await OidcClient.create({ issuer, clientId, redirectUri });
+ * location.assign(await client.authorizationUrl());          // on "Sign in"
+ * const session = await client.handleCallback();             // at redirectUri
+ * const res = await client.fetch("https://api.example/me");  // DPoP + Authorization
+ * ```
+ */
+export class OidcClient {
+  private constructor();
+  /** Fetches the provider's metadata (OIDC Discovery §4) and loads or creates the DPoP key.
+   *  In browsers it also initialises the wasm module (`init()`). */
+  static create(options: OidcClientOptions): Promise<OidcClient>;
+  /** The provider's metadata (the discovery document), frozen. */
+  readonly metadata: { issuer: string; authorization_endpoint: string; token_endpoint: string; jwks_uri: string; [name: string]: unknown };
+  /** The DPoP key, or null with `dpop: false`. */
+  readonly dpopKey: DpopKey | null;
+  /** `dpopKey.thumbprint`, or null. */
+  readonly thumbprint: string | null;
+  /** The current session, or null. */
+  readonly session: Session | null;
+  /**
+   * The authorization request URL to navigate to (OIDC Core §3.1.2.1): PKCE S256, `state`,
+   * `nonce` and, with DPoP, `dpop_jkt` (RFC 9449 §10). The verifier, nonce and max_age wait
+   * in `storage` under a key derived from `state`, for 10 minutes.
+   */
+  authorizationUrl(params?: AuthorizationParams): Promise<string>;
+  /**
+   * Completes the flow at the redirect URI (default `location.href`): `state` must be one this
+   * client issued and is consumed whatever happens ("state_mismatch"); `iss` must be the issuer
+   * ("issuer_mismatch"); an `error` response throws "authorization_error"; then the code is
+   * exchanged (with a DPoP proof, retried once on `use_dpop_nonce`), the token response is
+   * checked ("token_response_invalid") and the ID token validated against the JWKS (refetched
+   * once on an unknown `kid`, at most once a minute). Clearing the URL (history.replaceState)
+   * is left to the app.
+   */
+  handleCallback(url?: string | URL): Promise<Session>;
+  /** The refresh token grant (RFC 6749 §6), DPoP-bound; the refresh token is rotated. A new ID
+   *  token must be for the same subject (OIDC Core §12.2). Concurrent calls share one request. */
+  refresh(): Promise<Session>;
+  /** The UserInfo claims (OIDC Core §5.3) through `fetch`; `sub` must equal the ID token's
+   *  ("userinfo_sub_mismatch", §5.3.4). */
+  userinfo(): Promise<{ sub: string; [claim: string]: unknown }>;
+  /**
+   * `fetch` with the access token: `Authorization: DPoP <token>` plus a `DPoP` proof (htm, htu,
+   * ath and the origin's latest `DPoP-Nonce`) for DPoP-bound tokens, `Authorization: Bearer`
+   * otherwise. A 401 whose challenge says `use_dpop_nonce` (RFC 9449 §9) is retried once with
+   * the new `DPoP-Nonce`; so is a 401 with a new nonce whose `WWW-Authenticate` the browser
+   * hides (a cross-origin API that exposes `DPoP-Nonce` but not `WWW-Authenticate`).
+   * The token goes to whatever URL is given: call it only for your APIs. Throws "not_signed_in"
+   * without a session.
+   */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** Forgets the tokens. Returns the provider's logout URL (`end_session_endpoint` with
+   *  `id_token_hint`, `client_id` and `post_logout_redirect_uri`) to navigate to, or null
+   *  when the provider advertises none. */
+  signOut(): string | null;
+}

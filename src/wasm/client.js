@@ -1,0 +1,553 @@
+// OidcClient: the authorization code flow for single-page apps (OpenID Connect Core §3.1)
+// with PKCE (RFC 7636), DPoP (RFC 9449) and the `iss` response parameter (RFC 9207).
+// This file does the I/O (fetch, storage); every check on a token, every PKCE pair,
+// random value and DPoP proof comes from the wasm core. Provider responses are untrusted
+// input: bodies are capped, JSON is required where the specifications require it.
+import init, { createPkce, randomToken, validateIdToken, DpopKey } from "./oidc_edge.js";
+
+const MAX_BODY = 64 * 1024;
+const TX_PREFIX = "oidc-edge:tx:";
+const TX_LIFETIME = 600; // seconds an authorization request may take
+const JWKS_COOLDOWN = 60_000; // ms between refetches of the JWKS for an unknown kid
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1 b64token, RFC 9449 §7.1
+const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 9449 §8.1 NQCHAR
+const OPTIONS = {
+  issuer: "string", clientId: "string", redirectUri: "string", scope: "string",
+  postLogoutRedirectUri: "string", dpop: "boolean", dpopKey: "object", storage: "object",
+  fetch: "function", clockTolerance: "number", apiOrigins: "object",
+};
+const ENDPOINTS = ["authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"];
+const REQUIRED_ENDPOINTS = ENDPOINTS.slice(0, 3);
+const PRIVATE = Symbol("OidcClient.create");
+
+/** Every error the client throws itself: a stable `code`, and the provider's RFC 6749 §5.2
+ *  `error` / `error_description` and the HTTP status where there was one. */
+export class OidcError extends Error {
+  constructor(code, message, extra = {}) {
+    super(message, "cause" in extra ? { cause: extra.cause } : undefined);
+    this.name = "OidcError";
+    this.code = code;
+    for (const key of ["error", "errorDescription", "status"]) {
+      if (extra[key] !== undefined) this[key] = extra[key];
+    }
+  }
+}
+
+function fail(code, message, extra) {
+  throw new OidcError(code, message, extra);
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function checkNames(object, types, what) {
+  if (object === undefined) return {};
+  if (!isObject(object)) fail("invalid_option", `${what} must be an object`);
+  for (const [name, value] of Object.entries(object)) {
+    if (!(name in types)) fail("invalid_option", `${what}: unknown option ${name}`);
+    if (value !== undefined && typeof value !== types[name]) {
+      fail("invalid_option", `${what}: ${name} must be a ${types[name]}`);
+    }
+  }
+  return object;
+}
+
+/** `apiOrigins` as given: an array of origins, each exactly `scheme://host[:port]`. */
+function apiOrigins(list) {
+  if (!Array.isArray(list)) fail("invalid_option", "apiOrigins must be an array of origins");
+  for (const origin of list) {
+    let parsed = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // Reported below.
+    }
+    if (typeof origin !== "string" || parsed?.origin !== origin) {
+      fail("invalid_option", `apiOrigins: ${String(origin).slice(0, 200)} is not an origin (scheme://host[:port])`);
+    }
+  }
+  return [...list];
+}
+
+function checkSeconds(value, name) {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+    fail("invalid_option", `${name} must be a whole number of seconds, at least 0`);
+  }
+}
+
+function url(value, code, what) {
+  try {
+    return new URL(value);
+  } catch {
+    return fail(code, `${what} is not a URL: ${String(value).slice(0, 200)}`);
+  }
+}
+
+/** The body as text, refusing more than MAX_BODY bytes (declared or received). */
+async function readText(res, what) {
+  if (Number(res.headers.get("content-length")) > MAX_BODY) {
+    await res.body?.cancel().catch(() => {});
+    fail("response_too_large", `${what}: larger than ${MAX_BODY} bytes`);
+  }
+  const chunks = [];
+  let size = 0;
+  if (res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read().catch((cause) =>
+        fail("network_error", `${what}: ${cause?.message}`, { cause }),
+      );
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY) {
+        await reader.cancel().catch(() => {});
+        fail("response_too_large", `${what}: larger than ${MAX_BODY} bytes`);
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+const isJson = (res) => /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(res.headers.get("content-type") ?? "");
+
+/** A JSON object body (`application/json` or `+json` required), else `code`. */
+async function readJson(res, code, what) {
+  if (!isJson(res)) {
+    await res.body?.cancel().catch(() => {});
+    fail(code, `${what}: Content-Type must be JSON, got ${res.headers.get("content-type")}`);
+  }
+  const text = await readText(res, what);
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    fail(code, `${what}: not JSON`);
+  }
+  if (!isObject(body)) fail(code, `${what}: not a JSON object`);
+  return body;
+}
+
+/** `http(input, init)`, with network failures as OidcError "network_error" / "aborted". */
+async function send(http, input, init) {
+  try {
+    return await http(input, init);
+  } catch (cause) {
+    const aborted = cause?.name === "AbortError" || cause?.name === "TimeoutError";
+    return fail(aborted ? "aborted" : "network_error", `${input.url ?? input}: ${cause?.message}`, { cause });
+  }
+}
+
+/** A GET of a JSON document (discovery, JWKS): 200 and a JSON object, else `code`. */
+async function getJson(http, target, code, what) {
+  const res = await send(http, target, { headers: { accept: "application/json" } });
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => {});
+    fail(code, `${what}: HTTP ${res.status}`, { status: res.status });
+  }
+  return readJson(res, code, what);
+}
+
+/** The parameters of a `WWW-Authenticate` challenge the client acts on. */
+function challenge(res) {
+  const header = res.headers.get("www-authenticate") ?? "";
+  const param = (name) => header.match(new RegExp(`(?:^|[\\s,])${name}\\s*=\\s*"?([^",]*)`, "i"))?.[1];
+  return { error: param("error"), errorDescription: param("error_description") };
+}
+
+/** A key that survives reloads (IndexedDB, non-extractable); where IndexedDB is missing or
+ *  refuses, a key for this page only. */
+async function storedKey(name) {
+  try {
+    const saved = await DpopKey.load(name);
+    if (saved) return saved;
+  } catch {
+    return DpopKey.generate();
+  }
+  const key = await DpopKey.generate();
+  await key.save(name).catch(() => {});
+  return key;
+}
+
+export class OidcClient {
+  #o;
+  #http;
+  #storage;
+  #session = null;
+  #jwks = null;
+  #lastRefetch = -Infinity;
+  #nonces = new Map();
+  #refreshing = null;
+
+  constructor(token, options, metadata, dpopKey) {
+    if (token !== PRIVATE) fail("invalid_option", "use OidcClient.create()");
+    this.#o = options;
+    this.#http = options.fetch;
+    this.#storage = options.storage;
+    this.metadata = metadata;
+    this.dpopKey = dpopKey;
+    Object.freeze(this);
+  }
+
+  /** Fetches the provider's metadata (OIDC Discovery §4) and readies the DPoP key. */
+  static async create(options) {
+    const given = checkNames(options, OPTIONS, "OidcClient.create");
+    const o = { ...given, scope: given.scope ?? "openid profile email" };
+    for (const name of ["issuer", "clientId", "redirectUri"]) {
+      if (!o[name]) fail("invalid_option", `${name} is required`);
+    }
+    const issuerOrigin = url(o.issuer, "invalid_option", "issuer").origin;
+    // The origins `fetch` may send the access token to: the provider's own unless listed.
+    // A token (even a DPoP-bound one, with its proof) given to any URL an app happens to
+    // build is a token leaked; an allow-list makes that a visible mistake.
+    o.apiOrigins = Object.freeze(apiOrigins(o.apiOrigins ?? [issuerOrigin]));
+    if (!o.scope.split(" ").includes("openid")) fail("invalid_option", "scope must include openid");
+    url(o.redirectUri, "invalid_option", "redirectUri");
+    checkSeconds(o.clockTolerance, "clockTolerance");
+    if (o.dpop === false && o.dpopKey) fail("invalid_option", "dpopKey given with dpop: false");
+    if (o.dpopKey && typeof o.dpopKey.proof !== "function") fail("invalid_option", "dpopKey must be a DpopKey");
+    try {
+      o.storage ??= globalThis.sessionStorage;
+    } catch {
+      // Storage access can throw (sandboxed frames): reported just below.
+    }
+    if (!["getItem", "setItem", "removeItem"].every((m) => typeof o.storage?.[m] === "function")) {
+      fail("invalid_option", "storage is required where sessionStorage is unavailable");
+    }
+    const fetchImpl = o.fetch ?? globalThis.fetch;
+    if (typeof fetchImpl !== "function") fail("invalid_option", "fetch is required where there is no global fetch");
+    o.fetch = (input, init) => fetchImpl(input, init);
+
+    await init();
+    const [metadata, key] = await Promise.all([
+      discover(o),
+      o.dpop === false ? null : (o.dpopKey ?? storedKey(`oidc-edge:dpop:${o.issuer} ${o.clientId}`)),
+    ]);
+    return new OidcClient(PRIVATE, Object.freeze(o), metadata, key);
+  }
+
+  get thumbprint() {
+    return this.dpopKey?.thumbprint ?? null;
+  }
+
+  get session() {
+    return this.#session;
+  }
+
+  /** The authorization request URL (OIDC Core §3.1.2.1, RFC 7636 §4.3, RFC 9449 §10). */
+  async authorizationUrl(params) {
+    const { prompt, maxAge, loginHint } = checkNames(
+      params, { prompt: "string", maxAge: "number", loginHint: "string" }, "authorizationUrl",
+    );
+    checkSeconds(maxAge, "maxAge");
+    const { verifier, challenge } = createPkce();
+    const state = randomToken();
+    const nonce = randomToken();
+    const o = this.#o;
+    this.#sweep();
+    const tx = { verifier, nonce, maxAge, redirectUri: o.redirectUri, createdAt: now() };
+    try {
+      this.#storage.setItem(this.#txKey(state), JSON.stringify(tx));
+    } catch (cause) {
+      fail("storage_unavailable", `cannot keep the request in storage: ${cause?.message}`, { cause });
+    }
+    const target = new URL(this.metadata.authorization_endpoint);
+    const query = {
+      response_type: "code", client_id: o.clientId, redirect_uri: o.redirectUri, scope: o.scope,
+      state, nonce, code_challenge: challenge, code_challenge_method: "S256",
+      dpop_jkt: this.thumbprint ?? undefined, prompt, max_age: maxAge, login_hint: loginHint,
+    };
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) target.searchParams.set(name, String(value));
+    }
+    return target.href;
+  }
+
+  /** Completes the flow at the redirect URI: checks the response, exchanges the code,
+   *  validates the ID token, and keeps the session in memory. */
+  async handleCallback(callbackUrl = globalThis.location?.href) {
+    const params = url(callbackUrl, "invalid_option", "the callback URL").searchParams;
+    // RFC 6749 §3.1: parameters must not be repeated.
+    const one = (name) => {
+      if (params.getAll(name).length > 1) fail("callback_invalid", `${name} appears more than once`);
+      return params.get(name);
+    };
+    const state = one("state");
+    const tx = state === null ? null : this.#takeTransaction(state);
+    if (!tx) fail("state_mismatch", "unknown, expired or already used state (RFC 6749 §10.12)");
+    const iss = one("iss");
+    if (iss !== null ? iss !== this.#o.issuer : this.metadata.authorization_response_iss_parameter_supported === true) {
+      fail("issuer_mismatch", `iss ${iss === null ? "missing" : JSON.stringify(iss)}, expected ${this.#o.issuer} (RFC 9207 §2.4)`);
+    }
+    const error = one("error");
+    if (error !== null) {
+      const errorDescription = one("error_description") ?? undefined;
+      fail("authorization_error", `authorization failed: ${error}${errorDescription ? `: ${errorDescription}` : ""}`, { error, errorDescription });
+    }
+    const code = one("code");
+    if (!code) fail("callback_invalid", "the callback has no code");
+
+    const keys = this.#keys(); // fetched while the code is exchanged
+    keys.catch(() => {});
+    const sentAt = now();
+    const body = await this.#tokenRequest({
+      grant_type: "authorization_code", code, redirect_uri: tx.redirectUri, code_verifier: tx.verifier,
+    });
+    this.#checkTokens(body, true);
+    const claims = await this.#idToken(body.id_token, { nonce: tx.nonce, maxAge: tx.maxAge, accessToken: body.access_token, code }, keys);
+    return this.#keep(body, claims, sentAt, null);
+  }
+
+  /** The refresh token grant (RFC 6749 §6); concurrent calls share one request, since the
+   *  provider rotates the refresh token and would treat a second use as theft. */
+  refresh() {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #refresh() {
+    const old = this.#signedIn();
+    if (!old.refreshToken) fail("no_refresh_token", "the session has no refresh token");
+    const sentAt = now();
+    const body = await this.#tokenRequest({ grant_type: "refresh_token", refresh_token: old.refreshToken });
+    this.#checkTokens(body, false);
+    let claims = old.claims;
+    if (body.id_token !== undefined) {
+      claims = await this.#idToken(body.id_token, { accessToken: body.access_token });
+      // OIDC Core §12.2: the same subject; a nonce, if any, is the original one.
+      if (claims.sub !== old.claims.sub) fail("id_token_sub_mismatch", "the refreshed ID token is for another subject (OIDC Core §12.2)");
+      if (claims.nonce !== undefined && claims.nonce !== old.claims.nonce) {
+        fail("id_token_nonce_mismatch", "the refreshed ID token has another nonce (OIDC Core §12.2)");
+      }
+    }
+    if (this.#session !== old) fail("not_signed_in", "signed out during the refresh");
+    return this.#keep(body, claims, sentAt, old);
+  }
+
+  /** The UserInfo claims (OIDC Core §5.3), through this client's `fetch`. */
+  async userinfo() {
+    const endpoint = this.metadata.userinfo_endpoint;
+    if (typeof endpoint !== "string") fail("userinfo_unavailable", "the provider advertises no userinfo_endpoint");
+    const { sub } = this.#signedIn().claims;
+    const res = await this.fetch(endpoint, { headers: { accept: "application/json" } });
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => {});
+      fail("userinfo_error", `userinfo: HTTP ${res.status}`, { status: res.status, ...challenge(res) });
+    }
+    const claims = await readJson(res, "userinfo_invalid", "userinfo response");
+    if (claims.sub !== sub) fail("userinfo_sub_mismatch", "userinfo is for another subject (OIDC Core §5.3.4)");
+    return claims;
+  }
+
+  /** `fetch` with the access token: `Authorization: DPoP` and a proof for DPoP-bound tokens
+   *  (RFC 9449 §7.1), `Authorization: Bearer` otherwise (RFC 6750 §2.1). A 401 asking for a
+   *  DPoP nonce (§9) is retried once with the new nonce; so is a 401 with a new nonce whose
+   *  WWW-Authenticate the browser hides (a cross-origin API that does not expose it). */
+  async fetch(input, init) {
+    const session = this.#signedIn();
+    let request;
+    try {
+      request = new Request(input, init);
+    } catch (cause) {
+      fail("invalid_option", `fetch: ${cause?.message}`, { cause });
+    }
+    const origin = new URL(request.url).origin;
+    if (!this.#o.apiOrigins.includes(origin)) {
+      fail("origin_not_allowed", `fetch: ${origin} is not in apiOrigins; the access token is not sent there`);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const req = request.clone();
+      req.headers.set("authorization", `${session.tokenType} ${session.accessToken}`);
+      if (session.tokenType === "DPoP") req.headers.set("dpop", await this.#proof(req.method, req.url, session.accessToken));
+      const res = await send(this.#http, req);
+      const fresh = this.#noteNonce(req.url, res);
+      const asked = res.headers.get("www-authenticate") === null || challenge(res).error === "use_dpop_nonce";
+      if (attempt === 0 && fresh && res.status === 401 && asked) {
+        await res.body?.cancel().catch(() => {});
+        continue;
+      }
+      return res;
+    }
+  }
+
+  /** Forgets the tokens; the RP-initiated logout URL (OIDC RP-Initiated Logout §2), or null
+   *  when the provider advertises no end_session_endpoint. */
+  signOut() {
+    const session = this.#session;
+    this.#session = null;
+    const endpoint = this.metadata.end_session_endpoint;
+    if (typeof endpoint !== "string") return null;
+    const target = new URL(endpoint);
+    if (session) target.searchParams.set("id_token_hint", session.idToken);
+    target.searchParams.set("client_id", this.#o.clientId);
+    if (this.#o.postLogoutRedirectUri) target.searchParams.set("post_logout_redirect_uri", this.#o.postLogoutRedirectUri);
+    return target.href;
+  }
+
+  // --- internals -----------------------------------------------------------------------
+
+  #signedIn() {
+    return this.#session ?? fail("not_signed_in", "no session: sign in first");
+  }
+
+  #txKey(state) {
+    return `${TX_PREFIX}${this.#o.issuer} ${this.#o.clientId} ${state}`;
+  }
+
+  /** The stored request for `state`, removed whatever happens next (single use). */
+  #takeTransaction(state) {
+    const key = this.#txKey(state);
+    try {
+      const raw = this.#storage.getItem(key);
+      this.#storage.removeItem(key);
+      const tx = JSON.parse(raw);
+      const age = now() - tx.createdAt;
+      return age >= -60 && age <= TX_LIFETIME && typeof tx.verifier === "string" ? tx : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Drops expired requests (abandoned sign-ins) when the storage can list its keys. */
+  #sweep() {
+    const storage = this.#storage;
+    if (typeof storage.key !== "function" || typeof storage.length !== "number") return;
+    const stale = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (!key?.startsWith(TX_PREFIX)) continue;
+      try {
+        if (now() - JSON.parse(storage.getItem(key)).createdAt <= TX_LIFETIME) continue;
+      } catch {
+        // Unreadable: stale.
+      }
+      stale.push(key);
+    }
+    for (const key of stale) storage.removeItem(key);
+  }
+
+  /** A DPoP proof (RFC 9449 §4.2; the core drops the query and fragment from htu). */
+  #proof(htm, htu, accessToken) {
+    return this.dpopKey.proof({ htm, htu, accessToken, nonce: this.#nonces.get(new URL(htu).origin) });
+  }
+
+  /** Keeps a server's DPoP-Nonce (RFC 9449 §8, §9); true when it is a new one. */
+  #noteNonce(target, res) {
+    const nonce = res.headers.get("dpop-nonce");
+    const origin = new URL(target).origin;
+    if (nonce === null || !NONCE.test(nonce) || nonce.length > 1024 || nonce === this.#nonces.get(origin)) return false;
+    this.#nonces.set(origin, nonce);
+    return true;
+  }
+
+  /** A token endpoint request (RFC 6749 §4.1.3, §6), retried once on use_dpop_nonce (RFC 9449 §8). */
+  async #tokenRequest(params) {
+    const endpoint = this.metadata.token_endpoint;
+    const body = new URLSearchParams({ ...params, client_id: this.#o.clientId }).toString();
+    for (let attempt = 0; ; attempt++) {
+      const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+      if (this.dpopKey) headers.dpop = await this.#proof("POST", endpoint);
+      const res = await send(this.#http, endpoint, { method: "POST", headers, body });
+      const fresh = this.#noteNonce(endpoint, res);
+      if (res.status === 200) return readJson(res, "token_response_invalid", "token response");
+      let error;
+      let errorDescription;
+      if (isJson(res)) {
+        const problem = await readJson(res, "token_error", "token error response").catch((err) => {
+          if (err.code === "response_too_large") throw err;
+          return {};
+        });
+        if (typeof problem.error === "string") error = problem.error;
+        if (typeof problem.error_description === "string") errorDescription = problem.error_description;
+      } else {
+        await res.body?.cancel().catch(() => {});
+      }
+      if (attempt === 0 && this.dpopKey && fresh && res.status === 400 && error === "use_dpop_nonce") continue;
+      fail("token_error", `token endpoint: HTTP ${res.status}${error ? ` ${error}` : ""}${errorDescription ? `: ${errorDescription}` : ""}`, {
+        error, errorDescription, status: res.status,
+      });
+    }
+  }
+
+  /** RFC 6749 §5.1, RFC 9449 §5, OIDC Core §3.1.3.3. */
+  #checkTokens(body, idTokenRequired) {
+    const bad = (why) => fail("token_response_invalid", `token response: ${why}`);
+    if (typeof body.access_token !== "string" || !TOKEN68.test(body.access_token)) bad("access_token must be a token68 string");
+    const type = this.dpopKey ? "DPoP" : "Bearer";
+    if (typeof body.token_type !== "string" || body.token_type.toLowerCase() !== type.toLowerCase()) {
+      bad(`token_type must be ${type}, got ${JSON.stringify(body.token_type)} (RFC 9449 §5)`);
+    }
+    if (typeof body.expires_in !== "number" || !(body.expires_in >= 0 && body.expires_in < 1e10)) bad("expires_in must be a number of seconds");
+    for (const name of ["refresh_token", "id_token", "scope"]) {
+      if (body[name] !== undefined && typeof body[name] !== "string") bad(`${name} must be a string`);
+    }
+    if (body.refresh_token !== undefined && !/^[\x20-\x7e]+$/.test(body.refresh_token)) bad("refresh_token has characters outside VSCHAR");
+    if (idTokenRequired && body.id_token === undefined) bad("id_token is required with scope openid");
+  }
+
+  #keep(body, claims, sentAt, old) {
+    const session = {
+      accessToken: body.access_token,
+      tokenType: this.dpopKey ? "DPoP" : "Bearer",
+      expiresAt: sentAt + Math.floor(body.expires_in),
+      idToken: body.id_token ?? old.idToken,
+      claims: Object.freeze(claims),
+      scope: body.scope ?? old?.scope ?? this.#o.scope,
+    };
+    const refreshToken = body.refresh_token ?? old?.refreshToken;
+    if (refreshToken !== undefined) session.refreshToken = refreshToken;
+    if (this.dpopKey) session.jkt = this.dpopKey.thumbprint;
+    return (this.#session = Object.freeze(session));
+  }
+
+  /** The provider's JWKS, fetched once and kept; `refetch` replaces it. */
+  #keys(refetch = false) {
+    if (refetch || !this.#jwks) {
+      const pending = getJson(this.#http, this.metadata.jwks_uri, "jwks_invalid", "JWKS").then((jwks) =>
+        Array.isArray(jwks.keys) ? jwks : fail("jwks_invalid", "JWKS: keys must be an array"),
+      );
+      this.#jwks = pending;
+      pending.catch(() => {
+        if (this.#jwks === pending) this.#jwks = null;
+      });
+    }
+    return this.#jwks;
+  }
+
+  /** validateIdToken against the JWKS; an unknown kid refetches it once, at most once a minute. */
+  async #idToken(token, options, keys = this.#keys()) {
+    const o = this.#o;
+    const check = async (jwks) =>
+      validateIdToken(token, await jwks, { issuer: o.issuer, clientId: o.clientId, clockTolerance: o.clockTolerance, ...options });
+    try {
+      return await check(keys);
+    } catch (err) {
+      if (err?.code !== "key_not_found" || Date.now() - this.#lastRefetch < JWKS_COOLDOWN) throw err;
+      this.#lastRefetch = Date.now();
+      return check(this.#keys(true));
+    }
+  }
+}
+
+/** OpenID Connect Discovery §4: the issuer's metadata, whose `issuer` must be exactly ours (§4.3). */
+async function discover(o) {
+  const target = `${o.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  const metadata = await getJson(o.fetch, target, "discovery_invalid", "discovery");
+  if (metadata.issuer !== o.issuer) {
+    fail("discovery_invalid", `discovery: issuer ${JSON.stringify(metadata.issuer)} is not ${o.issuer} (OIDC Discovery §4.3)`);
+  }
+  for (const name of ENDPOINTS) {
+    if (metadata[name] === undefined && !REQUIRED_ENDPOINTS.includes(name)) continue;
+    if (typeof metadata[name] !== "string") fail("discovery_invalid", `discovery: ${name} must be a URL`);
+    url(metadata[name], "discovery_invalid", `discovery: ${name}`);
+  }
+  return Object.freeze(metadata);
+}
