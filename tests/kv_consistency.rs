@@ -16,8 +16,8 @@
 //! sleeping. `cargo test --test kv_consistency -- --nocapture` prints the tables;
 //! `readme_table` prints the summary the README quotes.
 //!
-//! The engine these tests measure: a code's `take` is followed by a read of `code-used`,
-//! which is written before any token is issued; the refresh family is derived from the
+//! The engine these tests measure: a code's `take` goes with a read of `code-used`, which
+//! is written before any token is issued (on KV `take` is a read: the code is not deleted); the refresh family is derived from the
 //! code; refresh records are never rewritten, a rotation leaves a `rotated:` mark of its own.
 #![cfg(not(target_arch = "wasm32"))]
 // Helpers outside `#[test]` functions unwrap: a broken fixture must fail loudly, and clippy
@@ -102,7 +102,7 @@ const NONE: Range<i64> = 0..0;
 // 1. Authorization codes (RFC 6749 §4.1.2: "The client MUST NOT use the authorization code
 //    more than once. If an authorization code is used more than once, the authorization
 //    server MUST deny the request and SHOULD revoke … all tokens previously issued based on
-//    that authorization code."; RFC 6749 §10.5). The engine takes `code:<hash>`, then reads
+//    that authorization code."; RFC 6749 §10.5). The engine takes `code:<hash>` and reads
 //    `code-used:<hash>` (written before any token is issued); either one says "spent".
 // ---------------------------------------------------------------------------------------
 
@@ -1008,8 +1008,8 @@ fn fresh_exchange(edge: &Edge, scope: &str) -> (op_support::AuthStart, String, V
 }
 
 /// DESIGN.md principle 8, "1 write/s per key": which flows write one key twice within a
-/// second. At one location, requests one after another never do (the code's put and delete
-/// share a second when the SPA exchanges at once, if deletes count); the same request twice
+/// second. At one location, requests one after another never do (a code is never deleted on
+/// KV, so an SPA exchanging it in the second it was issued writes it once); the same request twice
 /// in flight at once does, and so does the same request at two locations in one second,
 /// each writing what it cannot see the other write. (Every
 /// TTL the engine writes is at least KV's 60 s minimum: `records::put` clamps, the DPoP
@@ -1032,7 +1032,7 @@ fn writes_per_key_per_second() {
     let (_b, start, code) = sign_in(&edge, A, SCOPE, 5);
     let rt1 = str_field(&body(&exchange(&edge, A, &start, &code)), "refresh_token");
     let found = row("sign-in, code exchanged in the redirect's second", &edge);
-    assert_eq!(found, (none.clone(), names(&["code"])));
+    assert_eq!(found, (none.clone(), none.clone()));
 
     // Rotation later, a lost-response retry 1 s after it (no write), a normal rotation.
     edge.advance(REFRESH_AFTER);
@@ -1045,7 +1045,7 @@ fn writes_per_key_per_second() {
     edge.advance(REFRESH_AFTER);
     assert_eq!(refresh(&edge, A, &rt2).status, 200);
     let found = row("+ rotation, grace retry 1 s later, rotation", &edge);
-    assert_eq!(found, (none.clone(), names(&["code"])));
+    assert_eq!(found, (none.clone(), none.clone()));
 
     // Refresh in the same second as the exchange: the old token's record is not rewritten;
     // a second tab refreshing in that second too gets the grace (no write).
@@ -1099,7 +1099,7 @@ fn writes_per_key_per_second() {
     }
 
     // Requests in flight at the same moment at one location read before either writes:
-    // two exchanges of one code both write `code-used` (and both delete the code); two
+    // two exchanges of one code both write `code-used`; two
     // refreshes of one token both write the successor and the mark.
     let edge = Edge::kv(KvConfig::default());
     let (_b, start, code) = sign_in(&edge, A, SCOPE, 5);
@@ -1107,10 +1107,7 @@ fn writes_per_key_per_second() {
     let statuses = redeem_together(&edge, &start, &code, [A, A]).map(|r| r.status);
     assert_eq!(statuses, [200, 200]);
     let found = row("two exchanges of one code in flight at once at A", &edge);
-    assert_eq!(
-        found,
-        (names(&["code-used"]), names(&["code-used", "code"]))
-    );
+    assert_eq!(found, (names(&["code-used"]), names(&["code-used"])));
     let edge = Edge::kv(KvConfig::default());
     let (_, _, tokens) = fresh_exchange(&edge, SCOPE);
     edge.advance(REFRESH_AFTER);
@@ -1369,20 +1366,23 @@ fn model_semantics() {
     tick(1);
     assert_eq!(kv.get(B, "k:2").as_deref(), Some(&b"v2"[..]));
 
-    // New keys fast: creation at once, deletion after the delay; take is not atomic.
+    // New keys fast: creation at once, deletion after the delay.
     let kv = Rc::new(Kv::new(KvConfig::new_keys_fast(60), clock.clone()));
     kv.put(A, "k:4", b"v4", 300).unwrap();
-    let (a, b) = (kv.at(A), kv.at(B));
-    assert_eq!(
-        run_ready(a.take("k:4")).unwrap().as_deref(),
-        Some(&b"v4"[..])
-    );
-    assert_eq!(run_ready(a.take("k:4")).unwrap(), None);
-    assert_eq!(
-        run_ready(b.take("k:4")).unwrap().as_deref(),
-        Some(&b"v4"[..])
-    );
+    assert_eq!(kv.get(B, "k:4").as_deref(), Some(&b"v4"[..]));
+    kv.delete(A, "k:4").unwrap();
+    assert_eq!(kv.get(A, "k:4"), None);
+    assert_eq!(kv.get(B, "k:4").as_deref(), Some(&b"v4"[..]));
     assert_eq!(kv.central("k:4"), None);
+    // A take on KV is a read (as in worker/src/kv.rs): the value stays where it was.
+    kv.put(A, "k:6", b"v6", 300).unwrap();
+    let a = kv.at(A);
+    for _ in 0..2 {
+        assert_eq!(
+            run_ready(a.take("k:6")).unwrap().as_deref(),
+            Some(&b"v6"[..])
+        );
+    }
     // put_if_absent is get-then-put: both locations win within the window.
     let kv = Rc::new(Kv::new(KvConfig::uniform(60), clock.clone()));
     let (a, b) = (kv.at(A), kv.at(B));
@@ -1548,9 +1548,9 @@ fn readme_table() {
             hazard: "redeemed twice",
             measured: window(&|kv| double_redemptions(config_text(), kv, A, B, 0)),
             expected: shown([NONE; 4]),
-            bound: "none: `code-used`, written before any token and read after every \
-                    successful `take`, travels with the code's deletion (uniform) or ahead of \
-                    it (new keys fast, cache only)",
+            bound: "none: `code-used`, written before any token and read with every \
+                    `take`, is what says \"spent\" (on KV the code itself is never deleted: \
+                    it expires with its 60 s TTL)",
         },
         Row {
             record: "`code`: a thief exchanges at B first, the client at A (the issuing location) later",

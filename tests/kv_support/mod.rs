@@ -461,13 +461,11 @@ impl Store for KvView {
         self.kv.put(self.loc, key, value, ttl_seconds)
     }
 
-    /// Not atomic: a read, then a delete of what was found.
+    /// As the Worker's adapter does it (worker/src/kv.rs): a read, without a delete. On KV
+    /// a delete would be a second write to the key within the second it was written (the
+    /// 1 write/s limit), and it is not what makes a code single-use: the `code-used` mark is.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        let value = self.kv.get(self.loc, key);
-        if value.is_some() {
-            self.kv.delete(self.loc, key)?;
-        }
-        Ok(value)
+        Ok(self.kv.get(self.loc, key))
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
@@ -569,11 +567,7 @@ impl Store for Interleaved<'_> {
             RoundTrip(false).await;
             return store.take(key).await;
         }
-        let value = self.get(key).await?;
-        if value.is_some() {
-            self.delete(key).await?;
-        }
-        Ok(value)
+        self.get(key).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {

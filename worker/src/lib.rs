@@ -65,7 +65,7 @@ impl Host {
 
 /// Entry point for every HTTP request the Worker receives.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if req.path() == "/healthz" {
         return healthz(&req.method());
     }
@@ -87,10 +87,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             return json_response(status, &json!({ "error": code }));
         }
     };
-    let store = kv::KvRecords {
-        kv: env.kv(KV_BINDING)?,
-        ctx: &ctx,
-    };
+    let store = kv::KvRecords(env.kv(KV_BINDING)?);
     let webcrypto_signer = host.signer().await;
     let signer: &dyn TokenSigner = match &webcrypto_signer {
         Some(signer) => signer.as_ref(),
