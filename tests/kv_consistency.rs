@@ -16,8 +16,9 @@
 //! sleeping. `cargo test --test kv_consistency -- --nocapture` prints the tables;
 //! `readme_table` prints the summary the README quotes.
 //!
-//! The engine these tests measure: a code's `take` goes with a read of `code-used`, which
-//! is written before any token is issued (on KV `take` is a read: the code is not deleted); the refresh family is derived from the
+//! The engine these tests measure: a code's `take` goes with a read of the code's grant
+//! record (`refresh:` under the code's derived first refresh token), which the exchange
+//! writes before any token leaves (on KV `take` is a read: the code is not deleted); the refresh family is derived from the
 //! code; refresh records are never rewritten, a rotation leaves a `rotated:` mark of its own.
 #![cfg(not(target_arch = "wasm32"))]
 // Helpers outside `#[test]` functions unwrap: a broken fixture must fail loudly, and clippy
@@ -103,7 +104,8 @@ const NONE: Range<i64> = 0..0;
 //    more than once. If an authorization code is used more than once, the authorization
 //    server MUST deny the request and SHOULD revoke … all tokens previously issued based on
 //    that authorization code."; RFC 6749 §10.5). The engine takes `code:<hash>` and reads
-//    `code-used:<hash>` (written before any token is issued); either one says "spent".
+//    the code's grant record (`refresh:<hash>` of its derived first refresh token, written
+//    with the tokens); finding the grant record says "spent".
 // ---------------------------------------------------------------------------------------
 
 /// What happened to one code. The browser's session issues it at A; `wait` seconds later
@@ -112,7 +114,7 @@ const NONE: Range<i64> = 0..0;
 struct CodeReplay {
     first: String,
     replay: String,
-    /// The `code-used` record of the first exchange was visible where the replay ran.
+    /// The first exchange's grant record was visible where the replay ran.
     used_marker_visible: bool,
     /// The replay revoked the first exchange's tokens (RFC 6749 §4.1.2 "SHOULD revoke").
     revoked: bool,
@@ -130,9 +132,12 @@ fn code_replay(
     edge.advance(wait);
     let first_response = exchange(edge, first, &start, &code);
     edge.advance(d);
-    let used_marker_visible = edge
-        .peek(second, &records::key("code-used", &code))
-        .is_some();
+    // The code's grant record lives under the refresh token its exchange returned.
+    let used_marker_visible = first_response.status == 200 && {
+        let token = str_field(&body(&first_response), "refresh_token");
+        edge.peek(second, &records::key("refresh", &token))
+            .is_some()
+    };
     let since = edge.now();
     let replay = exchange(edge, second, &start, &code);
     let revoked = match &edge.backend {
@@ -171,7 +176,7 @@ fn double_redemptions(
 }
 
 /// Seconds after the exchange at A during which a replay at B is refused but revokes
-/// nothing (it does not see `code-used`, and nothing later acts on that replay).
+/// nothing (it does not see the grant record, and nothing later acts on that replay).
 fn unrevoked_replay_window(kv: Option<KvConfig>) -> i64 {
     let edge = Edge::build(config_text(), kv);
     let browser = signed_in(&edge, A);
@@ -187,11 +192,11 @@ fn unrevoked_replay_window(kv: Option<KvConfig>) -> i64 {
 
 /// RFC 6749 §4.1.2 across locations, DESIGN.md principle 8: exchanged at A in the second
 /// the code was issued (what an SPA does), replayed at B. The replay is refused under every
-/// reading; what differs is whether it revokes, which needs `code-used` to have reached B.
+/// reading; what differs is whether it revokes, which needs the grant record to have reached B.
 #[test]
 fn code_replay_across_locations() {
     let mut table = String::from(
-        "| model | replay at B after exchange at A | replay answer | code-used visible at B | revoked |\n|---|---|---|---|---|\n",
+        "| model | replay at B after exchange at A | replay answer | grant record visible at B | revoked |\n|---|---|---|---|---|\n",
     );
     for kv in schedules() {
         let edge = Edge::kv(kv);
@@ -212,12 +217,12 @@ fn code_replay_across_locations() {
                 "{} +{d} s: never redeemed twice",
                 kv.name()
             );
-            // Only uniform propagation hides `code-used` (a new key) from B, for P = 60 s.
+            // Only uniform propagation hides the grant record (a new key) from B, for P = 60 s.
             let sees_marker = kv != KvConfig::uniform(60) || d >= 60;
             assert_eq!(
                 (r.used_marker_visible, r.revoked),
                 (sees_marker, sees_marker),
-                "{} +{d} s: the replay revokes exactly when B sees code-used",
+                "{} +{d} s: the replay revokes exactly when B sees the grant record",
                 kv.name()
             );
         }
@@ -252,20 +257,20 @@ type CodeCase<'a> = (&'a str, Option<KvConfig>, Loc, Loc, i64, Range<i64>);
 
 /// RFC 6749 §4.1.2, DESIGN.md principle 8 ("the hazard documented and tested"): two
 /// exchanges of one code a second or more apart both succeed only where a location sees the
-/// code alive but not its `code-used` mark (exchanges in flight at the same moment are
-/// `concurrent_redemptions_of_one_code_both_succeed_on_kv`). The code's deletion and
-/// `code-used` are both written at the first exchange, so that needs uniform propagation (a
+/// code alive but not its grant record (exchanges in flight at the same moment are
+/// `concurrent_redemptions_of_one_code_both_succeed_on_kv`). The grant record is written
+/// at the first exchange (the code is never deleted on KV), so that needs uniform propagation (a
 /// new key as slow as a change) and a code that waited before its first exchange:
 ///
 /// - client first at A, `w` s after issuance: B sees the code from P after issuance and
-///   `code-used` from P after the exchange, so a replay P − w … P after the exchange is
+///   the grant record from P after the exchange, so a replay P − w … P after the exchange is
 ///   honoured, while the code lives (lifetime L): `[P − w, min(P, L − w))`;
 /// - thief first at B (it sees the code from P after issuance, so `w ≥ P`), client later at
-///   A, which holds the code in its own cache (60 s) or until the thief's deletion arrives,
-///   and sees the thief's `code-used` P after it: `[0, min(P, L − w))`.
+///   A, which holds the code (it is never deleted on KV) and sees the thief's grant record
+///   P after it: `[0, min(P, L − w))`.
 ///
 /// With the default 60 s codes and P = 60 both are empty: the code reaches another location
-/// only as it expires. Where new keys are fast or only caches are stale, `code-used` is seen
+/// only as it expires. Where new keys are fast or only caches are stale, the grant record is seen
 /// wherever the code is: never.
 #[test]
 fn code_redeemed_twice_seconds_apart_needs_uniform_propagation_and_a_waiting_code() {
@@ -330,11 +335,11 @@ fn redeem_together(
 }
 
 /// RFC 6749 §4.1.2 under true concurrency: KV has no atomic take, so two exchanges whose
-/// get-then-delete overlap both hold the code, and both read `code-used` before either
+/// reads overlap both hold the code, and both read the grant record before either
 /// writes it: the code is redeemed twice at one location, under every reading, and at two
 /// locations wherever B already sees the code. MemoryStore's atomic `take` refuses the
-/// second. With KV's 1 write/s per key enforced, the second `code-used` put is refused and,
-/// since `code-used` is written before any token, that exchange fails (503) having issued
+/// second. With KV's 1 write/s per key enforced, the second grant-record put is refused and,
+/// since the grant record is written before any token, that exchange fails (503) having issued
 /// nothing; the platform documents the 429, not that it holds as a lock across locations.
 #[test]
 fn concurrent_redemptions_of_one_code_both_succeed_on_kv() {
@@ -416,9 +421,15 @@ fn after_double_redemption(kv: Option<KvConfig>, racing: bool) -> Option<AfterDo
     };
     assert_eq!(family(&earlier), family(&later), "one family for both");
     let access = |tokens: &Value| str_field(tokens, "access_token");
-    let used = stored(&edge, &records::key("code-used", &code)).unwrap();
     assert_eq!(
-        used["access_jti"],
+        str_field(&earlier, "refresh_token"),
+        str_field(&later, "refresh_token"),
+        "the code's refresh token is derived: one for both"
+    );
+    let grant_key = records::key("refresh", &str_field(&later, "refresh_token"));
+    let used = stored(&edge, &grant_key).unwrap();
+    assert_eq!(
+        used["code_access_jti"],
         access_claims(&access(&later))["jti"],
         "the later write replaced the earlier"
     );
@@ -458,7 +469,7 @@ fn after_double_redemption(kv: Option<KvConfig>, racing: bool) -> Option<AfterDo
 /// What a double redemption still leaves behind (RFC 6749 §4.1.2: revoke "all tokens
 /// previously issued based on that authorization code"). Both redemptions share one refresh
 /// family (derived from the code), so a later replay ends both refresh chains; but
-/// `code-used` holds one access-token `jti`, the later redemption's write replacing the
+/// the grant record holds one access-token `jti`, the later redemption's write replacing the
 /// earlier's, so the earlier redemption's access token is not revoked and stays valid until
 /// it expires (600 s after issuance). Measured for both ways a code is still redeemed
 /// twice: two exchanges in flight at once at A (every reading), and, under uniform
@@ -1099,7 +1110,7 @@ fn writes_per_key_per_second() {
     }
 
     // Requests in flight at the same moment at one location read before either writes:
-    // two exchanges of one code both write `code-used`; two
+    // two exchanges of one code both write its grant record; two
     // refreshes of one token both write the successor and the mark.
     let edge = Edge::kv(KvConfig::default());
     let (_b, start, code) = sign_in(&edge, A, SCOPE, 5);
@@ -1107,7 +1118,7 @@ fn writes_per_key_per_second() {
     let statuses = redeem_together(&edge, &start, &code, [A, A]).map(|r| r.status);
     assert_eq!(statuses, [200, 200]);
     let found = row("two exchanges of one code in flight at once at A", &edge);
-    assert_eq!(found, (names(&["code-used"]), names(&["code-used"])));
+    assert_eq!(found, (names(&["refresh"]), names(&["refresh"])));
     let edge = Edge::kv(KvConfig::default());
     let (_, _, tokens) = fresh_exchange(&edge, SCOPE);
     edge.advance(REFRESH_AFTER);
@@ -1143,7 +1154,7 @@ fn writes_per_key_per_second() {
     let found = row("rotated token reused at A and B in one second", &edge);
     assert_eq!(found.0, names(&["family"]));
 
-    // A code replayed at A and at B in one second, once `code-used` is visible at B
+    // A code replayed at A and at B in one second, once the grant record is visible at B
     // (uniform P=60): each writes `revoked-at` and `family`, not seeing the other's.
     let edge = Edge::kv(KvConfig::uniform(60));
     let (start, code, _) = fresh_exchange(&edge, SCOPE);
@@ -1269,7 +1280,7 @@ fn write_limit_enforced() {
     );
     assert_eq!(edge.kv_model().refused_writes(), 2);
 
-    // A code replayed at A and B in one second, once B sees `code-used`.
+    // A code replayed at A and B in one second, once B sees the grant record.
     let edge = Edge::kv(kv);
     let (start, code, _) = fresh_exchange(&edge, SCOPE);
     edge.advance(61);
@@ -1538,17 +1549,17 @@ fn readme_table() {
                 race(redeem_together(&edge, &start, &code, [A, A]).map(|r| r.status) == [200, 200])
             }),
             expected: [true, true, true, false].map(race),
-            bound: "KV has no atomic take: both read the code, then both read `code-used`, \
+            bound: "KV has no atomic take: both read the code, then both read the grant record, \
                     before either writes; the same at A + B wherever B already sees the code. \
                     If KV's 429 on a second write to a key within 1 s holds, the second \
-                    `code-used` put fails (503) before any token is issued",
+                    grant-record put fails (503) before any token is issued",
         },
         Row {
             record: "`code`: exchanged at A in the second it was issued (an SPA), again at B later",
             hazard: "redeemed twice",
             measured: window(&|kv| double_redemptions(config_text(), kv, A, B, 0)),
             expected: shown([NONE; 4]),
-            bound: "none: `code-used`, written before any token and read with every \
+            bound: "none: the grant record, written before any token and read with every \
                     `take`, is what says \"spent\" (on KV the code itself is never deleted: \
                     it expires with its 60 s TTL)",
         },
@@ -1558,14 +1569,14 @@ fn readme_table() {
             measured: window(&|kv| double_redemptions(config_text(), kv, B, A, 0)),
             expected: shown([NONE; 4]),
             bound: "none: at P = 60 a 60 s code never reaches B alive; where new keys are fast \
-                    or only caches are stale, the thief's `code-used` is seen at A at once",
+                    or only caches are stale, the thief's grant record is seen at A at once",
         },
         Row {
             record: "`code`, 600 s codes: exchanged at A 20 s after issuance, again at B later",
             hazard: "redeemed twice",
             measured: window(&|kv| double_redemptions(long, kv, A, B, 20)),
             expected: shown([40..60, NONE, NONE, NONE]),
-            bound: "uniform only: B sees the code P after issuance, `code-used` P after the \
+            bound: "uniform only: B sees the code P after issuance, the grant record P after the \
                     exchange: as long as the code waited, capped by lifetime − P (0 with the \
                     default 60 s codes at P = 60; 20 s at P = 30)",
         },
@@ -1574,13 +1585,13 @@ fn readme_table() {
             hazard: "redeemed twice",
             measured: window(&|kv| double_redemptions(long, kv, B, A, 60)),
             expected: shown([0..60, NONE, NONE, NONE]),
-            bound: "uniform only: the thief's deletion and `code-used` reach A after P, capped \
+            bound: "uniform only: the thief's grant record reaches A after P, capped \
                     by the code's remaining life (30 s with 60 s codes at P = 30)",
         },
         Row {
-            record: "`code-used`: two exchanges in flight at once at A, the code replayed 200 s later",
-            hazard: "both refresh chains end (one derived family), but the earlier access token \
-                     is not revoked: `code-used` names only the later `jti`",
+            record: "`refresh` (the code's grant record): two exchanges in flight at once at A, the code replayed 200 s later",
+            hazard: "the refresh chain ends (one derived token and family), but the earlier access token \
+                     is not revoked: the grant record names only the later `jti`",
             measured: each(&|kv| {
                 let after = after_double_redemption(kv, true);
                 show(&(0..after.map_or(0, |after| after.earlier_accepted_for)))
@@ -1589,11 +1600,11 @@ fn readme_table() {
             bound: "the access token's remaining lifetime (600 s from issuance)",
         },
         Row {
-            record: "`code-used`: exchanged at A, replayed at B",
+            record: "`refresh` (the code's grant record): exchanged at A, replayed at B",
             hazard: "replay refused, but nothing revoked (RFC 6749 §4.1.2 \"SHOULD revoke\")",
             measured: from_zero(&unrevoked_replay_window),
             expected: shown([0..60, NONE, NONE, NONE]),
-            bound: "propagation of `code-used`, a new key (P); nothing acts on that replay later",
+            bound: "propagation of the grant record, a new key (P); nothing acts on that replay later",
         },
         Row {
             record: "`refresh` + `rotated`: rotated at A, the old token presented once at B",

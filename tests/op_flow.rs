@@ -159,6 +159,29 @@ fn code_replay_is_refused_and_revokes_its_tokens() {
     assert_eq!(body(&refresh)["error"], "invalid_grant");
 }
 
+/// RFC 6749 §4.1.2 without `offline_access`: no refresh token is issued, and a replay still
+/// revokes the access token (the code's grant record names it either way).
+#[test]
+fn code_replay_without_offline_access_revokes_the_access_token() {
+    let op = Op::new();
+    let (_b, start, code) = sign_in(&op, "openid");
+    let first = body(&exchange(&op, &start, &code));
+    assert!(first.get("refresh_token").is_none());
+    let access = first["access_token"].as_str().unwrap();
+    let call = || {
+        op.send(
+            &Request::new("GET", &absolute("/userinfo"))
+                .with_header("authorization", &format!("Bearer {access}")),
+        )
+    };
+    assert_eq!(call().status, 200);
+    assert_eq!(
+        body(&exchange(&op, &start, &code))["error"],
+        "invalid_grant"
+    );
+    assert_eq!(call().status, 401);
+}
+
 /// RFC 6749 §4.1.3: the code is bound to its client, redirect URI and PKCE verifier;
 /// RFC 7636 §4.6 and the lifetime of codes.
 #[test]

@@ -7,11 +7,10 @@
 //! | record | written | read | consistency need |
 //! |---|---|---|---|
 //! | `authreq` | /authorize | login, consent | read-your-write in one browser flow (same location) |
-//! | `session` | login | /authorize | read-your-write (same location) |
+//! | `session` | login | /authorize; deleted at /end_session | read-your-write (same location) |
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
-//! | `code` | code issued | /token, once | single use: [`Store::take`] |
-//! | `code-used` | /token | /token (replay) | revocation on replay, best effort across locations |
-//! | `refresh` | /token | /token | written once; read on every refresh |
+//! | `code` | code issued | /token, once | single use: [`Store::take`] (a read on KV) |
+//! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token) also marks the code spent, and names what a replay revokes |
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
 //! | `family` | on revocation | /token, /userinfo | revocation, visible after propagation |
 //! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
@@ -111,16 +110,9 @@ pub struct Code {
     pub sid: String,
 }
 
-/// What a used code issued, so a replay can revoke it (RFC 6749 §4.1.2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CodeUse {
-    /// The refresh-token family created by the exchange, if any.
-    pub family: Option<String>,
-    /// The access token's `jti`.
-    pub access_jti: String,
-}
-
-/// A refresh token (stored under the hash of its value).
+/// A grant: what an authorization code's exchange granted, stored under the hash of a
+/// refresh token. The first is the code's derived refresh token (so the record is also the
+/// mark that the code was spent); each rotation stores the grant again under the successor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Refresh {
     /// The rotation family: every token descended from one code exchange.
@@ -137,6 +129,12 @@ pub struct Refresh {
     pub sid: String,
     /// The DPoP key the token is bound to, if any.
     pub jkt: Option<String>,
+    /// Whether the token may refresh (`offline_access` was granted). A code's grant record
+    /// without it only marks the code spent; its token was never handed out.
+    pub refreshable: bool,
+    /// The access token the code's exchange issued, revoked if the code is replayed (only
+    /// on the code's own record, not on rotated successors).
+    pub code_access_jti: Option<String>,
 }
 
 /// A moment something ended: a revoked refresh family or access token, a rotated-out

@@ -77,6 +77,14 @@ impl ServerSecrets {
         b64::encode(&hmac(&self.refresh, &[token.as_bytes()]))
     }
 
+    /// The grant record's token of an authorization code: the refresh token the exchange
+    /// returns (with `offline_access`). Derived, so the record stored under it doubles as
+    /// the mark that the code was spent (one write per exchange), and every redemption of
+    /// one code, even racing ones, names the same record.
+    pub fn first_refresh(&self, code: &str) -> String {
+        b64::encode(&hmac(&self.refresh, &[b"code", code.as_bytes()]))
+    }
+
     /// The refresh family of an authorization code: derived, so every redemption of one
     /// code (even racing ones in two locations) lands in the same family.
     pub fn family_of(&self, code: &str) -> String {
@@ -110,6 +118,12 @@ mod tests {
         assert_ne!(secrets.successor("rt"), secrets.successor("rt2"));
         let other = ServerSecrets::derive(&[2; 32]);
         assert_ne!(other.successor("rt"), secrets.successor("rt"));
+        // A code's first refresh token is its own derivation: neither a successor of the
+        // code nor of anything else a client could present.
+        assert_eq!(secrets.first_refresh("code"), secrets.first_refresh("code"));
+        assert_ne!(secrets.first_refresh("code"), secrets.successor("code"));
+        assert_ne!(secrets.first_refresh("code"), other.first_refresh("code"));
+        assert_eq!(secrets.first_refresh("code").len(), 43);
         assert!(!format!("{secrets:?}").contains('1'));
     }
 }

@@ -2,7 +2,7 @@
 //! `refresh_token` with rotation and reuse detection, `client_credentials`; DPoP-bound
 //! tokens when the request carries a proof (RFC 9449 §5).
 
-use futures_util::future::{try_join, try_join3};
+use futures_util::future::try_join;
 use serde_json::{Value, json};
 
 use super::authorize::params;
@@ -16,7 +16,7 @@ use crate::op::form::Params;
 use crate::op::http::{Request, Response};
 use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Code, CodeUse, Refresh, Revoked};
+use crate::op::records::{self, Code, Refresh, Revoked};
 use crate::op::tokens::{self, AccessGrant, IdGrant};
 use crate::pkce::{CodeChallenge, CodeVerifier};
 use crate::random;
@@ -127,16 +127,18 @@ async fn authorization_code<S: Store, P, V>(
         .get("code")
         .ok_or_else(|| OpError::InvalidRequest("code is required".into()))?;
     let code_key = records::key("code", code);
-    let used_key = records::key("code-used", code);
-    // On KV a code's deletion may not have reached this location yet while the `code-used`
-    // mark (a new key) has: either one means the code was spent. Both asked at once.
-    let (taken, already_used): (Option<Code>, Option<CodeUse>) = try_join(
+    // The code's grant record: stored under the code's derived first refresh token when the
+    // code is exchanged, so its presence means "spent". On KV the code itself is never
+    // deleted (`take` is a read there): the grant record is what refuses a second use.
+    let first_refresh = op.secrets.first_refresh(code);
+    let grant_key = records::key("refresh", &first_refresh);
+    let (taken, spent): (Option<Code>, Option<Refresh>) = try_join(
         records::take(services.store, &code_key),
-        records::get(services.store, &used_key),
+        records::get(services.store, &grant_key),
     )
     .await?;
-    let (Some(record), None) = (taken, &already_used) else {
-        revoke_replayed_code(already_used, services).await?;
+    let (Some(record), None) = (taken, &spent) else {
+        revoke_replayed_code(spent, services).await?;
         return Err(OpError::InvalidGrant(
             "the code is invalid, expired or already used".into(),
         ));
@@ -167,28 +169,43 @@ async fn authorization_code<S: Store, P, V>(
         .config
         .user(&record.sub)
         .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))?;
-    let refresh = request.scope.split(' ').any(|s| s == "offline_access")
+    let refreshable = request.scope.split(' ').any(|s| s == "offline_access")
         && client.allows_grant(GrantType::RefreshToken);
-    // The family is derived from the code, so even two redemptions racing in two
-    // locations share one family, and revoking it ends both.
-    let family = refresh.then(|| op.secrets.family_of(code));
     let access_jti = random::token(16)?;
-    // The `code-used` mark lets a replay revoke what this exchange issues (RFC 6749
-    // §4.1.2). It is written while the tokens are signed, and the response waits for
-    // every write: no token leaves without its mark in place.
-    let used = CodeUse {
-        family: family.clone(),
-        access_jti: access_jti.clone(),
+    let lifetimes = &op.config.lifetimes;
+    let grant = Refresh {
+        // Derived from the code, so even two redemptions racing in two locations share
+        // one family, and revoking it ends both.
+        family: op.secrets.family_of(code),
+        client_id: client.client_id.clone(),
+        sub: record.sub.clone(),
+        scope: request.scope.clone(),
+        auth_time: record.auth_time,
+        sid: record.sid.clone(),
+        // RFC 9449 §5: refresh tokens of public clients are bound to the DPoP key.
+        jkt: if client.is_public() {
+            jkt.clone()
+        } else {
+            None
+        },
+        refreshable,
+        code_access_jti: Some(access_jti.clone()),
     };
-    let mark_used = async {
-        records::put(
-            services.store,
-            &used_key,
-            &used,
-            op.config.lifetimes.access_token,
-        )
-        .await
-        .map_err(OpError::from)
+    // The record outlives whatever it guards: the code (a replay must find it), the access
+    // token (a replay revokes it) and the refresh token, if one is issued.
+    let ttl = if refreshable {
+        lifetimes.refresh_token
+    } else {
+        lifetimes.access_token
+    }
+    .max(lifetimes.code)
+    .max(lifetimes.access_token);
+    // Written while the tokens are signed; the response waits for both, so no token
+    // leaves without the record that lets a replay revoke it (RFC 6749 §4.1.2).
+    let record_grant = async {
+        records::put(services.store, &grant_key, &grant, ttl)
+            .await
+            .map_err(OpError::from)
     };
     let sign = issue(
         op,
@@ -205,38 +222,10 @@ async fn authorization_code<S: Store, P, V>(
         },
         services,
     );
-    let store_refresh = async {
-        let Some(family) = &family else {
-            return Ok(None);
-        };
-        let refresh = Refresh {
-            family: family.clone(),
-            client_id: client.client_id.clone(),
-            sub: record.sub.clone(),
-            scope: request.scope.clone(),
-            auth_time: record.auth_time,
-            sid: record.sid.clone(),
-            // RFC 9449 §5: refresh tokens of public clients are bound to the DPoP key.
-            jkt: if client.is_public() {
-                jkt.clone()
-            } else {
-                None
-            },
-        };
-        let token = random::token(32)?;
-        records::put(
-            services.store,
-            &records::key("refresh", &token),
-            &refresh,
-            op.config.lifetimes.refresh_token,
-        )
-        .await?;
-        Ok(Some(token))
-    };
-    let ((), issued, refresh_token) = try_join3(mark_used, sign, store_refresh).await?;
+    let ((), issued) = try_join(record_grant, sign).await?;
     let mut body = issued.body;
-    if let Some(token) = refresh_token {
-        body["refresh_token"] = json!(token);
+    if refreshable {
+        body["refresh_token"] = json!(first_refresh);
     }
     Ok(body)
 }
@@ -266,27 +255,29 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OpE
     }
 }
 
-/// RFC 6749 §4.1.2: a code used twice revokes what its first use issued (`used`, the
-/// code's `code-used` mark, read with the code).
+/// RFC 6749 §4.1.2: a code used twice revokes what its first use issued (`spent`, the
+/// code's grant record, read with the code): its access token and its refresh family.
 async fn revoke_replayed_code<S: Store, P, V>(
-    used: Option<CodeUse>,
+    spent: Option<Refresh>,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), OpError> {
-    let Some(used) = used else {
+    let Some(Refresh {
+        family,
+        code_access_jti: Some(access_jti),
+        ..
+    }) = spent
+    else {
         return Ok(());
     };
     // A burst of replays writes the revocation once (KV takes one write per key per second).
-    let revoked_key = format!("revoked-at:{}", used.access_jti);
+    let revoked_key = format!("revoked-at:{access_jti}");
     let already: Option<Revoked> = records::get(services.store, &revoked_key).await?;
     if already.is_some() {
         return Ok(());
     }
     let revoked = Revoked { at: services.now.0 };
     records::put(services.store, &revoked_key, &revoked, 86_400).await?;
-    if let Some(family) = used.family {
-        revoke_family(&family, services).await?;
-    }
-    Ok(())
+    revoke_family(&family, services).await
 }
 
 /// Marks a refresh family revoked: no token of it will refresh again.
@@ -320,7 +311,8 @@ async fn refresh<S: Store, P, V>(
     let Some(record): Option<Refresh> = records::get(services.store, &key).await? else {
         return Err(invalid());
     };
-    if record.client_id != client.client_id {
+    // A grant record without `offline_access` was never handed out as a refresh token.
+    if !record.refreshable || record.client_id != client.client_id {
         return Err(invalid());
     }
     let (revoked, rotated): (Option<Revoked>, Option<Revoked>) = try_join(
@@ -379,10 +371,15 @@ async fn refresh<S: Store, P, V>(
         // and rotates the same token again writes an identical successor and cannot erase
         // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
         let lifetime = op.config.lifetimes.refresh_token;
+        // The successor carries the grant on, not what the code's exchange issued.
+        let next = Refresh {
+            code_access_jti: None,
+            ..record.clone()
+        };
         records::put(
             services.store,
             &records::key("refresh", &successor),
-            &record,
+            &next,
             lifetime,
         )
         .await?;
