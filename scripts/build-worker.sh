@@ -49,11 +49,6 @@ fi
 
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/worker"
 export CARGO_TARGET_DIR
-# The Worker is built for speed, not size (the npm package's release profile is opt-level "s"):
-# Workers bill CPU time, and the script limit (3 MB gzipped) is far away. Measured with
-# benches/op/load.mjs, see benches/README.md.
-CARGO_PROFILE_RELEASE_OPT_LEVEL=3
-export CARGO_PROFILE_RELEASE_OPT_LEVEL
 
 # Everything the output depends on: sources, manifests, lockfiles, tools and the environment
 # variables worker-build reads.
@@ -63,7 +58,7 @@ fingerprint() {
         worker-build --version
         "$wasm_bindgen" --version
         rustc --version
-        for var in RUSTFLAGS CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL NO_MINIFY CUSTOM_SHIM RUN_TO_COMPLETION COREDUMP; do
+        for var in RUSTFLAGS CARGO_TARGET_DIR NO_MINIFY CUSTOM_SHIM RUN_TO_COMPLETION COREDUMP; do
             eval "printf '%s=%s\n' $var \"\${$var-<unset>}\""
         done
         for path in Cargo.toml Cargo.lock package-lock.json src worker/Cargo.toml worker/src \
