@@ -7,39 +7,20 @@
 //   node --test tests/e2e/client.test.mjs      (needs pkg/: bash scripts/build-pkg.sh)
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import * as jose from 'jose';
 
 import { importPackage } from '../node/package.mjs';
+import { MemoryStorage, b64url, rejection, sha256 } from '../shared/node-helpers.mjs';
 import { Browser, parseForm } from './browserless.mjs';
 import { opFixture } from './fixture.mjs';
 import { freePort, startWrangler } from './wrangler.mjs';
 
 const { OidcClient, OidcError, DpopKey } = await importPackage();
 
-/** The Web Storage interface over a Map (Node has no sessionStorage). */
-class MemoryStorage {
-  map = new Map();
-  getItem(k) { return this.map.has(k) ? this.map.get(k) : null; }
-  setItem(k, v) { this.map.set(k, String(v)); }
-  removeItem(k) { this.map.delete(k); }
-  key(i) { return [...this.map.keys()][i] ?? null; }
-  get length() { return this.map.size; }
-}
 
-const b64url = (buf) => Buffer.from(buf).toString('base64url');
-const sha256 = (text) => createHash('sha256').update(text).digest();
 
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection, got a success');
-}
 
 describe('OidcClient against the OP on workerd', () => {
   let op;

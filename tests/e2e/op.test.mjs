@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
 
+import { rejection } from '../shared/node-helpers.mjs';
 import { Browser, parseForm, rawRequest } from './browserless.mjs';
 import { opFixture } from './fixture.mjs';
 import { freePort, startWrangler } from './wrangler.mjs';
@@ -26,15 +27,6 @@ const b64urlJson = (segment) => JSON.parse(Buffer.from(segment, 'base64url').toS
 /** The payload of a compact JWS, without verifying it (for claims already verified elsewhere). */
 const payloadOf = (jwt) => b64urlJson(jwt.split('.')[1]);
 
-/** Runs `fn`, which must reject; returns the rejection. */
-async function rejection(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection, got a success');
-}
 
 describe('the OP on workerd, driven by oauth4webapi', () => {
   let op;

@@ -5,10 +5,10 @@
 // package under test. Each test names the rule it checks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import * as jose from "jose";
 import { importPackage } from "./package.mjs";
+import { MemoryStorage, b64url, rejection, sha256 } from "../shared/node-helpers.mjs";
 
 const lib = await importPackage();
 const { OidcClient, OidcError, DpopKey } = lib;
@@ -17,37 +17,17 @@ const REDIRECT_URI = "http://localhost:5173/callback";
 const CLIENT_ID = "spa";
 const SUB = "248289761001";
 
-const b64url = (buf) => Buffer.from(buf).toString("base64url");
-const sha256 = (text) => createHash("sha256").update(text).digest();
 /** OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token. */
 const atHash = (token) => b64url(sha256(token).subarray(0, 16));
 /** RFC 7638 thumbprint, computed here with jose. */
 const thumbprint = (jwk) => jose.calculateJwkThumbprint(jwk, "sha256");
 
-/** A Storage-like map (the client's `storage` option), with key()/length like Web Storage. */
-class MemoryStorage {
-  map = new Map();
-  getItem(k) { return this.map.has(k) ? this.map.get(k) : null; }
-  setItem(k, v) { this.map.set(k, String(v)); }
-  removeItem(k) { this.map.delete(k); }
-  key(i) { return [...this.map.keys()][i] ?? null; }
-  get length() { return this.map.size; }
-}
 
 async function signingKey(kid) {
   const { privateKey, publicKey } = await jose.generateKeyPair("ES256", { extractable: true });
   return { kid, privateKey, publicJwk: { ...(await jose.exportJWK(publicKey)), kid, alg: "ES256", use: "sig" } };
 }
 
-/** Runs `fn`, which must reject; returns the rejection. */
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail("expected a rejection, got a success");
-}
 
 /**
  * A provider on 127.0.0.1 whose every answer a test can replace. `op.routes[path]` is
