@@ -19,9 +19,6 @@ import { freePort, startWrangler } from './wrangler.mjs';
 
 const { OidcClient, OidcError, DpopKey } = await importPackage();
 
-
-
-
 describe('OidcClient against the OP on workerd', () => {
   let op;
   let fx;

@@ -27,7 +27,6 @@ const b64urlJson = (segment) => JSON.parse(Buffer.from(segment, 'base64url').toS
 /** The payload of a compact JWS, without verifying it (for claims already verified elsewhere). */
 const payloadOf = (jwt) => b64urlJson(jwt.split('.')[1]);
 
-
 describe('the OP on workerd, driven by oauth4webapi', () => {
   let op;
   let fx;

@@ -22,12 +22,10 @@ const atHash = (token) => b64url(sha256(token).subarray(0, 16));
 /** RFC 7638 thumbprint, computed here with jose. */
 const thumbprint = (jwk) => jose.calculateJwkThumbprint(jwk, "sha256");
 
-
 async function signingKey(kid) {
   const { privateKey, publicKey } = await jose.generateKeyPair("ES256", { extractable: true });
   return { kid, privateKey, publicJwk: { ...(await jose.exportJWK(publicKey)), kid, alg: "ES256", use: "sig" } };
 }
-
 
 /**
  * A provider on 127.0.0.1 whose every answer a test can replace. `op.routes[path]` is
