@@ -130,7 +130,9 @@ pub struct Refresh {
     /// The DPoP key the token is bound to, if any.
     pub jkt: Option<String>,
     /// Whether the token may refresh (`offline_access` was granted). A code's grant record
-    /// without it only marks the code spent; its token was never handed out.
+    /// without it only marks the code spent; its token was never handed out. Records from
+    /// before this field existed were all handed-out refresh tokens, hence the default.
+    #[serde(default = "handed_out")]
     pub refreshable: bool,
     /// The access token the code's exchange issued, revoked if the code is replayed (only
     /// on the code's own record, not on rotated successors).
@@ -143,4 +145,26 @@ pub struct Refresh {
 pub struct Revoked {
     /// When (Unix seconds).
     pub at: i64,
+}
+
+/// The `refreshable` of a record written before the field existed.
+fn handed_out() -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_records_written_before_the_grant_fields_still_read() {
+        let old = br#"{"family":"f","client_id":"c","sub":"s","scope":"openid offline_access","auth_time":1,"sid":"x","jkt":null}"#;
+        let record: Refresh = serde_json::from_slice(old).unwrap();
+        assert!(record.refreshable);
+        assert_eq!(record.code_access_jti, None);
+        let new = br#"{"family":"f","client_id":"c","sub":"s","scope":"openid","auth_time":1,"sid":"x","jkt":null,"refreshable":false,"code_access_jti":"j"}"#;
+        let record: Refresh = serde_json::from_slice(new).unwrap();
+        assert!(!record.refreshable);
+        assert_eq!(record.code_access_jti.as_deref(), Some("j"));
+    }
 }
