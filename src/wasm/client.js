@@ -3,7 +3,7 @@
 // This file does the I/O (fetch, storage); every check on a token, every PKCE pair,
 // random value and DPoP proof comes from the wasm core. Provider responses are untrusted
 // input: bodies are capped, JSON is required where the specifications require it.
-import init, { createPkce, randomToken, validateIdToken, DpopKey } from "./oidc_edge.js";
+import init, { createKeySet, createPkce, randomToken, validateIdToken, DpopKey } from "./oidc_edge.js";
 
 const MAX_BODY = 64 * 1024;
 const TX_PREFIX = "oidc-edge:tx:";
@@ -511,9 +511,15 @@ export class OidcClient {
   /** The provider's JWKS, fetched once and kept; `refetch` replaces it. */
   #keys(refetch = false) {
     if (refetch || !this.#jwks) {
-      const pending = getJson(this.#http, this.metadata.jwks_uri, "jwks_invalid", "JWKS").then((jwks) =>
-        Array.isArray(jwks.keys) ? jwks : fail("jwks_invalid", "JWKS: keys must be an array"),
-      );
+      // Checked once into a frozen key set (createKeySet), not on every ID token.
+      const pending = getJson(this.#http, this.metadata.jwks_uri, "jwks_invalid", "JWKS").then((jwks) => {
+        if (!Array.isArray(jwks.keys)) fail("jwks_invalid", "JWKS: keys must be an array");
+        try {
+          return createKeySet(jwks);
+        } catch (cause) {
+          return fail("jwks_invalid", `JWKS: ${cause?.message}`, { cause });
+        }
+      });
       this.#jwks = pending;
       pending.catch(() => {
         if (this.#jwks === pending) this.#jwks = null;

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{JSON, Object, Promise, Reflect};
+use js_sys::{JSON, Object, Promise, Reflect, WeakMap};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -25,6 +25,8 @@ const TS_JWT: &'static str = r#"
 export type JWK = { kty: string; [member: string]: unknown };
 /** A JSON Web Key Set (RFC 7517 §5). */
 export type JWKS = { keys: JWK[] };
+/** A key set made by `createKeySet`: a deep-frozen copy of a JWKS, checked once. */
+export type KeySet = Readonly<JWKS> & { readonly __oidcEdgeKeySet: never };
 
 export interface VerifyOptions {
   /** Accepted `iss` value(s). */
@@ -99,7 +101,7 @@ enum Profile {
 #[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "Promise<VerifiedJwt>")]
 pub fn verify_jwt(
     token: String,
-    #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
 ) -> Promise {
     future_to_promise(check(Profile::Jwt, token, keys, options))
@@ -110,7 +112,7 @@ pub fn verify_jwt(
 #[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<{ [claim: string]: unknown }>")]
 pub fn validate_id_token(
     token: String,
-    #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_param_type = "IdTokenOptions")] options: JsValue,
 ) -> Promise {
     future_to_promise(check(Profile::IdToken, token, keys, options))
@@ -121,7 +123,7 @@ pub fn validate_id_token(
 #[wasm_bindgen(js_name = validateAccessToken, unchecked_return_type = "Promise<VerifiedJwt>")]
 pub fn validate_access_token(
     token: String,
-    #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_param_type = "AccessTokenOptions")] options: JsValue,
 ) -> Promise {
     future_to_promise(check(Profile::AccessToken, token, keys, options))
@@ -207,24 +209,67 @@ thread_local! {
     /// Parsed key sets by their JSON text: parsing (and validating points) happens once
     /// per distinct JWKS, not once per token.
     static KEY_SETS: RefCell<HashMap<String, Rc<JwkSet>>> = RefCell::new(HashMap::new());
+
+    /// The JSON text of each key set `createKeySet` made, by the (frozen) object itself:
+    /// a verification with one of them skips `JSON.stringify`. Entries go with the objects.
+    static MADE_SETS: WeakMap = WeakMap::new();
 }
 
-/// The parsed key set for a JS JWKS / JWK object (or its JSON text).
-fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
-    let text = match keys.as_string() {
-        Some(text) => text,
-        None if keys.is_object() => JSON::stringify(keys)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or(Error::JwkInvalid {
-                reason: "keys must be a JWKS or a JWK object",
-            })?,
-        None => {
-            return Err(Error::JwkInvalid {
-                reason: "keys must be a JWKS or a JWK object",
-            });
+const NOT_KEYS: Error = Error::JwkInvalid {
+    reason: "keys must be a JWKS or a JWK object",
+};
+
+/// Checks a JWKS (or one JWK) once and returns a deep-frozen copy of it to pass to
+/// `verifyJwt`, `validateIdToken` and `validateAccessToken`: what `jose`'s
+/// `createLocalJWKSet` is to `jwtVerify`. Plain JWKS objects work too, at the cost of a
+/// `JSON.stringify` per call to find their parsed form; a frozen copy cannot change after
+/// it was checked, so it needs none. Throws `jwk_invalid`… for a set that does not parse.
+#[wasm_bindgen(js_name = createKeySet, unchecked_return_type = "KeySet")]
+pub fn create_key_set(
+    #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
+) -> Result<JsValue, JsValue> {
+    let text = json_text(&keys).map_err(into_js_error)?;
+    parsed(text.clone()).map_err(into_js_error)?;
+    let copy = JSON::parse(&text).map_err(|_| into_js_error(NOT_KEYS))?;
+    deep_freeze(&copy);
+    MADE_SETS.with(|made| made.set(copy.unchecked_ref(), &JsValue::from_str(&text)));
+    Ok(copy)
+}
+
+/// Freezes an object and everything in it (a JWK's members are strings and arrays).
+fn deep_freeze(value: &JsValue) {
+    if let Some(object) = value.dyn_ref::<Object>() {
+        for member in Object::values(object).iter() {
+            deep_freeze(&member);
         }
+        Object::freeze(object);
+    }
+}
+
+/// The JSON text of a key set: its own for `createKeySet`'s, else `JSON.stringify`.
+fn json_text(keys: &JsValue) -> Result<String, Error> {
+    if let Some(text) = keys.as_string() {
+        return Ok(text);
+    }
+    let Some(object) = keys.dyn_ref::<Object>() else {
+        return Err(NOT_KEYS);
     };
+    if let Some(text) = MADE_SETS.with(|made| made.get(object).as_string()) {
+        return Ok(text);
+    }
+    JSON::stringify(keys)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or(NOT_KEYS)
+}
+
+/// The parsed key set for a JS JWKS / JWK object, a `createKeySet` result, or JSON text.
+fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
+    parsed(json_text(keys)?)
+}
+
+/// The parsed key set of a JSON text, from the cache when it was seen before.
+fn parsed(text: String) -> Result<Rc<JwkSet>, Error> {
     if let Some(set) = KEY_SETS.with(|c| c.borrow().get(&text).cloned()) {
         return Ok(set);
     }

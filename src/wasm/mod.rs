@@ -21,6 +21,6 @@ pub mod webcrypto;
 #[cfg(feature = "js")]
 pub use dpop::{DpopKey, dpop_error_response, dpop_nonce, verify_dpop_proof};
 #[cfg(feature = "js")]
-pub use jwt::{validate_access_token, validate_id_token, verify_jwt};
+pub use jwt::{create_key_set, validate_access_token, validate_id_token, verify_jwt};
 #[cfg(feature = "js")]
 pub use pkce::{create_pkce, pkce_challenge, random_token};

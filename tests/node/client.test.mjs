@@ -411,6 +411,15 @@ test("oversize responses are refused at 64 KiB, declared or streamed (hostile pr
 
 // --- the ID token and the JWKS ----------------------------------------------------------
 
+test("JWKS: a malformed key in the provider's set is jwks_invalid, caught once when the set is fetched (RFC 7517 §5)", async (t) => {
+  const op = await startProvider(t);
+  op.keys = [{ kty: "EC", crv: "P-256", x: "AAAA", y: "AAAA", kid: "bad" }];
+  const client = await newClient(op);
+  const err = await rejection(client.handleCallback((await authorize(client, op)).callback));
+  assert.equal(err.code, "jwks_invalid");
+  assert.equal(err.cause?.code, "jwk_invalid");
+});
+
 test("ID token: a kid missing from the first JWKS makes one refetch, and the rotated key is accepted (OIDC Core §10.1.1)", async (t) => {
   const op = await startProvider(t);
   const rotated = await signingKey("k2");

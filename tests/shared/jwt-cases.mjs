@@ -375,6 +375,44 @@ for (const backend of BACKENDS) {
     await throwsCode(() => lib.verifyJwt(short, jwks, verifyOptions(backend)), "signature_invalid", "k - 1 octets");
   });
 
+  add(`RFC 7517 §5: createKeySet checks a JWKS once and verifies like it; its copy is frozen all the way down ${tag}`, async (lib) => {
+    const { keys, jwks } = await fixtures();
+    const set = lib.createKeySet(jwks);
+    ok(set !== jwks, "a copy, not the caller's object");
+    ok(Object.isFrozen(set) && Object.isFrozen(set.keys), "set and keys array frozen");
+    ok(set.keys.every((k) => Object.isFrozen(k)), "every key frozen");
+    equal(JSON.stringify(set), JSON.stringify(jwks), "same members");
+    for (const alg of Object.keys(ALGS)) {
+      const token = await signed(keys[alg]);
+      const viaSet = await resolves(() => lib.verifyJwt(token, set, verifyOptions(backend)), `${alg} with the key set`);
+      equal(viaSet.payload.sub, SUB, `${alg} sub`);
+    }
+    // The checks are the set's, not the caller's object's: changing the original later
+    // changes nothing, and the frozen copy cannot be changed (strict-mode modules throw).
+    const mutable = structuredClone(jwks);
+    const fromMutable = lib.createKeySet(mutable);
+    mutable.keys.length = 0;
+    const es = await signed(keys.ES256);
+    await resolves(() => lib.verifyJwt(es, fromMutable, verifyOptions(backend)), "after the original was emptied");
+    let threw = false;
+    try {
+      fromMutable.keys.length = 0;
+    } catch {
+      threw = true;
+    }
+    ok(threw && fromMutable.keys.length === jwks.keys.length, "the copy is immutable");
+    // A bad set fails when made, with the same code verifyJwt would give.
+    await throwsCode(() => lib.createKeySet({ keys: [{ kty: "EC", crv: "P-256", x: "AAAA", y: "AAAA" }] }), "jwk_invalid", "bad key");
+    await throwsCode(() => lib.createKeySet(42), "jwk_invalid", "not an object");
+    // validateIdToken takes the set too.
+    const idToken = await signed(keys.ES256, idClaims({ nonce: "n-1" }));
+    const claims = await resolves(
+      () => lib.validateIdToken(idToken, set, idTokenOptions(backend, { nonce: "n-1" })),
+      "ID token with the key set",
+    );
+    equal(claims.sub, SUB, "ID token sub");
+  });
+
   add(`RFC 7515 §4.1.4: a kid that no key in the set has is key_not_found ${tag}`, async (lib) => {
     const { keys, jwks } = await fixtures();
     const token = await signed(keys.ES256, baseClaims(), { kid: "rotated-away" });
