@@ -1,0 +1,339 @@
+//! The fields of a client, a user and the lifetimes: one parser each, every rule a message
+//! that names the field.
+
+use serde_json::{Map, Value};
+
+use super::reader::Obj;
+use super::uri::{check_origin, check_redirect_uri};
+use super::{
+    AuthMethod, Client, ClientType, ConfigError, GrantType, Lifetimes, MAX_ID_LEN,
+    PROTECTED_CLAIMS, User,
+};
+use crate::op::password::{MAX_USER_ITERATIONS, MIN_USER_ITERATIONS, PasswordHash};
+
+const CLIENT_FIELDS: &[&str] = &[
+    "client_id",
+    "client_type",
+    "token_endpoint_auth_method",
+    "client_secret_hash",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+    "scopes",
+    "allowed_origins",
+    "first_party",
+    "dpop_bound_access_tokens",
+];
+
+pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
+    let obj = Obj::new(value, path)?;
+    obj.only(CLIENT_FIELDS)?;
+
+    let client_id = obj.required_string("client_id")?;
+    check_id(client_id).map_err(|m| ConfigError::new(obj.at("client_id"), m))?;
+
+    let client_type = ClientType::parse(obj.required_string("client_type")?).ok_or_else(|| {
+        ConfigError::new(
+            obj.at("client_type"),
+            "must be \"public\" or \"confidential\"",
+        )
+    })?;
+
+    let method_path = obj.at("token_endpoint_auth_method");
+    let method = match obj.string("token_endpoint_auth_method")? {
+        None if client_type == ClientType::Public => AuthMethod::None,
+        None => AuthMethod::ClientSecretBasic,
+        Some(name) => AuthMethod::parse(name).ok_or_else(|| {
+            ConfigError::new(
+                &method_path,
+                "must be \"none\", \"client_secret_basic\" or \"client_secret_post\"",
+            )
+        })?,
+    };
+    match (client_type, method) {
+        (ClientType::Public, AuthMethod::None) => {}
+        (ClientType::Public, _) => {
+            return Err(ConfigError::new(
+                method_path,
+                "must be \"none\" for a public client (it cannot keep a secret)",
+            ));
+        }
+        (ClientType::Confidential, AuthMethod::None) => {
+            return Err(ConfigError::new(
+                method_path,
+                "must be \"client_secret_basic\" or \"client_secret_post\" for a confidential client",
+            ));
+        }
+        (ClientType::Confidential, _) => {}
+    }
+
+    let secret_path = obj.at("client_secret_hash");
+    let client_secret_hash = match (client_type, obj.string("client_secret_hash")?) {
+        (ClientType::Public, None) => None,
+        (ClientType::Public, Some(_)) => {
+            return Err(ConfigError::new(
+                secret_path,
+                "a public client has no secret: remove it, or make the client confidential",
+            ));
+        }
+        (ClientType::Confidential, None) => {
+            return Err(ConfigError::new(
+                secret_path,
+                "is required for a confidential client (make one with `oidc-edge hash-secret`)",
+            ));
+        }
+        (ClientType::Confidential, Some(phc)) => {
+            Some(parse_hash(phc, &secret_path, 1, "a client secret hash")?)
+        }
+    };
+
+    let grant_types = match obj.get("grant_types") {
+        None => vec![GrantType::AuthorizationCode],
+        Some(_) => {
+            let names = obj.strings("grant_types")?;
+            if names.is_empty() {
+                return Err(ConfigError::new(
+                    obj.at("grant_types"),
+                    "must list at least one grant type",
+                ));
+            }
+            let mut grants = Vec::with_capacity(names.len());
+            for (path, name) in names {
+                let grant = GrantType::parse(name).ok_or_else(|| {
+                    ConfigError::new(
+                        &path,
+                        "must be \"authorization_code\", \"refresh_token\" or \"client_credentials\"",
+                    )
+                })?;
+                if grant == GrantType::ClientCredentials && client_type == ClientType::Public {
+                    return Err(ConfigError::new(
+                        path,
+                        "client_credentials is only for confidential clients (RFC 6749 §4.4)",
+                    ));
+                }
+                grants.push(grant);
+            }
+            grants
+        }
+    };
+
+    let redirect_uris = uri_list(&obj, "redirect_uris", check_redirect_uri)?;
+    let post_logout_redirect_uris =
+        uri_list(&obj, "post_logout_redirect_uris", check_redirect_uri)?;
+    let allowed_origins = uri_list(&obj, "allowed_origins", check_origin)?;
+
+    if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return Err(ConfigError::new(
+            obj.at("redirect_uris"),
+            "authorization_code needs at least one redirect URI",
+        ));
+    }
+    if grant_types.contains(&GrantType::RefreshToken)
+        && !grant_types.contains(&GrantType::AuthorizationCode)
+    {
+        return Err(ConfigError::new(
+            obj.at("grant_types"),
+            "refresh_token is only issued with authorization_code: add it or remove refresh_token",
+        ));
+    }
+
+    if obj.get("scopes").is_none() {
+        return Err(ConfigError::new(obj.at("scopes"), "is required"));
+    }
+    let scope_list = obj.strings("scopes")?;
+    if scope_list.is_empty() {
+        return Err(ConfigError::new(
+            obj.at("scopes"),
+            "must list at least one scope",
+        ));
+    }
+    let mut scopes = Vec::with_capacity(scope_list.len());
+    for (path, scope) in scope_list {
+        if scope.is_empty() || !scope.bytes().all(is_scope_char) {
+            return Err(ConfigError::new(
+                path,
+                "must be a scope token: visible ASCII without spaces, '\"' or '\\' (RFC 6749 §3.3)",
+            ));
+        }
+        scopes.push(scope.to_owned());
+    }
+
+    Ok(Client {
+        client_id: client_id.to_owned(),
+        client_type,
+        token_endpoint_auth_method: method,
+        client_secret_hash,
+        redirect_uris,
+        post_logout_redirect_uris,
+        grant_types,
+        scopes,
+        allowed_origins,
+        first_party: obj.bool("first_party")?,
+        dpop_bound_access_tokens: obj.bool("dpop_bound_access_tokens")?,
+    })
+}
+
+/// An array of URI strings, each checked by `check`.
+fn uri_list(
+    obj: &Obj<'_>,
+    name: &str,
+    check: fn(&str) -> Result<(), &'static str>,
+) -> Result<Vec<String>, ConfigError> {
+    obj.strings(name)?
+        .into_iter()
+        .map(|(path, uri)| {
+            check(uri)
+                .map(|()| uri.to_owned())
+                .map_err(|m| ConfigError::new(path, m))
+        })
+        .collect()
+}
+
+pub(super) fn parse_user(value: &Value, path: String) -> Result<User, ConfigError> {
+    let obj = Obj::new(value, path)?;
+    obj.only(&["sub", "username", "password_hash", "claims"])?;
+
+    let sub = obj.required_string("sub")?;
+    check_id(sub).map_err(|m| ConfigError::new(obj.at("sub"), m))?;
+
+    let username = obj.required_string("username")?;
+    if username.is_empty() || username.chars().count() > MAX_ID_LEN {
+        return Err(ConfigError::new(
+            obj.at("username"),
+            "must be 1 to 255 characters",
+        ));
+    }
+    if username.chars().any(char::is_control) || username.trim() != username {
+        return Err(ConfigError::new(
+            obj.at("username"),
+            "must not contain control characters or begin or end with whitespace",
+        ));
+    }
+
+    let hash_path = obj.at("password_hash");
+    let phc = obj.required_string("password_hash")?;
+    let password_hash = parse_hash(phc, &hash_path, MIN_USER_ITERATIONS, "a password hash")?;
+
+    let claims = match obj.get("claims") {
+        None => Map::new(),
+        Some(Value::Object(claims)) => {
+            check_claims(claims, &obj.at("claims"))?;
+            claims.clone()
+        }
+        Some(_) => {
+            return Err(ConfigError::new(obj.at("claims"), "must be a JSON object"));
+        }
+    };
+
+    Ok(User {
+        sub: sub.to_owned(),
+        username: username.to_owned(),
+        password_hash,
+        claims,
+    })
+}
+
+/// A PHC hash with `min..=MAX_USER_ITERATIONS` iterations.
+fn parse_hash(phc: &str, path: &str, min: u32, what: &str) -> Result<PasswordHash, ConfigError> {
+    let hash = PasswordHash::parse(phc).map_err(|err| ConfigError::new(path, err.reason))?;
+    if !(min..=MAX_USER_ITERATIONS).contains(&hash.iterations()) {
+        return Err(ConfigError::new(
+            path,
+            format!(
+                "{what} must use {min} to {MAX_USER_ITERATIONS} iterations (Cloudflare's \
+                 runtime refuses PBKDF2 above {MAX_USER_ITERATIONS}); this one uses {}",
+                hash.iterations()
+            ),
+        ));
+    }
+    Ok(hash)
+}
+
+/// OpenID Connect Core §5.1 claims with a fixed JSON type, so a typo there is caught here
+/// rather than by a relying party.
+fn check_claims(claims: &Map<String, Value>, path: &str) -> Result<(), ConfigError> {
+    for (name, value) in claims {
+        let at = format!("{path}.{name}");
+        if PROTECTED_CLAIMS.contains(&name.as_str()) {
+            return Err(ConfigError::new(
+                at,
+                "is a protocol claim the provider sets itself; it cannot be configured",
+            ));
+        }
+        let expected = match name.as_str() {
+            "email_verified" | "phone_number_verified" => {
+                value.is_boolean().then_some(()).ok_or("a boolean")
+            }
+            "updated_at" => value
+                .is_u64()
+                .then_some(())
+                .ok_or("a number of seconds since the epoch"),
+            "address" => value.is_object().then_some(()).ok_or("a JSON object"),
+            "name" | "given_name" | "family_name" | "middle_name" | "nickname"
+            | "preferred_username" | "profile" | "picture" | "website" | "email" | "gender"
+            | "birthdate" | "zoneinfo" | "locale" | "phone_number" => {
+                value.is_string().then_some(()).ok_or("a string")
+            }
+            "" => Err("a non-empty claim name"),
+            _ => Ok(()),
+        };
+        if let Err(expected) = expected {
+            return Err(ConfigError::new(
+                at,
+                format!("must be {expected} (OpenID Connect Core §5.1)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
+    let obj = Obj::new(value, "lifetimes".to_owned())?;
+    obj.only(&[
+        "code",
+        "access_token",
+        "id_token",
+        "refresh_token",
+        "session",
+    ])?;
+    let defaults = Lifetimes::default();
+    let read = |name: &str, default: u64, max: u64| -> Result<u64, ConfigError> {
+        let Some(seconds) = obj.u64(name)? else {
+            return Ok(default);
+        };
+        if !(60..=max).contains(&seconds) {
+            return Err(ConfigError::new(
+                obj.at(name),
+                format!("must be 60 to {max} seconds"),
+            ));
+        }
+        Ok(seconds)
+    };
+    Ok(Lifetimes {
+        code: read("code", defaults.code, 600)?,
+        access_token: read("access_token", defaults.access_token, 86_400)?,
+        id_token: read("id_token", defaults.id_token, 86_400)?,
+        refresh_token: read("refresh_token", defaults.refresh_token, 31_536_000)?,
+        session: read("session", defaults.session, 2_592_000)?,
+    })
+}
+
+// --- Identifiers ----------------------------------------------------------------------
+
+/// `client_id` and `sub`: 1 to 255 visible ASCII characters (RFC 6749 Appendix A.1 allows
+/// spaces in a client id; this provider does not, as they break Basic authentication and
+/// logs).
+fn check_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || id.len() > MAX_ID_LEN {
+        return Err("must be 1 to 255 characters");
+    }
+    if !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be visible ASCII, without spaces");
+    }
+    Ok(())
+}
+
+/// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+fn is_scope_char(b: u8) -> bool {
+    b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)
+}

@@ -1,0 +1,363 @@
+//! The provider's configuration: the `OIDC_CONFIG` JSON of DESIGN.md ("Configuration"),
+//! parsed strictly and checked once, at start.
+//!
+//! Users write this document by hand, so every mistake is an error naming the field, as a
+//! path (`clients[1].redirect_uris[0]`, `lifetimes.code`): unknown fields (typos), repeated
+//! member names, values of the wrong JSON type, and combinations the protocol forbids.
+//! Whole-document errors (not JSON, too large) have the path `OIDC_CONFIG`. Messages never
+//! repeat a hash.
+
+use core::fmt;
+
+use serde_json::{Map, Value};
+
+use super::password::PasswordHash;
+use crate::{Error, json};
+
+mod fields;
+mod reader;
+mod uri;
+
+use fields::{parse_client, parse_lifetimes, parse_user};
+use reader::Obj;
+use uri::check_issuer;
+
+/// Largest configuration accepted, in bytes of JSON.
+pub const MAX_CONFIG_LEN: usize = 1024 * 1024;
+/// Longest `client_id` and `sub` accepted, in characters (OpenID Connect Core §2 caps `sub`
+/// at 255 ASCII characters).
+pub const MAX_ID_LEN: usize = 255;
+
+/// The path of whole-document errors.
+const ROOT: &str = "OIDC_CONFIG";
+
+/// A configuration mistake: where (`path`) and what (`message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The field, as a path: `issuer`, `clients[1].redirect_uris[0]`,
+    /// `OIDC_SIGNING_KEYS.keys[0].kid`.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The issuer identifier: an https URL (http only for a loopback host), without query,
+    /// fragment or trailing slash (OpenID Connect Discovery §3, RFC 8414 §2).
+    pub issuer: String,
+    /// The registered clients, `client_id`s unique.
+    pub clients: Vec<Client>,
+    /// The users, `sub`s and usernames unique.
+    pub users: Vec<User>,
+    /// How long issued artifacts live.
+    pub lifetimes: Lifetimes,
+}
+
+/// RFC 6749 §2.1 client types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientType {
+    /// Cannot keep a secret (SPAs, native apps): no client authentication, PKCE required.
+    Public,
+    /// Authenticates at the token endpoint with a secret.
+    Confidential,
+}
+
+impl ClientType {
+    /// The configuration name: `public` or `confidential`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Public => "public",
+            ClientType::Confidential => "confidential",
+        }
+    }
+
+    /// The type named `name`, if any.
+    pub fn parse(name: &str) -> Option<ClientType> {
+        [ClientType::Public, ClientType::Confidential]
+            .into_iter()
+            .find(|t| t.as_str() == name)
+    }
+}
+
+/// Token endpoint authentication methods (RFC 7591 §2, OpenID Connect Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// No client authentication (public clients).
+    None,
+    /// HTTP Basic with the client id and secret (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    /// The registered name: `none`, `client_secret_basic` or `client_secret_post`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::None => "none",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+
+    /// The method named `name`, if any.
+    pub fn parse(name: &str) -> Option<AuthMethod> {
+        [
+            AuthMethod::None,
+            AuthMethod::ClientSecretBasic,
+            AuthMethod::ClientSecretPost,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+    }
+}
+
+/// Grant types a client may use (RFC 6749 §4.1, §4.4, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    /// `authorization_code`.
+    AuthorizationCode,
+    /// `refresh_token`.
+    RefreshToken,
+    /// `client_credentials`.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// The registered name, as in the token request's `grant_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The grant type named `name`, if any.
+    pub fn parse(name: &str) -> Option<GrantType> {
+        [
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+        ]
+        .into_iter()
+        .find(|g| g.as_str() == name)
+    }
+}
+
+/// One registered client. `Debug` never shows the secret hash.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The client identifier: 1 to 255 visible ASCII characters.
+    pub client_id: String,
+    /// Public or confidential.
+    pub client_type: ClientType,
+    /// `none` for public clients; `client_secret_basic` (the default) or
+    /// `client_secret_post` for confidential ones.
+    pub token_endpoint_auth_method: AuthMethod,
+    /// The secret's hash: present exactly for confidential clients.
+    pub client_secret_hash: Option<PasswordHash>,
+    /// Redirect URIs, compared exactly (RFC 9700 §2.1; RFC 6749 §3.1.2).
+    pub redirect_uris: Vec<String>,
+    /// Where `/end_session` may send the user back (RP-Initiated Logout §3).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The grant types the client may use; `["authorization_code"]` when absent
+    /// (RFC 7591 §2).
+    pub grant_types: Vec<GrantType>,
+    /// The scopes the client may request (RFC 6749 §3.3 scope tokens).
+    pub scopes: Vec<String>,
+    /// Browser origins allowed to call the token endpoint (CORS), as
+    /// `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
+    /// Consent is implied (the operator's own application).
+    pub first_party: bool,
+    /// Access tokens must be DPoP-bound (RFC 9449 §5.2 client metadata).
+    pub dpop_bound_access_tokens: bool,
+}
+
+impl Client {
+    /// Whether the client is registered for grant type `g`.
+    pub fn allows_grant(&self, g: GrantType) -> bool {
+        self.grant_types.contains(&g)
+    }
+
+    /// Whether the client may request scope `s`.
+    pub fn allows_scope(&self, s: &str) -> bool {
+        self.scopes.iter().any(|scope| scope == s)
+    }
+
+    /// Whether the client is public.
+    pub fn is_public(&self) -> bool {
+        self.client_type == ClientType::Public
+    }
+}
+
+/// One user. `Debug` never shows the password hash.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The subject identifier: 1 to 255 visible ASCII characters, unique.
+    pub sub: String,
+    /// The login name, unique, compared exactly.
+    pub username: String,
+    /// The password's hash, 10,000 to [`MAX_USER_ITERATIONS`] iterations.
+    pub password_hash: PasswordHash,
+    /// Profile claims (OpenID Connect Core §5.1), never protocol claims.
+    pub claims: Map<String, Value>,
+}
+
+/// Lifetimes, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Authorization codes: 60 to 600 (Workers KV's minimum TTL is 60 s; RFC 6749 §4.1.2
+    /// recommends at most 10 minutes).
+    pub code: u64,
+    /// Access tokens: 60 to 86,400.
+    pub access_token: u64,
+    /// ID tokens: 60 to 86,400.
+    pub id_token: u64,
+    /// Refresh tokens: 60 to 31,536,000 (a year).
+    pub refresh_token: u64,
+    /// Login sessions at the provider: 60 to 2,592,000 (30 days).
+    pub session: u64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Lifetimes {
+        Lifetimes {
+            code: 60,
+            access_token: 600,
+            id_token: 600,
+            refresh_token: 1_209_600,
+            session: 86_400,
+        }
+    }
+}
+
+/// Claims a user's `claims` may not set: the issuer decides them (RFC 7519 §4.1,
+/// OpenID Connect Core §2 and §3.1.3.6, RFC 9068 §2.2, RFC 7800, RFC 8693 §4.3).
+pub const PROTECTED_CLAIMS: [&str; 18] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "auth_time",
+    "nonce",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "sid",
+    "acr",
+    "amr",
+    "cnf",
+    "scope",
+    "client_id",
+];
+
+impl Config {
+    /// Parses and checks the configuration.
+    pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        let root = json::parse_object(text.as_bytes(), MAX_CONFIG_LEN, "OIDC_CONFIG")
+            .map_err(|err| document_error(text, &err))?;
+        let root_value = Value::Object(root);
+        let obj = Obj::new(&root_value, String::new())?;
+        obj.only(&["issuer", "clients", "users", "lifetimes"])?;
+
+        let issuer = obj.required_string("issuer")?;
+        check_issuer(issuer).map_err(|m| ConfigError::new(obj.at("issuer"), m))?;
+
+        let mut clients: Vec<Client> = Vec::new();
+        for (i, value) in obj.array("clients")?.iter().enumerate() {
+            let client = parse_client(value, format!("clients[{i}]"))?;
+            if let Some(j) = clients.iter().position(|c| c.client_id == client.client_id) {
+                return Err(ConfigError::new(
+                    format!("clients[{i}].client_id"),
+                    format!("duplicates clients[{j}].client_id"),
+                ));
+            }
+            clients.push(client);
+        }
+
+        let mut users: Vec<User> = Vec::new();
+        for (i, value) in obj.array("users")?.iter().enumerate() {
+            let user = parse_user(value, format!("users[{i}]"))?;
+            if let Some(j) = users.iter().position(|u| u.sub == user.sub) {
+                return Err(ConfigError::new(
+                    format!("users[{i}].sub"),
+                    format!("duplicates users[{j}].sub"),
+                ));
+            }
+            if let Some(j) = users.iter().position(|u| u.username == user.username) {
+                return Err(ConfigError::new(
+                    format!("users[{i}].username"),
+                    format!("duplicates users[{j}].username"),
+                ));
+            }
+            users.push(user);
+        }
+
+        let lifetimes = match obj.get("lifetimes") {
+            None => Lifetimes::default(),
+            Some(value) => parse_lifetimes(value)?,
+        };
+
+        Ok(Config {
+            issuer: issuer.to_owned(),
+            clients,
+            users,
+            lifetimes,
+        })
+    }
+
+    /// The client with this `client_id`.
+    pub fn client(&self, client_id: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    /// The user with this username (compared exactly).
+    pub fn user_by_username(&self, username: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.username == username)
+    }
+
+    /// The user with this `sub`.
+    pub fn user(&self, sub: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.sub == sub)
+    }
+}
+
+/// A whole-document error, with serde_json's line and column for syntax errors.
+fn document_error(text: &str, err: &Error) -> ConfigError {
+    let message = match err {
+        Error::JsonInvalid { .. } => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Err(syntax) => format!("is not valid JSON: {syntax}"),
+            Ok(_) => "is not valid JSON".to_owned(),
+        },
+        Error::JsonDuplicateMember { .. } => {
+            "repeats a member name in some object (each name may appear once)".to_owned()
+        }
+        other => other.to_string(),
+    };
+    ConfigError::new(ROOT, message)
+}
