@@ -336,14 +336,15 @@ export class OidcClient {
   async userinfo() {
     const endpoint = this.metadata.userinfo_endpoint;
     if (typeof endpoint !== "string") fail("userinfo_unavailable", "the provider advertises no userinfo_endpoint");
-    const { sub } = this.#signedIn().claims;
-    const res = await this.fetch(endpoint, { headers: { accept: "application/json" } });
+    const session = this.#signedIn();
+    // The provider's own endpoint, from its metadata: not subject to apiOrigins.
+    const res = await this.#withToken(session, this.#request(endpoint, { headers: { accept: "application/json" } }));
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
       fail("userinfo_error", `userinfo: HTTP ${res.status}`, { status: res.status, ...challenge(res) });
     }
     const claims = await readJson(res, "userinfo_invalid", "userinfo response");
-    if (claims.sub !== sub) fail("userinfo_sub_mismatch", "userinfo is for another subject (OIDC Core §5.3.4)");
+    if (claims.sub !== session.claims.sub) fail("userinfo_sub_mismatch", "userinfo is for another subject (OIDC Core §5.3.4)");
     return claims;
   }
 
@@ -353,16 +354,26 @@ export class OidcClient {
    *  WWW-Authenticate the browser hides (a cross-origin API that does not expose it). */
   async fetch(input, init) {
     const session = this.#signedIn();
-    let request;
-    try {
-      request = new Request(input, init);
-    } catch (cause) {
-      fail("invalid_option", `fetch: ${cause?.message}`, { cause });
-    }
+    const request = this.#request(input, init);
     const origin = new URL(request.url).origin;
     if (!this.#o.apiOrigins.includes(origin)) {
       fail("origin_not_allowed", `fetch: ${origin} is not in apiOrigins; the access token is not sent there`);
     }
+    return this.#withToken(session, request);
+  }
+
+  /** `new Request(input, init)`, with a bad input as `invalid_option`. */
+  #request(input, init) {
+    try {
+      return new Request(input, init);
+    } catch (cause) {
+      return fail("invalid_option", `fetch: ${cause?.message}`, { cause });
+    }
+  }
+
+  /** Sends `request` with the session's token (and a DPoP proof), retrying once for a new
+   *  DPoP nonce. Callers decide where a token may go. */
+  async #withToken(session, request) {
     for (let attempt = 0; ; attempt++) {
       const req = request.clone();
       req.headers.set("authorization", `${session.tokenType} ${session.accessToken}`);

@@ -619,6 +619,10 @@ test("fetch: the token goes only to apiOrigins (default: the issuer's origin); a
   assert.equal(seen.length, 1);
   assert.equal(seen[0].headers.get("authorization"), `DPoP ${listed.session.accessToken}`);
   assert.equal((await rejection(listed.client.fetch(`${listed.op.issuer}/api/me`))).code, "origin_not_allowed", "the issuer is not implied once apiOrigins is given");
+  // userinfo() goes to the provider's own endpoint (from its metadata) whatever apiOrigins says.
+  listed.op.routes["/userinfo"] = () => ({ body: { sub: listed.session.claims.sub } });
+  assert.equal((await listed.client.userinfo()).sub, listed.session.claims.sub);
+  assert.match(listed.op.log.at(-1).headers.authorization, /^DPoP /);
 });
 
 test("fetch with dpop: false sends Authorization: Bearer and no DPoP header (RFC 6750 §2.1)", async (t) => {
