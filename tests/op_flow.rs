@@ -531,7 +531,8 @@ fn consent_page() {
 }
 
 /// RFC 6749 §6 and OAuth 2.0 Security BCP §4.14.2: rotation on every use, the same
-/// successor for a quick retry, and reuse after the grace window revokes the family.
+/// successor for a quick retry, and reuse after the grace window revokes the family, its
+/// access tokens included.
 #[test]
 fn refresh_rotation_and_reuse_detection() {
     let op = Op::new();
@@ -568,6 +569,15 @@ fn refresh_rotation_and_reuse_detection() {
         "invalid_grant",
         "the whole family is revoked"
     );
+    // Its access tokens too (they name the family as `gid`): the thief's and the client's.
+    for tokens in [&first, &second, &third] {
+        let access = tokens["access_token"].as_str().unwrap();
+        let userinfo = op.send(
+            &Request::new("GET", &absolute("/userinfo"))
+                .with_header("authorization", &format!("Bearer {access}")),
+        );
+        assert_eq!(userinfo.status, 401, "access token of a revoked family");
+    }
 
     let narrowed = {
         let (_b, start, code) = sign_in(&op, "openid email offline_access");

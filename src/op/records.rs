@@ -12,7 +12,7 @@
 //! | `code` | code issued | /token, once | single use: [`Store::take`] (a read on KV) |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token) also marks the code spent, and names what a replay revokes |
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
-//! | `family` | on revocation | /token, /userinfo | revocation, visible after propagation |
+//! | `family` | on revocation | /token; /userinfo and /api/me (an access token's `gid`) | revocation, visible after propagation |
 //! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
 
 use serde::de::DeserializeOwned;

@@ -2,6 +2,7 @@
 //! token (an RFC 9068 JWT issued here, not revoked), its sender constraint (RFC 9449 §7)
 //! and its scopes, with the RFC 6750 §3 / RFC 9449 §7.1 challenges when they fail.
 
+use futures_util::future::try_join;
 use serde_json::{Map, Value};
 
 use crate::Error;
@@ -159,14 +160,21 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
     let claims = verified.claims().as_map().clone();
     let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);
-    let jti = claims
-        .get("jti")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let revoked: Option<Revoked> = records::get(services.store, &format!("revoked-at:{jti}"))
+    // Revoked on its own (`revoked-at`, a code replay) or with its grant (`family`, a code
+    // replay or a refresh token reuse); both looked up at once.
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    let token_key = format!("revoked-at:{}", text("jti").unwrap_or_default());
+    let revoked_token = records::get::<_, Revoked>(services.store, &token_key);
+    let revoked_grant = async {
+        match text("gid") {
+            Some(gid) => records::get::<_, Revoked>(services.store, &format!("family:{gid}")).await,
+            None => Ok(None),
+        }
+    };
+    let (token_revoked, grant_revoked) = try_join(revoked_token, revoked_grant)
         .await
         .map_err(|_| unavailable())?;
-    if revoked.is_some() {
+    if token_revoked.is_some() || grant_revoked.is_some() {
         return Err(Denied::new(
             401,
             "invalid_token",

@@ -90,6 +90,9 @@ pub struct AccessGrant<'a> {
     pub jkt: Option<&'a str>,
     /// The session id, so revocation and logout can find the token.
     pub sid: Option<&'a str>,
+    /// The grant (refresh family) the token comes from, as the private claim `gid`:
+    /// revoking the grant (a code replay, a refresh token reuse) revokes the token too.
+    pub grant: Option<&'a str>,
     /// Lifetime in seconds.
     pub lifetime: u64,
 }
@@ -120,6 +123,9 @@ pub async fn access_token(
     }
     if let Some(sid) = grant.sid {
         claims["sid"] = json!(sid);
+    }
+    if let Some(gid) = grant.grant {
+        claims["gid"] = json!(gid);
     }
     sign(keys, signer, "at+jwt", &claims).await
 }

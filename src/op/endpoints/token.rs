@@ -173,7 +173,7 @@ async fn authorization_code<S: Store, P, V>(
         && client.allows_grant(GrantType::RefreshToken);
     let access_jti = random::token(16)?;
     let lifetimes = &op.config.lifetimes;
-    let grant = Refresh {
+    let grant_record = Refresh {
         // Derived from the code, so even two redemptions racing in two locations share
         // one family, and revoking it ends both.
         family: op.secrets.family_of(code),
@@ -203,7 +203,7 @@ async fn authorization_code<S: Store, P, V>(
     // Written while the tokens are signed; the response waits for both, so no token
     // leaves without the record that lets a replay revoke it (RFC 6749 §4.1.2).
     let record_grant = async {
-        records::put(services.store, &grant_key, &grant, ttl)
+        records::put(services.store, &grant_key, &grant_record, ttl)
             .await
             .map_err(OpError::from)
     };
@@ -212,6 +212,7 @@ async fn authorization_code<S: Store, P, V>(
         client,
         Issue {
             jti: &access_jti,
+            grant: Some(&grant_record.family),
             sub: &record.sub,
             user: Some(user),
             scope: &request.scope,
@@ -352,6 +353,7 @@ async fn refresh<S: Store, P, V>(
         client,
         Issue {
             jti: &jti,
+            grant: Some(&record.family),
             sub: &record.sub,
             user: Some(user),
             scope: &scope,
@@ -448,6 +450,7 @@ async fn client_credentials<S, P, V>(
         client,
         Issue {
             jti: &random::token(16)?,
+            grant: None,
             sub: &client.client_id,
             user: None,
             scope: &scope,
@@ -465,6 +468,8 @@ async fn client_credentials<S, P, V>(
 /// What one token response is about.
 struct Issue<'a> {
     jti: &'a str,
+    /// The refresh family the tokens belong to (`gid` in the access token).
+    grant: Option<&'a str>,
     sub: &'a str,
     user: Option<&'a crate::op::config::User>,
     scope: &'a str,
@@ -498,6 +503,7 @@ async fn issue<S, P, V>(
             auth_time: what.auth_time,
             jkt: what.jkt,
             sid: what.sid,
+            grant: what.grant,
             lifetime: lifetimes.access_token,
         },
         services.now,
