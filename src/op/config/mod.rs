@@ -219,7 +219,7 @@ pub struct User {
     pub sub: String,
     /// The login name, unique, compared exactly.
     pub username: String,
-    /// The password's hash, 10,000 to [`MAX_USER_ITERATIONS`] iterations.
+    /// The password's hash, 10,000 to [`MAX_USER_ITERATIONS`](super::password::MAX_USER_ITERATIONS) iterations.
     pub password_hash: PasswordHash,
     /// Profile claims (OpenID Connect Core §5.1), never protocol claims.
     pub claims: Map<String, Value>,
