@@ -36,30 +36,30 @@ thread_local! {
 /// WebCrypto (imported on first use: importing is asynchronous).
 struct Host {
     provider: Provider,
-    signer: RefCell<Option<Rc<WebCryptoSigner>>>,
+    /// `None` until the first request tries the import; `Some(None)` if it was refused.
+    signer: RefCell<Option<Option<Rc<WebCryptoSigner>>>>,
 }
 
 impl Host {
     /// The WebCrypto signer for the current key, or `None` if the runtime refused the
     /// import (the keys then sign in wasm: slower, same tokens).
     async fn signer(&self) -> Option<Rc<WebCryptoSigner>> {
-        if let Some(signer) = self.signer.borrow().clone() {
-            return Some(signer);
+        if let Some(tried) = self.signer.borrow().clone() {
+            return tried;
         }
         let (kid, key) = self.provider.signing_keys().current();
-        match WebCryptoSigner::import(kid, key).await {
-            Ok(signer) => {
-                let signer = Rc::new(signer);
-                *self.signer.borrow_mut() = Some(signer.clone());
-                Some(signer)
-            }
+        let signer = match WebCryptoSigner::import(kid, key).await {
+            Ok(signer) => Some(Rc::new(signer)),
             Err(err) => {
+                // Once per isolate: the answer will not change.
                 console_error!(
                     "oidc-edge: WebCrypto refused the signing key ({err}); signing in wasm"
                 );
                 None
             }
-        }
+        };
+        *self.signer.borrow_mut() = Some(signer.clone());
+        signer
     }
 }
 
