@@ -76,8 +76,8 @@ use oidc_edge::time::{Clock, UnixTime};
 use serde_json::Value;
 
 use crate::op_support::{
-    AuthStart, ISSUER, SPA, SPA_REDIRECT, START, TestClock, absolute, config_json, hidden,
-    location, redirect_params,
+    AuthStart, CookieJar, ISSUER, SPA, SPA_REDIRECT, START, TestClock, absolute, config_json,
+    hidden, location, redirect_params,
 };
 
 /// A Cloudflare location (data center), as an index.
@@ -750,7 +750,7 @@ impl Edge {
 pub struct Browser<'a> {
     edge: &'a Edge,
     loc: Loc,
-    cookies: RefCell<Vec<(String, String)>>,
+    cookies: CookieJar,
 }
 
 impl<'a> Browser<'a> {
@@ -759,34 +759,13 @@ impl<'a> Browser<'a> {
         Browser {
             edge,
             loc,
-            cookies: RefCell::new(Vec::new()),
+            cookies: CookieJar::default(),
         }
     }
 
     /// Sends `req` with the cookies, keeping the ones set.
     pub fn send(&self, req: Request) -> Response {
-        let cookie: Vec<String> = self
-            .cookies
-            .borrow()
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect();
-        let req = if cookie.is_empty() {
-            req
-        } else {
-            req.with_header("cookie", &cookie.join("; "))
-        };
-        let response = self.edge.send(self.loc, &req);
-        for (name, value) in &response.headers {
-            if name.eq_ignore_ascii_case("set-cookie") {
-                let pair = value.split(';').next().unwrap();
-                let (n, v) = pair.split_once('=').unwrap();
-                let mut jar = self.cookies.borrow_mut();
-                jar.retain(|(existing, _)| existing != n);
-                jar.push((n.to_owned(), v.to_owned()));
-            }
-        }
-        response
+        self.cookies.send(req, |req| self.edge.send(self.loc, req))
     }
 
     /// `GET`.

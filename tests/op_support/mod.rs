@@ -126,23 +126,22 @@ impl Op {
     }
 }
 
-/// A browser: a cookie jar in front of the provider.
-pub struct Browser<'a> {
-    pub op: &'a Op,
-    pub cookies: RefCell<Vec<(String, String)>>,
+/// The cookies a browser keeps: sent with every request, updated from every `Set-Cookie`.
+#[derive(Default)]
+pub struct CookieJar(RefCell<Vec<(String, String)>>);
+
+impl std::ops::Deref for CookieJar {
+    type Target = RefCell<Vec<(String, String)>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-impl<'a> Browser<'a> {
-    pub fn new(op: &'a Op) -> Browser<'a> {
-        Browser {
-            op,
-            cookies: RefCell::new(Vec::new()),
-        }
-    }
-
-    pub fn send(&self, req: Request) -> Response {
+impl CookieJar {
+    /// Sends `req` through `transport` with the cookies, keeping the ones the answer sets.
+    pub fn send(&self, req: Request, transport: impl FnOnce(&Request) -> Response) -> Response {
         let cookie: Vec<String> = self
-            .cookies
             .borrow()
             .iter()
             .map(|(n, v)| format!("{n}={v}"))
@@ -152,17 +151,36 @@ impl<'a> Browser<'a> {
         } else {
             req.with_header("cookie", &cookie.join("; "))
         };
-        let response = self.op.send(&req);
+        let response = transport(&req);
         for (name, value) in &response.headers {
             if name.eq_ignore_ascii_case("set-cookie") {
                 let pair = value.split(';').next().unwrap();
                 let (n, v) = pair.split_once('=').unwrap();
-                let mut jar = self.cookies.borrow_mut();
+                let mut jar = self.borrow_mut();
                 jar.retain(|(existing, _)| existing != n);
                 jar.push((n.to_owned(), v.to_owned()));
             }
         }
         response
+    }
+}
+
+/// A browser: a cookie jar in front of the provider.
+pub struct Browser<'a> {
+    pub op: &'a Op,
+    pub cookies: CookieJar,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(op: &'a Op) -> Browser<'a> {
+        Browser {
+            op,
+            cookies: CookieJar::default(),
+        }
+    }
+
+    pub fn send(&self, req: Request) -> Response {
+        self.cookies.send(req, |req| self.op.send(req))
     }
 
     pub fn get(&self, path_and_query: &str) -> Response {
