@@ -580,7 +580,7 @@ fn refresh_reuse(
         let since = edge.now();
         let mark_before = stored(edge, &mark_key);
         let reuse = refresh(edge, second, &rt1);
-        let family_revoked = stored(edge, &format!("family:{family}")).is_some();
+        let family_revoked = stored(edge, &records::family_revoked_key(&family)).is_some();
         let remarked = match &edge.backend {
             Backend::Kv(_) => wrote(edge, "rotated", since),
             Backend::Memory(_) => stored(edge, &mark_key) != mark_before,
@@ -926,7 +926,7 @@ fn family_revocation_delay(kv: Option<KvConfig>, polling: bool) -> i64 {
             "400 invalid_grant"
         );
         assert!(
-            stored(&edge, &format!("family:{family}")).is_some(),
+            stored(&edge, &records::family_revoked_key(&family)).is_some(),
             "the replay revoked the family"
         );
         if !polling {

@@ -30,6 +30,17 @@ pub fn key(prefix: &str, secret: &str) -> String {
     )
 }
 
+/// The store key of a revoked grant (refresh family): `family:<id>`. The id is already a
+/// derived value (HMAC of the code), not a bearer secret, so it is not hashed again.
+pub fn family_revoked_key(family: &str) -> String {
+    format!("family:{family}")
+}
+
+/// The store key of a revoked access token: `revoked-at:<jti>`.
+pub fn token_revoked_key(jti: &str) -> String {
+    format!("revoked-at:{jti}")
+}
+
 /// Reads a JSON record. A record that no longer parses (written by another version) is
 /// treated as absent rather than failing the request.
 pub async fn get<S: Store, T: DeserializeOwned>(store: &S, key: &str) -> Result<Option<T>, Error> {

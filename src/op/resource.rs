@@ -163,11 +163,13 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     // Revoked on its own (`revoked-at`, a code replay) or with its grant (`family`, a code
     // replay or a refresh token reuse); both looked up at once.
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
-    let token_key = format!("revoked-at:{}", text("jti").unwrap_or_default());
+    let token_key = records::token_revoked_key(text("jti").unwrap_or_default());
     let revoked_token = records::get::<_, Revoked>(services.store, &token_key);
     let revoked_grant = async {
         match text("gid") {
-            Some(gid) => records::get::<_, Revoked>(services.store, &format!("family:{gid}")).await,
+            Some(gid) => {
+                records::get::<_, Revoked>(services.store, &records::family_revoked_key(gid)).await
+            }
             None => Ok(None),
         }
     };

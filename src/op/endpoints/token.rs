@@ -271,7 +271,7 @@ async fn revoke_replayed_code<S: Store, P, V>(
         return Ok(());
     };
     // A burst of replays writes the revocation once (KV takes one write per key per second).
-    let revoked_key = format!("revoked-at:{access_jti}");
+    let revoked_key = records::token_revoked_key(&access_jti);
     let already: Option<Revoked> = records::get(services.store, &revoked_key).await?;
     if already.is_some() {
         return Ok(());
@@ -289,7 +289,7 @@ async fn revoke_family<S: Store, P, V>(
     let revoked = Revoked { at: services.now.0 };
     Ok(records::put(
         services.store,
-        &format!("family:{family}"),
+        &records::family_revoked_key(family),
         &revoked,
         31_536_000,
     )
@@ -317,7 +317,7 @@ async fn refresh<S: Store, P, V>(
         return Err(invalid());
     }
     let (revoked, rotated): (Option<Revoked>, Option<Revoked>) = try_join(
-        records::get(services.store, &format!("family:{}", record.family)),
+        records::get(services.store, &records::family_revoked_key(&record.family)),
         records::get(services.store, &records::key("rotated", token)),
     )
     .await?;
