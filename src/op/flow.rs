@@ -200,8 +200,11 @@ pub fn error_redirect(
     redirect_to(redirect_uri, &params)
 }
 
-/// A 303 to `uri` with `params` added to its query.
-fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
+/// A 303 to `uri` with `params` added to its query (`uri` as it is when there are none).
+pub fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
+    if params.is_empty() {
+        return Response::redirect(uri).no_store();
+    }
     let separator = if uri.contains('?') { '&' } else { '?' };
     Response::redirect(&format!("{uri}{separator}{}", form::encode(params))).no_store()
 }

@@ -13,7 +13,7 @@ use crate::jose::jwt::verify_with;
 use crate::jose::{Alg, SignatureVerifier, Validation};
 use crate::op::config::Client;
 use crate::op::flow::{self, SESSION_COOKIE};
-use crate::op::form::{self, Params};
+use crate::op::form::Params;
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LogoutPage};
 use crate::op::provider::{Provider, Services};
@@ -74,20 +74,8 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     }
     let response = match logout.redirect {
         Some(uri) => {
-            let separator = if uri.contains('?') { '&' } else { '?' };
-            let query = form::encode(
-                &logout
-                    .state
-                    .map(|s| ("state", s))
-                    .into_iter()
-                    .collect::<Vec<_>>(),
-            );
-            let location = if query.is_empty() {
-                uri.to_owned()
-            } else {
-                format!("{uri}{separator}{query}")
-            };
-            Response::redirect(&location).no_store()
+            let state: Vec<(&str, &str)> = logout.state.map(|s| ("state", s)).into_iter().collect();
+            flow::redirect_to(uri, &state)
         }
         None => pages::signed_out(),
     };
