@@ -463,7 +463,7 @@ impl Store for KvView {
 
     /// As the Worker's adapter does it (worker/src/kv.rs): a read, without a delete. On KV
     /// a delete would be a second write to the key within the second it was written (the
-    /// 1 write/s limit), and it is not what makes a code single-use: the `code-used` mark is.
+    /// 1 write/s limit), and it is not what makes a code single-use: its grant record is.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.kv.get(self.loc, key))
     }

@@ -39,8 +39,8 @@ impl Store for KvRecords {
     /// A read, without a delete. On KV a delete is not what makes a value single-use (a
     /// read at another location may not see it for a minute either way), and it would be a
     /// second write to the key within the second it was written (KV takes one per second).
-    /// Single use rests on the marks the provider writes before answering (`code-used`,
-    /// `rotated:`); the record expires with its TTL (60 s for codes).
+    /// Single use rests on the records the provider writes before answering (a code's grant
+    /// record, `rotated:` marks); the record expires with its TTL (60 s for codes).
     /// tests/kv_consistency.rs models exactly this and measures the windows.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         self.get(key).await
