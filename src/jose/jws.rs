@@ -73,14 +73,14 @@ impl<'t> CompactJws<'t> {
         }
         // The header first: an unsecured JWT (`alg: none`, empty signature, RFC 7519 §6.1)
         // is then refused for what it is, `alg_not_allowed`.
-        let header = parse_header(&b64::decode(header_b64)?)?;
+        let header = parse_header(&b64::decode_public(header_b64)?)?;
         if signature_b64.is_empty() {
             return Err(Error::JwsMalformed {
                 reason: "empty signature",
             });
         }
-        let payload = b64::decode(payload_b64)?;
-        let signature = b64::decode(signature_b64)?;
+        let payload = b64::decode_public(payload_b64)?;
+        let signature = b64::decode_public(signature_b64)?;
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
         Ok(CompactJws {
             header,

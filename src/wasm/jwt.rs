@@ -210,9 +210,13 @@ thread_local! {
     /// per distinct JWKS, not once per token.
     static KEY_SETS: RefCell<HashMap<String, Rc<JwkSet>>> = RefCell::new(HashMap::new());
 
-    /// The JSON text of each key set `createKeySet` made, by the (frozen) object itself:
-    /// a verification with one of them skips `JSON.stringify`. Entries go with the objects.
+    /// The number of each key set `createKeySet` made, by the (frozen) object itself: a
+    /// verification with one of them finds its parsed form without copying or hashing its
+    /// text. Entries go with the objects.
     static MADE_SETS: WeakMap = WeakMap::new();
+
+    /// Parsed `createKeySet` sets by number, and the next number to give.
+    static MADE_PARSED: RefCell<(HashMap<u32, Rc<JwkSet>>, u32)> = RefCell::new((HashMap::new(), 0));
 }
 
 const NOT_KEYS: Error = Error::JwkInvalid {
@@ -229,11 +233,29 @@ pub fn create_key_set(
     #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
 ) -> Result<JsValue, JsValue> {
     let text = json_text(&keys).map_err(into_js_error)?;
-    parsed(text.clone()).map_err(into_js_error)?;
+    let set = parsed(text.clone()).map_err(into_js_error)?;
     let copy = JSON::parse(&text).map_err(|_| into_js_error(NOT_KEYS))?;
     deep_freeze(&copy);
-    MADE_SETS.with(|made| made.set(copy.unchecked_ref(), &JsValue::from_str(&text)));
+    let number = MADE_PARSED.with(|made| {
+        let (_, next) = &mut *made.borrow_mut();
+        *next = next.wrapping_add(1);
+        *next
+    });
+    remember_made(number, set);
+    MADE_SETS.with(|made| made.set(copy.unchecked_ref(), &JsValue::from(number)));
     Ok(copy)
+}
+
+/// Keeps the parsed form of made set `number`; past [`MAX_CACHED_SETS`] the others go (a
+/// set whose parsed form went is parsed again from its frozen copy when next used).
+fn remember_made(number: u32, set: Rc<JwkSet>) {
+    MADE_PARSED.with(|made| {
+        let (sets, _) = &mut *made.borrow_mut();
+        if sets.len() >= MAX_CACHED_SETS {
+            sets.clear();
+        }
+        sets.insert(number, set);
+    });
 }
 
 /// Freezes an object and everything in it (a JWK's members are strings and arrays).
@@ -246,16 +268,13 @@ fn deep_freeze(value: &JsValue) {
     }
 }
 
-/// The JSON text of a key set: its own for `createKeySet`'s, else `JSON.stringify`.
+/// The JSON text of a key set: the string itself, or `JSON.stringify` of the object.
 fn json_text(keys: &JsValue) -> Result<String, Error> {
     if let Some(text) = keys.as_string() {
         return Ok(text);
     }
-    let Some(object) = keys.dyn_ref::<Object>() else {
+    if !keys.is_object() {
         return Err(NOT_KEYS);
-    };
-    if let Some(text) = MADE_SETS.with(|made| made.get(object).as_string()) {
-        return Ok(text);
     }
     JSON::stringify(keys)
         .ok()
@@ -263,9 +282,21 @@ fn json_text(keys: &JsValue) -> Result<String, Error> {
         .ok_or(NOT_KEYS)
 }
 
-/// The parsed key set for a JS JWKS / JWK object, a `createKeySet` result, or JSON text.
+/// The parsed key set for a `createKeySet` result, a JS JWKS / JWK object, or JSON text.
 fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
-    parsed(json_text(keys)?)
+    let made = keys
+        .dyn_ref::<Object>()
+        .and_then(|object| MADE_SETS.with(|made| made.get(object).as_f64()));
+    let Some(number) = made else {
+        return parsed(json_text(keys)?);
+    };
+    let number = number as u32;
+    if let Some(set) = MADE_PARSED.with(|made| made.borrow().0.get(&number).cloned()) {
+        return Ok(set);
+    }
+    let set = parsed(json_text(keys)?)?;
+    remember_made(number, set.clone());
+    Ok(set)
 }
 
 /// The parsed key set of a JSON text, from the cache when it was seen before.

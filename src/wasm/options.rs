@@ -1,6 +1,9 @@
 //! Reading JS option objects strictly: unknown names and wrong types are errors, so a
 //! typo such as `audiance` cannot silently switch a check off.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -10,6 +13,11 @@ use crate::time::{Clock, SystemClock, UnixTime};
 
 /// A JS options object, checked against the names a function accepts.
 pub struct Options(Object);
+
+thread_local! {
+    /// Option names as JS strings, by name.
+    static NAMES: RefCell<HashMap<&'static str, JsValue>> = RefCell::new(HashMap::new());
+}
 
 fn invalid(name: &str, reason: &'static str) -> Error {
     Error::InvalidOption {
@@ -40,13 +48,21 @@ impl Options {
         Ok(Options(object))
     }
 
-    fn get(&self, name: &str) -> Option<JsValue> {
-        let value = Reflect::get(&self.0, &JsValue::from_str(name)).ok()?;
+    fn get(&self, name: &'static str) -> Option<JsValue> {
+        let value = NAMES
+            .with(|names| {
+                // The name's JS string, made once: converting it on every call was a
+                // measurable part of a verification (the JS API is called per token).
+                let mut names = names.borrow_mut();
+                let key = names.entry(name).or_insert_with(|| JsValue::from_str(name));
+                Reflect::get(&self.0, key)
+            })
+            .ok()?;
         (!value.is_undefined()).then_some(value)
     }
 
     /// An optional string.
-    pub fn string(&self, name: &str) -> Result<Option<String>, Error> {
+    pub fn string(&self, name: &'static str) -> Result<Option<String>, Error> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => v
@@ -57,13 +73,13 @@ impl Options {
     }
 
     /// A required string.
-    pub fn required_string(&self, name: &str) -> Result<String, Error> {
+    pub fn required_string(&self, name: &'static str) -> Result<String, Error> {
         self.string(name)?
             .ok_or_else(|| invalid(name, "is required"))
     }
 
     /// An optional string or array of strings, as a list (empty when absent).
-    pub fn strings(&self, name: &str) -> Result<Vec<String>, Error> {
+    pub fn strings(&self, name: &'static str) -> Result<Vec<String>, Error> {
         let Some(value) = self.get(name) else {
             return Ok(Vec::new());
         };
@@ -83,7 +99,7 @@ impl Options {
     }
 
     /// An optional boolean.
-    pub fn boolean(&self, name: &str) -> Result<Option<bool>, Error> {
+    pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, Error> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => v
@@ -94,7 +110,7 @@ impl Options {
     }
 
     /// Optional bytes, given as a `Uint8Array`.
-    pub fn bytes(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+    pub fn bytes(&self, name: &'static str) -> Result<Option<Vec<u8>>, Error> {
         match self.get(name) {
             None => Ok(None),
             Some(v) if v.is_instance_of::<js_sys::Uint8Array>() => {
@@ -105,7 +121,7 @@ impl Options {
     }
 
     /// An optional finite number.
-    pub fn number(&self, name: &str) -> Result<Option<f64>, Error> {
+    pub fn number(&self, name: &'static str) -> Result<Option<f64>, Error> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => match v.as_f64() {
@@ -116,7 +132,7 @@ impl Options {
     }
 
     /// An optional whole number of seconds, at least zero.
-    pub fn seconds(&self, name: &str) -> Result<Option<i64>, Error> {
+    pub fn seconds(&self, name: &'static str) -> Result<Option<i64>, Error> {
         match self.number(name)? {
             None => Ok(None),
             Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 1e15 => Ok(Some(n as i64)),
