@@ -31,12 +31,22 @@ rmSync(join(pkg, ".gitignore"), { force: true });
 for (const file of ["node.js", "client.js", "client.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
-// The entry point: everything the wasm module exports (init as the default), plus the client.
+// The entry point: what the wasm module exports (init as the default), plus the client.
+// `Job` is the JS API's internal job class (src/wasm/job.rs), exported by wasm-bindgen
+// only so that drive.js can resume it: it is left out of the entry.
+const INTERNAL = ["Job"];
+const glue = readFileSync(join(pkg, "oidc_edge.js"), "utf8");
+const named = [...glue.matchAll(/^export (?:class|function) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+for (const name of INTERNAL) {
+  if (!named.includes(name)) throw new Error(`oidc_edge.js no longer exports ${name}: update INTERNAL`);
+}
+const exported = [...named.filter((name) => !INTERNAL.includes(name)), "initSync"];
 const entry =
-  'export * from "./oidc_edge.js";\nexport { default } from "./oidc_edge.js";\n' +
+  `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { default } from "./oidc_edge.js";\n` +
   'export { OidcClient, OidcError } from "./client.js";\n';
 writeFileSync(join(pkg, "index.js"), entry);
-const entryTypes = entry.replace("export { OidcClient, OidcError }", "export *");
+const entryTypes =
+  'export * from "./oidc_edge.js";\nexport { default } from "./oidc_edge.js";\nexport * from "./client.js";\n';
 writeFileSync(join(pkg, "index.d.ts"), entryTypes);
 writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 

@@ -104,3 +104,41 @@ async fn webcrypto_token_signer_signs_es256() {
         Err(oidc_edge::Error::KeyNotFound)
     ));
 }
+
+/// The JS API's jobs (src/wasm/job.rs, drive.js): an outcome known before any await, two
+/// awaits in a row handed to the JS driver (one a rejection), and a future left waiting
+/// on something no driver resumes, which fails the call instead of leaving it pending.
+#[wasm_bindgen_test]
+async fn jobs_settle_across_awaits_and_never_hang() {
+    use js_sys::Promise;
+    use oidc_edge::wasm::job::spawn;
+    use oidc_edge::wasm::settle::settle;
+    use wasm_bindgen_futures::JsFuture;
+
+    let ready = spawn(async { Ok(JsValue::from(1)) });
+    assert_eq!(JsFuture::from(ready).await.unwrap(), 1);
+    let refused = spawn(async { Err(JsValue::from("early")) });
+    assert_eq!(JsFuture::from(refused).await.unwrap_err(), "early");
+
+    let two_awaits = spawn(async {
+        let value = settle(Promise::resolve(&JsValue::from(2))).await?;
+        let reason = settle(Promise::reject(&JsValue::from("no")))
+            .await
+            .unwrap_err();
+        Ok(JsValue::from(format!(
+            "{}{}",
+            value.as_f64().unwrap(),
+            reason.as_string().unwrap()
+        )))
+    });
+    assert_eq!(JsFuture::from(two_awaits).await.unwrap(), "2no");
+
+    let stuck = spawn(async {
+        core::future::pending::<()>().await;
+        Ok(JsValue::NULL)
+    });
+    assert_eq!(
+        code_of(JsFuture::from(stuck).await.unwrap_err()),
+        "crypto_unavailable"
+    );
+}

@@ -4,11 +4,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{JSON, Object, Promise, Reflect, WeakMap};
+use js_sys::{JSON, Object, Promise, WeakMap};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::error::into_js_error;
+use super::job::spawn;
 use super::options::Options;
 use super::webcrypto::Backend;
 use crate::Error;
@@ -104,7 +104,7 @@ pub fn verify_jwt(
     #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
 ) -> Promise {
-    future_to_promise(check(Profile::Jwt, token, keys, options))
+    spawn(check(Profile::Jwt, token, keys, options))
 }
 
 /// Validates an OpenID Connect ID token (Core §3.1.3.7): signature, iss, aud, azp, exp,
@@ -115,7 +115,7 @@ pub fn validate_id_token(
     #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_param_type = "IdTokenOptions")] options: JsValue,
 ) -> Promise {
-    future_to_promise(check(Profile::IdToken, token, keys, options))
+    spawn(check(Profile::IdToken, token, keys, options))
 }
 
 /// Validates a JWT access token as a resource server (RFC 9068 §4): typ `at+jwt`,
@@ -126,11 +126,12 @@ pub fn validate_access_token(
     #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
     #[wasm_bindgen(unchecked_param_type = "AccessTokenOptions")] options: JsValue,
 ) -> Promise {
-    future_to_promise(check(Profile::AccessToken, token, keys, options))
+    spawn(check(Profile::AccessToken, token, keys, options))
 }
 
-/// The three exports in one future type, so the package carries one promise state machine
-/// instead of three (the package is size-sensitive).
+/// The three exports in one future type, so the package carries one state machine instead
+/// of three (the package is size-sensitive). Run by [`spawn`]: everything up to the
+/// WebCrypto calls happens inside the exported call.
 async fn check(
     profile: Profile,
     token: String,
@@ -284,9 +285,11 @@ fn json_text(keys: &JsValue) -> Result<String, Error> {
 
 /// The parsed key set for a `createKeySet` result, a JS JWKS / JWK object, or JSON text.
 fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
+    // `is_object` is a `typeof` test; `dyn_ref::<Object>` would be an `instanceof` call.
     let made = keys
-        .dyn_ref::<Object>()
-        .and_then(|object| MADE_SETS.with(|made| made.get(object).as_f64()));
+        .is_object()
+        .then(|| MADE_SETS.with(|made| made.get(keys.unchecked_ref()).as_f64()))
+        .flatten();
     let Some(number) = made else {
         return parsed(json_text(keys)?);
     };
@@ -315,12 +318,22 @@ fn parsed(text: String) -> Result<Rc<JwkSet>, Error> {
     Ok(set)
 }
 
+/// `{ header, payload }` in one `JSON.parse`: both texts are single objects the strict
+/// parser accepted, so splicing them into one object's text is exact (and one call into
+/// JS instead of five).
 fn header_and_payload(verified: Verified) -> JsValue {
     let (header, claims) = verified.into_parts();
-    let out = Object::new();
-    let _ = Reflect::set(&out, &"header".into(), &parse_json(&header.json));
-    let _ = Reflect::set(&out, &"payload".into(), &parse_json(claims.json()));
-    out.into()
+    let mut text = String::with_capacity(header.json.len() + claims.json().len() + 24);
+    for part in [
+        r#"{"header":"#,
+        &header.json,
+        r#","payload":"#,
+        claims.json(),
+        "}",
+    ] {
+        text.push_str(part);
+    }
+    parse_json(&text)
 }
 
 /// The engine's own `JSON.parse` of text already checked by the strict parser (one

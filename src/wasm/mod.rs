@@ -11,11 +11,14 @@ mod dpop;
 #[cfg(feature = "js")]
 mod error;
 #[cfg(feature = "js")]
+pub mod job;
+#[cfg(feature = "js")]
 mod jwt;
 #[cfg(feature = "js")]
 mod options;
 #[cfg(feature = "js")]
 mod pkce;
+pub mod settle;
 pub mod webcrypto;
 
 #[cfg(feature = "js")]

@@ -7,6 +7,6 @@ import { initSync } from "./oidc_edge.js";
 
 initSync({ module: readFileSync(new URL("./oidc_edge_bg.wasm", import.meta.url)) });
 
-export * from "./oidc_edge.js";
-export { default } from "./oidc_edge.js";
-export { OidcClient, OidcError } from "./client.js";
+// The same names as the browser entry (index.js, written by scripts/finish-pkg.mjs).
+export * from "./index.js";
+export { default } from "./index.js";

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
+use super::settle::settle;
 use crate::jose::{Alg, Jwk, KeyKind, RustCrypto, SignatureVerifier};
 use crate::op::signer::{SignatureFuture, TokenSigner};
 use crate::{Error, b64};
@@ -140,7 +140,7 @@ impl WebCrypto {
             .0
             .verify(&cached_verify_params(alg), &crypto_key, signature, message)
             .map_err(|_| Error::CryptoUnavailable)?;
-        let ok = JsFuture::from(promise)
+        let ok = settle(promise)
             .await
             .map_err(|_| Error::CryptoUnavailable)?;
         if ok.as_bool() == Some(true) {
@@ -179,7 +179,7 @@ impl WebCrypto {
             .0
             .import_key("jwk", &jwk, &import_params(alg), false, &usages)
             .ok()?;
-        JsFuture::from(promise).await.ok()
+        settle(promise).await.ok()
     }
 }
 
@@ -271,7 +271,7 @@ impl WebCryptoSigner {
         let promise = subtle
             .import_key("jwk", &jwk, &import_params(Alg::Es256), false, &usages)
             .map_err(|_| Error::CryptoUnavailable)?;
-        let key = JsFuture::from(promise)
+        let key = settle(promise)
             .await
             .map_err(|_| Error::CryptoUnavailable)?;
         Ok(WebCryptoSigner {
@@ -298,7 +298,7 @@ impl TokenSigner for WebCryptoSigner {
                 .subtle
                 .sign(&params, &self.key, signing_input)
                 .map_err(|_| Error::CryptoUnavailable)?;
-            let signature = JsFuture::from(promise)
+            let signature = settle(promise)
                 .await
                 .map_err(|_| Error::CryptoUnavailable)?;
             // WebCrypto's ECDSA output is r || s, the JWS form (RFC 7518 §3.4).

@@ -32,14 +32,21 @@ test("package.json declares name, version, types and every file it ships", () =>
   }
 });
 
-test("TypeScript declarations cover every export", async () => {
-  const dts = readFileSync(new URL("../../pkg/oidc_edge.d.ts", import.meta.url), "utf8");
-  const exported = Object.keys(await import(new URL("../../pkg/oidc_edge.js", import.meta.url)));
-  for (const name of exported) {
+test("TypeScript declarations cover every export of both entries, and nothing internal is exported", async () => {
+  const dts = ["oidc_edge.d.ts", "client.d.ts"]
+    .map((file) => readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8"))
+    .join("\n");
+  const entries = ["index.js", "node.js"].map((file) => new URL(`../../pkg/${file}`, import.meta.url));
+  const [browser, node] = await Promise.all(entries.map(async (url) => Object.keys(await import(url)).sort()));
+  assert.deepEqual(node, browser, "the Node entry exports what the browser entry does");
+  assert.ok(!browser.includes("Job"), "the JS API's internal job class (src/wasm/job.rs) is not exported");
+  for (const name of browser) {
     if (name === "default") {
       assert.match(dts, /export default function __wbg_init/);
+    } else if (name === "initSync") {
+      assert.match(dts, /export function initSync\(/);
     } else {
-      assert.match(dts, new RegExp(`export (function|class|const|interface|type) ${name}\\b`), name);
+      assert.match(dts, new RegExp(`export (declare )?(function|class|const|interface|type) ${name}\\b`), name);
     }
   }
   assert.match(dts, /export function createPkce\(length\?: number \| null\): Pkce;/);
