@@ -2,12 +2,13 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
+use js_sys::{Array, JSON, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use super::error::into_js_error;
+use super::job::{settled, spawn};
 use super::options::Options;
+use super::settle::settle;
 use super::webcrypto::{Backend, Subtle, hash_name, object, set, subtle};
 use crate::Error;
 use crate::dpop::check::{self, NoncePolicy, ProofCheck};
@@ -20,10 +21,11 @@ use crate::time::{Clock, SystemClock, UnixTime};
 
 #[wasm_bindgen(module = "/src/wasm/idb.js")]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = idbPut)]
-    async fn idb_put(name: &str, record: JsValue) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(catch, js_name = idbGet)]
-    async fn idb_get(name: &str) -> Result<JsValue, JsValue>;
+    // Both are async JS functions: failures reject the promise, they never throw.
+    #[wasm_bindgen(js_name = idbPut)]
+    fn idb_put(name: &str, record: JsValue) -> Promise;
+    #[wasm_bindgen(js_name = idbGet)]
+    fn idb_get(name: &str) -> Promise;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -90,6 +92,7 @@ export interface DpopErrorResponse {
 "#;
 
 /// The signing half of a DPoP key.
+#[derive(Clone)]
 enum Signer {
     /// A non-extractable WebCrypto `CryptoKey`.
     WebCrypto {
@@ -121,34 +124,36 @@ fn unsupported(reason: &'static str) -> Error {
 impl DpopKey {
     /// Creates a new key. `backend` defaults to "webcrypto" where the runtime has it;
     /// `extractable` (default false) only applies to WebCrypto keys.
-    #[wasm_bindgen(unchecked_return_type = "DpopKey")]
-    pub async fn generate(
+    #[wasm_bindgen(unchecked_return_type = "Promise<DpopKey>")]
+    pub fn generate(
         #[wasm_bindgen(
             unchecked_optional_param_type = "{ backend?: \"webcrypto\" | \"wasm\"; extractable?: boolean }"
         )]
         options: JsValue,
-    ) -> Result<DpopKey, JsValue> {
-        let run = async {
-            let options = Options::new(&options, &["backend", "extractable"])?;
-            let extractable = options.boolean("extractable")?.unwrap_or(false);
-            match (options.string("backend")?.as_deref(), subtle()) {
-                (None | Some("webcrypto"), Some(subtle)) => {
-                    generate_webcrypto(subtle, extractable).await
+    ) -> Promise {
+        spawn(async move {
+            let run = async {
+                let options = Options::new(&options, &["backend", "extractable"])?;
+                let extractable = options.boolean("extractable")?.unwrap_or(false);
+                match (options.string("backend")?.as_deref(), subtle()) {
+                    (None | Some("webcrypto"), Some(subtle)) => {
+                        generate_webcrypto(subtle, extractable).await
+                    }
+                    (Some("webcrypto"), None) => Err(unsupported("this runtime has no WebCrypto")),
+                    (None | Some("wasm"), _) => generate_wasm(),
+                    (Some(_), _) => Err(unsupported("must be \"webcrypto\" or \"wasm\"")),
                 }
-                (Some("webcrypto"), None) => Err(unsupported("this runtime has no WebCrypto")),
-                (None | Some("wasm"), _) => generate_wasm(),
-                (Some(_), _) => Err(unsupported("must be \"webcrypto\" or \"wasm\"")),
-            }
-        };
-        run.await.map_err(into_js_error)
+            };
+            run.await.map(JsValue::from).map_err(into_js_error)
+        })
     }
 
     /// A key from a private P-256 JWK (`kty`, `crv`, `x`, `y`, `d`), on the wasm backend.
-    #[wasm_bindgen(js_name = importJwk, unchecked_return_type = "DpopKey")]
-    pub async fn import_jwk(
+    #[wasm_bindgen(js_name = importJwk, unchecked_return_type = "Promise<DpopKey>")]
+    pub fn import_jwk(
         #[wasm_bindgen(unchecked_param_type = "JWK")] private_jwk: JsValue,
-    ) -> Result<DpopKey, JsValue> {
-        let run = async {
+    ) -> Promise {
+        let run = || {
             let jwk = Jwk::from_json(json_text(&private_jwk)?.as_bytes())?;
             if !matches!(jwk.private_key(), Some(PrivateKey::P256(_))) {
                 return Err(Error::JwkInvalid {
@@ -160,7 +165,7 @@ impl DpopKey {
                 jwk.to_public(),
             ))
         };
-        run.await.map_err(into_js_error)
+        settled(run().map(JsValue::from).map_err(into_js_error))
     }
 
     /// The RFC 7638 thumbprint of the public key: what tokens are bound to (`cnf.jkt`).
@@ -200,97 +205,108 @@ impl DpopKey {
 
     /// A DPoP proof JWT for one request (RFC 9449 §4.2): `typ` dpop+jwt, ES256, the public
     /// `jwk`, `htm`, normalised `htu`, `iat`, a fresh `jti`, and `ath` / `nonce` when given.
-    #[wasm_bindgen(unchecked_return_type = "string")]
-    pub async fn proof(
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn proof(
         &self,
         #[wasm_bindgen(unchecked_param_type = "DpopProofInput")] input: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let run = async {
-            let options = Options::new(&input, &["htm", "htu", "accessToken", "nonce", "iat"])?;
-            let htm = options.required_string("htm")?;
-            let htu = options.required_string("htu")?;
-            let access_token = options.string("accessToken")?;
-            let nonce = options.string("nonce")?;
-            let iat = options
-                .seconds("iat")?
-                .map(UnixTime)
-                .unwrap_or_else(|| SystemClock.now());
-            let claims = ProofClaims {
-                htm: &htm,
-                htu: &htu,
-                iat,
-                access_token: access_token.as_deref(),
-                nonce: nonce.as_deref(),
-            };
-            match &self.signer {
-                Signer::Wasm(jwk) => proof::sign_es256(jwk, &claims),
-                Signer::WebCrypto {
-                    subtle,
-                    private_key,
-                } => {
-                    let input = proof::signing_input(&self.public, Alg::Es256, &claims)?;
-                    let params =
-                        object(&[("name", "ECDSA".into()), ("hash", hash_name(Alg::Es256))]);
-                    let promise = subtle
-                        .sign(&params, private_key, input.as_bytes())
-                        .map_err(|_| Error::CryptoUnavailable)?;
-                    let signature = JsFuture::from(promise)
-                        .await
-                        .map_err(|_| Error::CryptoUnavailable)?;
-                    Ok(crate::jose::jws::assemble(
-                        &input,
-                        &Uint8Array::new(&signature).to_vec(),
-                    ))
+    ) -> Promise {
+        // The job outlives this call: it takes its own handles to the key.
+        let signer = self.signer.clone();
+        let public = self.public.clone();
+        spawn(async move {
+            let run = async {
+                let options = Options::new(&input, &["htm", "htu", "accessToken", "nonce", "iat"])?;
+                let htm = options.required_string("htm")?;
+                let htu = options.required_string("htu")?;
+                let access_token = options.string("accessToken")?;
+                let nonce = options.string("nonce")?;
+                let iat = options
+                    .seconds("iat")?
+                    .map(UnixTime)
+                    .unwrap_or_else(|| SystemClock.now());
+                let claims = ProofClaims {
+                    htm: &htm,
+                    htu: &htu,
+                    iat,
+                    access_token: access_token.as_deref(),
+                    nonce: nonce.as_deref(),
+                };
+                match &signer {
+                    Signer::Wasm(jwk) => proof::sign_es256(jwk, &claims),
+                    Signer::WebCrypto {
+                        subtle,
+                        private_key,
+                    } => {
+                        let input = proof::signing_input(&public, Alg::Es256, &claims)?;
+                        let params =
+                            object(&[("name", "ECDSA".into()), ("hash", hash_name(Alg::Es256))]);
+                        let promise = subtle
+                            .sign(&params, private_key, input.as_bytes())
+                            .map_err(|_| Error::CryptoUnavailable)?;
+                        let signature = settle(promise)
+                            .await
+                            .map_err(|_| Error::CryptoUnavailable)?;
+                        Ok(crate::jose::jws::assemble(
+                            &input,
+                            &Uint8Array::new(&signature).to_vec(),
+                        ))
+                    }
                 }
-            }
-        };
-        run.await.map(JsValue::from).map_err(into_js_error)
+            };
+            run.await.map(JsValue::from).map_err(into_js_error)
+        })
     }
 
     /// Stores the key in IndexedDB under `name` (browsers). Only WebCrypto keys can be
     /// saved: their private half stays a non-extractable `CryptoKey`.
-    pub async fn save(&self, name: &str) -> Result<(), JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn save(&self, name: &str) -> Promise {
         let Signer::WebCrypto { private_key, .. } = &self.signer else {
-            return Err(into_js_error(unsupported(
+            return settled(Err(into_js_error(unsupported(
                 "only WebCrypto keys can be saved",
-            )));
+            ))));
         };
         let record = object(&[
             ("privateKey", private_key.clone()),
             ("publicJwk", self.public_jwk()),
         ]);
-        idb_put(name, record.into()).await.map(|_| ())
+        let stored = idb_put(name, record.into());
+        spawn(async move { settle(stored).await.map(|_| JsValue::UNDEFINED) })
     }
 
     /// The key saved under `name`, or `null`.
-    #[wasm_bindgen(unchecked_return_type = "DpopKey | null")]
-    pub async fn load(name: &str) -> Result<JsValue, JsValue> {
-        let record = idb_get(name).await?;
-        if record.is_undefined() || record.is_null() {
-            // `null`, as the contract says (an `Option` would come out as `undefined`).
-            return Ok(JsValue::NULL);
-        }
-        let run = async {
-            let subtle = subtle().ok_or(unsupported("this runtime has no WebCrypto"))?;
-            let private_key =
-                Reflect::get(&record, &"privateKey".into()).map_err(|_| Error::JwkInvalid {
-                    reason: "stored DPoP key record is damaged",
-                })?;
-            let public =
-                Reflect::get(&record, &"publicJwk".into()).map_err(|_| Error::JwkInvalid {
-                    reason: "stored DPoP key record is damaged",
-                })?;
-            let public = Jwk::from_json(json_text(&public)?.as_bytes())?;
-            Ok(JsValue::from(DpopKey::new(
-                Signer::WebCrypto {
-                    subtle,
-                    private_key,
-                },
-                public,
-            )))
-        };
-        run.await.map_err(into_js_error)
+    #[wasm_bindgen(unchecked_return_type = "Promise<DpopKey | null>")]
+    pub fn load(name: &str) -> Promise {
+        let stored = idb_get(name);
+        spawn(async move { load_record(settle(stored).await?) })
     }
+}
+
+/// A `DpopKey` from the IndexedDB record `save` wrote, or `null` when there is none.
+fn load_record(record: JsValue) -> Result<JsValue, JsValue> {
+    if record.is_undefined() || record.is_null() {
+        // `null`, as the contract says (an `Option` would come out as `undefined`).
+        return Ok(JsValue::NULL);
+    }
+    let run = || {
+        let subtle = subtle().ok_or(unsupported("this runtime has no WebCrypto"))?;
+        let private_key =
+            Reflect::get(&record, &"privateKey".into()).map_err(|_| Error::JwkInvalid {
+                reason: "stored DPoP key record is damaged",
+            })?;
+        let public = Reflect::get(&record, &"publicJwk".into()).map_err(|_| Error::JwkInvalid {
+            reason: "stored DPoP key record is damaged",
+        })?;
+        let public = Jwk::from_json(json_text(&public)?.as_bytes())?;
+        Ok(JsValue::from(DpopKey::new(
+            Signer::WebCrypto {
+                subtle,
+                private_key,
+            },
+            public,
+        )))
+    };
+    run().map_err(into_js_error)
 }
 
 impl DpopKey {
@@ -310,7 +326,7 @@ async fn generate_webcrypto(subtle: Subtle, extractable: bool) -> Result<DpopKey
     let promise = subtle
         .generate_key(&params, extractable, &usages)
         .map_err(|_| Error::CryptoUnavailable)?;
-    let pair = JsFuture::from(promise)
+    let pair = settle(promise)
         .await
         .map_err(|_| Error::CryptoUnavailable)?;
     let private_key =
@@ -320,7 +336,7 @@ async fn generate_webcrypto(subtle: Subtle, extractable: bool) -> Result<DpopKey
     let exported = subtle
         .export_key("jwk", &public_key)
         .map_err(|_| Error::CryptoUnavailable)?;
-    let public_jwk = JsFuture::from(exported)
+    let public_jwk = settle(exported)
         .await
         .map_err(|_| Error::CryptoUnavailable)?;
     let public = Jwk::from_json(json_text(&public_jwk)?.as_bytes())?;
@@ -370,11 +386,18 @@ fn seen_jtis() -> std::rc::Rc<MemoryStore<SystemClock>> {
 /// Checks a DPoP proof as a resource server or token endpoint would (RFC 9449 §4.3).
 /// `proof` is the `DPoP` header value (or all of them, as an array: exactly one must be
 /// present). Resolves to `{ jkt, jti, iat }`; rejects with a `dpop_*` code (or a JOSE one).
-#[wasm_bindgen(js_name = verifyDpopProof, unchecked_return_type = "{ jkt: string; jti: string; iat: number }")]
-pub async fn verify_dpop_proof(
+#[wasm_bindgen(
+    js_name = verifyDpopProof,
+    unchecked_return_type = "Promise<{ jkt: string; jti: string; iat: number }>"
+)]
+pub fn verify_dpop_proof(
     #[wasm_bindgen(unchecked_param_type = "string | string[] | null | undefined")] proof: JsValue,
     #[wasm_bindgen(unchecked_param_type = "DpopCheck")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Promise {
+    spawn(check_dpop_proof(proof, options))
+}
+
+async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let run = async {
         let options = Options::new(
             &options,

@@ -40,10 +40,16 @@ pub fn spawn(future: impl Future<Output = Outcome> + 'static) -> Promise {
     };
     match job.poll(None) {
         Some(waiting) => drive_js(job, waiting),
-        None => match job.finish() {
-            Ok(value) => Promise::resolve(&value),
-            Err(error) => Promise::reject(&error),
-        },
+        None => settled(job.finish()),
+    }
+}
+
+/// A promise already settled with `outcome`: what an export whose work needs no await
+/// returns.
+pub fn settled(outcome: Outcome) -> Promise {
+    match outcome {
+        Ok(value) => Promise::resolve(&value),
+        Err(error) => Promise::reject(&error),
     }
 }
 
