@@ -216,8 +216,10 @@ thread_local! {
     /// text. Entries go with the objects.
     static MADE_SETS: WeakMap = WeakMap::new();
 
-    /// Parsed `createKeySet` sets by number, and the next number to give.
-    static MADE_PARSED: RefCell<(HashMap<u32, Rc<JwkSet>>, u32)> = RefCell::new((HashMap::new(), 0));
+    /// Parsed `createKeySet` sets by number, and the last number given. Numbers are never
+    /// reused (2^53 of them fit a JS number exactly), so a number in a set's entry can
+    /// only ever find that set.
+    static MADE_PARSED: RefCell<(HashMap<u64, Rc<JwkSet>>, u64)> = RefCell::new((HashMap::new(), 0));
 }
 
 const NOT_KEYS: Error = Error::JwkInvalid {
@@ -239,17 +241,17 @@ pub fn create_key_set(
     deep_freeze(&copy);
     let number = MADE_PARSED.with(|made| {
         let (_, next) = &mut *made.borrow_mut();
-        *next = next.wrapping_add(1);
+        *next += 1;
         *next
     });
     remember_made(number, set);
-    MADE_SETS.with(|made| made.set(copy.unchecked_ref(), &JsValue::from(number)));
+    MADE_SETS.with(|made| made.set(copy.unchecked_ref(), &JsValue::from_f64(number as f64)));
     Ok(copy)
 }
 
 /// Keeps the parsed form of made set `number`; past [`MAX_CACHED_SETS`] the others go (a
 /// set whose parsed form went is parsed again from its frozen copy when next used).
-fn remember_made(number: u32, set: Rc<JwkSet>) {
+fn remember_made(number: u64, set: Rc<JwkSet>) {
     MADE_PARSED.with(|made| {
         let (sets, _) = &mut *made.borrow_mut();
         if sets.len() >= MAX_CACHED_SETS {
@@ -293,7 +295,7 @@ fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
     let Some(number) = made else {
         return parsed(json_text(keys)?);
     };
-    let number = number as u32;
+    let number = number as u64;
     if let Some(set) = MADE_PARSED.with(|made| made.borrow().0.get(&number).cloned()) {
         return Ok(set);
     }
