@@ -1121,6 +1121,37 @@ fn jwk_ec_point_must_be_on_the_curve() {
     assert_eq!(jwk_code(&ec_jwk(RFC7515_A3_Y, RFC7515_A3_X)), "jwk_invalid");
 }
 
+/// SEC 1 §2.3.6 (field elements are integers below p): a coordinate written as x + p names
+/// the same point modulo p, and is refused all the same.
+#[test]
+fn jwk_ec_coordinates_must_be_below_p() {
+    use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
+    // A point with a small x, found by decompression, so that x + p still fits 32 octets.
+    let (x, point) = (1u8..)
+        .find_map(|small| {
+            let mut x = [0u8; 32];
+            x[31] = small;
+            let point = p256::AffinePoint::decompress(&x.into(), 0.into());
+            point.into_option().map(|point| (x, point))
+        })
+        .unwrap();
+    let y = b64::encode(&point.y());
+    assert_eq!(jwk_code(&ec_jwk(&b64::encode(&x), &y)), "ok");
+    let p = hex_octets("ffffffff 00000001 00000000 00000000 00000000 ffffffff ffffffff ffffffff");
+    let mut x_plus_p = [0u8; 32];
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let sum = u16::from(x[i]) + u16::from(p[i]) + carry;
+        x_plus_p[i] = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "x + p fits 256 bits");
+    assert_eq!(
+        jwk_code(&ec_jwk(&b64::encode(&x_plus_p), &y)),
+        "jwk_invalid"
+    );
+}
+
 /// RFC 7518 §6.1 (`kty` values) and RFC 8725 §3.1: symmetric (`oct`) keys and unknown key
 /// types are unsupported; `kty` itself is required and a string.
 #[test]

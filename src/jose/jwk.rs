@@ -6,6 +6,7 @@
 //! parsed once, here, so verification never re-parses it.
 
 use crypto_bigint::ConcatenatingMul;
+use p256::elliptic_curve::point::AffineCoordinates as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -372,10 +373,6 @@ fn parse_ec(obj: &Map<String, Value>) -> Result<Parsed, Error> {
     };
     let (x_text, x) = fixed_member(obj, "x", coord_len)?;
     let (y_text, y) = fixed_member(obj, "y", coord_len)?;
-    let mut sec1 = Vec::with_capacity(1 + 2 * coord_len);
-    sec1.push(0x04);
-    sec1.extend_from_slice(&x);
-    sec1.extend_from_slice(&y);
     const NOT_ON_CURVE: Error = Error::JwkInvalid {
         reason: "EC point is not on the curve",
     };
@@ -384,7 +381,10 @@ fn parse_ec(obj: &Map<String, Value>) -> Result<Parsed, Error> {
     };
     let d = optional_fixed_member(obj, "d", coord_len)?;
     let (public, private) = if crv == "P-256" {
-        let public = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?;
+        let public = p256::AffinePoint::from_coordinates(&field_bytes(&x)?, &field_bytes(&y)?)
+            .into_option()
+            .and_then(|point| p256::ecdsa::VerifyingKey::from_affine(point).ok())
+            .ok_or(NOT_ON_CURVE)?;
         let private = match d {
             None => None,
             Some(d) => {
@@ -400,7 +400,10 @@ fn parse_ec(obj: &Map<String, Value>) -> Result<Parsed, Error> {
         };
         (PublicKey::P256(public.into()), private)
     } else {
-        let public = p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| NOT_ON_CURVE)?;
+        let public = p384::AffinePoint::from_coordinates(&field_bytes(&x)?, &field_bytes(&y)?)
+            .into_option()
+            .and_then(|point| p384::ecdsa::VerifyingKey::from_affine(point).ok())
+            .ok_or(NOT_ON_CURVE)?;
         let private = match d {
             None => None,
             Some(d) => {
@@ -423,6 +426,19 @@ fn parse_ec(obj: &Map<String, Value>) -> Result<Parsed, Error> {
         ("y", y_text.to_owned()),
     ];
     Ok((members, public, private))
+}
+
+/// A coordinate as the curve crate's field bytes (the length was checked by
+/// [`fixed_member`]). The point is then built from its coordinates, which checks both are
+/// below p and that the point is on the curve: `from_sec1_bytes` would do the same for the
+/// uncompressed form, but also brings point decompression (square roots in the field,
+/// about 12 KB of wasm) for the compressed forms a JWK never carries.
+fn field_bytes<N: p256::elliptic_curve::array::ArraySize>(
+    bytes: &[u8],
+) -> Result<p256::elliptic_curve::array::Array<u8, N>, Error> {
+    p256::elliptic_curve::array::Array::try_from(bytes).map_err(|_| Error::JwkInvalid {
+        reason: "EC coordinate has the wrong length",
+    })
 }
 
 fn parse_okp(obj: &Map<String, Value>) -> Result<Parsed, Error> {
