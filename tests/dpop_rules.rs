@@ -136,6 +136,21 @@ fn built_proofs_have_the_required_shape() {
         serde_json::from_slice(&b64::decode(again.split('.').nth(1).unwrap()).unwrap()).unwrap();
     assert_ne!(jti_again["jti"], claims["jti"]);
     assert!(jti_again.get("ath").is_none());
+
+    // The JSON is written by hand: whatever a caller passes comes back exactly (RFC 8259 §7).
+    let odd = "a\"b\\c\u{1}\u{e9}";
+    let escaped = proof(
+        &key,
+        "GET",
+        "https://api.example.com/me",
+        NOW,
+        Some(odd),
+        Some(odd),
+    );
+    let claims: Value =
+        serde_json::from_slice(&b64::decode(escaped.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(claims["nonce"], odd);
+    assert_eq!(claims["ath"], dpop::access_token_hash(odd));
 }
 
 /// §4.3 steps 1–12 on a proof made here, with a token bound to the key.

@@ -1,7 +1,6 @@
 //! Building DPoP proofs (RFC 9449 §4.2) for clients. The signing itself belongs to the
 //! key's backend: [`sign_es256`] here for keys held in Rust, WebCrypto in the JS API.
 
-use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::htu;
@@ -42,28 +41,47 @@ pub fn signing_input(
     if !is_token(claims.htm) {
         return Err(Error::DpopHtmMismatch);
     }
-    let jwk: Map<String, Value> = public_key
+    // The JSON is written out rather than built as `serde_json::Value`s: serialising a
+    // `Value` brings serde_json's number formatting (floats included) into the package
+    // for one integer, `iat`. Strings go through serde_json's string escaping.
+    let jwk: Vec<String> = public_key
         .required_members()
-        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .map(|(name, value)| format!("{}:{}", json_string(name), json_string(value)))
         .collect();
-    let header = json!({ "typ": "dpop+jwt", "alg": alg.as_str(), "jwk": jwk });
-    let mut body = json!({
-        "jti": random::token(16)?,
-        "htm": claims.htm,
-        "htu": htu::normalize(claims.htu)?,
-        "iat": claims.iat.0,
-    });
+    let header = format!(
+        r#"{{"typ":"dpop+jwt","alg":{},"jwk":{{{}}}}}"#,
+        json_string(alg.as_str()),
+        jwk.join(",")
+    );
+    let mut body = format!(
+        r#"{{"jti":{},"htm":{},"htu":{},"iat":{}"#,
+        json_string(&random::token(16)?),
+        json_string(claims.htm),
+        json_string(&htu::normalize(claims.htu)?),
+        claims.iat.0
+    );
     if let Some(token) = claims.access_token {
-        body["ath"] = Value::String(access_token_hash(token));
+        body.push_str(&format!(
+            r#","ath":{}"#,
+            json_string(&access_token_hash(token))
+        ));
     }
     if let Some(nonce) = claims.nonce {
-        body["nonce"] = Value::String(nonce.to_owned());
+        body.push_str(&format!(r#","nonce":{}"#, json_string(nonce)));
     }
+    body.push('}');
     Ok(format!(
         "{}.{}",
-        b64::encode(header.to_string().as_bytes()),
-        b64::encode(body.to_string().as_bytes())
+        b64::encode(header.as_bytes()),
+        b64::encode(body.as_bytes())
     ))
+}
+
+/// `text` as a JSON string (RFC 8259 §7: quoted, with `"`, `\` and control characters
+/// escaped).
+fn json_string(text: &str) -> String {
+    // Serialising a `str` cannot fail.
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// A complete ES256 proof with a P-256 private JWK held in Rust.
