@@ -60,17 +60,19 @@ impl Job {
         if self.outcome.is_some() {
             return None;
         }
-        HANDOFF.with(|handoff| {
-            *handoff.borrow_mut() = Some(match settled {
+        // The exchange is this job's while it polls. A job can start inside another's poll
+        // (an option getter calling back into the module), so the outer one's is kept aside.
+        let outer = HANDOFF.with(|handoff| {
+            handoff.replace(Some(match settled {
                 Some(outcome) => Handoff::Settled(outcome),
                 None => Handoff::Open,
-            })
+            }))
         });
         let polled = self
             .future
             .as_mut()
             .poll(&mut Context::from_waker(Waker::noop()));
-        let left = HANDOFF.with(|handoff| handoff.borrow_mut().take());
+        let left = HANDOFF.with(|handoff| handoff.replace(outer));
         match (polled, left) {
             (Poll::Ready(outcome), _) => {
                 self.outcome = Some(outcome);

@@ -48,22 +48,26 @@ impl Options {
         Ok(Options(object))
     }
 
-    fn get(&self, name: &'static str) -> Option<JsValue> {
-        let value = NAMES
-            .with(|names| {
-                // The name's JS string, made once: converting it on every call was a
-                // measurable part of a verification (the JS API is called per token).
-                let mut names = names.borrow_mut();
-                let key = names.entry(name).or_insert_with(|| JsValue::from_str(name));
-                Reflect::get(&self.0, key)
-            })
-            .ok()?;
-        (!value.is_undefined()).then_some(value)
+    /// The option's value, `None` when it is absent or `undefined`. A getter that throws
+    /// is an error, not an absent option: that would switch its check off.
+    fn get(&self, name: &'static str) -> Result<Option<JsValue>, Error> {
+        // The name's JS string, made once: converting it on every call was a measurable part
+        // of a verification (the JS API is called per token). The map is not borrowed while
+        // JS runs: a getter may call back into this module.
+        let key = NAMES.with(|names| {
+            names
+                .borrow_mut()
+                .entry(name)
+                .or_insert_with(|| JsValue::from_str(name))
+                .clone()
+        });
+        let value = Reflect::get(&self.0, &key).map_err(|_| invalid(name, "could not be read"))?;
+        Ok((!value.is_undefined()).then_some(value))
     }
 
     /// An optional string.
     pub fn string(&self, name: &'static str) -> Result<Option<String>, Error> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(v) => v
                 .as_string()
@@ -80,7 +84,7 @@ impl Options {
 
     /// An optional string or array of strings, as a list (empty when absent).
     pub fn strings(&self, name: &'static str) -> Result<Vec<String>, Error> {
-        let Some(value) = self.get(name) else {
+        let Some(value) = self.get(name)? else {
             return Ok(Vec::new());
         };
         if let Some(one) = value.as_string() {
@@ -100,7 +104,7 @@ impl Options {
 
     /// An optional boolean.
     pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, Error> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(v) => v
                 .as_bool()
@@ -111,7 +115,7 @@ impl Options {
 
     /// Optional bytes, given as a `Uint8Array`.
     pub fn bytes(&self, name: &'static str) -> Result<Option<Vec<u8>>, Error> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(v) if v.is_instance_of::<js_sys::Uint8Array>() => {
                 Ok(Some(js_sys::Uint8Array::new(&v).to_vec()))
@@ -122,7 +126,7 @@ impl Options {
 
     /// An optional finite number.
     pub fn number(&self, name: &'static str) -> Result<Option<f64>, Error> {
-        match self.get(name) {
+        match self.get(name)? {
             None => Ok(None),
             Some(v) => match v.as_f64() {
                 Some(n) if n.is_finite() => Ok(Some(n)),

@@ -375,6 +375,29 @@ for (const backend of BACKENDS) {
     await throwsCode(() => lib.verifyJwt(short, jwks, verifyOptions(backend)), "signature_invalid", "k - 1 octets");
   });
 
+  add(`Re-entrancy: an option getter that starts another verification leaves both correct ${tag}`, async (lib) => {
+    const { keys, jwks } = await fixtures();
+    const token = await signed(keys.ES256);
+    let inner;
+    const options = verifyOptions(backend);
+    const outer = lib.verifyJwt(token, jwks, {
+      ...options,
+      get issuer() {
+        // Runs while the outer call reads its options, inside the wasm module.
+        inner ??= lib.verifyJwt(token, jwks, verifyOptions(backend));
+        return ISS;
+      },
+    });
+    ok(inner, "the getter ran during the call");
+    equal((await resolves(() => outer, "outer")).payload.sub, SUB, "outer result");
+    equal((await resolves(() => inner, "inner")).payload.sub, SUB, "inner result");
+    // Nothing is left stuck: a later call works.
+    equal((await resolves(() => lib.verifyJwt(token, jwks, options), "after")).payload.sub, SUB);
+    // A getter that throws is an invalid option, never an absent one (its check would be off).
+    const throwing = { ...options, get issuer() { throw new Error("unreadable"); } };
+    await throwsCode(() => lib.verifyJwt(token, jwks, throwing), "invalid_option", "throwing getter");
+  });
+
   add(`RFC 7517 §5: createKeySet checks a JWKS once and verifies like it; its copy is frozen all the way down ${tag}`, async (lib) => {
     const { keys, jwks } = await fixtures();
     const set = lib.createKeySet(jwks);
