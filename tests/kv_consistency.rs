@@ -32,7 +32,7 @@ use std::ops::Range;
 
 use kv_support::*;
 use oidc_edge::op::records;
-use op_support::{ISSUER, START};
+use op_support::{ISSUER, START, code_form};
 use serde_json::Value;
 
 const SCOPE: &str = "openid offline_access";

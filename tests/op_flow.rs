@@ -658,13 +658,7 @@ fn dpop_bound_tokens() {
     let key = dpop_key(11);
     let (_b, start, code) = sign_in(&op, "openid offline_access");
     let token_url = format!("{ISSUER}/token");
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", SPA_REDIRECT),
-        ("client_id", SPA),
-        ("code_verifier", start.pkce.verifier.expose()),
-    ];
+    let form = code_form(&start, &code);
     let first = op.send(&token_request(&form).with_header(
         "dpop",
         &dpop_proof(&op, &key, "POST", &token_url, None, None),

@@ -76,8 +76,8 @@ use oidc_edge::time::{Clock, UnixTime};
 use serde_json::Value;
 
 use crate::op_support::{
-    AuthStart, CookieJar, ISSUER, SPA, SPA_REDIRECT, START, TestClock, absolute, config_json,
-    hidden, location, redirect_params,
+    AuthStart, CookieJar, ISSUER, SPA, SPA_REDIRECT, START, TestClock, absolute, code_form,
+    config_json, hidden, location, redirect_params,
 };
 
 /// A Cloudflare location (data center), as an index.
@@ -846,17 +846,6 @@ pub fn new_code(browser: &Browser<'_>, scope: &str) -> (AuthStart, String) {
 /// A `POST /token` request.
 pub fn token_request(form: &[(&str, &str)]) -> Request {
     Request::new("POST", &format!("{ISSUER}/token")).with_form(form)
-}
-
-/// The `authorization_code` form of the SPA.
-pub fn code_form<'a>(start: &'a AuthStart, code: &'a str) -> [(&'a str, &'a str); 5] {
-    [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", SPA_REDIRECT),
-        ("client_id", SPA),
-        ("code_verifier", start.pkce.verifier.expose()),
-    ]
 }
 
 /// Exchanges `code` at `loc`.

@@ -299,14 +299,19 @@ pub fn token_request(form: &[(&str, &str)]) -> Request {
     Request::new("POST", &format!("{ISSUER}/token")).with_form(form)
 }
 
-pub fn exchange(op: &Op, start: &AuthStart, code: &str) -> Response {
-    op.send(&token_request(&[
+/// The `authorization_code` form of the SPA.
+pub fn code_form<'a>(start: &'a AuthStart, code: &'a str) -> [(&'a str, &'a str); 5] {
+    [
         ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", SPA_REDIRECT),
         ("client_id", SPA),
         ("code_verifier", start.pkce.verifier.expose()),
-    ]))
+    ]
+}
+
+pub fn exchange(op: &Op, start: &AuthStart, code: &str) -> Response {
+    op.send(&token_request(&code_form(start, code)))
 }
 
 /// A P-256 DPoP key held in Rust.
@@ -347,13 +352,7 @@ pub fn dpop_proof(
 pub fn dpop_sign_in<'a>(op: &'a Op, key: &Jwk, scope: &str) -> (Browser<'a>, Value) {
     let (browser, start, code) = sign_in(op, scope);
     let token_url = format!("{ISSUER}/token");
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", SPA_REDIRECT),
-        ("client_id", SPA),
-        ("code_verifier", start.pkce.verifier.expose()),
-    ];
+    let form = code_form(&start, &code);
     let first = op.send(
         &token_request(&form)
             .with_header("dpop", &dpop_proof(op, key, "POST", &token_url, None, None)),
