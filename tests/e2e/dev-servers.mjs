@@ -15,9 +15,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ROOT } from './wrangler.mjs';
+import { ROOT, watchChild } from './wrangler.mjs';
 
-const OUTPUT_LIMIT = 64 * 1024;
 
 /** The processes (not zombies) of session `sid`: [{ pid, cmd }]. Linux /proc. */
 export function sessionProcesses(sid) {
@@ -85,24 +84,8 @@ export async function startDev({ opPort, wwwPort, env = {} }) {
   });
   const sid = child.pid;
 
-  let output = '';
-  let onOutput = () => {};
-  const collect = (chunk) => {
-    output += chunk;
-    if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT);
-    onOutput();
-  };
-  child.stdout.setEncoding('utf8').on('data', collect);
-  child.stderr.setEncoding('utf8').on('data', collect);
-
-  let exited = false;
-  const exit = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      exited = true;
-      resolve({ code, signal });
-    });
-  });
-  child.on('error', (err) => collect(`\nspawn bash scripts/dev.sh failed: ${err.message}\n`));
+  const watched = watchChild(child, 'bash scripts/dev.sh');
+  const { exit } = watched;
 
   const onProcessExit = () => killAll(sessionProcesses(sid), 'SIGKILL');
   process.on('exit', onProcessExit);
@@ -110,7 +93,7 @@ export async function startDev({ opPort, wwwPort, env = {} }) {
   let stopped;
   const stop = () => {
     stopped ??= (async () => {
-      if (!exited) {
+      if (!watched.exited) {
         // dev.sh's TERM trap stops both servers' process groups, then exits.
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -135,23 +118,23 @@ export async function startDev({ opPort, wwwPort, env = {} }) {
   // dev.sh prints its banner once both servers answer; it exits non-zero if either fails
   // (its own DEV_READY_TIMEOUT bounds the wait, the Worker build included).
   const ready = await new Promise((resolve) => {
-    onOutput = () => {
-      if (/^\s*Demo page\s+http/m.test(output)) resolve(true);
+    watched.onOutput = () => {
+      if (/^\s*Demo page\s+http/m.test(watched.output)) resolve(true);
     };
     exit.then(() => resolve(false));
-    onOutput();
+    watched.onOutput();
   });
-  onOutput = () => {};
+  watched.onOutput = () => {};
   if (!ready) {
     const { code, signal } = await exit;
     await stop();
-    throw new Error(`scripts/dev.sh exited before both servers were ready (${signal ?? `code ${code}`}):\n${output}`);
+    throw new Error(`scripts/dev.sh exited before both servers were ready (${signal ?? `code ${code}`}):\n${watched.output}`);
   }
   return {
     opUrl: `http://localhost:${opPort}`,
     wwwUrl: `http://localhost:${wwwPort}`,
     persistDir,
-    output: () => output,
+    output: () => watched.output,
     stop,
   };
 }

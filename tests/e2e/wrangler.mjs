@@ -66,6 +66,30 @@ function buildWorker() {
  * @param {Record<string,string>} [options.env]   extra environment for wrangler
  * @returns {Promise<{ url: string, port: number, persistDir: string, output: () => string, stop: () => Promise<void> }>}
  */
+/**
+ * Keeps the last 64 KiB of a spawned child's stdout and stderr (`output`), calls
+ * `onOutput` after each chunk, and records its exit (`exited`, and `exit`, a promise of
+ * `{ code, signal }`). A failure to spawn is appended to the output as `spawn <what> failed`.
+ */
+export function watchChild(child, what) {
+  const watched = { output: '', onOutput: () => {}, exited: false, exit: null };
+  const collect = (chunk) => {
+    watched.output += chunk;
+    if (watched.output.length > OUTPUT_LIMIT) watched.output = watched.output.slice(-OUTPUT_LIMIT);
+    watched.onOutput();
+  };
+  child.stdout.setEncoding('utf8').on('data', collect);
+  child.stderr.setEncoding('utf8').on('data', collect);
+  watched.exit = new Promise((resolveExit) => {
+    child.on('exit', (code, signal) => {
+      watched.exited = true;
+      resolveExit({ code, signal });
+    });
+  });
+  child.on('error', (err) => collect(`\nspawn ${what} failed: ${err.message}\n`));
+  return watched;
+}
+
 export async function startWrangler(options = {}) {
   const { timeoutMs = 120_000, build = true, vars = {}, env = {}, secrets = {} } = options;
   if (build) buildWorker();
@@ -107,26 +131,12 @@ export async function startWrangler(options = {}) {
     },
   });
 
-  let output = '';
-  const collect = (chunk) => {
-    output += chunk;
-    if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT);
-  };
-  child.stdout.setEncoding('utf8').on('data', collect);
-  child.stderr.setEncoding('utf8').on('data', collect);
-
-  let exited = false;
-  const exit = new Promise((resolveExit) => {
-    child.on('exit', (code, signal) => {
-      exited = true;
-      resolveExit({ code, signal });
-    });
-  });
-  child.on('error', (err) => collect(`\nspawn ${WRANGLER} failed: ${err.message}\n`));
+  const watched = watchChild(child, WRANGLER);
+  const { exit } = watched;
 
   // Never leave workerd behind, even if the test process exits without calling stop().
   const killGroup = (signal) => {
-    if (exited) return;
+    if (watched.exited) return;
     try {
       process.kill(-child.pid, signal);
     } catch {
@@ -158,15 +168,15 @@ export async function startWrangler(options = {}) {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
   while (true) {
-    if (exited) {
+    if (watched.exited) {
       await stop();
       const { code, signal } = await exit;
-      throw new Error(`wrangler dev exited early (${signal ?? `code ${code}`}):\n${output}`);
+      throw new Error(`wrangler dev exited early (${signal ?? `code ${code}`}):\n${watched.output}`);
     }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
-        `wrangler dev did not answer ${url}/healthz within ${timeoutMs / 1000} s (${lastError}):\n${output}`,
+        `wrangler dev did not answer ${url}/healthz within ${timeoutMs / 1000} s (${lastError}):\n${watched.output}`,
       );
     }
     try {
@@ -180,5 +190,5 @@ export async function startWrangler(options = {}) {
     await new Promise((r) => setTimeout(r, 250));
   }
 
-  return { url, port, persistDir, output: () => output, stop };
+  return { url, port, persistDir, output: () => watched.output, stop };
 }
