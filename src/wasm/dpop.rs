@@ -2,12 +2,12 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, JSON, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::error::into_js_error;
 use super::job::{settled, spawn};
-use super::options::Options;
+use super::options::{self, Options};
 use super::settle::settle;
 use super::webcrypto::{Backend, Subtle, hash_name, object, set, subtle};
 use crate::Error;
@@ -357,17 +357,14 @@ fn generate_wasm() -> Result<DpopKey, Error> {
     ))
 }
 
-/// JSON text of a JS object (or the string itself).
+/// JSON text of a JWK given as a JS object (or the string itself).
 fn json_text(value: &JsValue) -> Result<String, Error> {
-    if let Some(text) = value.as_string() {
-        return Ok(text);
-    }
-    JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or(Error::JwkInvalid {
+    options::json_text(
+        value,
+        Error::JwkInvalid {
             reason: "expected a JWK object",
-        })
+        },
+    )
 }
 
 thread_local! {

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::error::into_js_error;
 use super::job::spawn;
-use super::options::Options;
+use super::options::{self, Options};
 use super::webcrypto::Backend;
 use crate::Error;
 use crate::jose::JwkSet;
@@ -273,16 +273,10 @@ fn deep_freeze(value: &JsValue) {
 
 /// The JSON text of a key set: the string itself, or `JSON.stringify` of the object.
 fn json_text(keys: &JsValue) -> Result<String, Error> {
-    if let Some(text) = keys.as_string() {
-        return Ok(text);
-    }
-    if !keys.is_object() {
+    if !keys.is_string() && !keys.is_object() {
         return Err(NOT_KEYS);
     }
-    JSON::stringify(keys)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or(NOT_KEYS)
+    options::json_text(keys, NOT_KEYS)
 }
 
 /// The parsed key set for a `createKeySet` result, a JS JWKS / JWK object, or JSON text.

@@ -4,12 +4,24 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::Error;
 use crate::jose::Alg;
 use crate::time::{Clock, SystemClock, UnixTime};
+
+/// The JSON text of a JS value given as data (a JWK, a JWKS): a string as it is, anything
+/// else through `JSON.stringify`; `unreadable` when that gives no text.
+pub fn json_text(value: &JsValue, unreadable: Error) -> Result<String, Error> {
+    if let Some(text) = value.as_string() {
+        return Ok(text);
+    }
+    JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or(unreadable)
+}
 
 /// A JS options object, checked against the names a function accepts.
 pub struct Options(Object);
