@@ -1,9 +1,10 @@
 // Completes the wasm-pack output in pkg/ into a publishable npm package: copies the
-// hand-written code-flow client (client.js) and the Node entry point, writes the package
+// hand-written code-flow client (client.js) and the Node entry point (with the path of
+// the pure-Rust module's loader written in), writes the package
 // entry (index.js: the wasm exports plus the client) and package.json with conditional
 // exports (browser/bundler ESM by default, the self-initialising entry under Node), types
 // and the files list. `oidc-edge/oidc_edge.js` stays importable on its own.
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -28,9 +29,18 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["node.js", "client.js", "client.d.ts"]) {
+for (const file of ["client.js", "client.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
+// wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
+// entry imports it there to tell it where the pure-Rust module's wasm is.
+const snippetDirs = readdirSync(join(pkg, "snippets")).filter((dir) =>
+  existsSync(join(pkg, "snippets", dir, "src/wasm/rustcrypto.js")),
+);
+if (snippetDirs.length !== 1) throw new Error(`expected one rustcrypto.js snippet, found ${snippetDirs.length}`);
+const nodeEntry = readFileSync(join(root, "src/wasm/node.js"), "utf8");
+if (!nodeEntry.includes("RUSTCRYPTO_SNIPPET")) throw new Error("src/wasm/node.js lost its RUSTCRYPTO_SNIPPET mark");
+writeFileSync(join(pkg, "node.js"), nodeEntry.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`));
 // The entry point: what the wasm module exports (init as the default), plus the client.
 // `Job` is the JS API's internal job class (src/wasm/job.rs), exported by wasm-bindgen
 // only so that drive.js can resume it: it is left out of the entry.
@@ -52,6 +62,8 @@ writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 
 const files = [
   "oidc_edge_bg.wasm", "oidc_edge.js", "oidc_edge.d.ts", "oidc_edge_bg.wasm.d.ts",
+  "oidc_edge_rustcrypto_bg.wasm", "oidc_edge_rustcrypto.js", "oidc_edge_rustcrypto.d.ts",
+  "oidc_edge_rustcrypto_bg.wasm.d.ts",
   "client.js", "client.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
 ];
 for (const file of files) {
@@ -84,6 +96,7 @@ const manifest = {
       default: "./oidc_edge.js",
     },
     "./oidc_edge_bg.wasm": "./oidc_edge_bg.wasm",
+    "./oidc_edge_rustcrypto_bg.wasm": "./oidc_edge_rustcrypto_bg.wasm",
     "./package.json": "./package.json",
   },
   files: [...files, ...extra, ...readme],

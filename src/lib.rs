@@ -12,6 +12,7 @@ pub mod error;
 pub mod jose;
 pub mod json;
 pub mod oidc;
+#[cfg(feature = "rustcrypto")]
 pub mod op;
 pub mod pkce;
 pub mod random;

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::htu;
-use crate::jose::{Alg, Jwk, PrivateKey, jws};
+use crate::jose::{Alg, Jwk};
 use crate::time::UnixTime;
 use crate::{Error, b64, random};
 
@@ -85,14 +85,15 @@ fn json_string(text: &str) -> String {
 }
 
 /// A complete ES256 proof with a P-256 private JWK held in Rust.
+#[cfg(feature = "rustcrypto")]
 pub fn sign_es256(key: &Jwk, claims: &ProofClaims<'_>) -> Result<String, Error> {
     use p256::ecdsa::signature::Signer;
-    let Some(PrivateKey::P256(signing)) = key.private_key() else {
+    let Some(crate::jose::PrivateKey::P256(signing)) = key.private_key() else {
         return Err(Error::KeyAlgMismatch);
     };
     let input = signing_input(key, Alg::Es256, claims)?;
     let signature: p256::ecdsa::Signature = signing.sign(input.as_bytes());
-    Ok(jws::assemble(&input, &signature.to_bytes()))
+    Ok(crate::jose::jws::assemble(&input, &signature.to_bytes()))
 }
 
 /// An HTTP method token (RFC 9110 §5.6.2): `tchar`s only, 1 to 32 of them.

@@ -1,17 +1,20 @@
 //! JSON Web Keys (RFC 7517) for the algorithms in [`Alg`], and RFC 7638 thumbprints.
 //!
 //! Parsing is strict: members have their JSON types, key material is canonical base64url
-//! of the exact length for its curve, points must lie on the curve, RSA moduli are
-//! 2048–4096 bits, and a private key must match its public half. The public key is
-//! parsed once, here, so verification never re-parses it.
+//! of the exact length for its curve, RSA moduli are 2048–4096 bits. With the `rustcrypto`
+//! feature the key is also parsed once, here, into a RustCrypto key (points must lie on the
+//! curve, a private key must match its public half), so verification never re-parses it;
+//! without it those checks are made by the backend that first uses the key
+//! ([`super::material`]).
 
-use crypto_bigint::ConcatenatingMul;
-use p256::elliptic_curve::point::AffineCoordinates as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::alg::{Alg, KeyKind};
+use super::material::{self, Material, RsaPrivate};
+#[cfg(feature = "rustcrypto")]
+pub use super::material::{PrivateKey, PublicKey};
 use crate::{Error, b64, json};
 
 /// Largest JWK accepted, in bytes of JSON (a 4096-bit RSA private key is about 3.2 KB).
@@ -26,41 +29,6 @@ pub const MAX_JWKS_KEYS: usize = 64;
 const RSA_MIN_BITS: usize = 2048;
 const RSA_MAX_BITS: usize = 4096;
 
-/// A parsed public key, ready for verification.
-#[derive(Clone)]
-pub enum PublicKey {
-    /// ECDSA P-256.
-    P256(super::es256::P256Key),
-    /// ECDSA P-384.
-    P384(p384::ecdsa::VerifyingKey),
-    /// RSA, 2048–4096 bits.
-    Rsa(Box<rsa::RsaPublicKey>),
-    /// Ed25519.
-    Ed25519(ed25519_dalek::VerifyingKey),
-}
-
-impl PublicKey {
-    /// The kind of key, which decides the algorithms it may verify.
-    pub fn kind(&self) -> KeyKind {
-        match self {
-            PublicKey::P256(_) => KeyKind::P256,
-            PublicKey::P384(_) => KeyKind::P384,
-            PublicKey::Rsa(_) => KeyKind::Rsa,
-            PublicKey::Ed25519(_) => KeyKind::Ed25519,
-        }
-    }
-}
-
-/// Private key material. Kept only for the kinds this crate signs with; the others are
-/// checked for shape and then dropped by [`Jwk::to_public`].
-#[derive(Clone)]
-pub enum PrivateKey {
-    /// An ECDSA P-256 signing key (ES256).
-    P256(p256::ecdsa::SigningKey),
-    /// Private members of another kind of key, checked for shape, held only to be wiped.
-    Other(Zeroizing<Vec<u8>>),
-}
-
 /// One JSON Web Key.
 #[derive(Clone)]
 pub struct Jwk {
@@ -73,8 +41,7 @@ pub struct Jwk {
     /// The RFC 7638 thumbprint, computed once: key caches and DPoP bindings ask for it on
     /// every verification.
     thumbprint: String,
-    public: PublicKey,
-    private: Option<PrivateKey>,
+    material: Material,
 }
 
 impl core::fmt::Debug for Jwk {
@@ -84,7 +51,7 @@ impl core::fmt::Debug for Jwk {
             .field("crv", &self.member("crv"))
             .field("kid", &self.kid)
             .field("alg", &self.alg)
-            .field("private", &self.private.as_ref().map(|_| "***"))
+            .field("private", &self.is_private().then_some("***"))
             .finish()
     }
 }
@@ -100,7 +67,7 @@ impl Jwk {
         let kty = opt_str(obj, "kty")?.ok_or(Error::JwkInvalid {
             reason: "kty is missing",
         })?;
-        let (members, public, private) = match kty {
+        let (members, material) = match kty {
             "EC" => parse_ec(obj)?,
             "RSA" => parse_rsa(obj)?,
             "OKP" => parse_okp(obj)?,
@@ -140,8 +107,7 @@ impl Jwk {
             key_ops,
             members,
             thumbprint,
-            public,
-            private,
+            material,
         })
     }
 
@@ -155,25 +121,32 @@ impl Jwk {
         self.alg.as_deref()
     }
 
+    /// The kind of key, which decides the algorithms it may verify.
+    pub fn kind(&self) -> KeyKind {
+        self.material.kind()
+    }
+
     /// The parsed public key.
+    #[cfg(feature = "rustcrypto")]
     pub fn public_key(&self) -> &PublicKey {
-        &self.public
+        &self.material.public
     }
 
     /// The parsed private key, if this JWK has private members.
+    #[cfg(feature = "rustcrypto")]
     pub fn private_key(&self) -> Option<&PrivateKey> {
-        self.private.as_ref()
+        self.material.private.as_ref()
     }
 
     /// Whether this JWK carries private members.
     pub fn is_private(&self) -> bool {
-        self.private.is_some()
+        self.material.is_private()
     }
 
     /// The same key without its private members.
     pub fn to_public(&self) -> Jwk {
         Jwk {
-            private: None,
+            material: self.material.without_private(),
             ..self.clone()
         }
     }
@@ -182,7 +155,7 @@ impl Jwk {
     /// same, `use` (if any) is `sig`, and `key_ops` (if any) includes `verify`
     /// (RFC 7517 §4.2–4.4, RFC 8725 §3.1).
     pub fn permits(&self, alg: Alg) -> bool {
-        self.public.kind() == alg.key_kind()
+        self.kind() == alg.key_kind()
             && self.alg.as_deref().is_none_or(|a| a == alg.as_str())
             && self.key_use.as_deref().is_none_or(|u| u == "sig")
             && self
@@ -194,6 +167,12 @@ impl Jwk {
     /// The RFC 7638 JWK thumbprint: SHA-256 over the required members, base64url.
     pub fn thumbprint(&self) -> String {
         self.thumbprint.clone()
+    }
+
+    /// The required public members as canonical JSON (RFC 7638 §3.3): what the thumbprint
+    /// hashes, and a complete public JWK.
+    pub fn canonical_json(&self) -> String {
+        canonical_json(&self.members)
     }
 
     /// The public JWK as a JSON object: the required members plus `kid`, `alg`, `use` and
@@ -236,6 +215,7 @@ impl Jwk {
 
 /// The members of a fresh private P-256 JWK (`kty`, `crv`, `x`, `y`, `d`), from the
 /// platform CSPRNG. The caller adds `kid`, `alg` or `use` as it needs, then parses it.
+#[cfg(feature = "rustcrypto")]
 pub fn generate_p256_members() -> Result<Map<String, Value>, Error> {
     // 32 random bytes are out of range for a P-256 scalar with probability about 2^-32,
     // so a few tries always suffice.
@@ -347,24 +327,26 @@ impl JwkSet {
 /// RFC 7638 §3: SHA-256 over the required members as canonical JSON (lexicographic order,
 /// no whitespace). The values are base64url or fixed names, so nothing needs escaping.
 fn thumbprint_of(members: &[(&'static str, String)]) -> String {
+    b64::encode(&Sha256::digest(canonical_json(members).as_bytes()))
+}
+
+fn canonical_json(members: &[(&'static str, String)]) -> String {
     let body: Vec<String> = members
         .iter()
         .map(|(k, v)| format!("\"{k}\":\"{v}\""))
         .collect();
-    b64::encode(&Sha256::digest(
-        format!("{{{}}}", body.join(",")).as_bytes(),
-    ))
+    format!("{{{}}}", body.join(","))
 }
 
-type Parsed = (Vec<(&'static str, String)>, PublicKey, Option<PrivateKey>);
+type Parsed = (Vec<(&'static str, String)>, Material);
 
 fn parse_ec(obj: &Map<String, Value>) -> Result<Parsed, Error> {
     let crv = opt_str(obj, "crv")?.ok_or(Error::JwkInvalid {
         reason: "crv is missing",
     })?;
-    let (crv, coord_len) = match crv {
-        "P-256" => ("P-256", 32),
-        "P-384" => ("P-384", 48),
+    let (crv, kind, coord_len) = match crv {
+        "P-256" => ("P-256", KeyKind::P256, 32),
+        "P-384" => ("P-384", KeyKind::P384, 48),
         _ => {
             return Err(Error::JwkUnsupported {
                 reason: "EC curve other than P-256 or P-384",
@@ -373,72 +355,15 @@ fn parse_ec(obj: &Map<String, Value>) -> Result<Parsed, Error> {
     };
     let (x_text, x) = fixed_member(obj, "x", coord_len)?;
     let (y_text, y) = fixed_member(obj, "y", coord_len)?;
-    const NOT_ON_CURVE: Error = Error::JwkInvalid {
-        reason: "EC point is not on the curve",
-    };
-    const MISMATCH: Error = Error::JwkInvalid {
-        reason: "private key does not match the public key",
-    };
     let d = optional_fixed_member(obj, "d", coord_len)?;
-    let (public, private) = if crv == "P-256" {
-        let public = p256::AffinePoint::from_coordinates(&field_bytes(&x)?, &field_bytes(&y)?)
-            .into_option()
-            .and_then(|point| p256::ecdsa::VerifyingKey::from_affine(point).ok())
-            .ok_or(NOT_ON_CURVE)?;
-        let private = match d {
-            None => None,
-            Some(d) => {
-                let signing =
-                    p256::ecdsa::SigningKey::from_slice(&d).map_err(|_| Error::JwkInvalid {
-                        reason: "EC private scalar is out of range",
-                    })?;
-                if *signing.verifying_key() != public {
-                    return Err(MISMATCH);
-                }
-                Some(PrivateKey::P256(signing))
-            }
-        };
-        (PublicKey::P256(public.into()), private)
-    } else {
-        let public = p384::AffinePoint::from_coordinates(&field_bytes(&x)?, &field_bytes(&y)?)
-            .into_option()
-            .and_then(|point| p384::ecdsa::VerifyingKey::from_affine(point).ok())
-            .ok_or(NOT_ON_CURVE)?;
-        let private = match d {
-            None => None,
-            Some(d) => {
-                let signing =
-                    p384::ecdsa::SigningKey::from_slice(&d).map_err(|_| Error::JwkInvalid {
-                        reason: "EC private scalar is out of range",
-                    })?;
-                if *signing.verifying_key() != public {
-                    return Err(MISMATCH);
-                }
-                Some(PrivateKey::Other(d))
-            }
-        };
-        (PublicKey::P384(public), private)
-    };
+    let material = material::ec(kind, &x, &y, d)?;
     let members = vec![
         ("crv", crv.to_owned()),
         ("kty", "EC".to_owned()),
         ("x", x_text.to_owned()),
         ("y", y_text.to_owned()),
     ];
-    Ok((members, public, private))
-}
-
-/// A coordinate as the curve crate's field bytes (the length was checked by
-/// [`fixed_member`]). The point is then built from its coordinates, which checks both are
-/// below p and that the point is on the curve: `from_sec1_bytes` would do the same for the
-/// uncompressed form, but also brings point decompression (square roots in the field,
-/// about 12 KB of wasm) for the compressed forms a JWK never carries.
-fn field_bytes<N: p256::elliptic_curve::array::ArraySize>(
-    bytes: &[u8],
-) -> Result<p256::elliptic_curve::array::Array<u8, N>, Error> {
-    p256::elliptic_curve::array::Array::try_from(bytes).map_err(|_| Error::JwkInvalid {
-        reason: "EC coordinate has the wrong length",
-    })
+    Ok((members, material))
 }
 
 fn parse_okp(obj: &Map<String, Value>) -> Result<Parsed, Error> {
@@ -459,29 +384,13 @@ fn parse_okp(obj: &Map<String, Value>) -> Result<Parsed, Error> {
     let x: [u8; 32] = x.as_slice().try_into().map_err(|_| Error::JwkInvalid {
         reason: "x has the wrong length",
     })?;
-    let public = ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| Error::JwkInvalid {
-        reason: "Ed25519 public key is not a valid point",
-    })?;
-    let private = match optional_fixed_member(obj, "d", 32)? {
-        None => None,
-        Some(d) => {
-            let seed: [u8; 32] = d.as_slice().try_into().map_err(|_| Error::JwkInvalid {
-                reason: "d has the wrong length",
-            })?;
-            if ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key() != public {
-                return Err(Error::JwkInvalid {
-                    reason: "private key does not match the public key",
-                });
-            }
-            Some(PrivateKey::Other(d))
-        }
-    };
+    let material = material::okp(&x, optional_fixed_member(obj, "d", 32)?)?;
     let members = vec![
         ("crv", "Ed25519".to_owned()),
         ("kty", "OKP".to_owned()),
         ("x", x_text.to_owned()),
     ];
-    Ok((members, PublicKey::Ed25519(public), private))
+    Ok((members, material))
 }
 
 fn parse_rsa(obj: &Map<String, Value>) -> Result<Parsed, Error> {
@@ -493,21 +402,6 @@ fn parse_rsa(obj: &Map<String, Value>) -> Result<Parsed, Error> {
             reason: "RSA modulus must be 2048 to 4096 bits",
         });
     }
-    let to_uint = |bytes: &[u8]| {
-        rsa::BoxedUint::from_be_slice(bytes, (bytes.len() * 8) as u32).map_err(|_| {
-            Error::JwkInvalid {
-                reason: "RSA integer is malformed",
-            }
-        })
-    };
-    let public = rsa::RsaPublicKey::new_with_size_limits(
-        to_uint(&n)?,
-        to_uint(&e)?,
-        RSA_MIN_BITS..=RSA_MAX_BITS,
-    )
-    .map_err(|_| Error::JwkInvalid {
-        reason: "RSA public key is invalid",
-    })?;
     if obj.contains_key("oth") {
         return Err(Error::JwkUnsupported {
             reason: "multi-prime RSA keys (oth)",
@@ -526,18 +420,13 @@ fn parse_rsa(obj: &Map<String, Value>) -> Result<Parsed, Error> {
                 let (_, bytes) = minimal_uint_member(obj, name, RSA_MAX_BITS / 8)?;
                 material.extend_from_slice(&bytes);
             }
-            // The primes must be the factors of this modulus, or the private half belongs
-            // to another key. (This crate never signs with RSA, so the remaining members
-            // are only checked for shape.)
             let (_, p) = minimal_uint_member(obj, "p", RSA_MAX_BITS / 8)?;
             let (_, q) = minimal_uint_member(obj, "q", RSA_MAX_BITS / 8)?;
-            let product = to_uint(&p)?.concatenating_mul(&to_uint(&q)?);
-            if *product.to_be_bytes_trimmed_vartime() != *n {
-                return Err(Error::JwkInvalid {
-                    reason: "private key does not match the public key",
-                });
-            }
-            Some(PrivateKey::Other(material))
+            Some(RsaPrivate {
+                material,
+                p: Zeroizing::new(p),
+                q: Zeroizing::new(q),
+            })
         }
         _ => {
             return Err(Error::JwkInvalid {
@@ -550,7 +439,8 @@ fn parse_rsa(obj: &Map<String, Value>) -> Result<Parsed, Error> {
         ("kty", "RSA".to_owned()),
         ("n", n_text.to_owned()),
     ];
-    Ok((members, PublicKey::Rsa(Box::new(public)), private))
+    let material = material::rsa(&n, &e, private)?;
+    Ok((members, material))
 }
 
 /// An optional string member; present with another JSON type is an error.

@@ -206,6 +206,7 @@ pub fn assemble(signing_input: &str, signature: &[u8]) -> String {
 
 /// Signs `payload` as a compact JWS with ES256. `header` gets `alg` set (any `alg` in it
 /// is replaced: the key decides).
+#[cfg(feature = "rustcrypto")]
 pub fn sign_es256(
     header: Map<String, Value>,
     payload: &[u8],

@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use super::alg::Alg;
 use super::jwk::{Jwk, JwkSet};
 use super::jws::{CompactJws, Header};
-use super::verifier::{RustCrypto, SignatureVerifier, run_ready};
+use super::verifier::SignatureVerifier;
+#[cfg(feature = "rustcrypto")]
+use super::verifier::{RustCrypto, run_ready};
 use crate::time::UnixTime;
 use crate::{Error, json};
 
@@ -256,6 +258,7 @@ pub async fn verify_with<V: SignatureVerifier>(
 }
 
 /// [`verify_with`] on the pure-Rust backend, synchronously.
+#[cfg(feature = "rustcrypto")]
 pub fn verify(
     token: &str,
     keys: &JwkSet,

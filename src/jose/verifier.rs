@@ -7,7 +7,6 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use super::alg::Alg;
-use super::crypto;
 use super::jwk::Jwk;
 use crate::Error;
 
@@ -27,9 +26,11 @@ pub trait SignatureVerifier {
 
 /// The pure-Rust backend: RustCrypto's p256, p384, rsa and ed25519-dalek. Its futures are
 /// always ready.
+#[cfg(feature = "rustcrypto")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RustCrypto;
 
+#[cfg(feature = "rustcrypto")]
 impl SignatureVerifier for RustCrypto {
     async fn verify(
         &self,
@@ -38,11 +39,11 @@ impl SignatureVerifier for RustCrypto {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        crypto::verify(alg, key.public_key(), message, signature)
+        super::crypto::verify(alg, key.public_key(), message, signature)
     }
 }
 
-/// Runs a future that completes without waiting (one built only on [`RustCrypto`] and a
+/// Runs a future that completes without waiting (one built only on `RustCrypto` and a
 /// synchronous store such as `MemoryStore`), so synchronous callers share the
 /// asynchronous rules instead of duplicating them. A future that does wait is a bug in
 /// the caller; it is reported as [`Error::CryptoUnavailable`], never spun on.

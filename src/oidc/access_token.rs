@@ -2,6 +2,7 @@
 
 use crate::Error;
 use crate::jose::jwt::{Validation, Verified, verify_with};
+#[cfg(feature = "rustcrypto")]
 use crate::jose::verifier::{RustCrypto, run_ready};
 use crate::jose::{Alg, JwkSet, SignatureVerifier};
 use crate::time::UnixTime;
@@ -22,6 +23,7 @@ pub struct AccessTokenExpectations {
 }
 
 /// [`validate_access_token_with`] on the pure-Rust backend, synchronously.
+#[cfg(feature = "rustcrypto")]
 pub fn validate_access_token(
     token: &str,
     keys: &JwkSet,

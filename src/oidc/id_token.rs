@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::jose::jwt::{Validation, Verified, same_media_type, verify_with};
+#[cfg(feature = "rustcrypto")]
 use crate::jose::verifier::{RustCrypto, run_ready};
 use crate::jose::{Alg, HashAlg, JwkSet, SignatureVerifier};
 use crate::secret::constant_time_eq;
@@ -32,6 +33,7 @@ pub struct IdTokenExpectations {
 }
 
 /// [`validate_id_token_with`] on the pure-Rust backend, synchronously.
+#[cfg(feature = "rustcrypto")]
 pub fn validate_id_token(
     token: &str,
     keys: &JwkSet,

@@ -8,16 +8,17 @@ use wasm_bindgen::prelude::*;
 use super::error::into_js_error;
 use super::job::{settled, spawn};
 use super::options::{self, Options};
+use super::rust_backend;
 use super::settle::settle;
 use super::webcrypto::{Backend, Subtle, hash_name, object, set, subtle};
 use crate::Error;
 use crate::dpop::check::{self, NoncePolicy, ProofCheck};
 use crate::dpop::proof::{self, ProofClaims};
 use crate::dpop::{NonceKey, nonce};
-use crate::jose::jwk::generate_p256_members;
-use crate::jose::{Alg, Jwk, PrivateKey};
+use crate::jose::{Alg, Jwk, KeyKind};
 use crate::store::MemoryStore;
 use crate::time::{Clock, SystemClock, UnixTime};
+use zeroize::Zeroizing;
 
 #[wasm_bindgen(module = "/src/wasm/idb.js")]
 extern "C" {
@@ -99,8 +100,9 @@ enum Signer {
         subtle: Subtle,
         private_key: JsValue,
     },
-    /// A P-256 key held in wasm memory.
-    Wasm(Box<Jwk>),
+    /// A P-256 key held in wasm memory, as its private JWK's JSON text: what the pure-Rust
+    /// backend signs with (`rust_backend`).
+    Wasm(std::rc::Rc<Zeroizing<String>>),
 }
 
 /// A DPoP key pair (P-256, ES256). In browsers the private key is a non-extractable
@@ -140,7 +142,7 @@ impl DpopKey {
                         generate_webcrypto(subtle, extractable).await
                     }
                     (Some("webcrypto"), None) => Err(unsupported("this runtime has no WebCrypto")),
-                    (None | Some("wasm"), _) => generate_wasm(),
+                    (None | Some("wasm"), _) => generate_wasm().await,
                     (Some(_), _) => Err(unsupported("must be \"webcrypto\" or \"wasm\"")),
                 }
             };
@@ -153,19 +155,24 @@ impl DpopKey {
     pub fn import_jwk(
         #[wasm_bindgen(unchecked_param_type = "JWK")] private_jwk: JsValue,
     ) -> Promise {
-        let run = || {
-            let jwk = Jwk::from_json(json_text(&private_jwk)?.as_bytes())?;
-            if !matches!(jwk.private_key(), Some(PrivateKey::P256(_))) {
-                return Err(Error::JwkInvalid {
-                    reason: "a DPoP key must be a private P-256 JWK",
-                });
-            }
-            Ok(DpopKey::new(
-                Signer::Wasm(Box::new(jwk.clone())),
-                jwk.to_public(),
-            ))
-        };
-        settled(run().map(JsValue::from).map_err(into_js_error))
+        let text = json_text(&private_jwk).map(Zeroizing::new);
+        spawn(async move {
+            let run = async {
+                let text = text?;
+                let jwk = Jwk::from_json(text.as_bytes())?;
+                if jwk.kind() != KeyKind::P256 || !jwk.is_private() {
+                    return Err(Error::JwkInvalid {
+                        reason: "a DPoP key must be a private P-256 JWK",
+                    });
+                }
+                rust_backend::check_key(&text).await?;
+                Ok(DpopKey::new(
+                    Signer::Wasm(std::rc::Rc::new(text)),
+                    jwk.to_public(),
+                ))
+            };
+            run.await.map(JsValue::from).map_err(into_js_error)
+        })
     }
 
     /// The RFC 7638 thumbprint of the public key: what tokens are bound to (`cnf.jkt`).
@@ -231,13 +238,13 @@ impl DpopKey {
                     access_token: access_token.as_deref(),
                     nonce: nonce.as_deref(),
                 };
-                match &signer {
-                    Signer::Wasm(jwk) => proof::sign_es256(jwk, &claims),
+                let input = proof::signing_input(&public, Alg::Es256, &claims)?;
+                let signature = match &signer {
+                    Signer::Wasm(jwk) => rust_backend::sign_es256(jwk, input.as_bytes()).await?,
                     Signer::WebCrypto {
                         subtle,
                         private_key,
                     } => {
-                        let input = proof::signing_input(&public, Alg::Es256, &claims)?;
                         let params =
                             object(&[("name", "ECDSA".into()), ("hash", hash_name(Alg::Es256))]);
                         let promise = subtle
@@ -246,12 +253,10 @@ impl DpopKey {
                         let signature = settle(promise)
                             .await
                             .map_err(|_| Error::CryptoUnavailable)?;
-                        Ok(crate::jose::jws::assemble(
-                            &input,
-                            &Uint8Array::new(&signature).to_vec(),
-                        ))
+                        Uint8Array::new(&signature).to_vec()
                     }
-                }
+                };
+                Ok(crate::jose::jws::assemble(&input, &signature))
             };
             run.await.map(JsValue::from).map_err(into_js_error)
         })
@@ -349,10 +354,11 @@ async fn generate_webcrypto(subtle: Subtle, extractable: bool) -> Result<DpopKey
     ))
 }
 
-fn generate_wasm() -> Result<DpopKey, Error> {
-    let jwk = Jwk::from_object(&generate_p256_members()?)?;
+async fn generate_wasm() -> Result<DpopKey, Error> {
+    let text = rust_backend::generate_p256().await?;
+    let jwk = Jwk::from_json(text.as_bytes())?;
     Ok(DpopKey::new(
-        Signer::Wasm(Box::new(jwk.clone())),
+        Signer::Wasm(std::rc::Rc::new(text)),
         jwk.to_public(),
     ))
 }

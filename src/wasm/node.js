@@ -4,8 +4,12 @@
 // The code-flow client (client.js) shares this module instance, so it is ready too.
 import { readFileSync } from "node:fs";
 import { initSync } from "./oidc_edge.js";
+// src/wasm/rustcrypto.js as wasm-bindgen ships it; scripts/finish-pkg.mjs writes the path.
+import { setRustCryptoSource } from "./snippets/RUSTCRYPTO_SNIPPET";
 
 initSync({ module: readFileSync(new URL("./oidc_edge_bg.wasm", import.meta.url)) });
+// The pure-Rust module is read from the package directory too, on first use.
+setRustCryptoSource(() => readFileSync(new URL("./oidc_edge_rustcrypto_bg.wasm", import.meta.url)));
 
 // The same names as the browser entry (index.js, written by scripts/finish-pkg.mjs).
 export * from "./index.js";

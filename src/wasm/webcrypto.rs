@@ -1,7 +1,8 @@
 //! The WebCrypto signature backend: `crypto.subtle.verify` with keys imported once per
 //! (JWK thumbprint, algorithm) and cached. Where the runtime lacks WebCrypto or refuses an
-//! algorithm (Ed25519 on older runtimes), the pure-Rust backend takes over for that key.
-//! [`WebCryptoSigner`] signs the provider's tokens with its key imported non-extractable.
+//! algorithm (Ed25519 on older runtimes), the pure-Rust backend ([`super::rust_backend`])
+//! takes over for that key. `WebCryptoSigner` (feature `rustcrypto`, the provider) signs
+//! the provider's tokens with its key imported non-extractable.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,10 +10,12 @@ use std::collections::HashMap;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
+use super::rust_backend;
 use super::settle::settle;
-use crate::jose::{Alg, Jwk, KeyKind, RustCrypto, SignatureVerifier};
+use crate::Error;
+use crate::jose::{Alg, Jwk, KeyKind, SignatureVerifier};
+#[cfg(feature = "rustcrypto")]
 use crate::op::signer::{SignatureFuture, TokenSigner};
-use crate::{Error, b64};
 
 #[wasm_bindgen]
 extern "C" {
@@ -117,7 +120,7 @@ impl SignatureVerifier for Backend {
     ) -> Result<(), Error> {
         match self {
             Backend::WebCrypto(webcrypto) => webcrypto.verify(alg, key, message, signature).await,
-            Backend::Rust => RustCrypto.verify(alg, key, message, signature).await,
+            Backend::Rust => rust_backend::verify(alg, key, message, signature).await,
         }
     }
 }
@@ -134,7 +137,7 @@ impl WebCrypto {
         signature: &[u8],
     ) -> Result<(), Error> {
         let Some(crypto_key) = self.imported(alg, key).await else {
-            return RustCrypto.verify(alg, key, message, signature).await;
+            return rust_backend::verify(alg, key, message, signature).await;
         };
         let promise = self
             .0
@@ -247,24 +250,26 @@ fn verify_params(alg: Alg) -> Object {
 
 /// The provider's ES256 signing key as a non-extractable WebCrypto `CryptoKey`: native
 /// P-256 instead of P-256 in wasm, for every token the provider signs.
+#[cfg(feature = "rustcrypto")]
 pub struct WebCryptoSigner {
     subtle: Subtle,
     kid: String,
     key: JsValue,
 }
 
+#[cfg(feature = "rustcrypto")]
 impl WebCryptoSigner {
     /// Imports `key` (the provider's current key, named `kid`) for signing only.
     pub async fn import(kid: &str, key: &p256::ecdsa::SigningKey) -> Result<Self, Error> {
         let subtle = subtle().ok_or(Error::CryptoUnavailable)?;
         let point = key.verifying_key().to_sec1_point(false);
         let (x, y) = point.as_bytes()[1..].split_at(32);
-        let d = zeroize::Zeroizing::new(b64::encode(&key.to_bytes()));
+        let d = zeroize::Zeroizing::new(crate::b64::encode(&key.to_bytes()));
         let jwk = object(&[
             ("kty", "EC".into()),
             ("crv", "P-256".into()),
-            ("x", b64::encode(x).into()),
-            ("y", b64::encode(y).into()),
+            ("x", crate::b64::encode(x).into()),
+            ("y", crate::b64::encode(y).into()),
             ("d", JsValue::from_str(&d)),
         ]);
         let usages = Array::of1(&"sign".into());
@@ -287,6 +292,7 @@ impl WebCryptoSigner {
     }
 }
 
+#[cfg(feature = "rustcrypto")]
 impl TokenSigner for WebCryptoSigner {
     fn sign_es256<'a>(&'a self, kid: &'a str, signing_input: &'a [u8]) -> SignatureFuture<'a> {
         Box::pin(async move {

@@ -236,6 +236,20 @@ add("importJwk refuses a public-only JWK and a non-P-256 key", async (lib) => {
   ok(code === "jwk_invalid" || code === "jwk_unsupported", `P-384 private JWK refused (code ${code})`);
 });
 
+add("importJwk refuses a private key that is not the public key's, and a point off the curve", async (lib) => {
+  // The shapes are right; the checks need curve arithmetic, done by the pure-Rust module.
+  const other = await jose.exportJWK((await jose.generateKeyPair("ES256", { extractable: true })).privateKey);
+  let thrown;
+  try {
+    await lib.DpopKey.importJwk({ ...FIXED_JWK, d: other.d });
+  } catch (err) {
+    thrown = err;
+  }
+  equal(thrown?.code, "jwk_invalid", "d of another key: code");
+  ok(/does not match/.test(thrown.message), `d of another key: message (${thrown.message})`);
+  await throwsCode(() => lib.DpopKey.importJwk({ ...FIXED_JWK, y: FIXED_JWK.x }), "jwk_invalid", "point off the curve");
+});
+
 add("DpopKey.save refuses wasm-backend keys with invalid_option", async (lib) => {
   const key = await lib.DpopKey.generate({ backend: "wasm" });
   await throwsCode(() => key.save("wasm-key"), "invalid_option", "save of a wasm key");

@@ -431,6 +431,20 @@ for (const backend of BACKENDS) {
     // A bad set fails when made, with the same code verifyJwt would give.
     await throwsCode(() => lib.createKeySet({ keys: [{ kty: "EC", crv: "P-256", x: "AAAA", y: "AAAA" }] }), "jwk_invalid", "bad key");
     await throwsCode(() => lib.createKeySet(42), "jwk_invalid", "not an object");
+    // RFC 7518 §6.2.1: x and y must be a point on the curve. A point off it has the right
+    // shape, so the core module makes the set; the backend that first uses the key refuses
+    // it (WebCrypto's importKey, then the pure-Rust module, which names the reason).
+    for (const [kind, k] of [["P-256", keys.ES256], ["P-384", keys.ES384]]) {
+      const offCurve = { keys: [{ ...k.jwk, y: k.jwk.x }] };
+      let thrown;
+      try {
+        await lib.verifyJwt(await signed(k), lib.createKeySet(offCurve), verifyOptions(backend));
+      } catch (err) {
+        thrown = err;
+      }
+      equal(thrown?.code, "jwk_invalid", `${kind} point off the curve: code`);
+      ok(/not on the curve/.test(thrown.message), `${kind} point off the curve: message (${thrown.message})`);
+    }
     // validateIdToken takes the set too.
     const idToken = await signed(keys.ES256, idClaims({ nonce: "n-1" }));
     const claims = await resolves(

@@ -1,0 +1,85 @@
+//! The npm package's pure-Rust module: the core's RustCrypto code (P-256, P-384, RSA,
+//! Ed25519) for the JS API's `wasm` backend, built as a wasm module of its own so the
+//! package's core module stays small. The core module loads it on first use
+//! (`src/wasm/rustcrypto.js`) and calls it from `src/wasm/rust_backend.rs`; results come
+//! back as `oidc_edge::jose::outcome` numbers.
+//!
+//! Keys arrive as JWK JSON text the core has already checked for shape; here they are
+//! parsed with the `rustcrypto` checks (points on the curve, private halves that match),
+//! once, and kept by their text.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use oidc_edge::Error;
+use oidc_edge::jose::{Alg, Jwk, PrivateKey, crypto, outcome};
+use wasm_bindgen::prelude::*;
+
+/// Most parsed keys kept; past it the cache starts over (keys rotate rarely).
+const MAX_KEYS: usize = 64;
+
+thread_local! {
+    /// Parsed keys by their JWK text: a P-256 key keeps its verification table here.
+    static KEYS: RefCell<HashMap<String, Rc<Jwk>>> = RefCell::new(HashMap::new());
+}
+
+/// The key `jwk` describes, parsed on first use.
+fn key(jwk: &str) -> Result<Rc<Jwk>, Error> {
+    if let Some(key) = KEYS.with(|keys| keys.borrow().get(jwk).cloned()) {
+        return Ok(key);
+    }
+    let key = Rc::new(Jwk::from_json(jwk.as_bytes())?);
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if keys.len() >= MAX_KEYS {
+            keys.clear();
+        }
+        keys.insert(jwk.to_owned(), key.clone());
+    });
+    Ok(key)
+}
+
+/// Checks a JWK: 0, or the outcome number of why it is refused.
+#[wasm_bindgen]
+pub fn check(jwk: &str) -> u32 {
+    outcome::encode(&key(jwk).map(drop))
+}
+
+/// Checks `signature` over `message` with the public JWK `jwk` under `alg`.
+#[wasm_bindgen]
+pub fn verify(jwk: &str, alg: &str, message: &[u8], signature: &[u8]) -> u32 {
+    let result = key(jwk).and_then(|key| {
+        let alg = Alg::parse(alg)?;
+        if key.kind() != alg.key_kind() {
+            return Err(Error::KeyAlgMismatch);
+        }
+        crypto::verify(alg, key.public_key(), message, signature)
+    });
+    outcome::encode(&result)
+}
+
+/// The ES256 signature (r || s) over `message` with the private P-256 JWK `jwk`; empty
+/// when `jwk` is not one.
+#[wasm_bindgen(js_name = signEs256)]
+pub fn sign_es256(jwk: &str, message: &[u8]) -> Vec<u8> {
+    use p256::ecdsa::signature::Signer as _;
+    let Ok(key) = key(jwk) else {
+        return Vec::new();
+    };
+    let Some(PrivateKey::P256(signing)) = key.private_key() else {
+        return Vec::new();
+    };
+    let signature: p256::ecdsa::Signature = signing.sign(message);
+    signature.to_bytes().to_vec()
+}
+
+/// A fresh private P-256 JWK as JSON text; empty when the platform's random number
+/// generator failed.
+#[wasm_bindgen(js_name = generateP256)]
+pub fn generate_p256() -> String {
+    oidc_edge::jose::jwk::generate_p256_members()
+        .ok()
+        .and_then(|members| serde_json::to_string(&members).ok())
+        .unwrap_or_default()
+}
