@@ -174,7 +174,8 @@ impl Parser<'_> {
                 }
                 self.at += 1;
             }
-            let run = core::str::from_utf8(&self.bytes[start..self.at]).map_err(|_| Invalid::Syntax)?;
+            let run =
+                core::str::from_utf8(&self.bytes[start..self.at]).map_err(|_| Invalid::Syntax)?;
             out.push_str(run);
             match self.next()? {
                 b'"' => return Ok(out),
@@ -218,7 +219,9 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, Invalid> {
         let mut code = 0;
         for _ in 0..4 {
-            let digit = char::from(self.next()?).to_digit(16).ok_or(Invalid::Syntax)?;
+            let digit = char::from(self.next()?)
+                .to_digit(16)
+                .ok_or(Invalid::Syntax)?;
             code = code * 16 + digit;
         }
         Ok(code)
@@ -239,7 +242,10 @@ impl Parser<'_> {
         let mut digit = |parser: &mut Self, fraction: bool| match parser.peek() {
             Some(byte @ b'0'..=b'9') => {
                 parser.at += 1;
-                match mantissa.checked_mul(10).and_then(|m| m.checked_add(u64::from(byte - b'0'))) {
+                match mantissa
+                    .checked_mul(10)
+                    .and_then(|m| m.checked_add(u64::from(byte - b'0')))
+                {
                     Some(m) if m < 10_000_000_000_000_000_000 => {
                         mantissa = m;
                         exponent -= i64::from(fraction);
@@ -316,14 +322,15 @@ impl Parser<'_> {
 /// needs: the claims a caller sees are parsed by JavaScript's `JSON.parse`.
 fn scale(mantissa: u64, exponent: i64) -> f64 {
     const EXACT: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
     let m = mantissa as f64;
-    if mantissa >> 53 == 0 {
-        if let Some(&power) = usize::try_from(exponent.unsigned_abs()).ok().and_then(|e| EXACT.get(e)) {
-            return if exponent < 0 { m / power } else { m * power };
-        }
+    let exact = usize::try_from(exponent.unsigned_abs())
+        .ok()
+        .and_then(|e| EXACT.get(e));
+    if let (0, Some(&power)) = (mantissa >> 53, exact) {
+        return if exponent < 0 { m / power } else { m * power };
     }
     let exponent = exponent.clamp(-400, 400) as i32;
     // Split so that neither factor overflows or underflows on its own.
@@ -332,7 +339,9 @@ fn scale(mantissa: u64, exponent: i64) -> f64 {
 
 /// A finite `f64` as a JSON value; infinity (a number beyond f64) is an error.
 fn float(value: f64) -> Result<Value, Invalid> {
-    Number::from_f64(value).map(Value::Number).ok_or(Invalid::Syntax)
+    Number::from_f64(value)
+        .map(Value::Number)
+        .ok_or(Invalid::Syntax)
 }
 
 #[cfg(test)]
@@ -395,7 +404,10 @@ mod tests {
             assert_eq!(parse(bad).unwrap_err().code(), "json_invalid", "{bad}");
         }
         let invalid_utf8 = b"{\"s\":\"\xff\"}";
-        assert_eq!(parse_object(invalid_utf8, 100, "t").unwrap_err().code(), "json_invalid");
+        assert_eq!(
+            parse_object(invalid_utf8, 100, "t").unwrap_err().code(),
+            "json_invalid"
+        );
     }
 
     /// RFC 8259 §6: integers stay integers; fractions and exponents are f64, exact where
@@ -414,7 +426,9 @@ mod tests {
         assert_eq!(map["f"].as_f64(), Some(0.0));
         assert_eq!(map["g"].as_f64(), Some(0.0025));
         assert_eq!(map["h"].as_f64(), Some(0.1));
-        for bad in ["01", "1.", ".5", "-", "1e", "1e+", "+1", "0x10", "1e400", "-1e400", "NaN"] {
+        for bad in [
+            "01", "1.", ".5", "-", "1e", "1e+", "+1", "0x10", "1e400", "-1e400", "NaN",
+        ] {
             let text = format!(r#"{{"n":{bad}}}"#);
             assert_eq!(parse(&text).unwrap_err().code(), "json_invalid", "{bad}");
         }
@@ -543,9 +557,11 @@ mod tests {
         let mut cases: Vec<Vec<u8>> = seeds.iter().map(|s| s.to_vec()).collect();
         for depth in [126, 127, 128, 129, 130] {
             cases.push(format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_bytes());
-            cases.push(format!("{{\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth)).into_bytes());
+            cases
+                .push(format!("{{\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth)).into_bytes());
         }
-        let alphabet = b"{}[]:,\"\\/ux0123456789.eE+-truefalsnl \t\n\r\x00\x1f\x7f\xc3\xa9\xff\xed\xa0\x80";
+        let alphabet =
+            b"{}[]:,\"\\/ux0123456789.eE+-truefalsnl \t\n\r\x00\x1f\x7f\xc3\xa9\xff\xed\xa0\x80";
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut random = |below: usize| {
             state ^= state << 13;

@@ -86,28 +86,37 @@ fn errors_carry_stable_codes() {
 #[wasm_bindgen_test]
 async fn webcrypto_token_signer_signs_es256() {
     use oidc_edge::op::TokenSigner;
+    use oidc_edge::wasm::job::spawn;
     use oidc_edge::wasm::webcrypto::WebCryptoSigner;
     use p256::ecdsa::signature::Verifier;
+    use wasm_bindgen_futures::JsFuture;
 
+    const INPUT: &[u8] = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0";
     let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
-    let signer = WebCryptoSigner::import("k1", &key).await.unwrap();
-    assert_eq!(signer.kid(), "k1");
-    let input = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0";
-    let signature = signer.sign_es256("k1", input).await.unwrap();
+    // With feature `js`, promises are awaited inside the JS API's jobs (src/wasm/settle.rs).
+    let signing_key = key.clone();
+    let signed = spawn(async move {
+        let signer = WebCryptoSigner::import("k1", &signing_key).await.unwrap();
+        assert_eq!(signer.kid(), "k1");
+        let signature = signer.sign_es256("k1", INPUT).await.unwrap();
+        assert!(matches!(
+            signer.sign_es256("k2", INPUT).await,
+            Err(oidc_edge::Error::KeyNotFound)
+        ));
+        Ok(js_sys::Uint8Array::from(&signature[..]).into())
+    });
+    let signature = js_sys::Uint8Array::new(&JsFuture::from(signed).await.unwrap()).to_vec();
     let parsed = p256::ecdsa::Signature::from_slice(&signature).unwrap();
-    key.verifying_key().verify(input, &parsed).unwrap();
-    let mut tampered = input.to_vec();
+    key.verifying_key().verify(INPUT, &parsed).unwrap();
+    let mut tampered = INPUT.to_vec();
     tampered[0] ^= 1;
     assert!(key.verifying_key().verify(&tampered, &parsed).is_err());
-    assert!(matches!(
-        signer.sign_es256("k2", input).await,
-        Err(oidc_edge::Error::KeyNotFound)
-    ));
 }
 
 /// The JS API's jobs (src/wasm/job.rs, drive.js): an outcome known before any await, two
-/// awaits in a row handed to the JS driver (one a rejection), and a future left waiting
-/// on something no driver resumes, which fails the call instead of leaving it pending.
+/// awaits in a row handed to the JS driver (one a rejection), a future left waiting on
+/// something no driver resumes, which fails the call instead of leaving it pending, and a
+/// promise awaited outside any job, which is refused.
 #[wasm_bindgen_test]
 async fn jobs_settle_across_awaits_and_never_hang() {
     use js_sys::Promise;
@@ -140,5 +149,15 @@ async fn jobs_settle_across_awaits_and_never_hang() {
     assert_eq!(
         code_of(JsFuture::from(stuck).await.unwrap_err()),
         "crypto_unavailable"
+    );
+
+    // Outside a job a promise is not awaited through a second mechanism: it is refused.
+    let outside = settle(Promise::resolve(&JsValue::from(3))).await;
+    assert!(
+        outside
+            .unwrap_err()
+            .as_string()
+            .unwrap()
+            .contains("outside a job")
     );
 }

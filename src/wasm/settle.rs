@@ -5,8 +5,9 @@
 //! A WebCrypto call then costs one native `await`, with none of the closures, finalizer
 //! registrations and extra microtasks `wasm_bindgen_futures::JsFuture` and
 //! `future_to_promise` add (with the result built by one `JSON.parse`, an RS256
-//! verification in Node went from 77 to 67 µs of CPU). Anywhere else (the Worker, which
-//! has no jobs) it is a `JsFuture`.
+//! verification in Node went from 77 to 67 µs of CPU). The Worker, which has no jobs,
+//! awaits through a `JsFuture`; the JS API (feature `js`) awaits only inside jobs, and
+//! refuses a promise awaited outside one rather than carry `JsFuture` and its closures.
 //!
 //! A job waits for one promise at a time; the verification paths await sequentially.
 
@@ -18,6 +19,7 @@ use std::cell::RefCell;
 
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
+#[cfg(not(feature = "js"))]
 use wasm_bindgen_futures::JsFuture;
 
 /// The outcome of `promise`: its value, or what it rejected with.
@@ -31,7 +33,8 @@ pub enum Settle {
     Start(Promise),
     /// Handed to a job's driver; the job brings the outcome back.
     HandedOff,
-    /// Awaited through `wasm_bindgen_futures`, outside any job.
+    /// Awaited through `wasm_bindgen_futures` (the Worker, which has no jobs).
+    #[cfg(not(feature = "js"))]
     Js(JsFuture),
     /// Finished.
     Done,
@@ -48,7 +51,7 @@ impl Future for Settle {
                     *this = Settle::HandedOff;
                     Poll::Pending
                 }
-                Err(promise) => poll_js(this, JsFuture::from(promise), cx),
+                Err(promise) => outside_job(this, promise, cx),
             },
             Settle::HandedOff => match take_settled() {
                 Some(outcome) => Poll::Ready(outcome),
@@ -57,6 +60,7 @@ impl Future for Settle {
                     Poll::Pending
                 }
             },
+            #[cfg(not(feature = "js"))]
             Settle::Js(future) => poll_js(this, future, cx),
             Settle::Done => Poll::Pending,
         }
@@ -119,6 +123,27 @@ fn take_settled() -> Option<Result<JsValue, JsValue>> {
     None
 }
 
+/// A promise awaited outside a job: the JS API awaits only inside its jobs, so with
+/// feature `js` this is a caller's mistake, reported as a rejection rather than awaited
+/// through a second mechanism the package would have to carry.
+#[cfg(feature = "js")]
+fn outside_job(_: &mut Settle, _: Promise, _: &mut Context<'_>) -> Poll<Result<JsValue, JsValue>> {
+    Poll::Ready(Err(JsValue::from_str(
+        "settle: a promise awaited outside a job of the JS API",
+    )))
+}
+
+/// Outside a job (the Worker): a `JsFuture`.
+#[cfg(not(feature = "js"))]
+fn outside_job(
+    this: &mut Settle,
+    promise: Promise,
+    cx: &mut Context<'_>,
+) -> Poll<Result<JsValue, JsValue>> {
+    poll_js(this, JsFuture::from(promise), cx)
+}
+
+#[cfg(not(feature = "js"))]
 fn poll_js(
     this: &mut Settle,
     mut future: JsFuture,
