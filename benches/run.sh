@@ -10,4 +10,5 @@ command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
 for bench in benches/js/pkce.mjs benches/js/jwt.mjs benches/js/jwt-chromium.mjs benches/js/dpop.mjs benches/js/dpop-chromium.mjs; do
   "${pin[@]}" node "$bench"
 done
+node benches/js/size.mjs # the package's files, raw and gzipped
 node benches/op/load.mjs # the OP under load on wrangler dev: pins itself to CPU 0 and wrangler to CPU 1
