@@ -23,7 +23,8 @@ done
 features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-exception-handling)
 
-# optimise WASM: wasm-opt for size, stripped.
+# optimise FILE: wasm-opt for size (-Oz), with the debug, producers and target-features
+# sections stripped.
 optimise() {
   node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
     --strip-target-features "${features[@]}" "$1" -o "$1.opt"

@@ -27,9 +27,10 @@ pub fn parse_object(
     let mut parser = Parser { bytes, at: 0 };
     let value = parser.value(0).and_then(|value| {
         parser.skip_whitespace();
-        match parser.at == bytes.len() {
-            true => Ok(value),
-            false => Err(Invalid::Syntax),
+        if parser.at == bytes.len() {
+            Ok(value)
+        } else {
+            Err(Invalid::Syntax)
         }
     });
     match value {
@@ -68,9 +69,10 @@ impl Parser<'_> {
     }
 
     fn expect(&mut self, byte: u8) -> Result<(), Invalid> {
-        match self.next()? == byte {
-            true => Ok(()),
-            false => Err(Invalid::Syntax),
+        if self.next()? == byte {
+            Ok(())
+        } else {
+            Err(Invalid::Syntax)
         }
     }
 
@@ -95,12 +97,11 @@ impl Parser<'_> {
     }
 
     fn literal(&mut self, text: &[u8], value: Value) -> Result<Value, Invalid> {
-        match self.bytes[self.at..].starts_with(text) {
-            true => {
-                self.at += text.len();
-                Ok(value)
-            }
-            false => Err(Invalid::Syntax),
+        if self.bytes[self.at..].starts_with(text) {
+            self.at += text.len();
+            Ok(value)
+        } else {
+            Err(Invalid::Syntax)
         }
     }
 

@@ -6,7 +6,8 @@
 //!
 //! Keys arrive as JWK JSON text the core has already checked for shape; here they are
 //! parsed with the `rustcrypto` checks (points on the curve, private halves that match),
-//! once, and kept by their text.
+//! once, and kept by the SHA-256 of their text (a private JWK's text is not kept; its
+//! parsed key wipes itself when dropped).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -14,19 +15,22 @@ use std::rc::Rc;
 
 use oidc_edge::Error;
 use oidc_edge::jose::{Alg, Jwk, PrivateKey, crypto, outcome};
+use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 
 /// Most parsed keys kept; past it the cache starts over (keys rotate rarely).
 const MAX_KEYS: usize = 64;
 
 thread_local! {
-    /// Parsed keys by their JWK text: a P-256 key keeps its verification table here.
-    static KEYS: RefCell<HashMap<String, Rc<Jwk>>> = RefCell::new(HashMap::new());
+    /// Parsed keys by the SHA-256 of their JWK text: a P-256 key keeps its verification
+    /// table here.
+    static KEYS: RefCell<HashMap<[u8; 32], Rc<Jwk>>> = RefCell::new(HashMap::new());
 }
 
 /// The key `jwk` describes, parsed on first use.
 fn key(jwk: &str) -> Result<Rc<Jwk>, Error> {
-    if let Some(key) = KEYS.with(|keys| keys.borrow().get(jwk).cloned()) {
+    let id: [u8; 32] = Sha256::digest(jwk.as_bytes()).into();
+    if let Some(key) = KEYS.with(|keys| keys.borrow().get(&id).cloned()) {
         return Ok(key);
     }
     let key = Rc::new(Jwk::from_json(jwk.as_bytes())?);
@@ -35,7 +39,7 @@ fn key(jwk: &str) -> Result<Rc<Jwk>, Error> {
         if keys.len() >= MAX_KEYS {
             keys.clear();
         }
-        keys.insert(jwk.to_owned(), key.clone());
+        keys.insert(id, key.clone());
     });
     Ok(key)
 }

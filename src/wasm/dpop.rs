@@ -1,9 +1,11 @@
 //! `DpopKey`, `verifyDpopProof`, `dpopNonce`, `dpopErrorResponse` (RFC 9449).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
 
 use super::error::into_js_error;
 use super::job::{settled, spawn};
@@ -18,7 +20,6 @@ use crate::dpop::{NonceKey, nonce};
 use crate::jose::{Alg, Jwk, KeyKind};
 use crate::store::MemoryStore;
 use crate::time::{Clock, SystemClock, UnixTime};
-use zeroize::Zeroizing;
 
 #[wasm_bindgen(module = "/src/wasm/idb.js")]
 extern "C" {
@@ -102,7 +103,7 @@ enum Signer {
     },
     /// A P-256 key held in wasm memory, as its private JWK's JSON text: what the pure-Rust
     /// backend signs with (`rust_backend`).
-    Wasm(std::rc::Rc<Zeroizing<String>>),
+    Wasm(Rc<Zeroizing<String>>),
 }
 
 /// A DPoP key pair (P-256, ES256). In browsers the private key is a non-extractable
@@ -166,10 +167,7 @@ impl DpopKey {
                     });
                 }
                 rust_backend::check_key(&text).await?;
-                Ok(DpopKey::new(
-                    Signer::Wasm(std::rc::Rc::new(text)),
-                    jwk.to_public(),
-                ))
+                Ok(DpopKey::new(Signer::Wasm(Rc::new(text)), jwk.to_public()))
             };
             run.await.map(JsValue::from).map_err(into_js_error)
         })
@@ -357,10 +355,7 @@ async fn generate_webcrypto(subtle: Subtle, extractable: bool) -> Result<DpopKey
 async fn generate_wasm() -> Result<DpopKey, Error> {
     let text = rust_backend::generate_p256().await?;
     let jwk = Jwk::from_json(text.as_bytes())?;
-    Ok(DpopKey::new(
-        Signer::Wasm(std::rc::Rc::new(text)),
-        jwk.to_public(),
-    ))
+    Ok(DpopKey::new(Signer::Wasm(Rc::new(text)), jwk.to_public()))
 }
 
 /// JSON text of a JWK given as a JS object (or the string itself).
@@ -375,13 +370,13 @@ fn json_text(value: &JsValue) -> Result<String, Error> {
 
 thread_local! {
     /// `jti`s seen by `verifyDpopProof` in this process, each kept for its replay window.
-    static SEEN_JTIS: RefCell<Option<std::rc::Rc<MemoryStore<SystemClock>>>> = const { RefCell::new(None) };
+    static SEEN_JTIS: RefCell<Option<Rc<MemoryStore<SystemClock>>>> = const { RefCell::new(None) };
 }
 
-fn seen_jtis() -> std::rc::Rc<MemoryStore<SystemClock>> {
+fn seen_jtis() -> Rc<MemoryStore<SystemClock>> {
     SEEN_JTIS.with(|cell| {
         cell.borrow_mut()
-            .get_or_insert_with(|| std::rc::Rc::new(MemoryStore::new(SystemClock)))
+            .get_or_insert_with(|| Rc::new(MemoryStore::new(SystemClock)))
             .clone()
     })
 }

@@ -6,7 +6,7 @@
 //! module. The npm package's core module is built without it: the same code is then the
 //! package's second module, `rustcrypto/` (`oidc_edge_rustcrypto_bg.wasm`), which
 //! `rustcrypto.js` loads the first time one of these functions is called. Results cross
-//! between the two as [`outcome`] numbers.
+//! between the two as [`crate::jose::outcome`] numbers.
 
 use zeroize::Zeroizing;
 
@@ -54,6 +54,8 @@ pub async fn check_key(jwk: &str) -> Result<(), Error> {
 /// The ES256 signature (r || s, RFC 7518 §3.4) over `message` with the private P-256 JWK
 /// `jwk` (already accepted by [`check_key`]).
 pub async fn sign_es256(jwk: &str, message: &[u8]) -> Result<Vec<u8>, Error> {
+    // In-process the key is parsed on every call: only the wasm tests build the JS API
+    // with `rustcrypto`; the package's module keeps parsed keys.
     #[cfg(feature = "rustcrypto")]
     let signature = {
         use p256::ecdsa::signature::Signer as _;
