@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod b64;
+pub mod cache;
 pub mod dpop;
 pub mod error;
 pub mod jose;

@@ -10,10 +10,10 @@
 //! parsed key wipes itself when dropped).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use oidc_edge::Error;
+use oidc_edge::cache::BoundedCache;
 use oidc_edge::jose::{Alg, Jwk, PrivateKey, crypto, outcome};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
@@ -24,23 +24,17 @@ const MAX_KEYS: usize = 64;
 thread_local! {
     /// Parsed keys by the SHA-256 of their JWK text: a P-256 key keeps its verification
     /// table here.
-    static KEYS: RefCell<HashMap<[u8; 32], Rc<Jwk>>> = RefCell::new(HashMap::new());
+    static KEYS: RefCell<BoundedCache<[u8; 32], Rc<Jwk>>> = RefCell::new(BoundedCache::new(MAX_KEYS));
 }
 
 /// The key `jwk` describes, parsed on first use.
 fn key(jwk: &str) -> Result<Rc<Jwk>, Error> {
     let id: [u8; 32] = Sha256::digest(jwk.as_bytes()).into();
-    if let Some(key) = KEYS.with(|keys| keys.borrow().get(&id).cloned()) {
+    if let Some(key) = KEYS.with(|keys| keys.borrow().get(&id)) {
         return Ok(key);
     }
     let key = Rc::new(Jwk::from_json(jwk.as_bytes())?);
-    KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if keys.len() >= MAX_KEYS {
-            keys.clear();
-        }
-        keys.insert(id, key.clone());
-    });
+    KEYS.with(|keys| keys.borrow_mut().insert(id, key.clone()));
     Ok(key)
 }
 

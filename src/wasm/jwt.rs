@@ -1,7 +1,6 @@
 //! `verifyJwt`, `validateIdToken`, `validateAccessToken`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{JSON, Object, Promise, WeakMap};
@@ -12,6 +11,7 @@ use super::job::spawn;
 use super::options::{self, Options};
 use super::webcrypto::Backend;
 use crate::Error;
+use crate::cache::BoundedCache;
 use crate::jose::JwkSet;
 use crate::jose::jwt::{Validation, Verified, verify_with};
 use crate::oidc::{
@@ -207,9 +207,10 @@ async fn check(
 const MAX_CACHED_SETS: usize = 16;
 
 thread_local! {
-    /// Parsed key sets by their JSON text: parsing (and validating points) happens once
-    /// per distinct JWKS, not once per token.
-    static KEY_SETS: RefCell<HashMap<String, Rc<JwkSet>>> = RefCell::new(HashMap::new());
+    /// Parsed key sets by their JSON text: parsing happens once per distinct JWKS, not
+    /// once per token.
+    static KEY_SETS: RefCell<BoundedCache<String, Rc<JwkSet>>> =
+        RefCell::new(BoundedCache::new(MAX_CACHED_SETS));
 
     /// The number of each key set `createKeySet` made, by the (frozen) object itself: a
     /// verification with one of them finds its parsed form without copying or hashing its
@@ -219,7 +220,8 @@ thread_local! {
     /// Parsed `createKeySet` sets by number, and the last number given. Numbers are never
     /// reused (2^53 of them fit a JS number exactly), so a number in a set's entry can
     /// only ever find that set.
-    static MADE_PARSED: RefCell<(HashMap<u64, Rc<JwkSet>>, u64)> = RefCell::new((HashMap::new(), 0));
+    static MADE_PARSED: RefCell<(BoundedCache<u64, Rc<JwkSet>>, u64)> =
+        RefCell::new((BoundedCache::new(MAX_CACHED_SETS), 0));
 }
 
 const NOT_KEYS: Error = Error::JwkInvalid {
@@ -252,13 +254,7 @@ pub fn create_key_set(
 /// Keeps the parsed form of made set `number`; past [`MAX_CACHED_SETS`] the others go (a
 /// set whose parsed form went is parsed again from its frozen copy when next used).
 fn remember_made(number: u64, set: Rc<JwkSet>) {
-    MADE_PARSED.with(|made| {
-        let (sets, _) = &mut *made.borrow_mut();
-        if sets.len() >= MAX_CACHED_SETS {
-            sets.clear();
-        }
-        sets.insert(number, set);
-    });
+    MADE_PARSED.with(|made| made.borrow_mut().0.insert(number, set));
 }
 
 /// Freezes an object and everything in it (a JWK's members are strings and arrays).
@@ -290,7 +286,7 @@ fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
         return parsed(json_text(keys)?);
     };
     let number = number as u64;
-    if let Some(set) = MADE_PARSED.with(|made| made.borrow().0.get(&number).cloned()) {
+    if let Some(set) = MADE_PARSED.with(|made| made.borrow().0.get(&number)) {
         return Ok(set);
     }
     let set = parsed(json_text(keys)?)?;
@@ -300,17 +296,11 @@ fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
 
 /// The parsed key set of a JSON text, from the cache when it was seen before.
 fn parsed(text: String) -> Result<Rc<JwkSet>, Error> {
-    if let Some(set) = KEY_SETS.with(|c| c.borrow().get(&text).cloned()) {
+    if let Some(set) = KEY_SETS.with(|c| c.borrow().get(&text)) {
         return Ok(set);
     }
     let set = Rc::new(JwkSet::from_json(text.as_bytes())?);
-    KEY_SETS.with(|c| {
-        let mut cache = c.borrow_mut();
-        if cache.len() >= MAX_CACHED_SETS {
-            cache.clear();
-        }
-        cache.insert(text, set.clone());
-    });
+    KEY_SETS.with(|c| c.borrow_mut().insert(text, set.clone()));
     Ok(set)
 }
 

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use super::rust_backend;
 use super::settle::settle;
 use crate::Error;
+use crate::cache::BoundedCache;
 use crate::jose::{Alg, Jwk, KeyKind, SignatureVerifier};
 #[cfg(feature = "rustcrypto")]
 use crate::op::signer::{SignatureFuture, TokenSigner};
@@ -77,7 +78,8 @@ thread_local! {
 
     /// Imported `CryptoKey`s by (thumbprint, alg); `None` records that WebCrypto refused
     /// the import, so the fallback is chosen without asking again.
-    static IMPORTED: RefCell<HashMap<(String, Alg), Option<JsValue>>> = RefCell::new(HashMap::new());
+    static IMPORTED: RefCell<BoundedCache<(String, Alg), Option<JsValue>>> =
+        RefCell::new(BoundedCache::new(MAX_CACHED_KEYS));
 }
 
 /// `globalThis.crypto.subtle`, if the runtime has it.
@@ -156,17 +158,11 @@ impl WebCrypto {
     /// The cached `CryptoKey` for (key, alg), importing it on first use.
     async fn imported(&self, alg: Alg, key: &Jwk) -> Option<JsValue> {
         let cache_key = (key.thumbprint(), alg);
-        if let Some(cached) = IMPORTED.with(|c| c.borrow().get(&cache_key).cloned()) {
+        if let Some(cached) = IMPORTED.with(|c| c.borrow().get(&cache_key)) {
             return cached;
         }
         let imported = self.import(alg, key).await;
-        IMPORTED.with(|c| {
-            let mut cache = c.borrow_mut();
-            if cache.len() >= MAX_CACHED_KEYS {
-                cache.clear();
-            }
-            cache.insert(cache_key, imported.clone());
-        });
+        IMPORTED.with(|c| c.borrow_mut().insert(cache_key, imported.clone()));
         imported
     }
 
