@@ -38,7 +38,11 @@ const rows = shipped.map((file) => {
     onFirstUse: name.startsWith("oidc_edge_rustcrypto"),
     bytes: bytes.length,
     gzip: gz(bytes),
-    minGzip: minify && name.endsWith(".js") ? gz(Buffer.from(minify(bytes.toString("utf8")))) : null,
+    // esbuild's transform spells a re-export-only entry longer than it is; a bundler
+    // would inline it, so the smaller of the two stands for it.
+    minGzip: minify && name.endsWith(".js")
+      ? Math.min(gz(bytes), gz(Buffer.from(minify(bytes.toString("utf8")))))
+      : null,
   };
 });
 
