@@ -208,7 +208,7 @@ impl Parser<'_> {
                         }
                         0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
                     }
-                    0xDC00..=0xDFFF => return Err(Invalid::Syntax),
+                    // A lone low surrogate is not a `char`: `from_u32` refuses it.
                     _ => first,
                 };
                 char::from_u32(code).ok_or(Invalid::Syntax)?
@@ -384,6 +384,11 @@ mod tests {
         assert_eq!(parse(r#"{"a":1}{}"#).unwrap_err().code(), "json_invalid");
         assert_eq!(parse("{").unwrap_err().code(), "json_invalid");
         assert_eq!(parse("").unwrap_err().code(), "json_invalid");
+        // RFC 8259 §2: only space, tab, line feed and carriage return are whitespace.
+        assert!(parse(" \t\r\n{}\n").is_ok());
+        assert_eq!(parse("\u{c}{}").unwrap_err().code(), "json_invalid");
+        assert_eq!(parse("{}\u{b}").unwrap_err().code(), "json_invalid");
+        assert_eq!(parse("\u{feff}{}").unwrap_err().code(), "json_invalid");
         let big = format!(r#"{{"a":"{}"}}"#, "x".repeat(1000));
         assert_eq!(parse(&big).unwrap_err().code(), "too_large");
     }
@@ -562,7 +567,7 @@ mod tests {
                 .push(format!("{{\"a\":{}{}}}", "[".repeat(depth), "]".repeat(depth)).into_bytes());
         }
         let alphabet =
-            b"{}[]:,\"\\/ux0123456789.eE+-truefalsnl \t\n\r\x00\x1f\x7f\xc3\xa9\xff\xed\xa0\x80";
+            b"{}[]:,\"\\/ux0123456789.eE+-truefalsnl \t\n\r\x0b\x0c\x00\x1f\x7f\xc3\xa9\xff\xed\xa0\x80";
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut random = |below: usize| {
             state ^= state << 13;
