@@ -120,10 +120,13 @@ impl SignatureVerifier for Backend {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        match self {
-            Backend::WebCrypto(webcrypto) => webcrypto.verify(alg, key, message, signature).await,
-            Backend::Rust => rust_backend::verify(alg, key, message, signature).await,
+        if let Backend::WebCrypto(webcrypto) = self
+            && let Some(crypto_key) = webcrypto.imported(alg, key).await
+        {
+            return webcrypto.verify(alg, &crypto_key, message, signature).await;
         }
+        // The pure-Rust backend, for `backend: "wasm"` and for a key WebCrypto refused.
+        rust_backend::verify(alg, key, message, signature).await
     }
 }
 
@@ -131,19 +134,17 @@ impl SignatureVerifier for Backend {
 pub struct WebCrypto(Subtle);
 
 impl WebCrypto {
+    /// Checks `signature` with an imported key.
     async fn verify(
         &self,
         alg: Alg,
-        key: &Jwk,
+        crypto_key: &JsValue,
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        let Some(crypto_key) = self.imported(alg, key).await else {
-            return rust_backend::verify(alg, key, message, signature).await;
-        };
         let promise = self
             .0
-            .verify(&cached_verify_params(alg), &crypto_key, signature, message)
+            .verify(&cached_verify_params(alg), crypto_key, signature, message)
             .map_err(|_| Error::CryptoUnavailable)?;
         let ok = settle(promise)
             .await
