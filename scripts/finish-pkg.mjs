@@ -29,18 +29,20 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["client.js", "client.d.ts"]) {
+for (const file of ["client.js", "client.d.ts", "init.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
 // wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
-// entry imports it there to tell it where the pure-Rust module's wasm is.
+// entry and init.js import it there to tell it where the pure-Rust module's wasm is.
 const snippetDirs = readdirSync(join(pkg, "snippets")).filter((dir) =>
   existsSync(join(pkg, "snippets", dir, "src/wasm/rustcrypto.js")),
 );
 if (snippetDirs.length !== 1) throw new Error(`expected one rustcrypto.js snippet, found ${snippetDirs.length}`);
-const nodeEntry = readFileSync(join(root, "src/wasm/node.js"), "utf8");
-if (!nodeEntry.includes("RUSTCRYPTO_SNIPPET")) throw new Error("src/wasm/node.js lost its RUSTCRYPTO_SNIPPET mark");
-writeFileSync(join(pkg, "node.js"), nodeEntry.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`));
+for (const file of ["node.js", "init.js"]) {
+  const text = readFileSync(join(root, "src/wasm", file), "utf8");
+  if (!text.includes("RUSTCRYPTO_SNIPPET")) throw new Error(`src/wasm/${file} lost its RUSTCRYPTO_SNIPPET mark`);
+  writeFileSync(join(pkg, file), text.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`));
+}
 // The entry point: what the wasm module exports (init as the default), plus the client.
 // `Job` is the JS API's internal job class (src/wasm/job.rs), exported by wasm-bindgen
 // only so that drive.js can resume it: it is left out of the entry.
@@ -50,13 +52,15 @@ const named = [...glue.matchAll(/^export (?:class|function) ([A-Za-z_$][\w$]*)/g
 for (const name of INTERNAL) {
   if (!named.includes(name)) throw new Error(`oidc_edge.js no longer exports ${name}: update INTERNAL`);
 }
-const exported = [...named.filter((name) => !INTERNAL.includes(name)), "initSync"];
+const exported = named.filter((name) => !INTERNAL.includes(name));
+// init and initSync come from init.js: wasm-bindgen's, with the `rustcrypto` option.
 const entry =
-  `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { default } from "./oidc_edge.js";\n` +
+  `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { default, initSync } from "./init.js";\n` +
   'export { OidcClient, OidcError } from "./client.js";\n';
 writeFileSync(join(pkg, "index.js"), entry);
 const entryTypes =
-  'export * from "./oidc_edge.js";\nexport { default } from "./oidc_edge.js";\nexport * from "./client.js";\n';
+  'export * from "./oidc_edge.js";\nexport { default, initSync } from "./init.js";\n' +
+  'export type { RustCryptoInput } from "./init.js";\nexport * from "./client.js";\n';
 writeFileSync(join(pkg, "index.d.ts"), entryTypes);
 writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 
@@ -64,7 +68,7 @@ const files = [
   "oidc_edge_bg.wasm", "oidc_edge.js", "oidc_edge.d.ts", "oidc_edge_bg.wasm.d.ts",
   "oidc_edge_rustcrypto_bg.wasm", "oidc_edge_rustcrypto.js", "oidc_edge_rustcrypto.d.ts",
   "oidc_edge_rustcrypto_bg.wasm.d.ts",
-  "client.js", "client.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
+  "client.js", "client.d.ts", "init.js", "init.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
 ];
 for (const file of files) {
   if (!existsSync(join(pkg, file))) throw new Error(`pkg/${file} is missing: did wasm-pack run?`);

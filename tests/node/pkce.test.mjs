@@ -33,7 +33,7 @@ test("package.json declares name, version, types and every file it ships", () =>
 });
 
 test("TypeScript declarations cover every export of both entries, and nothing internal is exported", async () => {
-  const dts = ["oidc_edge.d.ts", "client.d.ts"]
+  const dts = ["oidc_edge.d.ts", "init.d.ts", "client.d.ts"]
     .map((file) => readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8"))
     .join("\n");
   const entries = ["index.js", "node.js"].map((file) => new URL(`../../pkg/${file}`, import.meta.url));
@@ -42,13 +42,18 @@ test("TypeScript declarations cover every export of both entries, and nothing in
   assert.ok(!browser.includes("Job"), "the JS API's internal job class (src/wasm/job.rs) is not exported");
   for (const name of browser) {
     if (name === "default") {
-      assert.match(dts, /export default function __wbg_init/);
+      assert.match(dts, /export default function init\(/);
     } else if (name === "initSync") {
-      assert.match(dts, /export function initSync\(/);
+      assert.match(dts, /export function initSync\(options: \{ module: SyncInitInput; rustcrypto\?/);
     } else {
       assert.match(dts, new RegExp(`export (declare )?(function|class|const|interface|type) ${name}\\b`), name);
     }
   }
   assert.match(dts, /export function createPkce\(length\?: number \| null\): Pkce;/);
   assert.match(dts, /export interface OidcEdgeError extends Error/);
+  // Both entries' types take init and initSync from init.d.ts (with the `rustcrypto` option).
+  for (const file of ["index.d.ts", "node.d.ts"]) {
+    const types = readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8");
+    assert.match(types, /export \{ default, initSync \} from "\.\/init\.js";/, file);
+  }
 });
