@@ -95,6 +95,11 @@ impl<'t> CompactJws<'t> {
         &self.header
     }
 
+    /// The protected header, taking the token apart.
+    pub fn into_header(self) -> Header {
+        self.header
+    }
+
     /// The decoded payload, unverified.
     pub fn payload(&self) -> &[u8] {
         &self.payload

@@ -251,7 +251,7 @@ pub async fn verify_with<V: SignatureVerifier>(
     let claims = Claims::parse(jws.payload())?;
     validation.check_claims(&claims, now)?;
     Ok(Verified {
-        header: header.clone(),
+        header: jws.into_header(),
         claims,
         key: key.clone(),
     })
