@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use oidc_edge::Error;
 use oidc_edge::cache::BoundedCache;
-use oidc_edge::jose::{Alg, Jwk, PrivateKey, crypto, outcome};
+use oidc_edge::jose::{Alg, Jwk, crypto, outcome};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 
@@ -47,13 +47,9 @@ pub fn check(jwk: &str) -> u32 {
 /// Checks `signature` over `message` with the public JWK `jwk` under `alg`.
 #[wasm_bindgen]
 pub fn verify(jwk: &str, alg: &str, message: &[u8], signature: &[u8]) -> u32 {
-    let result = key(jwk).and_then(|key| {
-        let alg = Alg::parse(alg)?;
-        if key.kind() != alg.key_kind() {
-            return Err(Error::KeyAlgMismatch);
-        }
-        crypto::verify(alg, key.public_key(), message, signature)
-    });
+    // `crypto::verify` refuses a key of another kind than `alg` needs.
+    let result = key(jwk)
+        .and_then(|key| crypto::verify(Alg::parse(alg)?, key.public_key(), message, signature));
     outcome::encode(&result)
 }
 
@@ -61,23 +57,16 @@ pub fn verify(jwk: &str, alg: &str, message: &[u8], signature: &[u8]) -> u32 {
 /// when `jwk` is not one.
 #[wasm_bindgen(js_name = signEs256)]
 pub fn sign_es256(jwk: &str, message: &[u8]) -> Vec<u8> {
-    use p256::ecdsa::signature::Signer as _;
-    let Ok(key) = key(jwk) else {
-        return Vec::new();
-    };
-    let Some(PrivateKey::P256(signing)) = key.private_key() else {
-        return Vec::new();
-    };
-    let signature: p256::ecdsa::Signature = signing.sign(message);
-    signature.to_bytes().to_vec()
+    key(jwk)
+        .and_then(|key| key.es256_signature(message))
+        .map_or_else(|_| Vec::new(), |signature| signature.to_vec())
 }
 
 /// A fresh private P-256 JWK as JSON text; empty when the platform's random number
 /// generator failed.
 #[wasm_bindgen(js_name = generateP256)]
 pub fn generate_p256() -> String {
-    oidc_edge::jose::jwk::generate_p256_members()
-        .ok()
-        .and_then(|members| serde_json::to_string(&members).ok())
+    oidc_edge::jose::jwk::generate_p256_json()
+        .map(|jwk| jwk.to_string())
         .unwrap_or_default()
 }

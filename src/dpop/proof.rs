@@ -87,13 +87,14 @@ fn json_string(text: &str) -> String {
 /// A complete ES256 proof with a P-256 private JWK held in Rust.
 #[cfg(feature = "rustcrypto")]
 pub fn sign_es256(key: &Jwk, claims: &ProofClaims<'_>) -> Result<String, Error> {
-    use p256::ecdsa::signature::Signer;
-    let Some(crate::jose::PrivateKey::P256(signing)) = key.private_key() else {
+    if !matches!(key.private_key(), Some(crate::jose::PrivateKey::P256(_))) {
         return Err(Error::KeyAlgMismatch);
-    };
+    }
     let input = signing_input(key, Alg::Es256, claims)?;
-    let signature: p256::ecdsa::Signature = signing.sign(input.as_bytes());
-    Ok(crate::jose::jws::assemble(&input, &signature.to_bytes()))
+    Ok(crate::jose::jws::assemble(
+        &input,
+        &key.es256_signature(input.as_bytes())?,
+    ))
 }
 
 /// An HTTP method token (RFC 9110 §5.6.2): `tchar`s only, 1 to 32 of them.

@@ -1,5 +1,5 @@
-//! ES256 verification (RFC 7518 §3.4: ECDSA over P-256 with SHA-256) in pure Rust, with
-//! the w-NAF tables of odd multiples kept between verifications.
+//! ES256 (RFC 7518 §3.4: ECDSA over P-256 with SHA-256) in pure Rust: [`sign`], and
+//! verification with the w-NAF tables of odd multiples kept between verifications.
 //!
 //! `p256`'s own verifier builds a table for the generator and one for the public key on
 //! every call. Here the generator's table is built once per process and each key's once
@@ -92,6 +92,14 @@ impl P256Key {
         let x = point.to_affine().x();
         <Scalar as Reduce<FieldBytes>>::reduce(&x) == *r
     }
+}
+
+/// The ES256 signature of `message`, `r || s` as JWS carries it (RFC 7518 §3.4), with
+/// RFC 6979 deterministic nonces.
+pub fn sign(key: &p256::ecdsa::SigningKey, message: &[u8]) -> [u8; 64] {
+    use p256::ecdsa::signature::Signer as _;
+    let signature: Signature = key.sign(message);
+    signature.to_bytes().into()
 }
 
 #[cfg(test)]

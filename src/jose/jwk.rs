@@ -38,8 +38,10 @@ pub struct Jwk {
     key_ops: Option<Vec<String>>,
     /// The required public members (RFC 7638 §3.2) in lexicographic order.
     members: Vec<(&'static str, String)>,
-    /// The RFC 7638 thumbprint, computed once: key caches and DPoP bindings ask for it on
-    /// every verification.
+    /// The required members as canonical JSON (RFC 7638 §3.3), and its thumbprint:
+    /// computed once, since key caches, DPoP bindings and the package's pure-Rust module
+    /// ask for them on every verification.
+    canonical: String,
     thumbprint: String,
     material: Material,
 }
@@ -99,13 +101,15 @@ impl Jwk {
                 });
             }
         };
-        let thumbprint = thumbprint_of(&members);
+        let canonical = canonical_json(&members);
+        let thumbprint = b64::encode(&Sha256::digest(canonical.as_bytes()));
         Ok(Jwk {
             kid: opt_str(obj, "kid")?.map(str::to_owned),
             alg: opt_str(obj, "alg")?.map(str::to_owned),
             key_use: opt_str(obj, "use")?.map(str::to_owned),
             key_ops,
             members,
+            canonical,
             thumbprint,
             material,
         })
@@ -171,8 +175,18 @@ impl Jwk {
 
     /// The required public members as canonical JSON (RFC 7638 §3.3): what the thumbprint
     /// hashes, and a complete public JWK.
-    pub fn canonical_json(&self) -> String {
-        canonical_json(&self.members)
+    pub fn canonical_json(&self) -> &str {
+        &self.canonical
+    }
+
+    /// The ES256 signature of `message` with this private P-256 key;
+    /// [`Error::KeyAlgMismatch`] for any other key.
+    #[cfg(feature = "rustcrypto")]
+    pub fn es256_signature(&self, message: &[u8]) -> Result<[u8; 64], Error> {
+        match self.private_key() {
+            Some(PrivateKey::P256(key)) => Ok(super::es256::sign(key, message)),
+            _ => Err(Error::KeyAlgMismatch),
+        }
     }
 
     /// The public JWK as a JSON object: the required members plus `kid`, `alg`, `use` and
@@ -244,6 +258,16 @@ pub fn generate_p256_members() -> Result<Map<String, Value>, Error> {
         return Ok(members);
     }
     Err(Error::RandomUnavailable)
+}
+
+/// [`generate_p256_members`] as JSON text, wiped on drop.
+#[cfg(feature = "rustcrypto")]
+pub fn generate_p256_json() -> Result<Zeroizing<String>, Error> {
+    let members = generate_p256_members()?;
+    // Serialising a map of strings cannot fail.
+    Ok(Zeroizing::new(
+        serde_json::to_string(&members).unwrap_or_default(),
+    ))
 }
 
 /// A JWK Set (RFC 7517 §5).
@@ -324,12 +348,9 @@ impl JwkSet {
     }
 }
 
-/// RFC 7638 §3: SHA-256 over the required members as canonical JSON (lexicographic order,
-/// no whitespace). The values are base64url or fixed names, so nothing needs escaping.
-fn thumbprint_of(members: &[(&'static str, String)]) -> String {
-    b64::encode(&Sha256::digest(canonical_json(members).as_bytes()))
-}
-
+/// RFC 7638 §3: the required members as canonical JSON (lexicographic order, no
+/// whitespace), which the thumbprint hashes with SHA-256. The values are base64url or
+/// fixed names, so nothing needs escaping.
 fn canonical_json(members: &[(&'static str, String)]) -> String {
     let body: Vec<String> = members
         .iter()
@@ -415,18 +436,21 @@ fn parse_rsa(obj: &Map<String, Value>) -> Result<Parsed, Error> {
     let private = match present {
         0 => None,
         6 => {
-            let mut material = Zeroizing::new(Vec::new());
+            let mut private = RsaPrivate {
+                material: Zeroizing::new(Vec::new()),
+                p: Zeroizing::new(Vec::new()),
+                q: Zeroizing::new(Vec::new()),
+            };
             for name in private_names {
                 let (_, bytes) = minimal_uint_member(obj, name, RSA_MAX_BITS / 8)?;
-                material.extend_from_slice(&bytes);
+                private.material.extend_from_slice(&bytes);
+                match name {
+                    "p" => *private.p = bytes,
+                    "q" => *private.q = bytes,
+                    _ => drop(Zeroizing::new(bytes)),
+                }
             }
-            let (_, p) = minimal_uint_member(obj, "p", RSA_MAX_BITS / 8)?;
-            let (_, q) = minimal_uint_member(obj, "q", RSA_MAX_BITS / 8)?;
-            Some(RsaPrivate {
-                material,
-                p: Zeroizing::new(p),
-                q: Zeroizing::new(q),
-            })
+            Some(private)
         }
         _ => {
             return Err(Error::JwkInvalid {

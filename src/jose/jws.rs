@@ -217,8 +217,6 @@ pub fn sign_es256(
     payload: &[u8],
     key: &p256::ecdsa::SigningKey,
 ) -> String {
-    use p256::ecdsa::signature::Signer;
     let input = signing_input(header, Alg::Es256, payload);
-    let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
-    assemble(&input, &signature.to_bytes())
+    assemble(&input, &super::es256::sign(key, input.as_bytes()))
 }

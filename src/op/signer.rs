@@ -24,11 +24,9 @@ pub trait TokenSigner {
 /// nonces).
 impl TokenSigner for SigningKeys {
     fn sign_es256<'a>(&'a self, kid: &'a str, signing_input: &'a [u8]) -> SignatureFuture<'a> {
-        use p256::ecdsa::signature::Signer;
-        let result = self.signing_key(kid).map(|key| {
-            let signature: p256::ecdsa::Signature = key.sign(signing_input);
-            signature.to_bytes().into()
-        });
+        let result = self
+            .signing_key(kid)
+            .map(|key| crate::jose::es256::sign(key, signing_input));
         Box::pin(core::future::ready(result.ok_or(Error::KeyNotFound)))
     }
 }

@@ -28,7 +28,7 @@ pub async fn verify(alg: Alg, key: &Jwk, message: &[u8], signature: &[u8]) -> Re
     {
         let code = module::load()
             .await?
-            .verify(&key.canonical_json(), alg.as_str(), message, signature)
+            .verify(key.canonical_json(), alg.as_str(), message, signature)
             .map_err(|_| Error::CryptoUnavailable)?;
         outcome::decode(code)
     }
@@ -57,16 +57,9 @@ pub async fn sign_es256(jwk: &str, message: &[u8]) -> Result<Vec<u8>, Error> {
     // In-process the key is parsed on every call: only the wasm tests build the JS API
     // with `rustcrypto`; the package's module keeps parsed keys.
     #[cfg(feature = "rustcrypto")]
-    let signature = {
-        use p256::ecdsa::signature::Signer as _;
-        match Jwk::from_json(jwk.as_bytes())?.private_key() {
-            Some(crate::jose::PrivateKey::P256(key)) => {
-                let signature: p256::ecdsa::Signature = key.sign(message);
-                signature.to_bytes().to_vec()
-            }
-            _ => Vec::new(),
-        }
-    };
+    let signature = Jwk::from_json(jwk.as_bytes())?
+        .es256_signature(message)?
+        .to_vec();
     #[cfg(not(feature = "rustcrypto"))]
     let signature = module::load()
         .await?
@@ -82,20 +75,19 @@ pub async fn sign_es256(jwk: &str, message: &[u8]) -> Result<Vec<u8>, Error> {
 /// A fresh private P-256 JWK (`kty`, `crv`, `x`, `y`, `d`) as JSON text.
 pub async fn generate_p256() -> Result<Zeroizing<String>, Error> {
     #[cfg(feature = "rustcrypto")]
-    let jwk = {
-        let members = crate::jose::jwk::generate_p256_members()?;
-        serde_json::to_string(&members).unwrap_or_default()
-    };
+    return crate::jose::jwk::generate_p256_json();
     #[cfg(not(feature = "rustcrypto"))]
-    let jwk = module::load()
-        .await?
-        .generate_p256()
-        .map_err(|_| Error::CryptoUnavailable)?;
-    // The module answers "" when the platform's random number generator failed.
-    if jwk.is_empty() {
-        return Err(Error::RandomUnavailable);
+    {
+        let jwk = module::load()
+            .await?
+            .generate_p256()
+            .map_err(|_| Error::CryptoUnavailable)?;
+        // The module answers "" when the platform's random number generator failed.
+        if jwk.is_empty() {
+            return Err(Error::RandomUnavailable);
+        }
+        Ok(Zeroizing::new(jwk))
     }
-    Ok(Zeroizing::new(jwk))
 }
 
 #[cfg(not(feature = "rustcrypto"))]
