@@ -25,7 +25,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Error> {
 /// go through [`decode`].
 pub fn decode_public(text: &str) -> Result<Vec<u8>, Error> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
+    let mut out = Vec::with_capacity((bytes.len() / 4).saturating_mul(3).saturating_add(2));
     let mut quads = bytes.chunks_exact(4);
     for quad in &mut quads {
         let n = sextets(quad)?;
@@ -58,19 +58,25 @@ pub fn decode_public(text: &str) -> Result<Vec<u8>, Error> {
 /// Up to four characters as a 24-bit group, left-aligned (missing characters count as 0).
 fn sextets(chars: &[u8]) -> Result<u32, Error> {
     let mut n = 0u32;
-    for (i, &c) in chars.iter().enumerate() {
-        let value = DECODE_TABLE[usize::from(c)];
+    for &c in chars {
+        // A `u8` index into a 256-entry table: the compiler drops the bounds check.
+        let value = DECODE_TABLE.get(usize::from(c)).copied().unwrap_or(INVALID);
         if value == INVALID {
             return Err(Error::Base64);
         }
-        n |= u32::from(value) << (18 - 6 * i);
+        n = (n << 6) | u32::from(value);
+    }
+    for _ in chars.len()..4 {
+        n <<= 6;
     }
     Ok(n)
 }
 
 const INVALID: u8 = 0xff;
 
-/// Each byte's value in the base64url alphabet (RFC 4648 §5), or [`INVALID`].
+/// Each byte's value in the base64url alphabet (RFC 4648 §5), or [`INVALID`]. Built at
+/// compile time, where an index out of bounds fails the build, not a request.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const DECODE_TABLE: [u8; 256] = {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut table = [INVALID; 256];
@@ -84,7 +90,7 @@ const DECODE_TABLE: [u8; 256] = {
 
 /// The length of the unpadded base64url encoding of `n` bytes.
 pub const fn encoded_len(n: usize) -> usize {
-    (n * 4).div_ceil(3)
+    n.saturating_mul(4).div_ceil(3)
 }
 
 #[cfg(test)]

@@ -64,8 +64,14 @@ impl Parser<'_> {
 
     fn next(&mut self) -> Result<u8, Invalid> {
         let byte = self.peek().ok_or(Invalid::Syntax)?;
-        self.at += 1;
+        self.bump();
         Ok(byte)
+    }
+
+    /// Steps over one byte already peeked. `at` never passes `bytes.len()`, so it cannot
+    /// overflow; saturating says so without a panic path.
+    fn bump(&mut self) {
+        self.at = self.at.saturating_add(1);
     }
 
     fn expect(&mut self, byte: u8) -> Result<(), Invalid> {
@@ -79,15 +85,15 @@ impl Parser<'_> {
     /// RFC 8259 §2: whitespace is space, tab, line feed and carriage return.
     fn skip_whitespace(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.at += 1;
+            self.bump();
         }
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, Invalid> {
         self.skip_whitespace();
         match self.peek().ok_or(Invalid::Syntax)? {
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
+            b'{' => self.object(depth.saturating_add(1)),
+            b'[' => self.array(depth.saturating_add(1)),
             b'"' => self.string().map(Value::String),
             b't' => self.literal(b"true", Value::Bool(true)),
             b'f' => self.literal(b"false", Value::Bool(false)),
@@ -97,8 +103,9 @@ impl Parser<'_> {
     }
 
     fn literal(&mut self, text: &[u8], value: Value) -> Result<Value, Invalid> {
-        if self.bytes[self.at..].starts_with(text) {
-            self.at += text.len();
+        let rest = self.bytes.get(self.at..).unwrap_or_default();
+        if rest.starts_with(text) {
+            self.at = self.at.saturating_add(text.len());
             Ok(value)
         } else {
             Err(Invalid::Syntax)
@@ -114,7 +121,7 @@ impl Parser<'_> {
         let mut map = Map::new();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
-            self.at += 1;
+            self.bump();
             return Ok(Value::Object(map));
         }
         loop {
@@ -148,7 +155,7 @@ impl Parser<'_> {
         let mut items = Vec::new();
         self.skip_whitespace();
         if self.peek() == Some(b']') {
-            self.at += 1;
+            self.bump();
             return Ok(Value::Array(items));
         }
         loop {
@@ -173,10 +180,10 @@ impl Parser<'_> {
                 if byte == b'"' || byte == b'\\' || byte < 0x20 {
                     break;
                 }
-                self.at += 1;
+                self.bump();
             }
-            let run =
-                core::str::from_utf8(&self.bytes[start..self.at]).map_err(|_| Invalid::Syntax)?;
+            let run = self.bytes.get(start..self.at).ok_or(Invalid::Syntax)?;
+            let run = core::str::from_utf8(run).map_err(|_| Invalid::Syntax)?;
             out.push_str(run);
             match self.next()? {
                 b'"' => return Ok(out),
@@ -206,7 +213,8 @@ impl Parser<'_> {
                         if !(0xDC00..=0xDFFF).contains(&second) {
                             return Err(Invalid::Syntax);
                         }
-                        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                        // RFC 8259 §7 / Unicode §3.9: ten bits from each half.
+                        (((first & 0x3FF) << 10) | (second & 0x3FF)).wrapping_add(0x10000)
                     }
                     // A lone low surrogate is not a `char`: `from_u32` refuses it.
                     _ => first,
@@ -223,7 +231,7 @@ impl Parser<'_> {
             let digit = char::from(self.next()?)
                 .to_digit(16)
                 .ok_or(Invalid::Syntax)?;
-            code = code * 16 + digit;
+            code = (code << 4) | digit;
         }
         Ok(code)
     }
@@ -234,7 +242,7 @@ impl Parser<'_> {
     fn number(&mut self) -> Result<Value, Invalid> {
         let negative = self.peek() == Some(b'-');
         if negative {
-            self.at += 1;
+            self.bump();
         }
         // Up to 19 significant digits are kept exactly; the exponent counts the rest.
         let mut mantissa: u64 = 0;
@@ -242,18 +250,18 @@ impl Parser<'_> {
         let mut exact = true;
         let mut digit = |parser: &mut Self, fraction: bool| match parser.peek() {
             Some(byte @ b'0'..=b'9') => {
-                parser.at += 1;
+                parser.bump();
                 match mantissa
                     .checked_mul(10)
-                    .and_then(|m| m.checked_add(u64::from(byte - b'0')))
+                    .and_then(|m| m.checked_add(u64::from(byte.wrapping_sub(b'0'))))
                 {
                     Some(m) if m < 10_000_000_000_000_000_000 => {
                         mantissa = m;
-                        exponent -= i64::from(fraction);
+                        exponent = exponent.saturating_sub(i64::from(fraction));
                     }
                     _ => {
                         exact = false;
-                        exponent += i64::from(!fraction);
+                        exponent = exponent.saturating_add(i64::from(!fraction));
                     }
                 }
                 true
@@ -262,14 +270,14 @@ impl Parser<'_> {
         };
         match self.peek() {
             Some(b'0') => {
-                self.at += 1;
+                self.bump();
             }
             Some(b'1'..=b'9') => while digit(self, false) {},
             _ => return Err(Invalid::Syntax),
         }
         let mut integer = true;
         if self.peek() == Some(b'.') {
-            self.at += 1;
+            self.bump();
             integer = false;
             if !digit(self, true) {
                 return Err(Invalid::Syntax);
@@ -277,15 +285,15 @@ impl Parser<'_> {
             while digit(self, true) {}
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.at += 1;
+            self.bump();
             integer = false;
-            let sign = match self.peek() {
+            let sign: i64 = match self.peek() {
                 Some(b'-') => {
-                    self.at += 1;
+                    self.bump();
                     -1
                 }
                 Some(b'+') => {
-                    self.at += 1;
+                    self.bump();
                     1
                 }
                 _ => 1,
@@ -293,21 +301,24 @@ impl Parser<'_> {
             let mut written: i64 = 0;
             let mut any = false;
             while let Some(byte @ b'0'..=b'9') = self.peek() {
-                self.at += 1;
+                self.bump();
                 any = true;
                 // Saturates far beyond f64's range, where the result is 0 or too large.
-                written = (written * 10 + i64::from(byte - b'0')).min(100_000);
+                written = written
+                    .saturating_mul(10)
+                    .saturating_add(i64::from(byte.wrapping_sub(b'0')))
+                    .min(100_000);
             }
             if !any {
                 return Err(Invalid::Syntax);
             }
-            exponent += sign * written;
+            exponent = exponent.saturating_add(sign.saturating_mul(written));
         }
         if integer && exact {
             return Ok(match negative {
                 false => Value::from(mantissa),
                 true => match i64::try_from(mantissa) {
-                    Ok(m) if m != 0 => Value::from(-m),
+                    Ok(m) if m != 0 => Value::from(m.wrapping_neg()),
                     _ => float(-(mantissa as f64))?,
                 },
             });
@@ -335,7 +346,8 @@ fn scale(mantissa: u64, exponent: i64) -> f64 {
     }
     let exponent = exponent.clamp(-400, 400) as i32;
     // Split so that neither factor overflows or underflows on its own.
-    m * 10f64.powi(exponent / 2) * 10f64.powi(exponent - exponent / 2)
+    let half = exponent >> 1;
+    m * 10f64.powi(half) * 10f64.powi(exponent.saturating_sub(half))
 }
 
 /// A finite `f64` as a JSON value; infinity (a number beyond f64) is an error.

@@ -5,6 +5,29 @@
 //! JavaScript API in `wasm/` (feature `js`) is a thin skin over the same functions.
 
 #![forbid(unsafe_code)]
+// Nothing on a request path may panic: on Workers a panic traps the wasm instance and fails
+// every request in flight on the isolate, so a single crafted header becomes a denial of
+// service. These lints find the code that can panic (indexing and slicing, string slicing
+// inside a character, unwraps, explicit panics, arithmetic that overflows or divides by
+// zero) and refuse it outside tests; such code returns an error instead. The fuzz targets
+// in fuzz/ look for what lints cannot see.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::string_slice,
+        clippy::arithmetic_side_effects,
+        clippy::panic,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::unwrap_in_result,
+        clippy::panic_in_result_fn,
+        clippy::get_unwrap,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 pub mod b64;
 pub mod cache;
@@ -15,6 +38,7 @@ pub mod json;
 pub mod oidc;
 #[cfg(feature = "rustcrypto")]
 pub mod op;
+pub mod percent;
 pub mod pkce;
 pub mod random;
 pub mod secret;

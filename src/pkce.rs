@@ -64,7 +64,7 @@ impl CodeVerifier {
                 max: MAX_VERIFIER_LEN,
             });
         }
-        let mut text = b64::encode(&random::bytes((len * 3).div_ceil(4))?);
+        let mut text = b64::encode(&random::bytes(len.saturating_mul(3).div_ceil(4))?);
         text.truncate(len);
         Ok(CodeVerifier(Secret::new(text)))
     }

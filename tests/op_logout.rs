@@ -226,3 +226,58 @@ fn signed_out_page_and_discovery() {
     ));
     assert_eq!(put.status, 405);
 }
+
+/// §2 ("logout requests without a valid id_token_hint value are a potential means of
+/// denial of service"): a cross-site POST carries no session cookie under `SameSite=Lax`,
+/// yet its browser applies any `Set-Cookie` that comes back. Such a request must end
+/// nothing and clear nothing, whatever fields it forges, the victim's own ID token
+/// included. (Before the fix the answer cleared the session cookie, and the browser
+/// applied it: any page could sign its visitors out.)
+#[test]
+fn a_cross_site_post_signs_nobody_out() {
+    let op = Op::new();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    let forged: [&[(&str, &str)]; 4] = [
+        &[],
+        &[("confirm", "yes")],
+        &[("confirm", "yes"), ("csrf", "forged")],
+        &[
+            ("id_token_hint", &id_token),
+            ("post_logout_redirect_uri", BACK),
+        ],
+    ];
+    for form in forged {
+        // The browser withholds its cookies from a cross-site POST, and keeps whatever the
+        // answer sets (the jar applies every Set-Cookie).
+        let response = browser
+            .cookies
+            .send(logout_post(form), |_withheld| op.send(&logout_post(form)));
+        assert_eq!(response.header("set-cookie"), None, "{form:?}");
+        assert!(
+            signed_in(&browser),
+            "{form:?}: signed out by a cross-site POST"
+        );
+    }
+}
+
+/// A POST to `/end_session` with `form` and no cookies.
+fn logout_post(form: &[(&str, &str)]) -> oidc_edge::op::Request {
+    oidc_edge::op::Request::new("POST", &absolute("/end_session")).with_form(form)
+}
+
+/// A cookie whose session has ended is cleared (the request presented it); nothing is
+/// confirmed, since there is no session to end.
+#[test]
+fn a_stale_session_cookie_is_cleared_without_asking() {
+    let op = Op::new();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    let stale = browser.cookies.borrow().clone();
+    browser.get(&logout_url(&[("id_token_hint", &id_token)]));
+    *browser.cookies.borrow_mut() = stale;
+    let response = browser.get("/end_session");
+    assert!(String::from_utf8_lossy(&response.body).contains("Signed out"));
+    let cleared = response.header("set-cookie").unwrap();
+    assert!(cleared.starts_with("oe_session=;"), "{cleared}");
+}

@@ -9,6 +9,26 @@
 //! once, and kept by the SHA-256 of their text (a private JWK's text is not kept; its
 //! parsed key wipes itself when dropped).
 
+// No panics on the request path (a panic traps the isolate and fails every request in
+// flight); the same lints as the core, src/lib.rs, says why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::string_slice,
+        clippy::arithmetic_side_effects,
+        clippy::panic,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::unwrap_in_result,
+        clippy::panic_in_result_fn,
+        clippy::get_unwrap,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 use std::cell::RefCell;
 use std::rc::Rc;
 

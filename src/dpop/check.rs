@@ -76,7 +76,12 @@ impl<'a> ProofCheck<'a> {
 
     /// How long a used `jti` must be remembered: past that, `iat` alone rejects the proof.
     pub fn replay_window(&self) -> u64 {
-        u64::try_from(self.max_age.max(0) + 2 * self.clock_tolerance.max(0) + 1).unwrap_or(u64::MAX)
+        let window = self
+            .max_age
+            .max(0)
+            .saturating_add(self.clock_tolerance.max(0).saturating_mul(2))
+            .saturating_add(1);
+        u64::try_from(window).unwrap_or(u64::MAX)
     }
 }
 
@@ -169,7 +174,7 @@ pub async fn check_proof<V: SignatureVerifier, S: Store>(
     }
     check_nonce(claims.string("nonce")?, check.nonce, now)?;
     let tolerance = check.clock_tolerance.max(0) as f64;
-    if iat < (now.0 - check.max_age.max(0)) as f64 - tolerance {
+    if iat < now.0.saturating_sub(check.max_age.max(0)) as f64 - tolerance {
         return Err(Error::DpopIatTooOld);
     }
     if iat > now.0 as f64 + tolerance {

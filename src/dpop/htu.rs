@@ -6,7 +6,7 @@
 //! lower case, the default port dropped, an empty path made `/`, percent-encodings
 //! upper-cased, percent-encoded unreserved characters decoded.
 
-use crate::Error;
+use crate::{Error, percent};
 
 /// Longest URI accepted as an `htu` or a request URI.
 pub const MAX_URI_LEN: usize = 4096;
@@ -61,11 +61,10 @@ pub fn normalize(uri: &str) -> Result<String, Error> {
 /// Splits `host[:port]` (IPv6 literals in brackets); the port must be digits, and an
 /// empty port (`host:`) counts as absent (RFC 3986 §6.2.3).
 fn split_port(authority: &str) -> Option<(&str, Option<&str>)> {
-    let port_start = match authority.rfind(':') {
-        Some(i) if !authority[i..].contains(']') => i,
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port),
         _ => return Some((authority, None)),
     };
-    let (host, port) = (&authority[..port_start], &authority[port_start + 1..]);
     if port.is_empty() {
         return Some((host, None));
     }
@@ -78,28 +77,21 @@ fn split_port(authority: &str) -> Option<(&str, Option<&str>)> {
 
 /// Upper-cases percent-encodings and decodes those of unreserved characters.
 fn normalize_percent(text: &str) -> Result<String, Error> {
-    let bytes = text.as_bytes();
+    let mut bytes = text.bytes();
     let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'%' {
-            out.push(char::from(bytes[i]));
-            i += 1;
+    while let Some(byte) = bytes.next() {
+        if byte != b'%' {
+            out.push(char::from(byte));
             continue;
         }
-        let value = bytes
-            .get(i + 1..i + 3)
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            .ok_or(Error::DpopInvalidUri {
-                reason: "invalid percent-encoding",
-            })?;
+        let value = percent::escaped_byte(&mut bytes).ok_or(Error::DpopInvalidUri {
+            reason: "invalid percent-encoding",
+        })?;
         if value.is_ascii_alphanumeric() || matches!(value, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(value));
         } else {
             out.push_str(&format!("%{value:02X}"));
         }
-        i += 3;
     }
     Ok(out)
 }

@@ -71,7 +71,10 @@ impl NonceKey {
         let step = now.0.div_euclid(self.step);
         // Both comparisons run, so timing does not tell which step matched.
         let current = constant_time_eq(nonce.as_bytes(), self.for_step(step).as_bytes());
-        let previous = constant_time_eq(nonce.as_bytes(), self.for_step(step - 1).as_bytes());
+        let previous = constant_time_eq(
+            nonce.as_bytes(),
+            self.for_step(step.saturating_sub(1)).as_bytes(),
+        );
         current | previous
     }
 
@@ -82,7 +85,8 @@ impl NonceKey {
         };
         mac.update(b"oidc-edge dpop-nonce v1:");
         mac.update(&step.to_be_bytes());
-        b64::encode(&mac.finalize().into_bytes()[..16])
+        let tag = mac.finalize().into_bytes();
+        b64::encode(tag.get(..16).unwrap_or_default())
     }
 }
 

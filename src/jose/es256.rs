@@ -76,8 +76,12 @@ impl P256Key {
         let e = <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(digest));
         // Step 5: u1 = e·s⁻¹, u2 = r·s⁻¹, R = u1·G + u2·Q.
         let s_inv = *s.invert_vartime();
-        let u1 = WnafScalar::<Scalar, U6>::new(&(e * s_inv));
-        let u2 = WnafScalar::<Scalar, U6>::new(&(*r * s_inv));
+        // Products in the scalar field, reduced mod n: nothing to overflow.
+        #[allow(clippy::arithmetic_side_effects)]
+        let (u1, u2) = (
+            WnafScalar::<Scalar, U6>::new(&(e * s_inv)),
+            WnafScalar::<Scalar, U6>::new(&(*r * s_inv)),
+        );
         let key_table = self
             .table
             .get_or_init(|| Box::new(Table::new(&ProjectivePoint::from(*self.key.as_affine()))));

@@ -417,7 +417,12 @@ fn parse_okp(obj: &Map<String, Value>) -> Result<Parsed, Error> {
 fn parse_rsa(obj: &Map<String, Value>) -> Result<Parsed, Error> {
     let (n_text, n) = minimal_uint_member(obj, "n", RSA_MAX_BITS / 8)?;
     let (e_text, e) = minimal_uint_member(obj, "e", 8)?;
-    let n_bits = n.len() * 8 - n[0].leading_zeros() as usize;
+    // `n` has no leading zero octet (minimal_uint_member), so its first sets the length.
+    let n_bits = n.first().map_or(0, |top| {
+        n.len()
+            .saturating_mul(8)
+            .saturating_sub(top.leading_zeros() as usize)
+    });
     if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&n_bits) {
         return Err(Error::JwkUnsupported {
             reason: "RSA modulus must be 2048 to 4096 bits",

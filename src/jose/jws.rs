@@ -81,7 +81,10 @@ impl<'t> CompactJws<'t> {
         }
         let payload = b64::decode_public(payload_b64)?;
         let signature = b64::decode_public(signature_b64)?;
-        let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+        // Everything before the last dot: the token has exactly three parts.
+        let signing_input = token
+            .rsplit_once('.')
+            .map_or(token, |(signing_input, _)| signing_input);
         Ok(CompactJws {
             header,
             signing_input,

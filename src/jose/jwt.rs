@@ -107,8 +107,8 @@ impl Validation {
 /// (RFC 7515 §4.1.9): `at+jwt` equals `application/AT+JWT`.
 pub(crate) fn same_media_type(a: &str, b: &str) -> bool {
     fn short(t: &str) -> &str {
-        match t.get(..12) {
-            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &t[12..],
+        match (t.get(..12), t.get(12..)) {
+            (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
             _ => t,
         }
     }

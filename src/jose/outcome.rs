@@ -24,7 +24,9 @@ pub fn encode(result: &Result<(), Error>) -> u32 {
         Err(Error::JwkInvalid { reason }) => REFUSALS
             .iter()
             .position(|known| known == reason)
-            .map_or(JWK_INVALID, |i| REFUSAL + i as u32),
+            .and_then(|i| u32::try_from(i).ok())
+            .and_then(|i| REFUSAL.checked_add(i))
+            .unwrap_or(JWK_INVALID),
         Err(Error::JwkUnsupported { .. }) => JWK_UNSUPPORTED,
         Err(_) => OTHER,
     }

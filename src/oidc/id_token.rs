@@ -118,7 +118,7 @@ pub async fn validate_id_token_with<V: SignatureVerifier>(
             name: "auth_time".into(),
         })?;
         let tolerance = expected.clock_tolerance.max(0);
-        if (now.0 - tolerance - max_age) as f64 > auth_time {
+        if now.0.saturating_sub(tolerance).saturating_sub(max_age) as f64 > auth_time {
             return Err(Error::AuthTimeTooOld);
         }
     }
@@ -164,5 +164,5 @@ pub fn token_hash(alg: Alg, value: &str) -> String {
         HashAlg::Sha384 => Sha384::digest(value.as_bytes()).to_vec(),
         HashAlg::Sha512 => Sha512::digest(value.as_bytes()).to_vec(),
     };
-    b64::encode(&digest[..digest.len() / 2])
+    b64::encode(digest.get(..digest.len() / 2).unwrap_or_default())
 }

@@ -18,11 +18,9 @@ pub async fn authenticate<'p, P: Pbkdf2>(
     params: &Params,
     pbkdf2: &P,
 ) -> Result<&'p Client, OpError> {
-    let basic = match req.header("authorization") {
-        Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
-            Some(parse_basic(&value[6..])?)
-        }
-        _ => None,
+    let basic = match req.header("authorization").and_then(basic_credentials) {
+        Some(encoded) => Some(parse_basic(encoded)?),
+        None => None,
     };
     let (client_id, secret, method) = match (basic, params.get("client_secret")) {
         (Some(_), Some(_)) => {
@@ -79,6 +77,15 @@ pub async fn authenticate<'p, P: Pbkdf2>(
     }
 }
 
+/// The credentials of an `Authorization: Basic <credentials>` value; `None` for another
+/// scheme. The scheme is matched without case (RFC 9110 §11.1). Splitting at the first
+/// space, never at a byte offset, keeps a value with multi-byte characters from being cut
+/// inside one.
+fn basic_credentials(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("basic").then_some(credentials)
+}
+
 /// `Authorization: Basic` credentials: base64 of `id:secret`, each form-urlencoded
 /// (RFC 6749 §2.3.1).
 fn parse_basic(encoded: &str) -> Result<(String, String), OpError> {
@@ -97,6 +104,27 @@ fn parse_basic(encoded: &str) -> Result<(String, String), OpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value whose 6th and 7th bytes are one character used to be sliced inside it: a
+    /// panic, and on Workers a trap that failed every request on the isolate.
+    #[test]
+    fn authorization_scheme_is_found_without_byte_offsets() {
+        for value in [
+            "Basicé",
+            "Basicééé",
+            "é",
+            "ééééé",
+            "Basi\u{10348}x",
+            "",
+            " ",
+            "Basic",
+        ] {
+            assert_eq!(basic_credentials(value), None, "{value:?}");
+        }
+        assert_eq!(basic_credentials("BASIC abc"), Some("abc"));
+        assert_eq!(basic_credentials("Bearer abc"), None);
+        assert_eq!(basic_credentials("basic é"), Some("é"));
+    }
 
     #[test]
     fn basic_credentials_are_form_decoded() {

@@ -61,7 +61,7 @@ pub async fn session<S: Store, P, V>(
 pub fn fresh_enough(session: &Session, request: &AuthRequest, now: i64) -> bool {
     request
         .max_age
-        .is_none_or(|max_age| now - session.auth_time <= max_age)
+        .is_none_or(|max_age| now.saturating_sub(session.auth_time) <= max_age)
 }
 
 fn consent_key(sub: &str, client_id: &str) -> String {

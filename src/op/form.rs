@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::percent;
+
 /// Most parameters accepted in one query or body.
 pub const MAX_PARAMS: usize = 64;
 /// Longest single value accepted, in bytes after decoding.
@@ -62,21 +64,14 @@ impl Params {
 
 /// Decodes one form-urlencoded component (`+` is a space, `%XX` a byte, UTF-8 required).
 pub fn decode_component(text: &str) -> Result<String, FormError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or(FormError::Malformed)?;
-                let hex = std::str::from_utf8(hex).map_err(|_| FormError::Malformed)?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| FormError::Malformed)?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    let mut bytes = text.bytes();
+    let mut out = Vec::with_capacity(text.len());
+    while let Some(byte) = bytes.next() {
+        out.push(match byte {
+            b'+' => b' ',
+            b'%' => percent::escaped_byte(&mut bytes).ok_or(FormError::Malformed)?,
+            other => other,
+        });
     }
     String::from_utf8(out).map_err(|_| FormError::Malformed)
 }

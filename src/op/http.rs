@@ -69,7 +69,10 @@ impl Request {
             .url
             .split_once("://")
             .map_or(self.url.as_str(), |(_, r)| r);
-        let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+        let path_and_query = after_scheme
+            .find('/')
+            .and_then(|i| after_scheme.get(i..))
+            .unwrap_or("/");
         path_and_query.split(['?', '#']).next().unwrap_or("/")
     }
 

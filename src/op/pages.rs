@@ -71,7 +71,7 @@ fn page(status: u16, title: &str, body: &str, form_target: Option<&str>) -> Resp
 pub fn origin_of(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    Some(&url[..scheme.len() + 3 + end])
+    url.get(..scheme.len().checked_add(3)?.checked_add(end)?)
 }
 
 /// The login form.

@@ -222,6 +222,25 @@ fn derive_sync(password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; KEY
     Ok(out)
 }
 
+/// [`verify_password`], then as many more iterations as `hash` lacks to reach `cost`, so
+/// the check costs `cost` iterations whatever the hash's own count: a user whose hash is
+/// cheaper is not told apart by timing from one whose hash is dearer, nor from an unknown
+/// user checked against a [`PasswordHash::decoy`] of `cost`. The padding's output is
+/// discarded; only its work counts.
+pub async fn verify_password_padded<P: Pbkdf2>(
+    hash: &PasswordHash,
+    password: &[u8],
+    pbkdf2: &P,
+    cost: u32,
+) -> Result<bool, Error> {
+    let matches = verify_password(hash, password, pbkdf2).await?;
+    let missing = cost.saturating_sub(hash.iterations);
+    if missing > 0 {
+        pbkdf2.derive(password, &hash.salt, missing).await?;
+    }
+    Ok(matches)
+}
+
 /// Whether `password` matches `hash`: derives with `pbkdf2` and compares in constant time.
 pub async fn verify_password<P: Pbkdf2>(
     hash: &PasswordHash,

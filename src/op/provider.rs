@@ -40,7 +40,11 @@ pub struct Provider {
     pub(crate) jwks: Value,
     /// The same keys, parsed for verifying the provider's own access tokens.
     pub(crate) verify_keys: JwkSet,
-    /// Checked against when a username is unknown, so that costs what a known one costs.
+    /// The PBKDF2 iterations every password check costs: the highest count among the
+    /// users' hashes. Cheaper hashes are padded up to it.
+    pub(crate) password_cost: u32,
+    /// Checked against when a username is unknown, at `password_cost`, so that costs what
+    /// a known one costs.
     pub(crate) decoy_hash: PasswordHash,
     /// Whether cookies may omit `Secure` (an `http://localhost` issuer in development).
     pub(crate) insecure_cookies: bool,
@@ -56,12 +60,13 @@ impl Provider {
         let jwks = keys.public_jwks();
         let verify_keys = keys.public_jwk_set();
         let insecure_cookies = config.issuer.starts_with("http://");
-        let iterations = config
+        let password_cost = config
             .users
             .iter()
             .map(|u| u.password_hash.iterations())
-            .max();
-        let decoy_hash = PasswordHash::decoy(iterations.unwrap_or(MIN_USER_ITERATIONS));
+            .max()
+            .unwrap_or(MIN_USER_ITERATIONS);
+        let decoy_hash = PasswordHash::decoy(password_cost);
         Provider {
             config,
             keys,
@@ -69,6 +74,7 @@ impl Provider {
             discovery,
             jwks,
             verify_keys,
+            password_cost,
             decoy_hash,
             insecure_cookies,
         }

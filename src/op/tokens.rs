@@ -116,18 +116,27 @@ pub async fn access_token(
         "jti": grant.jti,
     });
     if let Some(auth_time) = grant.auth_time {
-        claims["auth_time"] = json!(auth_time);
+        set_member(&mut claims, "auth_time", json!(auth_time));
     }
     if let Some(jkt) = grant.jkt {
-        claims["cnf"] = json!({ "jkt": jkt });
+        set_member(&mut claims, "cnf", json!({ "jkt": jkt }));
     }
     if let Some(sid) = grant.sid {
-        claims["sid"] = json!(sid);
+        set_member(&mut claims, "sid", json!(sid));
     }
     if let Some(gid) = grant.grant {
-        claims["gid"] = json!(gid);
+        set_member(&mut claims, "gid", json!(gid));
     }
     sign(keys, signer, "at+jwt", &claims).await
+}
+
+/// Adds a member to a JSON object made with `json!({ … })`. Unlike `value[name] = …`,
+/// which panics on a value that is not an object, this cannot panic; the callers' values
+/// are always objects.
+pub fn set_member(object: &mut Value, name: &str, value: Value) {
+    if let Some(members) = object.as_object_mut() {
+        members.insert(name.to_owned(), value);
+    }
 }
 
 /// What an ID token says beyond the user's claims.

@@ -243,7 +243,8 @@ pub fn create_key_set(
     deep_freeze(&copy);
     let number = MADE_PARSED.with(|made| {
         let (_, next) = &mut *made.borrow_mut();
-        *next += 1;
+        // A u64 counter: 2^64 sets are never made.
+        *next = next.saturating_add(1);
         *next
     });
     remember_made(number, set);
@@ -309,7 +310,13 @@ fn parsed(text: String) -> Result<Rc<JwkSet>, Error> {
 /// JS instead of five).
 fn header_and_payload(verified: Verified) -> JsValue {
     let (header, claims) = verified.into_parts();
-    let mut text = String::with_capacity(header.json.len() + claims.json().len() + 24);
+    let mut text = String::with_capacity(
+        header
+            .json
+            .len()
+            .saturating_add(claims.json().len())
+            .saturating_add(24),
+    );
     for part in [
         r#"{"header":"#,
         &header.json,

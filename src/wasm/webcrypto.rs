@@ -260,7 +260,12 @@ impl WebCryptoSigner {
     pub async fn import(kid: &str, key: &p256::ecdsa::SigningKey) -> Result<Self, Error> {
         let subtle = subtle().ok_or(Error::CryptoUnavailable)?;
         let point = key.verifying_key().to_sec1_point(false);
-        let (x, y) = point.as_bytes()[1..].split_at(32);
+        // SEC 1 §2.3.3 uncompressed: 0x04, then x and y of 32 bytes each.
+        let (x, y) = point
+            .as_bytes()
+            .get(1..)
+            .and_then(|xy| xy.split_at_checked(32))
+            .ok_or(Error::CryptoUnavailable)?;
         let d = zeroize::Zeroizing::new(crate::b64::encode(&key.to_bytes()));
         let jwk = object(&[
             ("kty", "EC".into()),

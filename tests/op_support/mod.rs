@@ -11,7 +11,7 @@ use oidc_edge::jose::{Jwk, JwkSet};
 use oidc_edge::op::config::Config;
 use oidc_edge::op::form::{self, Params};
 use oidc_edge::op::keys::SigningKeys;
-use oidc_edge::op::password::{PasswordHash, RustPbkdf2};
+use oidc_edge::op::password::{PasswordHash, Pbkdf2, RustPbkdf2};
 use oidc_edge::op::{Provider, Request, Response, Services};
 use oidc_edge::pkce::Pkce;
 use oidc_edge::store::MemoryStore;
@@ -42,6 +42,23 @@ pub struct Op {
     pub store: MemoryStore<TestClock>,
     pub clock: TestClock,
     pub jwks: JwkSet,
+    /// PBKDF2 iterations run so far: what password and secret checks cost.
+    pub pbkdf2_iterations: Cell<u64>,
+}
+
+/// [`RustPbkdf2`] that adds up the iterations it runs.
+pub struct CountingPbkdf2<'a>(&'a Cell<u64>);
+
+impl Pbkdf2 for CountingPbkdf2<'_> {
+    async fn derive(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], oidc_edge::Error> {
+        self.0.set(self.0.get() + u64::from(iterations));
+        RustPbkdf2.derive(password, salt, iterations).await
+    }
 }
 
 pub fn config_json() -> Value {
@@ -95,6 +112,7 @@ impl Op {
             store,
             clock,
             jwks,
+            pbkdf2_iterations: Cell::new(0),
         }
     }
 
@@ -109,7 +127,7 @@ impl Op {
     pub fn send(&self, req: &Request) -> Response {
         let services = Services {
             store: &self.store,
-            pbkdf2: &RustPbkdf2,
+            pbkdf2: &CountingPbkdf2(&self.pbkdf2_iterations),
             verifier: &RustCrypto,
             signer: self.provider.signing_keys(),
             now: UnixTime(self.now()),

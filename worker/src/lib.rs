@@ -6,6 +6,26 @@
 //! token signing, and the clock of the runtime, and converts the answer back. Protocol
 //! logic lives in the core.
 
+// No panics on the request path (a panic traps the isolate and fails every request in
+// flight); the same lints as the core, src/lib.rs, says why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::string_slice,
+        clippy::arithmetic_side_effects,
+        clippy::panic,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::unwrap_in_result,
+        clippy::panic_in_result_fn,
+        clippy::get_unwrap,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 mod convert;
 mod kv;
 mod pbkdf2;

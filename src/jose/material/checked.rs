@@ -198,7 +198,12 @@ pub fn rsa(n: &[u8], e: &[u8], private: Option<RsaPrivate>) -> Result<Material, 
 }
 
 fn uint(bytes: &[u8]) -> Result<rsa::BoxedUint, Error> {
-    rsa::BoxedUint::from_be_slice(bytes, (bytes.len() * 8) as u32).map_err(|_| Error::JwkInvalid {
+    let invalid = || Error::JwkInvalid {
         reason: "RSA integer is malformed",
-    })
+    };
+    let bits = u32::try_from(bytes.len())
+        .ok()
+        .and_then(|len| len.checked_mul(8))
+        .ok_or_else(invalid)?;
+    rsa::BoxedUint::from_be_slice(bytes, bits).map_err(|_| invalid())
 }

@@ -40,7 +40,9 @@ fn parse_http_uri(text: &str) -> Result<HttpUri<'_>, &'static str> {
         let close = authority
             .find(']')
             .ok_or("has an unterminated IPv6 address")?;
-        let (host, after_host) = authority.split_at(close + 1);
+        let (host, after_host) = authority
+            .split_at_checked(close.saturating_add(1))
+            .ok_or("has an unterminated IPv6 address")?;
         let inner = host
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))

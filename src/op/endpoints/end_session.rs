@@ -4,6 +4,11 @@
 //! session and sends the user back. Without a hint that names the current session the
 //! user confirms first (§2: a logout must not be forced on a user by a third party), in a
 //! CSRF-protected form.
+//!
+//! Only the session the request presents is ended. A cross-site POST carries no session
+//! cookie under `SameSite=Lax`, yet its browser applies any `Set-Cookie` in the answer:
+//! so a request without the cookie changes nothing, and no answer clears a cookie the
+//! request did not send. Otherwise any page could sign its visitors out.
 
 use serde_json::Value;
 
@@ -57,20 +62,16 @@ async fn run<S: Store, P, V: SignatureVerifier>(
         Ok(logout) => logout,
         Err(description) => return Ok(pages::error(400, "invalid_request", description)),
     };
+    let presented = req.cookie(SESSION_COOKIE);
     let session = flow::session(req, services).await?;
     let hint_names_session = match (&session, &logout.hinted) {
         (Some(session), Some((sub, sid))) => session.sub == *sub && session.sid == *sid,
         _ => false,
     };
+    // No live session (none presented, or one already ended): nothing to confirm.
     let confirmed = session.is_none() || hint_names_session || confirmed_by_form(op, req, &params);
     if !confirmed {
         return confirmation_page(op, req, &logout);
-    }
-    if let Some(value) = req.cookie(SESSION_COOKIE) {
-        services
-            .store
-            .delete(&records::key("session", value))
-            .await?;
     }
     let response = match logout.redirect {
         Some(uri) => {
@@ -79,6 +80,13 @@ async fn run<S: Store, P, V: SignatureVerifier>(
         }
         None => pages::signed_out(),
     };
+    let Some(value) = presented else {
+        return Ok(response);
+    };
+    services
+        .store
+        .delete(&records::key("session", value))
+        .await?;
     Ok(response.with_header("set-cookie", &op.cookie(SESSION_COOKIE, "", 0)))
 }
 

@@ -5,7 +5,7 @@
 use crate::op::flow::{self, SESSION_COOKIE};
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LoginPage};
-use crate::op::password::{Pbkdf2, verify_password};
+use crate::op::password::{Pbkdf2, verify_password_padded};
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, AuthRequest, Session};
 use crate::store::Store;
@@ -68,8 +68,9 @@ async fn run<S: Store, P: Pbkdf2, V>(
     Ok(response.with_header("set-cookie", &session_cookie))
 }
 
-/// The user's `sub` when the password is right. An unknown username costs the same
-/// PBKDF2 work as a known one, so timing does not reveal which usernames exist.
+/// The user's `sub` when the password is right. Every check costs the same PBKDF2 work,
+/// the highest iteration count configured: timing reveals neither which usernames exist
+/// nor which users have cheaper hashes.
 async fn check_credentials<S, P: Pbkdf2, V>(
     op: &Provider,
     username: &str,
@@ -78,12 +79,23 @@ async fn check_credentials<S, P: Pbkdf2, V>(
 ) -> Result<Option<String>, Error> {
     match op.config.user_by_username(username) {
         Some(user) => {
-            let ok =
-                verify_password(&user.password_hash, password.as_bytes(), services.pbkdf2).await?;
+            let ok = verify_password_padded(
+                &user.password_hash,
+                password.as_bytes(),
+                services.pbkdf2,
+                op.password_cost,
+            )
+            .await?;
             Ok(ok.then(|| user.sub.clone()))
         }
         None => {
-            let _ = verify_password(&op.decoy_hash, password.as_bytes(), services.pbkdf2).await?;
+            verify_password_padded(
+                &op.decoy_hash,
+                password.as_bytes(),
+                services.pbkdf2,
+                op.password_cost,
+            )
+            .await?;
             Ok(None)
         }
     }

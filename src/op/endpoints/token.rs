@@ -226,7 +226,7 @@ async fn authorization_code<S: Store, P, V>(
     let ((), issued) = try_join(record_grant, sign).await?;
     let mut body = issued.body;
     if refreshable {
-        body["refresh_token"] = json!(first_refresh);
+        tokens::set_member(&mut body, "refresh_token", json!(first_refresh));
     }
     Ok(body)
 }
@@ -336,8 +336,8 @@ async fn refresh<S: Store, P, V>(
         // treated as theft and ends the whole family (OAuth 2.0 Security BCP §4.14.2).
         let successor_moved_on: Option<Revoked> =
             records::get(services.store, &records::key("rotated", &successor)).await?;
-        let retry =
-            services.now.0 - rotated.at <= REFRESH_GRACE_SECONDS && successor_moved_on.is_none();
+        let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS
+            && successor_moved_on.is_none();
         if !retry {
             revoke_family(&record.family, services).await?;
             return Err(OpError::InvalidGrant(
@@ -398,7 +398,7 @@ async fn refresh<S: Store, P, V>(
     // Signing and the rotation writes overlap; the response waits for both.
     let (issued, ()) = try_join(sign, rotate).await?;
     let mut body = issued.body;
-    body["refresh_token"] = json!(successor);
+    tokens::set_member(&mut body, "refresh_token", json!(successor));
     Ok(body)
 }
 
@@ -528,14 +528,14 @@ async fn issue<S, P, V>(
                 nonce: what.nonce,
                 auth_time,
                 sid,
-                access_token: body["access_token"].as_str().unwrap_or_default(),
+                access_token: &access_token,
                 scope: what.scope,
                 lifetime: lifetimes.id_token,
             },
             services.now,
         )
         .await?;
-        body["id_token"] = json!(id_token);
+        tokens::set_member(&mut body, "id_token", json!(id_token));
     }
     Ok(Issued { body })
 }
