@@ -1,5 +1,6 @@
 //! Workers requests and responses to and from the core's plain HTTP values.
 
+use futures_util::StreamExt;
 use oidc_edge::op::http::{MAX_BODY_LEN, MAX_HEADERS};
 use oidc_edge::op::{Request, Response};
 use worker::Headers;
@@ -8,7 +9,8 @@ use worker::Headers;
 pub struct Refused(pub u16, pub &'static str);
 
 /// The core's view of a Workers request. Bodies over [`MAX_BODY_LEN`] are refused from
-/// `Content-Length` before they are read, and again after (chunked uploads).
+/// `Content-Length` before they are read, and while they are read (chunked uploads), so
+/// no request makes the isolate hold more than that.
 pub async fn request(mut req: worker::Request) -> Result<Request, Refused> {
     let url = req
         .url()
@@ -29,13 +31,8 @@ pub async fn request(mut req: worker::Request) -> Result<Request, Refused> {
     let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
         Vec::new()
     } else {
-        req.bytes()
-            .await
-            .map_err(|_| Refused(400, "invalid_request"))?
+        capped_body(&mut req).await?
     };
-    if body.len() > MAX_BODY_LEN {
-        return Err(Refused(413, "request_too_large"));
-    }
     let headers = headers
         .into_iter()
         .map(|(n, v)| (n.to_ascii_lowercase(), v))
@@ -46,6 +43,23 @@ pub async fn request(mut req: worker::Request) -> Result<Request, Refused> {
         headers,
         body,
     })
+}
+
+/// The body, read chunk by chunk and refused as soon as it passes [`MAX_BODY_LEN`].
+async fn capped_body(req: &mut worker::Request) -> Result<Vec<u8>, Refused> {
+    // `stream` fails only when there is no body: an empty one.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Refused(400, "invalid_request"))?;
+        if chunk.len() > MAX_BODY_LEN.saturating_sub(body.len()) {
+            return Err(Refused(413, "request_too_large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A Workers response from the core's.
