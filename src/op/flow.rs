@@ -1,7 +1,6 @@
 //! The steps the authorization pages share: the browser binding, the session, consent,
 //! and ending the flow with a code (or an error) at the client's redirect URI.
 
-use super::endpoints::authorize::params;
 use super::error::OpError;
 use super::form::{self, Params};
 use super::http::{Request, Response};
@@ -229,7 +228,7 @@ pub async fn page_request<'r, S: Store, P, V>(
     services: &Services<'_, S, P, V>,
     expired: &str,
 ) -> Result<Result<PageRequest<'r>, Response>, Error> {
-    let params = match params(req) {
+    let params = match req.params() {
         Ok(params) => params,
         Err(description) => return Ok(Err(pages::error(400, "invalid_request", &description))),
     };

@@ -107,6 +107,25 @@ impl Request {
             })
         })
     }
+
+    /// The parameters: the query for GET, the form body for POST (OpenID Connect Core
+    /// §3.1.2.1 allows both at the authorization endpoint; the other endpoints take what
+    /// their method carries). The error is a description for the client.
+    pub fn params(&self) -> Result<form::Params, String> {
+        let text = if self.method == "POST" {
+            if !self.has_form_body() {
+                return Err("POST bodies must be application/x-www-form-urlencoded".into());
+            }
+            std::str::from_utf8(&self.body).map_err(|_| "the body is not UTF-8".to_owned())?
+        } else {
+            self.query()
+        };
+        form::Params::parse(text).map_err(|err| match err {
+            form::FormError::Repeated(name) => format!("parameter {name} is repeated"),
+            form::FormError::TooLarge => "too many or too long parameters".into(),
+            form::FormError::Malformed => "malformed parameter encoding".into(),
+        })
+    }
 }
 
 /// An HTTP response from the provider.

@@ -2,16 +2,15 @@
 //! token (an RFC 9068 JWT issued here, not revoked), its sender constraint (RFC 9449 §7)
 //! and its scopes, with the RFC 6750 §3 / RFC 9449 §7.1 challenges when they fail.
 
-use futures_util::future::try_join;
 use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof, www_authenticate};
 use crate::jose::{Alg, SignatureVerifier};
 use crate::oidc::{AccessTokenExpectations, validate_access_token_with};
+use crate::op::grant::lifecycle;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Revoked};
 use crate::store::Store;
 use crate::time::UnixTime;
 
@@ -160,23 +159,14 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
     let claims = verified.claims().as_map().clone();
     let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);
-    // Revoked on its own (`revoked-at`, a code replay) or with its grant (`family`, a code
-    // replay or a refresh token reuse); both looked up at once.
+    // Revoked on its own (a code replay) or with its grant (a code replay or a refresh
+    // token reuse).
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
-    let token_key = records::token_revoked_key(text("jti").unwrap_or_default());
-    let revoked_token = records::get::<_, Revoked>(services.store, &token_key);
-    let revoked_grant = async {
-        match text("gid") {
-            Some(gid) => {
-                records::get::<_, Revoked>(services.store, &records::family_revoked_key(gid)).await
-            }
-            None => Ok(None),
-        }
-    };
-    let (token_revoked, grant_revoked) = try_join(revoked_token, revoked_grant)
-        .await
-        .map_err(|_| unavailable())?;
-    if token_revoked.is_some() || grant_revoked.is_some() {
+    let revoked =
+        lifecycle::access_token_revoked(text("jti").unwrap_or_default(), text("gid"), services)
+            .await
+            .map_err(|_| unavailable())?;
+    if revoked {
         return Err(Denied::new(
             401,
             "invalid_token",

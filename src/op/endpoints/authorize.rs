@@ -8,7 +8,7 @@
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::flow::{self, browser_hash};
-use crate::op::form::{FormError, Params};
+use crate::op::form::Params;
 use crate::op::http::{Request, Response};
 use crate::op::pages;
 use crate::op::provider::{Provider, Services};
@@ -19,31 +19,13 @@ use crate::store::Store;
 /// Longest `state` / `nonce` accepted.
 const MAX_STATE_LEN: usize = 1024;
 
-/// Reads the parameters: the query for GET, the form body for POST (OpenID Connect Core
-/// §3.1.2.1 allows both).
-pub fn params(req: &Request) -> Result<Params, String> {
-    let text = if req.method == "POST" {
-        if !req.has_form_body() {
-            return Err("POST bodies must be application/x-www-form-urlencoded".into());
-        }
-        std::str::from_utf8(&req.body).map_err(|_| "the body is not UTF-8".to_owned())?
-    } else {
-        req.query()
-    };
-    Params::parse(text).map_err(|err| match err {
-        FormError::Repeated(name) => format!("parameter {name} is repeated"),
-        FormError::TooLarge => "too many or too long parameters".into(),
-        FormError::Malformed => "malformed parameter encoding".into(),
-    })
-}
-
 /// Handles `/authorize`.
 pub async fn handle<S: Store, P, V>(
     op: &Provider,
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    let params = match params(req) {
+    let params = match req.params() {
         Ok(params) => params,
         Err(description) => return pages::error(400, "invalid_request", &description),
     };

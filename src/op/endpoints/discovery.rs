@@ -1,10 +1,21 @@
 //! The discovery document (OpenID Connect Discovery 1.0 §3, RFC 8414 §2), served at both
-//! well-known paths. It lists only what the provider really does.
+//! well-known paths. It lists only what the provider really does; endpoint URLs come from
+//! the route table, so an endpoint is advertised exactly when it is routed.
 
 use serde_json::{Value, json};
 
 use crate::jose::Alg;
 use crate::op::config::Config;
+use crate::op::http::Response;
+use crate::op::provider::Provider;
+use crate::op::routes::ROUTES;
+use crate::op::token::set_member;
+
+/// Handles `GET` of either well-known path. The document is built on first use and kept.
+pub fn handle(op: &Provider) -> Response {
+    let document = op.discovery.get_or_init(|| document(&op.config));
+    Response::json(200, document).with_header("cache-control", "public, max-age=300")
+}
 
 /// The claims the provider can release (the scope claims of Core §5.4 it supports).
 const CLAIMS: [&str; 10] = [
@@ -53,13 +64,8 @@ pub fn document(config: &Config) -> Value {
         }
     }
     let dpop_algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
-    json!({
+    let mut document = json!({
         "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "userinfo_endpoint": format!("{issuer}/userinfo"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "end_session_endpoint": format!("{issuer}/end_session"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -75,5 +81,15 @@ pub fn document(config: &Config) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
-    })
+    });
+    for route in ROUTES {
+        if let Some(name) = route.discovery {
+            set_member(
+                &mut document,
+                name,
+                json!(format!("{issuer}{}", route.path)),
+            );
+        }
+    }
+    document
 }

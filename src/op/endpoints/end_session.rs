@@ -12,7 +12,6 @@
 
 use serde_json::Value;
 
-use super::authorize::params;
 use crate::Error;
 use crate::jose::jwt::verify_with;
 use crate::jose::{Alg, SignatureVerifier, Validation};
@@ -54,7 +53,7 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    let params = match params(req) {
+    let params = match req.params() {
         Ok(params) => params,
         Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
     };

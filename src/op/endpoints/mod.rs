@@ -1,10 +1,11 @@
-//! One module per endpoint.
+//! One module per endpoint (the token endpoint, with its grants, is `op::token`); the
+//! route table (`op::routes`) says which path each serves.
 
 pub mod api_me;
 pub mod authorize;
 pub mod consent;
 pub mod discovery;
 pub mod end_session;
+pub mod jwks;
 pub mod login;
-pub mod token;
 pub mod userinfo;

@@ -7,7 +7,7 @@ use crate::jose::SignatureVerifier;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
 use crate::op::resource::{Denied, Policy, Scheme, authorize_request};
-use crate::op::tokens::user_claims;
+use crate::op::token::user_claims;
 use crate::store::Store;
 
 /// What `/userinfo` demands: an `openid` token, Bearer or DPoP.

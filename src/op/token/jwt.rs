@@ -3,13 +3,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::config::User;
-use super::keys::SigningKeys;
-use super::signer::TokenSigner;
 use crate::Error;
 use crate::jose::Alg;
 use crate::jose::jws::{assemble, signing_input};
 use crate::oidc::token_hash;
+use crate::op::config::User;
+use crate::op::keys::SigningKeys;
+use crate::op::signer::TokenSigner;
 use crate::time::UnixTime;
 
 /// Claims each scope releases (OpenID Connect Core §5.4).

@@ -1,0 +1,259 @@
+//! The route table: one declaration per endpoint, from which everything else about a path
+//! follows — dispatch, `405` with `Allow`, CORS and its preflight, and the endpoint's entry
+//! in the discovery document. Adding an endpoint is its own module under `endpoints/`, one
+//! [`Route`] here, and one arm in [`Provider::handle`]'s dispatch.
+//!
+//! This module is the only one that knows every endpoint; the endpoints know the
+//! [`Provider`] state and never the router, so nothing cycles back.
+
+use super::endpoints;
+use super::http::{Request, Response};
+use super::password::Pbkdf2;
+use super::provider::{Provider, Services};
+use crate::jose::SignatureVerifier;
+use crate::store::Store;
+
+/// What serves a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// OpenID Connect Discovery 1.0 §4 and RFC 8414 §3.
+    Discovery,
+    /// The public signing keys (RFC 7517 §5).
+    Jwks,
+    /// The authorization endpoint (RFC 6749 §3.1).
+    Authorize,
+    /// The login page.
+    Login,
+    /// The consent page.
+    Consent,
+    /// The token endpoint (RFC 6749 §3.2).
+    Token,
+    /// The UserInfo endpoint (OpenID Connect Core §5.3).
+    Userinfo,
+    /// RP-Initiated Logout 1.0.
+    EndSession,
+    /// The provider's own DPoP-protected resource API.
+    ApiMe,
+}
+
+/// One endpoint's declaration.
+#[derive(Debug)]
+pub struct Route {
+    /// The path, matched exactly.
+    pub path: &'static str,
+    /// The methods it answers, as the `Allow` header lists them. A `HEAD` is answered as
+    /// the `GET` would be, without the body.
+    pub methods: &'static str,
+    /// The methods a browser app may call it with from another origin (Fetch §3.2, for the
+    /// origins clients list in `allowed_origins`); `None` for pages and navigations.
+    pub cors: Option<&'static str>,
+    /// Its metadata name in the discovery document, if it is advertised there.
+    pub discovery: Option<&'static str>,
+    /// What serves it.
+    pub endpoint: Endpoint,
+}
+
+/// Every path the provider answers.
+pub const ROUTES: &[Route] = &[
+    Route {
+        path: "/.well-known/openid-configuration",
+        methods: "GET, HEAD",
+        cors: Some("GET"),
+        discovery: None,
+        endpoint: Endpoint::Discovery,
+    },
+    Route {
+        path: "/.well-known/oauth-authorization-server",
+        methods: "GET, HEAD",
+        cors: Some("GET"),
+        discovery: None,
+        endpoint: Endpoint::Discovery,
+    },
+    Route {
+        path: "/jwks",
+        methods: "GET, HEAD",
+        cors: Some("GET"),
+        discovery: Some("jwks_uri"),
+        endpoint: Endpoint::Jwks,
+    },
+    Route {
+        path: "/authorize",
+        methods: "GET, POST",
+        cors: None,
+        discovery: Some("authorization_endpoint"),
+        endpoint: Endpoint::Authorize,
+    },
+    Route {
+        path: "/login",
+        methods: "GET, POST",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::Login,
+    },
+    Route {
+        path: "/consent",
+        methods: "GET, POST",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::Consent,
+    },
+    Route {
+        path: "/token",
+        methods: "POST",
+        cors: Some("POST"),
+        discovery: Some("token_endpoint"),
+        endpoint: Endpoint::Token,
+    },
+    Route {
+        path: "/userinfo",
+        methods: "GET, POST",
+        cors: Some("GET, POST"),
+        discovery: Some("userinfo_endpoint"),
+        endpoint: Endpoint::Userinfo,
+    },
+    Route {
+        path: "/end_session",
+        methods: "GET, POST",
+        cors: None,
+        discovery: Some("end_session_endpoint"),
+        endpoint: Endpoint::EndSession,
+    },
+    Route {
+        path: "/api/me",
+        methods: "GET, HEAD",
+        cors: Some("GET"),
+        discovery: None,
+        endpoint: Endpoint::ApiMe,
+    },
+];
+
+/// The route of `path`, if any.
+pub fn route(path: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|route| route.path == path)
+}
+
+impl Route {
+    /// Whether the route answers `method`.
+    pub fn allows(&self, method: &str) -> bool {
+        self.methods.split(", ").any(|allowed| allowed == method)
+    }
+}
+
+impl Provider {
+    /// Answers one request. Never panics and never answers 500 for bad input: every
+    /// failure is a protocol error or a 4xx page.
+    pub async fn handle<S: Store, P: Pbkdf2, V: SignatureVerifier>(
+        &self,
+        req: &Request,
+        services: &Services<'_, S, P, V>,
+    ) -> Response {
+        let method = req.method.as_str();
+        let Some(route) = route(req.path()) else {
+            let not_found = Response::json(404, &serde_json::json!({ "error": "not_found" }));
+            return match method {
+                "OPTIONS" => Response::empty(403),
+                _ => not_found.no_store(),
+            };
+        };
+        if method == "OPTIONS" {
+            return self.preflight(req, route);
+        }
+        let response = if route.allows(method) {
+            dispatch(self, route.endpoint, req, services).await
+        } else {
+            Response::json(405, &serde_json::json!({ "error": "method_not_allowed" }))
+                .with_header("allow", route.methods)
+        };
+        let response = if method == "HEAD" {
+            Response {
+                body: Vec::new(),
+                ..response
+            }
+        } else {
+            response
+        };
+        self.with_cors(req, route, response)
+    }
+
+    /// CORS (Fetch §3.2) for the routes a browser app calls, only for the origins the
+    /// configuration lists. Pages and `/authorize` are navigations, not fetches: no CORS.
+    fn with_cors(&self, req: &Request, route: &Route, response: Response) -> Response {
+        if route.cors.is_none() {
+            return response;
+        }
+        match req.header("origin") {
+            Some(origin) if self.allowed_origin(origin) => response
+                .with_header("access-control-allow-origin", origin)
+                .with_header(
+                    "access-control-expose-headers",
+                    "DPoP-Nonce, WWW-Authenticate",
+                )
+                .with_header("vary", "Origin"),
+            _ => response.with_header("vary", "Origin"),
+        }
+    }
+
+    /// Answers a CORS preflight: `403` unless both the origin and the route allow it.
+    fn preflight(&self, req: &Request, route: &Route) -> Response {
+        let origin = req.header("origin").filter(|o| self.allowed_origin(o));
+        let (Some(origin), Some(methods)) = (origin, route.cors) else {
+            return Response::empty(403);
+        };
+        Response::empty(204)
+            .with_header("access-control-allow-origin", origin)
+            .with_header("access-control-allow-methods", methods)
+            .with_header(
+                "access-control-allow-headers",
+                "Authorization, Content-Type, DPoP",
+            )
+            .with_header("access-control-max-age", "600")
+            .with_header("vary", "Origin")
+    }
+}
+
+/// Sends the request to its endpoint.
+async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
+    op: &Provider,
+    endpoint: Endpoint,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Response {
+    match endpoint {
+        Endpoint::Discovery => endpoints::discovery::handle(op),
+        Endpoint::Jwks => endpoints::jwks::handle(op),
+        Endpoint::Authorize => endpoints::authorize::handle(op, req, services).await,
+        Endpoint::Login => endpoints::login::handle(op, req, services).await,
+        Endpoint::Consent => endpoints::consent::handle(op, req, services).await,
+        Endpoint::Token => crate::op::token::handle(op, req, services).await,
+        Endpoint::Userinfo => endpoints::userinfo::handle(op, req, services).await,
+        Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
+        Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_declared_once() {
+        for (i, route) in ROUTES.iter().enumerate() {
+            assert!(
+                ROUTES
+                    .iter()
+                    .skip(i + 1)
+                    .all(|other| other.path != route.path),
+                "{} twice",
+                route.path
+            );
+        }
+    }
+
+    #[test]
+    fn methods_are_matched_exactly() {
+        let jwks = route("/jwks").unwrap();
+        assert!(jwks.allows("GET") && jwks.allows("HEAD") && !jwks.allows("POST"));
+        let authorize = route("/authorize").unwrap();
+        assert!(!authorize.allows("HEAD") && !authorize.allows("get"));
+    }
+}

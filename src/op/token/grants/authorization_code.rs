@@ -1,0 +1,162 @@
+//! `authorization_code` (RFC 6749 §4.1.3): a single-use code, bound to its client, its
+//! redirect URI, its PKCE challenge (RFC 7636 §4.6) and, with `dpop_jkt`, its DPoP key
+//! (RFC 9449 §10). A replayed code revokes what its first use issued (§4.1.2).
+
+use futures_util::future::try_join;
+use serde_json::{Value, json};
+
+use super::super::TokenRequest;
+use super::super::issue::{Issue, issue};
+use super::super::jwt::set_member;
+use crate::op::config::GrantType;
+use crate::op::error::OpError;
+use crate::op::grant::lifecycle;
+use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, Code, Refresh};
+use crate::pkce::{CodeChallenge, CodeVerifier};
+use crate::random;
+use crate::store::Store;
+
+/// Exchanges the code for tokens.
+pub async fn exchange<S: Store, P, V>(
+    op: &Provider,
+    TokenRequest {
+        client,
+        params,
+        jkt,
+    }: TokenRequest<'_>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Value, OpError> {
+    let code = params
+        .get("code")
+        .ok_or_else(|| OpError::InvalidRequest("code is required".into()))?;
+    let code_key = records::key("code", code);
+    // The code's grant record: stored under the code's derived first refresh token when the
+    // code is exchanged, so its presence means "spent". On KV the code itself is never
+    // deleted (`take` is a read there): the grant record is what refuses a second use.
+    let first_refresh = op.secrets.first_refresh(code);
+    let grant_key = records::key("refresh", &first_refresh);
+    let (taken, spent): (Option<Code>, Option<Refresh>) = try_join(
+        records::take(services.store, &code_key),
+        records::get(services.store, &grant_key),
+    )
+    .await?;
+    let (Some(record), None) = (taken, &spent) else {
+        if let Some(spent) = spent {
+            lifecycle::revoke_replayed_code(&spent, services).await?;
+        }
+        return Err(OpError::InvalidGrant(
+            "the code is invalid, expired or already used".into(),
+        ));
+    };
+    let request = &record.request;
+    if request.client_id != client.client_id {
+        return Err(OpError::InvalidGrant(
+            "the code was issued to another client".into(),
+        ));
+    }
+    if params.get("redirect_uri") != Some(request.redirect_uri.as_str()) {
+        return Err(OpError::InvalidGrant(
+            "redirect_uri does not match the authorization request".into(),
+        ));
+    }
+    check_pkce(
+        request.code_challenge.as_deref(),
+        params.get("code_verifier"),
+    )?;
+    if let Some(expected) = &request.dpop_jkt
+        && jkt.as_deref() != Some(expected.as_str())
+    {
+        return Err(OpError::InvalidGrant(
+            "the DPoP key is not the one named by dpop_jkt".into(),
+        ));
+    }
+    let user = op
+        .config
+        .user(&record.sub)
+        .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))?;
+    let refreshable = request.scope.split(' ').any(|s| s == "offline_access")
+        && client.allows_grant(GrantType::RefreshToken);
+    let access_jti = random::token(16)?;
+    let lifetimes = &op.config.lifetimes;
+    let grant_record = Refresh {
+        // Derived from the code, so even two redemptions racing in two locations share
+        // one family, and revoking it ends both.
+        family: op.secrets.family_of(code),
+        client_id: client.client_id.clone(),
+        sub: record.sub.clone(),
+        scope: request.scope.clone(),
+        auth_time: record.auth_time,
+        sid: record.sid.clone(),
+        // RFC 9449 §5: refresh tokens of public clients are bound to the DPoP key.
+        jkt: if client.is_public() {
+            jkt.clone()
+        } else {
+            None
+        },
+        refreshable,
+        code_access_jti: Some(access_jti.clone()),
+    };
+    // The record outlives whatever it guards: the code (a replay must find it), the access
+    // token (a replay revokes it) and the refresh token, if one is issued.
+    let ttl = if refreshable {
+        lifetimes.refresh_token
+    } else {
+        lifetimes.access_token
+    }
+    .max(lifetimes.code)
+    .max(lifetimes.access_token);
+    // Written while the tokens are signed; the response waits for both, so no token
+    // leaves without the record that lets a replay revoke it (RFC 6749 §4.1.2).
+    let record_grant = async {
+        records::put(services.store, &grant_key, &grant_record, ttl)
+            .await
+            .map_err(OpError::from)
+    };
+    let sign = issue(
+        op,
+        client,
+        Issue {
+            jti: &access_jti,
+            grant: Some(&grant_record.family),
+            sub: &record.sub,
+            user: Some(user),
+            scope: &request.scope,
+            auth_time: Some(record.auth_time),
+            sid: Some(&record.sid),
+            nonce: request.nonce.as_deref(),
+            jkt: jkt.as_deref(),
+        },
+        services,
+    );
+    let ((), mut body) = try_join(record_grant, sign).await?;
+    if refreshable {
+        set_member(&mut body, "refresh_token", json!(first_refresh));
+    }
+    Ok(body)
+}
+
+/// RFC 7636 §4.6: with a challenge, the verifier must match it; without one, a verifier
+/// is an error too (a downgrade attempt, OAuth 2.0 Security BCP §2.1.1).
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OpError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(challenge), Some(verifier)) => {
+            let verifier =
+                CodeVerifier::parse(verifier).map_err(|e| OpError::InvalidGrant(e.to_string()))?;
+            let challenge = CodeChallenge::parse_s256(challenge)
+                .map_err(|e| OpError::InvalidGrant(e.to_string()))?;
+            if challenge.is_satisfied_by(&verifier) {
+                Ok(())
+            } else {
+                Err(OpError::InvalidGrant(
+                    "code_verifier does not match the code_challenge".into(),
+                ))
+            }
+        }
+        (Some(_), None) => Err(OpError::InvalidGrant("code_verifier is required".into())),
+        (None, Some(_)) => Err(OpError::InvalidGrant(
+            "code_verifier given but no code_challenge was".into(),
+        )),
+    }
+}

@@ -1,0 +1,64 @@
+//! `client_credentials` (RFC 6749 §4.4): a confidential client asks for a token for
+//! itself. No user, so no ID token, no refresh token, and neither `openid` nor
+//! `offline_access` may be asked for.
+
+use serde_json::Value;
+
+use super::super::TokenRequest;
+use super::super::issue::{Issue, issue};
+use crate::op::error::OpError;
+use crate::op::provider::{Provider, Services};
+use crate::random;
+
+/// Scopes that only make sense with a user.
+const USER_SCOPES: [&str; 2] = ["openid", "offline_access"];
+
+/// Issues the client its access token.
+pub async fn exchange<S, P, V>(
+    op: &Provider,
+    TokenRequest {
+        client,
+        params,
+        jkt,
+    }: TokenRequest<'_>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Value, OpError> {
+    let scope = match params.get("scope") {
+        Some(asked) => {
+            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(bad) = asked
+                .iter()
+                .find(|s| !client.allows_scope(s) || USER_SCOPES.contains(s))
+            {
+                return Err(OpError::InvalidScope(format!(
+                    "scope {bad:?} is not available to this client"
+                )));
+            }
+            asked.join(" ")
+        }
+        None => client
+            .scopes
+            .iter()
+            .filter(|s| !USER_SCOPES.contains(&s.as_str()))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    issue(
+        op,
+        client,
+        Issue {
+            jti: &random::token(16)?,
+            grant: None,
+            sub: &client.client_id,
+            user: None,
+            scope: &scope,
+            auth_time: None,
+            sid: None,
+            nonce: None,
+            jkt: jkt.as_deref(),
+        },
+        services,
+    )
+    .await
+}

@@ -1,0 +1,6 @@
+//! One module per grant type, each with one entry point, `exchange`, that applies the
+//! grant's rules and answers with its tokens.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;

@@ -1,0 +1,144 @@
+//! `refresh_token` (RFC 6749 §6) with rotation on every use and reuse detection (OAuth 2.0
+//! Security BCP, RFC 9700 §4.14.2): each use gets a successor; a token used again after a
+//! short grace revokes its whole family. Public clients' tokens are bound to their DPoP
+//! key (RFC 9449 §5).
+
+use futures_util::future::try_join;
+use serde_json::{Value, json};
+
+use super::super::TokenRequest;
+use super::super::issue::{Issue, issue};
+use super::super::jwt::set_member;
+use crate::op::error::OpError;
+use crate::op::grant::lifecycle;
+use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, Refresh, Revoked};
+use crate::random;
+use crate::store::Store;
+
+/// How long after a rotation the old refresh token still gets the same successor: a
+/// client whose response was lost in transit retries within seconds.
+pub const REFRESH_GRACE_SECONDS: i64 = 30;
+
+/// Rotates the refresh token and issues fresh tokens.
+pub async fn exchange<S: Store, P, V>(
+    op: &Provider,
+    TokenRequest {
+        client,
+        params,
+        jkt,
+    }: TokenRequest<'_>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Value, OpError> {
+    let token = params
+        .get("refresh_token")
+        .ok_or_else(|| OpError::InvalidRequest("refresh_token is required".into()))?;
+    let key = records::key("refresh", token);
+    let invalid =
+        || OpError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
+    let Some(record): Option<Refresh> = records::get(services.store, &key).await? else {
+        return Err(invalid());
+    };
+    // A grant record without `offline_access` was never handed out as a refresh token.
+    if !record.refreshable || record.client_id != client.client_id {
+        return Err(invalid());
+    }
+    let (revoked, rotated): (bool, Option<Revoked>) = try_join(
+        lifecycle::family_revoked(&record.family, services),
+        records::get(services.store, &records::key("rotated", token)),
+    )
+    .await?;
+    if revoked {
+        return Err(invalid());
+    }
+    if record.jkt.is_some() && record.jkt != jkt {
+        return Err(OpError::InvalidGrant(
+            "the refresh token is bound to another DPoP key".into(),
+        ));
+    }
+    let successor = op.secrets.successor(token);
+    if let Some(rotated) = &rotated {
+        // A reused token: a lost response retried within the grace window gets the same
+        // successor, as long as that successor has not moved on itself; anything else is
+        // treated as theft and ends the whole family.
+        let successor_moved_on: Option<Revoked> =
+            records::get(services.store, &records::key("rotated", &successor)).await?;
+        let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS
+            && successor_moved_on.is_none();
+        if !retry {
+            lifecycle::revoke_family(&record.family, services).await?;
+            return Err(OpError::InvalidGrant(
+                "the refresh token was already used; its family is revoked".into(),
+            ));
+        }
+    }
+    let scope = narrowed_scope(&record.scope, params.get("scope"))?;
+    let user = op.config.user(&record.sub).ok_or_else(invalid)?;
+    let jti = random::token(16)?;
+    let sign = issue(
+        op,
+        client,
+        Issue {
+            jti: &jti,
+            grant: Some(&record.family),
+            sub: &record.sub,
+            user: Some(user),
+            scope: &scope,
+            auth_time: Some(record.auth_time),
+            sid: Some(&record.sid),
+            nonce: None,
+            jkt: jkt.as_deref(),
+        },
+        services,
+    );
+    let rotate = async {
+        if rotated.is_some() {
+            return Ok(());
+        }
+        // The successor first, then the rotation mark. Records are never rewritten: the
+        // mark is a key of its own, written once, so a location that has not yet seen it
+        // and rotates the same token again writes an identical successor and cannot erase
+        // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
+        let lifetime = op.config.lifetimes.refresh_token;
+        // The successor carries the grant on, not what the code's exchange issued.
+        let next = Refresh {
+            code_access_jti: None,
+            ..record.clone()
+        };
+        records::put(
+            services.store,
+            &records::key("refresh", &successor),
+            &next,
+            lifetime,
+        )
+        .await?;
+        let mark = Revoked { at: services.now.0 };
+        records::put(
+            services.store,
+            &records::key("rotated", token),
+            &mark,
+            lifetime,
+        )
+        .await
+        .map_err(OpError::from)
+    };
+    // Signing and the rotation writes overlap; the response waits for both.
+    let (mut body, ()) = try_join(sign, rotate).await?;
+    set_member(&mut body, "refresh_token", json!(successor));
+    Ok(body)
+}
+
+/// RFC 6749 §6: a refresh may ask for fewer scopes, never more.
+fn narrowed_scope(granted: &str, asked: Option<&str>) -> Result<String, OpError> {
+    let Some(asked) = asked else {
+        return Ok(granted.to_owned());
+    };
+    let granted: Vec<&str> = granted.split(' ').collect();
+    let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+    if asked.is_empty() || asked.iter().any(|s| !granted.contains(s)) {
+        return Err(OpError::InvalidScope(
+            "a refresh may only narrow the granted scope".into(),
+        ));
+    }
+    Ok(asked.join(" "))
+}

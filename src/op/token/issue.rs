@@ -1,0 +1,91 @@
+//! The token response (RFC 6749 §5.1): the access token, and the ID token when a user
+//! granted `openid` (OpenID Connect Core §3.1.3.3). Every grant answers through [`issue`];
+//! the JWTs themselves are built in `jwt.rs`.
+
+use serde_json::{Value, json};
+
+use super::jwt::{self, AccessGrant, IdGrant, set_member};
+use crate::op::config::{Client, User};
+use crate::op::error::OpError;
+use crate::op::provider::{Provider, Services};
+
+/// What one token response is about.
+#[derive(Debug)]
+pub struct Issue<'a> {
+    /// The access token's `jti`, chosen by the grant so it can record it first.
+    pub jti: &'a str,
+    /// The refresh family the tokens belong to (`gid` in the access token).
+    pub grant: Option<&'a str>,
+    /// The subject: a user, or the client itself.
+    pub sub: &'a str,
+    /// The user, when one granted the tokens.
+    pub user: Option<&'a User>,
+    /// The granted scope, space-separated.
+    pub scope: &'a str,
+    /// When the user authenticated.
+    pub auth_time: Option<i64>,
+    /// The session's `sid`.
+    pub sid: Option<&'a str>,
+    /// The authentication request's `nonce`, for the ID token.
+    pub nonce: Option<&'a str>,
+    /// The DPoP key the access token is bound to.
+    pub jkt: Option<&'a str>,
+}
+
+/// Signs the access token (and the ID token when `openid` was granted to a user) and
+/// returns the response body.
+pub async fn issue<S, P, V>(
+    op: &Provider,
+    client: &Client,
+    what: Issue<'_>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Value, OpError> {
+    let lifetimes = &op.config.lifetimes;
+    let access_token = jwt::access_token(
+        &op.keys,
+        services.signer,
+        &AccessGrant {
+            jti: what.jti,
+            issuer: &op.config.issuer,
+            sub: what.sub,
+            client_id: &client.client_id,
+            scope: what.scope,
+            auth_time: what.auth_time,
+            jkt: what.jkt,
+            sid: what.sid,
+            grant: what.grant,
+            lifetime: lifetimes.access_token,
+        },
+        services.now,
+    )
+    .await?;
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": if what.jkt.is_some() { "DPoP" } else { "Bearer" },
+        "expires_in": lifetimes.access_token,
+        "scope": what.scope,
+    });
+    if let (Some(user), Some(auth_time), Some(sid)) = (what.user, what.auth_time, what.sid)
+        && what.scope.split(' ').any(|s| s == "openid")
+    {
+        let id_token = jwt::id_token(
+            &op.keys,
+            services.signer,
+            user,
+            &IdGrant {
+                issuer: &op.config.issuer,
+                client_id: &client.client_id,
+                nonce: what.nonce,
+                auth_time,
+                sid,
+                access_token: &access_token,
+                scope: what.scope,
+                lifetime: lifetimes.id_token,
+            },
+            services.now,
+        )
+        .await?;
+        set_member(&mut body, "id_token", json!(id_token));
+    }
+    Ok(body)
+}

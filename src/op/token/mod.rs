@@ -1,0 +1,140 @@
+//! The token endpoint (RFC 6749 §3.2): it authenticates the client, checks the DPoP proof
+//! if one came (RFC 9449 §5), and hands the request to the module of its `grant_type`
+//! under `grants/`. Tokens are built in one place, `issue.rs` (the response) over `jwt.rs`
+//! (the JWTs); the grant lifecycle they share with other endpoints is `op::grant`.
+//!
+//! Adding a grant is its module under `grants/`, its [`GrantType`], and one arm in
+//! [`exchange`].
+
+pub mod grants;
+pub mod issue;
+pub mod jwt;
+
+use serde_json::Value;
+
+pub use self::jwt::{set_member, user_claims};
+use crate::Error;
+use crate::dpop::{NoncePolicy, ProofCheck, check_proof};
+use crate::jose::SignatureVerifier;
+use crate::op::client_auth::authenticate;
+use crate::op::config::{Client, GrantType};
+use crate::op::error::OpError;
+use crate::op::form::Params;
+use crate::op::http::{Request, Response};
+use crate::op::password::Pbkdf2;
+use crate::op::provider::{Provider, Services};
+use crate::store::Store;
+
+/// What every grant works from: the authenticated client, the request's parameters, and
+/// the thumbprint of the DPoP key the tokens are to be bound to.
+#[derive(Debug)]
+pub struct TokenRequest<'r> {
+    /// The client, authenticated and allowed this grant.
+    pub client: &'r Client,
+    /// The request body's parameters.
+    pub params: &'r Params,
+    /// The DPoP key's thumbprint (RFC 7638), after the proof passed every check.
+    pub jkt: Option<String>,
+}
+
+/// Handles `POST /token`.
+pub async fn handle<S: Store, P: Pbkdf2, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Response {
+    let dpop_used = !req.header_all("dpop").is_empty();
+    let response = match run(op, req, services).await {
+        Ok(body) => Response::json(200, &body).no_store(),
+        Err(err) => err.to_response(),
+    };
+    // RFC 9449 §8: every answer to a DPoP request carries the nonce to use next.
+    if dpop_used {
+        response.with_header("dpop-nonce", &op.secrets.nonce().current(services.now))
+    } else {
+        response
+    }
+}
+
+async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<Value, OpError> {
+    if !req.has_form_body() {
+        return Err(OpError::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let params = req.params().map_err(OpError::InvalidRequest)?;
+    let client = authenticate(op, req, &params, services.pbkdf2).await?;
+    let grant = match params.get("grant_type") {
+        Some(name) => GrantType::parse(name).ok_or(OpError::UnsupportedGrantType)?,
+        None => return Err(OpError::InvalidRequest("grant_type is required".into())),
+    };
+    if !client.allows_grant(grant) {
+        return Err(OpError::UnauthorizedClient(format!(
+            "this client may not use {}",
+            grant.as_str()
+        )));
+    }
+    let jkt = dpop_key(op, req, client, services).await?;
+    let request = TokenRequest {
+        client,
+        params: &params,
+        jkt,
+    };
+    exchange(op, grant, request, services).await
+}
+
+/// The grant's own rules, and its tokens.
+async fn exchange<S: Store, P, V>(
+    op: &Provider,
+    grant: GrantType,
+    request: TokenRequest<'_>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Value, OpError> {
+    match grant {
+        GrantType::AuthorizationCode => {
+            grants::authorization_code::exchange(op, request, services).await
+        }
+        GrantType::RefreshToken => grants::refresh_token::exchange(op, request, services).await,
+        GrantType::ClientCredentials => {
+            grants::client_credentials::exchange(op, request, services).await
+        }
+    }
+}
+
+/// The thumbprint of the request's DPoP key, after the full proof check with a server
+/// nonce (RFC 9449 §4.3, §8); `None` without a proof.
+async fn dpop_key<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    client: &Client,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<String>, OpError> {
+    let headers = req.header_all("dpop");
+    if headers.is_empty() {
+        if client.dpop_bound_access_tokens {
+            return Err(OpError::InvalidRequest("this client must use DPoP".into()));
+        }
+        return Ok(None);
+    }
+    let check = ProofCheck {
+        nonce: NoncePolicy::Stateless(op.secrets.nonce()),
+        ..ProofCheck::new("POST", req.url_without_query())
+    };
+    match check_proof(
+        &headers,
+        &check,
+        services.now,
+        services.verifier,
+        Some(services.store),
+    )
+    .await
+    {
+        Ok(proof) => Ok(Some(proof.jkt)),
+        Err(Error::StoreUnavailable) => Err(OpError::TemporarilyUnavailable),
+        Err(err) => Err(OpError::Dpop(err)),
+    }
+}
