@@ -1,6 +1,7 @@
 //! The steps the authorization pages share: the browser binding, the session, consent,
 //! and ending the flow with a code (or an error) at the client's redirect URI.
 
+use super::clients::registry;
 use super::error::OpError;
 use super::form::{self, Params};
 use super::http::{Request, Response};
@@ -75,9 +76,8 @@ pub async fn needs_consent<S: Store, P, V>(
     sub: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, Error> {
-    let first_party = op
-        .config
-        .client(&request.client_id)
+    let first_party = registry::find(op, &request.client_id, services)
+        .await?
         .is_some_and(|c| c.first_party);
     if request.force_consent {
         return Ok(true);

@@ -3,7 +3,7 @@
 //! [`crate::time::Clock`], password hashing through [`password::Pbkdf2`]. The Worker is
 //! a thin adapter around it.
 
-pub mod client_auth;
+pub mod clients;
 pub mod config;
 pub mod endpoints;
 pub mod error;

@@ -5,6 +5,7 @@
 //! shown on a page, never sent anywhere (RFC 6749 §4.1.2.1); after that they go to the
 //! redirect URI with the client's `state`.
 
+use crate::op::clients::registry;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::flow::{self, browser_hash};
@@ -29,9 +30,16 @@ pub async fn handle<S: Store, P, V>(
         Ok(params) => params,
         Err(description) => return pages::error(400, "invalid_request", &description),
     };
-    let Some(client) = params.get("client_id").and_then(|id| op.config.client(id)) else {
-        return pages::error(400, "invalid_client", "unknown or missing client_id");
+    let found = match params.get("client_id") {
+        Some(id) => registry::find(op, id, services).await,
+        None => Ok(None),
     };
+    let client = match found {
+        Ok(Some(client)) => client,
+        Ok(None) => return pages::error(400, "invalid_client", "unknown or missing client_id"),
+        Err(err) => return flow::page_or_error(Err(err)),
+    };
+    let client = &*client;
     let Some(redirect_uri) = params
         .get("redirect_uri")
         .filter(|uri| client.redirect_uris.iter().any(|r| r == uri))

@@ -10,11 +10,14 @@
 //! so a request without the cookie changes nothing, and no answer clears a cookie the
 //! request did not send. Otherwise any page could sign its visitors out.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::Error;
 use crate::jose::jwt::verify_with;
 use crate::jose::{Alg, SignatureVerifier, Validation};
+use crate::op::clients::registry;
 use crate::op::config::Client;
 use crate::op::flow::{self, SESSION_COOKIE};
 use crate::op::form::Params;
@@ -41,7 +44,7 @@ struct Logout<'p> {
     /// The hint's `sub` and `sid`, when a valid hint came.
     hinted: Option<(String, String)>,
     /// The client the user came from.
-    client: Option<&'p Client>,
+    client: Option<Cow<'p, Client>>,
     /// Where to send the user afterwards (registered for `client`).
     redirect: Option<&'p str>,
     /// The client's `state`, returned unchanged.
@@ -59,7 +62,10 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     };
     let logout = match validate(op, &params, services).await {
         Ok(logout) => logout,
-        Err(description) => return Ok(pages::error(400, "invalid_request", description)),
+        Err(Refusal::Invalid(description)) => {
+            return Ok(pages::error(400, "invalid_request", description));
+        }
+        Err(Refusal::Store(err)) => return Err(err),
     };
     let presented = req.cookie(SESSION_COOKIE);
     let session = flow::session(req, services).await?;
@@ -89,19 +95,29 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     Ok(response.with_header("set-cookie", &op.cookie(SESSION_COOKIE, "", 0)))
 }
 
+/// Why a logout request is not carried out.
+enum Refusal {
+    /// The request is wrong: shown on a 400 page.
+    Invalid(&'static str),
+    /// The store failed while looking up the client.
+    Store(Error),
+}
+
 /// Checks the hint, the client and the redirect URI (§2, §3). Failures are shown on a
 /// page, never sent to an unvalidated URI.
 async fn validate<'p, S, P, V: SignatureVerifier>(
     op: &'p Provider,
     params: &'p Params,
     services: &Services<'_, S, P, V>,
-) -> Result<Logout<'p>, &'static str> {
+) -> Result<Logout<'p>, Refusal> {
     let mut hint_audience = None;
     let hinted = match params.get("id_token_hint") {
         Some(token) => {
             let claims = verify_hint(op, token, services)
                 .await
-                .ok_or("The id_token_hint is not an ID token issued by this provider.")?;
+                .ok_or(Refusal::Invalid(
+                    "The id_token_hint is not an ID token issued by this provider.",
+                ))?;
             let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
             hint_audience = text("aud");
             Some((
@@ -113,26 +129,34 @@ async fn validate<'p, S, P, V: SignatureVerifier>(
     };
     let client_id = match (params.get("client_id"), hint_audience.as_deref()) {
         (Some(given), Some(audience)) if given != audience => {
-            return Err("client_id is not the audience of the id_token_hint.");
+            return Err(Refusal::Invalid(
+                "client_id is not the audience of the id_token_hint.",
+            ));
         }
         (Some(given), _) => Some(given),
         (None, audience) => audience,
     };
     let client = match client_id {
-        Some(id) => Some(op.config.client(id).ok_or("Unknown client_id.")?),
+        Some(id) => Some(
+            registry::find(op, id, services)
+                .await
+                .map_err(Refusal::Store)?
+                .ok_or(Refusal::Invalid("Unknown client_id."))?,
+        ),
         None => None,
     };
     let redirect = match params.get("post_logout_redirect_uri") {
         Some(uri) => {
-            let client = client.ok_or(
+            let client = client.as_ref().ok_or(Refusal::Invalid(
                 "A post_logout_redirect_uri needs a client_id or an id_token_hint to match it against.",
-            )?;
-            let registered = client
-                .post_logout_redirect_uris
-                .iter()
-                .find(|r| r.as_str() == uri)
-                .ok_or("The post_logout_redirect_uri is not registered for this client.")?;
-            Some(registered.as_str())
+            ))?;
+            // Matched exactly, so the request's own text is the registered URI.
+            if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
+                return Err(Refusal::Invalid(
+                    "The post_logout_redirect_uri is not registered for this client.",
+                ));
+            }
+            Some(uri)
         }
         None => None,
     };
@@ -193,7 +217,7 @@ fn confirmation_page(op: &Provider, req: &Request, logout: &Logout<'_>) -> Resul
     let csrf = op.secrets.csrf_token(CSRF_PURPOSE, "", &browser);
     let page = pages::logout(&LogoutPage {
         csrf: &csrf,
-        client_id: logout.client.map(|c| c.client_id.as_str()),
+        client_id: logout.client.as_ref().map(|c| c.client_id.as_str()),
         post_logout_redirect_uri: logout.redirect,
         state: logout.state,
     });

@@ -16,7 +16,7 @@ pub use self::jwt::{set_member, user_claims};
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof};
 use crate::jose::SignatureVerifier;
-use crate::op::client_auth::authenticate;
+use crate::op::clients::auth::authenticate;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
@@ -67,7 +67,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         ));
     }
     let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = authenticate(op, req, &params, services.pbkdf2).await?;
+    let client = authenticate(op, req, &params, services).await?;
     let grant = match params.get("grant_type") {
         Some(name) => GrantType::parse(name).ok_or(OpError::UnsupportedGrantType)?,
         None => return Err(OpError::InvalidRequest("grant_type is required".into())),
@@ -78,9 +78,9 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             grant.as_str()
         )));
     }
-    let jkt = dpop_key(op, req, client, services).await?;
+    let jkt = dpop_key(op, req, &client, services).await?;
     let request = TokenRequest {
-        client,
+        client: &client,
         params: &params,
         jkt,
     };

@@ -1,0 +1,5 @@
+//! Clients: where they come from (`registry`) and how they prove who they are at the
+//! token endpoint (`auth/`, one module per `token_endpoint_auth_method`).
+
+pub mod auth;
+pub mod registry;
