@@ -1,12 +1,16 @@
-//! Storage as a small async trait, so the core never touches a database: the provider
-//! and the DPoP replay check call it, the Worker backs it with Workers KV (and, where
+//! Storage as two small async traits, so the core never touches a database: the provider
+//! and the DPoP replay check call them, the Worker backs them with Workers KV (and, where
 //! single use must hold across locations, something strongly consistent), and tests use
 //! [`MemoryStore`].
 //!
-//! Every record type states its consistency need where it is defined. [`Store::take`] is
-//! the single-use primitive: on a strongly consistent backend it is atomic; on an
-//! eventually consistent one (KV) two readers in different locations can both see the
-//! value inside the propagation window, a hazard each caller documents and bounds.
+//! [`Records`] is plain keyed storage with expiry, for data a stale read cannot abuse.
+//! [`SingleUse`] is the two operations single use rests on: [`SingleUse::consume`] (read
+//! and remove, once) and [`SingleUse::reserve`] (write only if absent). On a strongly
+//! consistent backend both are atomic; on an eventually consistent one (KV) two callers in
+//! different locations can both succeed inside the propagation window, a hazard each
+//! caller documents and bounds. Keeping them apart lets a host send the single-use
+//! operations to a strongly consistent backend and everything else to a cache. Every
+//! record type states which it needs where it is defined (`op::records`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,29 +20,28 @@ use crate::time::{Clock, UnixTime};
 
 /// Key-value storage with expiry.
 #[allow(async_fn_in_trait)] // Single-threaded hosts (Workers, browsers); no Send bound wanted.
-pub trait Store {
+pub trait Records {
     /// The value under `key`, if present and not expired.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
 
     /// Stores `value` under `key` for `ttl_seconds`.
     async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error>;
 
-    /// Reads and removes `key`: the value is returned to at most one caller where the
-    /// backend is strongly consistent.
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
-
     /// Removes `key`.
     async fn delete(&self, key: &str) -> Result<(), Error>;
+}
+
+/// The operations single use rests on.
+#[allow(async_fn_in_trait)]
+pub trait SingleUse: Records {
+    /// Reads and removes `key`: the value is returned to at most one caller where the
+    /// backend is strongly consistent.
+    async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
 
     /// Stores `value` only if `key` is absent; `true` when this call stored it. The
     /// default reads then writes (racy on eventually consistent backends); stores that
     /// can do better override it.
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl_seconds: u64,
-    ) -> Result<bool, Error> {
+    async fn reserve(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<bool, Error> {
         if self.get(key).await?.is_some() {
             return Ok(false);
         }
@@ -46,6 +49,11 @@ pub trait Store {
         Ok(true)
     }
 }
+
+/// A store that offers both: what the provider is given.
+pub trait Store: Records + SingleUse {}
+
+impl<T: Records + SingleUse + ?Sized> Store for T {}
 
 /// An in-process store for tests and single-instance servers: atomic, with expiry read
 /// from its clock.
@@ -107,7 +115,7 @@ impl<C: Clock> MemoryStore<C> {
     }
 }
 
-impl<C: Clock> Store for MemoryStore<C> {
+impl<C: Clock> Records for MemoryStore<C> {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.live(key))
     }
@@ -117,23 +125,20 @@ impl<C: Clock> Store for MemoryStore<C> {
         Ok(())
     }
 
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
+}
+
+impl<C: Clock> SingleUse for MemoryStore<C> {
+    async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let value = self.live(key);
         self.entries.borrow_mut().remove(key);
         Ok(value)
     }
 
-    async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.entries.borrow_mut().remove(key);
-        Ok(())
-    }
-
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl_seconds: u64,
-    ) -> Result<bool, Error> {
+    async fn reserve(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<bool, Error> {
         if self.live(key).is_some() {
             return Ok(false);
         }
@@ -157,19 +162,19 @@ mod tests {
     }
 
     #[test]
-    fn ttl_take_and_put_if_absent() {
+    fn ttl_consume_and_reserve() {
         let clock = TestClock(Cell::new(1000));
         let store = MemoryStore::new(&clock);
         run_ready(async {
             store.put("a", b"1", 60).await?;
             assert_eq!(store.get("a").await?, Some(b"1".to_vec()));
             clock.0.set(1059);
-            assert!(!store.put_if_absent("a", b"2", 60).await?);
+            assert!(!store.reserve("a", b"2", 60).await?);
             clock.0.set(1060);
             assert_eq!(store.get("a").await?, None, "expired at put time + ttl");
-            assert!(store.put_if_absent("a", b"3", 60).await?);
-            assert_eq!(store.take("a").await?, Some(b"3".to_vec()));
-            assert_eq!(store.take("a").await?, None, "take is single use");
+            assert!(store.reserve("a", b"3", 60).await?);
+            assert_eq!(store.consume("a").await?, Some(b"3".to_vec()));
+            assert_eq!(store.consume("a").await?, None, "consume is single use");
             store.put("b", b"x", 10).await?;
             store.delete("b").await?;
             assert!(store.is_empty());

@@ -1,5 +1,5 @@
 //! The provider on a model of Workers KV with two locations: each single-use record's hazard
-//! across locations, measured (DESIGN.md principle 8: "single-use data … through `take`
+//! across locations, measured (DESIGN.md principle 8: "single-use data … through `consume`
 //! with the hazard documented and tested").
 //!
 //! The model (`tests/kv_support`) encodes what Cloudflare documents: writes visible at once
@@ -16,9 +16,9 @@
 //! sleeping. `cargo test --test kv_consistency -- --nocapture` prints the tables;
 //! `readme_table` prints the summary the README quotes.
 //!
-//! The engine these tests measure: a code's `take` goes with a read of the code's grant
+//! The engine these tests measure: a code's `consume` goes with a read of the code's grant
 //! record (`refresh:` under the code's derived first refresh token), which the exchange
-//! writes before any token leaves (on KV `take` is a read: the code is not deleted); the refresh family is derived from the
+//! writes before any token leaves (on KV `consume` is a read: the code is not deleted); the refresh family is derived from the
 //! code; refresh records are never rewritten, a rotation leaves a `rotated:` mark of its own.
 #![cfg(not(target_arch = "wasm32"))]
 // Helpers outside `#[test]` functions unwrap: a broken fixture must fail loudly, and clippy
@@ -31,7 +31,7 @@ mod op_support;
 use std::ops::Range;
 
 use kv_support::*;
-use oidc_edge::op::records;
+use oidc_edge::op::records::{Grants, Key, RevokedFamilies, Rotations};
 use op_support::{ISSUER, START, code_form};
 use serde_json::Value;
 
@@ -103,7 +103,7 @@ const NONE: Range<i64> = 0..0;
 // 1. Authorization codes (RFC 6749 §4.1.2: "The client MUST NOT use the authorization code
 //    more than once. If an authorization code is used more than once, the authorization
 //    server MUST deny the request and SHOULD revoke … all tokens previously issued based on
-//    that authorization code."; RFC 6749 §10.5). The engine takes `code:<hash>` and reads
+//    that authorization code."; RFC 6749 §10.5). The engine consumes `code:<hash>` and reads
 //    the code's grant record (`refresh:<hash>` of its derived first refresh token, written
 //    with the tokens); finding the grant record says "spent".
 // ---------------------------------------------------------------------------------------
@@ -135,8 +135,7 @@ fn code_replay(
     // The code's grant record lives under the refresh token its exchange returned.
     let used_marker_visible = first_response.status == 200 && {
         let token = str_field(&body(&first_response), "refresh_token");
-        edge.peek(second, &records::key("refresh", &token))
-            .is_some()
+        edge.peek(second, &grant_key(&token)).is_some()
     };
     let since = edge.now();
     let replay = exchange(edge, second, &start, &code);
@@ -334,10 +333,10 @@ fn redeem_together(
         .unwrap()
 }
 
-/// RFC 6749 §4.1.2 under true concurrency: KV has no atomic take, so two exchanges whose
+/// RFC 6749 §4.1.2 under true concurrency: KV has no atomic consume, so two exchanges whose
 /// reads overlap both hold the code, and both read the grant record before either
 /// writes it: the code is redeemed twice at one location, under every reading, and at two
-/// locations wherever B already sees the code. MemoryStore's atomic `take` refuses the
+/// locations wherever B already sees the code. MemoryStore's atomic `consume` refuses the
 /// second. With KV's 1 write/s per key enforced, the second grant-record put is refused and,
 /// since the grant record is written before any token, that exchange fails (503) having issued
 /// nothing; the platform documents the 429, not that it holds as a lock across locations.
@@ -416,7 +415,7 @@ fn after_double_redemption(kv: Option<KvConfig>, racing: bool) -> Option<AfterDo
     }
     let [earlier, later] = [body(&earlier), body(&later)];
     let family = |tokens: &Value| {
-        let key = records::key("refresh", &str_field(tokens, "refresh_token"));
+        let key = grant_key(&str_field(tokens, "refresh_token"));
         stored(&edge, &key).unwrap()["family"].clone()
     };
     assert_eq!(family(&earlier), family(&later), "one family for both");
@@ -426,8 +425,8 @@ fn after_double_redemption(kv: Option<KvConfig>, racing: bool) -> Option<AfterDo
         str_field(&later, "refresh_token"),
         "the code's refresh token is derived: one for both"
     );
-    let grant_key = records::key("refresh", &str_field(&later, "refresh_token"));
-    let used = stored(&edge, &grant_key).unwrap();
+    let grant = grant_key(&str_field(&later, "refresh_token"));
+    let used = stored(&edge, &grant).unwrap();
     assert_eq!(
         used["code_access_jti"],
         access_claims(&access(&later))["jti"],
@@ -569,18 +568,18 @@ fn refresh_reuse(
     edge.advance(REFRESH_AFTER);
     let rotation = refresh(edge, A, &rt1);
     let rt2 = str_field(&body(&rotation), "refresh_token");
-    let family = stored(edge, &records::key("refresh", &rt1)).unwrap()["family"]
+    let family = stored(edge, &grant_key(&rt1)).unwrap()["family"]
         .as_str()
         .unwrap()
         .to_owned();
-    let mark_key = records::key("rotated", &rt1);
+    let mark_key = rotation_key(&rt1);
     let mut out = Vec::new();
     for step in std::iter::once(d).chain(again.iter().copied()) {
         edge.advance(step);
         let since = edge.now();
         let mark_before = stored(edge, &mark_key);
         let reuse = refresh(edge, second, &rt1);
-        let family_revoked = stored(edge, &records::family_revoked_key(&family)).is_some();
+        let family_revoked = stored(edge, &family_key(&family)).is_some();
         let remarked = match &edge.backend {
             Backend::Kv(_) => wrote(edge, "rotated", since),
             Backend::Memory(_) => stored(edge, &mark_key) != mark_before,
@@ -721,7 +720,7 @@ fn rollback(kv: Option<KvConfig>) -> (String, bool) {
     // The thief presents the stolen rt1 at B, 10 s after its rotation.
     let stolen = refresh(&edge, B, &rt1);
     let mark_lost = match &edge.backend {
-        Backend::Kv(kv) => kv.central(&records::key("rotated", &rt2)).is_none(),
+        Backend::Kv(kv) => kv.central(&rotation_key(&rt2)).is_none(),
         Backend::Memory(_) => false,
     };
     if stolen.status == 200 {
@@ -759,7 +758,7 @@ fn stale_rerotation_cannot_erase_the_successors_rotation_mark() {
 
 // ---------------------------------------------------------------------------------------
 // 3. DPoP proofs (RFC 9449 §11.1: a proof is single use, by `jti`; §4.3 step 11 bounds it
-//    by `iat`). The check records `jti` with `put_if_absent`, which on KV is get then put.
+//    by `iat`). The check records `jti` with `reserve`, which on KV is get then put.
 // ---------------------------------------------------------------------------------------
 
 /// One proof for `GET /userinfo` used at A, then the same proof at `second` `d` s later.
@@ -787,7 +786,7 @@ fn dpop_window(kv: Option<KvConfig>, second: Loc, hi: i64) -> i64 {
 }
 
 /// Two requests with the same proof in flight at the same moment at A (RFC 9449 §11.1):
-/// both answers. On KV `put_if_absent` is a get then a put, so both may read "absent".
+/// both answers. On KV `reserve` is a get then a put, so both may read "absent".
 fn dpop_race(kv: Option<KvConfig>) -> [String; 2] {
     let edge = Edge::build(config_text(), kv);
     let key = op_support::dpop_key(35);
@@ -809,7 +808,7 @@ fn dpop_race(kv: Option<KvConfig>) -> [String; 2] {
     [outcome(&r0), outcome(&r1)]
 }
 
-/// RFC 9449 §11.1 across locations, DESIGN.md principle 8 (`jti` through `put_if_absent`,
+/// RFC 9449 §11.1 across locations, DESIGN.md principle 8 (`jti` through `reserve`,
 /// which on KV is get then put): the same proof at A, then at B; and two requests with one
 /// proof in flight at once at A.
 #[test]
@@ -840,7 +839,7 @@ fn dpop_jti_replay_across_locations() {
     assert_eq!(dpop_window(Some(KvConfig::uniform(60)), A, 200), 0);
     assert_eq!(dpop_window(Some(KvConfig::uniform(400)), B, 400), 306);
     // Two requests with one proof in flight at once: both accepted on KV, at one location,
-    // under every reading; MemoryStore's atomic `put_if_absent` refuses the second.
+    // under every reading; MemoryStore's atomic `reserve` refuses the second.
     for kv in schedules() {
         assert_eq!(dpop_race(Some(kv)), ["200", "200"], "{}", kv.name());
     }
@@ -909,7 +908,7 @@ fn family_revocation_delay(kv: Option<KvConfig>, polling: bool) -> i64 {
     let run = |d_cold: Option<i64>| -> i64 {
         let (start, code) = new_code(&browser, SCOPE);
         let mut rt = str_field(&body(&exchange(&edge, A, &start, &code)), "refresh_token");
-        let family = stored(&edge, &records::key("refresh", &rt)).unwrap()["family"]
+        let family = stored(&edge, &grant_key(&rt)).unwrap()["family"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -926,7 +925,7 @@ fn family_revocation_delay(kv: Option<KvConfig>, polling: bool) -> i64 {
             "400 invalid_grant"
         );
         assert!(
-            stored(&edge, &records::family_revoked_key(&family)).is_some(),
+            stored(&edge, &family_key(&family)).is_some(),
             "the replay revoked the family"
         );
         if !polling {
@@ -1341,12 +1340,12 @@ fn write_limit_enforced() {
 // ---------------------------------------------------------------------------------------
 
 /// The model against the documentation it encodes (see `tests/kv_support`): per-location
-/// visibility, cached negative lookups, non-atomic `take` and `put_if_absent`, the 60 s
+/// visibility, cached negative lookups, non-atomic `consume` and `reserve`, the 60 s
 /// minimum TTL, the write log.
 #[test]
 fn model_semantics() {
     use oidc_edge::jose::verifier::run_ready;
-    use oidc_edge::store::Store;
+    use oidc_edge::store::SingleUse;
     use std::rc::Rc;
 
     let clock = op_support::TestClock(Rc::new(std::cell::Cell::new(START)));
@@ -1385,21 +1384,21 @@ fn model_semantics() {
     assert_eq!(kv.get(A, "k:4"), None);
     assert_eq!(kv.get(B, "k:4").as_deref(), Some(&b"v4"[..]));
     assert_eq!(kv.central("k:4"), None);
-    // A take on KV is a read (as in worker/src/kv.rs): the value stays where it was.
+    // A consume on KV is a read (as in worker/src/kv.rs): the value stays where it was.
     kv.put(A, "k:6", b"v6", 300).unwrap();
     let a = kv.at(A);
     for _ in 0..2 {
         assert_eq!(
-            run_ready(a.take("k:6")).unwrap().as_deref(),
+            run_ready(a.consume("k:6")).unwrap().as_deref(),
             Some(&b"v6"[..])
         );
     }
-    // put_if_absent is get-then-put: both locations win within the window.
+    // reserve is get-then-put: both locations win within the window.
     let kv = Rc::new(Kv::new(KvConfig::uniform(60), clock.clone()));
     let (a, b) = (kv.at(A), kv.at(B));
-    assert!(run_ready(a.put_if_absent("k:5", b"1", 311)).unwrap());
-    assert!(!run_ready(a.put_if_absent("k:5", b"1", 311)).unwrap());
-    assert!(run_ready(b.put_if_absent("k:5", b"1", 311)).unwrap());
+    assert!(run_ready(a.reserve("k:5", b"1", 311)).unwrap());
+    assert!(!run_ready(a.reserve("k:5", b"1", 311)).unwrap());
+    assert!(run_ready(b.reserve("k:5", b"1", 311)).unwrap());
 
     // TTL: 60 s minimum, expiry honoured even from a cache.
     assert!(kv.put(A, "k:6", b"x", 59).is_err());
@@ -1549,7 +1548,7 @@ fn readme_table() {
                 race(redeem_together(&edge, &start, &code, [A, A]).map(|r| r.status) == [200, 200])
             }),
             expected: [true, true, true, false].map(race),
-            bound: "KV has no atomic take: both read the code, then both read the grant record, \
+            bound: "KV has no atomic consume: both read the code, then both read the grant record, \
                     before either writes; the same at A + B wherever B already sees the code. \
                     If KV's 429 on a second write to a key within 1 s holds, the second \
                     grant-record put fails (503) before any token is issued",
@@ -1560,7 +1559,7 @@ fn readme_table() {
             measured: window(&|kv| double_redemptions(config_text(), kv, A, B, 0)),
             expected: shown([NONE; 4]),
             bound: "none: the grant record, written before any token and read with every \
-                    `take`, is what says \"spent\" (on KV the code itself is never deleted: \
+                    `consume`, is what says \"spent\" (on KV the code itself is never deleted: \
                     it expires with its 60 s TTL)",
         },
         Row {
@@ -1635,7 +1634,7 @@ fn readme_table() {
             hazard: "proof accepted twice",
             measured: each(&|kv| race(dpop_race(kv) == ["200", "200"])),
             expected: [true, true, true, false].map(race),
-            bound: "`put_if_absent` on KV is a get then a put",
+            bound: "`reserve` on KV is a get then a put",
         },
         Row {
             record: "`revoked-at`: a code replay at A revokes, B serves the token every second",
@@ -1677,4 +1676,19 @@ fn readme_table() {
         })
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// The store key of the grant record under a refresh token.
+fn grant_key(refresh_token: &str) -> String {
+    Key::<Grants>::new(refresh_token).as_str().to_owned()
+}
+
+/// The store key of a refresh token's rotation mark.
+fn rotation_key(refresh_token: &str) -> String {
+    Key::<Rotations>::new(refresh_token).as_str().to_owned()
+}
+
+/// The store key of a refresh family's revocation mark.
+fn family_key(family: &str) -> String {
+    Key::<RevokedFamilies>::new(family).as_str().to_owned()
 }

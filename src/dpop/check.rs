@@ -195,7 +195,7 @@ pub async fn check_proof<V: SignatureVerifier, S: Store>(
     // Last, so only proofs that passed everything else take room in the store.
     if let Some(store) = replay
         && !store
-            .put_if_absent(&replay_key(&jkt, jti), b"1", check.replay_window())
+            .reserve(&replay_key(&jkt, jti), b"1", check.replay_window())
             .await?
     {
         return Err(Error::DpopReplay);

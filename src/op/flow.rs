@@ -7,7 +7,9 @@ use super::form::{self, Params};
 use super::http::{Request, Response};
 use super::pages;
 use super::provider::{Provider, Services};
-use super::records::{self, AuthRequest, Code, Session};
+use super::records::{
+    self, AuthRequest, AuthRequests, Code, Codes, Consents, Key, Session, Sessions,
+};
 use crate::store::Store;
 use crate::{Error, random};
 
@@ -43,7 +45,7 @@ pub fn browser(op: &Provider, req: &Request) -> Result<(String, Option<String>),
 
 /// The hash under which a transaction remembers its browser.
 pub fn browser_hash(browser: &str) -> String {
-    records::key("browser", browser)
+    records::hashed("browser", browser)
 }
 
 /// The signed-in user, if the session cookie names a live session.
@@ -52,7 +54,7 @@ pub async fn session<S: Store, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Option<Session>, Error> {
     match req.cookie(SESSION_COOKIE).filter(|v| well_formed(v)) {
-        Some(value) => records::get(services.store, &records::key("session", value)).await,
+        Some(value) => records::get(services.store, &Key::<Sessions>::new(value)).await,
         None => Ok(None),
     }
 }
@@ -64,8 +66,8 @@ pub fn fresh_enough(session: &Session, request: &AuthRequest, now: i64) -> bool 
         .is_none_or(|max_age| now.saturating_sub(session.auth_time) <= max_age)
 }
 
-fn consent_key(sub: &str, client_id: &str) -> String {
-    records::key("consent", &format!("{sub}\n{client_id}"))
+fn consent_key(sub: &str, client_id: &str) -> Key<Consents> {
+    Key::new(&format!("{sub}\n{client_id}"))
 }
 
 /// Whether the user must be asked: never for first-party clients (unless
@@ -120,7 +122,7 @@ pub async fn save_transaction<S: Store, P, V>(
     let tx = random::token(32)?;
     records::put(
         services.store,
-        &records::key("authreq", &tx),
+        &Key::<AuthRequests>::new(&tx),
         request,
         TRANSACTION_TTL,
     )
@@ -138,7 +140,7 @@ pub async fn load_transaction<S: Store, P, V>(
         return Ok(None);
     }
     let request: Option<AuthRequest> =
-        records::get(services.store, &records::key("authreq", tx)).await?;
+        records::get(services.store, &Key::<AuthRequests>::new(tx)).await?;
     Ok(request.filter(|r| {
         crate::secret::constant_time_eq(r.browser.as_bytes(), browser_hash(browser).as_bytes())
     }))
@@ -164,13 +166,13 @@ pub async fn issue_code<S: Store, P, V>(
     };
     records::put(
         services.store,
-        &records::key("code", &code),
+        &Key::<Codes>::new(&code),
         &record,
         op.config.lifetimes.code,
     )
     .await?;
     if let Some(tx) = tx {
-        services.store.delete(&records::key("authreq", tx)).await?;
+        records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
     }
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = state.as_deref() {

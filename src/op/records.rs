@@ -1,5 +1,7 @@
 //! What the provider keeps in the [`Store`], and how consistent each record must be.
 //!
+//! Each kind of record is a type ([`Kind`]): its value, its key prefix, and what it needs
+//! of the store ([`Consistency`]), so a key ([`Key`]) reads and writes only its own kind.
 //! Keys are `prefix:` + base64url(SHA-256(secret)) wherever the secret is a bearer value
 //! (session ids, codes, refresh tokens, transaction ids): a read of the store never yields
 //! a usable credential.
@@ -9,11 +11,13 @@
 //! | `authreq` | /authorize | login, consent | read-your-write in one browser flow (same location) |
 //! | `session` | login | /authorize; deleted at /end_session | read-your-write (same location) |
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
-//! | `code` | code issued | /token, once | single use: [`Store::take`] (a read on KV) |
+//! | `code` | code issued | /token, once | single use: [`consume`] (a read on KV) |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token) also marks the code spent, and names what a replay revokes |
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
 //! | `family` | on revocation | /token; /userinfo and /api/me (an access token's `gid`) | revocation, visible after propagation |
 //! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
+
+use core::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -22,51 +26,164 @@ use sha2::{Digest, Sha256};
 use crate::store::Store;
 use crate::{Error, b64};
 
-/// The store key for a secret value: `prefix:` + base64url(SHA-256(value)).
-pub fn key(prefix: &str, secret: &str) -> String {
+/// What a kind of record needs of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    /// A stale read is harmless: the flow asks again, or reads again later.
+    Cacheable,
+    /// Read back within one browser flow, normally at the location that wrote it.
+    ReadYourWrites,
+    /// Used at most once: through [`consume`], atomic on a strongly consistent backend.
+    SingleUse,
+    /// Written once under a key of its own and never rewritten; what it says holds once it
+    /// has propagated, and a stale location cannot erase it.
+    WriteOnce,
+}
+
+/// A kind of record: its value, its key prefix, what it needs of the store, and whether
+/// the text that names it is a bearer secret (then only its hash is ever a key).
+pub trait Kind {
+    /// What is stored.
+    type Value: Serialize + DeserializeOwned;
+    /// The key prefix.
+    const PREFIX: &'static str;
+    /// What it needs of the store.
+    const CONSISTENCY: Consistency;
+    /// Whether the key's text is a secret, hashed into the key.
+    const SECRET: bool;
+}
+
+/// Kinds whose records are used once, through [`consume`].
+pub trait Consumable: Kind {}
+
+/// The store key of one record of kind `K`: `prefix:` + base64url(SHA-256(text)) for
+/// secrets, `prefix:text` for ids that are already derived values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key<K> {
+    text: String,
+    kind: PhantomData<K>,
+}
+
+impl<K: Kind> Key<K> {
+    /// The key of the record named by `text`.
+    pub fn new(text: &str) -> Key<K> {
+        let text = if K::SECRET {
+            hashed(K::PREFIX, text)
+        } else {
+            format!("{}:{text}", K::PREFIX)
+        };
+        Key {
+            text,
+            kind: PhantomData,
+        }
+    }
+
+    /// The key as the store sees it.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// What the record needs of the store.
+    pub fn consistency(&self) -> Consistency {
+        K::CONSISTENCY
+    }
+}
+
+/// `prefix:` + base64url(SHA-256(value)): a fixed-length fingerprint that never yields
+/// the value back.
+pub fn hashed(prefix: &str, value: &str) -> String {
     format!(
         "{prefix}:{}",
-        b64::encode(&Sha256::digest(secret.as_bytes()))
+        b64::encode(&Sha256::digest(value.as_bytes()))
     )
 }
 
-/// The store key of a revoked grant (refresh family): `family:<id>`. The id is already a
-/// derived value (HMAC of the code), not a bearer secret, so it is not hashed again.
-pub fn family_revoked_key(family: &str) -> String {
-    format!("family:{family}")
+/// Declares a kind: `kind!(Name, Value, "prefix", Consistency, secret)`.
+macro_rules! kind {
+    ($(#[$doc:meta])* $name:ident, $value:ty, $prefix:literal, $consistency:ident, $secret:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name;
+
+        impl Kind for $name {
+            type Value = $value;
+            const PREFIX: &'static str = $prefix;
+            const CONSISTENCY: Consistency = Consistency::$consistency;
+            const SECRET: bool = $secret;
+        }
+    };
 }
 
-/// The store key of a revoked access token: `revoked-at:<jti>`.
-pub fn token_revoked_key(jti: &str) -> String {
-    format!("revoked-at:{jti}")
-}
+kind!(
+    /// Authorization requests waiting for login or consent, by transaction id.
+    AuthRequests, AuthRequest, "authreq", ReadYourWrites, true
+);
+kind!(
+    /// Provider sessions, by the session cookie's value.
+    Sessions, Session, "session", ReadYourWrites, true
+);
+kind!(
+    /// The scopes a user granted a client, by `sub` and `client_id`.
+    Consents, Vec<String>, "consent", Cacheable, true
+);
+kind!(
+    /// Authorization codes.
+    Codes, Code, "code", SingleUse, true
+);
+kind!(
+    /// Grants, by refresh token: the code's own under its derived first refresh token
+    /// (marking the code spent), then one per rotation.
+    Grants, Refresh, "refresh", WriteOnce, true
+);
+kind!(
+    /// Rotation marks, by the refresh token rotated out.
+    Rotations, Revoked, "rotated", WriteOnce, true
+);
+kind!(
+    /// Revoked refresh families, by family id (an HMAC of the code, not a bearer secret).
+    RevokedFamilies, Revoked, "family", WriteOnce, false
+);
+kind!(
+    /// Access tokens revoked on their own, by `jti`.
+    RevokedAccessTokens, Revoked, "revoked-at", WriteOnce, false
+);
 
-/// Reads a JSON record. A record that no longer parses (written by another version) is
-/// treated as absent rather than failing the request.
-pub async fn get<S: Store, T: DeserializeOwned>(store: &S, key: &str) -> Result<Option<T>, Error> {
+impl Consumable for Codes {}
+
+/// Reads a record. One that no longer parses (written by another version) is treated as
+/// absent rather than failing the request.
+pub async fn get<S: Store, K: Kind>(store: &S, key: &Key<K>) -> Result<Option<K::Value>, Error> {
     Ok(store
-        .get(key)
+        .get(key.as_str())
         .await?
         .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
 }
 
-/// Takes (reads and deletes) a JSON record.
-pub async fn take<S: Store, T: DeserializeOwned>(store: &S, key: &str) -> Result<Option<T>, Error> {
-    Ok(store
-        .take(key)
-        .await?
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
-}
-
-/// Writes a JSON record for `ttl` seconds (at least 60: Workers KV's minimum).
-pub async fn put<S: Store, T: Serialize>(
+/// Consumes (reads and removes, once) a single-use record.
+pub async fn consume<S: Store, K: Consumable>(
     store: &S,
-    key: &str,
-    value: &T,
+    key: &Key<K>,
+) -> Result<Option<K::Value>, Error> {
+    Ok(store
+        .consume(key.as_str())
+        .await?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+/// Writes a record for `ttl` seconds (at least 60: Workers KV's minimum).
+pub async fn put<S: Store, K: Kind>(
+    store: &S,
+    key: &Key<K>,
+    value: &K::Value,
     ttl: u64,
 ) -> Result<(), Error> {
     let bytes = serde_json::to_vec(value).map_err(|_| Error::StoreUnavailable)?;
-    store.put(key, &bytes, ttl.max(60)).await
+    store.put(key.as_str(), &bytes, ttl.max(60)).await
+}
+
+/// Removes a record.
+pub async fn delete<S: Store, K: Kind>(store: &S, key: &Key<K>) -> Result<(), Error> {
+    store.delete(key.as_str()).await
 }
 
 /// An authorization request waiting for login or consent.

@@ -43,7 +43,7 @@
 //!   a shorter TTL is refused and logged.
 //!
 //! `take` is `get` then `delete` of what was found (KV has no atomic read-and-delete);
-//! `put_if_absent` is the trait's default, `get` then `put`: what a Worker on KV can do.
+//! `reserve` is the trait's default, `get` then `put`: what a Worker on KV can do.
 //!
 //! Assumptions of the model, stated: time has 1 s resolution (the test clock's); a cached
 //! value keeps its absolute expiry, so an expired value is never served; the location that
@@ -71,7 +71,7 @@ use oidc_edge::op::config::Config;
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::RustPbkdf2;
 use oidc_edge::op::{Provider, Request, Response, Services};
-use oidc_edge::store::{MemoryStore, Store};
+use oidc_edge::store::{MemoryStore, Records, SingleUse};
 use oidc_edge::time::{Clock, UnixTime};
 use serde_json::Value;
 
@@ -452,7 +452,7 @@ pub struct KvView {
     loc: Loc,
 }
 
-impl Store for KvView {
+impl Records for KvView {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.kv.get(self.loc, key))
     }
@@ -461,18 +461,19 @@ impl Store for KvView {
         self.kv.put(self.loc, key, value, ttl_seconds)
     }
 
-    /// As the Worker's adapter does it (worker/src/kv.rs): a read, without a delete. On KV
-    /// a delete would be a second write to the key within the second it was written (the
-    /// 1 write/s limit), and it is not what makes a code single-use: its grant record is.
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(self.kv.get(self.loc, key))
-    }
-
     async fn delete(&self, key: &str) -> Result<(), Error> {
         self.kv.delete(self.loc, key)
     }
+}
 
-    // `put_if_absent`: the trait's default (get, then put), as on KV.
+// `reserve`: the trait's default (get, then put), as on KV.
+impl SingleUse for KvView {
+    /// As the Worker's adapter does it (worker/src/kv.rs): a read, without a delete. On KV
+    /// a delete would be a second write to the key within the second it was written (the
+    /// 1 write/s limit), and it is not what makes a code single-use: its grant record is.
+    async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.kv.get(self.loc, key))
+    }
 }
 
 /// The storage a harness runs on.
@@ -493,7 +494,7 @@ pub enum View<'a> {
     Kv(KvView),
 }
 
-impl Store for View<'_> {
+impl Records for View<'_> {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         match self {
             View::Memory(s) => s.get(key).await,
@@ -508,24 +509,26 @@ impl Store for View<'_> {
         }
     }
 
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        match self {
-            View::Memory(s) => s.take(key).await,
-            View::Kv(s) => s.take(key).await,
-        }
-    }
-
     async fn delete(&self, key: &str) -> Result<(), Error> {
         match self {
             View::Memory(s) => s.delete(key).await,
             View::Kv(s) => s.delete(key).await,
         }
     }
+}
 
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, Error> {
+impl SingleUse for View<'_> {
+    async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         match self {
-            View::Memory(s) => s.put_if_absent(key, value, ttl).await,
-            View::Kv(s) => s.put_if_absent(key, value, ttl).await,
+            View::Memory(s) => s.consume(key).await,
+            View::Kv(s) => s.consume(key).await,
+        }
+    }
+
+    async fn reserve(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, Error> {
+        match self {
+            View::Memory(s) => s.reserve(key, value, ttl).await,
+            View::Kv(s) => s.reserve(key, value, ttl).await,
         }
     }
 }
@@ -547,11 +550,11 @@ impl Future for RoundTrip {
 
 /// A view whose every store call first yields, so requests driven together by
 /// [`Edge::send_together`] interleave at each call, as requests in flight at the same
-/// moment do on the platform. On KV, `take` and `put_if_absent` are two calls each (get,
+/// moment do on the platform. On KV, `consume` and `reserve` are two calls each (get,
 /// then delete or put), as a Worker makes them; on the memory store they are atomic.
 pub struct Interleaved<'a>(View<'a>);
 
-impl Store for Interleaved<'_> {
+impl Records for Interleaved<'_> {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         RoundTrip(false).await;
         self.0.get(key).await
@@ -562,23 +565,25 @@ impl Store for Interleaved<'_> {
         self.0.put(key, value, ttl_seconds).await
     }
 
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        if let View::Memory(store) = &self.0 {
-            RoundTrip(false).await;
-            return store.take(key).await;
-        }
-        self.get(key).await
-    }
-
     async fn delete(&self, key: &str) -> Result<(), Error> {
         RoundTrip(false).await;
         self.0.delete(key).await
     }
+}
 
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, Error> {
+impl SingleUse for Interleaved<'_> {
+    async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         if let View::Memory(store) = &self.0 {
             RoundTrip(false).await;
-            return store.put_if_absent(key, value, ttl).await;
+            return store.consume(key).await;
+        }
+        self.get(key).await
+    }
+
+    async fn reserve(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, Error> {
+        if let View::Memory(store) = &self.0 {
+            RoundTrip(false).await;
+            return store.reserve(key, value, ttl).await;
         }
         if self.get(key).await?.is_some() {
             return Ok(false);

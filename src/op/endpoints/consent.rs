@@ -7,6 +7,7 @@ use crate::op::flow;
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, ConsentPage};
 use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, AuthRequests, Key};
 use crate::store::Store;
 
 const EXPIRED: &str =
@@ -63,10 +64,7 @@ async fn run<S: Store, P, V>(
             flow::issue_code(op, request, &session, Some(tx), services).await
         }
         Some("deny") => {
-            services
-                .store
-                .delete(&crate::op::records::key("authreq", tx))
-                .await?;
+            records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
             Ok(flow::error_redirect(
                 op,
                 &request.redirect_uri,

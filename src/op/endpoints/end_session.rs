@@ -24,7 +24,7 @@ use crate::op::form::Params;
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LogoutPage};
 use crate::op::provider::{Provider, Services};
-use crate::op::records;
+use crate::op::records::{self, Key, Sessions};
 use crate::store::Store;
 
 /// The CSRF purpose of the confirmation form.
@@ -88,10 +88,7 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     let Some(value) = presented else {
         return Ok(response);
     };
-    services
-        .store
-        .delete(&records::key("session", value))
-        .await?;
+    records::delete(services.store, &Key::<Sessions>::new(value)).await?;
     Ok(response.with_header("set-cookie", &op.cookie(SESSION_COOKIE, "", 0)))
 }
 

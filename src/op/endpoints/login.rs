@@ -7,7 +7,7 @@ use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LoginPage};
 use crate::op::password::{Pbkdf2, verify_password_padded};
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, AuthRequest, Session};
+use crate::op::records::{self, AuthRequest, Key, Session, Sessions};
 use crate::store::Store;
 use crate::{Error, random};
 
@@ -114,13 +114,7 @@ async fn start_session<S: Store, P, V>(
         sid: random::token(16)?,
     };
     let ttl = op.config.lifetimes.session;
-    records::put(
-        services.store,
-        &records::key("session", &value),
-        &session,
-        ttl,
-    )
-    .await?;
+    records::put(services.store, &Key::<Sessions>::new(&value), &session, ttl).await?;
     Ok((op.cookie(SESSION_COOKIE, &value, ttl), session))
 }
 

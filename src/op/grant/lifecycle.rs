@@ -8,7 +8,7 @@ use futures_util::future::try_join;
 
 use crate::Error;
 use crate::op::provider::Services;
-use crate::op::records::{self, Refresh, Revoked};
+use crate::op::records::{self, Key, Refresh, Revoked, RevokedAccessTokens, RevokedFamilies};
 use crate::store::Store;
 
 /// How long a revoked access token's mark is kept: longer than any access token lives.
@@ -25,7 +25,7 @@ pub async fn revoke_family<S: Store, P, V>(
     let revoked = Revoked { at: services.now.0 };
     records::put(
         services.store,
-        &records::family_revoked_key(family),
+        &Key::<RevokedFamilies>::new(family),
         &revoked,
         FAMILY_MARK_TTL,
     )
@@ -42,7 +42,7 @@ pub async fn revoke_replayed_code<S: Store, P, V>(
         return Ok(());
     };
     // A burst of replays writes the revocation once (KV takes one write per key per second).
-    let revoked_key = records::token_revoked_key(access_jti);
+    let revoked_key = Key::<RevokedAccessTokens>::new(access_jti);
     let already: Option<Revoked> = records::get(services.store, &revoked_key).await?;
     if already.is_some() {
         return Ok(());
@@ -58,7 +58,7 @@ pub async fn family_revoked<S: Store, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, Error> {
     let mark: Option<Revoked> =
-        records::get(services.store, &records::family_revoked_key(family)).await?;
+        records::get(services.store, &Key::<RevokedFamilies>::new(family)).await?;
     Ok(mark.is_some())
 }
 
@@ -69,8 +69,8 @@ pub async fn access_token_revoked<S: Store, P, V>(
     grant: Option<&str>,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, Error> {
-    let token_key = records::token_revoked_key(jti);
-    let revoked_token = records::get::<_, Revoked>(services.store, &token_key);
+    let token_key = Key::<RevokedAccessTokens>::new(jti);
+    let revoked_token = records::get(services.store, &token_key);
     let revoked_grant = async {
         match grant {
             Some(family) => family_revoked(family, services).await,

@@ -12,7 +12,7 @@ use crate::op::config::GrantType;
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Code, Refresh};
+use crate::op::records::{self, Code, Codes, Grants, Key, Refresh};
 use crate::pkce::{CodeChallenge, CodeVerifier};
 use crate::random;
 use crate::store::Store;
@@ -30,14 +30,14 @@ pub async fn exchange<S: Store, P, V>(
     let code = params
         .get("code")
         .ok_or_else(|| OpError::InvalidRequest("code is required".into()))?;
-    let code_key = records::key("code", code);
+    let code_key = Key::<Codes>::new(code);
     // The code's grant record: stored under the code's derived first refresh token when the
     // code is exchanged, so its presence means "spent". On KV the code itself is never
-    // deleted (`take` is a read there): the grant record is what refuses a second use.
+    // deleted (`consume` is a read there): the grant record is what refuses a second use.
     let first_refresh = op.secrets.first_refresh(code);
-    let grant_key = records::key("refresh", &first_refresh);
+    let grant_key = Key::<Grants>::new(&first_refresh);
     let (taken, spent): (Option<Code>, Option<Refresh>) = try_join(
-        records::take(services.store, &code_key),
+        records::consume(services.store, &code_key),
         records::get(services.store, &grant_key),
     )
     .await?;

@@ -12,7 +12,7 @@ use super::super::jwt::set_member;
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Refresh, Revoked};
+use crate::op::records::{self, Grants, Key, Refresh, Revoked, Rotations};
 use crate::random;
 use crate::store::Store;
 
@@ -33,7 +33,7 @@ pub async fn exchange<S: Store, P, V>(
     let token = params
         .get("refresh_token")
         .ok_or_else(|| OpError::InvalidRequest("refresh_token is required".into()))?;
-    let key = records::key("refresh", token);
+    let key = Key::<Grants>::new(token);
     let invalid =
         || OpError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
     let Some(record): Option<Refresh> = records::get(services.store, &key).await? else {
@@ -45,7 +45,7 @@ pub async fn exchange<S: Store, P, V>(
     }
     let (revoked, rotated): (bool, Option<Revoked>) = try_join(
         lifecycle::family_revoked(&record.family, services),
-        records::get(services.store, &records::key("rotated", token)),
+        records::get(services.store, &Key::<Rotations>::new(token)),
     )
     .await?;
     if revoked {
@@ -62,7 +62,7 @@ pub async fn exchange<S: Store, P, V>(
         // successor, as long as that successor has not moved on itself; anything else is
         // treated as theft and ends the whole family.
         let successor_moved_on: Option<Revoked> =
-            records::get(services.store, &records::key("rotated", &successor)).await?;
+            records::get(services.store, &Key::<Rotations>::new(&successor)).await?;
         let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS
             && successor_moved_on.is_none();
         if !retry {
@@ -107,7 +107,7 @@ pub async fn exchange<S: Store, P, V>(
         };
         records::put(
             services.store,
-            &records::key("refresh", &successor),
+            &Key::<Grants>::new(&successor),
             &next,
             lifetime,
         )
@@ -115,7 +115,7 @@ pub async fn exchange<S: Store, P, V>(
         let mark = Revoked { at: services.now.0 };
         records::put(
             services.store,
-            &records::key("rotated", token),
+            &Key::<Rotations>::new(token),
             &mark,
             lifetime,
         )
