@@ -388,3 +388,13 @@ pub fn dpop_sign_in<'a>(op: &'a Op, key: &Jwk, scope: &str) -> (Browser<'a>, Val
     );
     (browser, tokens.json_body())
 }
+
+/// A response's body as JSON.
+pub fn body(response: &Response) -> Value {
+    response.json_body()
+}
+
+/// A response's body as text.
+pub fn text(response: &Response) -> String {
+    String::from_utf8_lossy(&response.body).into_owned()
+}

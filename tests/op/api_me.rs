@@ -1,13 +1,9 @@
 //! `GET /api/me`, the provider's DPoP-only resource API: RFC 9449 §7.1 (the DPoP scheme
 //! and its challenges), §7.2 (no downgrade to Bearer), §9 (resource-server nonces),
 //! §4.3 (proof replay, `ath`, the bound key).
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::panic)] // test helpers fail loudly
 
-mod op_support;
-
+use crate::op_support::*;
 use oidc_edge::op::{Request, Response};
-use op_support::*;
 use serde_json::Value;
 
 const API: &str = "https://op.example/api/me";

@@ -4,9 +4,7 @@
 //! The fixed hashes below were made with `oidc-edge hash-password` / `hash-secret --stdin`
 //! and cross-checked with Python's `hashlib.pbkdf2_hmac("sha256", ...)`, an independent
 //! implementation. The PBKDF2 known answers are RFC 7914 §11.
-#![cfg(not(target_arch = "wasm32"))]
 // Helpers below serve the #[test] fns and fail the same way they do.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 use std::path::PathBuf;

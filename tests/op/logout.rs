@@ -1,13 +1,9 @@
 //! `/end_session`: OpenID Connect RP-Initiated Logout 1.0 — §2 (the request, the
 //! `id_token_hint`, confirmation), §3 (registered `post_logout_redirect_uri`, exact match,
 //! `state` returned).
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::panic)] // test helpers fail loudly
 
-mod op_support;
-
+use crate::op_support::*;
 use oidc_edge::op::form;
-use op_support::*;
 
 const BACK: &str = "https://spa.example/";
 

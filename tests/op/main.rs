@@ -1,0 +1,22 @@
+//! The provider engine end to end, natively: a memory store, a moving clock, and one
+//! module per feature, each citing the sections it checks. One test crate, so the
+//! provider and its support code are compiled and linked once.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
+#[path = "../op_support/mod.rs"]
+mod op_support;
+
+mod api_me;
+mod authorization_code;
+mod authorize;
+mod client_credentials;
+mod config;
+mod consent;
+mod discovery;
+mod dpop;
+mod hostile;
+mod login;
+mod logout;
+mod records;
+mod refresh_token;
