@@ -82,9 +82,10 @@ fn errors_carry_stable_codes() {
 
 /// The provider's WebCrypto signer (what the Worker signs tokens with): its ES256
 /// signatures are r || s (RFC 7518 §3.4) and verify with the pure-Rust backend under the
-/// public key; it refuses a `kid` it does not hold.
+/// public key; it refuses a `kid` it does not hold and an algorithm its key does not do.
 #[wasm_bindgen_test]
 async fn webcrypto_token_signer_signs_es256() {
+    use oidc_edge::jose::Alg;
     use oidc_edge::op::TokenSigner;
     use oidc_edge::wasm::job::spawn;
     use oidc_edge::wasm::webcrypto::WebCryptoSigner;
@@ -98,10 +99,14 @@ async fn webcrypto_token_signer_signs_es256() {
     let signed = spawn(async move {
         let signer = WebCryptoSigner::import("k1", &signing_key).await.unwrap();
         assert_eq!(signer.kid(), "k1");
-        let signature = signer.sign_es256("k1", INPUT).await.unwrap();
+        let signature = signer.sign("k1", Alg::Es256, INPUT).await.unwrap();
         assert!(matches!(
-            signer.sign_es256("k2", INPUT).await,
+            signer.sign("k2", Alg::Es256, INPUT).await,
             Err(oidc_edge::Error::KeyNotFound)
+        ));
+        assert!(matches!(
+            signer.sign("k1", Alg::Rs256, INPUT).await,
+            Err(oidc_edge::Error::KeyAlgMismatch)
         ));
         Ok(js_sys::Uint8Array::from(&signature[..]).into())
     });

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::config::ConfigError;
 use crate::jose::jwk::{MAX_JWKS_KEYS, MAX_JWKS_LEN, generate_p256_members};
-use crate::jose::{Jwk, JwkSet, PrivateKey};
+use crate::jose::{Alg, Jwk, JwkSet, PrivateKey};
 use crate::{Error, json};
 
 const ROOT: &str = "OIDC_SIGNING_KEYS";
@@ -92,6 +92,22 @@ impl SigningKeys {
     /// The key that signs: the last in the list. Its `kid` goes in the JWS header.
     pub fn current(&self) -> (&str, &p256::ecdsa::SigningKey) {
         (&self.newest.kid, &self.newest.signing)
+    }
+
+    /// The algorithms these keys sign with (RFC 7518 §3.1 names), each once: what discovery
+    /// advertises and what the provider accepts on its own tokens. Every key is P-256 today.
+    pub fn algorithms(&self) -> Vec<Alg> {
+        vec![Alg::Es256]
+    }
+
+    /// The algorithm tokens are signed with unless a client or resource names another.
+    pub fn default_algorithm(&self) -> Alg {
+        Alg::Es256
+    }
+
+    /// The `kid` of the newest key that signs with `alg`.
+    pub fn kid_for(&self, alg: Alg) -> Option<&str> {
+        (alg == Alg::Es256).then_some(self.newest.kid.as_str())
     }
 
     /// The private key named `kid`, if it is one of these.

@@ -145,7 +145,7 @@ async fn check<S: Store, P, V: SignatureVerifier>(
         issuer: op.config.issuer.clone(),
         audience: op.config.issuer.clone(),
         required_scopes: Vec::new(),
-        algorithms: vec![Alg::Es256],
+        algorithms: op.keys.algorithms(),
         clock_tolerance: 0,
     };
     let verified = validate_access_token_with(

@@ -296,12 +296,15 @@ impl WebCryptoSigner {
 
 #[cfg(feature = "rustcrypto")]
 impl TokenSigner for WebCryptoSigner {
-    fn sign_es256<'a>(&'a self, kid: &'a str, signing_input: &'a [u8]) -> SignatureFuture<'a> {
+    fn sign<'a>(&'a self, kid: &'a str, alg: Alg, signing_input: &'a [u8]) -> SignatureFuture<'a> {
         Box::pin(async move {
             if kid != self.kid {
                 return Err(Error::KeyNotFound);
             }
-            let params = object(&[("name", "ECDSA".into()), ("hash", hash_name(Alg::Es256))]);
+            if alg != Alg::Es256 {
+                return Err(Error::KeyAlgMismatch);
+            }
+            let params = object(&[("name", "ECDSA".into()), ("hash", hash_name(alg))]);
             let promise = self
                 .subtle
                 .sign(&params, &self.key, signing_input)
@@ -310,10 +313,11 @@ impl TokenSigner for WebCryptoSigner {
                 .await
                 .map_err(|_| Error::CryptoUnavailable)?;
             // WebCrypto's ECDSA output is r || s, the JWS form (RFC 7518 §3.4).
-            js_sys::Uint8Array::new(&signature)
-                .to_vec()
-                .try_into()
-                .map_err(|_| Error::CryptoUnavailable)
+            let signature = js_sys::Uint8Array::new(&signature).to_vec();
+            if signature.len() != 64 {
+                return Err(Error::CryptoUnavailable);
+            }
+            Ok(signature)
         })
     }
 }

@@ -13,7 +13,9 @@ use crate::op::token::set_member;
 
 /// Handles `GET` of either well-known path. The document is built on first use and kept.
 pub fn handle(op: &Provider) -> Response {
-    let document = op.discovery.get_or_init(|| document(&op.config));
+    let document = op
+        .discovery
+        .get_or_init(|| document(&op.config, &op.keys.algorithms()));
     Response::json(200, document).with_header("cache-control", "public, max-age=300")
 }
 
@@ -31,8 +33,8 @@ const CLAIMS: [&str; 10] = [
     "email",
 ];
 
-/// Builds the document for `config`.
-pub fn document(config: &Config) -> Value {
+/// Builds the document for `config`, whose tokens are signed with `signing_algs`.
+pub fn document(config: &Config, signing_algs: &[Alg]) -> Value {
     let issuer = &config.issuer;
     let mut scopes: Vec<&str> = config
         .clients
@@ -63,7 +65,7 @@ pub fn document(config: &Config) -> Value {
             }
         }
     }
-    let dpop_algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
+    let dpop_algs = names(&Alg::ALL);
     let mut document = json!({
         "issuer": issuer,
         "scopes_supported": scopes,
@@ -71,7 +73,7 @@ pub fn document(config: &Config) -> Value {
         "response_modes_supported": ["query"],
         "grant_types_supported": grants,
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": names(signing_algs),
         "token_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
@@ -92,4 +94,9 @@ pub fn document(config: &Config) -> Value {
         }
     }
     document
+}
+
+/// The algorithms' registered names.
+fn names(algs: &[Alg]) -> Vec<&'static str> {
+    algs.iter().map(|alg| alg.as_str()).collect()
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::jose::jwt::verify_with;
-use crate::jose::{Alg, SignatureVerifier, Validation};
+use crate::jose::{SignatureVerifier, Validation};
 use crate::op::clients::registry;
 use crate::op::config::Client;
 use crate::op::flow::{self, SESSION_COOKIE};
@@ -176,7 +176,7 @@ async fn verify_hint<S, P, V: SignatureVerifier>(
     let validation = Validation {
         issuers: vec![op.config.issuer.clone()],
         audiences: Vec::new(),
-        algorithms: vec![Alg::Es256],
+        algorithms: op.keys.algorithms(),
         typ: Some("JWT".into()),
         clock_tolerance: i64::try_from(op.config.lifetimes.session).unwrap_or(i64::MAX),
         required_claims: vec!["sub".into(), "sid".into(), "aud".into()],

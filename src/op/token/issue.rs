@@ -45,6 +45,7 @@ pub async fn issue<S, P, V>(
         &op.keys,
         services.signer,
         &AccessGrant {
+            alg: op.keys.default_algorithm(),
             jti: what.jti,
             issuer: &op.config.issuer,
             sub: what.sub,
@@ -73,6 +74,7 @@ pub async fn issue<S, P, V>(
             services.signer,
             user,
             &IdGrant {
+                alg: op.keys.default_algorithm(),
                 issuer: &op.config.issuer,
                 client_id: &client.client_id,
                 nonce: what.nonce,

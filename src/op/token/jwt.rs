@@ -1,5 +1,6 @@
 //! The tokens the provider signs: RFC 9068 access tokens and OpenID Connect ID tokens,
-//! ES256 with the newest signing key.
+//! each with the newest key for its algorithm. The algorithm is the caller's choice (a
+//! client's or a resource's), never a constant here.
 
 use serde_json::{Map, Value, json};
 
@@ -55,25 +56,29 @@ pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
     out
 }
 
-/// Signs `claims` with the newest key, through `signer`, with `typ` in the header.
+/// Signs `claims` under `alg` with the newest key for it, through `signer`, with `typ` in
+/// the header.
 async fn sign(
     keys: &SigningKeys,
     signer: &dyn TokenSigner,
+    alg: Alg,
     typ: &str,
     claims: &Value,
 ) -> Result<String, Error> {
-    let (kid, _) = keys.current();
+    let kid = keys.kid_for(alg).ok_or(Error::KeyNotFound)?;
     let mut header = Map::new();
     header.insert("typ".into(), Value::String(typ.into()));
     header.insert("kid".into(), Value::String(kid.into()));
-    let input = signing_input(header, Alg::Es256, claims.to_string().as_bytes());
-    let signature = signer.sign_es256(kid, input.as_bytes()).await?;
+    let input = signing_input(header, alg, claims.to_string().as_bytes());
+    let signature = signer.sign(kid, alg, input.as_bytes()).await?;
     Ok(assemble(&input, &signature))
 }
 
 /// What an access token says.
 #[derive(Debug, Clone)]
 pub struct AccessGrant<'a> {
+    /// The signing algorithm.
+    pub alg: Alg,
     /// The token's unique id (`jti`), chosen by the caller so it can be recorded first.
     pub jti: &'a str,
     /// The issuer.
@@ -127,7 +132,7 @@ pub async fn access_token(
     if let Some(gid) = grant.grant {
         set_member(&mut claims, "gid", json!(gid));
     }
-    sign(keys, signer, "at+jwt", &claims).await
+    sign(keys, signer, grant.alg, "at+jwt", &claims).await
 }
 
 /// Adds a member to a JSON object made with `json!({ … })`. Unlike `value[name] = …`,
@@ -142,6 +147,8 @@ pub fn set_member(object: &mut Value, name: &str, value: Value) {
 /// What an ID token says beyond the user's claims.
 #[derive(Debug, Clone)]
 pub struct IdGrant<'a> {
+    /// The signing algorithm (`at_hash` uses its hash, OpenID Connect Core §3.1.3.6).
+    pub alg: Alg,
     /// The issuer.
     pub issuer: &'a str,
     /// The client (the audience).
@@ -182,12 +189,12 @@ pub async fn id_token(
         ),
         ("auth_time", json!(grant.auth_time)),
         ("sid", json!(grant.sid)),
-        ("at_hash", json!(token_hash(Alg::Es256, grant.access_token))),
+        ("at_hash", json!(token_hash(grant.alg, grant.access_token))),
     ] {
         claims.insert(name.into(), value);
     }
     if let Some(nonce) = grant.nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    sign(keys, signer, "JWT", &Value::Object(claims)).await
+    sign(keys, signer, grant.alg, "JWT", &Value::Object(claims)).await
 }
