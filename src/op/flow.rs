@@ -92,7 +92,7 @@ pub async fn needs_consent<S: Store, P, V>(
     let granted = granted.unwrap_or_default();
     Ok(!request
         .scope
-        .split(' ')
+        .names()
         .all(|s| granted.iter().any(|g| g == s)))
 }
 
@@ -106,7 +106,7 @@ pub async fn remember_consent<S: Store, P, V>(
     let mut granted: Vec<String> = records::get(services.store, &key)
         .await?
         .unwrap_or_default();
-    for scope in request.scope.split(' ') {
+    for scope in request.scope.names() {
         if !granted.iter().any(|g| g == scope) {
             granted.push(scope.to_owned());
         }

@@ -21,6 +21,7 @@ pub mod routes;
 pub mod secrets;
 pub mod signer;
 pub mod token;
+pub mod types;
 
 pub use error::OpError;
 pub use http::{Request, Response};

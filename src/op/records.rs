@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::op::types::{ClientId, RedirectUri, Scope};
 use crate::store::Store;
 use crate::{Error, b64};
 
@@ -190,11 +191,11 @@ pub async fn delete<S: Store, K: Kind>(store: &S, key: &Key<K>) -> Result<(), Er
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
     /// The client.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The exact redirect URI of the request.
-    pub redirect_uri: String,
-    /// Granted-to-be scopes, space-separated.
-    pub scope: String,
+    pub redirect_uri: RedirectUri,
+    /// Granted-to-be scopes.
+    pub scope: Scope,
     /// The client's `state`, returned unchanged.
     pub state: Option<String>,
     /// The OpenID Connect `nonce`.
@@ -246,11 +247,11 @@ pub struct Refresh {
     /// The rotation family: every token descended from one code exchange.
     pub family: String,
     /// The client.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The user.
     pub sub: String,
-    /// Scopes, space-separated.
-    pub scope: String,
+    /// Scopes.
+    pub scope: Scope,
     /// When the user authenticated.
     pub auth_time: i64,
     /// The session's `sid`.

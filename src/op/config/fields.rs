@@ -10,6 +10,7 @@ use super::{
     PROTECTED_CLAIMS, User,
 };
 use crate::op::password::{MAX_USER_ITERATIONS, MIN_USER_ITERATIONS, PasswordHash};
+use crate::op::types::{ClientId, RedirectUri};
 
 const CLIENT_FIELDS: &[&str] = &[
     "client_id",
@@ -159,12 +160,15 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
     }
 
     Ok(Client {
-        client_id: client_id.to_owned(),
+        client_id: ClientId::new(client_id),
         client_type,
         token_endpoint_auth_method: method,
         client_secret_hash,
-        redirect_uris,
-        post_logout_redirect_uris,
+        redirect_uris: redirect_uris.into_iter().map(RedirectUri::from).collect(),
+        post_logout_redirect_uris: post_logout_redirect_uris
+            .into_iter()
+            .map(RedirectUri::from)
+            .collect(),
         grant_types,
         scopes,
         allowed_origins,

@@ -12,6 +12,7 @@ use core::fmt;
 use serde_json::{Map, Value};
 
 use super::password::PasswordHash;
+use super::types::{ClientId, RedirectUri};
 use crate::{Error, json};
 
 mod fields;
@@ -169,7 +170,7 @@ impl GrantType {
 #[derive(Debug, Clone)]
 pub struct Client {
     /// The client identifier: 1 to 255 visible ASCII characters.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Public or confidential.
     pub client_type: ClientType,
     /// `none` for public clients; `client_secret_basic` (the default) or
@@ -178,9 +179,9 @@ pub struct Client {
     /// The secret's hash: present exactly for confidential clients.
     pub client_secret_hash: Option<PasswordHash>,
     /// Redirect URIs, compared exactly (RFC 9700 §2.1; RFC 6749 §3.1.2).
-    pub redirect_uris: Vec<String>,
+    pub redirect_uris: Vec<RedirectUri>,
     /// Where `/end_session` may send the user back (RP-Initiated Logout §3).
-    pub post_logout_redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// The grant types the client may use; `["authorization_code"]` when absent
     /// (RFC 7591 §2).
     pub grant_types: Vec<GrantType>,

@@ -14,6 +14,7 @@ use crate::op::http::{Request, Response};
 use crate::op::pages;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::AuthRequest;
+use crate::op::types::{RedirectUri, Scope};
 use crate::pkce::CodeChallenge;
 use crate::store::Store;
 
@@ -159,7 +160,7 @@ fn validate(
     }
     let request = AuthRequest {
         client_id: client.client_id.clone(),
-        redirect_uri: redirect_uri.to_owned(),
+        redirect_uri: RedirectUri::new(redirect_uri),
         scope,
         state: params.get("state").map(str::to_owned),
         nonce: nonce.map(str::to_owned),
@@ -202,7 +203,7 @@ async fn decide<S: Store, P, V>(
 }
 
 /// The requested scopes, each allowed for the client, deduplicated, in request order.
-fn requested_scope(client: &Client, scope: Option<&str>) -> Result<String, OpError> {
+fn requested_scope(client: &Client, scope: Option<&str>) -> Result<Scope, OpError> {
     let scope = scope.ok_or_else(|| OpError::InvalidScope("scope is required".into()))?;
     let mut out: Vec<&str> = Vec::new();
     for s in scope.split(' ').filter(|s| !s.is_empty()) {
@@ -218,7 +219,7 @@ fn requested_scope(client: &Client, scope: Option<&str>) -> Result<String, OpErr
     if out.is_empty() {
         return Err(OpError::InvalidScope("scope is required".into()));
     }
-    Ok(out.join(" "))
+    Ok(Scope::new(out.join(" ")))
 }
 
 /// `prompt` (OpenID Connect Core §3.1.2.1): (login, consent, none).

@@ -8,6 +8,7 @@ use super::jwt::{self, AccessGrant, IdGrant, set_member};
 use crate::op::config::{Client, User};
 use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
+use crate::op::types::Scope;
 
 /// What one token response is about.
 #[derive(Debug)]
@@ -20,8 +21,8 @@ pub struct Issue<'a> {
     pub sub: &'a str,
     /// The user, when one granted the tokens.
     pub user: Option<&'a User>,
-    /// The granted scope, space-separated.
-    pub scope: &'a str,
+    /// The granted scope.
+    pub scope: &'a Scope,
     /// When the user authenticated.
     pub auth_time: Option<i64>,
     /// The session's `sid`.
@@ -67,7 +68,7 @@ pub async fn issue<S, P, V>(
         "scope": what.scope,
     });
     if let (Some(user), Some(auth_time), Some(sid)) = (what.user, what.auth_time, what.sid)
-        && what.scope.split(' ').any(|s| s == "openid")
+        && what.scope.has("openid")
     {
         let id_token = jwt::id_token(
             &op.keys,

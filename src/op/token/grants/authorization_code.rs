@@ -75,8 +75,8 @@ pub async fn exchange<S: Store, P, V>(
         .config
         .user(&record.sub)
         .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))?;
-    let refreshable = request.scope.split(' ').any(|s| s == "offline_access")
-        && client.allows_grant(GrantType::RefreshToken);
+    let refreshable =
+        request.scope.has("offline_access") && client.allows_grant(GrantType::RefreshToken);
     let access_jti = random::token(16)?;
     let lifetimes = &op.config.lifetimes;
     let grant_record = Refresh {

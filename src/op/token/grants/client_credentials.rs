@@ -8,6 +8,7 @@ use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
+use crate::op::types::Scope;
 use crate::random;
 
 /// Scopes that only make sense with a user.
@@ -23,7 +24,7 @@ pub async fn exchange<S, P, V>(
     }: TokenRequest<'_>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
-    let scope = match params.get("scope") {
+    let scope = Scope::new(match params.get("scope") {
         Some(asked) => {
             let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
             if let Some(bad) = asked
@@ -43,7 +44,7 @@ pub async fn exchange<S, P, V>(
             .cloned()
             .collect::<Vec<_>>()
             .join(" "),
-    };
+    });
     issue(
         op,
         client,

@@ -13,6 +13,7 @@ use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Grants, Key, Refresh, Revoked, Rotations};
+use crate::op::types::Scope;
 use crate::random;
 use crate::store::Store;
 
@@ -129,16 +130,15 @@ pub async fn exchange<S: Store, P, V>(
 }
 
 /// RFC 6749 §6: a refresh may ask for fewer scopes, never more.
-fn narrowed_scope(granted: &str, asked: Option<&str>) -> Result<String, OpError> {
+fn narrowed_scope(granted: &Scope, asked: Option<&str>) -> Result<Scope, OpError> {
     let Some(asked) = asked else {
-        return Ok(granted.to_owned());
+        return Ok(granted.clone());
     };
-    let granted: Vec<&str> = granted.split(' ').collect();
     let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
-    if asked.is_empty() || asked.iter().any(|s| !granted.contains(s)) {
+    if asked.is_empty() || asked.iter().any(|s| !granted.has(s)) {
         return Err(OpError::InvalidScope(
             "a refresh may only narrow the granted scope".into(),
         ));
     }
-    Ok(asked.join(" "))
+    Ok(Scope::new(asked.join(" ")))
 }
