@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! oidc-edge keygen [--kid KID]
+//! oidc-edge server-secret
 //! oidc-edge hash-password [--iterations N]     < password on stdin
 //! oidc-edge hash-secret [--stdin] [--iterations N]
 //! oidc-edge check-config FILE [--keys FILE]
@@ -30,6 +31,7 @@ mod cli {
     use oidc_edge::op::password::{
         DEFAULT_PASSWORD_ITERATIONS, DEFAULT_SECRET_ITERATIONS, PasswordHash,
     };
+    use oidc_edge::op::secrets::ServerSecrets;
     use oidc_edge::random;
     use zeroize::Zeroizing;
 
@@ -40,6 +42,9 @@ commands:
   keygen [--kid KID]
       Print a private JWKS with one new P-256 (ES256) key, for OIDC_SIGNING_KEYS.
       The kid defaults to the key's RFC 7638 thumbprint.
+  server-secret
+      Print a new random secret (32 bytes, base64url) for OIDC_SERVER_SECRET: the key of
+      CSRF tokens, DPoP nonces and refresh successors, kept while signing keys rotate.
   hash-password [--iterations N]
       Read a password from the first line of stdin and print its PBKDF2-SHA256 hash,
       for users[].password_hash. N defaults to 100000, the most Cloudflare allows.
@@ -80,6 +85,13 @@ commands:
             "keygen" => {
                 let opts = Options::parse(rest, &["--kid"], &[], 0)?;
                 keygen(opts.value("--kid"))
+            }
+            "server-secret" => {
+                Options::parse(rest, &[], &[], 0)?;
+                let secret = Zeroizing::new(
+                    ServerSecrets::generate().map_err(|e| Failure::Run(e.to_string()))?,
+                );
+                output(&[secret.as_str()])
             }
             "hash-password" => {
                 let opts = Options::parse(rest, &["--iterations"], &[], 0)?;

@@ -51,11 +51,10 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// A provider for `config`, signing with `keys`. Server secrets (CSRF, DPoP nonces,
-    /// refresh successors) are derived from the newest signing key, so one secret in the
-    /// environment configures everything; rotating keys rotates them too.
-    pub fn new(config: Config, keys: SigningKeys) -> Provider {
-        let secrets = ServerSecrets::derive(&keys.current().1.to_bytes());
+    /// A provider for `config`, signing with `keys`, its CSRF tokens, DPoP nonces and
+    /// refresh successors keyed by `secrets` (`OIDC_SERVER_SECRET`), which stay the same
+    /// while the keys rotate.
+    pub fn new(config: Config, keys: SigningKeys, secrets: ServerSecrets) -> Provider {
         let jwks = keys.public_jwks();
         let verify_keys = keys.public_jwk_set();
         let insecure_cookies = config.issuer.starts_with("http://");

@@ -1,14 +1,20 @@
-//! Server-side secrets, derived from one master secret with HMAC-SHA256 and a label per
-//! use, so one value in the environment (the signing keys) yields independent keys for
-//! CSRF tokens, DPoP nonces and refresh-token successors.
+//! Server-side secrets, derived from one master secret (`OIDC_SERVER_SECRET`) with
+//! HMAC-SHA256 and a label per use, so one value in the environment yields independent
+//! keys for CSRF tokens, DPoP nonces and refresh-token successors.
+//!
+//! The master secret is its own value, not derived from a signing key: keys rotate (a new
+//! one is added, the old one removed when its tokens expire), and every CSRF token, DPoP
+//! nonce, refresh successor and code's grant record in flight would be lost with a secret
+//! that rotated with them.
 
 use hmac::{KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::b64;
+use super::config::ConfigError;
 use crate::dpop::NonceKey;
 use crate::secret::constant_time_eq;
+use crate::{Error, b64, random};
 
 type Hmac = hmac::Hmac<Sha256>;
 
@@ -37,7 +43,35 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// The environment variable that holds the master secret.
+pub const SERVER_SECRET_VAR: &str = "OIDC_SERVER_SECRET";
+/// Fewest bytes a master secret may have (HMAC-SHA256's key strength).
+pub const MIN_SECRET_LEN: usize = 32;
+/// Most bytes a master secret may have.
+pub const MAX_SECRET_LEN: usize = 64;
+
 impl ServerSecrets {
+    /// Reads `OIDC_SERVER_SECRET`: 32 to 64 random bytes as unpadded base64url. The error
+    /// names the variable and never repeats its value.
+    pub fn from_text(text: &str) -> Result<ServerSecrets, ConfigError> {
+        let invalid = || {
+            ConfigError::new(
+                SERVER_SECRET_VAR,
+                "must be 32 to 64 random bytes as unpadded base64url (make one with `oidc-edge server-secret`)",
+            )
+        };
+        let master = Zeroizing::new(b64::decode(text.trim()).map_err(|_| invalid())?);
+        if !(MIN_SECRET_LEN..=MAX_SECRET_LEN).contains(&master.len()) {
+            return Err(invalid());
+        }
+        Ok(ServerSecrets::derive(&master))
+    }
+
+    /// A new master secret (32 random bytes, base64url), for `OIDC_SERVER_SECRET`.
+    pub fn generate() -> Result<String, Error> {
+        Ok(b64::encode(&Zeroizing::new(random::bytes(MIN_SECRET_LEN)?)))
+    }
+
     /// Derives every key from `master` (at least 32 secret bytes).
     pub fn derive(master: &[u8]) -> ServerSecrets {
         let csrf = Zeroizing::new(hmac(master, &[b"oidc-edge csrf"]).to_vec());
@@ -125,5 +159,26 @@ mod tests {
         assert_ne!(secrets.first_refresh("code"), other.first_refresh("code"));
         assert_eq!(secrets.first_refresh("code").len(), 43);
         assert!(!format!("{secrets:?}").contains('1'));
+    }
+
+    #[test]
+    fn the_master_secret_is_32_to_64_bytes_of_base64url() {
+        let made = ServerSecrets::generate().unwrap();
+        assert_eq!(made.len(), 43);
+        let a = ServerSecrets::from_text(&made).unwrap();
+        let b = ServerSecrets::from_text(&format!(" {made}\n")).unwrap();
+        assert_eq!(a.successor("rt"), b.successor("rt"));
+        for bad in [
+            "",
+            "short",
+            &b64::encode(&[7; 31]),
+            &b64::encode(&[7; 65]),
+            "not base64url!",
+        ] {
+            let err = ServerSecrets::from_text(bad).err().unwrap();
+            assert_eq!(err.path, "OIDC_SERVER_SECRET");
+            assert!(bad.is_empty() || !err.message.contains(bad), "{err}");
+        }
+        assert!(ServerSecrets::from_text(&b64::encode(&[7; 64])).is_ok());
     }
 }

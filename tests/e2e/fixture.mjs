@@ -15,7 +15,8 @@ export function phc(secret, iterations) {
 
 /**
  * The configuration for an OP at `issuer`, with an SPA at `spaOrigin`.
- * Returns { secrets: { OIDC_CONFIG, OIDC_SIGNING_KEYS }, user, spa, service, config, publicJwk }.
+ * Returns { secrets: { OIDC_CONFIG, OIDC_SIGNING_KEYS, OIDC_SERVER_SECRET }, user, spa, service,
+ * config, publicJwk }.
  */
 export async function opFixture({ issuer, spaOrigin = "http://localhost:5173" }) {
   const user = { username: "demo", password: "demo-password-" + b64url(randomBytes(6)), sub: "248289761001" };
@@ -47,7 +48,11 @@ export async function opFixture({ issuer, spaOrigin = "http://localhost:5173" })
   const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: "e2e-1", alg: "ES256", use: "sig" };
   const { d, ...publicJwk } = privateJwk;
   return {
-    secrets: { OIDC_CONFIG: JSON.stringify(config), OIDC_SIGNING_KEYS: JSON.stringify({ keys: [privateJwk] }) },
+    secrets: {
+      OIDC_CONFIG: JSON.stringify(config),
+      OIDC_SIGNING_KEYS: JSON.stringify({ keys: [privateJwk] }),
+      OIDC_SERVER_SECRET: b64url(randomBytes(32)),
+    },
     config, user, spa, service, publicJwk,
   };
 }

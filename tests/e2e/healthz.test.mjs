@@ -1,4 +1,5 @@
 // The Worker's health check and its error shapes, served by workerd through `wrangler dev`.
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +58,13 @@ describe('worker /healthz', () => {
 describe('a misconfigured worker', () => {
   let op;
   before(async () => {
-    op = await startWrangler({ secrets: { OIDC_CONFIG: '{"issuer":"ftp://x","clients":[],"users":[]}', OIDC_SIGNING_KEYS: '{"keys":[]}' } });
+    op = await startWrangler({
+      secrets: {
+        OIDC_CONFIG: '{"issuer":"ftp://x","clients":[],"users":[]}',
+        OIDC_SIGNING_KEYS: '{"keys":[]}',
+        OIDC_SERVER_SECRET: randomBytes(32).toString('base64url'),
+      },
+    });
   });
   after(async () => {
     await op?.stop();

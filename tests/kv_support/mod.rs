@@ -638,7 +638,7 @@ impl Edge {
             None => Backend::Memory(MemoryStore::new(clock.clone())),
         };
         Edge {
-            provider: Provider::new(config, keys),
+            provider: Provider::new(config, keys, crate::op_support::server_secrets()),
             clock,
             backend,
         }

@@ -20,3 +20,4 @@ mod login;
 mod logout;
 mod records;
 mod refresh_token;
+mod rotation;

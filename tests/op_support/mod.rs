@@ -12,6 +12,7 @@ use oidc_edge::op::config::Config;
 use oidc_edge::op::form::{self, Params};
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::{PasswordHash, Pbkdf2, RustPbkdf2};
+use oidc_edge::op::secrets::ServerSecrets;
 use oidc_edge::op::{Provider, Request, Response, Services};
 use oidc_edge::pkce::Pkce;
 use oidc_edge::store::MemoryStore;
@@ -38,12 +39,31 @@ impl Clock for TestClock {
 }
 
 pub struct Op {
-    pub provider: Provider,
+    /// The provider; [`Op::rotate_keys`] replaces it, as a new deployment would.
+    pub provider: RefCell<Provider>,
+    /// What the provider was built from, to build it again.
+    config_text: String,
+    keys_json: RefCell<Value>,
+    server_secret: String,
     pub store: MemoryStore<TestClock>,
     pub clock: TestClock,
     pub jwks: JwkSet,
     /// PBKDF2 iterations run so far: what password and secret checks cost.
     pub pbkdf2_iterations: Cell<u64>,
+}
+
+/// A fresh `OIDC_SERVER_SECRET`, as `oidc-edge server-secret` makes one.
+pub fn server_secrets() -> ServerSecrets {
+    ServerSecrets::from_text(&ServerSecrets::generate().unwrap()).unwrap()
+}
+
+/// A provider from the three values the Worker reads.
+fn build_provider(config: &str, keys: &Value, server_secret: &str) -> Provider {
+    Provider::new(
+        Config::from_json(config).unwrap(),
+        SigningKeys::from_jwks_json(&keys.to_string()).unwrap(),
+        ServerSecrets::from_text(server_secret).unwrap(),
+    )
 }
 
 /// [`RustPbkdf2`] that adds up the iterations it runs.
@@ -101,19 +121,36 @@ impl Op {
     }
 
     pub fn with_config(config: Value) -> Op {
-        let config = Config::from_json(&config.to_string()).unwrap();
+        let config_text = config.to_string();
         let keys_json = SigningKeys::generate(Some("k1")).unwrap();
-        let keys = SigningKeys::from_jwks_json(&keys_json.to_string()).unwrap();
-        let jwks = JwkSet::from_json(keys.public_jwks().to_string().as_bytes()).unwrap();
+        let server_secret = ServerSecrets::generate().unwrap();
+        let provider = build_provider(&config_text, &keys_json, &server_secret);
+        let jwks = JwkSet::from_json(provider.signing_keys().public_jwks().to_string().as_bytes())
+            .unwrap();
         let clock = TestClock(Rc::new(Cell::new(START)));
         let store = MemoryStore::new(clock.clone());
         Op {
-            provider: Provider::new(config, keys),
+            provider: RefCell::new(provider),
+            config_text,
+            keys_json: RefCell::new(keys_json),
+            server_secret,
             store,
             clock,
             jwks,
             pbkdf2_iterations: Cell::new(0),
         }
+    }
+
+    /// Rotates the signing keys as an operator does: a new key `kid` is added after the
+    /// others and signs from now on; the configuration, the store and `OIDC_SERVER_SECRET`
+    /// stay.
+    pub fn rotate_keys(&self, kid: &str) {
+        let new = SigningKeys::generate(Some(kid)).unwrap();
+        let mut keys_json = self.keys_json.borrow_mut();
+        let added = new["keys"][0].clone();
+        keys_json["keys"].as_array_mut().unwrap().push(added);
+        *self.provider.borrow_mut() =
+            build_provider(&self.config_text, &keys_json, &self.server_secret);
     }
 
     pub fn now(&self) -> i64 {
@@ -125,14 +162,15 @@ impl Op {
     }
 
     pub fn send(&self, req: &Request) -> Response {
+        let provider = self.provider.borrow();
         let services = Services {
             store: &self.store,
             pbkdf2: &CountingPbkdf2(&self.pbkdf2_iterations),
             verifier: &RustCrypto,
-            signer: self.provider.signing_keys(),
+            signer: provider.signing_keys(),
             now: UnixTime(self.now()),
         };
-        let response = run_ready(async { Ok(self.provider.handle(req, &services).await) }).unwrap();
+        let response = run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap();
         assert!(
             response.status < 500 || response.status == 503,
             "{} {} answered {}",

@@ -35,6 +35,7 @@ use std::rc::Rc;
 
 use oidc_edge::op::config::Config;
 use oidc_edge::op::keys::SigningKeys;
+use oidc_edge::op::secrets::{SERVER_SECRET_VAR, ServerSecrets};
 use oidc_edge::op::{Provider, Services, TokenSigner};
 use oidc_edge::time::{Clock, SystemClock};
 use oidc_edge::wasm::webcrypto::{Backend, WebCryptoSigner};
@@ -131,18 +132,28 @@ fn binding_text(env: &Env, name: &str) -> Option<String> {
         .ok()
 }
 
-/// The two bindings the provider is built from, kept to notice a change.
+/// The three bindings the provider is built from, kept to notice a change.
 #[derive(PartialEq, Eq)]
 struct Environment {
     config: String,
     keys: String,
+    secret: String,
 }
 
-/// The provider for this environment, checking `OIDC_CONFIG` and `OIDC_SIGNING_KEYS`.
+/// The provider for this environment, checking `OIDC_CONFIG`, `OIDC_SIGNING_KEYS` and
+/// `OIDC_SERVER_SECRET`.
 fn host(env: &Env) -> std::result::Result<Rc<Host>, String> {
     let config = binding_text(env, "OIDC_CONFIG").ok_or("OIDC_CONFIG: not set")?;
     let keys = binding_text(env, "OIDC_SIGNING_KEYS").ok_or("OIDC_SIGNING_KEYS: not set")?;
-    let fingerprint = Environment { config, keys };
+    let secret = binding_text(env, SERVER_SECRET_VAR).ok_or(
+        "OIDC_SERVER_SECRET: not set (make one with `oidc-edge server-secret`; \
+         it keys CSRF tokens, DPoP nonces and refresh successors)",
+    )?;
+    let fingerprint = Environment {
+        config,
+        keys,
+        secret,
+    };
     if let Some(provider) = PROVIDER.with(|p| {
         p.borrow()
             .as_ref()
@@ -153,8 +164,9 @@ fn host(env: &Env) -> std::result::Result<Rc<Host>, String> {
     }
     let config = Config::from_json(&fingerprint.config).map_err(|e| e.to_string())?;
     let keys = SigningKeys::from_jwks_json(&fingerprint.keys).map_err(|e| e.to_string())?;
+    let secrets = ServerSecrets::from_text(&fingerprint.secret).map_err(|e| e.to_string())?;
     let host = Rc::new(Host {
-        provider: Provider::new(config, keys),
+        provider: Provider::new(config, keys, secrets),
         signer: RefCell::new(None),
     });
     PROVIDER.with(|p| *p.borrow_mut() = Some((fingerprint, host.clone())));
