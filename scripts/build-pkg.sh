@@ -5,9 +5,48 @@
 #   oidc_edge_bg.wasm             the core and the JS API (feature `js`, no RustCrypto)
 #   oidc_edge_rustcrypto_bg.wasm  rustcrypto/: the pure-Rust signature code, which the
 #                                 core loads on first use (src/wasm/rust_backend.rs)
+#
+# Skips the build when neither its inputs (sources, manifests, lockfiles, these scripts, the
+# tools' versions, the environment cargo reads) nor pkg/ itself changed since the last
+# successful build: both fingerprints are kept in target/pkg.fingerprint. BUILD_PKG_FORCE=1
+# rebuilds anyway. One build at a time (flock on target/pkg.lock, where flock exists).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+
+mkdir -p target
+if command -v flock >/dev/null 2>&1; then
+  exec 9>target/pkg.lock
+  flock 9
+fi
+
+# Everything the output depends on.
+inputs() {
+  wasm-pack --version
+  wasm-bindgen --version
+  rustc -vV
+  # wasm-opt: the npm binaryen, pinned by package-lock.json (its --version takes half a second).
+  for var in RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR; do
+    printf '%s=%s\n' "$var" "${!var-<unset>}"
+  done
+  for path in Cargo.toml Cargo.lock package-lock.json README.md src rustcrypto .cargo \
+    rust-toolchain rust-toolchain.toml scripts/build-pkg.sh scripts/finish-pkg.mjs \
+    scripts/wasm-hot-inline.mjs; do
+    [[ -e $path ]] && find "$path" -type f -exec cksum {} +
+  done | LC_ALL=C sort
+}
+outputs() {
+  [[ -d pkg ]] && find pkg -type f -exec cksum {} + | LC_ALL=C sort
+}
+stamp=target/pkg.fingerprint
+current=$(inputs | cksum)
+if [[ ${BUILD_PKG_FORCE:-0} == 0 && -f $stamp && -f pkg/index.js &&
+  "$(cat "$stamp")" == "$current $(outputs | cksum)" ]]; then
+  echo "build-pkg: pkg/ is up to date (BUILD_PKG_FORCE=1 rebuilds)" >&2
+  exit 0
+fi
+rm -f "$stamp"
+start=$SECONDS
 
 wasm-pack --quiet build --no-pack --target web --release --out-dir pkg -- \
   --no-default-features --features js
@@ -46,3 +85,7 @@ rm "$crypto.marked"
 optimise "$crypto"
 
 node scripts/finish-pkg.mjs
+
+# The inputs as they were before the build: a change made meanwhile is seen next time.
+printf '%s %s\n' "$current" "$(outputs | cksum)" >"$stamp"
+echo "build-pkg: built pkg/ ($((SECONDS - start))s)" >&2

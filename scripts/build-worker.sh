@@ -9,9 +9,10 @@
 # Called by `wrangler dev` / `wrangler deploy` through worker/wrangler.toml's [build] command, and
 # usable by hand from any directory: sh scripts/build-worker.sh
 #
-# Skips the build when nothing it depends on changed since the last successful one (a content
-# fingerprint in worker/build/.fingerprint): `wrangler dev` runs this twice at every start and the
-# e2e tests once more. BUILD_WORKER_FORCE=1 rebuilds anyway.
+# Skips the build when neither what it depends on nor worker/build itself changed since the last
+# successful build (content fingerprints in worker/build/.fingerprint): `wrangler dev` runs this
+# twice at every start and the e2e tests once more. BUILD_WORKER_FORCE=1 rebuilds anyway. One
+# build at a time (flock on target/worker.lock, where flock exists).
 #
 # Cargo builds into target/worker, not target/: worker-build sets WASM_BINDGEN_USE_JS_SYS, which
 # changes what the wasm-bindgen macros expand to without Cargo noticing, so a dependency built for
@@ -50,6 +51,12 @@ fi
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/worker"
 export CARGO_TARGET_DIR
 
+mkdir -p "$root/target"
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$root/target/worker.lock"
+    flock 9
+fi
+
 # Everything the output depends on: sources, manifests, lockfiles, tools and the environment
 # variables worker-build reads.
 fingerprint() {
@@ -68,12 +75,18 @@ fingerprint() {
     ) | cksum
 }
 
+# What worker-build left in build/ (its scratch directory .tmp aside).
+outputs() {
+    [ -d build ] && find build -path build/.tmp -prune -o -type f ! -name .fingerprint -exec cksum {} + |
+        LC_ALL=C sort | cksum
+}
+
 cd "$root/worker"
 stamp=build/.fingerprint
 wasm=build/index_bg.wasm
 current=$(fingerprint)
 if [ "${BUILD_WORKER_FORCE:-0}" = 0 ] && [ -f "$stamp" ] && [ -f build/index.js ] && [ -f "$wasm" ] &&
-    [ "$(cat "$stamp")" = "$current" ]; then
+    [ "$(cat "$stamp")" = "$current $(outputs)" ]; then
     printf 'build-worker: worker/build is up to date (BUILD_WORKER_FORCE=1 rebuilds)\n' >&2
     exit 0
 fi
@@ -86,7 +99,8 @@ WASM_BINDGEN_BIN="$wasm_bindgen" \
     worker-build --release
 
 [ -f "$wasm" ] || die "worker-build finished but $root/worker/$wasm is missing"
-printf '%s\n' "$current" >"$stamp"
+# The inputs as they were before the build: a change made meanwhile is seen next time.
+printf '%s %s\n' "$current" "$(outputs)" >"$stamp"
 raw=$(wc -c <"$wasm" | tr -d ' ')
 gz=$(gzip -9 -c "$wasm" | wc -c | tr -d ' ')
 printf 'build-worker: %s: %s bytes, %s gzipped (%ss)\n' "worker/$wasm" "$raw" "$gz" "$(($(date +%s) - start))" >&2

@@ -2,10 +2,27 @@
 # `make dev`: the OpenID Provider (worker/ under `wrangler dev`, on workerd with local KV) and the
 # demo page (www/ and pkg/), both on localhost. Ctrl-C stops both. Offline; no Cloudflare account.
 #
-#   OP_PORT          port of the OP        (default 8787)
-#   WWW_PORT         port of the demo page (default 5173)
-#   DEV_PERSIST_DIR  where local KV is kept (default worker/.wrangler/state); the end-to-end
-#                    tests point it at a temporary directory so they never see your state
+#   OIDC_CONFIG         the provider's configuration: JSON (any number of lines) or @path/to/file
+#   OIDC_SIGNING_KEYS   its private JWKS, likewise
+#   OIDC_SERVER_SECRET  its master secret (base64url) or @path/to/file; any of the three unset:
+#                       from worker/.dev.vars, the development defaults (scripts/dev-env.mjs
+#                       writes them on first use)
+#   OP_PORT             port of the OP        (default 8787)
+#   WWW_PORT            port of the demo page (default 5173)
+#   DEV_PERSIST_DIR     where local KV is kept (default worker/.wrangler/state); the end-to-end
+#                       tests point it at a temporary directory so they never see your state
+#
+# In order: the configuration is checked (JSON syntax and shape, in well under a second); then
+# scripts/setup.sh, the npm package (scripts/build-pkg.sh) and the Worker (scripts/build-worker.sh,
+# run by wrangler's [build] step), each skipped when up to date; then both servers. Once the
+# Worker answers, its own check of the configuration is asked for (dev-env.mjs probe): if it
+# refused it, its message is printed, attributed to the variable, and both servers are stopped.
+# Every configuration error is one line.
+#
+# Nothing secret is written to disk but worker/.dev.vars: wrangler gets the three in its
+# environment (worker/wrangler.toml, [secrets]), so there is no temporary file to leave behind
+# on any exit path. Nothing goes to the network: wrangler's
+# Request.cf download, update check, metrics and error reports are turned off below.
 #
 # The demo page learns the OP's URL from the page server (GET /config.json). If either server
 # dies, the other is stopped and this script exits non-zero.
@@ -32,8 +49,15 @@ for port in "$op_port" "$www_port"; do
     fi
 done
 [[ $op_port != "$www_port" ]] || die "OP_PORT and WWW_PORT are both $op_port"
-[[ -x $wrangler ]] || die "wrangler not found in node_modules; run \`make setup\`"
-command -v node >/dev/null 2>&1 || die "node not found; run \`make setup\`"
+command -v node >/dev/null 2>&1 || die "node not found (Node 20 or later is needed)"
+
+# The configuration, before anything is installed or built: OIDC_CONFIG, OIDC_SIGNING_KEYS and
+# OIDC_SERVER_SECRET, one line each on stdout, or one message on stderr. Kept in these
+# variables only.
+resolved=$(node "$root/scripts/dev-env.mjs") || exit 1
+{ IFS= read -r dev_config && IFS= read -r dev_keys && IFS= read -r dev_secret; } <<<"$resolved" ||
+    die "scripts/dev-env.mjs printed less than three lines"
+unset resolved
 
 # Exits 0 if something already listens on 127.0.0.1:$1.
 port_busy() {
@@ -55,6 +79,11 @@ for port in "$op_port" "$www_port"; do
         die "port $port is already in use (another \`make dev\`?); set OP_PORT / WWW_PORT"
     fi
 done
+
+bash "$root/scripts/setup.sh"
+[[ -x $wrangler ]] || die "wrangler not found in node_modules; run \`make setup\`"
+# The demo page loads the npm package from pkg/.
+bash "$root/scripts/build-pkg.sh"
 
 # Job control: each server runs in its own process group, so stopping it also stops what it
 # started (wrangler's build, both workerd processes) and no workerd is left behind.
@@ -89,25 +118,38 @@ on_signal() {
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 trap 'on_signal 129' HUP
-trap 'stop_all; [[ -n ${env_file:-} ]] && rm -rf -- "$(dirname -- "$env_file")"' EXIT
-
-# OIDC_CONFIG / OIDC_SIGNING_KEYS: worker/.dev.vars defaults (written when absent), the
-# environment's values over them; checked here so a bad configuration fails at start.
-env_file=$(node "$root/scripts/dev-env.mjs") || die "no usable configuration"
+trap 'stop_all' EXIT
 
 say "starting the OP (wrangler dev; builds the Worker first, minutes when cold)…"
+# The configuration: in wrangler's environment, which binds the [secrets] of wrangler.toml from
+# there when given an env file (/dev/null: none, and worker/.dev.vars is not read).
+# Offline: no Request.cf download (workers.cloudflare.com/cf.json; the Worker sees miniflare's
+# placeholder), no update check (it comes with the banner), no metrics, no error reports.
+# The Worker logs a configuration it refuses on every request; `dev-env.mjs probe` reports it
+# once, attributed, so that line (and the blank lines after it) is left out of wrangler's stderr.
 (
     cd "$root/worker"
-    WRANGLER_SEND_METRICS=false exec "$wrangler" dev \
+    OIDC_CONFIG=$dev_config \
+        OIDC_SIGNING_KEYS=$dev_keys \
+        OIDC_SERVER_SECRET=$dev_secret \
+        CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=true \
+        WRANGLER_DISABLE_EXPERIMENTAL_WARNING=1 \
+        CLOUDFLARE_CF_FETCH_ENABLED=false \
+        WRANGLER_HIDE_BANNER=true \
+        WRANGLER_SEND_METRICS=false \
+        WRANGLER_SEND_ERROR_REPORTS=false \
+        exec "$wrangler" dev \
         --local \
-        --env-file "$env_file" \
+        --env-file /dev/null \
         --ip 127.0.0.1 \
         --port "$op_port" \
         --persist-to "$persist_dir" \
         --show-interactive-dev-session=false \
-        </dev/null
+        </dev/null 2> >(awk '/oidc-edge configuration error:/ { skip = 1; next }
+            skip && /^[[:space:]]*$/ { next } { skip = 0; print; fflush() }' >&2)
 ) &
 op_pid=$!
+unset dev_config dev_keys dev_secret
 
 op_url="http://localhost:$op_port"
 www_url="http://localhost:$www_port/"
@@ -128,8 +170,9 @@ until ((op_ready && www_ready)); do
     ((op_ready && www_ready)) || sleep 0.5
 done
 
-[[ -f $root/pkg/index.js ]] ||
-    say "note: pkg/index.js is not built yet, so the demo page cannot load the npm package (bash scripts/build-pkg.sh)"
+# The provider's own check of the configuration (one line on stderr when it refused it).
+node "$root/scripts/dev-env.mjs" probe "http://127.0.0.1:$op_port" || exit 1
+
 cat >&2 <<EOF
 
   OpenID Provider  $op_url   (health check: $op_url/healthz)
