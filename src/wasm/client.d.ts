@@ -38,7 +38,8 @@ export interface OidcClientOptions {
   /** Seconds of clock skew accepted on ID-token times (default 0). */
   clockTolerance?: number;
   /** Origins (`scheme://host[:port]`) that `fetch` sends the access token to; default: the
-   *  issuer's origin only. Any other URL is refused with `origin_not_allowed`. */
+   *  issuer's origin only. Any other URL, or a redirect to one, is refused with
+   *  `origin_not_allowed`. */
   apiOrigins?: string[];
 }
 
@@ -79,7 +80,8 @@ export class OidcError extends Error {
    * "response_too_large", "storage_unavailable", "state_mismatch", "issuer_mismatch",
    * "authorization_error", "callback_invalid", "token_error", "token_response_invalid",
    * "not_signed_in", "no_refresh_token", "id_token_sub_mismatch", "id_token_nonce_mismatch",
-   * "userinfo_unavailable", "userinfo_error", "userinfo_invalid", "userinfo_sub_mismatch".
+   * "userinfo_unavailable", "userinfo_error", "userinfo_invalid", "userinfo_sub_mismatch",
+   * "origin_not_allowed", "redirect_blocked".
    */
   code: string;
   /** The provider's OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1). */
@@ -135,7 +137,8 @@ export class OidcClient {
    *  token must be for the same subject (OIDC Core §12.2). Concurrent calls share one request. */
   refresh(): Promise<Session>;
   /** The UserInfo claims (OIDC Core §5.3) through `fetch`; `sub` must equal the ID token's
-   *  ("userinfo_sub_mismatch", §5.3.4). */
+   *  ("userinfo_sub_mismatch", §5.3.4). Its redirects are handled as `fetch`'s, with the
+   *  provider's origin in place of `apiOrigins`. */
   userinfo(): Promise<{ sub: string; [claim: string]: unknown }>;
   /**
    * `fetch` with the access token: `Authorization: DPoP <token>` plus a `DPoP` proof (htm, htu,
@@ -143,8 +146,20 @@ export class OidcClient {
    * otherwise. A 401 whose challenge says `use_dpop_nonce` (RFC 9449 §9) is retried once with
    * the new `DPoP-Nonce`; so is a 401 with a new nonce whose `WWW-Authenticate` the browser
    * hides (a cross-origin API that exposes `DPoP-Nonce` but not `WWW-Authenticate`).
-   * The token goes to whatever URL is given: call it only for your APIs. Throws "not_signed_in"
-   * without a session.
+   *
+   * The token goes only to `apiOrigins`: another URL throws "origin_not_allowed", before
+   * anything is sent. Redirects never carry it further: the underlying fetch is called with
+   * `redirect: "manual"`, and with the default `redirect: "follow"` this method follows a
+   * redirect itself only when its `Location` is in `apiOrigins`, as Fetch's HTTP-redirect
+   * fetch does (303, and 301/302 after POST, become GET without a body; 307/308 resend method
+   * and body; at most 20, then "network_error"), with a new DPoP proof for each URL and method. A redirect to any
+   * other origin throws "origin_not_allowed" (with `status`), and nothing is sent there.
+   * Browsers hide where a manual redirect goes (an opaque-redirect response, status 0, no
+   * `Location`), so in a browser every redirect throws "redirect_blocked": APIs called with
+   * the token should answer without redirecting. With `redirect: "manual"` the first response
+   * is returned as it is (opaque in browsers); with `redirect: "error"` a redirect is a
+   * "network_error". A custom `fetch` option must honour `Request.redirect`.
+   * Throws "not_signed_in" without a session.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Forgets the tokens. Returns the provider's logout URL (`end_session_endpoint` with

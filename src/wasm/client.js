@@ -11,6 +11,10 @@ const TX_LIFETIME = 600; // seconds an authorization request may take
 const JWKS_COOLDOWN = 60_000; // ms between refetches of the JWKS for an unknown kid
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1 b64token, RFC 9449 §7.1
 const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 9449 §8.1 NQCHAR
+const REDIRECTS = [301, 302, 303, 307, 308]; // Fetch Standard: a "redirect status"
+const MAX_REDIRECTS = 20; // Fetch Standard, HTTP-redirect fetch: a network error past 20
+// Fetch Standard "request-body-header names", dropped when a redirect turns the method into GET.
+const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];
 const OPTIONS = {
   issuer: "string", clientId: "string", redirectUri: "string", scope: "string",
   postLogoutRedirectUri: "string", dpop: "boolean", dpopKey: "object", storage: "object",
@@ -337,8 +341,12 @@ export class OidcClient {
     const endpoint = this.metadata.userinfo_endpoint;
     if (typeof endpoint !== "string") fail("userinfo_unavailable", "the provider advertises no userinfo_endpoint");
     const session = this.#signedIn();
-    // The provider's own endpoint, from its metadata: not subject to apiOrigins.
-    const res = await this.#withToken(session, this.#request(endpoint, { headers: { accept: "application/json" } }));
+    // The provider's own endpoint, from its metadata: not subject to apiOrigins, and
+    // redirects are followed only within its origin.
+    const own = new URL(endpoint).origin;
+    const res = await this.#withToken(
+      session, this.#request(endpoint, { headers: { accept: "application/json" } }), (origin) => origin === own,
+    );
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
       fail("userinfo_error", `userinfo: HTTP ${res.status}`, { status: res.status, ...challenge(res) });
@@ -351,15 +359,19 @@ export class OidcClient {
   /** `fetch` with the access token: `Authorization: DPoP` and a proof for DPoP-bound tokens
    *  (RFC 9449 §7.1), `Authorization: Bearer` otherwise (RFC 6750 §2.1). A 401 asking for a
    *  DPoP nonce (§9) is retried once with the new nonce; so is a 401 with a new nonce whose
-   *  WWW-Authenticate the browser hides (a cross-origin API that does not expose it). */
+   *  WWW-Authenticate the browser hides (a cross-origin API that does not expose it).
+   *  Redirects are never followed by the underlying fetch (it would carry the token or the
+   *  proof wherever the Location points): this client follows those within apiOrigins
+   *  itself, with a new proof for each URL, and refuses the others (see #withToken). */
   async fetch(input, init) {
     const session = this.#signedIn();
     const request = this.#request(input, init);
+    const allowed = (origin) => this.#o.apiOrigins.includes(origin);
     const origin = new URL(request.url).origin;
-    if (!this.#o.apiOrigins.includes(origin)) {
+    if (!allowed(origin)) {
       fail("origin_not_allowed", `fetch: ${origin} is not in apiOrigins; the access token is not sent there`);
     }
-    return this.#withToken(session, request);
+    return this.#withToken(session, request, allowed);
   }
 
   /** `new Request(input, init)`, with a bad input as `invalid_option`. */
@@ -372,10 +384,69 @@ export class OidcClient {
   }
 
   /** Sends `request` with the session's token (and a DPoP proof), retrying once for a new
-   *  DPoP nonce. Callers decide where a token may go. */
-  async #withToken(session, request) {
+   *  DPoP nonce. Callers decide where a token may go: `allowed(origin)`.
+   *
+   *  The underlying fetch always gets `redirect: "manual"` (or the caller's "manual" /
+   *  "error"): left to follow, it would send the caller's headers, with the proof, to any
+   *  Location (Fetch strips only `Authorization` across origins, and a custom fetch may
+   *  not even do that), and the proof would name the wrong URL and method anyway. With the
+   *  default "follow", a redirect is followed here as Fetch's HTTP-redirect fetch does
+   *  (303, and 301/302 after POST, become GET without a body; 307/308 resend method and
+   *  body; at most 20), with a new proof for each URL, while its target is `allowed`; a
+   *  target that is not throws `origin_not_allowed`. A browser hides the Location of a
+   *  manual redirect (an opaque-redirect response, status 0), so there every redirect
+   *  throws `redirect_blocked`. */
+  async #withToken(session, request, allowed) {
+    const follow = request.redirect === "follow";
+    let target = new URL(request.url);
+    let method = request.method;
+    let keepBody = true;
+    for (let redirects = 0; ; redirects++) {
+      const hop = redirects === 0 ? null : { target, method, keepBody };
+      const res = await this.#sendWithToken(session, request, hop, follow ? "manual" : request.redirect);
+      if (!follow) return res;
+      if (res.type === "opaqueredirect") {
+        fail("redirect_blocked", `fetch: ${target.origin}${target.pathname} redirected, and the browser hides where to; not followed with the token (pass redirect: "manual" to get the response)`);
+      }
+      const location = res.headers.get("location");
+      if (!REDIRECTS.includes(res.status) || location === null) return res;
+      await res.body?.cancel().catch(() => {});
+      let next;
+      try {
+        next = new URL(location, target);
+      } catch {
+        fail("network_error", `fetch: ${target.origin}${target.pathname} redirected to an invalid URL`, { status: res.status });
+      }
+      if (!allowed(next.origin)) {
+        fail("origin_not_allowed", `fetch: ${target.origin}${target.pathname} redirected to ${next.origin}, which is not allowed; the access token is not sent there`, { status: res.status });
+      }
+      if (redirects >= MAX_REDIRECTS) fail("network_error", `fetch: more than ${MAX_REDIRECTS} redirects`, { status: res.status });
+      // Fetch Standard, HTTP-redirect fetch: which redirects turn the request into a GET.
+      if (((res.status === 301 || res.status === 302) && method === "POST") || (res.status === 303 && !["GET", "HEAD"].includes(method))) {
+        method = "GET";
+        keepBody = false;
+      }
+      target = next;
+    }
+  }
+
+  /** `request`, or the `hop` its redirects lead to ({ target, method, keepBody }), sent with
+   *  the token and a new proof; retried once for a new DPoP nonce. */
+  async #sendWithToken(session, request, hop, redirect) {
+    const body = hop?.keepBody && request.body !== null ? await request.clone().arrayBuffer() : null;
     for (let attempt = 0; ; attempt++) {
-      const req = request.clone();
+      let req;
+      if (hop === null) {
+        req = new Request(request.clone(), { redirect });
+      } else {
+        const { target, method, keepBody } = hop;
+        const headers = new Headers(request.headers);
+        if (!keepBody) for (const name of BODY_HEADERS) headers.delete(name);
+        req = new Request(target, {
+          method, headers, body, redirect, signal: request.signal, credentials: request.credentials,
+          cache: request.cache, mode: request.mode, referrerPolicy: request.referrerPolicy,
+        });
+      }
       req.headers.set("authorization", `${session.tokenType} ${session.accessToken}`);
       if (session.tokenType === "DPoP") req.headers.set("dpop", await this.#proof(req.method, req.url, session.accessToken));
       const res = await send(this.#http, req);
@@ -466,7 +537,9 @@ export class OidcClient {
     for (let attempt = 0; ; attempt++) {
       const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
       if (this.dpopKey) headers.dpop = await this.#proof("POST", endpoint);
-      const res = await send(this.#http, endpoint, { method: "POST", headers, body });
+      // Never followed: a 307/308 would resend the code, verifier or refresh token, with the
+      // proof, wherever it points (RFC 6749 §3.2 names one endpoint). A 3xx is an error below.
+      const res = await send(this.#http, endpoint, { method: "POST", headers, body, redirect: "manual" });
       const fresh = this.#noteNonce(endpoint, res);
       if (res.status === 200) return readJson(res, "token_response_invalid", "token response");
       let error;

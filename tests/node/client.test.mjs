@@ -625,6 +625,154 @@ test("fetch: the token goes only to apiOrigins (default: the issuer's origin); a
   assert.match(listed.op.log.at(-1).headers.authorization, /^DPoP /);
 });
 
+/** Another origin: a plain server that records what reaches it (a host an API redirects to). */
+async function startOther(t) {
+  const other = { log: [] };
+  const server = createServer((req, res) => {
+    other.log.push({ method: req.method, path: req.url, headers: req.headers });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end("{}");
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  other.origin = `http://127.0.0.1:${server.address().port}`;
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  return other;
+}
+
+// RFC 9449 §7.1 and RFC 6750 §5.1 ("token redirect"): the token, and a proof made with it,
+// are for the resource they were sent to. A fetch left to follow redirects sends the request's
+// headers on to the Location: Node's fetch drops Authorization across origins but not the
+// DPoP proof (what the client did before issue 12), a custom fetch may keep both, and the
+// proof names the wrong URL and method anyway.
+test("fetch: a redirect out of apiOrigins is not followed: the other origin gets nothing, origin_not_allowed (RFC 6750 §5.1 token redirect, RFC 9449 §7.1)", async (t) => {
+  const { op, client } = await signedIn(t);
+  const other = await startOther(t);
+  const port = new URL(op.issuer).port;
+  // Another port, and the same server under another host name (another origin all the same).
+  const elsewhere = [`${other.origin}/steal`, `http://localhost:${port}/api/landing`];
+  for (const location of elsewhere) {
+    for (const status of [301, 302, 303, 307, 308]) {
+      for (const method of ["GET", "POST"]) {
+        op.routes["/api/moved"] = () => ({ status, headers: { location }, body: {} });
+        const before = op.log.length;
+        const err = await rejection(client.fetch(`${op.issuer}/api/moved`, { method, body: method === "POST" ? "{}" : undefined }));
+        const what = `${method} → ${status} ${location}`;
+        assert.ok(err instanceof OidcError, `${what}: ${err}`);
+        assert.equal(err.code, "origin_not_allowed", what);
+        assert.equal(err.status, status, what);
+        const hosts = op.log.slice(before).map((r) => r.headers.host);
+        assert.deepEqual(hosts, [`127.0.0.1:${port}`], `${what}: only the API itself was asked`);
+      }
+    }
+  }
+  assert.deepEqual(other.log, [], "the other origin received no request, so no Authorization and no DPoP");
+  // With a fetch that ignores Fetch's Authorization rule (some polyfills, older runtimes),
+  // the token itself must not travel either.
+  const leaky = (input, init) => {
+    const req = new Request(input, init);
+    return fetch(req.url, { method: req.method, headers: req.headers, redirect: "manual", body: req.body, duplex: "half" }).then((res) => {
+      if (req.redirect !== "follow" || ![301, 302, 303, 307, 308].includes(res.status)) return res;
+      return fetch(new URL(res.headers.get("location"), req.url), { headers: req.headers });
+    });
+  };
+  const leakyClient = await signedIn(t, { fetch: leaky });
+  leakyClient.op.routes["/api/moved"] = () => ({ status: 302, headers: { location: `${other.origin}/steal` }, body: {} });
+  assert.equal((await rejection(leakyClient.client.fetch(`${leakyClient.op.issuer}/api/moved`))).code, "origin_not_allowed");
+  assert.deepEqual(other.log, [], "not even through a fetch that keeps headers across origins");
+});
+
+test("fetch: a redirect within apiOrigins is followed with a new proof for each URL and method (Fetch HTTP-redirect fetch, RFC 9449 §4.2, §4.3)", async (t) => {
+  const { op, client, session } = await signedIn(t);
+  op.routes["/api/final"] = (req, { body }) => ({ status: 200, body: { method: req.method, body } });
+  const cases = [
+    // [status, method, expected method after, body kept]
+    [302, "GET", "GET", false],
+    [301, "POST", "GET", false],
+    [302, "POST", "GET", false],
+    [303, "POST", "GET", false],
+    [303, "PUT", "GET", false],
+    [307, "POST", "POST", true],
+    [308, "PUT", "PUT", true],
+    [301, "DELETE", "DELETE", false],
+  ];
+  for (const [status, method, after, kept] of cases) {
+    const what = `${method} → ${status}`;
+    op.routes["/api/start"] = () => ({ status, headers: { location: "/api/final?x=1" }, body: {} });
+    const before = op.log.length;
+    const body = ["GET", "DELETE"].includes(method) ? undefined : '{"n":1}';
+    const res = await client.fetch(`${op.issuer}/api/start`, { method, body, headers: body ? { "content-type": "application/json" } : {} });
+    assert.equal(res.status, 200, what);
+    const echoed = await res.json();
+    assert.equal(echoed.method, after, what);
+    assert.equal(echoed.body, kept ? '{"n":1}' : "", what);
+    const [first, second, ...more] = op.log.slice(before);
+    assert.equal(more.length, 0, what);
+    assert.equal(first.path, "/api/start");
+    assert.equal(second.path, "/api/final");
+    assert.equal(second.headers.authorization, `DPoP ${session.accessToken}`, what);
+    assert.equal(second.headers["content-type"], kept ? "application/json" : undefined, `${what}: request-body headers go with the body`);
+    const proofs = [await proofOf(first.headers), await proofOf(second.headers)];
+    assert.deepEqual(proofs.map((p) => [p.payload.htm, p.payload.htu]), [[method, `${op.issuer}/api/start`], [after, `${op.issuer}/api/final`]], what);
+    assert.notEqual(proofs[0].payload.jti, proofs[1].payload.jti, `${what}: a fresh proof`);
+    for (const p of proofs) assert.equal(p.payload.ath, b64url(sha256(session.accessToken)));
+  }
+
+  // A second origin in apiOrigins is a place the token may go: followed there too, with a
+  // proof for that origin's URL.
+  const other = await startOther(t);
+  const op2 = await startProvider(t);
+  const client2 = await newClient(op2, { apiOrigins: [op2.issuer, other.origin] });
+  const session2 = await client2.handleCallback((await authorize(client2, op2)).callback);
+  op2.routes["/api/out"] = () => ({ status: 307, headers: { location: `${other.origin}/api/in` }, body: {} });
+  assert.equal((await client2.fetch(`${op2.issuer}/api/out`)).status, 200);
+  assert.equal(other.log.length, 1);
+  assert.equal(other.log[0].headers.authorization, `DPoP ${session2.accessToken}`);
+  assert.equal((await proofOf(other.log[0].headers)).payload.htu, `${other.origin}/api/in`);
+});
+
+test("token endpoint: a redirect is not followed, so the code, verifier and proof go nowhere else (RFC 6749 §3.2; RFC 9700 §4.12: a 307 resends the body)", async (t) => {
+  const op = await startProvider(t);
+  const other = await startOther(t);
+  const client = await newClient(op);
+  op.routes["/token"] = () => ({ status: 307, headers: { location: `${other.origin}/token` }, body: {} });
+  const err = await rejection(client.handleCallback((await authorize(client, op)).callback));
+  assert.equal(err.code, "token_error");
+  assert.equal(err.status, 307);
+  assert.deepEqual(other.log, [], "the body (code, code_verifier) and the DPoP proof were not resent");
+});
+
+test("fetch: at most 20 redirects (Fetch HTTP-redirect fetch); redirect: \"manual\" returns the redirect, \"error\" refuses it", async (t) => {
+  const { op, client } = await signedIn(t);
+  op.routes["/api/loop"] = () => ({ status: 302, headers: { location: "/api/loop" }, body: {} });
+  const before = op.log.length;
+  const err = await rejection(client.fetch(`${op.issuer}/api/loop`));
+  assert.equal(err.code, "network_error");
+  assert.equal(op.log.length - before, 21, "the request and 20 redirects");
+
+  op.routes["/api/moved"] = () => ({ status: 302, headers: { location: "https://evil.example/x" }, body: {} });
+  const manual = await client.fetch(`${op.issuer}/api/moved`, { redirect: "manual" });
+  assert.equal(manual.status, 302);
+  assert.equal(manual.headers.get("location"), "https://evil.example/x");
+  assert.equal((await rejection(client.fetch(`${op.issuer}/api/moved`, { redirect: "error" }))).code, "network_error");
+  // A 3xx without Location is no redirect (Fetch HTTP fetch): returned as it is.
+  op.routes["/api/moved"] = () => ({ status: 302, body: {} });
+  assert.equal((await client.fetch(`${op.issuer}/api/moved`)).status, 302);
+});
+
+test("userinfo: a redirect away from the provider's origin is not followed (OIDC Core §5.3.1, RFC 6750 §5.1)", async (t) => {
+  const { op, client } = await signedIn(t);
+  const other = await startOther(t);
+  op.routes["/userinfo"] = () => ({ status: 302, headers: { location: `${other.origin}/userinfo` }, body: {} });
+  assert.equal((await rejection(client.userinfo())).code, "origin_not_allowed");
+  assert.deepEqual(other.log, []);
+  op.routes["/userinfo"] = () => ({ status: 307, headers: { location: "/userinfo2" }, body: {} });
+  op.routes["/userinfo2"] = () => ({ body: { sub: SUB } });
+  assert.equal((await client.userinfo()).sub, SUB);
+});
+
 test("fetch with dpop: false sends Authorization: Bearer and no DPoP header (RFC 6750 §2.1)", async (t) => {
   const { op, client, session } = await signedIn(t, { dpop: false, dpopKey: undefined });
   assert.equal(session.tokenType, "Bearer");
