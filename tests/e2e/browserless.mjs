@@ -206,3 +206,47 @@ function parseResponse(buf, method, ended = false) {
   }
   return { status, headers, header, body: body.toString('utf8') };
 }
+
+/**
+ * Writes `bytes` (a whole HTTP/1.1 request: request line, header fields, body) to a new TCP
+ * connection to `url`'s host and port, exactly as given, and resolves with the response as
+ * `rawRequest` does. For requests whose framing itself is the test (Host, Content-Length);
+ * `halfClose` shuts the sending side after them, for a body shorter than declared.
+ */
+export function rawSend(url, bytes, { timeoutMs = 30_000, halfClose = false } = {}) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let received = Buffer.alloc(0);
+    let done = false;
+    const finish = (fn, value) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      fn(value);
+    };
+    socket.setTimeout(timeoutMs, () => finish(reject, new Error(`no answer within ${timeoutMs} ms`)));
+    socket.on('data', (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      try {
+        const parsed = parseResponse(received, 'GET');
+        if (parsed) finish(resolve, parsed);
+      } catch (err) {
+        finish(reject, err);
+      }
+    });
+    socket.on('error', (err) => finish(reject, err));
+    socket.on('end', () => {
+      try {
+        const parsed = parseResponse(received, 'GET', true);
+        if (!parsed) throw new Error(`incomplete HTTP response: ${JSON.stringify(received.toString('latin1').slice(0, 200))}`);
+        finish(resolve, parsed);
+      } catch (err) {
+        finish(reject, err);
+      }
+    });
+    // halfClose: the request ends here (FIN), so a server waiting for more body gives up.
+    if (halfClose) socket.end(bytes);
+    else socket.write(bytes);
+  });
+}

@@ -123,7 +123,11 @@ export async function startWrangler(options = {}) {
     env: {
       // wrangler prefers OIDC_* from its own environment over the env file: drop them.
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_'))),
+      // Offline, as scripts/dev.sh runs it: no cf.json download, update check or reports.
       WRANGLER_SEND_METRICS: 'false',
+      WRANGLER_SEND_ERROR_REPORTS: 'false',
+      WRANGLER_HIDE_BANNER: 'true',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       WRANGLER_LOG_PATH: join(persistDir, 'logs'),
       NO_COLOR: '1',
       FORCE_COLOR: '0',
