@@ -6,17 +6,13 @@ use super::error::OpError;
 use super::form::{self, Params};
 use super::http::{Request, Response};
 use super::pages;
-use super::provider::{Provider, Services};
+use super::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
 use super::records::{
     self, AuthRequest, AuthRequests, Code, Codes, Consents, Key, Session, Sessions,
 };
 use crate::store::Store;
 use crate::{Error, random};
 
-/// The session cookie: its value is a bearer secret, stored only as a hash.
-pub const SESSION_COOKIE: &str = "oe_session";
-/// The browser-binding cookie: ties a login transaction to the browser that started it.
-pub const BROWSER_COOKIE: &str = "oe_browser";
 /// How long an authorization request may wait for login and consent.
 pub const TRANSACTION_TTL: u64 = 600;
 /// How long a consent is remembered.
@@ -33,7 +29,10 @@ fn well_formed(value: &str) -> bool {
 
 /// The browser-binding value, and a `Set-Cookie` when a new one had to be made.
 pub fn browser(op: &Provider, req: &Request) -> Result<(String, Option<String>), Error> {
-    match req.cookie(BROWSER_COOKIE).filter(|v| well_formed(v)) {
+    match op
+        .cookie_value(req, BROWSER_COOKIE)
+        .filter(|v| well_formed(v))
+    {
         Some(value) => Ok((value.to_owned(), None)),
         None => {
             let value = random::token(32)?;
@@ -50,10 +49,14 @@ pub fn browser_hash(browser: &str) -> String {
 
 /// The signed-in user, if the session cookie names a live session.
 pub async fn session<S: Store, P, V>(
+    op: &Provider,
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Option<Session>, Error> {
-    match req.cookie(SESSION_COOKIE).filter(|v| well_formed(v)) {
+    match op
+        .cookie_value(req, SESSION_COOKIE)
+        .filter(|v| well_formed(v))
+    {
         Some(value) => records::get(services.store, &Key::<Sessions>::new(value)).await,
         None => Ok(None),
     }
@@ -226,6 +229,7 @@ pub struct PageRequest<'r> {
 /// Reads a page request; `Ok(Err(page))` is the error page to show instead (malformed
 /// parameters, or a transaction that expired or belongs to another browser: `expired`).
 pub async fn page_request<'r, S: Store, P, V>(
+    op: &Provider,
     req: &'r Request,
     services: &Services<'_, S, P, V>,
     expired: &str,
@@ -234,7 +238,7 @@ pub async fn page_request<'r, S: Store, P, V>(
         Ok(params) => params,
         Err(description) => return Ok(Err(pages::error(400, "invalid_request", &description))),
     };
-    let Some(browser) = req.cookie(BROWSER_COOKIE) else {
+    let Some(browser) = op.cookie_value(req, BROWSER_COOKIE) else {
         return Ok(Err(pages::error(400, "invalid_request", expired)));
     };
     let tx = params.get("tx").unwrap_or_default().to_owned();

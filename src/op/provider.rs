@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::config::Config;
+use super::http::Request;
 use super::keys::SigningKeys;
 use super::password::{MIN_USER_ITERATIONS, PasswordHash};
 use super::secrets::ServerSecrets;
@@ -27,6 +28,28 @@ pub struct Services<'a, S, P, V> {
     /// The current time.
     pub now: UnixTime,
 }
+
+/// A cookie the provider sets. Wherever cookies are `Secure`, its name carries the
+/// `__Host-` prefix (RFC 6265bis §4.1.3.2): a browser then takes it only from this host,
+/// over https, with `Path=/` and no `Domain`, so a sibling subdomain or a plain-http page
+/// cannot plant or shadow it (session fixation, login CSRF with the attacker's own
+/// browser binding). Plain-HTTP localhost, where `Secure` is impossible, keeps the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cookie {
+    plain: &'static str,
+    host_only: &'static str,
+}
+
+/// The session cookie: its value is a bearer secret, stored only as a hash.
+pub const SESSION_COOKIE: Cookie = Cookie {
+    plain: "oe_session",
+    host_only: "__Host-oe_session",
+};
+/// The browser-binding cookie: ties a login transaction to the browser that started it.
+pub const BROWSER_COOKIE: Cookie = Cookie {
+    plain: "oe_browser",
+    host_only: "__Host-oe_browser",
+};
 
 /// An OpenID Provider.
 #[derive(Debug)]
@@ -89,15 +112,30 @@ impl Provider {
         &self.keys
     }
 
-    /// The `Set-Cookie` attributes: host-only, HttpOnly, SameSite=Lax, and Secure
-    /// unless the issuer is plain-HTTP localhost.
-    pub(crate) fn cookie(&self, name: &str, value: &str, max_age: u64) -> String {
+    /// The `Set-Cookie` of `cookie`: host-only, HttpOnly, SameSite=Lax, and Secure (with
+    /// the `__Host-` name) unless the issuer is plain-HTTP localhost.
+    pub(crate) fn cookie(&self, cookie: Cookie, value: &str, max_age: u64) -> String {
+        let name = self.cookie_name(cookie);
         let secure = if self.insecure_cookies {
             ""
         } else {
             "; Secure"
         };
         format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    }
+
+    /// The value of `cookie` the request carries.
+    pub(crate) fn cookie_value<'r>(&self, req: &'r Request, cookie: Cookie) -> Option<&'r str> {
+        req.cookie(self.cookie_name(cookie))
+    }
+
+    /// The name `cookie` goes by here.
+    pub fn cookie_name(&self, cookie: Cookie) -> &'static str {
+        if self.insecure_cookies {
+            cookie.plain
+        } else {
+            cookie.host_only
+        }
     }
 
     /// Whether an origin belongs to a configured client.

@@ -73,7 +73,7 @@ fn login_page_rules() {
         .cookies
         .borrow()
         .iter()
-        .find(|(n, _)| n == "oe_browser")
+        .find(|(n, _)| n == "__Host-oe_browser")
         .cloned();
     assert!(cookie.is_some());
     let html = text(&page);
@@ -146,7 +146,7 @@ fn login_page_rules() {
     let session_cookie = ok
         .headers
         .iter()
-        .find(|(n, v)| n == "set-cookie" && v.starts_with("oe_session="))
+        .find(|(n, v)| n == "set-cookie" && v.starts_with("__Host-oe_session="))
         .unwrap();
     assert!(
         session_cookie.1.contains("HttpOnly")
@@ -165,4 +165,33 @@ fn login_page_rules() {
         ],
     );
     assert_eq!(replay.status, 400);
+}
+
+/// Cookie fixation (RFC 6265bis §4.1.3.2, §8.6; RFC 9700 §4.4): a page on a sibling
+/// subdomain or on plain http can set cookies for the provider's host under their plain
+/// names, but not `__Host-` ones. Over https the provider sets and reads only the
+/// prefixed names, so an attacker's own session or browser binding planted in the victim's
+/// browser is never read: the victim is not signed in as the attacker, and the attacker's
+/// login transaction does not complete in the victim's browser.
+#[test]
+fn planted_cookies_without_the_host_prefix_are_ignored() {
+    let op = Op::new();
+    let (attacker, _start, _code) = sign_in(&op, "openid");
+    let planted: Vec<(String, String)> = attacker
+        .cookies
+        .borrow()
+        .iter()
+        .map(|(name, value)| (name.trim_start_matches("__Host-").to_owned(), value.clone()))
+        .collect();
+    assert!(planted.iter().any(|(name, _)| name == "oe_session"));
+    let victim = Browser::new(&op);
+    *victim.cookies.borrow_mut() = planted;
+    let start = AuthStart::new();
+    let back =
+        location(&victim.get(&start.url(SPA, SPA_REDIRECT, "openid", &[("prompt", "none")])));
+    assert_eq!(
+        redirect_params(&back).get("error"),
+        Some("login_required"),
+        "the planted session signed the victim in"
+    );
 }

@@ -48,7 +48,7 @@ fn hint_for_the_current_session_signs_out_and_returns() {
     assert_eq!(location(&response), "https://spa.example/?state=s-123");
     let cleared = response.header("set-cookie").unwrap();
     assert!(
-        cleared.starts_with("oe_session=;") && cleared.contains("Max-Age=0"),
+        cleared.starts_with("__Host-oe_session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
     assert!(!signed_in(&browser));
@@ -275,5 +275,5 @@ fn a_stale_session_cookie_is_cleared_without_asking() {
     let response = browser.get("/end_session");
     assert!(String::from_utf8_lossy(&response.body).contains("Signed out"));
     let cleared = response.header("set-cookie").unwrap();
-    assert!(cleared.starts_with("oe_session=;"), "{cleared}");
+    assert!(cleared.starts_with("__Host-oe_session=;"), "{cleared}");
 }

@@ -13,7 +13,7 @@ fn store_keys_never_contain_secrets() {
         .cookies
         .borrow()
         .iter()
-        .find(|(n, _)| n == "oe_session")
+        .find(|(n, _)| n == "__Host-oe_session")
         .unwrap()
         .1
         .clone();

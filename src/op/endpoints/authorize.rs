@@ -182,7 +182,7 @@ async fn decide<S: Store, P, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, OpError> {
-    let session = flow::session(req, services).await?;
+    let session = flow::session(op, req, services).await?;
     let usable =
         session.filter(|s| !request.force_login && flow::fresh_enough(s, &request, services.now.0));
     let Some(session) = usable else {

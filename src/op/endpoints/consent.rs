@@ -27,13 +27,13 @@ async fn run<S: Store, P, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    let page = match flow::page_request(req, services, EXPIRED).await? {
+    let page = match flow::page_request(op, req, services, EXPIRED).await? {
         Ok(page) => page,
         Err(error_page) => return Ok(error_page),
     };
     let (params, browser, tx, request) =
         (page.params, page.browser, page.tx.as_str(), page.request);
-    let Some(session) = flow::session(req, services).await? else {
+    let Some(session) = flow::session(op, req, services).await? else {
         return Ok(Response::redirect(&format!("/login?tx={tx}")).no_store());
     };
     if req.method == "GET" {

@@ -19,11 +19,11 @@ use crate::jose::jwt::verify_with;
 use crate::jose::{SignatureVerifier, Validation};
 use crate::op::clients::registry;
 use crate::op::config::Client;
-use crate::op::flow::{self, SESSION_COOKIE};
+use crate::op::flow;
 use crate::op::form::Params;
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LogoutPage};
-use crate::op::provider::{Provider, Services};
+use crate::op::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
 use crate::op::records::{self, Key, Sessions};
 use crate::store::Store;
 
@@ -67,8 +67,8 @@ async fn run<S: Store, P, V: SignatureVerifier>(
         }
         Err(Refusal::Store(err)) => return Err(err),
     };
-    let presented = req.cookie(SESSION_COOKIE);
-    let session = flow::session(req, services).await?;
+    let presented = op.cookie_value(req, SESSION_COOKIE);
+    let session = flow::session(op, req, services).await?;
     let hint_names_session = match (&session, &logout.hinted) {
         (Some(session), Some((sub, sid))) => session.sub == *sub && session.sid == *sid,
         _ => false,
@@ -195,7 +195,7 @@ async fn verify_hint<S, P, V: SignatureVerifier>(
 
 /// Whether this is the confirmation form's POST, with a valid CSRF token.
 fn confirmed_by_form(op: &Provider, req: &Request, params: &Params) -> bool {
-    let Some(browser) = req.cookie(flow::BROWSER_COOKIE) else {
+    let Some(browser) = op.cookie_value(req, BROWSER_COOKIE) else {
         return false;
     };
     req.method == "POST"

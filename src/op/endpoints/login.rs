@@ -2,11 +2,11 @@
 //! that started the authorization request. Passwords are checked with PBKDF2-SHA256
 //! through the host's [`Pbkdf2`] (WebCrypto's native implementation on Workers).
 
-use crate::op::flow::{self, SESSION_COOKIE};
+use crate::op::flow;
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LoginPage};
 use crate::op::password::{Pbkdf2, verify_password_padded};
-use crate::op::provider::{Provider, Services};
+use crate::op::provider::{Provider, SESSION_COOKIE, Services};
 use crate::op::records::{self, AuthRequest, Key, Session, Sessions};
 use crate::store::Store;
 use crate::{Error, random};
@@ -27,7 +27,7 @@ async fn run<S: Store, P: Pbkdf2, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    let page = match flow::page_request(req, services, EXPIRED).await? {
+    let page = match flow::page_request(op, req, services, EXPIRED).await? {
         Ok(page) => page,
         Err(error_page) => return Ok(error_page),
     };
