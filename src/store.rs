@@ -48,6 +48,29 @@ pub trait SingleUse: Records {
         self.put(key, value, ttl_seconds).await?;
         Ok(true)
     }
+
+    /// Adds one to the counter under `key` and returns its new value; a counter that did
+    /// not exist (or expired) starts at 1 and lives `ttl_seconds` from then. For limits
+    /// that must not lose a hit (failed logins). The default reads then writes, so hits
+    /// racing on an eventually consistent backend can be counted once; stores that can do
+    /// better override it.
+    async fn increment(&self, key: &str, ttl_seconds: u64) -> Result<u64, Error> {
+        let count = match self.get(key).await? {
+            Some(bytes) => parse_count(&bytes).saturating_add(1),
+            None => 1,
+        };
+        self.put(key, count.to_string().as_bytes(), ttl_seconds)
+            .await?;
+        Ok(count)
+    }
+}
+
+/// A counter's stored value: its decimal text; anything else counts as 0.
+pub fn parse_count(bytes: &[u8]) -> u64 {
+    core::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A store that offers both: what the provider is given.
@@ -145,6 +168,19 @@ impl<C: Clock> SingleUse for MemoryStore<C> {
         self.insert(key, value, ttl_seconds);
         Ok(true)
     }
+
+    /// Atomic here; the counter keeps the expiry it started with.
+    async fn increment(&self, key: &str, ttl_seconds: u64) -> Result<u64, Error> {
+        let now = self.clock.now();
+        let mut entries = self.entries.borrow_mut();
+        let live = entries.get(key).filter(|(_, expires)| *expires > now);
+        let (count, expires) = match live {
+            Some((bytes, expires)) => (parse_count(bytes).saturating_add(1), *expires),
+            None => (1, now.plus(i64::try_from(ttl_seconds).unwrap_or(i64::MAX))),
+        };
+        entries.insert(key.to_owned(), (count.to_string().into_bytes(), expires));
+        Ok(count)
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +214,23 @@ mod tests {
             store.put("b", b"x", 10).await?;
             store.delete("b").await?;
             assert!(store.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn counters_count_within_their_lifetime() {
+        let clock = TestClock(Cell::new(1000));
+        let store = MemoryStore::new(&clock);
+        run_ready(async {
+            assert_eq!(store.increment("c", 60).await?, 1);
+            clock.0.set(1059);
+            assert_eq!(store.increment("c", 60).await?, 2, "the first hit's expiry holds");
+            clock.0.set(1060);
+            assert_eq!(store.increment("c", 60).await?, 1, "expired: a new counter");
+            store.put("t", b"not a number", 60).await?;
+            assert_eq!(store.increment("t", 60).await?, 1);
             Ok(())
         })
         .unwrap();
