@@ -226,7 +226,11 @@ mod tests {
         run_ready(async {
             assert_eq!(store.increment("c", 60).await?, 1);
             clock.0.set(1059);
-            assert_eq!(store.increment("c", 60).await?, 2, "the first hit's expiry holds");
+            assert_eq!(
+                store.increment("c", 60).await?,
+                2,
+                "the first hit's expiry holds"
+            );
             clock.0.set(1060);
             assert_eq!(store.increment("c", 60).await?, 1, "expired: a new counter");
             store.put("t", b"not a number", 60).await?;

@@ -20,6 +20,7 @@ pub mod resource;
 pub mod routes;
 pub mod secrets;
 pub mod signer;
+pub mod throttle;
 pub mod token;
 pub mod types;
 

@@ -43,6 +43,8 @@ export async function opFixture({ issuer, spaOrigin = "http://localhost:5173" })
       },
     ],
     lifetimes: { code: 60, access_token: 600, id_token: 600, refresh_token: 1209600, session: 86400 },
+    // The suites sign in hundreds of times from one address; throttling has its own tests.
+    login_limits: { per_username: 1000, per_address: 100000, window: 60 },
   };
   const { privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
   const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: "e2e-1", alg: "ES256", use: "sig" };

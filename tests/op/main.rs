@@ -21,3 +21,4 @@ mod logout;
 mod records;
 mod refresh_token;
 mod rotation;
+mod throttle;

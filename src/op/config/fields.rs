@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::reader::Obj;
 use super::uri::{check_origin, check_redirect_uri};
 use super::{
-    AuthMethod, Client, ClientType, ConfigError, GrantType, Lifetimes, MAX_ID_LEN,
+    AuthMethod, Client, ClientType, ConfigError, GrantType, Lifetimes, LoginLimits, MAX_ID_LEN,
     PROTECTED_CLAIMS, User,
 };
 use crate::op::password::{MAX_USER_ITERATIONS, MIN_USER_ITERATIONS, PasswordHash};
@@ -319,6 +319,28 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         id_token: read("id_token", defaults.id_token, 86_400)?,
         refresh_token: read("refresh_token", defaults.refresh_token, 31_536_000)?,
         session: read("session", defaults.session, 2_592_000)?,
+    })
+}
+
+/// `login_limits`: each member optional, each within its range.
+pub(super) fn parse_login_limits(value: &Value) -> Result<LoginLimits, ConfigError> {
+    let obj = Obj::new(value, "login_limits".to_owned())?;
+    obj.only(&["per_username", "per_address", "window"])?;
+    let defaults = LoginLimits::default();
+    let read = |name: &str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+        match obj.u64(name)? {
+            None => Ok(default),
+            Some(n) if (min..=max).contains(&n) => Ok(n),
+            Some(_) => Err(ConfigError::new(
+                obj.at(name),
+                format!("must be {min} to {max}"),
+            )),
+        }
+    };
+    Ok(LoginLimits {
+        per_username: read("per_username", defaults.per_username, 1, 1_000)?,
+        per_address: read("per_address", defaults.per_address, 1, 100_000)?,
+        window: read("window", defaults.window, 60, 86_400)?,
     })
 }
 

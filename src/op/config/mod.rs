@@ -19,7 +19,7 @@ mod fields;
 mod reader;
 mod uri;
 
-use fields::{parse_client, parse_lifetimes, parse_user};
+use fields::{parse_client, parse_lifetimes, parse_login_limits, parse_user};
 use reader::Obj;
 use uri::check_issuer;
 
@@ -72,6 +72,32 @@ pub struct Config {
     pub users: Vec<User>,
     /// How long issued artifacts live.
     pub lifetimes: Lifetimes,
+    /// How many sign-in attempts are allowed.
+    pub login_limits: LoginLimits,
+}
+
+/// Sign-in attempts allowed per username and per client address in a window, whether the
+/// username exists or not. The window is fixed (it starts at multiples of its length), so
+/// at its turn up to twice a limit can pass in quick succession.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Attempts per username: 1 to 1,000 (default 10).
+    pub per_username: u64,
+    /// Attempts per client address (`CF-Connecting-IP`): 1 to 100,000 (default 100; many
+    /// users can share one address behind a NAT).
+    pub per_address: u64,
+    /// The window in seconds: 60 to 86,400 (default 900).
+    pub window: u64,
+}
+
+impl Default for LoginLimits {
+    fn default() -> LoginLimits {
+        LoginLimits {
+            per_username: 10,
+            per_address: 100,
+            window: 900,
+        }
+    }
 }
 
 /// RFC 6749 §2.1 client types.
@@ -284,7 +310,7 @@ impl Config {
             .map_err(|err| document_error(text, &err))?;
         let root_value = Value::Object(root);
         let obj = Obj::new(&root_value, String::new())?;
-        obj.only(&["issuer", "clients", "users", "lifetimes"])?;
+        obj.only(&["issuer", "clients", "users", "lifetimes", "login_limits"])?;
 
         let issuer = obj.required_string("issuer")?;
         check_issuer(issuer).map_err(|m| ConfigError::new(obj.at("issuer"), m))?;
@@ -324,11 +350,17 @@ impl Config {
             Some(value) => parse_lifetimes(value)?,
         };
 
+        let login_limits = match obj.get("login_limits") {
+            None => LoginLimits::default(),
+            Some(value) => parse_login_limits(value)?,
+        };
+
         Ok(Config {
             issuer: issuer.to_owned(),
             clients,
             users,
             lifetimes,
+            login_limits,
         })
     }
 

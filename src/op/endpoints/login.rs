@@ -8,6 +8,7 @@ use crate::op::pages::{self, LoginPage};
 use crate::op::password::{Pbkdf2, verify_password_padded};
 use crate::op::provider::{Provider, SESSION_COOKIE, Services};
 use crate::op::records::{self, AuthRequest, Key, Session, Sessions};
+use crate::op::throttle::{self, Verdict};
 use crate::store::Store;
 use crate::{Error, random};
 
@@ -60,6 +61,18 @@ async fn run<S: Store, P: Pbkdf2, V>(
     }
     let username = params.get("username").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
+    let limits = &op.config.login_limits;
+    let verdict = throttle::attempt(limits, services.store, req, username, services.now).await?;
+    if let Verdict::Refused { retry_after } = verdict {
+        let minutes = retry_after.div_ceil(60);
+        let message = format!("Too many sign-in attempts. Try again in {minutes} minutes.");
+        let page = form(username, Some(&message));
+        return Ok(Response {
+            status: 429,
+            ..page
+        }
+        .with_header("retry-after", &retry_after.to_string()));
+    }
     let Some(sub) = check_credentials(op, username, password, services).await? else {
         return Ok(form(username, Some("Wrong username or password.")));
     };

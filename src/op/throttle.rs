@@ -1,0 +1,84 @@
+//! Sign-in throttling. Every attempt at the login form counts against the username it
+//! names and the client address it comes from (`CF-Connecting-IP`, set by Cloudflare and
+//! by `wrangler dev`); past a limit within the window the form answers 429 with
+//! `Retry-After` and checks no password. The username counts whether it exists or not, so
+//! the answer reveals nothing about it; its key holds only a hash.
+//!
+//! Attempts are counted, not only failures, and before the password is checked, with the
+//! store's atomic [`SingleUse::increment`]: guesses sent in parallel cannot all read a
+//! count under the limit and go on together, which counting failures after the check
+//! would allow. A success does not clear the count either: that would be a second write
+//! to the key within the second (KV refuses it; tests/kv_consistency.rs found it). The
+//! defaults leave room for a user who mistypes a few times and signs in again later.
+//! A counter that cannot be written fails the attempt (503), never lets it through.
+//!
+//! [`SingleUse::increment`]: crate::store::SingleUse::increment
+
+use crate::Error;
+use crate::op::config::LoginLimits;
+use crate::op::http::Request;
+use crate::op::records;
+use crate::store::Store;
+use crate::time::UnixTime;
+
+/// The header Cloudflare puts the client's address in.
+const ADDRESS_HEADER: &str = "cf-connecting-ip";
+
+/// Whether an attempt may go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Under both limits: check the password.
+    Allowed,
+    /// Over a limit: refuse, and say when to try again (seconds).
+    Refused {
+        /// Seconds until the window turns.
+        retry_after: u64,
+    },
+}
+
+/// Counts one attempt for `username` from the request's address and says whether it may
+/// go on.
+pub async fn attempt<S: Store>(
+    limits: &LoginLimits,
+    store: &S,
+    req: &Request,
+    username: &str,
+    now: UnixTime,
+) -> Result<Verdict, Error> {
+    let (index, into_window) = window_of(limits, now);
+    let retry_after = limits.window.saturating_sub(into_window);
+    let user_key = key("user", &username.to_lowercase(), index);
+    let per_user = store.increment(&user_key, limits.window).await?;
+    let per_address = match req.header(ADDRESS_HEADER) {
+        Some(address) => {
+            store
+                .increment(&key("address", address.trim(), index), limits.window)
+                .await?
+        }
+        None => 0,
+    };
+    Ok(
+        if per_user > limits.per_username || per_address > limits.per_address {
+            Verdict::Refused { retry_after }
+        } else {
+            Verdict::Allowed
+        },
+    )
+}
+
+/// Which window `now` falls in, and how far into it (seconds). Windows start at multiples
+/// of their length.
+fn window_of(limits: &LoginLimits, now: UnixTime) -> (u64, u64) {
+    let now = u64::try_from(now.0).unwrap_or(0);
+    let window = limits.window.max(1);
+    (
+        now.checked_div(window).unwrap_or(0),
+        now.checked_rem(window).unwrap_or(0),
+    )
+}
+
+/// The counter of `subject` in window `index`: `throttle:<hash>`, so no username or
+/// address is ever a store key.
+fn key(kind: &str, subject: &str, index: u64) -> String {
+    records::hashed("throttle", &format!("{kind}\n{subject}\n{index}"))
+}

@@ -1,0 +1,113 @@
+//! Sign-in throttling (OWASP ASVS v4 2.2.1: anti-automation against credential guessing;
+//! RFC 6585 §4: 429 with `Retry-After`). Attempts are counted per username, whether it
+//! exists or not, and per client address (`CF-Connecting-IP`).
+
+use oidc_edge::op::{Request, Response};
+use serde_json::json;
+
+use crate::op_support::*;
+
+/// A provider whose limits are 3 attempts per username and 5 per address in 600 s.
+fn op_with_limits() -> Op {
+    let mut config = config_json();
+    config["login_limits"] = json!({ "per_username": 3, "per_address": 5, "window": 600 });
+    Op::with_config(config)
+}
+
+/// One submission of the login form from `address` (if any): the response.
+fn submit(op: &Op, username: &str, password: &str, address: Option<&str>) -> Response {
+    let browser = Browser::new(op);
+    let to_login = location(&browser.get(&AuthStart::new().url(SPA, SPA_REDIRECT, "openid", &[])));
+    let html = text(&browser.get(&to_login));
+    let form = [
+        ("tx", hidden(&html, "tx")),
+        ("csrf", hidden(&html, "csrf")),
+        ("username", username.to_owned()),
+        ("password", password.to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let req = Request::new("POST", &absolute("/login")).with_form(&form);
+    browser.send(match address {
+        Some(address) => req.with_header("cf-connecting-ip", address),
+        None => req,
+    })
+}
+
+fn signed_in(response: &Response) -> bool {
+    response.status == 303 && location(response).starts_with(SPA_REDIRECT)
+}
+
+/// The N+1th attempt for a username is refused with 429 and `Retry-After`, the right
+/// password included; an unknown username is refused the same way after as many; a new
+/// window lets the right password in.
+#[test]
+fn attempts_per_username_are_limited() {
+    let op = op_with_limits();
+    for _ in 0..3 {
+        assert_eq!(submit(&op, "demo", "wrong", None).status, 401);
+        assert_eq!(submit(&op, "nobody", "wrong", None).status, 401);
+    }
+    let known = submit(&op, "demo", "correct horse", None);
+    let unknown = submit(&op, "nobody", "correct horse", None);
+    for refused in [&known, &unknown] {
+        assert_eq!(refused.status, 429);
+        let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=600).contains(&retry), "{retry}");
+        assert!(text(refused).contains("Too many sign-in attempts"));
+    }
+    // The two refusals are the same page apart from the username echoed in the form.
+    assert_eq!(
+        text(&known).replace("demo", "X").len(),
+        text(&unknown).replace("nobody", "X").len()
+    );
+    // Case does not make a new username.
+    assert_eq!(submit(&op, "DEMO", "wrong", None).status, 429);
+    op.advance(600);
+    assert!(signed_in(&submit(&op, "demo", "correct horse", None)));
+}
+
+/// Attempts count, successes included: a user who mistyped twice and got in has one
+/// attempt left in the window.
+#[test]
+fn successes_count_too() {
+    let op = op_with_limits();
+    for _ in 0..2 {
+        assert_eq!(submit(&op, "demo", "wrong", None).status, 401);
+    }
+    assert!(signed_in(&submit(&op, "demo", "correct horse", None)));
+    assert_eq!(submit(&op, "demo", "correct horse", None).status, 429);
+}
+
+/// One address guessing across many usernames is limited too; another address is not.
+#[test]
+fn attempts_per_address_are_limited() {
+    let op = op_with_limits();
+    for i in 0..5 {
+        let response = submit(&op, &format!("user{i}"), "wrong", Some("203.0.113.7"));
+        assert_eq!(response.status, 401);
+    }
+    let refused = submit(&op, "demo", "correct horse", Some("203.0.113.7"));
+    assert_eq!(refused.status, 429);
+    assert!(signed_in(&submit(
+        &op,
+        "demo",
+        "correct horse",
+        Some("198.51.100.2")
+    )));
+}
+
+/// The limits are configuration, checked like the rest of it.
+#[test]
+fn limits_are_configured_and_checked() {
+    for (bad, path) in [
+        (json!({ "per_username": 0 }), "login_limits.per_username"),
+        (json!({ "window": 30 }), "login_limits.window"),
+        (json!({ "per_adress": 5 }), "login_limits.per_adress"),
+        (json!(5), "login_limits"),
+    ] {
+        let mut config = config_json();
+        config["login_limits"] = bad;
+        let err = oidc_edge::op::config::Config::from_json(&config.to_string()).unwrap_err();
+        assert_eq!(err.path, path, "{err}");
+    }
+}
