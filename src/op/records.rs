@@ -151,6 +151,33 @@ kind!(
 
 impl Consumable for Codes {}
 
+/// Every kind's key prefix and consistency need, for [`consistency_of`].
+const KINDS: [(&str, Consistency); 8] = [
+    (AuthRequests::PREFIX, AuthRequests::CONSISTENCY),
+    (Sessions::PREFIX, Sessions::CONSISTENCY),
+    (Consents::PREFIX, Consents::CONSISTENCY),
+    (Codes::PREFIX, Codes::CONSISTENCY),
+    (Grants::PREFIX, Grants::CONSISTENCY),
+    (Rotations::PREFIX, Rotations::CONSISTENCY),
+    (RevokedFamilies::PREFIX, RevokedFamilies::CONSISTENCY),
+    (
+        RevokedAccessTokens::PREFIX,
+        RevokedAccessTokens::CONSISTENCY,
+    ),
+];
+
+/// What the record stored under `key` needs of the store, read from the key's prefix, for
+/// hosts that send each kind to the backend it needs. `None` for a key that is not one of
+/// the kinds above (DPoP `jti` marks, counters, kinds added later and not listed here): a
+/// host should give those its strongly consistent backend.
+pub fn consistency_of(key: &str) -> Option<Consistency> {
+    let (prefix, _) = key.split_once(':')?;
+    KINDS
+        .iter()
+        .find(|(kind, _)| *kind == prefix)
+        .map(|(_, consistency)| *consistency)
+}
+
 /// Reads a record. One that no longer parses (written by another version) is treated as
 /// absent rather than failing the request.
 pub async fn get<S: Store, K: Kind>(store: &S, key: &Key<K>) -> Result<Option<K::Value>, Error> {
@@ -169,6 +196,19 @@ pub async fn consume<S: Store, K: Consumable>(
         .consume(key.as_str())
         .await?
         .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+/// Writes a record for `ttl` seconds (at least 60) only if none is stored under its key:
+/// `true` when this call wrote it. Atomic on a strongly consistent store; on KV a read,
+/// then a write.
+pub async fn reserve<S: Store, K: Kind>(
+    store: &S,
+    key: &Key<K>,
+    value: &K::Value,
+    ttl: u64,
+) -> Result<bool, Error> {
+    let bytes = serde_json::to_vec(value).map_err(|_| Error::StoreUnavailable)?;
+    store.reserve(key.as_str(), &bytes, ttl.max(60)).await
 }
 
 /// Writes a record for `ttl` seconds (at least 60: Workers KV's minimum).
@@ -284,6 +324,31 @@ fn handed_out() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_is_routed_by_its_prefix() {
+        fn check<K: Kind>() {
+            let key = Key::<K>::new("some text");
+            assert_eq!(
+                consistency_of(key.as_str()),
+                Some(K::CONSISTENCY),
+                "{}",
+                K::PREFIX
+            );
+        }
+        check::<AuthRequests>();
+        check::<Sessions>();
+        check::<Consents>();
+        check::<Codes>();
+        check::<Grants>();
+        check::<Rotations>();
+        check::<RevokedFamilies>();
+        check::<RevokedAccessTokens>();
+        assert_eq!(consistency_of("dpop-jti:abc"), None);
+        assert_eq!(consistency_of("throttle:abc"), None);
+        assert_eq!(consistency_of("no prefix"), None);
+        assert_eq!(consistency_of("codes:abc"), None, "whole prefixes only");
+    }
 
     #[test]
     fn refresh_records_written_before_the_grant_fields_still_read() {

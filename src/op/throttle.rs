@@ -1,16 +1,21 @@
 //! Sign-in throttling. Every attempt at the login form counts against the username it
-//! names and the client address it comes from (`CF-Connecting-IP`, set by Cloudflare and
-//! by `wrangler dev`); past a limit within the window the form answers 429 with
-//! `Retry-After` and checks no password. The username counts whether it exists or not, so
+//! names, and a failed one also against the client address it comes from
+//! (`CF-Connecting-IP`, set by Cloudflare and by `wrangler dev`); past a limit within the
+//! window the form answers 429 with `Retry-After` and checks no password. The username counts whether it exists or not, so
 //! the answer reveals nothing about it; its key holds only a hash.
 //!
-//! Attempts are counted, not only failures, and before the password is checked, with the
-//! store's atomic [`SingleUse::increment`]: guesses sent in parallel cannot all read a
-//! count under the limit and go on together, which counting failures after the check
-//! would allow. A success does not clear the count either: that would be a second write
-//! to the key within the second (KV refuses it; tests/kv_consistency.rs found it). The
-//! defaults leave room for a user who mistypes a few times and signs in again later.
-//! A counter that cannot be written fails the attempt (503), never lets it through.
+//! Per username, attempts are counted, not only failures, and before the password is
+//! checked, with the store's atomic [`SingleUse::increment`]: guesses at one account sent
+//! in parallel cannot all read a count under the limit and go on together, which counting
+//! failures after the check would allow. A success does not clear the count: that would be
+//! a second write to the key within the second (KV refuses it; tests/kv_consistency.rs
+//! found it). The defaults leave room for a user who mistypes a few times and signs in
+//! again later.
+//!
+//! Per address, only failures count, after the check: many people can sign in from behind
+//! one address (an office, a carrier's NAT), and a guesser spraying one password over many
+//! usernames fails at almost every try. A counter that cannot be written fails the
+//! attempt (503), never lets it through.
 //!
 //! [`SingleUse::increment`]: crate::store::SingleUse::increment
 
@@ -18,7 +23,7 @@ use crate::Error;
 use crate::op::config::LoginLimits;
 use crate::op::http::Request;
 use crate::op::records;
-use crate::store::Store;
+use crate::store::{Store, parse_count};
 use crate::time::UnixTime;
 
 /// The header Cloudflare puts the client's address in.
@@ -36,8 +41,8 @@ pub enum Verdict {
     },
 }
 
-/// Counts one attempt for `username` from the request's address and says whether it may
-/// go on.
+/// Counts one attempt for `username` and says whether it may go on: not if the username
+/// is over its limit, or the request's address over its limit of failures.
 pub async fn attempt<S: Store>(
     limits: &LoginLimits,
     store: &S,
@@ -49,21 +54,40 @@ pub async fn attempt<S: Store>(
     let retry_after = limits.window.saturating_sub(into_window);
     let user_key = key("user", &username.to_lowercase(), index);
     let per_user = store.increment(&user_key, limits.window).await?;
-    let per_address = match req.header(ADDRESS_HEADER) {
-        Some(address) => {
-            store
-                .increment(&key("address", address.trim(), index), limits.window)
-                .await?
-        }
+    let address_failures = match address_key(req, index) {
+        Some(key) => store
+            .get(&key)
+            .await?
+            .map_or(0, |bytes| parse_count(&bytes)),
         None => 0,
     };
     Ok(
-        if per_user > limits.per_username || per_address > limits.per_address {
+        if per_user > limits.per_username || address_failures >= limits.per_address {
             Verdict::Refused { retry_after }
         } else {
             Verdict::Allowed
         },
     )
+}
+
+/// Counts a wrong password against the request's address.
+pub async fn failed<S: Store>(
+    limits: &LoginLimits,
+    store: &S,
+    req: &Request,
+    now: UnixTime,
+) -> Result<(), Error> {
+    let (index, _) = window_of(limits, now);
+    if let Some(key) = address_key(req, index) {
+        store.increment(&key, limits.window).await?;
+    }
+    Ok(())
+}
+
+/// The failure counter of the request's address in window `index`, if it names one.
+fn address_key(req: &Request, index: u64) -> Option<String> {
+    req.header(ADDRESS_HEADER)
+        .map(|address| key("address", address.trim(), index))
 }
 
 /// Which window `now` falls in, and how far into it (seconds). Windows start at multiples

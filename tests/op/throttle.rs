@@ -96,6 +96,33 @@ fn attempts_per_address_are_limited() {
     )));
 }
 
+/// An address's successes do not count against it: many people sign in from behind one
+/// address.
+#[test]
+fn successes_from_one_address_are_not_limited() {
+    let mut config = config_json();
+    config["login_limits"] = json!({ "per_username": 100, "per_address": 2, "window": 600 });
+    let op = Op::with_config(config);
+    for _ in 0..5 {
+        assert!(signed_in(&submit(
+            &op,
+            "demo",
+            "correct horse",
+            Some("203.0.113.9")
+        )));
+    }
+    for _ in 0..2 {
+        assert_eq!(
+            submit(&op, "demo", "wrong", Some("203.0.113.9")).status,
+            401
+        );
+    }
+    assert_eq!(
+        submit(&op, "demo", "correct horse", Some("203.0.113.9")).status,
+        429
+    );
+}
+
 /// The limits are configuration, checked like the rest of it.
 #[test]
 fn limits_are_configured_and_checked() {

@@ -76,15 +76,15 @@ pub struct Config {
     pub login_limits: LoginLimits,
 }
 
-/// Sign-in attempts allowed per username and per client address in a window, whether the
-/// username exists or not. The window is fixed (it starts at multiples of its length), so
+/// Sign-in attempts allowed per username (whether it exists or not) and failed ones per
+/// client address, in a window. The window is fixed (it starts at multiples of its length), so
 /// at its turn up to twice a limit can pass in quick succession.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
     /// Attempts per username: 1 to 1,000 (default 10).
     pub per_username: u64,
-    /// Attempts per client address (`CF-Connecting-IP`): 1 to 100,000 (default 100; many
-    /// users can share one address behind a NAT).
+    /// Failed attempts per client address (`CF-Connecting-IP`): 1 to 100,000 (default
+    /// 100; many users can share one address behind a NAT).
     pub per_address: u64,
     /// The window in seconds: 60 to 86,400 (default 900).
     pub window: u64,

@@ -74,6 +74,7 @@ async fn run<S: Store, P: Pbkdf2, V>(
         .with_header("retry-after", &retry_after.to_string()));
     }
     let Some(sub) = check_credentials(op, username, password, services).await? else {
+        throttle::failed(limits, services.store, req, services.now).await?;
         return Ok(form(username, Some("Wrong username or password.")));
     };
     let (session_cookie, session) = start_session(op, &sub, services).await?;
