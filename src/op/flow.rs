@@ -8,7 +8,7 @@ use super::http::{Request, Response};
 use super::pages;
 use super::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
 use super::records::{
-    self, AuthRequest, AuthRequests, Code, Codes, Consents, Key, Session, Sessions,
+    self, AuthRequest, AuthRequests, Code, Codes, Consents, Key, Session, SessionClients, Sessions,
 };
 use crate::store::Store;
 use crate::{Error, random};
@@ -174,6 +174,7 @@ pub async fn issue_code<S: Store, P, V>(
         op.config.lifetimes.code,
     )
     .await?;
+    remember_session_client(op, &record, services).await?;
     if let Some(tx) = tx {
         records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
     }
@@ -183,6 +184,32 @@ pub async fn issue_code<S: Store, P, V>(
     }
     params.push(("iss", op.config.issuer.as_str()));
     Ok(redirect_to(&redirect_uri, &params))
+}
+
+/// Notes that the code's session signed in to its client, if the client is to be told
+/// when the session ends (Back-Channel Logout 1.0 §2.6). Written once per client and
+/// session, for as long as a session lives.
+async fn remember_session_client<S: Store, P, V>(
+    op: &Provider,
+    code: &Code,
+    services: &Services<'_, S, P, V>,
+) -> Result<(), Error> {
+    let client_id = &code.request.client_id;
+    let told = registry::find(op, client_id, services)
+        .await?
+        .is_some_and(|client| client.backchannel_logout_uri.is_some());
+    if !told {
+        return Ok(());
+    }
+    let key = Key::<SessionClients>::new(&code.sid);
+    let mut clients = records::get(services.store, &key)
+        .await?
+        .unwrap_or_default();
+    if clients.contains(client_id) {
+        return Ok(());
+    }
+    clients.push(client_id.clone());
+    records::put(services.store, &key, &clients, op.config.lifetimes.session).await
 }
 
 /// An error sent to the client's (already validated) redirect URI (RFC 6749 §4.1.2.1).

@@ -128,7 +128,7 @@ impl Request {
     }
 }
 
-/// An HTTP response from the provider.
+/// An HTTP response from the provider, and what the host is to do besides answering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// The status code.
@@ -137,6 +137,27 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// Work for the host after the answer ([`Effect`]); the Worker runs it in
+    /// `waitUntil`, so the answer never waits on it.
+    pub effects: Vec<Effect>,
+}
+
+/// Something the provider asks its host to do: the engine stays sans-IO (it sends
+/// nothing itself, like quinn's transmit queue) and its host carries these out after
+/// answering. A failure changes nothing in the answer already given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Effect {
+    /// POST `body` (of type `content_type`) to `url`: a back-channel logout token
+    /// (OpenID Connect Back-Channel Logout 1.0 §2.5). Fire and forget, within a few seconds.
+    Post {
+        /// Where.
+        url: String,
+        /// The body's media type.
+        content_type: &'static str,
+        /// The body.
+        body: Vec<u8>,
+    },
 }
 
 impl Response {
@@ -146,6 +167,7 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            effects: Vec::new(),
         }
     }
 
@@ -155,6 +177,7 @@ impl Response {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string().into_bytes(),
+            effects: Vec::new(),
         }
     }
 
@@ -164,6 +187,7 @@ impl Response {
             status,
             headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
             body: body.into_bytes(),
+            effects: Vec::new(),
         }
     }
 
@@ -171,6 +195,12 @@ impl Response {
     /// request method was).
     pub fn redirect(location: &str) -> Response {
         Response::empty(303).with_header("location", location)
+    }
+
+    /// This response with more work for the host.
+    pub fn with_effects(mut self, effects: impl IntoIterator<Item = Effect>) -> Response {
+        self.effects.extend(effects);
+        self
     }
 
     /// This response with one more header field.

@@ -3,6 +3,7 @@
 //! [`crate::time::Clock`], password hashing through [`password::Pbkdf2`]. The Worker is
 //! a thin adapter around it.
 
+pub mod backchannel;
 pub mod clients;
 pub mod config;
 pub mod endpoints;
@@ -25,6 +26,6 @@ pub mod token;
 pub mod types;
 
 pub use error::OpError;
-pub use http::{Request, Response};
+pub use http::{Effect, Request, Response};
 pub use provider::{Provider, Services};
 pub use signer::TokenSigner;

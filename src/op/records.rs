@@ -16,6 +16,7 @@
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
 //! | `family` | on revocation | /token; /userinfo and /api/me (an access token's `gid`) | revocation, visible after propagation |
 //! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
+//! | `session-clients` | code issued to a client with a `backchannel_logout_uri` | /end_session | read-your-write; a client missed at another location is not told |
 
 use core::marker::PhantomData;
 
@@ -147,6 +148,11 @@ kind!(
 kind!(
     /// Access tokens revoked on their own, by `jti`.
     RevokedAccessTokens, Revoked, "revoked-at", WriteOnce, false
+);
+kind!(
+    /// The clients with a back-channel logout URI that a session signed in to, by the
+    /// session's `sid`: who is told when it ends.
+    SessionClients, Vec<ClientId>, "session-clients", ReadYourWrites, true
 );
 
 impl Consumable for Codes {}

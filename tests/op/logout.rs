@@ -277,3 +277,100 @@ fn a_stale_session_cookie_is_cleared_without_asking() {
     let cleared = response.header("set-cookie").unwrap();
     assert!(cleared.starts_with("__Host-oe_session=;"), "{cleared}");
 }
+
+/// A client of `op_with_backchannel`'s configuration and where it is told of logouts.
+const SPA_BACKCHANNEL: &str = "https://spa.example/backchannel";
+
+/// The default configuration with back-channel logout URIs for the SPA and the third-party
+/// client (Back-Channel Logout 1.0 §2.2).
+fn op_with_backchannel() -> Op {
+    let mut config = config_json();
+    config["clients"][0]["backchannel_logout_uri"] = SPA_BACKCHANNEL.into();
+    config["clients"][0]["backchannel_logout_session_required"] = true.into();
+    config["clients"][1]["backchannel_logout_uri"] = "https://third.example/backchannel".into();
+    Op::with_config(config)
+}
+
+/// Back-Channel Logout 1.0 §2.4-2.6: ending a session asks the host to POST a logout token
+/// to each client the session signed in to that has a `backchannel_logout_uri` (here the
+/// SPA; the third-party client, never signed in to, is not told). The token is signed by
+/// the provider, typed `logout+jwt`, for the client, with the session's `sub` and `sid`,
+/// the logout event, and no `nonce` (§2.4).
+#[test]
+fn ending_a_session_tells_the_clients_it_signed_in_to() {
+    use oidc_edge::jose::Validation;
+    use oidc_edge::jose::jwt::verify;
+    use oidc_edge::op::Effect;
+    use oidc_edge::time::UnixTime;
+
+    let op = op_with_backchannel();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    let response = browser.get(&logout_url(&[("id_token_hint", &id_token)]));
+    assert_eq!(response.effects.len(), 1, "{:?}", response.effects);
+    let Some(Effect::Post {
+        url,
+        content_type,
+        body,
+    }) = response.effects.first()
+    else {
+        panic!("not a POST: {:?}", response.effects);
+    };
+    assert_eq!(url, SPA_BACKCHANNEL);
+    assert_eq!(*content_type, "application/x-www-form-urlencoded");
+    let form = form::Params::parse(std::str::from_utf8(body).unwrap()).unwrap();
+    let token = form.get("logout_token").unwrap();
+    let validation = Validation {
+        issuers: vec![ISSUER.into()],
+        audiences: vec![SPA.into()],
+        algorithms: Vec::new(),
+        typ: Some("logout+jwt".into()),
+        clock_tolerance: 0,
+        required_claims: ["iat", "exp", "jti", "sub", "sid", "events"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let logout = verify(token, &op.jwks, &validation, UnixTime(op.now())).unwrap();
+    let hint = verify(
+        &id_token,
+        &op.jwks,
+        &Validation {
+            typ: None,
+            required_claims: Vec::new(),
+            ..validation.clone()
+        },
+        UnixTime(op.now()),
+    )
+    .unwrap();
+    let claim = |verified: &oidc_edge::jose::jwt::Verified, name: &str| {
+        verified.claims().get(name).cloned()
+    };
+    assert_eq!(claim(&logout, "sid"), claim(&hint, "sid"));
+    assert_eq!(claim(&logout, "sub"), claim(&hint, "sub"));
+    assert_eq!(claim(&logout, "nonce"), None);
+    assert_eq!(
+        claim(&logout, "events"),
+        Some(serde_json::json!({ "http://schemas.openid.net/event/backchannel-logout": {} }))
+    );
+    // An ID token check cannot take it: its `typ` is not an ID token's.
+    let as_id_token = Validation {
+        typ: Some("JWT".into()),
+        ..validation
+    };
+    assert!(verify(token, &op.jwks, &as_id_token, UnixTime(op.now())).is_err());
+
+    // The session is gone: another logout has no one to tell.
+    let again = browser.get(&logout_url(&[("id_token_hint", &id_token)]));
+    assert!(again.effects.is_empty());
+}
+
+/// No session, no notice: a logout without the session cookie tells nobody.
+#[test]
+fn a_logout_without_the_session_tells_nobody() {
+    let op = op_with_backchannel();
+    let (_browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    let stranger = Browser::new(&op);
+    let response = stranger.get(&logout_url(&[("id_token_hint", &id_token)]));
+    assert!(response.effects.is_empty());
+}

@@ -24,6 +24,8 @@ const CLIENT_FIELDS: &[&str] = &[
     "allowed_origins",
     "first_party",
     "dpop_bound_access_tokens",
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -122,6 +124,16 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
     let post_logout_redirect_uris =
         uri_list(&obj, "post_logout_redirect_uris", check_redirect_uri)?;
     let allowed_origins = uri_list(&obj, "allowed_origins", check_origin)?;
+    // Back-Channel Logout 1.0 §2.2: an absolute URI without a fragment; https, or http
+    // on a loopback host for development.
+    let backchannel_logout_uri = match obj.string("backchannel_logout_uri")? {
+        Some(uri) => Some(
+            check_redirect_uri(uri)
+                .map(|()| uri.to_owned())
+                .map_err(|m| ConfigError::new(obj.at("backchannel_logout_uri"), m))?,
+        ),
+        None => None,
+    };
 
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(ConfigError::new(
@@ -174,6 +186,8 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         allowed_origins,
         first_party: obj.bool("first_party")?,
         dpop_bound_access_tokens: obj.bool("dpop_bound_access_tokens")?,
+        backchannel_logout_uri,
+        backchannel_logout_session_required: obj.bool("backchannel_logout_session_required")?,
     })
 }
 

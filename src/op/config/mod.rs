@@ -220,6 +220,11 @@ pub struct Client {
     pub first_party: bool,
     /// Access tokens must be DPoP-bound (RFC 9449 §5.2 client metadata).
     pub dpop_bound_access_tokens: bool,
+    /// Where logout tokens are POSTed when a session the client signed in with ends
+    /// (OpenID Connect Back-Channel Logout 1.0 §2.2).
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the client needs `sid` in logout tokens (§2.2; it is always sent).
+    pub backchannel_logout_session_required: bool,
 }
 
 impl Client {

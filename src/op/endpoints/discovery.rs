@@ -83,6 +83,8 @@ pub fn document(config: &Config, signing_algs: &[Alg]) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     for route in ROUTES {
         if let Some(name) = route.discovery {

@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::Error;
 use crate::jose::jwt::verify_with;
 use crate::jose::{SignatureVerifier, Validation};
+use crate::op::backchannel;
 use crate::op::clients::registry;
 use crate::op::config::Client;
 use crate::op::flow;
@@ -89,7 +90,14 @@ async fn run<S: Store, P, V: SignatureVerifier>(
         return Ok(response);
     };
     records::delete(services.store, &Key::<Sessions>::new(value)).await?;
-    Ok(response.with_header("set-cookie", &op.cookie(SESSION_COOKIE, "", 0)))
+    // The clients the session signed in to are told it ended (Back-Channel Logout 1.0).
+    let notices = match &session {
+        Some(session) => backchannel::notices(op, session, services).await?,
+        None => Vec::new(),
+    };
+    Ok(response
+        .with_header("set-cookie", &op.cookie(SESSION_COOKIE, "", 0))
+        .with_effects(notices))
 }
 
 /// Why a logout request is not carried out.

@@ -198,3 +198,34 @@ pub async fn id_token(
     }
     sign(keys, signer, grant.alg, "JWT", &Value::Object(claims)).await
 }
+
+/// The event a logout token carries (Back-Channel Logout 1.0 §2.4).
+const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+/// How long a logout token is valid: it is delivered at once.
+const LOGOUT_TOKEN_LIFETIME: i64 = 120;
+
+/// A logout token (Back-Channel Logout 1.0 §2.4) telling `client_id` that the session
+/// `sid` of `sub` ended: `typ` `logout+jwt` (§2.4, so it cannot pass for an ID token),
+/// the logout event, no `nonce`.
+pub async fn logout_token(
+    keys: &SigningKeys,
+    signer: &dyn TokenSigner,
+    alg: Alg,
+    issuer: &str,
+    client_id: &str,
+    session: (&str, &str),
+    now: UnixTime,
+) -> Result<String, Error> {
+    let (sub, sid) = session;
+    let claims = json!({
+        "iss": issuer,
+        "aud": client_id,
+        "iat": now.0,
+        "exp": now.0.saturating_add(LOGOUT_TOKEN_LIFETIME),
+        "jti": crate::random::token(16)?,
+        "sub": sub,
+        "sid": sid,
+        "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
+    });
+    sign(keys, signer, alg, "logout+jwt", &claims).await
+}
