@@ -14,8 +14,8 @@ use crate::op::provider::{Provider, Services};
 use crate::store::Store;
 use crate::time::UnixTime;
 
-/// The DPoP algorithms a resource here names in its challenges.
-const CHALLENGE_ALGS: [Alg; 4] = [Alg::Es256, Alg::EdDsa, Alg::Ps256, Alg::Rs256];
+/// The DPoP algorithms a resource here names in its challenges and its metadata.
+pub const CHALLENGE_ALGS: [Alg; 4] = [Alg::Es256, Alg::EdDsa, Alg::Ps256, Alg::Rs256];
 
 /// The `Authorization` scheme a token came with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,6 +34,8 @@ pub enum Endpoint {
     EndSession,
     /// The provider's own DPoP-protected resource API.
     ApiMe,
+    /// That API's protected-resource metadata (RFC 9728 §3).
+    ApiMeMetadata,
 }
 
 /// One endpoint's declaration.
@@ -124,6 +126,13 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET"),
         discovery: None,
         endpoint: Endpoint::ApiMe,
+    },
+    Route {
+        path: "/.well-known/oauth-protected-resource/api/me",
+        methods: "GET, HEAD",
+        cors: Some("GET"),
+        discovery: None,
+        endpoint: Endpoint::ApiMeMetadata,
     },
 ];
 
@@ -228,6 +237,7 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::Userinfo => endpoints::userinfo::handle(op, req, services).await,
         Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
         Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
+        Endpoint::ApiMeMetadata => endpoints::resource_metadata::handle(op),
     }
 }
 

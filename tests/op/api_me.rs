@@ -211,3 +211,39 @@ fn cors_and_methods() {
     assert_eq!(post.status, 405);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
 }
+
+/// RFC 9728 §3.1: the API's metadata sits at the well-known path made from its URL; §2: it
+/// names the API (`resource` equal to its URL, §3.3), the provider as its authorization
+/// server, the header as the only way to send a token, and DPoP-bound tokens as required.
+#[test]
+fn protected_resource_metadata() {
+    let op = Op::new();
+    let response = op.send(&Request::new(
+        "GET",
+        &absolute("/.well-known/oauth-protected-resource/api/me"),
+    ));
+    assert_eq!(response.status, 200);
+    let metadata: Value = response.json_body();
+    assert_eq!(metadata["resource"], API);
+    assert_eq!(
+        metadata["authorization_servers"],
+        serde_json::json!([ISSUER])
+    );
+    assert_eq!(
+        metadata["bearer_methods_supported"],
+        serde_json::json!(["header"])
+    );
+    assert_eq!(metadata["dpop_bound_access_tokens_required"], true);
+    assert!(
+        metadata["dpop_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&"ES256".into())
+    );
+    let post = op.send(&Request::new(
+        "POST",
+        &absolute("/.well-known/oauth-protected-resource/api/me"),
+    ));
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+}

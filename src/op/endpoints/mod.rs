@@ -8,4 +8,5 @@ pub mod discovery;
 pub mod end_session;
 pub mod jwks;
 pub mod login;
+pub mod resource_metadata;
 pub mod userinfo;
