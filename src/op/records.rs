@@ -11,8 +11,8 @@
 //! | `authreq` | /authorize | login, consent | read-your-write in one browser flow (same location) |
 //! | `session` | login | /authorize; deleted at /end_session | read-your-write (same location) |
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
-//! | `code` | code issued | /token, once | single use: [`consume`] (a read on KV) |
-//! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token) also marks the code spent, and names what a replay revokes |
+//! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
+//! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
 //! | `family` | on revocation | /token; /userinfo and /api/me (an access token's `gid`) | revocation, visible after propagation |
 //! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
@@ -100,77 +100,52 @@ pub fn hashed(prefix: &str, value: &str) -> String {
     )
 }
 
-/// Declares a kind: `kind!(Name, Value, "prefix", Consistency, secret)`.
-macro_rules! kind {
-    ($(#[$doc:meta])* $name:ident, $value:ty, $prefix:literal, $consistency:ident, $secret:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct $name;
+/// Declares the kinds, each `Name: Value, "prefix", Consistency, secret;`, and [`KINDS`],
+/// the list hosts route by: one declaration, so no kind can be left off the list.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $name:ident: $value:ty, $prefix:literal, $consistency:ident, $secret:literal;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub struct $name;
 
-        impl Kind for $name {
-            type Value = $value;
-            const PREFIX: &'static str = $prefix;
-            const CONSISTENCY: Consistency = Consistency::$consistency;
-            const SECRET: bool = $secret;
-        }
+            impl Kind for $name {
+                type Value = $value;
+                const PREFIX: &'static str = $prefix;
+                const CONSISTENCY: Consistency = Consistency::$consistency;
+                const SECRET: bool = $secret;
+            }
+        )*
+
+        /// Every kind's key prefix and consistency need, for [`consistency_of`].
+        const KINDS: &[(&str, Consistency)] = &[$(($prefix, Consistency::$consistency)),*];
     };
 }
 
-kind!(
+kinds! {
     /// Authorization requests waiting for login or consent, by transaction id.
-    AuthRequests, AuthRequest, "authreq", ReadYourWrites, true
-);
-kind!(
+    AuthRequests: AuthRequest, "authreq", ReadYourWrites, true;
     /// Provider sessions, by the session cookie's value.
-    Sessions, Session, "session", ReadYourWrites, true
-);
-kind!(
-    /// The scopes a user granted a client, by `sub` and `client_id`.
-    Consents, Vec<String>, "consent", Cacheable, true
-);
-kind!(
-    /// Authorization codes.
-    Codes, Code, "code", SingleUse, true
-);
-kind!(
-    /// Grants, by refresh token: the code's own under its derived first refresh token
-    /// (marking the code spent), then one per rotation.
-    Grants, Refresh, "refresh", WriteOnce, true
-);
-kind!(
-    /// Rotation marks, by the refresh token rotated out.
-    Rotations, Revoked, "rotated", WriteOnce, true
-);
-kind!(
-    /// Revoked refresh families, by family id (an HMAC of the code, not a bearer secret).
-    RevokedFamilies, Revoked, "family", WriteOnce, false
-);
-kind!(
-    /// Access tokens revoked on their own, by `jti`.
-    RevokedAccessTokens, Revoked, "revoked-at", WriteOnce, false
-);
-kind!(
+    Sessions: Session, "session", ReadYourWrites, true;
     /// The clients with a back-channel logout URI that a session signed in to, by the
     /// session's `sid`: who is told when it ends.
-    SessionClients, Vec<ClientId>, "session-clients", ReadYourWrites, true
-);
+    SessionClients: Vec<ClientId>, "session-clients", ReadYourWrites, true;
+    /// The scopes a user granted a client, by `sub` and `client_id`.
+    Consents: Vec<String>, "consent", Cacheable, true;
+    /// Authorization codes.
+    Codes: Code, "code", SingleUse, true;
+    /// Grants, by refresh token: the code's own under its derived first refresh token
+    /// (marking the code spent), then one per rotation.
+    Grants: Refresh, "refresh", WriteOnce, true;
+    /// Rotation marks, by the refresh token rotated out.
+    Rotations: Revoked, "rotated", WriteOnce, true;
+    /// Revoked refresh families, by family id (an HMAC of the code, not a bearer secret).
+    RevokedFamilies: Revoked, "family", WriteOnce, false;
+    /// Access tokens revoked on their own, by `jti`.
+    RevokedAccessTokens: Revoked, "revoked-at", WriteOnce, false;
+}
 
 impl Consumable for Codes {}
-
-/// Every kind's key prefix and consistency need, for [`consistency_of`].
-const KINDS: [(&str, Consistency); 8] = [
-    (AuthRequests::PREFIX, AuthRequests::CONSISTENCY),
-    (Sessions::PREFIX, Sessions::CONSISTENCY),
-    (Consents::PREFIX, Consents::CONSISTENCY),
-    (Codes::PREFIX, Codes::CONSISTENCY),
-    (Grants::PREFIX, Grants::CONSISTENCY),
-    (Rotations::PREFIX, Rotations::CONSISTENCY),
-    (RevokedFamilies::PREFIX, RevokedFamilies::CONSISTENCY),
-    (
-        RevokedAccessTokens::PREFIX,
-        RevokedAccessTokens::CONSISTENCY,
-    ),
-];
 
 /// What the record stored under `key` needs of the store, read from the key's prefix, for
 /// hosts that send each kind to the backend it needs. `None` for a key that is not one of
@@ -344,6 +319,7 @@ mod tests {
         }
         check::<AuthRequests>();
         check::<Sessions>();
+        check::<SessionClients>();
         check::<Consents>();
         check::<Codes>();
         check::<Grants>();

@@ -48,10 +48,14 @@ function opFiles(dir = 'src/op') {
 }
 const OP_FILES = opFiles().map((f) => f.slice('src/op/'.length));
 
-/** `const NAME: &str = "value";` across src/op, for cookie names. */
+/** `const NAME: &str = "value";` across src/op, for header and cookie names; a `Cookie`
+ *  constant (`Cookie { plain: "…", host_only: "…" }`) by its plain name, the one an
+ *  http://localhost issuer uses. */
 const constants = Object.fromEntries(
-  OP_FILES.flatMap((f) => [...source(join('src/op', f)).matchAll(/const\s+([A-Z_]+)\s*:\s*&str\s*=\s*"([^"]*)"/g)])
-    .map((m) => [m[1], m[2]]),
+  OP_FILES.flatMap((f) => [
+    ...source(join('src/op', f)).matchAll(/const\s+([A-Z_]+)\s*:\s*&str\s*=\s*"([^"]*)"/g),
+    ...source(join('src/op', f)).matchAll(/const\s+([A-Z_]+)\s*:\s*Cookie\s*=\s*Cookie\s*\{\s*plain:\s*"([^"]*)"/g),
+  ]).map((m) => [m[1], m[2]]),
 );
 
 /** The parameters, header fields and cookies read in `files` (relative to src/op). */
@@ -63,7 +67,11 @@ function readsOf(files) {
     const text = source(join('src/op', file));
     for (const n of matches(text, /params\s*\.\s*(?:get|has)\(\s*"([^"]+)"\s*\)/g)) params.add(n);
     for (const n of matches(text, /\.header(?:_all)?\(\s*"([^"]+)"\s*\)/g)) headers.add(n);
-    for (const n of matches(text, /\.cookie\(\s*(?:[a-z_]+::)*([A-Z_]+)\s*\)/g)) {
+    for (const n of matches(text, /\.header(?:_all)?\(\s*([A-Z_]+)\s*\)/g)) {
+      assert.ok(constants[n], `header constant ${n} (${file}) resolved`);
+      headers.add(constants[n]);
+    }
+    for (const n of matches(text, /\.cookie(?:_value)?\(\s*(?:req\s*,\s*)?(?:[a-z_]+::)*([A-Z_]+)\s*\)/g)) {
       assert.ok(constants[n], `cookie constant ${n} (${file}) resolved`);
       cookies.add(constants[n]);
     }
@@ -99,7 +107,7 @@ function routes() {
  */
 const ROUTE_FILES = {
   '/authorize': [/^endpoints\/authorize\.rs$/, /^authorize\//, /^flow\.rs$/],
-  '/login': [/^endpoints\/login\.rs$/, /^flow\.rs$/],
+  '/login': [/^endpoints\/login\.rs$/, /^flow\.rs$/, /^throttle\.rs$/],
   '/consent': [/^endpoints\/consent\.rs$/, /^flow\.rs$/],
   '/token': [/^endpoints\/token\.rs$/, /^token(\.rs$|\/)/, /^client_auth\.rs$/, /^clients\//, /^grant(\.rs$|\/)/],
   '/userinfo': [/^endpoints\/userinfo\.rs$/, /^resource\.rs$/],
@@ -108,6 +116,7 @@ const ROUTE_FILES = {
   '/jwks': [],
   '/.well-known/openid-configuration': [],
   '/.well-known/oauth-authorization-server': [],
+  '/.well-known/oauth-protected-resource/api/me': [/^endpoints\/resource_metadata\.rs$/],
 };
 /** Read for every request: routing and CORS, form bodies and cookies. */
 const COMMON_FILES = [/^provider\.rs$/, /^routes\.rs$/, /^http\.rs$/];
@@ -281,6 +290,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     for (const p of ['grant_type', 'code', 'code_verifier', 'client_secret', 'refresh_token']) assert.ok(token.params.includes(p), p);
     for (const h of ['authorization', 'dpop', 'origin', 'content-type']) assert.ok(token.headers.includes(h), h);
     assert.deepEqual(readsOfRoute('/consent').cookies, ['oe_browser', 'oe_session']);
+    assert.ok(readsOfRoute('/login').headers.includes('cf-connecting-ip'), 'the throttle reads the address');
   });
 
   test('every header, parameter and cookie the OP reads, hostile, on every route: no 5xx; legitimate traffic all succeeds (RFC 9110 §15.6)', { timeout: 600_000 }, async () => {
@@ -347,6 +357,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: '/jwks', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/openid-configuration', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/oauth-authorization-server', params: [], headers: { origin } },
+      { method: 'GET', path: '/.well-known/oauth-protected-resource/api/me', params: [], headers: { origin } },
       { method: 'OPTIONS', path: '/token', params: [], headers: { origin, 'access-control-request-method': 'POST' } },
       { method: 'GET', path: '/nowhere', params: [], headers: { origin } },
     ];

@@ -70,11 +70,19 @@ async fn capped_body(req: &mut worker::Request) -> Result<Vec<u8>, Refused> {
     Ok(body)
 }
 
-/// A Workers response from the core's.
+/// Seconds a client is asked to wait after a 503 (storage unavailable): KV takes one write
+/// per key per second, and a Durable Object that failed over answers again within seconds.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+/// A Workers response from the core's. A 503 (storage truly unavailable) always carries
+/// `Retry-After` (RFC 9110 §10.2.3).
 pub fn response(response: Response) -> worker::Result<worker::Response> {
     let headers = Headers::new();
     for (name, value) in &response.headers {
         headers.append(name, value)?;
+    }
+    if response.status == 503 && !headers.has("retry-after")? {
+        headers.append("retry-after", RETRY_AFTER_SECONDS)?;
     }
     let out = if response.body.is_empty() {
         worker::Response::empty()?

@@ -2,9 +2,10 @@
 //!
 //! A thin adapter: it reads the configuration from the environment, converts each Workers
 //! request into the core's [`oidc_edge::op::Request`], lets [`oidc_edge::op::Provider`]
-//! answer it with Workers KV as the store, WebCrypto for PBKDF2, signature checks and
-//! token signing, and the clock of the runtime, and converts the answer back. Protocol
-//! logic lives in the core.
+//! answer it with its store (Workers KV for cacheable records, a Durable Object for
+//! single-use ones: [`edge`]), WebCrypto for PBKDF2, signature checks and token signing,
+//! and the clock of the runtime, and converts the answer back. Protocol logic lives in the
+//! core.
 
 // No panics on the request path (a panic traps the isolate and fails every request in
 // flight); the same lints as the core, src/lib.rs, says why.
@@ -27,7 +28,10 @@
 )]
 
 mod convert;
+mod edge;
+mod effects;
 mod kv;
+mod objects;
 mod pbkdf2;
 
 use std::cell::RefCell;
@@ -46,6 +50,9 @@ use worker::{Context, Env, Method, Request, Response, Result, console_error, eve
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The KV namespace binding (worker/wrangler.toml).
 const KV_BINDING: &str = "OIDC_KV";
+/// The variable choosing where single-use records live: `durable-object` (the default) or
+/// `kv` (KV only, with the windows the README measures).
+const STORE_VAR: &str = "OIDC_STORE";
 
 thread_local! {
     /// The provider of this isolate, built from the environment on first use and rebuilt
@@ -86,7 +93,7 @@ impl Host {
 
 /// Entry point for every HTTP request the Worker receives.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if req.path() == "/healthz" {
         return healthz(&req.method());
     }
@@ -108,7 +115,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             return json_response(status, &json!({ "error": code }));
         }
     };
-    let store = kv::KvRecords(env.kv(KV_BINDING)?);
+    let store = match store(&env) {
+        Ok(store) => store,
+        Err(message) => {
+            console_error!("oidc-edge configuration error: {message}");
+            return json_response(
+                500,
+                &json!({ "error": "server_error", "error_description": message }),
+            );
+        }
+    };
     let webcrypto_signer = host.signer().await;
     let signer: &dyn TokenSigner = match &webcrypto_signer {
         Some(signer) => signer.as_ref(),
@@ -121,7 +137,36 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         signer,
         now: SystemClock.now(),
     };
-    convert::response(host.provider.handle(&request, &services).await)
+    let mut response = host.provider.handle(&request, &services).await;
+    effects::spawn(&ctx, std::mem::take(&mut response.effects));
+    convert::response(response)
+}
+
+/// The store for this request: KV, and the Durable Object unless `OIDC_STORE` is `kv`.
+fn store(env: &Env) -> std::result::Result<edge::EdgeStore, String> {
+    let kv = env
+        .kv(KV_BINDING)
+        .map_err(|_| format!("{KV_BINDING}: no such KV namespace binding"))?;
+    let mode = binding_text(env, STORE_VAR);
+    let objects = match mode.as_deref().map(str::trim) {
+        None | Some("" | "durable-object") => Some(objects::ObjectStore(
+            env.durable_object(objects::BINDING).map_err(|_| {
+                format!(
+                    "{}: no such Durable Object binding (declare it in wrangler.toml, \
+                     or set {STORE_VAR} = \"kv\" to keep single-use records in KV)",
+                    objects::BINDING
+                )
+            })?,
+        )),
+        Some("kv") => None,
+        Some(_) => {
+            return Err(format!("{STORE_VAR}: must be \"durable-object\" or \"kv\""));
+        }
+    };
+    Ok(edge::EdgeStore {
+        kv: kv::KvRecords(kv),
+        objects,
+    })
 }
 
 /// A binding as text: secrets (`wrangler secret put`, `.dev.vars`) and plain vars alike.

@@ -32,12 +32,16 @@ pub async fn exchange<S: Store, P, V>(
         .ok_or_else(|| OpError::InvalidRequest("code is required".into()))?;
     let code_key = Key::<Codes>::new(code);
     // The code's grant record: stored under the code's derived first refresh token when the
-    // code is exchanged, so its presence means "spent". On KV the code itself is never
-    // deleted (`consume` is a read there): the grant record is what refuses a second use.
+    // code is exchanged, so its presence means "spent". The code record is only read, never
+    // deleted (it expires with its short lifetime): the grant record is what refuses a
+    // second use, and it is written with `reserve`, so of exchanges in flight at once on a
+    // strongly consistent store exactly one writes it and every other finds the winner's
+    // record and revokes what it names (below). Taking the code atomically instead would
+    // leave the losers nothing to revoke: they would refuse before the winner wrote it.
     let first_refresh = op.secrets.first_refresh(code);
     let grant_key = Key::<Grants>::new(&first_refresh);
     let (taken, spent): (Option<Code>, Option<Refresh>) = try_join(
-        records::consume(services.store, &code_key),
+        records::get(services.store, &code_key),
         records::get(services.store, &grant_key),
     )
     .await?;
@@ -109,7 +113,7 @@ pub async fn exchange<S: Store, P, V>(
     // Written while the tokens are signed; the response waits for both, so no token
     // leaves without the record that lets a replay revoke it (RFC 6749 §4.1.2).
     let record_grant = async {
-        records::put(services.store, &grant_key, &grant_record, ttl)
+        records::reserve(services.store, &grant_key, &grant_record, ttl)
             .await
             .map_err(OpError::from)
     };
@@ -129,7 +133,17 @@ pub async fn exchange<S: Store, P, V>(
         },
         services,
     );
-    let ((), mut body) = try_join(record_grant, sign).await?;
+    let (won, mut body) = try_join(record_grant, sign).await?;
+    if !won {
+        // Another exchange of this code, in flight at the same moment, wrote the grant
+        // record first: this one is the replay, and revokes what the other issued.
+        if let Some(spent) = records::get::<_, Grants>(services.store, &grant_key).await? {
+            lifecycle::revoke_replayed_code(&spent, services).await?;
+        }
+        return Err(OpError::InvalidGrant(
+            "the code is invalid, expired or already used".into(),
+        ));
+    }
     if refreshable {
         set_member(&mut body, "refresh_token", json!(first_refresh));
     }
