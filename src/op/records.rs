@@ -136,13 +136,13 @@ kinds! {
     Codes: Code, "code", SingleUse, true;
     /// Grants, by refresh token: the code's own under its derived first refresh token
     /// (marking the code spent), then one per rotation.
-    Grants: Refresh, "refresh", WriteOnce, true;
+    Grants: Grant, "refresh", WriteOnce, true;
     /// Rotation marks, by the refresh token rotated out.
-    Rotations: Revoked, "rotated", WriteOnce, true;
+    Rotations: Mark, "rotated", WriteOnce, true;
     /// Revoked refresh families, by family id (an HMAC of the code, not a bearer secret).
-    RevokedFamilies: Revoked, "family", WriteOnce, false;
+    RevokedFamilies: Mark, "family", WriteOnce, false;
     /// Access tokens revoked on their own, by `jti`.
-    RevokedAccessTokens: Revoked, "revoked-at", WriteOnce, false;
+    RevokedAccessTokens: Mark, "revoked-at", WriteOnce, false;
 }
 
 impl Consumable for Codes {}
@@ -264,7 +264,7 @@ pub struct Code {
 /// refresh token. The first is the code's derived refresh token (so the record is also the
 /// mark that the code was spent); each rotation stores the grant again under the successor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Refresh {
+pub struct Grant {
     /// The rotation family: every token descended from one code exchange.
     pub family: String,
     /// The client.
@@ -289,10 +289,10 @@ pub struct Refresh {
     pub code_access_jti: Option<String>,
 }
 
-/// A moment something ended: a revoked refresh family or access token, a rotated-out
-/// refresh token (each its own write-once key, never a field rewritten in place).
+/// A write-once mark of when something ended: a revoked refresh family or access token, a
+/// rotated-out refresh token (each its own key, never a field rewritten in place).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Revoked {
+pub struct Mark {
     /// When (Unix seconds).
     pub at: i64,
 }
@@ -335,11 +335,11 @@ mod tests {
     #[test]
     fn refresh_records_written_before_the_grant_fields_still_read() {
         let old = br#"{"family":"f","client_id":"c","sub":"s","scope":"openid offline_access","auth_time":1,"sid":"x","jkt":null}"#;
-        let record: Refresh = serde_json::from_slice(old).unwrap();
+        let record: Grant = serde_json::from_slice(old).unwrap();
         assert!(record.refreshable);
         assert_eq!(record.code_access_jti, None);
         let new = br#"{"family":"f","client_id":"c","sub":"s","scope":"openid","auth_time":1,"sid":"x","jkt":null,"refreshable":false,"code_access_jti":"j"}"#;
-        let record: Refresh = serde_json::from_slice(new).unwrap();
+        let record: Grant = serde_json::from_slice(new).unwrap();
         assert!(!record.refreshable);
         assert_eq!(record.code_access_jti.as_deref(), Some("j"));
     }

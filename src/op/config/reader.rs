@@ -27,6 +27,8 @@ impl<'a> Obj<'a> {
 
     /// The path of member `name`.
     pub(super) fn at(&self, name: &str) -> String {
+        // An empty member name (`{"": 1}`) is shown as `""`, so the path is never empty.
+        let name = if name.is_empty() { "\"\"" } else { name };
         if self.path.is_empty() {
             name.to_owned()
         } else {

@@ -8,7 +8,7 @@ use futures_util::future::try_join;
 
 use crate::Error;
 use crate::op::provider::Services;
-use crate::op::records::{self, Key, Refresh, Revoked, RevokedAccessTokens, RevokedFamilies};
+use crate::op::records::{self, Grant, Key, Mark, RevokedAccessTokens, RevokedFamilies};
 use crate::store::Store;
 
 /// How long a revoked access token's mark is kept: longer than any access token lives.
@@ -22,7 +22,7 @@ pub async fn revoke_family<S: Store, P, V>(
     family: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), Error> {
-    let revoked = Revoked { at: services.now.0 };
+    let revoked = Mark { at: services.now.0 };
     records::put(
         services.store,
         &Key::<RevokedFamilies>::new(family),
@@ -35,7 +35,7 @@ pub async fn revoke_family<S: Store, P, V>(
 /// RFC 6749 §4.1.2: a code used twice revokes what its first use issued (`spent`, the
 /// code's grant record): its access token and its refresh family.
 pub async fn revoke_replayed_code<S: Store, P, V>(
-    spent: &Refresh,
+    spent: &Grant,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), Error> {
     let Some(access_jti) = &spent.code_access_jti else {
@@ -43,11 +43,11 @@ pub async fn revoke_replayed_code<S: Store, P, V>(
     };
     // A burst of replays writes the revocation once (KV takes one write per key per second).
     let revoked_key = Key::<RevokedAccessTokens>::new(access_jti);
-    let already: Option<Revoked> = records::get(services.store, &revoked_key).await?;
+    let already: Option<Mark> = records::get(services.store, &revoked_key).await?;
     if already.is_some() {
         return Ok(());
     }
-    let revoked = Revoked { at: services.now.0 };
+    let revoked = Mark { at: services.now.0 };
     records::put(services.store, &revoked_key, &revoked, ACCESS_MARK_TTL).await?;
     revoke_family(&spent.family, services).await
 }
@@ -57,7 +57,7 @@ pub async fn family_revoked<S: Store, P, V>(
     family: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, Error> {
-    let mark: Option<Revoked> =
+    let mark: Option<Mark> =
         records::get(services.store, &Key::<RevokedFamilies>::new(family)).await?;
     Ok(mark.is_some())
 }

@@ -12,7 +12,7 @@ use crate::op::config::GrantType;
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Code, Codes, Grants, Key, Refresh};
+use crate::op::records::{self, Code, Codes, Grant, Grants, Key};
 use crate::pkce::{CodeChallenge, CodeVerifier};
 use crate::random;
 use crate::store::Store;
@@ -40,7 +40,7 @@ pub async fn exchange<S: Store, P, V>(
     // leave the losers nothing to revoke: they would refuse before the winner wrote it.
     let first_refresh = op.secrets.first_refresh(code);
     let grant_key = Key::<Grants>::new(&first_refresh);
-    let (taken, spent): (Option<Code>, Option<Refresh>) = try_join(
+    let (taken, spent): (Option<Code>, Option<Grant>) = try_join(
         records::get(services.store, &code_key),
         records::get(services.store, &grant_key),
     )
@@ -83,7 +83,7 @@ pub async fn exchange<S: Store, P, V>(
         request.scope.has("offline_access") && client.allows_grant(GrantType::RefreshToken);
     let access_jti = random::token(16)?;
     let lifetimes = &op.config.lifetimes;
-    let grant_record = Refresh {
+    let grant_record = Grant {
         // Derived from the code, so even two redemptions racing in two locations share
         // one family, and revoking it ends both.
         family: op.secrets.family_of(code),

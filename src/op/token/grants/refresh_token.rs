@@ -12,7 +12,7 @@ use super::super::jwt::set_member;
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Grants, Key, Refresh, Revoked, Rotations};
+use crate::op::records::{self, Grant, Grants, Key, Mark, Rotations};
 use crate::op::types::Scope;
 use crate::random;
 use crate::store::Store;
@@ -37,14 +37,14 @@ pub async fn exchange<S: Store, P, V>(
     let key = Key::<Grants>::new(token);
     let invalid =
         || OpError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-    let Some(record): Option<Refresh> = records::get(services.store, &key).await? else {
+    let Some(record): Option<Grant> = records::get(services.store, &key).await? else {
         return Err(invalid());
     };
     // A grant record without `offline_access` was never handed out as a refresh token.
     if !record.refreshable || record.client_id != client.client_id {
         return Err(invalid());
     }
-    let (revoked, rotated): (bool, Option<Revoked>) = try_join(
+    let (revoked, rotated): (bool, Option<Mark>) = try_join(
         lifecycle::family_revoked(&record.family, services),
         records::get(services.store, &Key::<Rotations>::new(token)),
     )
@@ -62,7 +62,7 @@ pub async fn exchange<S: Store, P, V>(
         // A reused token: a lost response retried within the grace window gets the same
         // successor, as long as that successor has not moved on itself; anything else is
         // treated as theft and ends the whole family.
-        let successor_moved_on: Option<Revoked> =
+        let successor_moved_on: Option<Mark> =
             records::get(services.store, &Key::<Rotations>::new(&successor)).await?;
         let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS
             && successor_moved_on.is_none();
@@ -102,7 +102,7 @@ pub async fn exchange<S: Store, P, V>(
         // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
         let lifetime = op.config.lifetimes.refresh_token;
         // The successor carries the grant on, not what the code's exchange issued.
-        let next = Refresh {
+        let next = Grant {
             code_access_jti: None,
             ..record.clone()
         };
@@ -113,7 +113,7 @@ pub async fn exchange<S: Store, P, V>(
             lifetime,
         )
         .await?;
-        let mark = Revoked { at: services.now.0 };
+        let mark = Mark { at: services.now.0 };
         records::put(
             services.store,
             &Key::<Rotations>::new(token),
