@@ -5,10 +5,12 @@ OP_PORT ?= 8787
 WWW_PORT ?= 5173
 export OP_PORT WWW_PORT
 
-.PHONY: dev test setup pkg worker bench fmt lint clean
+.PHONY: dev test setup pkg worker bench fuzz fmt lint clean
 
-dev: setup pkg
-	bash scripts/dev.sh
+# dev.sh checks OIDC_CONFIG / OIDC_SIGNING_KEYS first, then runs setup and builds what is out of
+# date (the package, the Worker) itself.
+dev:
+	@bash scripts/dev.sh
 
 test: setup
 	bash scripts/test.sh
@@ -24,6 +26,11 @@ worker: setup
 
 bench: setup pkg
 	bash benches/run.sh
+
+# Every cargo-fuzz target for FUZZ_SECONDS (default 600) each, on nightly; not part of
+# `make test`, which replays the committed corpus on stable (tests/fuzz_corpus.rs).
+fuzz:
+	bash scripts/fuzz.sh
 
 fmt:
 	cargo fmt --all

@@ -42,10 +42,19 @@ pub fn normalize(uri: &str) -> Result<String, Error> {
     if host.is_empty() {
         return Err(invalid("missing host"));
     }
+    // A colon belongs only in an IP literal (RFC 3986 §3.2.2): `host:8443:` is not `host`
+    // with an empty port, and `::` is no host at all.
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(invalid("malformed port"));
+    }
     let mut out = String::with_capacity(uri.len());
     out.push_str(&scheme);
     out.push_str("://");
-    out.push_str(&normalize_percent(&host.to_ascii_lowercase())?);
+    // The host is case-insensitive (RFC 3986 §6.2.2.1): lower-cased once escapes of
+    // unreserved characters are decoded (`%55` is `U`, so `u`), then the remaining
+    // escapes upper-cased again.
+    let host = normalize_percent(host)?.to_ascii_lowercase();
+    out.push_str(&normalize_percent(&host)?);
     if let Some(port) = port.filter(|p| *p != default_port) {
         out.push(':');
         out.push_str(port);
@@ -112,6 +121,7 @@ mod tests {
             "https://server.example.com/token?x=1",
             "https://server.example.com/token#frag",
             "https://server.example.com/%74oken",
+            "https://%53erver.example.com/token",
         ] {
             assert_eq!(normalize(uri).unwrap(), canonical, "{uri}");
         }
@@ -154,6 +164,8 @@ mod tests {
             "https:///y",
             "https://x:99999/",
             "https://x:8a/",
+            "https://x:8443:/y",
+            "http://::",
             "https://x/a b",
             "https://x/%4",
             "https://x/%zz",

@@ -161,6 +161,11 @@ impl Provider {
             let not_found = Response::json(404, &serde_json::json!({ "error": "not_found" }));
             return match method {
                 "OPTIONS" => Response::empty(403),
+                // RFC 9110 §9.3.2: no content in an answer to HEAD, a 404 included.
+                "HEAD" => Response {
+                    body: Vec::new(),
+                    ..not_found.no_store()
+                },
                 _ => not_found.no_store(),
             };
         };
