@@ -315,7 +315,7 @@ fn wrong_json_types_name_the_field() {
 fn issuer_rules() {
     for good in [
         "https://op.example.com",
-        "https://op.example.com:8443/tenant/a",
+        "https://op.example.com:8443",
         "http://localhost:8787",
         "http://127.0.0.1:8787",
         "http://[::1]:8787",
@@ -327,6 +327,7 @@ fn issuer_rules() {
         "https://op.example.com/",
         "http://localhost:8787/",
         "https://op.example.com?tenant=a",
+        "https://op.example.com/tenant/a",
         "https://op.example.com#x",
         "op.example.com",
         "ftp://op.example.com",

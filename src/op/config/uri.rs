@@ -110,6 +110,12 @@ pub(super) fn check_issuer(text: &str) -> Result<(), &'static str> {
     if uri.rest.ends_with('/') {
         return Err("must not end with a slash (the discovery path is appended to it)");
     }
+    // Discovery allows an issuer with a path, but this provider serves every endpoint
+    // from the root of its host: with a path, discovery and every endpoint it advertises
+    // would answer 404 (found by the config fuzz target).
+    if !uri.rest.is_empty() {
+        return Err("must not have a path: the provider serves from the root of its host");
+    }
     Ok(())
 }
 
