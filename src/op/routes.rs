@@ -158,16 +158,11 @@ impl Provider {
     ) -> Response {
         let method = req.method.as_str();
         let Some(route) = route(req.path()) else {
+            if method == "OPTIONS" {
+                return Response::empty(403);
+            }
             let not_found = Response::json(404, &serde_json::json!({ "error": "not_found" }));
-            return match method {
-                "OPTIONS" => Response::empty(403),
-                // RFC 9110 §9.3.2: no content in an answer to HEAD, a 404 included.
-                "HEAD" => Response {
-                    body: Vec::new(),
-                    ..not_found.no_store()
-                },
-                _ => not_found.no_store(),
-            };
+            return without_body_for_head(method, not_found.no_store());
         };
         if method == "OPTIONS" {
             return self.preflight(req, route);
@@ -178,14 +173,7 @@ impl Provider {
             Response::json(405, &serde_json::json!({ "error": "method_not_allowed" }))
                 .with_header("allow", route.methods)
         };
-        let response = if method == "HEAD" {
-            Response {
-                body: Vec::new(),
-                ..response
-            }
-        } else {
-            response
-        };
+        let response = without_body_for_head(method, response);
         self.with_cors(req, route, response)
     }
 
@@ -222,6 +210,19 @@ impl Provider {
             )
             .with_header("access-control-max-age", "600")
             .with_header("vary", "Origin")
+    }
+}
+
+/// RFC 9110 §9.3.2: an answer to HEAD is the GET's without its content, whatever the
+/// status (a 404 and a 405 included).
+fn without_body_for_head(method: &str, response: Response) -> Response {
+    if method == "HEAD" {
+        Response {
+            body: Vec::new(),
+            ..response
+        }
+    } else {
+        response
     }
 }
 
