@@ -173,10 +173,15 @@ impl Response {
 
     /// A JSON response.
     pub fn json(status: u16, body: &serde_json::Value) -> Response {
+        Response::json_text(status, body.to_string().into_bytes())
+    }
+
+    /// A JSON response of already serialised `body`.
+    pub fn json_text(status: u16, body: Vec<u8>) -> Response {
         Response {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
-            body: body.to_string().into_bytes(),
+            body,
             effects: Vec::new(),
         }
     }

@@ -4,8 +4,6 @@
 
 use std::sync::OnceLock;
 
-use serde_json::Value;
-
 use super::config::Config;
 use super::http::Request;
 use super::keys::SigningKeys;
@@ -57,10 +55,11 @@ pub struct Provider {
     pub(crate) config: Config,
     pub(crate) keys: SigningKeys,
     pub(crate) secrets: ServerSecrets,
-    /// The discovery document, built on first request (`endpoints::discovery`).
-    pub(crate) discovery: OnceLock<Value>,
-    /// The public JWKS, built once.
-    pub(crate) jwks: Value,
+    /// The discovery document as sent, built on first request (`endpoints::discovery`):
+    /// serialising it on every request cost more than the rest of the request.
+    pub(crate) discovery: OnceLock<Vec<u8>>,
+    /// The public JWKS as sent, serialised once.
+    pub(crate) jwks: Vec<u8>,
     /// The same keys, parsed for verifying the provider's own access tokens.
     pub(crate) verify_keys: JwkSet,
     /// The PBKDF2 iterations every password check costs: the highest count among the
@@ -78,7 +77,7 @@ impl Provider {
     /// refresh successors keyed by `secrets` (`OIDC_SERVER_SECRET`), which stay the same
     /// while the keys rotate.
     pub fn new(config: Config, keys: SigningKeys, secrets: ServerSecrets) -> Provider {
-        let jwks = keys.public_jwks();
+        let jwks = keys.public_jwks().to_string().into_bytes();
         let verify_keys = keys.public_jwk_set();
         let insecure_cookies = config.issuer.starts_with("http://");
         let password_cost = config

@@ -14,8 +14,9 @@
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
-//! | `family` | on revocation | /token; /userinfo and /api/me (an access token's `gid`) | revocation, visible after propagation |
-//! | `revoked-at` | on code replay | /userinfo | revocation of access tokens, same |
+//! | `family` | on revocation | /token | revocation, visible after propagation |
+//! | `family-notice` | with `family` | /userinfo and /api/me (an access token's `gid`) | the same revocation where resources read cheaply, visible after propagation |
+//! | `revoked-at` | on code replay | /userinfo and /api/me | revocation of access tokens, same |
 //! | `session-clients` | code issued to a client with a `backchannel_logout_uri` | /end_session | read-your-write; a client missed at another location is not told |
 
 use core::marker::PhantomData;
@@ -40,6 +41,11 @@ pub enum Consistency {
     /// Written once under a key of its own and never rewritten; what it says holds once it
     /// has propagated, and a stale location cannot erase it.
     WriteOnce,
+    /// Written once like [`Consistency::WriteOnce`], and read on every protected-resource
+    /// request, where a strongly consistent read would be a round trip to one location
+    /// from every edge: kept where reads are cheap and cached, and what it says reaches
+    /// every location within the store's propagation (RFC 7009 §2.2 allows such a delay).
+    Notice,
 }
 
 /// A kind of record: its value, its key prefix, what it needs of the store, and whether
@@ -139,10 +145,14 @@ kinds! {
     Grants: Grant, "refresh", WriteOnce, true;
     /// Rotation marks, by the refresh token rotated out.
     Rotations: Mark, "rotated", WriteOnce, true;
-    /// Revoked refresh families, by family id (an HMAC of the code, not a bearer secret).
+    /// Revoked refresh families, by family id (an HMAC of the code, not a bearer secret):
+    /// what the token endpoint reads before it refreshes.
     RevokedFamilies: Mark, "family", WriteOnce, false;
-    /// Access tokens revoked on their own, by `jti`.
-    RevokedAccessTokens: Mark, "revoked-at", WriteOnce, false;
+    /// The same revocations as resources read them: an access token names its family
+    /// (`gid`), and every protected request looks it up.
+    FamilyNotices: Mark, "family-notice", Notice, false;
+    /// Access tokens revoked on their own, by `jti`, as resources read them.
+    RevokedAccessTokens: Mark, "revoked-at", Notice, false;
 }
 
 impl Consumable for Codes {}
@@ -325,6 +335,7 @@ mod tests {
         check::<Grants>();
         check::<Rotations>();
         check::<RevokedFamilies>();
+        check::<FamilyNotices>();
         check::<RevokedAccessTokens>();
         assert_eq!(consistency_of("dpop-jti:abc"), None);
         assert_eq!(consistency_of("throttle:abc"), None);

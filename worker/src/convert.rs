@@ -3,40 +3,69 @@
 use futures_util::StreamExt;
 use oidc_edge::op::http::{MAX_BODY_LEN, MAX_HEADERS};
 use oidc_edge::op::{Request, Response};
-use worker::Headers;
+use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::js_sys::{self, Uint8Array};
+use worker::wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/convert.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = headerLines)]
+    fn header_lines(headers: &web_sys::Headers) -> String;
+
+    #[wasm_bindgen(js_name = makeResponse, catch)]
+    fn make_response(
+        status: u16,
+        lines: &str,
+        body: Option<Uint8Array>,
+    ) -> Result<web_sys::Response, JsValue>;
+}
 
 /// Why a request could not be converted: answered with this status by the caller.
 pub struct Refused(pub u16, pub &'static str);
 
+/// The path of an absolute URL (`/healthz` of `http://host/healthz?x`), without parsing
+/// the rest: the one thing the Worker reads of a URL before the core does.
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .and_then(|start| after_scheme.get(start..))
+        .unwrap_or("/");
+    path.split(['?', '#']).next().unwrap_or(path)
+}
+
 /// The core's view of a Workers request. Bodies over [`MAX_BODY_LEN`] are refused from
 /// `Content-Length` before they are read, and while they are read (chunked uploads), so
 /// no request makes the isolate hold more than that.
-pub async fn request(mut req: worker::Request) -> Result<Request, Refused> {
-    let url = req
-        .url()
-        .map_err(|_| Refused(400, "invalid_request"))?
-        .to_string();
-    let method = req.method().to_string();
-    let headers: Vec<(String, String)> = req.headers().entries().take(MAX_HEADERS + 1).collect();
-    if headers.len() > MAX_HEADERS {
-        return Err(Refused(431, "request_header_fields_too_large"));
+pub async fn request(req: web_sys::Request) -> Result<Request, Refused> {
+    let url = req.url();
+    let method = req.method();
+    let lines = header_lines(&req.headers());
+    let mut headers = Vec::new();
+    let mut fields = lines.split('\n');
+    // Names come lower-cased from the Headers iterator.
+    while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+        if headers.len() == MAX_HEADERS {
+            return Err(Refused(431, "request_header_fields_too_large"));
+        }
+        headers.push((name.to_owned(), value.to_owned()));
     }
     let declared = headers
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_LEN) {
+        .find(|(name, _)| name == "content-length")
+        .map(|(_, v)| v.trim().parse::<usize>().ok());
+    if declared.flatten().is_some_and(|len| len > MAX_BODY_LEN) {
         return Err(Refused(413, "request_too_large"));
     }
     let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
         Vec::new()
+    } else if let Some(Some(_)) = declared {
+        // A declared length is the body's length (HTTP framing), and it fits: read whole.
+        whole_body(&req).await?
     } else {
-        capped_body(&mut req).await?
+        capped_body(req).await?
     };
-    let headers = headers
-        .into_iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), v))
-        .collect();
     Ok(Request {
         method,
         url,
@@ -45,14 +74,25 @@ pub async fn request(mut req: worker::Request) -> Result<Request, Refused> {
     })
 }
 
+/// A body of a length known to fit, in one read.
+async fn whole_body(req: &web_sys::Request) -> Result<Vec<u8>, Refused> {
+    let read = req
+        .array_buffer()
+        .map_err(|_| Refused(400, "invalid_request"))?;
+    let buffer = JsFuture::from(read)
+        .await
+        .map_err(|_| Refused(400, "invalid_request"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 /// The body, read chunk by chunk; past [`MAX_BODY_LEN`] nothing more is kept and the
 /// request is refused. The rest is still read, and dropped: answering before the body is
 /// read left it unread on the connection, and under `wrangler dev` the next request on it
 /// failed with a 503 (tests/e2e/op.test.mjs, the chunked 70 KB body and the request after
 /// it). The runtime bounds how much there is to read.
-async fn capped_body(req: &mut worker::Request) -> Result<Vec<u8>, Refused> {
+async fn capped_body(req: web_sys::Request) -> Result<Vec<u8>, Refused> {
     // `stream` fails only when there is no body: an empty one.
-    let Ok(mut stream) = req.stream() else {
+    let Ok(mut stream) = worker::Request::from(req).stream() else {
         return Ok(Vec::new());
     };
     let mut body = Vec::new();
@@ -76,18 +116,27 @@ const RETRY_AFTER_SECONDS: &str = "1";
 
 /// A Workers response from the core's. A 503 (storage truly unavailable) always carries
 /// `Retry-After` (RFC 9110 §10.2.3).
-pub fn response(response: Response) -> worker::Result<worker::Response> {
-    let headers = Headers::new();
+pub fn response(response: Response) -> worker::Result<web_sys::Response> {
+    let mut lines = String::new();
+    let mut retry_after = false;
     for (name, value) in &response.headers {
-        headers.append(name, value)?;
+        if [name, value].iter().any(|text| text.contains(['\n', '\r'])) {
+            // The Headers API would refuse it too; this also keeps the field list intact.
+            return Err(worker::Error::RustError(format!(
+                "the header field {name:?} has a line break"
+            )));
+        }
+        retry_after = retry_after || name.eq_ignore_ascii_case("retry-after");
+        for part in [name, value] {
+            lines.push_str(part);
+            lines.push('\n');
+        }
     }
-    if response.status == 503 && !headers.has("retry-after")? {
-        headers.append("retry-after", RETRY_AFTER_SECONDS)?;
+    if response.status == 503 && !retry_after {
+        lines.push_str("retry-after\n");
+        lines.push_str(RETRY_AFTER_SECONDS);
+        lines.push('\n');
     }
-    let out = if response.body.is_empty() {
-        worker::Response::empty()?
-    } else {
-        worker::Response::from_bytes(response.body)?
-    };
-    Ok(out.with_status(response.status).with_headers(headers))
+    let body = (!response.body.is_empty()).then(|| Uint8Array::from(response.body.as_slice()));
+    make_response(response.status, &lines, body).map_err(worker::Error::from)
 }

@@ -2,9 +2,10 @@
 //!
 //! The provider declares per kind of record what it needs of the store
 //! (`oidc_edge::op::records`, [`consistency_of`]). Cacheable and read-your-writes records
-//! (sessions, authorization requests, consents) live in Workers KV, read at the edge; every
-//! other key (codes, refresh grants, rotation marks, revocation marks, DPoP `jti` marks,
-//! counters, and any kind not declared cacheable) lives in the Durable Object, strongly
+//! (sessions, authorization requests, consents) and the revocation notices resources read
+//! on every request live in Workers KV, read at the edge; every other key (codes, refresh
+//! grants, rotation marks, the token endpoint's revocation marks, DPoP `jti` marks,
+//! counters, and any kind not declared otherwise) lives in the Durable Object, strongly
 //! consistent, so `consume`, `reserve` and `increment` are atomic and a mark is seen
 //! everywhere as soon as it is written. With `OIDC_STORE = "kv"` there is no Durable Object
 //! and KV holds everything, with the windows the README measures.
@@ -40,11 +41,11 @@ impl EdgeStore {
 }
 
 /// Whether the record under `key` needs the strongly consistent backend: anything not
-/// declared cacheable or read-your-writes, including keys of no declared kind.
+/// declared cacheable, read-your-writes or a notice, including keys of no declared kind.
 pub fn needs_strong_consistency(key: &str) -> bool {
     !matches!(
         consistency_of(key),
-        Some(Consistency::Cacheable | Consistency::ReadYourWrites)
+        Some(Consistency::Cacheable | Consistency::ReadYourWrites | Consistency::Notice)
     )
 }
 

@@ -17,6 +17,7 @@
 //! authorization requests, consents) answer a 429 with 503 and `Retry-After`.
 
 use oidc_edge::Error;
+use oidc_edge::op::records::{Consistency, consistency_of};
 use oidc_edge::store::{Records, SingleUse};
 use worker::wasm_bindgen::JsCast;
 use worker::{KvError, KvStore, console_error, js_sys};
@@ -109,7 +110,10 @@ impl SingleUse for KvRecords {
 /// Whether the record under `key` is written once with content its key determines (or is a
 /// single-use mark or counter): not one of the cacheable kinds.
 fn write_once(key: &str) -> bool {
-    crate::edge::needs_strong_consistency(key)
+    !matches!(
+        consistency_of(key),
+        Some(Consistency::Cacheable | Consistency::ReadYourWrites)
+    )
 }
 
 /// The message of a KV failure (the JavaScript error's own message, without its stack).

@@ -44,7 +44,8 @@ use oidc_edge::op::{Provider, Services, TokenSigner};
 use oidc_edge::time::{Clock, SystemClock};
 use oidc_edge::wasm::webcrypto::{Backend, WebCryptoSigner};
 use serde_json::json;
-use worker::{Context, Env, Method, Request, Response, Result, console_error, event};
+use wasm_bindgen::JsValue;
+use worker::{Context, Env, Method, Response, Result, console_error, event};
 
 /// The Worker's version, reported by `GET /healthz`.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -58,6 +59,18 @@ thread_local! {
     /// The provider of this isolate, built from the environment on first use and rebuilt
     /// only if the environment changes (a new deployment gets a new isolate anyway).
     static PROVIDER: RefCell<Option<(Environment, Rc<Host>)>> = const { RefCell::new(None) };
+    /// The provider and store of the last `env` object seen. The runtime hands every
+    /// request of an isolate the same `env`, so a request that finds it here reads no
+    /// binding at all: reading and comparing the configuration's text on every request
+    /// cost more than serving a metadata document.
+    static ISOLATE: RefCell<Option<Isolate>> = const { RefCell::new(None) };
+}
+
+/// What the requests of one `env` share.
+struct Isolate {
+    env: JsValue,
+    host: Rc<Host>,
+    store: Rc<edge::EdgeStore>,
 }
 
 /// What an isolate keeps between requests: the provider and its key imported into
@@ -91,14 +104,16 @@ impl Host {
     }
 }
 
-/// Entry point for every HTTP request the Worker receives.
+/// Entry point for every HTTP request the Worker receives. It takes and returns the
+/// runtime's own request and response: workers-rs's wrappers would parse the URL, copy the
+/// `cf` object and the headers, and copy them back, on every request.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    if req.path() == "/healthz" {
-        return healthz(&req.method());
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    if convert::path_of(&req.url()) == "/healthz" {
+        return healthz(&Method::from(req.method())).map(Into::into);
     }
-    let host = match host(&env) {
-        Ok(host) => host,
+    let (host, store) = match isolate(&env) {
+        Ok(isolate) => isolate,
         Err(message) => {
             // A misconfigured deployment is the one case answered with 500: nothing the
             // client sent is at fault. The message names the field, never a secret.
@@ -106,23 +121,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             return json_response(
                 500,
                 &json!({ "error": "server_error", "error_description": message }),
-            );
+            )
+            .map(Into::into);
         }
     };
     let request = match convert::request(req).await {
         Ok(request) => request,
         Err(convert::Refused(status, code)) => {
-            return json_response(status, &json!({ "error": code }));
-        }
-    };
-    let store = match store(&env) {
-        Ok(store) => store,
-        Err(message) => {
-            console_error!("oidc-edge configuration error: {message}");
-            return json_response(
-                500,
-                &json!({ "error": "server_error", "error_description": message }),
-            );
+            return json_response(status, &json!({ "error": code })).map(Into::into);
         }
     };
     let webcrypto_signer = host.signer().await;
@@ -131,7 +137,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         None => host.provider.signing_keys(),
     };
     let services = Services {
-        store: &store,
+        store: store.as_ref(),
         pbkdf2: &pbkdf2::WebCryptoPbkdf2,
         verifier: &Backend::choose(false),
         signer,
@@ -140,6 +146,31 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let mut response = host.provider.handle(&request, &services).await;
     effects::spawn(&ctx, std::mem::take(&mut response.effects));
     convert::response(response)
+}
+
+/// The provider and store for `env`: those of the last request if it came with the same
+/// `env` object, else built (or found) from its bindings.
+fn isolate(env: &Env) -> std::result::Result<(Rc<Host>, Rc<edge::EdgeStore>), String> {
+    let same = ISOLATE.with(|cached| {
+        cached
+            .borrow()
+            .as_ref()
+            .filter(|cached| cached.env == **env)
+            .map(|cached| (cached.host.clone(), cached.store.clone()))
+    });
+    if let Some(same) = same {
+        return Ok(same);
+    }
+    let host = host(env)?;
+    let store = Rc::new(store(env)?);
+    ISOLATE.with(|cached| {
+        *cached.borrow_mut() = Some(Isolate {
+            env: (**env).clone(),
+            host: host.clone(),
+            store: store.clone(),
+        });
+    });
+    Ok((host, store))
 }
 
 /// The store for this request: KV, and the Durable Object unless `OIDC_STORE` is `kv`.

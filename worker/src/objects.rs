@@ -2,28 +2,34 @@
 //!
 //! One class, [`SingleUseObject`], with SQLite storage: a table of `(key, value, expires)`.
 //! Each operation (`get`, `put`, `delete`, `consume`, `reserve`, `increment`) is one
-//! request to one object and runs in its `fetch` handler as synchronous SQL with no await
-//! between the read and the write, so no other request to that object runs in between: a
-//! `consume` returns a value to one caller, a `reserve` stores for one, an `increment`
-//! loses no hit. Records are spread over [`SHARDS`] objects by a hash of their key, so no
-//! single object serialises every exchange of the provider.
+//! request to one object and runs in its `fetch` handler as one SQL statement with no
+//! await between the read and the write, so no other request to that object runs in
+//! between: a `consume` returns a value to one caller, a `reserve` stores for one, an
+//! `increment` loses no hit. Records are spread over [`SHARDS`] objects by a hash of their
+//! key, so no single object serialises every exchange of the provider.
 //!
-//! The wire format is small: `POST https://single-use/<operation>?key=<key>&ttl=<seconds>`
-//! with the value as the body; the answer's status says what happened (200 with the value
-//! or the count, 404 absent, 204 stored or deleted, 409 already present), anything else is
-//! a failure the store reports as unavailable.
+//! The wire format is small, because every exchange and refresh pays for it several
+//! times: `POST https://single-use/<operation>/<ttl seconds>/<key length>` with the key's
+//! bytes followed by the value's as the body (numbers only in the URL: nothing to escape or
+//! unescape); the answer's status says what happened (200 with the value or the count, 404
+//! absent, 204 stored or deleted, 409 already present), anything else is a failure the
+//! store reports as unavailable. Bodies are read whole with `arrayBuffer()`: they are a few
+//! hundred bytes, and a stream reader cost more than the SQL.
 //!
 //! Expired rows are never returned, and an alarm deletes them: set when a write finds none
 //! pending, rearmed while rows remain.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 
 use oidc_edge::Error;
 use oidc_edge::store::{Records, SingleUse, parse_count};
 use oidc_edge::time::{Clock, SystemClock};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, Result,
-    SqlStorageValue, State, durable_object, js_sys,
+    DurableObject, Env, ObjectNamespace, Request, Response, Result, SqlStorage, SqlStorageValue,
+    State, durable_object, js_sys,
 };
 
 /// The Durable Object binding (worker/wrangler.toml).
@@ -77,11 +83,6 @@ impl Operation {
         ]
         .into_iter()
         .find(|op| op.name() == name)
-    }
-
-    /// Whether the request carries a value.
-    fn takes_value(self) -> bool {
-        matches!(self, Operation::Put | Operation::Reserve)
     }
 
     /// Whether the operation may leave a row behind (then a sweep must be pending).
@@ -163,33 +164,57 @@ impl ObjectStore {
         ttl_seconds: u64,
         shard: u64,
     ) -> Result<Answer> {
-        let stub = self.0.get_by_name(&format!("single-use-{shard}"))?;
-        let mut url = worker::Url::parse("https://single-use/")?;
-        url.set_path(op.name());
-        url.query_pairs_mut()
-            .append_pair("key", key)
-            .append_pair("ttl", &ttl_seconds.to_string());
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post);
-        if op.takes_value() {
-            init.with_body(Some(js_sys::Uint8Array::from(value).into()));
-        }
-        let request = Request::new_with_init(url.as_str(), &init)?;
-        let mut response = stub.fetch_with_request(request).await?;
-        match response.status_code() {
-            200 => Ok(Answer::Value(response.bytes().await?)),
+        let stub: RawStub = self
+            .0
+            .get_by_name(&format!("single-use-{shard}"))?
+            .into_rpc();
+        let url = format!(
+            "https://single-use/{}/{ttl_seconds}/{}",
+            op.name(),
+            key.len()
+        );
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        let mut body = Vec::with_capacity(key.len().saturating_add(value.len()));
+        body.extend_from_slice(key.as_bytes());
+        body.extend_from_slice(value);
+        init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
+        let request = web_sys::Request::new_with_str_and_init(&url, &init)?;
+        let response: web_sys::Response = JsFuture::from(stub.fetch(&request)).await?.dyn_into()?;
+        match response.status() {
+            200 => Ok(Answer::Value(body_bytes(&response).await?)),
             404 => Ok(Answer::Absent),
             204 => Ok(Answer::Done),
             409 => Ok(Answer::Present),
             status => {
-                let text = response.text().await.unwrap_or_default();
+                let text =
+                    String::from_utf8_lossy(&body_bytes(&response).await.unwrap_or_default())
+                        .chars()
+                        .take(200)
+                        .collect::<String>();
                 Err(worker::Error::RustError(format!(
-                    "answered {status}: {}",
-                    text.chars().take(200).collect::<String>()
+                    "answered {status}: {text}"
                 )))
             }
         }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Durable Object stub as the runtime gives it, called directly: workers-rs's
+    /// `Stub::fetch_with_request` would convert the request and the response to its own
+    /// types and back, which costs more than the operation.
+    type RawStub;
+
+    #[wasm_bindgen(method)]
+    fn fetch(this: &RawStub, request: &web_sys::Request) -> js_sys::Promise;
+}
+
+/// A response's whole body.
+async fn body_bytes(response: &web_sys::Response) -> Result<Vec<u8>> {
+    let buffer = JsFuture::from(response.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// An answer that does not fit the operation: the object is not speaking this protocol.
@@ -280,8 +305,8 @@ impl SingleUse for ObjectStore {
 #[durable_object(alarm)]
 pub struct SingleUseObject {
     state: State,
-    /// The table exists (created on first use by this instance).
-    ready: Cell<bool>,
+    /// The SQL handle, once the table exists (created on first use by this instance).
+    sql: OnceCell<SqlStorage>,
     /// An alarm is known to be pending (checked once per instance, then kept).
     sweep_armed: Cell<bool>,
 }
@@ -290,36 +315,26 @@ impl DurableObject for SingleUseObject {
     fn new(state: State, _env: Env) -> Self {
         SingleUseObject {
             state,
-            ready: Cell::new(false),
+            sql: OnceCell::new(),
             sweep_armed: Cell::new(false),
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let url = req.url()?;
-        let Some(op) = Operation::parse(url.path().trim_start_matches('/')) else {
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let Some((op, ttl, key_length)) = parse_path(&req.path()) else {
             return Response::error("unknown operation", 400);
         };
-        let mut key = None;
-        let mut ttl = 0_u64;
-        for (name, value) in url.query_pairs() {
-            match &*name {
-                "key" => key = Some(value.into_owned()),
-                "ttl" => ttl = value.parse().unwrap_or(0),
-                _ => {}
-            }
-        }
-        let Some(key) = key else {
-            return Response::error("no key", 400);
+        let body = JsFuture::from(req.inner().array_buffer()?).await?;
+        let body = js_sys::Uint8Array::new(&body).to_vec();
+        let Some((key, value)) = body.split_at_checked(key_length) else {
+            return Response::error("body shorter than its key", 400);
         };
-        let value = if op.takes_value() {
-            req.bytes().await?
-        } else {
-            Vec::new()
+        let Ok(key) = std::str::from_utf8(key) else {
+            return Response::error("key is not UTF-8", 400);
         };
-        // From here to the answer: synchronous SQL only, so no other request to this object
-        // runs between the read and the write of one operation.
-        let answer = match self.apply(op, &key, value, ttl) {
+        // From here to the answer: one synchronous SQL statement, so no other request to
+        // this object runs between the read and the write of one operation.
+        let answer = match self.apply(op, key, value, ttl) {
             Ok(answer) => answer,
             Err(err) => return Response::error(format!("{}: {err}", op.name()), 500),
         };
@@ -329,17 +344,15 @@ impl DurableObject for SingleUseObject {
                 worker::console_error!("oidc-edge: single-use sweep not scheduled: {err}");
             }
         }
-        let response = match answer {
-            Answer::Value(bytes) => Response::from_bytes(bytes)?,
-            other => Response::empty()?.with_status(other.status()),
-        };
-        Ok(response)
+        match answer {
+            Answer::Value(bytes) => Response::from_bytes(bytes),
+            other => Ok(Response::empty()?.with_status(other.status())),
+        }
     }
 
     async fn alarm(&self) -> Result<Response> {
         self.sweep_armed.set(false);
-        self.ensure_table()?;
-        let sql = self.state.storage().sql();
+        let sql = self.sql()?;
         let now = now_seconds();
         sql.exec(
             "DELETE FROM records WHERE key IN \
@@ -369,119 +382,116 @@ impl DurableObject for SingleUseObject {
     }
 }
 
+/// `/<operation>/<ttl>/<key length>`, as [`ObjectStore::send`] writes it.
+fn parse_path(path: &str) -> Option<(Operation, u64, usize)> {
+    let mut parts = path.strip_prefix('/')?.split('/');
+    let op = Operation::parse(parts.next()?)?;
+    let ttl = parts.next()?.parse().ok()?;
+    let key_length = parts.next()?.parse().ok()?;
+    parts.next().is_none().then_some((op, ttl, key_length))
+}
+
 impl SingleUseObject {
-    /// Creates the table on first use. First checks, without the accessors that unwrap
-    /// (`State::storage`, `Storage::sql`), that this object has SQLite storage: a class
-    /// deployed without `new_sqlite_classes` answers 500 with the reason instead of
-    /// throwing through the Worker.
-    fn ensure_table(&self) -> Result<()> {
-        if !self.ready.get() {
-            let storage = self.state.as_raw().storage().map_err(worker::Error::from)?;
-            let sql = js_sys::Reflect::get(&storage, &"sql".into()).map_err(worker::Error::from)?;
-            if sql.is_undefined() || sql.is_null() {
-                return Err(worker::Error::RustError(
-                    "no SQLite storage: declare the class with new_sqlite_classes".into(),
-                ));
-            }
-            let sql = self.state.storage().sql();
-            sql.exec(
-                "CREATE TABLE IF NOT EXISTS records \
-                 (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires INTEGER NOT NULL)",
-                Vec::new(),
-            )?;
-            sql.exec(
-                "CREATE INDEX IF NOT EXISTS records_expires ON records (expires)",
-                Vec::new(),
-            )?;
-            self.ready.set(true);
+    /// The SQL handle, creating the table on first use. First checks, without the
+    /// accessors that unwrap (`State::storage`, `Storage::sql`), that this object has
+    /// SQLite storage: a class deployed without `new_sqlite_classes` answers 500 with the
+    /// reason instead of throwing through the Worker.
+    fn sql(&self) -> Result<&SqlStorage> {
+        if let Some(sql) = self.sql.get() {
+            return Ok(sql);
         }
-        Ok(())
+        let storage = self.state.as_raw().storage().map_err(worker::Error::from)?;
+        let handle = js_sys::Reflect::get(&storage, &"sql".into()).map_err(worker::Error::from)?;
+        if handle.is_undefined() || handle.is_null() {
+            return Err(worker::Error::RustError(
+                "no SQLite storage: declare the class with new_sqlite_classes".into(),
+            ));
+        }
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS records \
+             (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires INTEGER NOT NULL)",
+            Vec::new(),
+        )?;
+        sql.exec(
+            "CREATE INDEX IF NOT EXISTS records_expires ON records (expires)",
+            Vec::new(),
+        )?;
+        Ok(self.sql.get_or_init(|| sql))
     }
 
-    /// One operation, as synchronous SQL.
-    fn apply(&self, op: Operation, key: &str, value: Vec<u8>, ttl: u64) -> Result<Answer> {
-        self.ensure_table()?;
+    /// One operation, as one SQL statement (SQLite's upsert and `RETURNING`): the read
+    /// that decides and the write it leads to are one step of the database.
+    fn apply(&self, op: Operation, key: &str, value: &[u8], ttl: u64) -> Result<Answer> {
+        let sql = self.sql()?;
         let now = now_seconds();
         let expires = now.saturating_add(i64::try_from(ttl.min(MAX_TTL)).unwrap_or(0));
+        let first_value =
+            |query: &str, bindings: Vec<SqlStorageValue>| -> Result<Option<Vec<u8>>> {
+                sql.exec(query, bindings)?
+                    .raw()
+                    .next()
+                    .map(|row| single_value(row?))
+                    .transpose()
+            };
         Ok(match op {
-            Operation::Get => self
-                .live(key, now)?
-                .map_or(Answer::Absent, |(v, _)| Answer::Value(v)),
+            Operation::Get => first_value(
+                "SELECT value FROM records WHERE key = ? AND expires > ?",
+                vec![key.into(), now.into()],
+            )?
+            .map_or(Answer::Absent, Answer::Value),
             Operation::Put => {
-                self.store(key, value, expires)?;
+                sql.exec(
+                    "INSERT OR REPLACE INTO records (key, value, expires) VALUES (?, ?, ?)",
+                    vec![key.into(), value.to_vec().into(), expires.into()],
+                )?;
                 Answer::Done
             }
             Operation::Delete => {
-                self.remove(key)?;
+                sql.exec("DELETE FROM records WHERE key = ?", vec![key.into()])?;
                 Answer::Done
             }
-            Operation::Consume => match self.live(key, now)? {
-                Some((value, _)) => {
-                    self.remove(key)?;
-                    Answer::Value(value)
-                }
-                None => Answer::Absent,
-            },
+            // An expired row is left to the sweep: it is not the caller's to take.
+            Operation::Consume => first_value(
+                "DELETE FROM records WHERE key = ? AND expires > ? RETURNING value",
+                vec![key.into(), now.into()],
+            )?
+            .map_or(Answer::Absent, Answer::Value),
+            // Stored when the key is absent or its row expired; a live row is untouched
+            // and returns nothing.
             Operation::Reserve => {
-                if self.live(key, now)?.is_some() {
-                    Answer::Present
-                } else {
-                    self.store(key, value, expires)?;
+                let stored = first_value(
+                    "INSERT INTO records (key, value, expires) VALUES (?, ?, ?) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+                     expires = excluded.expires WHERE records.expires <= ? RETURNING 1",
+                    vec![
+                        key.into(),
+                        value.to_vec().into(),
+                        expires.into(),
+                        now.into(),
+                    ],
+                )?;
+                if stored.is_some() {
                     Answer::Done
+                } else {
+                    Answer::Present
                 }
             }
-            Operation::Increment => {
-                // The counter keeps the expiry it started with (as MemoryStore's does).
-                let (count, expires) = match self.live(key, now)? {
-                    Some((bytes, started)) => (parse_count(&bytes).saturating_add(1), started),
-                    None => (1, expires),
-                };
-                let text = count.to_string().into_bytes();
-                self.store(key, text.clone(), expires)?;
-                Answer::Value(text)
-            }
+            // A live counter counts on and keeps the expiry it started with (as
+            // MemoryStore's does); an expired one starts again at 1. SET reads the old row.
+            Operation::Increment => first_value(
+                "INSERT INTO records (key, value, expires) VALUES (?, '1', ?) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                 value = CASE WHEN records.expires > ? \
+                   THEN CAST(CAST(records.value AS TEXT) AS INTEGER) + 1 ELSE 1 END, \
+                 expires = CASE WHEN records.expires > ? \
+                   THEN records.expires ELSE excluded.expires END \
+                 RETURNING CAST(value AS TEXT)",
+                vec![key.into(), expires.into(), now.into(), now.into()],
+            )?
+            .map(Answer::Value)
+            .ok_or_else(|| worker::Error::RustError("increment returned no row".into()))?,
         })
-    }
-
-    /// The live value under `key` and its expiry.
-    fn live(&self, key: &str, now: i64) -> Result<Option<(Vec<u8>, i64)>> {
-        let cursor = self.state.storage().sql().exec(
-            "SELECT value, expires FROM records WHERE key = ? AND expires > ?",
-            vec![key.into(), now.into()],
-        )?;
-        let Some(row) = cursor.raw().next() else {
-            return Ok(None);
-        };
-        let mut row = row?.into_iter();
-        match (row.next(), row.next()) {
-            (Some(SqlStorageValue::Blob(value)), Some(SqlStorageValue::Integer(expires))) => {
-                Ok(Some((value, expires)))
-            }
-            // An empty BLOB may come back as an empty string, or as null.
-            (Some(SqlStorageValue::Null), Some(SqlStorageValue::Integer(expires))) => {
-                Ok(Some((Vec::new(), expires)))
-            }
-            (Some(SqlStorageValue::String(text)), Some(SqlStorageValue::Integer(expires))) => {
-                Ok(Some((text.into_bytes(), expires)))
-            }
-            _ => Err(worker::Error::RustError("unexpected row shape".into())),
-        }
-    }
-
-    fn store(&self, key: &str, value: Vec<u8>, expires: i64) -> Result<()> {
-        self.state.storage().sql().exec(
-            "INSERT OR REPLACE INTO records (key, value, expires) VALUES (?, ?, ?)",
-            vec![key.into(), value.into(), expires.into()],
-        )?;
-        Ok(())
-    }
-
-    fn remove(&self, key: &str) -> Result<()> {
-        self.state
-            .storage()
-            .sql()
-            .exec("DELETE FROM records WHERE key = ?", vec![key.into()])?;
-        Ok(())
     }
 
     /// Makes sure an alarm will sweep expired rows.
@@ -492,6 +502,18 @@ impl SingleUseObject {
         }
         self.sweep_armed.set(true);
         Ok(())
+    }
+}
+
+/// The bytes of a one-column row.
+fn single_value(row: Vec<SqlStorageValue>) -> Result<Vec<u8>> {
+    match row.into_iter().next() {
+        Some(SqlStorageValue::Blob(value)) => Ok(value),
+        Some(SqlStorageValue::String(text)) => Ok(text.into_bytes()),
+        // An empty BLOB may come back as null.
+        Some(SqlStorageValue::Null) => Ok(Vec::new()),
+        Some(SqlStorageValue::Integer(number)) => Ok(number.to_string().into_bytes()),
+        _ => Err(worker::Error::RustError("unexpected row shape".into())),
     }
 }
 

@@ -13,10 +13,12 @@ use crate::op::token::set_member;
 
 /// Handles `GET` of either well-known path. The document is built on first use and kept.
 pub fn handle(op: &Provider) -> Response {
-    let document = op
-        .discovery
-        .get_or_init(|| document(&op.config, &op.keys.algorithms()));
-    Response::json(200, document).with_header("cache-control", "public, max-age=300")
+    let document = op.discovery.get_or_init(|| {
+        document(&op.config, &op.keys.algorithms())
+            .to_string()
+            .into_bytes()
+    });
+    Response::json_text(200, document.clone()).with_header("cache-control", "public, max-age=300")
 }
 
 /// The claims the provider can release (the scope claims of Core §5.4 it supports).

@@ -6,7 +6,7 @@ use crate::op::provider::Provider;
 
 /// Handles `GET /jwks`.
 pub fn handle(op: &Provider) -> Response {
-    Response::json(200, &op.jwks)
+    Response::json_text(200, op.jwks.clone())
         .set_header("content-type", "application/jwk-set+json")
         .with_header("cache-control", "public, max-age=300")
 }

@@ -1,14 +1,17 @@
 //! Revocation and status. A grant (one refresh family: every token descended from one
-//! code exchange) is revoked as a whole by a write-once `family` mark; an access token on
-//! its own by a `revoked-at` mark under its `jti`. Marks are new keys, never rewrites, so
-//! on an eventually consistent store a stale location cannot erase one
-//! (`op::records` states each record's consistency need).
+//! code exchange) is revoked as a whole by a write-once `family` mark, which the token
+//! endpoint reads, and a `family-notice` that resources read; an access token on its own
+//! by a `revoked-at` mark under its `jti`. Marks are new keys, never rewrites, so on an
+//! eventually consistent store a stale location cannot erase one (`op::records` states
+//! each record's consistency need: the notices may live where reads are cheapest).
 
 use futures_util::future::try_join;
 
 use crate::Error;
 use crate::op::provider::Services;
-use crate::op::records::{self, Grant, Key, Mark, RevokedAccessTokens, RevokedFamilies};
+use crate::op::records::{
+    self, FamilyNotices, Grant, Key, Mark, RevokedAccessTokens, RevokedFamilies,
+};
 use crate::store::Store;
 
 /// How long a revoked access token's mark is kept: longer than any access token lives.
@@ -23,13 +26,22 @@ pub async fn revoke_family<S: Store, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<(), Error> {
     let revoked = Mark { at: services.now.0 };
-    records::put(
-        services.store,
-        &Key::<RevokedFamilies>::new(family),
-        &revoked,
-        FAMILY_MARK_TTL,
+    try_join(
+        records::put(
+            services.store,
+            &Key::<RevokedFamilies>::new(family),
+            &revoked,
+            FAMILY_MARK_TTL,
+        ),
+        records::put(
+            services.store,
+            &Key::<FamilyNotices>::new(family),
+            &revoked,
+            FAMILY_MARK_TTL,
+        ),
     )
     .await
+    .map(|((), ())| ())
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes what its first use issued (`spent`, the
@@ -63,7 +75,7 @@ pub async fn family_revoked<S: Store, P, V>(
 }
 
 /// Whether an access token is revoked, on its own (`jti`) or with its grant (`gid`); both
-/// looked up at once.
+/// looked up at once, in the notices resources read.
 pub async fn access_token_revoked<S: Store, P, V>(
     jti: &str,
     grant: Option<&str>,
@@ -73,10 +85,14 @@ pub async fn access_token_revoked<S: Store, P, V>(
     let revoked_token = records::get(services.store, &token_key);
     let revoked_grant = async {
         match grant {
-            Some(family) => family_revoked(family, services).await,
+            Some(family) => {
+                let notice: Option<Mark> =
+                    records::get(services.store, &Key::<FamilyNotices>::new(family)).await?;
+                Ok(notice.is_some())
+            }
             None => Ok(false),
         }
     };
-    let (token, grant) = try_join(revoked_token, revoked_grant).await?;
+    let (token, grant): (Option<Mark>, bool) = try_join(revoked_token, revoked_grant).await?;
     Ok(token.is_some() || grant)
 }

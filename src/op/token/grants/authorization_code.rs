@@ -38,17 +38,13 @@ pub async fn exchange<S: Store, P, V>(
     // strongly consistent store exactly one writes it and every other finds the winner's
     // record and revokes what it names (below). Taking the code atomically instead would
     // leave the losers nothing to revoke: they would refuse before the winner wrote it.
+    // A live code is not checked for a grant record up front: the `reserve` below finds it,
+    // one store round trip fewer on every exchange.
     let first_refresh = op.secrets.first_refresh(code);
     let grant_key = Key::<Grants>::new(&first_refresh);
-    let (taken, spent): (Option<Code>, Option<Grant>) = try_join(
-        records::get(services.store, &code_key),
-        records::get(services.store, &grant_key),
-    )
-    .await?;
-    let (Some(record), None) = (taken, &spent) else {
-        if let Some(spent) = spent {
-            lifecycle::revoke_replayed_code(&spent, services).await?;
-        }
+    let Some(record): Option<Code> = records::get(services.store, &code_key).await? else {
+        // Expired or unknown; if it was spent, this is a late replay (RFC 6749 §4.1.2).
+        revoke_if_spent(&grant_key, services).await?;
         return Err(OpError::InvalidGrant(
             "the code is invalid, expired or already used".into(),
         ));
@@ -135,11 +131,10 @@ pub async fn exchange<S: Store, P, V>(
     );
     let (won, mut body) = try_join(record_grant, sign).await?;
     if !won {
-        // Another exchange of this code, in flight at the same moment, wrote the grant
-        // record first: this one is the replay, and revokes what the other issued.
-        if let Some(spent) = records::get::<_, Grants>(services.store, &grant_key).await? {
-            lifecycle::revoke_replayed_code(&spent, services).await?;
-        }
+        // Another exchange of this code wrote the grant record first (in flight at the
+        // same moment, or earlier): this one is the replay, and revokes what the other
+        // issued.
+        revoke_if_spent(&grant_key, services).await?;
         return Err(OpError::InvalidGrant(
             "the code is invalid, expired or already used".into(),
         ));
@@ -148,6 +143,18 @@ pub async fn exchange<S: Store, P, V>(
         set_member(&mut body, "refresh_token", json!(first_refresh));
     }
     Ok(body)
+}
+
+/// RFC 6749 §4.1.2: a code used again revokes what its first use issued, named by the
+/// code's grant record.
+async fn revoke_if_spent<S: Store, P, V>(
+    grant_key: &Key<Grants>,
+    services: &Services<'_, S, P, V>,
+) -> Result<(), OpError> {
+    if let Some(spent) = records::get::<_, Grants>(services.store, grant_key).await? {
+        lifecycle::revoke_replayed_code(&spent, services).await?;
+    }
+    Ok(())
 }
 
 /// RFC 7636 §4.6: with a challenge, the verifier must match it; without one, a verifier

@@ -3,7 +3,7 @@
 //! short grace revokes its whole family. Public clients' tokens are bound to their DPoP
 //! key (RFC 9449 §5).
 
-use futures_util::future::try_join;
+use futures_util::future::{try_join, try_join3};
 use serde_json::{Value, json};
 
 use super::super::TokenRequest;
@@ -35,21 +35,20 @@ pub async fn exchange<S: Store, P, V>(
         .get("refresh_token")
         .ok_or_else(|| OpError::InvalidRequest("refresh_token is required".into()))?;
     let key = Key::<Grants>::new(token);
+    let rotation = Key::<Rotations>::new(token);
     let invalid =
         || OpError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-    let Some(record): Option<Grant> = records::get(services.store, &key).await? else {
+    // The token's record and its rotation mark are both named by the token: read together.
+    let (record, rotated): (Option<Grant>, Option<Mark>) = try_join(
+        records::get(services.store, &key),
+        records::get(services.store, &rotation),
+    )
+    .await?;
+    let Some(record) = record else {
         return Err(invalid());
     };
     // A grant record without `offline_access` was never handed out as a refresh token.
     if !record.refreshable || record.client_id != client.client_id {
-        return Err(invalid());
-    }
-    let (revoked, rotated): (bool, Option<Mark>) = try_join(
-        lifecycle::family_revoked(&record.family, services),
-        records::get(services.store, &Key::<Rotations>::new(token)),
-    )
-    .await?;
-    if revoked {
         return Err(invalid());
     }
     if record.jkt.is_some() && record.jkt != jkt {
@@ -57,24 +56,40 @@ pub async fn exchange<S: Store, P, V>(
             "the refresh token is bound to another DPoP key".into(),
         ));
     }
-    let successor = op.secrets.successor(token);
-    if let Some(rotated) = &rotated {
-        // A reused token: a lost response retried within the grace window gets the same
-        // successor, as long as that successor has not moved on itself; anything else is
-        // treated as theft and ends the whole family.
-        let successor_moved_on: Option<Mark> =
-            records::get(services.store, &Key::<Rotations>::new(&successor)).await?;
-        let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS
-            && successor_moved_on.is_none();
-        if !retry {
-            lifecycle::revoke_family(&record.family, services).await?;
-            return Err(OpError::InvalidGrant(
-                "the refresh token was already used; its family is revoked".into(),
-            ));
-        }
-    }
     let scope = narrowed_scope(&record.scope, params.get("scope"))?;
     let user = op.config.user(&record.sub).ok_or_else(invalid)?;
+    let successor = op.secrets.successor(token);
+    let lifetime = op.config.lifetimes.refresh_token;
+    // The first use rotates; a reuse asks whether the successor has moved on since (the
+    // only case that reads it). Returns whether it has.
+    let rotate = async {
+        if rotated.is_some() {
+            let mark: Option<Mark> =
+                records::get(services.store, &Key::<Rotations>::new(&successor)).await?;
+            return Ok(mark.is_some());
+        }
+        // The successor first, then the rotation mark. Records are never rewritten: the
+        // mark is a key of its own, written once, so a location that has not yet seen it
+        // and rotates the same token again writes an identical successor and cannot erase
+        // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
+        // Written while the family is checked: a successor of a revoked family is refused
+        // like every token of it.
+        let next = Grant {
+            // The successor carries the grant on, not what the code's exchange issued.
+            code_access_jti: None,
+            ..record.clone()
+        };
+        records::put(
+            services.store,
+            &Key::<Grants>::new(&successor),
+            &next,
+            lifetime,
+        )
+        .await?;
+        let mark = Mark { at: services.now.0 };
+        records::put(services.store, &rotation, &mark, lifetime).await?;
+        Ok::<bool, crate::Error>(false)
+    };
     let jti = random::token(16)?;
     let sign = issue(
         op,
@@ -92,39 +107,32 @@ pub async fn exchange<S: Store, P, V>(
         },
         services,
     );
-    let rotate = async {
-        if rotated.is_some() {
-            return Ok(());
+    // The family's revocation, the rotation and the tokens, at once.
+    let (revoked, moved_on, mut body) = try_join3(
+        async {
+            lifecycle::family_revoked(&record.family, services)
+                .await
+                .map_err(OpError::from)
+        },
+        async { rotate.await.map_err(OpError::from) },
+        sign,
+    )
+    .await?;
+    if revoked {
+        return Err(invalid());
+    }
+    if let Some(rotated) = &rotated {
+        // A reused token: a lost response retried within the grace window gets the same
+        // successor, as long as that successor has not moved on itself; anything else is
+        // treated as theft and ends the whole family.
+        let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS && !moved_on;
+        if !retry {
+            lifecycle::revoke_family(&record.family, services).await?;
+            return Err(OpError::InvalidGrant(
+                "the refresh token was already used; its family is revoked".into(),
+            ));
         }
-        // The successor first, then the rotation mark. Records are never rewritten: the
-        // mark is a key of its own, written once, so a location that has not yet seen it
-        // and rotates the same token again writes an identical successor and cannot erase
-        // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
-        let lifetime = op.config.lifetimes.refresh_token;
-        // The successor carries the grant on, not what the code's exchange issued.
-        let next = Grant {
-            code_access_jti: None,
-            ..record.clone()
-        };
-        records::put(
-            services.store,
-            &Key::<Grants>::new(&successor),
-            &next,
-            lifetime,
-        )
-        .await?;
-        let mark = Mark { at: services.now.0 };
-        records::put(
-            services.store,
-            &Key::<Rotations>::new(token),
-            &mark,
-            lifetime,
-        )
-        .await
-        .map_err(OpError::from)
-    };
-    // Signing and the rotation writes overlap; the response waits for both.
-    let (mut body, ()) = try_join(sign, rotate).await?;
+    }
     set_member(&mut body, "refresh_token", json!(successor));
     Ok(body)
 }
