@@ -12,3 +12,5 @@ for bench in benches/js/pkce.mjs benches/js/jwt.mjs benches/js/jwt-chromium.mjs 
 done
 node benches/js/size.mjs # the package's files, raw and gzipped
 node benches/op/load.mjs # the OP under load on wrangler dev: pins itself to CPU 0 and wrangler to CPU 1
+node benches/op/stores.mjs # the same token phases with the Durable Object store, then with KV only
+node benches/op/peer.mjs # side by side with @cloudflare/workers-oauth-provider (benches/op/peer-worker)
