@@ -16,10 +16,18 @@
 //! sleeping. `cargo test --test kv_consistency -- --nocapture` prints the tables;
 //! `readme_table` prints the summary the README quotes.
 //!
-//! The engine these tests measure: a code's `consume` goes with a read of the code's grant
-//! record (`refresh:` under the code's derived first refresh token), which the exchange
-//! writes before any token leaves (on KV `consume` is a read: the code is not deleted); the refresh family is derived from the
-//! code; refresh records are never rewritten, a rotation leaves a `rotated:` mark of its own.
+//! The engine these tests measure (src/op/token/grants/): an exchange reads the code with
+//! `get` (the code is never deleted: it expires with its 60 s lifetime) and writes the code's
+//! grant record (`refresh:` under the code's derived first refresh token) with `reserve`
+//! while the tokens are signed, so no token leaves before that write. The exchange whose
+//! `reserve` finds the record already written is the replay: it answers `invalid_grant` and
+//! revokes what the winner issued, named by the record: its refresh family (`family` and
+//! `family-notice`), which its access token names as `gid`, as does an exchange that finds the
+//! code gone but its grant record present. `reserve` is atomic on MemoryStore; on KV it is a
+//! get then a put (worker/src/kv.rs), and a put KV refuses with 429 (a second write of the
+//! key within the second) answers "already present". The refresh family is derived from the
+//! code; refresh records are never rewritten, a rotation leaves a `rotated:` mark of its own;
+//! a DPoP proof's `jti` is recorded with `reserve`.
 #![cfg(not(target_arch = "wasm32"))]
 // Helpers outside `#[test]` functions unwrap: a broken fixture must fail loudly, and clippy
 // only exempts the test functions themselves.
@@ -103,9 +111,9 @@ const NONE: Range<i64> = 0..0;
 // 1. Authorization codes (RFC 6749 §4.1.2: "The client MUST NOT use the authorization code
 //    more than once. If an authorization code is used more than once, the authorization
 //    server MUST deny the request and SHOULD revoke … all tokens previously issued based on
-//    that authorization code."; RFC 6749 §10.5). The engine consumes `code:<hash>` and reads
-//    the code's grant record (`refresh:<hash>` of its derived first refresh token, written
-//    with the tokens); finding the grant record says "spent".
+//    that authorization code."; RFC 6749 §10.5). The engine reads `code:<hash>` and writes
+//    the code's grant record (`refresh:<hash>` of its derived first refresh token) with
+//    `reserve`, with the tokens; finding the grant record already there says "spent".
 // ---------------------------------------------------------------------------------------
 
 /// What happened to one code. The browser's session issues it at A; `wait` seconds later
@@ -140,7 +148,7 @@ fn code_replay(
     let since = edge.now();
     let replay = exchange(edge, second, &start, &code);
     let revoked = match &edge.backend {
-        Backend::Kv(_) => wrote(edge, "revoked-at", since),
+        Backend::Kv(_) => wrote(edge, "family-notice", since),
         Backend::Memory(_) => {
             first_response.status == 200 && {
                 let access = str_field(&body(&first_response), "access_token");
@@ -333,29 +341,63 @@ fn redeem_together(
         .unwrap()
 }
 
-/// RFC 6749 §4.1.2 under true concurrency: KV has no atomic consume, so two exchanges whose
-/// reads overlap both hold the code, and both read the grant record before either
-/// writes it: the code is redeemed twice at one location, under every reading, and at two
-/// locations wherever B already sees the code. MemoryStore's atomic `consume` refuses the
-/// second. With KV's 1 write/s per key enforced, the second grant-record put is refused and,
-/// since the grant record is written before any token, that exchange fails (503) having issued
-/// nothing; the platform documents the 429, not that it holds as a lock across locations.
+/// Two exchanges of one code in flight at once at `locs`, on a fresh edge: both answers,
+/// and whether tokens one of them got are refused afterwards where the other ran (an access
+/// token refused at /userinfo there: the other found the grant record and revoked what it
+/// names, RFC 6749 §4.1.2).
+fn race_for_one_code(kv: Option<KvConfig>, locs: [Loc; 2]) -> ([String; 2], bool) {
+    let edge = Edge::build(config_text(), kv);
+    let (_b, start, code) = sign_in(&edge, A, SCOPE, 0);
+    let responses = redeem_together(&edge, &start, &code, locs);
+    let answers = responses.each_ref().map(outcome);
+    let revoked = (0..2).any(|i| {
+        answers[i] == "200" && {
+            let access = str_field(&body(&responses[i]), "access_token");
+            userinfo(&edge, locs[1 - i], &access).status == 401
+        }
+    });
+    (answers, revoked)
+}
+
+/// RFC 6749 §4.1.2 under true concurrency. The exchange reads the code with `get` and
+/// writes its grant record with `reserve`; on KV `reserve` is a get then a put, so two
+/// exchanges whose reads overlap both find the code and both find no grant record before
+/// either writes it: the code is redeemed twice at one location, under every reading, and
+/// at two locations wherever B already sees the code (under uniform propagation B does not,
+/// and refuses without writing anything). MemoryStore's atomic `reserve` lets one write the
+/// record; the other finds the winner's record, answers `invalid_grant` and revokes what the
+/// winner issued.
+///
+/// With KV's 1 write/s per key enforced, the second grant-record put is refused (429); the
+/// Worker's adapter (worker/src/kv.rs) reads a refused write of a write-once record as
+/// another request having just written that very record, so its `reserve` answers "already
+/// present" and that exchange is the replay: `invalid_grant`, as on MemoryStore, with no
+/// token issued (not 503: the refused write is the protocol's answer, not a store failure).
+/// Whether it also revokes the winner's tokens depends on where it ran: at A it reads the
+/// winner's record (written at A) and revokes; at B its own read a moment before cached
+/// "absent", so it finds nothing to revoke, and the winner's tokens stay valid. The platform
+/// documents the 429, not that it holds as a lock across locations.
 #[test]
 fn concurrent_redemptions_of_one_code_both_succeed_on_kv() {
-    let twice = ["200", "200"];
-    let once = ["200", "400 invalid_grant"];
-    let refused = ["200", "503 temporarily_unavailable"];
+    let twice = (["200", "200"], false);
+    let once = (["200", "400 invalid_grant"], false);
+    let once_revoked = (["200", "400 invalid_grant"], true);
     let cases = [
-        (Some(KvConfig::uniform(60)), [A, A], twice, refused),
+        (Some(KvConfig::uniform(60)), [A, A], twice, once_revoked),
         (Some(KvConfig::uniform(60)), [A, B], once, once),
-        (Some(KvConfig::new_keys_fast(60)), [A, A], twice, refused),
-        (Some(KvConfig::new_keys_fast(60)), [A, B], twice, refused),
-        (Some(KvConfig::cache_only()), [A, A], twice, refused),
-        (Some(KvConfig::cache_only()), [A, B], twice, refused),
-        (None, [A, A], once, once),
+        (
+            Some(KvConfig::new_keys_fast(60)),
+            [A, A],
+            twice,
+            once_revoked,
+        ),
+        (Some(KvConfig::new_keys_fast(60)), [A, B], twice, once),
+        (Some(KvConfig::cache_only()), [A, A], twice, once_revoked),
+        (Some(KvConfig::cache_only()), [A, B], twice, once),
+        (None, [A, A], once_revoked, once_revoked),
     ];
     let mut table = String::from(
-        "| model | in flight at | answers | answers, 1 write/s enforced |\n|---|---|---|---|\n",
+        "| model | in flight at | answers | tokens revoked | answers, 1 write/s enforced | tokens revoked |\n|---|---|---|---|---|---|\n",
     );
     let name = |l: Loc| if l == A { "A" } else { "B" };
     for (kv, locs, expected, expected_enforced) in cases {
@@ -363,21 +405,27 @@ fn concurrent_redemptions_of_one_code_both_succeed_on_kv() {
             enforce_write_limit: true,
             ..kv
         });
-        let [answers, answers_enforced] = [kv, enforced].map(|kv| {
-            let edge = Edge::build(config_text(), kv);
-            let (_b, start, code) = sign_in(&edge, A, SCOPE, 0);
-            redeem_together(&edge, &start, &code, locs).map(|r| outcome(&r))
-        });
+        let [plain, limited] = [kv, enforced].map(|kv| race_for_one_code(kv, locs));
         let model = kv.map_or("memory store".into(), |kv| kv.name());
         table += &format!(
-            "| {model} | {} + {} | {} | {} |\n",
+            "| {model} | {} + {} | {} | {} | {} | {} |\n",
             name(locs[0]),
             name(locs[1]),
-            answers.join(", "),
-            answers_enforced.join(", ")
+            plain.0.join(", "),
+            plain.1,
+            limited.0.join(", "),
+            limited.1
         );
-        assert_eq!(answers, expected, "{model} {locs:?}");
-        assert_eq!(answers_enforced, expected_enforced, "{model} {locs:?}");
+        assert_eq!(
+            (plain.0.each_ref().map(String::as_str), plain.1),
+            expected,
+            "{model} {locs:?}"
+        );
+        assert_eq!(
+            (limited.0.each_ref().map(String::as_str), limited.1),
+            expected_enforced,
+            "{model} {locs:?}, 1 write/s enforced"
+        );
     }
     println!("one code, two exchanges in flight at once:\n{table}");
 }
@@ -424,13 +472,6 @@ fn after_double_redemption(kv: Option<KvConfig>, racing: bool) -> Option<AfterDo
         str_field(&earlier, "refresh_token"),
         str_field(&later, "refresh_token"),
         "the code's refresh token is derived: one for both"
-    );
-    let grant = grant_key(&str_field(&later, "refresh_token"));
-    let used = stored(&edge, &grant).unwrap();
-    assert_eq!(
-        used["code_access_jti"],
-        access_claims(&access(&later))["jti"],
-        "the later write replaced the earlier"
     );
 
     // Long after both propagated, a replay (the thief's, or the client's by mistake).
@@ -839,17 +880,29 @@ fn dpop_jti_replay_across_locations() {
     assert_eq!(dpop_window(Some(KvConfig::uniform(60)), A, 200), 0);
     assert_eq!(dpop_window(Some(KvConfig::uniform(400)), B, 400), 306);
     // Two requests with one proof in flight at once: both accepted on KV, at one location,
-    // under every reading; MemoryStore's atomic `reserve` refuses the second.
+    // under every reading; MemoryStore's atomic `reserve` refuses the second. With KV's
+    // 1 write/s per key enforced, the second `jti` put is refused, which the Worker's adapter
+    // reads as "already present": the second is refused as on MemoryStore.
     for kv in schedules() {
         assert_eq!(dpop_race(Some(kv)), ["200", "200"], "{}", kv.name());
+        let enforced = KvConfig {
+            enforce_write_limit: true,
+            ..kv
+        };
+        assert_eq!(
+            dpop_race(Some(enforced)),
+            ["200", "401 invalid_dpop_proof"],
+            "{}, 1 write/s enforced",
+            kv.name()
+        );
     }
     assert_eq!(dpop_race(None), ["200", "401 invalid_dpop_proof"]);
 }
 
 // ---------------------------------------------------------------------------------------
 // 4. Revocation (RFC 6749 §4.1.2; RFC 7009 §2.2's "invalidated immediately" is what a KV
-//    deployment cannot promise): `revoked-at:<jti>` and `family:<id>` written at A, read at
-//    B by /userinfo and by the refresh grant.
+//    deployment cannot promise): `family:<id>` and `family-notice:<id>` written at A, read
+//    at B by the refresh grant and by /userinfo (through the access token's `gid`).
 // ---------------------------------------------------------------------------------------
 
 /// Code replay at A revokes the access token; /userinfo at B: seconds until it refuses.
@@ -1156,8 +1209,7 @@ fn writes_per_key_per_second() {
     assert_eq!(found.0, names(&["family", "family-notice"]));
 
     // A code replayed at A and at B in one second, once the grant record is visible at B
-    // (uniform P=60): each writes `revoked-at`, `family` and `family-notice`, not seeing
-    // the other's.
+    // (uniform P=60): each writes `family` and `family-notice`, not seeing the other's.
     let edge = Edge::kv(KvConfig::uniform(60));
     let (start, code, _) = fresh_exchange(&edge, SCOPE);
     edge.advance(61);
@@ -1170,7 +1222,7 @@ fn writes_per_key_per_second() {
         "400 invalid_grant"
     );
     let found = row("code replayed at A and B in one second", &edge);
-    assert_eq!(found.0, names(&["family", "family-notice", "revoked-at"]));
+    assert_eq!(found.0, names(&["family", "family-notice"]));
 
     // The same DPoP proof at A and B in one second (uniform P=60): both accepted, both put.
     let edge = Edge::kv(KvConfig::uniform(60));
@@ -1201,12 +1253,36 @@ fn writes_per_key_per_second() {
     println!("writes per key per second:\n{table}");
 }
 
+/// The prefixes of the keys `loc` stored (puts KV accepted) in the second `at`, by name.
+fn stored_by(edge: &Edge, loc: Loc, at: i64) -> Vec<String> {
+    let mut out: Vec<String> = edge
+        .kv_model()
+        .mutations()
+        .iter()
+        .filter(|m| m.loc == loc && m.at == at && !m.delete)
+        .map(|m| prefix(&m.key))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// DESIGN.md principle 8, "1 write/s per key", with KV refusing the second put of a second
-/// (429 on the platform, `StoreUnavailable` here, 503 to the client). At one location no
-/// flow is refused any more: a refresh in the exchange's second and a burst of code replays
-/// both answer normally. The second put of a same-second pair at two locations is refused:
-/// that request gets 503, its retry a second later the normal answer (the writes are
-/// idempotent: a derived successor, write-once marks, revocations).
+/// (429 on the platform, [`Written::RateLimited`] here). The Worker's adapter
+/// (worker/src/kv.rs, which the model's views follow) reads a refused write of a single-use
+/// or write-once record as what it is: another request has just written that very record.
+/// A `put` of a write-once record answers `Ok` (its content is determined by its key: a
+/// derived successor, a rotation or revocation mark, so what the other request stored is
+/// what this one would have), and a `reserve` answers "already present". Only a cacheable
+/// record's refused write is a 503; no flow here writes one twice in a second.
+///
+/// At one location no put is refused: a refresh in the exchange's second and a burst of code
+/// replays both answer normally. The second put of a same-second pair at two locations is
+/// refused, and that request answers what it would have answered had it seen the first
+/// request's write: the same successor, the same `invalid_grant`. A DPoP `jti` put refused
+/// is a replay refused (`reserve` "already present"); a second later B, which still does
+/// not see A's mark, accepts the proof: the window of `dpop_jti_replay_across_locations`,
+/// which the limit only narrows by its first second.
 #[test]
 fn write_limit_enforced() {
     let kv = KvConfig {
@@ -1217,6 +1293,8 @@ fn write_limit_enforced() {
     let mut row = |flow: &str, answers: &[String]| {
         table += &format!("| {flow} | {} |\n", answers.join(", "));
     };
+    let none: Vec<String> = vec![];
+    let names = |names: &[&str]| -> Vec<String> { names.iter().map(|&n| n.to_owned()).collect() };
 
     // One location: exchange, refresh and a second tab's refresh in one second; then a
     // burst of code replays.
@@ -1245,21 +1323,33 @@ fn write_limit_enforced() {
     let (_, _, tokens) = fresh_exchange(&edge, SCOPE);
     let rt1 = str_field(&tokens, "refresh_token");
     edge.advance(REFRESH_AFTER);
+    let second = edge.now();
     let at_a = refresh(&edge, A, &rt1);
     let at_b = refresh(&edge, B, &rt1);
     edge.advance(1);
     let retry = refresh(&edge, B, &rt1);
     let answers = [outcome(&at_a), outcome(&at_b), outcome(&retry)];
     row(
-        "one refresh token at A and B in one second, B retries 1 s later",
+        "one refresh token at A and B in one second, B again 1 s later",
         &answers,
     );
-    assert_eq!(answers, ["200", "503 temporarily_unavailable", "200"]);
+    // B does not see A's `rotated:` mark and rotates again: both of its puts (the derived
+    // successor's record, the mark) are refused, and both records stand as A wrote them, so
+    // B hands out the very successor A did. A second later B, still not seeing the mark,
+    // rotates again, now stored (as `writes_per_key_per_second` measures without the limit).
+    assert_eq!(answers, ["200", "200", "200"]);
+    assert_eq!(body(&at_a)["refresh_token"], body(&at_b)["refresh_token"]);
     assert_eq!(body(&at_a)["refresh_token"], body(&retry)["refresh_token"]);
-    assert_eq!(edge.kv_model().refused_writes(), 1);
+    assert_eq!(edge.kv_model().refused_writes(), 2);
+    assert_eq!(stored_by(&edge, B, second), none);
+    assert_eq!(
+        stored_by(&edge, B, second + 1),
+        names(&["refresh", "rotated"])
+    );
 
     // A rotated token reused at A and B in one second.
     edge.advance(61);
+    let second = edge.now();
     let answers = [
         outcome(&refresh(&edge, A, &rt1)),
         outcome(&refresh(&edge, B, &rt1)),
@@ -1269,23 +1359,29 @@ fn write_limit_enforced() {
         },
     ];
     row(
-        "rotated token reused at A and B in one second, B retries 1 s later",
+        "rotated token reused at A and B in one second, B again 1 s later",
         &answers,
     );
+    // Each detects the reuse and revokes the family; B's two marks (`family`,
+    // `family-notice`) are refused and stand as A wrote them. A second later B, whose read
+    // of `family` a moment before cached "absent", detects the reuse again and writes them.
+    assert_eq!(answers, ["400 invalid_grant"; 3]);
+    assert_eq!(edge.kv_model().refused_writes(), 2 + 2);
     assert_eq!(
-        answers,
-        [
-            "400 invalid_grant",
-            "503 temporarily_unavailable",
-            "400 invalid_grant"
-        ]
+        stored_by(&edge, A, second),
+        names(&["family", "family-notice"])
     );
-    assert_eq!(edge.kv_model().refused_writes(), 2);
+    assert_eq!(stored_by(&edge, B, second), none);
+    assert_eq!(
+        stored_by(&edge, B, second + 1),
+        names(&["family", "family-notice"])
+    );
 
     // A code replayed at A and B in one second, once B sees the grant record.
     let edge = Edge::kv(kv);
     let (start, code, _) = fresh_exchange(&edge, SCOPE);
     edge.advance(61);
+    let second = edge.now();
     let answers = [
         outcome(&exchange(&edge, A, &start, &code)),
         outcome(&exchange(&edge, B, &start, &code)),
@@ -1295,21 +1391,22 @@ fn write_limit_enforced() {
         },
     ];
     row(
-        "code replayed at A and B in one second, B retries 1 s later",
+        "code replayed at A and B in one second, B again 1 s later",
         &answers,
     );
-    assert_eq!(
-        answers,
-        [
-            "400 invalid_grant",
-            "503 temporarily_unavailable",
-            "400 invalid_grant"
-        ]
-    );
-    assert_eq!(edge.kv_model().refused_writes(), 1);
+    // Each finds the grant record and revokes what it names; B's two marks (`family`,
+    // `family-notice`) are refused and stand as A wrote them. A second later B, whose read
+    // of `family` cached "absent", writes them again.
+    assert_eq!(answers, ["400 invalid_grant"; 3]);
+    assert_eq!(edge.kv_model().refused_writes(), 2);
+    let revocation = names(&["family", "family-notice"]);
+    assert_eq!(stored_by(&edge, A, second), revocation);
+    assert_eq!(stored_by(&edge, B, second), none);
+    assert_eq!(stored_by(&edge, B, second + 1), revocation);
 
     // The same DPoP proof at A and B in one second: the limit refuses B's `jti` put, which
-    // only postpones the replay: the same proof at B a second later is accepted.
+    // the adapter reads as "already present", so B refuses the replay; the same proof at B a
+    // second later, where A's mark is not yet seen, is accepted (and stored).
     let edge = Edge::kv(kv);
     let key = op_support::dpop_key(34);
     let (_b, start, code) = sign_in(&edge, A, "openid", 5);
@@ -1319,6 +1416,7 @@ fn write_limit_enforced() {
         "access_token",
     );
     edge.advance(1);
+    let second = edge.now();
     let url = format!("{ISSUER}/userinfo");
     let p = proof(&edge, &key, "GET", &url, Some(&access), None);
     let answers = [
@@ -1333,8 +1431,10 @@ fn write_limit_enforced() {
         "same DPoP proof at A and B in one second, again at B 1 s later",
         &answers,
     );
-    assert_eq!(answers, ["200", "503 temporarily_unavailable", "200"]);
+    assert_eq!(answers, ["200", "401 invalid_dpop_proof", "200"]);
     assert_eq!(edge.kv_model().refused_writes(), 1);
+    assert_eq!(stored_by(&edge, B, second), none);
+    assert_eq!(stored_by(&edge, B, second + 1), names(&["dpop-jti"]));
     println!("1 write/s per key enforced:\n{table}");
 }
 
@@ -1348,7 +1448,7 @@ fn write_limit_enforced() {
 #[test]
 fn model_semantics() {
     use oidc_edge::jose::verifier::run_ready;
-    use oidc_edge::store::SingleUse;
+    use oidc_edge::store::{Records, SingleUse};
     use std::rc::Rc;
 
     let clock = op_support::TestClock(Rc::new(std::cell::Cell::new(START)));
@@ -1416,6 +1516,44 @@ fn model_semantics() {
     let v = kv.rate_violations(false);
     assert_eq!(v.len(), 1);
     assert_eq!((v[0].prefix.as_str(), v[0].puts), ("k", 2));
+
+    // 1 write/s enforced: KV refuses a second put of a key within the second, and a view
+    // answers it as worker/src/kv.rs does, by the key's kind (`consistency_of`).
+    let kv = Rc::new(Kv::new(
+        KvConfig {
+            enforce_write_limit: true,
+            ..KvConfig::uniform(60)
+        },
+        clock.clone(),
+    ));
+    let (a, b) = (kv.at(A), kv.at(B));
+    assert_eq!(kv.put(A, "k:8", b"1", 60).unwrap(), Written::Stored);
+    assert_eq!(kv.put(B, "k:8", b"2", 60).unwrap(), Written::RateLimited);
+    // Write-once, notice and undeclared keys: the put stands as the other request wrote it.
+    for key in ["rotated:x", "family-notice:x", "throttle:x"] {
+        run_ready(a.put(key, b"1", 60)).unwrap();
+        run_ready(b.put(key, b"2", 60)).unwrap();
+        assert_eq!(kv.central(key).as_deref(), Some(&b"1"[..]), "{key}");
+    }
+    // Cacheable and read-your-writes records: the refused put fails (503).
+    for key in ["consent:x", "session:x"] {
+        run_ready(a.put(key, b"1", 60)).unwrap();
+        assert_eq!(
+            run_ready(b.put(key, b"2", 60)),
+            Err(oidc_edge::Error::StoreUnavailable),
+            "{key}"
+        );
+    }
+    // `reserve`: B does not see A's mark, and its refused put says "already present".
+    assert!(run_ready(a.reserve("dpop-jti:x", b"1", 311)).unwrap());
+    assert!(!run_ready(b.reserve("dpop-jti:x", b"1", 311)).unwrap());
+    assert_eq!(kv.refused_writes(), 1 + 3 + 2 + 1);
+    tick(1);
+    assert!(
+        run_ready(b.reserve("dpop-jti:x", b"1", 311)).unwrap(),
+        "a second later B's put is stored"
+    );
+    assert_eq!(kv.refused_writes(), 7);
 }
 
 /// One scripted session at location A: code flow, replay and revocation, rotation, grace,
@@ -1551,19 +1689,21 @@ fn readme_table() {
                 race(redeem_together(&edge, &start, &code, [A, A]).map(|r| r.status) == [200, 200])
             }),
             expected: [true, true, true, false].map(race),
-            bound: "KV has no atomic consume: both read the code, then both read the grant record, \
-                    before either writes; the same at A + B wherever B already sees the code. \
-                    If KV's 429 on a second write to a key within 1 s holds, the second \
-                    grant-record put fails (503) before any token is issued",
+            bound: "`reserve` on KV is a get then a put: both read the code, then both find no \
+                    grant record before either writes it; the same at A + B wherever B already \
+                    sees the code. If KV's 429 on a second write to a key within 1 s holds, the \
+                    second grant-record put is refused, which says \"already present\": that \
+                    exchange gets `invalid_grant` and no token (at A it also revokes the \
+                    winner's tokens; at B its cached \"absent\" hides them)",
         },
         Row {
             record: "`code`: exchanged at A in the second it was issued (an SPA), again at B later",
             hazard: "redeemed twice",
             measured: window(&|kv| double_redemptions(config_text(), kv, A, B, 0)),
             expected: shown([NONE; 4]),
-            bound: "none: the grant record, written before any token and read with every \
-                    `consume`, is what says \"spent\" (on KV the code itself is never deleted: \
-                    it expires with its 60 s TTL)",
+            bound: "none: the grant record, written with `reserve` before any token leaves \
+                    (its read finds the first exchange's record), is what says \"spent\" (on KV \
+                    the code itself is never deleted: it expires with its 60 s TTL)",
         },
         Row {
             record: "`code`: a thief exchanges at B first, the client at A (the issuing location) later",
@@ -1637,10 +1777,12 @@ fn readme_table() {
             hazard: "proof accepted twice",
             measured: each(&|kv| race(dpop_race(kv) == ["200", "200"])),
             expected: [true, true, true, false].map(race),
-            bound: "`reserve` on KV is a get then a put",
+            bound: "`reserve` on KV is a get then a put; if KV's 429 on a second write to a \
+                    key within 1 s holds, the second put is refused, which says \"already \
+                    present\": that request gets `invalid_dpop_proof`",
         },
         Row {
-            record: "`revoked-at`: a code replay at A revokes, B serves the token every second",
+            record: "`family-notice`: a code replay at A revokes, B serves the token every second",
             hazard: "revoked access token accepted",
             measured: from_zero(&|kv| revocation_delay(kv, true)),
             expected: shown([0..119, 0..59, 0..59, NONE]),

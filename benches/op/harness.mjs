@@ -265,7 +265,7 @@ function tomlWithoutBuild() {
 
 /**
  * Our Worker: built by scripts/build-worker.sh (as tests/e2e/wrangler.mjs builds it), then
- * worker/build and worker/wrangler.toml (without [build]) frozen. Returns freezeTree's handle
+ * worker/build, worker/entry.js and worker/wrangler.toml (without [build]) frozen. Returns freezeTree's handle
  * plus wasmSha256.
  */
 export function frozenWorker() {
@@ -273,6 +273,7 @@ export function frozenWorker() {
   if (build.status !== 0) throw new Error(`scripts/build-worker.sh failed:\n${build.stdout}${build.stderr}`);
   const frozen = freezeTree((workerDir) => {
     copyStableBuild(join(workerDir, 'build'));
+    cpSync(join(ROOT, 'worker', 'entry.js'), join(workerDir, 'entry.js'));
     writeFileSync(join(workerDir, 'wrangler.toml'), tomlWithoutBuild());
   });
   return { ...frozen, wasmSha256: sha256(join(frozen.dir, 'worker', 'build', 'index_bg.wasm')) };

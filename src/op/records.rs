@@ -16,7 +16,6 @@
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
 //! | `family` | on revocation | /token | revocation, visible after propagation |
 //! | `family-notice` | with `family` | /userinfo and /api/me (an access token's `gid`) | the same revocation where resources read cheaply, visible after propagation |
-//! | `revoked-at` | on code replay | /userinfo and /api/me | revocation of access tokens, same |
 //! | `session-clients` | code issued to a client with a `backchannel_logout_uri` | /end_session | read-your-write; a client missed at another location is not told |
 
 use core::marker::PhantomData;
@@ -151,8 +150,6 @@ kinds! {
     /// The same revocations as resources read them: an access token names its family
     /// (`gid`), and every protected request looks it up.
     FamilyNotices: Mark, "family-notice", Notice, false;
-    /// Access tokens revoked on their own, by `jti`, as resources read them.
-    RevokedAccessTokens: Mark, "revoked-at", Notice, false;
 }
 
 impl Consumable for Codes {}
@@ -294,9 +291,6 @@ pub struct Grant {
     /// before this field existed were all handed-out refresh tokens, hence the default.
     #[serde(default = "handed_out")]
     pub refreshable: bool,
-    /// The access token the code's exchange issued, revoked if the code is replayed (only
-    /// on the code's own record, not on rotated successors).
-    pub code_access_jti: Option<String>,
 }
 
 /// A write-once mark of when something ended: a revoked refresh family or access token, a
@@ -336,7 +330,6 @@ mod tests {
         check::<Rotations>();
         check::<RevokedFamilies>();
         check::<FamilyNotices>();
-        check::<RevokedAccessTokens>();
         assert_eq!(consistency_of("dpop-jti:abc"), None);
         assert_eq!(consistency_of("throttle:abc"), None);
         assert_eq!(consistency_of("no prefix"), None);
@@ -348,10 +341,10 @@ mod tests {
         let old = br#"{"family":"f","client_id":"c","sub":"s","scope":"openid offline_access","auth_time":1,"sid":"x","jkt":null}"#;
         let record: Grant = serde_json::from_slice(old).unwrap();
         assert!(record.refreshable);
-        assert_eq!(record.code_access_jti, None);
+        // Records that still name the code's access token (`code_access_jti`, no longer
+        // written: the token is revoked through its family) read too.
         let new = br#"{"family":"f","client_id":"c","sub":"s","scope":"openid","auth_time":1,"sid":"x","jkt":null,"refreshable":false,"code_access_jti":"j"}"#;
         let record: Grant = serde_json::from_slice(new).unwrap();
         assert!(!record.refreshable);
-        assert_eq!(record.code_access_jti.as_deref(), Some("j"));
     }
 }

@@ -159,13 +159,11 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
     let claims = verified.claims().as_map().clone();
     let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);
-    // Revoked on its own (a code replay) or with its grant (a code replay or a refresh
-    // token reuse).
-    let text = |name: &str| claims.get(name).and_then(Value::as_str);
-    let revoked =
-        lifecycle::access_token_revoked(text("jti").unwrap_or_default(), text("gid"), services)
-            .await
-            .map_err(|_| unavailable())?;
+    // Revoked with its grant (a code replay or a refresh token reuse).
+    let grant = claims.get("gid").and_then(Value::as_str);
+    let revoked = lifecycle::access_token_revoked(grant, services)
+        .await
+        .map_err(|_| unavailable())?;
     if revoked {
         return Err(Denied::new(
             401,

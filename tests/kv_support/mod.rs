@@ -36,14 +36,22 @@
 //!   "Writes made to the same key within 1 second will cause rate limiting (`429`) errors to
 //!   be thrown" (write-key-value-pairs page, cloudflare-docs PR #18041): the model logs every
 //!   mutation per key and second, reports the seconds with more than one put (deletes apart:
-//!   the docs do not say whether they count), and optionally refuses the extra put.
+//!   the docs do not say whether they count), and optionally refuses the extra put
+//!   ([`Written::RateLimited`], counted in [`Kv::refused_writes`]). A location's view
+//!   ([`KvView`]) answers a refused put as the Worker's adapter does (worker/src/kv.rs): for a
+//!   single-use or write-once record (any key whose [`consistency_of`] is not `Cacheable` or
+//!   `ReadYourWrites`, keys of no declared kind included) another request has just written
+//!   that very record, so `put` answers `Ok` (the record, whose content its key determines,
+//!   stands as written) and `reserve` answers "already present"; only the cacheable and
+//!   read-your-writes records (sessions, authorization requests, consents) answer
+//!   `Error::StoreUnavailable` (503 with `Retry-After`).
 //! - `expirationTtl` must be at least 60 ("Expires the key after a number of seconds. Must
 //!   be at least 60.", Cloudflare API schema `workers-kv_expiration_ttl`, mirrored at
 //!   <https://raw.githubusercontent.com/api-evangelist/cloudflare-kv/refs/heads/main/json-schema/workers-kv_expiration_ttl.json>):
 //!   a shorter TTL is refused and logged.
 //!
-//! `take` is `get` then `delete` of what was found (KV has no atomic read-and-delete);
-//! `reserve` is the trait's default, `get` then `put`: what a Worker on KV can do.
+//! `consume` is a `get` only (the value is not deleted, as in worker/src/kv.rs); `reserve` is
+//! `get` then a put, "already present" when the put is refused: what a Worker on KV can do.
 //!
 //! Assumptions of the model, stated: time has 1 s resolution (the test clock's); a cached
 //! value keeps its absolute expiry, so an expired value is never served; the location that
@@ -70,6 +78,7 @@ use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::op::config::Config;
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::RustPbkdf2;
+use oidc_edge::op::records::{Consistency, consistency_of};
 use oidc_edge::op::{Provider, Request, Response, Services};
 use oidc_edge::store::{MemoryStore, Records, SingleUse};
 use oidc_edge::time::{Clock, UnixTime};
@@ -197,6 +206,26 @@ pub struct Mutation {
     pub loc: Loc,
     /// `true` for a delete.
     pub delete: bool,
+}
+
+/// How KV answered a put (a delete is never refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Stored.
+    Stored,
+    /// Refused with 429 (with `enforce_write_limit`): the key was written within the second.
+    RateLimited,
+}
+
+/// Whether the record under `key` is written once with content its key determines (or is a
+/// single-use mark or counter): not one of the cacheable kinds. The rule of
+/// worker/src/kv.rs's `write_once`: a write of such a key KV refuses with 429 is another
+/// request's write of that very record.
+pub fn write_once(key: &str) -> bool {
+    !matches!(
+        consistency_of(key),
+        Some(Consistency::Cacheable | Consistency::ReadYourWrites)
+    )
 }
 
 /// More than one write to a key within one second.
@@ -338,7 +367,7 @@ impl Kv {
         Self::live(Self::origin(&state, key), self.now())
     }
 
-    fn write(&self, loc: Loc, key: &str, value: Option<Entry>) -> Result<(), Error> {
+    fn write(&self, loc: Loc, key: &str, value: Option<Entry>) -> Written {
         let now = self.now();
         let mut state = self.state.borrow_mut();
         // The documented limit is on writes (puts); whether deletes count is not documented,
@@ -349,8 +378,9 @@ impl Kv {
             .filter(|m| m.key == key && m.at == now && !m.delete)
             .count();
         if value.is_some() && puts_this_second > 0 && self.config.enforce_write_limit {
+            // Refused: nothing is stored, logged or cached.
             state.refused_writes += 1;
-            return Err(Error::StoreUnavailable);
+            return Written::RateLimited;
         }
         let creates = Self::live(Self::origin(&state, key), now).is_none();
         state.seq += 1;
@@ -375,11 +405,13 @@ impl Kv {
                 at: now,
             },
         );
-        Ok(())
+        Written::Stored
     }
 
-    /// `put` at `loc` with `expirationTtl`.
-    pub fn put(&self, loc: Loc, key: &str, value: &[u8], ttl: u64) -> Result<(), Error> {
+    /// `put` at `loc` with `expirationTtl`, as KV answers it: an error for a TTL under 60 s,
+    /// [`Written::RateLimited`] for a second put of the key within the second (with
+    /// `enforce_write_limit`). [`KvView`] reads that answer as the Worker's adapter does.
+    pub fn put(&self, loc: Loc, key: &str, value: &[u8], ttl: u64) -> Result<Written, Error> {
         if ttl < MIN_EXPIRATION_TTL {
             self.state
                 .borrow_mut()
@@ -394,12 +426,13 @@ impl Kv {
             bytes: value.to_vec(),
             expires,
         };
-        self.write(loc, key, Some(entry))
+        Ok(self.write(loc, key, Some(entry)))
     }
 
-    /// `delete` at `loc`.
+    /// `delete` at `loc` (never refused: see `write`).
     pub fn delete(&self, loc: Loc, key: &str) -> Result<(), Error> {
-        self.write(loc, key, None)
+        self.write(loc, key, None);
+        Ok(())
     }
 
     /// Every mutation so far.
@@ -439,17 +472,45 @@ impl Kv {
         self.state.borrow().short_ttls.clone()
     }
 
-    /// Writes refused by the 1 write/s limit (with `enforce_write_limit`).
+    /// Puts refused by the 1 write/s limit (with `enforce_write_limit`), however the view
+    /// answered them (an error, "already present", or `Ok` for a write-once record).
     pub fn refused_writes(&self) -> usize {
         self.state.borrow().refused_writes
     }
 }
 
-/// One location's binding to the namespace.
+/// One location's binding to the namespace, with the Worker's adapter on it
+/// (worker/src/kv.rs's `KvRecords`): what the provider's store calls become on KV.
 #[derive(Debug, Clone)]
 pub struct KvView {
     kv: Rc<Kv>,
     loc: Loc,
+}
+
+impl KvView {
+    /// KV's own answer to a put here (worker/src/kv.rs's `write`).
+    pub fn write(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<Written, Error> {
+        self.kv.put(self.loc, key, value, ttl_seconds)
+    }
+}
+
+/// What the adapter's `put` answers for KV's answer to it (worker/src/kv.rs): a refused
+/// write of a write-once or single-use record is another request's write of that very
+/// record, whose content its key determines, so it stands as written; only a cacheable
+/// record's refused write is a failure (503 with `Retry-After`).
+fn put_answer(key: &str, written: Written) -> Result<(), Error> {
+    match written {
+        Written::Stored => Ok(()),
+        Written::RateLimited if write_once(key) => Ok(()),
+        Written::RateLimited => Err(Error::StoreUnavailable),
+    }
+}
+
+/// What the adapter's `reserve` answers for KV's answer to its put (worker/src/kv.rs): a
+/// refused write means another request stored the key within the second, "already
+/// present".
+fn reserve_answer(written: Written) -> bool {
+    written == Written::Stored
 }
 
 impl Records for KvView {
@@ -458,7 +519,7 @@ impl Records for KvView {
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error> {
-        self.kv.put(self.loc, key, value, ttl_seconds)
+        put_answer(key, self.write(key, value, ttl_seconds)?)
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
@@ -466,13 +527,22 @@ impl Records for KvView {
     }
 }
 
-// `reserve`: the trait's default (get, then put), as on KV.
+// `increment`: the trait's default (get, then put through `put` above), as in kv.rs.
 impl SingleUse for KvView {
     /// As the Worker's adapter does it (worker/src/kv.rs): a read, without a delete. On KV
     /// a delete would be a second write to the key within the second it was written (the
     /// 1 write/s limit), and it is not what makes a code single-use: its grant record is.
     async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.kv.get(self.loc, key))
+    }
+
+    /// A read, then a write (kv.rs): two requests in flight at once can both store; a write
+    /// refused with 429 is "already present".
+    async fn reserve(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, Error> {
+        if self.kv.get(self.loc, key).is_some() {
+            return Ok(false);
+        }
+        Ok(reserve_answer(self.write(key, value, ttl)?))
     }
 }
 
@@ -550,8 +620,9 @@ impl Future for RoundTrip {
 
 /// A view whose every store call first yields, so requests driven together by
 /// [`Edge::send_together`] interleave at each call, as requests in flight at the same
-/// moment do on the platform. On KV, `consume` and `reserve` are two calls each (get,
-/// then delete or put), as a Worker makes them; on the memory store they are atomic.
+/// moment do on the platform. On KV, `consume` is a get and `reserve` two calls (get, then
+/// put, answered as [`KvView::reserve`] answers), as a Worker makes them; on the memory
+/// store they are atomic.
 pub struct Interleaved<'a>(View<'a>);
 
 impl Records for Interleaved<'_> {
@@ -581,15 +652,18 @@ impl SingleUse for Interleaved<'_> {
     }
 
     async fn reserve(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, Error> {
-        if let View::Memory(store) = &self.0 {
-            RoundTrip(false).await;
-            return store.reserve(key, value, ttl).await;
-        }
+        let kv = match &self.0 {
+            View::Memory(store) => {
+                RoundTrip(false).await;
+                return store.reserve(key, value, ttl).await;
+            }
+            View::Kv(kv) => kv,
+        };
         if self.get(key).await?.is_some() {
             return Ok(false);
         }
-        self.put(key, value, ttl).await?;
-        Ok(true)
+        RoundTrip(false).await;
+        Ok(reserve_answer(kv.write(key, value, ttl)?))
     }
 }
 

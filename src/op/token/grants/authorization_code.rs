@@ -95,7 +95,6 @@ pub async fn exchange<S: Store, P, V>(
             None
         },
         refreshable,
-        code_access_jti: Some(access_jti.clone()),
     };
     // The record outlives whatever it guards: the code (a replay must find it), the access
     // token (a replay revokes it) and the refresh token, if one is issued.

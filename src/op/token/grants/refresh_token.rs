@@ -74,15 +74,10 @@ pub async fn exchange<S: Store, P, V>(
         // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
         // Written while the family is checked: a successor of a revoked family is refused
         // like every token of it.
-        let next = Grant {
-            // The successor carries the grant on, not what the code's exchange issued.
-            code_access_jti: None,
-            ..record.clone()
-        };
         records::put(
             services.store,
             &Key::<Grants>::new(&successor),
-            &next,
+            &record,
             lifetime,
         )
         .await?;
