@@ -14,6 +14,16 @@ pub struct BoundedCache<K, V> {
     max: usize,
 }
 
+/// The size only: entries may be keys, claims or anything else not for logs.
+impl<K, V> core::fmt::Debug for BoundedCache<K, V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BoundedCache")
+            .field("len", &self.entries.len())
+            .field("max", &self.max)
+            .finish()
+    }
+}
+
 impl<K: Eq + Hash, V: Clone> BoundedCache<K, V> {
     /// An empty cache of at most `max` entries.
     pub fn new(max: usize) -> Self {

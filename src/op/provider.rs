@@ -2,7 +2,9 @@
 //! them once. Answering requests is the route table's business (`routes.rs`), so the
 //! endpoints depend on this module and this module on none of them.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Map, Value};
 
 use super::config::Config;
 use super::http::Request;
@@ -10,8 +12,15 @@ use super::keys::SigningKeys;
 use super::password::{MIN_USER_ITERATIONS, PasswordHash};
 use super::secrets::ServerSecrets;
 use super::signer::TokenSigner;
+use crate::cache::BoundedCache;
 use crate::jose::JwkSet;
 use crate::time::UnixTime;
+
+/// Claims of access tokens that passed every check, with their `exp`, by token hash.
+pub(crate) type CheckedAccessTokens = BoundedCache<[u8; 32], (f64, Arc<Map<String, Value>>)>;
+
+/// How many checked access tokens a provider remembers (about a kilobyte each).
+const MAX_CHECKED_ACCESS_TOKENS: usize = 1024;
 
 /// What the provider needs from its host for one request.
 pub struct Services<'a, S, P, V> {
@@ -62,6 +71,9 @@ pub struct Provider {
     pub(crate) jwks: Vec<u8>,
     /// The same keys, parsed for verifying the provider's own access tokens.
     pub(crate) verify_keys: JwkSet,
+    /// Access tokens that passed every check at a resource, by their SHA-256, with their
+    /// `exp` (`resource::checked_claims`).
+    pub(crate) checked_access_tokens: Mutex<CheckedAccessTokens>,
     /// The PBKDF2 iterations every password check costs: the highest count among the
     /// users' hashes. Cheaper hashes are padded up to it.
     pub(crate) password_cost: u32,
@@ -94,6 +106,7 @@ impl Provider {
             discovery: OnceLock::new(),
             jwks,
             verify_keys,
+            checked_access_tokens: Mutex::new(BoundedCache::new(MAX_CHECKED_ACCESS_TOKENS)),
             password_cost,
             decoy_hash,
             insecure_cookies,

@@ -2,7 +2,10 @@
 //! token (an RFC 9068 JWT issued here, not revoked), its sender constraint (RFC 9449 §7)
 //! and its scopes, with the RFC 6750 §3 / RFC 9449 §7.1 challenges when they fail.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof, www_authenticate};
@@ -119,7 +122,7 @@ pub async fn authorize_request<S: Store, P, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
     policy: &Policy<'_>,
-) -> Result<Map<String, Value>, Denied> {
+) -> Result<Arc<Map<String, Value>>, Denied> {
     check(op, req, services, policy)
         .await
         .map_err(|denied| Denied {
@@ -134,12 +137,56 @@ pub async fn authorize_request<S: Store, P, V: SignatureVerifier>(
         })
 }
 
+/// The claims of an access token issued here, checked (RFC 9068 §4) on its first use at a
+/// resource and then remembered by the token's SHA-256 until it expires: one access token
+/// is presented many times, and the signature over the same bytes does not change, while
+/// checking it was most of what a resource request cost. What time changes is checked on
+/// every use: `exp` (a token once past `nbf` stays past it); revocation and the DPoP
+/// binding are checked by the caller every time. The cache belongs to the provider, so
+/// new signing keys (a new provider) start it empty.
+async fn checked_claims<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    token: &str,
+    expected: &AccessTokenExpectations,
+    services: &Services<'_, S, P, V>,
+) -> Result<Arc<Map<String, Value>>, Error> {
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    // A precision loss past 2^53 seconds changes nothing a clock reads.
+    #[allow(clippy::cast_precision_loss)]
+    let now = services.now.0 as f64;
+    let remembered = op
+        .checked_access_tokens
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(&digest));
+    if let Some((exp, claims)) = remembered
+        && now < exp
+    {
+        return Ok(claims);
+    }
+    let verified = validate_access_token_with(
+        token,
+        &op.verify_keys,
+        expected,
+        services.now,
+        services.verifier,
+    )
+    .await?;
+    let claims = Arc::new(verified.claims().as_map().clone());
+    if let Some(exp) = verified.claims().numeric_date("exp")?
+        && let Ok(mut cache) = op.checked_access_tokens.lock()
+    {
+        cache.insert(digest, (exp, claims.clone()));
+    }
+    Ok(claims)
+}
+
 async fn check<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
     req: &Request,
     services: &Services<'_, S, P, V>,
     policy: &Policy<'_>,
-) -> Result<Map<String, Value>, Denied> {
+) -> Result<Arc<Map<String, Value>>, Denied> {
     let (scheme, token) = credentials(req, policy)?;
     let expected = AccessTokenExpectations {
         issuer: op.config.issuer.clone(),
@@ -148,16 +195,9 @@ async fn check<S: Store, P, V: SignatureVerifier>(
         algorithms: op.keys.algorithms(),
         clock_tolerance: 0,
     };
-    let verified = validate_access_token_with(
-        token,
-        &op.verify_keys,
-        &expected,
-        services.now,
-        services.verifier,
-    )
-    .await
-    .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
-    let claims = verified.claims().as_map().clone();
+    let claims = checked_claims(op, token, &expected, services)
+        .await
+        .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
     let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);
     // Revoked with its grant (a code replay or a refresh token reuse).
     let grant = claims.get("gid").and_then(Value::as_str);

@@ -20,5 +20,6 @@ mod login;
 mod logout;
 mod records;
 mod refresh_token;
+mod resource;
 mod rotation;
 mod throttle;
