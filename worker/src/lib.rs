@@ -44,8 +44,12 @@ use oidc_edge::op::{Provider, Services, TokenSigner};
 use oidc_edge::time::{Clock, SystemClock};
 use oidc_edge::wasm::webcrypto::{Backend, WebCryptoSigner};
 use serde_json::json;
+use std::task::Poll;
+
 use wasm_bindgen::JsValue;
-use worker::{Context, Env, Method, Response, Result, console_error, event};
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen_futures::future_to_promise;
+use worker::{Context, Env, Result, console_error, js_sys};
 
 /// The Worker's version, reported by `GET /healthz`.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -104,13 +108,42 @@ impl Host {
     }
 }
 
-/// Entry point for every HTTP request the Worker receives. It takes and returns the
-/// runtime's own request and response: workers-rs's wrappers would parse the URL, copy the
-/// `cf` object and the headers, and copy them back, on every request.
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+/// Entry point for every HTTP request the Worker receives: worker-build makes an exported
+/// `fetch` the module's handler. It takes and returns the runtime's own request and
+/// response (workers-rs's wrappers would parse the URL, copy the `cf` object and the
+/// headers, and copy them back, on every request), and it returns the answer as soon as it
+/// is known: a request that waits on nothing (discovery, JWKS, most refusals) is answered
+/// within the first poll, without the promise, closures and microtask `future_to_promise`
+/// adds; one that waits on the store or WebCrypto goes on as a promise.
+#[wasm_bindgen]
+pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let mut answer = Box::pin(answer(req, env, Context::new(ctx)));
+    let mut first_poll = std::task::Context::from_waker(std::task::Waker::noop());
+    match answer.as_mut().poll(&mut first_poll) {
+        Poll::Ready(response) => response,
+        // The promise's task polls it again at once, and what it waits on then keeps that
+        // task's waker (a result that arrived in between is kept by its future, not lost).
+        Poll::Pending => future_to_promise(async move { Ok(answer.await) }).into(),
+    }
+}
+
+/// The response to one request, or a plain 500 if the runtime refused to build it.
+async fn answer(req: web_sys::Request, env: Env, ctx: Context) -> JsValue {
+    match handle(req, env, ctx).await {
+        Ok(response) => response.into(),
+        Err(err) => {
+            console_error!("oidc-edge: no response could be built: {err}");
+            match json_response(500, &json!({ "error": "server_error" })) {
+                Ok(response) => response.into(),
+                Err(err) => js_sys::Promise::reject(&JsValue::from(err)).into(),
+            }
+        }
+    }
+}
+
+async fn handle(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     if convert::path_of(&req.url()) == "/healthz" {
-        return healthz(&Method::from(req.method())).map(Into::into);
+        return healthz(&req.method());
     }
     let (host, store) = match isolate(&env) {
         Ok(isolate) => isolate,
@@ -121,14 +154,13 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
             return json_response(
                 500,
                 &json!({ "error": "server_error", "error_description": message }),
-            )
-            .map(Into::into);
+            );
         }
     };
     let request = match convert::request(req).await {
         Ok(request) => request,
         Err(convert::Refused(status, code)) => {
-            return json_response(status, &json!({ "error": code })).map(Into::into);
+            return json_response(status, &json!({ "error": code }));
         }
     };
     let webcrypto_signer = host.signer().await;
@@ -250,27 +282,18 @@ fn host(env: &Env) -> std::result::Result<Rc<Host>, String> {
 }
 
 /// `/healthz`: `200 {"status":"ok","version":"…"}` for `GET` and `HEAD`, 405 otherwise.
-fn healthz(method: &Method) -> Result<Response> {
+fn healthz(method: &str) -> Result<web_sys::Response> {
     match method {
-        Method::Get | Method::Head => {
-            json_response(200, &json!({ "status": "ok", "version": VERSION }))
-        }
-        _ => Ok(
-            json_response(405, &json!({ "error": "method_not_allowed" }))?.with_headers({
-                let headers = worker::Headers::new();
-                headers.append("allow", "GET, HEAD")?;
-                headers.append("content-type", "application/json")?;
-                headers.append("cache-control", "no-store")?;
-                headers
-            }),
+        "GET" | "HEAD" => json_response(200, &json!({ "status": "ok", "version": VERSION })),
+        _ => convert::response(
+            oidc_edge::op::Response::json(405, &json!({ "error": "method_not_allowed" }))
+                .no_store()
+                .with_header("allow", "GET, HEAD"),
         ),
     }
 }
 
 /// A JSON response that must not be cached.
-fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
-    Response::builder()
-        .with_status(status)
-        .with_header("cache-control", "no-store")?
-        .from_json(body)
+fn json_response(status: u16, body: &serde_json::Value) -> Result<web_sys::Response> {
+    convert::response(oidc_edge::op::Response::json(status, body).no_store())
 }
