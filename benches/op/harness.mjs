@@ -279,15 +279,18 @@ export function frozenWorker() {
   return { ...frozen, wasmSha256: sha256(join(frozen.dir, 'worker', 'build', 'index_bg.wasm')) };
 }
 
-/** The peer Worker of benches/op/peer-worker (worker.js, wrangler.toml), frozen the same way. */
-export function frozenPeerWorker() {
+/** A Worker of plain JavaScript in benches/op/<dir> (worker.js, wrangler.toml), frozen the same way. */
+export function frozenScriptWorker(dir) {
   return freezeTree((workerDir) => {
     mkdirSync(workerDir, { recursive: true });
     for (const file of ['worker.js', 'wrangler.toml']) {
-      cpSync(join(ROOT, 'benches', 'op', 'peer-worker', file), join(workerDir, file));
+      cpSync(join(ROOT, 'benches', 'op', dir, file), join(workerDir, file));
     }
   });
 }
+
+/** The peer Worker of benches/op/peer-worker. */
+export const frozenPeerWorker = () => frozenScriptWorker('peer-worker');
 
 /**
  * The commit checked out, and whether the sources the Worker is built from differ from it
