@@ -181,13 +181,15 @@ async fn checked_claims<S: Store, P, V: SignatureVerifier>(
     Ok(claims)
 }
 
-async fn check<S: Store, P, V: SignatureVerifier>(
+/// The claims of an access token issued here, checked as every resource here checks it
+/// (RFC 9068 §4: signature by one of the provider's keys, `typ`, `iss`, `aud`, `exp`).
+/// Whether it was revoked and how it is bound are the caller's to check; the revocation
+/// endpoint reads it too, to find the grant a token names.
+pub async fn access_token_claims<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
-    req: &Request,
+    token: &str,
     services: &Services<'_, S, P, V>,
-    policy: &Policy<'_>,
-) -> Result<Arc<Map<String, Value>>, Denied> {
-    let (scheme, token) = credentials(req, policy)?;
+) -> Result<Arc<Map<String, Value>>, Error> {
     let expected = AccessTokenExpectations {
         issuer: op.config.issuer.clone(),
         audience: op.config.issuer.clone(),
@@ -195,7 +197,17 @@ async fn check<S: Store, P, V: SignatureVerifier>(
         algorithms: op.keys.algorithms(),
         clock_tolerance: 0,
     };
-    let claims = checked_claims(op, token, &expected, services)
+    checked_claims(op, token, &expected, services).await
+}
+
+async fn check<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+    policy: &Policy<'_>,
+) -> Result<Arc<Map<String, Value>>, Denied> {
+    let (scheme, token) = credentials(req, policy)?;
+    let claims = access_token_claims(op, token, services)
         .await
         .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
     let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);

@@ -30,6 +30,8 @@ pub enum Endpoint {
     Token,
     /// The UserInfo endpoint (OpenID Connect Core §5.3).
     Userinfo,
+    /// The revocation endpoint (RFC 7009 §2).
+    Revoke,
     /// RP-Initiated Logout 1.0.
     EndSession,
     /// The provider's own DPoP-protected resource API.
@@ -112,6 +114,13 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET, POST"),
         discovery: Some("userinfo_endpoint"),
         endpoint: Endpoint::Userinfo,
+    },
+    Route {
+        path: "/revoke",
+        methods: "POST",
+        cors: Some("POST"),
+        discovery: Some("revocation_endpoint"),
+        endpoint: Endpoint::Revoke,
     },
     Route {
         path: "/end_session",
@@ -241,6 +250,7 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::Consent => endpoints::consent::handle(op, req, services).await,
         Endpoint::Token => crate::op::token::handle(op, req, services).await,
         Endpoint::Userinfo => endpoints::userinfo::handle(op, req, services).await,
+        Endpoint::Revoke => endpoints::revoke::handle(op, req, services).await,
         Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
         Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
         Endpoint::ApiMeMetadata => endpoints::resource_metadata::handle(op),

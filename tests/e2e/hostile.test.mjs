@@ -112,6 +112,7 @@ const ROUTE_FILES = {
   '/token': [/^endpoints\/token\.rs$/, /^token(\.rs$|\/)/, /^client_auth\.rs$/, /^clients\//, /^grant(\.rs$|\/)/],
   '/userinfo': [/^endpoints\/userinfo\.rs$/, /^resource\.rs$/],
   '/api/me': [/^endpoints\/api_me\.rs$/, /^resource\.rs$/],
+  '/revoke': [/^endpoints\/revoke\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
   '/end_session': [/^endpoints\/end_session\.rs$/, /^flow\.rs$/],
   '/jwks': [],
   '/.well-known/openid-configuration': [],
@@ -286,6 +287,9 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     if (UNCLAIMED.length) console.log(`# read by no listed route, sent to every route: ${UNCLAIMED.join(', ')}`);
     const authorize = readsOfRoute('/authorize');
     for (const p of ['client_id', 'redirect_uri', 'state', 'code_challenge', 'request']) assert.ok(authorize.params.includes(p), p);
+    const revoke = readsOfRoute('/revoke');
+    for (const p of ['token', 'token_type_hint', 'client_id', 'client_secret']) assert.ok(revoke.params.includes(p), p);
+    for (const h of ['authorization', 'content-type']) assert.ok(revoke.headers.includes(h), h);
     const token = readsOfRoute('/token');
     for (const p of ['grant_type', 'code', 'code_verifier', 'client_secret', 'refresh_token']) assert.ok(token.params.includes(p), p);
     for (const h of ['authorization', 'dpop', 'origin', 'content-type']) assert.ok(token.headers.includes(h), h);
@@ -331,6 +335,11 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     const logoutCsrf = parseForm(logoutPage.html).hidden.csrf;
     assert.ok(logoutCsrf, logoutPage.html);
 
+    // Expendable tokens for /revoke (hostile variants may well revoke them).
+    const revoking = await signIn(url, spa(), user);
+    const revokingTokens = (await tokenRequest(url, { grant_type: 'authorization_code', client_id: fx.spa.clientId, code: revoking.code, redirect_uri: fx.spa.redirectUri, code_verifier: revoking.verifier })).json;
+    assert.ok(revokingTokens?.refresh_token, JSON.stringify(revokingTokens));
+
     const jar = (b) => Object.fromEntries(b.cookies);
     const authorizeParams = [
       ['response_type', 'code'], ['client_id', fx.spa.clientId], ['redirect_uri', fx.spa.redirectUri],
@@ -349,6 +358,8 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'POST', path: '/token', grant: 'client_credentials', params: [['grant_type', 'client_credentials'], ['scope', 'api:read']], headers: { authorization: basicAuth(fx.service.clientId, fx.service.secret), origin } },
       { method: 'POST', path: '/token', grant: 'authorization_code', params: [['grant_type', 'authorization_code'], ['client_id', fx.spa.clientId], ['code', 'c'.repeat(43)], ['redirect_uri', fx.spa.redirectUri], ['code_verifier', 'v'.repeat(43)]], headers: { origin } },
       { method: 'POST', path: '/token', grant: 'refresh_token', params: [['grant_type', 'refresh_token'], ['client_id', fx.spa.clientId], ['refresh_token', 'r'.repeat(43)], ['scope', 'openid']], headers: { origin } },
+      { method: 'POST', path: '/revoke', grant: 'public client', params: [['token', revokingTokens.refresh_token], ['token_type_hint', 'refresh_token'], ['client_id', fx.spa.clientId]], headers: { origin } },
+      { method: 'POST', path: '/revoke', grant: 'client_secret_basic', params: [['token', revokingTokens.access_token], ['token_type_hint', 'access_token']], headers: { authorization: basicAuth(fx.service.clientId, fx.service.secret), origin } },
       { method: 'GET', path: '/userinfo', params: [], headers: { authorization: `Bearer ${tokens.access_token}`, origin } },
       { method: 'POST', path: '/userinfo', params: [], headers: { authorization: `Bearer ${tokens.access_token}`, origin } },
       { method: 'GET', path: '/api/me', params: [], headers: { authorization: `DPoP ${dpopToken}`, dpop: apiProof, origin } },
@@ -359,6 +370,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: '/.well-known/oauth-authorization-server', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/oauth-protected-resource/api/me', params: [], headers: { origin } },
       { method: 'OPTIONS', path: '/token', params: [], headers: { origin, 'access-control-request-method': 'POST' } },
+      { method: 'OPTIONS', path: '/revoke', params: [], headers: { origin, 'access-control-request-method': 'POST' } },
       { method: 'GET', path: '/nowhere', params: [], headers: { origin } },
     ];
     // Every routed method (HEAD aside: GET's twin) has a base request.

@@ -27,9 +27,14 @@ fn discovery_and_jwks() {
         );
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
         assert_eq!(doc["end_session_endpoint"], format!("{ISSUER}/end_session"));
+        // RFC 8414 §2: the revocation endpoint (RFC 7009), authenticating as /token does.
+        assert_eq!(doc["revocation_endpoint"], format!("{ISSUER}/revoke"));
+        assert_eq!(
+            doc["revocation_endpoint_auth_methods_supported"],
+            doc["token_endpoint_auth_methods_supported"]
+        );
         for missing in [
             "introspection_endpoint",
-            "revocation_endpoint",
             "pushed_authorization_request_endpoint",
             "device_authorization_endpoint",
         ] {

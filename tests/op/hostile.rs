@@ -100,6 +100,17 @@ fn endpoints(code_challenge: &str) -> Vec<Endpoint> {
         ("username", s("demo")),
         ("password", s("pw")),
     ];
+    let revoke_public = vec![
+        ("token", s("r")),
+        ("token_type_hint", s("refresh_token")),
+        ("client_id", s(SPA)),
+    ];
+    let revoke_confidential = vec![
+        ("token", s("e30.e30.e30")),
+        ("token_type_hint", s("access_token")),
+        ("client_id", s(THIRD)),
+        ("client_secret", s(SERVICE_SECRET)),
+    ];
     let consent = vec![("tx", s("t")), ("csrf", s("c")), ("decision", s("allow"))];
     let logout = vec![
         ("id_token_hint", s("e30.e30.e30")),
@@ -120,6 +131,9 @@ fn endpoints(code_challenge: &str) -> Vec<Endpoint> {
     for form in [token_code, token_refresh, token_client] {
         all.push(("POST", "/token", form));
     }
+    for form in [revoke_public, revoke_confidential] {
+        all.push(("POST", "/revoke", form));
+    }
     for path in [
         "/api/me",
         "/jwks",
@@ -130,6 +144,7 @@ fn endpoints(code_challenge: &str) -> Vec<Endpoint> {
         all.push(("GET", path, Vec::new()));
     }
     all.push(("OPTIONS", "/token", Vec::new()));
+    all.push(("OPTIONS", "/revoke", Vec::new()));
     all
 }
 
@@ -275,6 +290,15 @@ fn hostile_requests_get_client_errors() {
         Request::new("GET", &absolute("/consent?tx=abc")),
         Request::new("GET", &absolute("/authorize?client_id=")),
         Request::new("PUT", &absolute("/token")),
+        Request::new("GET", &absolute("/revoke?token=x&client_id=spa")),
+        Request::new("POST", &absolute("/revoke")),
+        Request::new("POST", &absolute("/revoke")).with_header("content-type", "text/plain"),
+        Request::new("POST", &absolute("/revoke"))
+            .with_form(&[("token", "x"), ("client_id", "nobody")]),
+        Request::new("POST", &absolute("/revoke")).with_form(&[("client_id", SPA)]),
+        Request::new("POST", &absolute("/revoke"))
+            .with_form(&[("token", "x")])
+            .with_header("authorization", "Basic !!!"),
         Request::new("GET", &absolute("/authorize?%")),
         Request::new("GET", &absolute("/api/me")).with_header("authorization", "DPoP"),
         Request::new("GET", &absolute("/api/me"))
@@ -304,6 +328,12 @@ fn hostile_requests_get_client_errors() {
         ("client_id", SPA),
         ("client_id", SPA),
     ]));
+    let mut big_revoke =
+        Request::new("POST", &absolute("/revoke")).with_form(&[("client_id", SPA)]);
+    big_revoke
+        .body
+        .extend_from_slice(format!("&token={}", "a".repeat(70_000)).as_bytes());
+    requests.push(big_revoke);
     requests.push(
         token_request(&[("grant_type", "client_credentials")])
             .with_header("authorization", "Basic !!!")

@@ -21,5 +21,6 @@ mod logout;
 mod records;
 mod refresh_token;
 mod resource;
+mod revoke;
 mod rotation;
 mod throttle;

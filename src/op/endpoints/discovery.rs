@@ -77,6 +77,8 @@ pub fn document(config: &Config, signing_algs: &[Alg]) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": names(signing_algs),
         "token_endpoint_auth_methods_supported": auth_methods,
+        // RFC 8414 §2: the revocation endpoint authenticates clients as the token endpoint does.
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
         "prompt_values_supported": ["none", "login", "consent"],

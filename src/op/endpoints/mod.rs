@@ -9,4 +9,5 @@ pub mod end_session;
 pub mod jwks;
 pub mod login;
 pub mod resource_metadata;
+pub mod revoke;
 pub mod userinfo;

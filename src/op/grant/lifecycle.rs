@@ -17,11 +17,22 @@ use crate::store::Store;
 const FAMILY_MARK_TTL: u64 = 31_536_000;
 
 /// Marks a refresh family revoked: no token of it refreshes again, and its access tokens
-/// (which name it as `gid`) are refused.
+/// (which name it as `gid`) are refused. Writes only what is missing: a burst of replays,
+/// or a client revoking its access token and then its refresh token, writes the marks once
+/// (KV takes one write per key per second), and a revocation left half written (one mark
+/// stored, the other failed) is completed by the next.
 pub async fn revoke_family<S: Store, P, V>(
     family: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), Error> {
+    let (refused, noticed) = try_join(
+        family_revoked(family, services),
+        access_token_revoked(Some(family), services),
+    )
+    .await?;
+    if refused && noticed {
+        return Ok(());
+    }
     let revoked = Mark { at: services.now.0 };
     try_join(
         records::put(
@@ -48,10 +59,6 @@ pub async fn revoke_replayed_code<S: Store, P, V>(
     spent: &Grant,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), Error> {
-    // A burst of replays writes the revocation once (KV takes one write per key per second).
-    if family_revoked(&spent.family, services).await? {
-        return Ok(());
-    }
     revoke_family(&spent.family, services).await
 }
 
