@@ -28,8 +28,10 @@ use crate::op::types::{ClientId, RedirectUri, Scope};
 use crate::store::Store;
 use crate::{Error, b64};
 
-/// What a kind of record needs of the store.
+/// What a kind of record needs of the store. More needs may come: a host matches with a
+/// wildcard and sends what it does not know to its strongly consistent backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Consistency {
     /// A stale read is harmless: the flow asks again, or reads again later.
     Cacheable,

@@ -123,6 +123,45 @@ fn code_replay_without_offline_access_revokes_the_access_token() {
     assert_eq!(call().status, 401);
 }
 
+/// RFC 6749 §4.1.2: a spent code sent again is a replay whatever else the request gets
+/// wrong (another verifier, another redirect URI: what an observer of the code would
+/// send), and revokes what the code issued.
+#[test]
+fn a_replay_that_fails_the_codes_binding_still_revokes() {
+    let op = Op::new();
+    for wrong in [
+        ("code_verifier", "x".repeat(43)),
+        ("redirect_uri", "https://spa.example/other".to_owned()),
+    ] {
+        let (_b, start, code) = sign_in(&op, "openid offline_access");
+        let first = body(&exchange(&op, &start, &code));
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.clone()),
+            ("redirect_uri", SPA_REDIRECT.to_owned()),
+            ("client_id", SPA.to_owned()),
+            ("code_verifier", start.pkce.verifier.expose().to_owned()),
+        ];
+        form.retain(|(name, _)| *name != wrong.0);
+        form.push((wrong.0, wrong.1.clone()));
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let replay = op.send(&token_request(&pairs));
+        assert_eq!(body(&replay)["error"], "invalid_grant", "{}", wrong.0);
+        let access = first["access_token"].as_str().unwrap();
+        let userinfo = op.send(
+            &Request::new("GET", &absolute("/userinfo"))
+                .with_header("authorization", &format!("Bearer {access}")),
+        );
+        assert_eq!(userinfo.status, 401, "{}: the first access token", wrong.0);
+        let refresh = op.send(&token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().unwrap()),
+            ("client_id", SPA),
+        ]));
+        assert_eq!(body(&refresh)["error"], "invalid_grant", "{}", wrong.0);
+    }
+}
+
 /// RFC 6749 §4.1.3: the code is bound to its client, redirect URI and PKCE verifier;
 /// RFC 7636 §4.6 and the lifetime of codes.
 #[test]

@@ -68,3 +68,35 @@ fn refresh_rotation_and_reuse_detection() {
     };
     assert_eq!(narrowed["error"], "invalid_scope");
 }
+
+/// RFC 9700 §4.14.2: a reused refresh token is judged as a reuse whatever else the request
+/// gets wrong; a wider scope than granted (RFC 6749 §6) does not spare the family.
+#[test]
+fn a_reuse_that_asks_for_more_scope_still_revokes_the_family() {
+    let op = Op::new();
+    let (_b, start, code) = sign_in(&op, "openid offline_access");
+    let first = body(&exchange(&op, &start, &code));
+    let refresh = |token: &str, scope: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", SPA),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        op.send(&token_request(&form))
+    };
+    let rt0 = first["refresh_token"].as_str().unwrap();
+    let rotated = body(&refresh(rt0, None));
+    let rt1 = rotated["refresh_token"].as_str().unwrap();
+    op.advance(31);
+    let reuse = refresh(rt0, Some("openid offline_access profile"));
+    // The reuse is the answer: it says the family ended.
+    assert_eq!(body(&reuse)["error"], "invalid_grant", "{}", text(&reuse));
+    assert_eq!(
+        body(&refresh(rt1, None))["error"],
+        "invalid_grant",
+        "the family is revoked"
+    );
+}

@@ -6,8 +6,9 @@
 //! only, not an atomic operation: two locations can both take the same value inside the
 //! propagation window. The README ("What Workers KV's eventual consistency allows") states
 //! per record type what that allows and how the provider bounds it; tests/kv_consistency.rs
-//! measures it. By default only the cacheable records live here and the single-use ones in
-//! a Durable Object (`crate::edge`); with `OIDC_STORE = "kv"` everything does.
+//! measures it. By default only the cacheable records and the revocation notices resources
+//! read live here, and the single-use and write-once ones in a Durable Object
+//! (`crate::edge`); with `OIDC_STORE = "kv"` everything does.
 //!
 //! A write KV refuses with 429 (a second write to the key within the second) names its real
 //! cause: for a single-use or write-once record another request has just written that very

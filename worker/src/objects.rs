@@ -22,6 +22,7 @@
 //! pending, rearmed while rows remain.
 
 use std::cell::{Cell, OnceCell};
+use std::rc::Rc;
 
 use oidc_edge::Error;
 use oidc_edge::store::{Records, SingleUse, parse_count};
@@ -96,16 +97,16 @@ impl Operation {
     }
 }
 
-/// What an operation answered.
+/// What an operation answered (across RPC: [`Answer::to_js`]).
 #[derive(Debug, PartialEq, Eq)]
 enum Answer {
-    /// A value (get, consume) or a count (increment): 200.
+    /// A value (get, consume) or a count (increment): a `Uint8Array`.
     Value(Vec<u8>),
-    /// Nothing stored under the key (get, consume): 404.
+    /// Nothing stored under the key (get, consume): `null`.
     Absent,
-    /// Stored or deleted: 204.
+    /// Stored or deleted: `true`.
     Done,
-    /// `reserve` found the key present: 409.
+    /// `reserve` found the key present: `false`.
     Present,
 }
 
@@ -133,12 +134,13 @@ impl Answer {
             .map(|bytes| Answer::Value(bytes.to_vec()))
     }
 
-    fn status(&self) -> u16 {
+    /// For the logs.
+    fn name(&self) -> &'static str {
         match self {
-            Answer::Value(_) => 200,
-            Answer::Absent => 404,
-            Answer::Done => 204,
-            Answer::Present => 409,
+            Answer::Value(_) => "a value",
+            Answer::Absent => "absent",
+            Answer::Done => "done",
+            Answer::Present => "present",
         }
     }
 }
@@ -160,8 +162,8 @@ pub fn shard_of(key: &str) -> u64 {
 pub struct ObjectStore(pub ObjectNamespace);
 
 impl ObjectStore {
-    /// Sends one operation to the key's object. Every failure (no stub, the object threw,
-    /// an unexpected status) is logged with its cause and reported as
+    /// Sends one operation to the key's object. Every failure (no stub, the call or the
+    /// object threw, an answer of another shape) is logged with its cause and reported as
     /// [`Error::StoreUnavailable`].
     async fn call(
         &self,
@@ -198,7 +200,7 @@ impl ObjectStore {
         // Seconds fit a JavaScript number exactly (MAX_TTL caps them on the other side).
         #[allow(clippy::cast_precision_loss)]
         let ttl = ttl_seconds as f64;
-        let answer = JsFuture::from(stub.operate(op.name(), key, &value, ttl)).await?;
+        let answer = JsFuture::from(stub.operate(op.name(), key, &value, ttl)?).await?;
         Answer::from_js(&answer)
             .ok_or_else(|| worker::Error::RustError("an answer of no known shape".into()))
     }
@@ -209,14 +211,16 @@ extern "C" {
     /// A Durable Object stub as the runtime gives it, for its RPC method.
     type RawStub;
 
-    #[wasm_bindgen(method)]
+    /// `catch`: a call the runtime refuses at once (no such method, a broken stub) is an
+    /// error here, not an exception unwinding through the module.
+    #[wasm_bindgen(method, catch)]
     fn operate(
         this: &RawStub,
         op: &str,
         key: &str,
         value: &js_sys::Uint8Array,
         ttl_seconds: f64,
-    ) -> js_sys::Promise;
+    ) -> core::result::Result<js_sys::Promise, JsValue>;
 }
 
 /// An answer that does not fit the operation: the object is not speaking this protocol.
@@ -224,7 +228,7 @@ fn unexpected(op: Operation, answer: &Answer) -> Error {
     worker::console_error!(
         "oidc-edge: Durable Object {BINDING}: {} answered {}",
         op.name(),
-        answer.status()
+        answer.name()
     );
     Error::StoreUnavailable
 }
@@ -309,8 +313,9 @@ pub struct SingleUseObject {
     state: State,
     /// The SQL handle, once the table exists (created on first use by this instance).
     sql: OnceCell<SqlStorage>,
-    /// An alarm is known to be pending (checked once per instance, then kept).
-    sweep_armed: Cell<bool>,
+    /// An alarm is known to be pending, or being set (checked once per instance, then
+    /// kept; cleared again if setting it failed).
+    sweep_armed: Rc<Cell<bool>>,
 }
 
 impl DurableObject for SingleUseObject {
@@ -318,7 +323,7 @@ impl DurableObject for SingleUseObject {
         SingleUseObject {
             state,
             sql: OnceCell::new(),
-            sweep_armed: Cell::new(false),
+            sweep_armed: Rc::new(Cell::new(false)),
         }
     }
 
@@ -388,8 +393,11 @@ impl SingleUseObject {
             // After the operation: its answer is decided; a failure here only delays
             // sweeping. Storage calls of an object run in order, so this needs no await.
             let storage = self.state.storage();
+            let armed = self.sweep_armed.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(err) = arm_sweep(&storage).await {
+                    // The next write tries again.
+                    armed.set(false);
                     worker::console_error!("oidc-edge: single-use sweep not scheduled: {err}");
                 }
             });
@@ -401,8 +409,8 @@ impl SingleUseObject {
 impl SingleUseObject {
     /// The SQL handle, creating the table on first use. First checks, without the
     /// accessors that unwrap (`State::storage`, `Storage::sql`), that this object has
-    /// SQLite storage: a class deployed without `new_sqlite_classes` answers 500 with the
-    /// reason instead of throwing through the Worker.
+    /// SQLite storage: a class deployed without `new_sqlite_classes` answers an error with
+    /// the reason (a 503 to the client, logged) instead of throwing through the Worker.
     fn sql(&self) -> Result<&SqlStorage> {
         if let Some(sql) = self.sql.get() {
             return Ok(sql);

@@ -17,10 +17,10 @@ use crate::store::Store;
 const FAMILY_MARK_TTL: u64 = 31_536_000;
 
 /// Marks a refresh family revoked: no token of it refreshes again, and its access tokens
-/// (which name it as `gid`) are refused. Writes only what is missing: a burst of replays,
-/// or a client revoking its access token and then its refresh token, writes the marks once
-/// (KV takes one write per key per second), and a revocation left half written (one mark
-/// stored, the other failed) is completed by the next.
+/// (which name it as `gid`) are refused. Writes only what is missing: replays one after
+/// another, or a client revoking its access token and then its refresh token, write the
+/// marks once (KV takes one write per key per second), and a revocation left half written
+/// (the notice stored, the mark failed) is completed by the next.
 pub async fn revoke_family<S: Store, P, V>(
     family: &str,
     services: &Services<'_, S, P, V>,
@@ -33,23 +33,24 @@ pub async fn revoke_family<S: Store, P, V>(
     if refused && noticed {
         return Ok(());
     }
+    // The notice first, then the mark: the token endpoint stops at the mark, so a mark
+    // written without its notice would never be completed, and resources would go on
+    // accepting the family's access tokens.
     let revoked = Mark { at: services.now.0 };
-    try_join(
-        records::put(
-            services.store,
-            &Key::<RevokedFamilies>::new(family),
-            &revoked,
-            FAMILY_MARK_TTL,
-        ),
-        records::put(
-            services.store,
-            &Key::<FamilyNotices>::new(family),
-            &revoked,
-            FAMILY_MARK_TTL,
-        ),
+    records::put(
+        services.store,
+        &Key::<FamilyNotices>::new(family),
+        &revoked,
+        FAMILY_MARK_TTL,
+    )
+    .await?;
+    records::put(
+        services.store,
+        &Key::<RevokedFamilies>::new(family),
+        &revoked,
+        FAMILY_MARK_TTL,
     )
     .await
-    .map(|((), ())| ())
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes what its first use issued (`spent`, the

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::set_member;
-use crate::op::config::GrantType;
+use crate::op::config::{Client, GrantType, User};
 use crate::op::error::OpError;
+use crate::op::form::Params;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Code, Codes, Grant, Grants, Key};
@@ -39,7 +40,8 @@ pub async fn exchange<S: Store, P, V>(
     // record and revokes what it names (below). Taking the code atomically instead would
     // leave the losers nothing to revoke: they would refuse before the winner wrote it.
     // A live code is not checked for a grant record up front: the `reserve` below finds it,
-    // one store round trip fewer on every exchange.
+    // and a request the code's binding refuses looks for it then; one store round trip
+    // fewer on every exchange.
     let first_refresh = op.secrets.first_refresh(code);
     let grant_key = Key::<Grants>::new(&first_refresh);
     let Some(record): Option<Code> = records::get(services.store, &code_key).await? else {
@@ -50,31 +52,20 @@ pub async fn exchange<S: Store, P, V>(
         ));
     };
     let request = &record.request;
-    if request.client_id != client.client_id {
-        return Err(OpError::InvalidGrant(
-            "the code was issued to another client".into(),
-        ));
-    }
-    if params.get("redirect_uri") != Some(request.redirect_uri.as_str()) {
-        return Err(OpError::InvalidGrant(
-            "redirect_uri does not match the authorization request".into(),
-        ));
-    }
-    check_pkce(
-        request.code_challenge.as_deref(),
-        params.get("code_verifier"),
-    )?;
-    if let Some(expected) = &request.dpop_jkt
-        && jkt.as_deref() != Some(expected.as_str())
-    {
-        return Err(OpError::InvalidGrant(
-            "the DPoP key is not the one named by dpop_jkt".into(),
-        ));
-    }
-    let user = op
-        .config
-        .user(&record.sub)
-        .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))?;
+    let user = match check_binding(op, client, params, jkt.as_deref(), &record) {
+        Ok(user) => user,
+        Err(refused) => {
+            // Read only now (the common exchange skips it): a spent code sent again with
+            // the wrong client, redirect URI, verifier or key is still a replay, and still
+            // revokes what the first exchange issued (RFC 6749 §4.1.2).
+            if revoke_if_spent(&grant_key, services).await? {
+                return Err(OpError::InvalidGrant(
+                    "the code is invalid, expired or already used".into(),
+                ));
+            }
+            return Err(refused);
+        }
+    };
     let refreshable =
         request.scope.has("offline_access") && client.allows_grant(GrantType::RefreshToken);
     let access_jti = random::token(16)?;
@@ -145,15 +136,52 @@ pub async fn exchange<S: Store, P, V>(
 }
 
 /// RFC 6749 §4.1.2: a code used again revokes what its first use issued, named by the
-/// code's grant record.
+/// code's grant record. Returns whether the code was spent.
 async fn revoke_if_spent<S: Store, P, V>(
     grant_key: &Key<Grants>,
     services: &Services<'_, S, P, V>,
-) -> Result<(), OpError> {
-    if let Some(spent) = records::get::<_, Grants>(services.store, grant_key).await? {
-        lifecycle::revoke_replayed_code(&spent, services).await?;
+) -> Result<bool, OpError> {
+    let Some(spent) = records::get::<_, Grants>(services.store, grant_key).await? else {
+        return Ok(false);
+    };
+    lifecycle::revoke_replayed_code(&spent, services).await?;
+    Ok(true)
+}
+
+/// RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9449 §10: what the code is bound to (its client,
+/// redirect URI, PKCE challenge and DPoP key) against this request; the code's user.
+fn check_binding<'a>(
+    op: &'a Provider,
+    client: &Client,
+    params: &Params,
+    jkt: Option<&str>,
+    record: &Code,
+) -> Result<&'a User, OpError> {
+    let request = &record.request;
+    if request.client_id != client.client_id {
+        return Err(OpError::InvalidGrant(
+            "the code was issued to another client".into(),
+        ));
     }
-    Ok(())
+    if params.get("redirect_uri") != Some(request.redirect_uri.as_str()) {
+        return Err(OpError::InvalidGrant(
+            "redirect_uri does not match the authorization request".into(),
+        ));
+    }
+    check_pkce(
+        request.code_challenge.as_deref(),
+        params.get("code_verifier"),
+    )?;
+    if let Some(expected) = &request.dpop_jkt
+        && jkt != Some(expected.as_str())
+    {
+        return Err(OpError::InvalidGrant(
+            "the DPoP key is not the one named by dpop_jkt".into(),
+        ));
+    }
+    op.config
+        .user(&record.sub)
+        .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))
 }
 
 /// RFC 7636 §4.6: with a challenge, the verifier must match it; without one, a verifier

@@ -56,9 +56,22 @@ pub async fn exchange<S: Store, P, V>(
             "the refresh token is bound to another DPoP key".into(),
         ));
     }
-    let scope = narrowed_scope(&record.scope, params.get("scope"))?;
-    let user = op.config.user(&record.sub).ok_or_else(invalid)?;
     let successor = op.secrets.successor(token);
+    let (scope, user) = match (
+        narrowed_scope(&record.scope, params.get("scope")),
+        op.config.user(&record.sub).ok_or_else(invalid),
+    ) {
+        (Ok(scope), Ok(user)) => (scope, user),
+        (Err(refused), _) | (_, Err(refused)) => {
+            // A reused token is judged as a reuse whatever else the request gets wrong.
+            if let Some(rotated) = &rotated {
+                let moved_on: Option<Mark> =
+                    records::get(services.store, &Key::<Rotations>::new(&successor)).await?;
+                judge_reuse(rotated, moved_on.is_some(), &record.family, services).await?;
+            }
+            return Err(refused);
+        }
+    };
     let lifetime = op.config.lifetimes.refresh_token;
     // The first use rotates; a reuse asks whether the successor has moved on since (the
     // only case that reads it). Returns whether it has.
@@ -117,19 +130,30 @@ pub async fn exchange<S: Store, P, V>(
         return Err(invalid());
     }
     if let Some(rotated) = &rotated {
-        // A reused token: a lost response retried within the grace window gets the same
-        // successor, as long as that successor has not moved on itself; anything else is
-        // treated as theft and ends the whole family.
-        let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS && !moved_on;
-        if !retry {
-            lifecycle::revoke_family(&record.family, services).await?;
-            return Err(OpError::InvalidGrant(
-                "the refresh token was already used; its family is revoked".into(),
-            ));
-        }
+        judge_reuse(rotated, moved_on, &record.family, services).await?;
     }
     set_member(&mut body, "refresh_token", json!(successor));
     Ok(body)
+}
+
+/// A reused token (rotated at `rotated.at`): a lost response retried within the grace
+/// window gets the same successor, as long as that successor has not moved on itself
+/// (`moved_on`); anything else is treated as theft and ends the whole family (RFC 9700
+/// §4.14.2).
+async fn judge_reuse<S: Store, P, V>(
+    rotated: &Mark,
+    moved_on: bool,
+    family: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<(), OpError> {
+    let retry = services.now.0.saturating_sub(rotated.at) <= REFRESH_GRACE_SECONDS && !moved_on;
+    if retry {
+        return Ok(());
+    }
+    lifecycle::revoke_family(family, services).await?;
+    Err(OpError::InvalidGrant(
+        "the refresh token was already used; its family is revoked".into(),
+    ))
 }
 
 /// RFC 6749 §6: a refresh may ask for fewer scopes, never more.
