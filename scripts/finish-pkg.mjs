@@ -8,6 +8,8 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileS
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
+import * as esbuild from "esbuild";
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
 const cargo = readFileSync(join(root, "Cargo.toml"), "utf8");
@@ -29,9 +31,21 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["client.js", "client.d.ts", "init.d.ts"]) {
+for (const file of ["client.d.ts", "init.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
+// The client ships without comments and whitespace (esbuild, names kept, so stack traces
+// still read): every user loads it, and the package's size target counts what they load
+// (benches/js/size.mjs). The commented source is src/wasm/client.js.
+writeFileSync(
+  join(pkg, "client.js"),
+  esbuild.transformSync(readFileSync(join(root, "src/wasm/client.js"), "utf8"), {
+    format: "esm",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: "none",
+  }).code,
+);
 // wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
 // entry and init.js import it there to tell it where the pure-Rust module's wasm is.
 const snippetDirs = readdirSync(join(pkg, "snippets")).filter((dir) =>

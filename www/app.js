@@ -4,7 +4,8 @@
 //   Sign in   → the OP's login page → back at /callback → the verified ID-token claims
 //   Call API  → GET <OP>/api/me with a DPoP-bound access token (the client signs a proof)
 //   Refresh   → a new access token from the refresh token (rotated by the OP)
-//   Sign out  → the OP's end_session endpoint, which ends its session and sends us back
+//   Sign out  → the refresh token revoked (RFC 7009), then the OP's end_session endpoint,
+//               which ends its session and sends us back
 //
 // Tokens live in the OidcClient's memory only; the DPoP private key is a non-extractable
 // WebCrypto key kept in IndexedDB by the package.
@@ -142,12 +143,20 @@ async function refresh() {
   setStatus(`New access token, expires at ${new Date(session.expiresAt * 1000).toLocaleTimeString()}.`);
 }
 
-function signOut() {
-  const url = client.signOut();
+async function signOut() {
+  setStatus('Revoking the refresh token…');
+  // The tokens are forgotten whatever the provider answers; a failed revocation is worth
+  // knowing about (the refresh token then lives on at the provider until it expires).
+  let revocation = null;
+  const url = await client.signOut({ onRevocationError: (err) => (revocation = err) });
+  if (revocation) console.warn('Signed out, but the provider did not revoke the refresh token:', revocation);
   if (url) {
     sessionStorage.setItem(SIGNED_OUT_KEY, '1');
     setStatus('Signing out at the OpenID Provider…');
     location.assign(url);
+  } else if (revocation) {
+    setStatus('Signed out here (the provider has no end_session endpoint).');
+    showError('Signed out, but the refresh token was not revoked', revocation);
   } else {
     setStatus('Signed out here (the provider has no end_session endpoint).');
   }

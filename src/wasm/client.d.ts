@@ -52,6 +52,19 @@ export interface AuthorizationParams {
   loginHint?: string;
 }
 
+export interface SignOutOptions {
+  /** Default true: revoke the session's refresh token at the provider's `revocation_endpoint`
+   *  (RFC 7009) before resolving. false signs out here only, without any request. */
+  revoke?: boolean;
+  /** Called, before `signOut()` resolves, when the revocation failed: "network_error",
+   *  "aborted" (no answer within 5 seconds), "response_too_large", or "revocation_error" with
+   *  the provider's `status`, `error` and `errorDescription` (RFC 7009 §2.2.1; a 503 means
+   *  the token was not revoked). The tokens are forgotten all the same, so there is nothing
+   *  to retry with: the refresh token stays valid at the provider until it expires. What the
+   *  callback throws rejects `signOut()`. */
+  onRevocationError?: (error: OidcError) => void;
+}
+
 /** The signed-in state, kept in memory only. */
 export interface Session {
   accessToken: string;
@@ -81,7 +94,8 @@ export class OidcError extends Error {
    * "authorization_error", "callback_invalid", "token_error", "token_response_invalid",
    * "not_signed_in", "no_refresh_token", "id_token_sub_mismatch", "id_token_nonce_mismatch",
    * "userinfo_unavailable", "userinfo_error", "userinfo_invalid", "userinfo_sub_mismatch",
-   * "origin_not_allowed", "redirect_blocked".
+   * "origin_not_allowed", "redirect_blocked", "revocation_error" (given to
+   * `onRevocationError`, never thrown).
    */
   code: string;
   /** The provider's OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1). */
@@ -162,8 +176,26 @@ export class OidcClient {
    * Throws "not_signed_in" without a session.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-  /** Forgets the tokens. Returns the provider's logout URL (`end_session_endpoint` with
-   *  `id_token_hint`, `client_id` and `post_logout_redirect_uri`) to navigate to, or null
-   *  when the provider advertises none. */
-  signOut(): string | null;
+  /**
+   * Signs out: forgets the tokens at once (a `fetch`, `userinfo` or `refresh` called after
+   * `signOut()`, even before its promise settles, throws "not_signed_in"), then, when the
+   * session has a refresh token and the provider advertises a `revocation_endpoint`, revokes
+   * the refresh token (RFC 7009 §2.1: `token`, `token_type_hint=refresh_token` and
+   * `client_id`, through the `fetch` option, without a DPoP proof, redirects not followed),
+   * which revokes its grant's access tokens with it. One request, waited for at most
+   * 5 seconds; access tokens alone are not revoked (they expire within minutes).
+   *
+   * Never rejects because of the revocation: a network error, a non-200 answer or the
+   * timeout is passed to `options.onRevocationError` as an `OidcError`, and `signOut()`
+   * resolves all the same. Resolves with the provider's logout URL (`end_session_endpoint`
+   * with `id_token_hint`, `client_id` and `post_logout_redirect_uri`) to navigate to, or null
+   * when the provider advertises none. Unknown options reject with "invalid_option" (the
+   * tokens are forgotten even then, and nothing is sent).
+   *
+   * ```js
+   * const logout = await client.signOut({ onRevocationError: (err) => console.warn(err.code) });
+   * if (logout) location.assign(logout);
+   * ```
+   */
+  signOut(options?: SignOutOptions): Promise<string | null>;
 }

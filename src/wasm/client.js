@@ -13,6 +13,7 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1 b64token, RFC 9449 
 const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 9449 §8.1 NQCHAR
 const REDIRECTS = [301, 302, 303, 307, 308]; // Fetch Standard: a "redirect status"
 const MAX_REDIRECTS = 20; // Fetch Standard, HTTP-redirect fetch: a network error past 20
+const REVOKE_TIMEOUT = 5_000; // ms signOut() waits for the revocation endpoint
 // Fetch Standard "request-body-header names", dropped when a redirect turns the method into GET.
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];
 const OPTIONS = {
@@ -20,7 +21,9 @@ const OPTIONS = {
   postLogoutRedirectUri: "string", dpop: "boolean", dpopKey: "object", storage: "object",
   fetch: "function", clockTolerance: "number", apiOrigins: "object",
 };
-const ENDPOINTS = ["authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"];
+const ENDPOINTS = [
+  "authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint", "revocation_endpoint",
+];
 const REQUIRED_ENDPOINTS = ENDPOINTS.slice(0, 3);
 const PRIVATE = Symbol("OidcClient.create");
 
@@ -157,6 +160,28 @@ async function getJson(http, target, code, what) {
   }
   return readJson(res, code, what);
 }
+
+/** The `error` and `error_description` of an OAuth error answer (RFC 6749 §5.2, RFC 7009
+ *  §2.2.1), when it has a JSON body; the body is consumed either way. */
+async function oauthError(res, what) {
+  if (!isJson(res)) {
+    await res.body?.cancel().catch(() => {});
+    return {};
+  }
+  // A body that is not a JSON object only loses the details; one too large still fails.
+  const problem = await readJson(res, "token_error", what).catch((err) => {
+    if (err.code === "response_too_large") throw err;
+    return {};
+  });
+  return {
+    error: typeof problem.error === "string" ? problem.error : undefined,
+    errorDescription: typeof problem.error_description === "string" ? problem.error_description : undefined,
+  };
+}
+
+/** "HTTP 400 invalid_grant: description", for messages. */
+const described = (status, { error, errorDescription }) =>
+  `HTTP ${status}${error ? ` ${error}` : ""}${errorDescription ? `: ${errorDescription}` : ""}`;
 
 /** The parameters of a `WWW-Authenticate` challenge the client acts on. */
 function challenge(res) {
@@ -460,11 +485,34 @@ export class OidcClient {
     }
   }
 
-  /** Forgets the tokens; the RP-initiated logout URL (OIDC RP-Initiated Logout §2), or null
-   *  when the provider advertises no end_session_endpoint. */
-  signOut() {
+  /** Forgets the tokens, revokes the refresh token (RFC 7009), and resolves with the
+   *  RP-initiated logout URL (OIDC RP-Initiated Logout §2), or null when the provider
+   *  advertises no end_session_endpoint. A failed revocation does not reject: the tokens
+   *  are forgotten here whatever the provider says, so sign-out always completes; its
+   *  OidcError goes to `onRevocationError`. */
+  async signOut(options) {
+    // Before anything can throw or wait: a fetch, userinfo or refresh started from here on
+    // finds no session, and a refresh in flight drops what it gets (see #refresh).
     const session = this.#session;
     this.#session = null;
+    const { revoke = true, onRevocationError } = checkNames(
+      options, { revoke: "boolean", onRevocationError: "function" }, "signOut",
+    );
+    const logout = this.#logoutUrl(session);
+    const endpoint = this.metadata.revocation_endpoint;
+    if (revoke && session?.refreshToken !== undefined && typeof endpoint === "string") {
+      let failure = null;
+      await this.#revoke(endpoint, session.refreshToken).catch((err) => {
+        failure = err;
+      });
+      // Outside the catch: what the app's callback throws is the app's, and rejects.
+      if (failure) onRevocationError?.(failure);
+    }
+    return logout;
+  }
+
+  /** The end_session URL with id_token_hint, client_id and post_logout_redirect_uri (§2). */
+  #logoutUrl(session) {
     const endpoint = this.metadata.end_session_endpoint;
     if (typeof endpoint !== "string") return null;
     const target = new URL(endpoint);
@@ -530,34 +578,59 @@ export class OidcClient {
     return true;
   }
 
+  /** A client's form POST to one of the provider's endpoints, `client_id` added: a public
+   *  client identifies itself so (RFC 6749 §2.3, §3.2.1; RFC 7009 §2.1). Never followed: a
+   *  307/308 would resend the code, verifier or token, with any proof, wherever it points
+   *  (RFC 6749 §3.2 names one endpoint); callers treat a 3xx as the error it is. */
+  #postForm(endpoint, params, { dpop, signal } = {}) {
+    const body = new URLSearchParams({ ...params, client_id: this.#o.clientId }).toString();
+    const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+    if (dpop) headers.dpop = dpop;
+    return send(this.#http, endpoint, { method: "POST", headers, body, redirect: "manual", signal });
+  }
+
   /** A token endpoint request (RFC 6749 §4.1.3, §6), retried once on use_dpop_nonce (RFC 9449 §8). */
   async #tokenRequest(params) {
     const endpoint = this.metadata.token_endpoint;
-    const body = new URLSearchParams({ ...params, client_id: this.#o.clientId }).toString();
     for (let attempt = 0; ; attempt++) {
-      const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
-      if (this.dpopKey) headers.dpop = await this.#proof("POST", endpoint);
-      // Never followed: a 307/308 would resend the code, verifier or refresh token, with the
-      // proof, wherever it points (RFC 6749 §3.2 names one endpoint). A 3xx is an error below.
-      const res = await send(this.#http, endpoint, { method: "POST", headers, body, redirect: "manual" });
+      const dpop = this.dpopKey ? await this.#proof("POST", endpoint) : undefined;
+      const res = await this.#postForm(endpoint, params, { dpop });
       const fresh = this.#noteNonce(endpoint, res);
       if (res.status === 200) return readJson(res, "token_response_invalid", "token response");
-      let error;
-      let errorDescription;
-      if (isJson(res)) {
-        const problem = await readJson(res, "token_error", "token error response").catch((err) => {
-          if (err.code === "response_too_large") throw err;
-          return {};
-        });
-        if (typeof problem.error === "string") error = problem.error;
-        if (typeof problem.error_description === "string") errorDescription = problem.error_description;
-      } else {
+      const problem = await oauthError(res, "token error response");
+      if (attempt === 0 && this.dpopKey && fresh && res.status === 400 && problem.error === "use_dpop_nonce") continue;
+      fail("token_error", `token endpoint: ${described(res.status, problem)}`, { ...problem, status: res.status });
+    }
+  }
+
+  /** Revokes the refresh token, and so its family and their access tokens (RFC 7009 §2.1).
+   *  No DPoP proof: RFC 9449 does not cover the revocation endpoint. At most REVOKE_TIMEOUT,
+   *  even with a `fetch` option that ignores the signal: sign-out is not held up by it. */
+  async #revoke(endpoint, refreshToken) {
+    const controller = new AbortController();
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        const cause = new DOMException(`no answer within ${REVOKE_TIMEOUT / 1000} s`, "TimeoutError");
+        controller.abort(cause);
+        reject(new OidcError("aborted", `revocation endpoint: ${cause.message}`, { cause }));
+      }, REVOKE_TIMEOUT);
+    });
+    const revoke = async () => {
+      const params = { token: refreshToken, token_type_hint: "refresh_token" };
+      const res = await this.#postForm(endpoint, params, { signal: controller.signal });
+      if (res.status === 200) {
+        // §2.2: 200 whether or not there was anything to revoke; the body says nothing.
         await res.body?.cancel().catch(() => {});
+        return;
       }
-      if (attempt === 0 && this.dpopKey && fresh && res.status === 400 && error === "use_dpop_nonce") continue;
-      fail("token_error", `token endpoint: HTTP ${res.status}${error ? ` ${error}` : ""}${errorDescription ? `: ${errorDescription}` : ""}`, {
-        error, errorDescription, status: res.status,
-      });
+      const problem = await oauthError(res, "revocation error response");
+      fail("revocation_error", `revocation endpoint: ${described(res.status, problem)}`, { ...problem, status: res.status });
+    };
+    try {
+      await Promise.race([revoke(), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -212,13 +212,49 @@ describe('OidcClient against the OP on workerd', () => {
     assert.equal(client.session, null);
   });
 
-  test('8. signOut: the end_session URL ends the OP session and returns to the app (OIDC RP-Initiated Logout §2, §3)', async () => {
-    const { client } = await newClient();
+  /** The refresh token grant sent by hand, as the client would have sent it (the client has
+   *  forgotten the token by then): a proof from the client's own DPoP key, retried once with
+   *  the OP's nonce (RFC 9449 §5, §8). The OP's answer as { status, body }. */
+  async function refreshByHand(client, refreshToken) {
+    const endpoint = client.metadata.token_endpoint;
+    let nonce;
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          dpop: await client.dpopKey.proof({ htm: 'POST', htu: endpoint, nonce }),
+        },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: fx.spa.clientId }),
+      });
+      const body = await res.json();
+      if (attempt === 0 && res.status === 400 && body.error === 'use_dpop_nonce') {
+        nonce = res.headers.get('dpop-nonce');
+        continue;
+      }
+      return { status: res.status, body };
+    }
+  }
+
+  test('8. signOut: the refresh token revoked (RFC 7009 §2.1), then the end_session URL ends the OP session and returns to the app (OIDC RP-Initiated Logout §2, §3)', async () => {
+    const { client, log } = await newClient();
+    assert.equal(client.metadata.revocation_endpoint, `${fx.config.issuer}/revoke`, 'the OP advertises revocation_endpoint (RFC 8414 §2)');
     const { callback, browser } = await userAgent(await client.authorizationUrl());
     const session = await client.handleCallback(callback);
-    const logout = client.signOut();
+    assert.ok(session.refreshToken, 'offline_access gives a refresh token');
+    const failures = [];
+    const signingOut = client.signOut({ onRevocationError: (err) => failures.push(err) });
+    // Forgotten at once, before the revocation is answered.
     assert.equal(client.session, null);
     assert.equal((await rejection(client.fetch(client.metadata.userinfo_endpoint))).code, 'not_signed_in');
+    const logout = await signingOut;
+    assert.deepEqual(failures, [], 'the OP revoked the token');
+    assert.deepEqual(log.filter((r) => r.path === '/revoke'), [{ method: 'POST', path: '/revoke', status: 200 }], 'one revocation, answered 200 (§2.2)');
+    // §2.1: the refresh token (and its family) no longer refreshes.
+    const refused = await refreshByHand(client, session.refreshToken);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, 'invalid_grant');
+
     const url = new URL(logout);
     assert.equal(url.searchParams.get('id_token_hint'), session.idToken);
     assert.equal(url.searchParams.get('client_id'), fx.spa.clientId);
@@ -227,5 +263,15 @@ describe('OidcClient against the OP on workerd', () => {
     // The OP session is gone: a silent request needs a login now.
     const silent = await userAgent(await client.authorizationUrl({ prompt: 'none' }), browser);
     assert.equal(new URL(silent.callback).searchParams.get('error'), 'login_required');
+
+    // The control: signed out with revoke: false, the same request by hand still refreshes,
+    // so the invalid_grant above is the revocation's doing.
+    const kept = await newClient();
+    const keptSession = await kept.client.handleCallback((await userAgent(await kept.client.authorizationUrl())).callback);
+    assert.equal(new URL(await kept.client.signOut({ revoke: false })).pathname, '/end_session');
+    assert.equal(kept.log.filter((r) => r.path === '/revoke').length, 0);
+    const refreshed = await refreshByHand(kept.client, keptSession.refreshToken);
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.equal(typeof refreshed.body.access_token, 'string');
   });
 });

@@ -64,6 +64,7 @@ async function startProvider(t) {
     jwks_uri: `${op.issuer}/jwks`,
     userinfo_endpoint: `${op.issuer}/userinfo`,
     end_session_endpoint: `${op.issuer}/end_session`,
+    revocation_endpoint: `${op.issuer}/revoke`,
     authorization_response_iss_parameter_supported: true,
     response_types_supported: ["code"],
   };
@@ -91,6 +92,8 @@ async function startProvider(t) {
     "/jwks": () => ({ body: { keys: op.keys.map((k) => k.publicJwk) } }),
     "/token": (req) => op.tokens(req),
     "/userinfo": () => ({ body: { sub: op.sub, name: "Demo User" } }),
+    // RFC 7009 §2.2: 200 with no meaningful body, whatever the token was.
+    "/revoke": () => ({ status: 200, body: "" }),
   };
   op.count = (path) => op.log.filter((r) => r.path === path).length;
   return op;
@@ -157,6 +160,18 @@ test("discovery: a document that is not application/json, or lacks token_endpoin
   const { token_endpoint, ...partial } = op.metadata;
   op.routes["/.well-known/openid-configuration"] = () => ({ body: partial });
   assert.equal((await rejection(newClient(op))).code, "discovery_invalid");
+});
+
+test("discovery: revocation_endpoint is optional, and must be a URL when present (RFC 8414 §2)", async (t) => {
+  const op = await startProvider(t);
+  const full = op.metadata;
+  for (const bad of [42, "not a url", null]) {
+    op.metadata = { ...full, revocation_endpoint: bad };
+    assert.equal((await rejection(newClient(op))).code, "discovery_invalid", JSON.stringify(bad));
+  }
+  const { revocation_endpoint, ...without } = full;
+  op.metadata = without;
+  assert.equal((await newClient(op)).metadata.revocation_endpoint, undefined);
 });
 
 test("options are checked: unknown names, missing issuer, a scope without openid", async (t) => {
@@ -786,9 +801,11 @@ test("fetch with dpop: false sends Authorization: Bearer and no DPoP header (RFC
   assert.equal(authorize.headers.dpop, undefined, "no proof at the token endpoint either");
 });
 
-test("signOut: forgets the tokens and returns the end_session URL (OIDC RP-Initiated Logout §2); fetch then throws not_signed_in", async (t) => {
+test("signOut: forgets the tokens and resolves with the end_session URL (OIDC RP-Initiated Logout §2); fetch then throws not_signed_in", async (t) => {
   const { op, client, session } = await signedIn(t, { postLogoutRedirectUri: "http://localhost:5173/" });
-  const url = new URL(client.signOut());
+  const pending = client.signOut();
+  assert.ok(pending instanceof Promise);
+  const url = new URL(await pending);
   assert.equal(url.origin + url.pathname, `${op.issuer}/end_session`);
   assert.equal(url.searchParams.get("id_token_hint"), session.idToken);
   assert.equal(url.searchParams.get("client_id"), CLIENT_ID);
@@ -801,7 +818,185 @@ test("signOut: forgets the tokens and returns the end_session URL (OIDC RP-Initi
   const { end_session_endpoint, ...rest } = op.metadata;
   op.metadata = rest;
   const noLogout = await newClient(op);
-  assert.equal(noLogout.signOut(), null);
+  assert.equal(await noLogout.signOut(), null);
+});
+
+// RFC 7009 §2.1: the client POSTs `token` and `token_type_hint`, form-encoded, and
+// authenticates as at the token endpoint: a public client by its client_id (RFC 6749 §2.3,
+// §3.2.1), so no Authorization header. Revoking the refresh token revokes the access tokens
+// of its grant (§2.1), so one request is enough. RFC 9449 has no proof for this endpoint.
+test("signOut: revokes the refresh token: POST token, token_type_hint=refresh_token, client_id; no Authorization, no DPoP (RFC 7009 §2.1)", async (t) => {
+  const { op, client } = await signedIn(t);
+  const rotated = await client.refresh(); // the latest refresh token is the one to revoke
+  const before = op.log.length;
+  const url = await client.signOut();
+  assert.equal(new URL(url).pathname, "/end_session");
+  assert.equal(client.session, null);
+  const sent = op.log.slice(before);
+  assert.deepEqual(sent.map((r) => `${r.method} ${r.path}`), ["POST /revoke"], "one request: the revocation");
+  const [revocation] = sent;
+  assert.match(revocation.headers["content-type"], /^application\/x-www-form-urlencoded/);
+  assert.deepEqual([...new URLSearchParams(revocation.body)], [
+    ["token", rotated.refreshToken],
+    ["token_type_hint", "refresh_token"],
+    ["client_id", CLIENT_ID],
+  ]);
+  assert.equal(revocation.headers.authorization, undefined, "a public client: client_id in the body, no Authorization");
+  assert.equal(revocation.headers.dpop, undefined, "no DPoP proof at the revocation endpoint");
+
+  // Through the fetch option, like every other request of the client.
+  const seen = [];
+  const spy = (input, init) => {
+    seen.push(new Request(input, init).url);
+    return fetch(input, init);
+  };
+  const spied = await signedIn(t, { fetch: spy });
+  await spied.client.signOut();
+  assert.equal(seen.at(-1), `${spied.op.issuer}/revoke`);
+});
+
+test("signOut: no revocation request without revocation_endpoint, without a refresh token, or with revoke: false (RFC 7009 §2, RFC 8414 §2)", async (t) => {
+  const { op, client } = await signedIn(t, { postLogoutRedirectUri: "http://localhost:5173/" });
+  const { revocation_endpoint, ...without } = op.metadata;
+  op.metadata = without;
+  const noEndpoint = await newClient(op);
+  await noEndpoint.handleCallback((await authorize(noEndpoint, op)).callback);
+  assert.ok(noEndpoint.session.refreshToken);
+  const unexpected = (err) => assert.fail(`no revocation was due, yet: ${err.code} ${err.message}`);
+  const url = await noEndpoint.signOut({ onRevocationError: unexpected });
+  assert.equal(new URL(url).pathname, "/end_session", "the endpoint absent: the URL all the same");
+  assert.equal(noEndpoint.session, null);
+  assert.equal(op.count("/revoke"), 0);
+
+  op.metadata = { ...without, revocation_endpoint };
+  op.routes["/token"] = (req) => op.tokens(req, { refresh_token: undefined });
+  const noRefresh = await newClient(op);
+  const session = await noRefresh.handleCallback((await authorize(noRefresh, op)).callback);
+  assert.equal(session.refreshToken, undefined);
+  assert.equal(new URL(await noRefresh.signOut({ onRevocationError: unexpected })).pathname, "/end_session");
+  assert.equal(noRefresh.session, null);
+  assert.equal(op.count("/revoke"), 0, "no refresh token: nothing to revoke");
+
+  assert.equal(new URL(await client.signOut({ revoke: false, onRevocationError: unexpected })).pathname, "/end_session");
+  assert.equal(client.session, null);
+  assert.equal(op.count("/revoke"), 0, "revoke: false");
+  // Signed out already: nothing left to revoke.
+  await client.signOut();
+  assert.equal(op.count("/revoke"), 0);
+});
+
+// RFC 7009 §2.2.1: a 503 means the token was not revoked. Sign-out happens here whatever the
+// provider says; the failure is reported to onRevocationError, never thrown.
+test("signOut: a 503, a redirect, a rejected fetch do not reject: the URL, the session gone, the OidcError to onRevocationError (RFC 7009 §2.2.1)", async (t) => {
+  const other = await startOther(t);
+  let failFetch = false;
+  const flaky = (input, init) => {
+    if (failFetch && String(input).endsWith("/revoke")) return Promise.reject(new TypeError("fetch failed"));
+    return fetch(input, init);
+  };
+  const cases = [
+    ["503", (op) => { op.routes["/revoke"] = () => ({ status: 503, headers: { "retry-after": "30" }, body: { error: "temporarily_unavailable" } }); },
+      (err) => { assert.equal(err.code, "revocation_error"); assert.equal(err.status, 503); assert.equal(err.error, "temporarily_unavailable"); }],
+    ["400 unsupported_token_type", (op) => { op.routes["/revoke"] = () => ({ status: 400, body: { error: "unsupported_token_type", error_description: "no" } }); },
+      (err) => { assert.equal(err.code, "revocation_error"); assert.equal(err.error, "unsupported_token_type"); assert.equal(err.errorDescription, "no"); }],
+    ["307 elsewhere", (op) => { op.routes["/revoke"] = () => ({ status: 307, headers: { location: `${other.origin}/revoke` }, body: "" }); },
+      (err) => { assert.equal(err.code, "revocation_error"); assert.equal(err.status, 307); }],
+    ["fetch rejects", () => { failFetch = true; },
+      (err) => { assert.equal(err.code, "network_error"); assert.ok(err.cause instanceof TypeError); }],
+  ];
+  for (const [what, arrange, check] of cases) {
+    failFetch = false;
+    const { op, client } = await signedIn(t, { fetch: flaky });
+    arrange(op);
+    const reported = [];
+    const url = await client.signOut({ onRevocationError: (err) => reported.push(err) });
+    assert.equal(new URL(url).pathname, "/end_session", what);
+    assert.equal(client.session, null, what);
+    assert.equal(reported.length, 1, what);
+    assert.ok(reported[0] instanceof OidcError, `${what}: ${reported[0]}`);
+    check(reported[0]);
+    assert.equal(op.count("/revoke"), what === "fetch rejects" ? 0 : 1, what);
+    assert.equal((await rejection(client.fetch(`${op.issuer}/api/me`))).code, "not_signed_in", what);
+  }
+  assert.deepEqual(other.log, [], "the refresh token was not resent to where the redirect pointed");
+
+  // Without a callback, the failure is swallowed: signOut still resolves.
+  const { op, client } = await signedIn(t);
+  op.routes["/revoke"] = () => ({ status: 503, body: "" });
+  assert.equal(new URL(await client.signOut()).pathname, "/end_session");
+  assert.equal(client.session, null);
+});
+
+test("signOut: a revocation endpoint that does not answer is given up after 5 s, honoured signal or not (aborted)", { timeout: 10_000 }, async (t) => {
+  for (const honoursSignal of [true, false]) {
+    let sent = null;
+    const asked = new Promise((resolve) => { sent = resolve; });
+    const hanging = (input, init) => {
+      if (!String(input).endsWith("/revoke")) return fetch(input, init);
+      sent(init?.signal);
+      return new Promise((_, reject) => {
+        if (honoursSignal) init.signal.addEventListener("abort", () => reject(init.signal.reason));
+      });
+    };
+    const { client } = await signedIn(t, { fetch: hanging });
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const reported = [];
+      const done = client.signOut({ onRevocationError: (err) => reported.push(err) });
+      const signal = await asked;
+      assert.ok(signal instanceof AbortSignal);
+      assert.equal(client.session, null);
+      t.mock.timers.tick(4_999);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(reported.length, 0, "still waiting at 4.999 s");
+      t.mock.timers.tick(1);
+      // Settled within this turn (a broken timeout fails here rather than hanging the run).
+      const url = await Promise.race([done, new Promise((resolve) => setImmediate(resolve, "still pending"))]);
+      assert.equal(new URL(url).pathname, "/end_session");
+      assert.equal(signal.aborted, true, "the request is aborted");
+      assert.equal(reported.length, 1);
+      assert.equal(reported[0].code, "aborted");
+    } finally {
+      t.mock.timers.reset();
+    }
+  }
+});
+
+test("signOut: the session is gone before the revocation is answered: fetch, userinfo and refresh throw not_signed_in at once", { timeout: 10_000 }, async (t) => {
+  const { op, client } = await signedIn(t);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let arrived;
+  const revoking = new Promise((resolve) => { arrived = resolve; });
+  op.routes["/revoke"] = async () => {
+    arrived();
+    await held;
+    return { status: 200, body: "" };
+  };
+  const done = client.signOut();
+  // Synchronously, before the revocation request has even left.
+  assert.equal(client.session, null);
+  const early = rejection(client.fetch(`${op.issuer}/api/me`));
+  await revoking; // the provider has the request and has not answered
+  assert.equal((await early).code, "not_signed_in");
+  assert.equal((await rejection(client.fetch(`${op.issuer}/api/me`))).code, "not_signed_in");
+  assert.equal((await rejection(client.userinfo())).code, "not_signed_in");
+  assert.equal((await rejection(client.refresh())).code, "not_signed_in");
+  assert.equal(op.count("/api/me") + op.count("/userinfo"), 0, "nothing sent with the forgotten token");
+  release();
+  assert.equal(new URL(await done).pathname, "/end_session");
+});
+
+test("signOut: unknown options reject with invalid_option, the session forgotten all the same; a throwing onRevocationError rejects", async (t) => {
+  const { op, client } = await signedIn(t);
+  assert.equal((await rejection(client.signOut({ revokes: false }))).code, "invalid_option");
+  assert.equal(client.session, null);
+  assert.equal(op.count("/revoke"), 0);
+  const again = await signedIn(t);
+  again.op.routes["/revoke"] = () => ({ status: 503, body: "" });
+  const thrown = new Error("the app's own");
+  assert.equal(await rejection(again.client.signOut({ onRevocationError: () => { throw thrown; } })), thrown);
+  assert.equal(again.client.session, null);
 });
 
 test("network failures are OidcError network_error", async (t) => {
@@ -826,7 +1021,8 @@ test("TypeScript declarations: the package entry exports the client, with the co
     /handleCallback\(url\?: string \| URL\): Promise<Session>;/,
     /refresh\(\): Promise<Session>;/,
     /fetch\(input: string \| URL \| Request, init\?: RequestInit\): Promise<Response>;/,
-    /signOut\(\): string \| null;/,
+    /signOut\(options\?: SignOutOptions\): Promise<string \| null>;/,
+    /export interface SignOutOptions \{[^}]*revoke\?: boolean;[^}]*onRevocationError\?: \(error: OidcError\) => void;/,
     /readonly thumbprint: string \| null;/,
     /export class OidcError extends Error/,
     /tokenType: "DPoP" \| "Bearer";/,
