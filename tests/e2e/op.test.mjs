@@ -17,11 +17,7 @@ import * as oauth from 'oauth4webapi';
 
 import { rejection } from '../shared/node-helpers.mjs';
 import { Browser, parseForm, rawRequest } from './browserless.mjs';
-import { opFixture } from './fixture.mjs';
-import { freePort, startWrangler } from './wrangler.mjs';
-
-/** oauth4webapi refuses http:// unless told: the OP runs on http://127.0.0.1 here. */
-const insecure = { [oauth.allowInsecureRequests]: true };
+import { insecure, startOauthOp } from './oauth-op.mjs';
 
 const b64urlJson = (segment) => JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
 /** The payload of a compact JWS, without verifying it (for claims already verified elsewhere). */
@@ -38,18 +34,11 @@ describe('the OP on workerd, driven by oauth4webapi', () => {
   let started;
 
   before(async () => {
-    const port = await freePort();
-    fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
-    op = await startWrangler({ port, secrets: fx.secrets });
-    started = Date.now();
-    spa = { client_id: fx.spa.clientId, token_endpoint_auth_method: 'none' };
-    service = { client_id: fx.service.clientId, token_endpoint_auth_method: 'client_secret_basic' };
-    const issuer = new URL(fx.config.issuer);
-    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
+    started = await startOauthOp();
+    ({ op, fx, as, spa, service } = started);
   });
   after(async () => {
-    if (started) console.log(`# tests ran for ${((Date.now() - started) / 1000).toFixed(1)} s against ${op.url}`);
-    await op?.stop();
+    await started?.stop('tests');
   });
 
   /** The authorization request URL (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1). */

@@ -12,12 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 
 import { rejection } from '../shared/node-helpers.mjs';
-import { opFixture } from './fixture.mjs';
 import { basicAuth, call, signIn } from './flows.mjs';
-import { freePort, startWrangler } from './wrangler.mjs';
-
-/** oauth4webapi refuses http:// unless told: the OP runs on http://127.0.0.1 here. */
-const insecure = { [oauth.allowInsecureRequests]: true };
+import { insecure, startOauthOp } from './oauth-op.mjs';
 
 describe('token revocation on workerd, driven by oauth4webapi (RFC 7009)', () => {
   let op;
@@ -30,18 +26,11 @@ describe('token revocation on workerd, driven by oauth4webapi (RFC 7009)', () =>
   let started;
 
   before(async () => {
-    const port = await freePort();
-    fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
-    op = await startWrangler({ port, secrets: fx.secrets });
-    started = Date.now();
-    spa = { client_id: fx.spa.clientId, token_endpoint_auth_method: 'none' };
-    service = { client_id: fx.service.clientId, token_endpoint_auth_method: 'client_secret_basic' };
-    const issuer = new URL(fx.config.issuer);
-    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
+    started = await startOauthOp();
+    ({ op, fx, as, spa, service } = started);
   });
   after(async () => {
-    if (started) console.log(`# revocation tests ran for ${((Date.now() - started) / 1000).toFixed(1)} s against ${op.url}`);
-    await op?.stop();
+    await started?.stop('revocation tests');
   });
 
   /** The SPA's tokens after a code flow through the login form, processed by oauth4webapi. */
