@@ -1,0 +1,41 @@
+// What the built npm package (pkg/) puts in front of its users, file by file, for
+// benches/js/size.mjs (the table) and tests/node/size.test.mjs (the 100 KB target): every
+// shipped file but the types and the README, which never reach a page or a process, each
+// with its gzip -9 size, and whether it is loaded only on first use (the pure-Rust module,
+// src/wasm/rustcrypto.js).
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+export const PKG = fileURLToPath(new URL("../pkg/", import.meta.url));
+
+/** What every user may load, gzipped: the package's size target (README, "Benchmarks"). */
+export const TARGET_GZIP_BYTES = 100_000;
+
+export const gzipBytes = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+function filesUnder(path) {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path).flatMap((name) => filesUnder(join(path, name)));
+}
+
+/** [{ name, bytes (a Buffer), gzip, onFirstUse }] for every shipped file. */
+export function shippedFiles() {
+  const manifest = JSON.parse(readFileSync(join(PKG, "package.json"), "utf8"));
+  return manifest.files
+    .flatMap((file) => filesUnder(join(PKG, file)))
+    .filter((file) => !file.endsWith(".d.ts") && !file.endsWith(".md"))
+    .map((file) => {
+      const bytes = readFileSync(file);
+      const name = relative(PKG, file);
+      return { name, bytes, gzip: gzipBytes(bytes), onFirstUse: name.startsWith("oidc_edge_rustcrypto") };
+    });
+}
+
+/** Gzipped bytes every user loads, and those a browser page loads (no Node entry). */
+export function loadedSizes(files = shippedFiles()) {
+  const core = files.filter((file) => !file.onFirstUse).reduce((total, file) => total + file.gzip, 0);
+  const page = core - (files.find((file) => file.name === "node.js")?.gzip ?? 0);
+  return { core, page };
+}
