@@ -217,6 +217,8 @@ describe('the OP on workerd, driven by oauth4webapi', () => {
     assert.equal(claims.name, 'Demo User');
     assert.equal(typeof claims.auth_time, 'number');
     assert.ok(Math.abs(claims.auth_time - Date.now() / 1000) < 120, 'auth_time is the login just done');
+    // OIDC Core §2, RFC 8176 §2: how the user authenticated (the password form).
+    assert.deepEqual(claims.amr, ['pwd']);
     // OIDC Core §3.1.3.8 / §3.3.2.11: at_hash is the left half of SHA-256 of the access token.
     const digest = createHash('sha256').update(tokens.access_token).digest();
     assert.equal(claims.at_hash, digest.subarray(0, 16).toString('base64url'));

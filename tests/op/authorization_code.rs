@@ -48,6 +48,12 @@ fn code_flow_with_pkce_issues_valid_tokens() {
             && claims.get("sid").is_some()
             && claims.get("auth_time").is_some()
     );
+    // RFC 8176 §2: the user signed in with a password.
+    assert_eq!(
+        claims.get("amr"),
+        Some(&serde_json::json!(["pwd"])),
+        "amr (OpenID Connect Core §2)"
+    );
     let at = validate_access_token(
         access_token,
         &op.jwks,

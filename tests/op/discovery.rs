@@ -26,6 +26,11 @@ fn discovery_and_jwks() {
             serde_json::json!(["ES256"])
         );
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+        // Discovery §3: the claims ID tokens carry, `amr` (RFC 8176) among them.
+        let claims = doc["claims_supported"].as_array().unwrap();
+        for claim in ["sub", "auth_time", "amr", "sid", "email"] {
+            assert!(claims.contains(&serde_json::json!(claim)), "{claim}");
+        }
         assert_eq!(doc["end_session_endpoint"], format!("{ISSUER}/end_session"));
         // RFC 8414 §2: the revocation endpoint (RFC 7009), authenticating as /token does.
         assert_eq!(doc["revocation_endpoint"], format!("{ISSUER}/revoke"));

@@ -22,13 +22,14 @@ pub fn handle(op: &Provider) -> Response {
 }
 
 /// The claims the provider can release (the scope claims of Core §5.4 it supports).
-const CLAIMS: [&str; 10] = [
+const CLAIMS: [&str; 11] = [
     "sub",
     "iss",
     "aud",
     "exp",
     "iat",
     "auth_time",
+    "amr",
     "nonce",
     "sid",
     "name",

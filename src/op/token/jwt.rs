@@ -167,6 +167,9 @@ pub struct IdGrant<'a> {
     pub lifetime: u64,
 }
 
+/// The `amr` value of a password sign-in (RFC 8176 §2, "pwd").
+pub const PASSWORD_AMR: &str = "pwd";
+
 /// An OpenID Connect ID token (Core §2) for `user`.
 pub async fn id_token(
     keys: &SigningKeys,
@@ -188,6 +191,10 @@ pub async fn id_token(
             ),
         ),
         ("auth_time", json!(grant.auth_time)),
+        // OpenID Connect Core §2, RFC 8176 §2: how the user authenticated. A password on
+        // the login page is the one way today; a sign-in at an upstream provider will have
+        // to carry its own methods through the session.
+        ("amr", json!([PASSWORD_AMR])),
         ("sid", json!(grant.sid)),
         ("at_hash", json!(token_hash(grant.alg, grant.access_token))),
     ] {
