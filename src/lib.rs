@@ -35,6 +35,8 @@ pub mod dpop;
 pub mod error;
 pub mod jose;
 pub mod json;
+#[cfg(test)]
+mod json_reference;
 pub mod oidc;
 #[cfg(feature = "rustcrypto")]
 pub mod op;

@@ -1,12 +1,13 @@
 //! `json`: the strict JSON parser (src/json.rs), differentially against `serde_json` with
 //! duplicate names refused, and parse → serialise → parse stable.
 
-use core::fmt;
-
 use oidc_edge::json::parse_object;
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+#[path = "../../src/json_reference.rs"]
+mod json_reference;
+
+use json_reference::{parse_object as reference, same};
 
 pub fn json(data: &[u8]) {
     let ours = parse_object(data, usize::MAX, "fuzz");
@@ -36,93 +37,6 @@ pub fn json(data: &[u8]) {
         let text2 = serde_json::to_vec(&again).expect("a Map serialises");
         let third = parse_object(&text2, usize::MAX, "fuzz").expect("re-parses");
         assert!(same(&Value::Object(again), &Value::Object(third)));
-    }
-}
-
-/// Equal values, numbers compared as f64 within a relative 1e-14 or both tiny (the
-/// documented precision of src/json.rs outside the exactly representable range).
-fn same(ours: &Value, theirs: &Value) -> bool {
-    match (ours, theirs) {
-        (Value::Number(a), Value::Number(b)) => {
-            let (a, b) = (
-                a.as_f64().unwrap_or(f64::NAN),
-                b.as_f64().unwrap_or(f64::NAN),
-            );
-            a == b || ((a - b) / b).abs() < 1e-14 || (a - b).abs() < 1e-300
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => ours == theirs,
-    }
-}
-
-/// `serde_json` with repeated names refused: the verdict src/json.rs must agree with, as
-/// the error code the crate would give.
-fn reference(bytes: &[u8]) -> Result<Map<String, Value>, &'static str> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match StrictValue::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
-        Ok(StrictValue(Value::Object(map))) => Ok(map),
-        Ok(_) => Err("json_not_object"),
-        Err(err) if err.is_data() => Err("json_duplicate_member"),
-        Err(_) => Err("json_invalid"),
-    }
-}
-
-struct StrictValue(Value);
-
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(StrictValue(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            if map.contains_key(&key) {
-                return Err(de::Error::custom("duplicate member"));
-            }
-            let StrictValue(value) = access.next_value()?;
-            map.insert(key, value);
-        }
-        Ok(Value::Object(map))
     }
 }
 
