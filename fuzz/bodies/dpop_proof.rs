@@ -14,7 +14,7 @@ use oidc_edge::store::MemoryStore;
 use oidc_edge::time::{FixedClock, UnixTime};
 use serde_json::{Map, Value};
 
-use super::{Encode, KEY_A, KEY_B, Seed, Text, decode, encode_checked, text};
+use super::{Encode, KEY_A, KEY_B, Seed, Text, algorithms_of, decode, encode_checked, text};
 
 #[derive(Arbitrary, Debug, Clone, PartialEq)]
 pub enum ProofText {
@@ -121,12 +121,7 @@ pub fn dpop_proof(data: &[u8]) {
         ProofText::Raw(text) => text.0.clone(),
         ProofText::Signed(signed) => sign(signed, &input, &nonce_key, now),
     };
-    let algorithms: Vec<Alg> = Alg::ALL
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| input.algorithms & (1 << i) != 0)
-        .map(|(_, alg)| *alg)
-        .collect();
+    let algorithms = algorithms_of(input.algorithms);
     let key_a = key(KEY_A).to_public();
     let bound = match &input.bound {
         Bound::None => None,

@@ -10,7 +10,7 @@ use oidc_edge::jose::{Alg, Claims, CompactJws, Jwk, JwkSet, Validation};
 use oidc_edge::time::UnixTime;
 use serde_json::{Map, Value};
 
-use super::{Encode, Few, KEY_A, Seed, Text, decode, encode_checked, text};
+use super::{Encode, Few, KEY_A, Seed, Text, algorithms_of, decode, encode_checked, text};
 
 #[derive(Arbitrary, Debug, Clone, PartialEq)]
 pub struct Input {
@@ -52,12 +52,7 @@ pub fn jwt_claims(data: &[u8]) {
         return;
     };
     let key = signing_key();
-    let algorithms: Vec<Alg> = Alg::ALL
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| input.algorithms & (1 << i) != 0)
-        .map(|(_, alg)| *alg)
-        .collect();
+    let algorithms = algorithms_of(input.algorithms);
     let validation = Validation {
         issuers: input.issuers.0.iter().map(|t| t.0.clone()).collect(),
         audiences: input.audiences.0.iter().map(|t| t.0.clone()).collect(),

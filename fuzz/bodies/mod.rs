@@ -270,6 +270,17 @@ where
     bytes
 }
 
+/// The algorithms whose bit is set in `mask`, bit `i` for `Alg::ALL[i]`: an allow-list
+/// the fuzzer chooses.
+pub fn algorithms_of(mask: u16) -> Vec<oidc_edge::jose::Alg> {
+    oidc_edge::jose::Alg::ALL
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, alg)| *alg)
+        .collect()
+}
+
 pub fn text(s: &str) -> Text {
     Text(s.to_owned())
 }
