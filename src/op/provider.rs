@@ -72,7 +72,7 @@ pub struct Provider {
     /// The same keys, parsed for verifying the provider's own access tokens.
     pub(crate) verify_keys: JwkSet,
     /// Access tokens that passed every check at a resource, by their SHA-256, with their
-    /// `exp` (`resource::checked_claims`).
+    /// `exp` (`resource::access_token_claims`).
     pub(crate) checked_access_tokens: Mutex<CheckedAccessTokens>,
     /// The PBKDF2 iterations every password check costs: the highest count among the
     /// users' hashes. Cheaper hashes are padded up to it.

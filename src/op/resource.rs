@@ -137,17 +137,19 @@ pub async fn authorize_request<S: Store, P, V: SignatureVerifier>(
         })
 }
 
-/// The claims of an access token issued here, checked (RFC 9068 §4) on its first use at a
-/// resource and then remembered by the token's SHA-256 until it expires: one access token
-/// is presented many times, and the signature over the same bytes does not change, while
+/// The claims of an access token issued here, checked as every resource here checks it
+/// (RFC 9068 §4: signature by one of the provider's keys, `typ`, `iss`, `aud`, `exp`).
+/// Whether it was revoked and how it is bound are the caller's to check; the revocation
+/// endpoint reads it too, to find the grant a token names.
+///
+/// A token that passed is remembered by its SHA-256 until it expires: one access token is
+/// presented many times, and the signature over the same bytes does not change, while
 /// checking it was most of what a resource request cost. What time changes is checked on
-/// every use: `exp` (a token once past `nbf` stays past it); revocation and the DPoP
-/// binding are checked by the caller every time. The cache belongs to the provider, so
-/// new signing keys (a new provider) start it empty.
-async fn checked_claims<S: Store, P, V: SignatureVerifier>(
+/// every use: `exp` (a token once past `nbf` stays past it). The cache belongs to the
+/// provider, so new signing keys (a new provider) start it empty.
+pub async fn access_token_claims<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
     token: &str,
-    expected: &AccessTokenExpectations,
     services: &Services<'_, S, P, V>,
 ) -> Result<Arc<Map<String, Value>>, Error> {
     let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
@@ -164,10 +166,17 @@ async fn checked_claims<S: Store, P, V: SignatureVerifier>(
     {
         return Ok(claims);
     }
+    let expected = AccessTokenExpectations {
+        issuer: op.config.issuer.clone(),
+        audience: op.config.issuer.clone(),
+        required_scopes: Vec::new(),
+        algorithms: op.keys.algorithms(),
+        clock_tolerance: 0,
+    };
     let verified = validate_access_token_with(
         token,
         &op.verify_keys,
-        expected,
+        &expected,
         services.now,
         services.verifier,
     )
@@ -179,25 +188,6 @@ async fn checked_claims<S: Store, P, V: SignatureVerifier>(
         cache.insert(digest, (exp, claims.clone()));
     }
     Ok(claims)
-}
-
-/// The claims of an access token issued here, checked as every resource here checks it
-/// (RFC 9068 §4: signature by one of the provider's keys, `typ`, `iss`, `aud`, `exp`).
-/// Whether it was revoked and how it is bound are the caller's to check; the revocation
-/// endpoint reads it too, to find the grant a token names.
-pub async fn access_token_claims<S: Store, P, V: SignatureVerifier>(
-    op: &Provider,
-    token: &str,
-    services: &Services<'_, S, P, V>,
-) -> Result<Arc<Map<String, Value>>, Error> {
-    let expected = AccessTokenExpectations {
-        issuer: op.config.issuer.clone(),
-        audience: op.config.issuer.clone(),
-        required_scopes: Vec::new(),
-        algorithms: op.keys.algorithms(),
-        clock_tolerance: 0,
-    };
-    checked_claims(op, token, &expected, services).await
 }
 
 async fn check<S: Store, P, V: SignatureVerifier>(
