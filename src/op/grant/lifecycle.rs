@@ -30,27 +30,29 @@ pub async fn revoke_family<S: Store, P, V>(
         access_token_revoked(Some(family), services),
     )
     .await?;
-    if refused && noticed {
-        return Ok(());
-    }
     // The notice first, then the mark: the token endpoint stops at the mark, so a mark
     // written without its notice would never be completed, and resources would go on
     // accepting the family's access tokens.
     let revoked = Mark { at: services.now.0 };
-    records::put(
-        services.store,
-        &Key::<FamilyNotices>::new(family),
-        &revoked,
-        FAMILY_MARK_TTL,
-    )
-    .await?;
-    records::put(
-        services.store,
-        &Key::<RevokedFamilies>::new(family),
-        &revoked,
-        FAMILY_MARK_TTL,
-    )
-    .await
+    if !noticed {
+        records::put(
+            services.store,
+            &Key::<FamilyNotices>::new(family),
+            &revoked,
+            FAMILY_MARK_TTL,
+        )
+        .await?;
+    }
+    if !refused {
+        records::put(
+            services.store,
+            &Key::<RevokedFamilies>::new(family),
+            &revoked,
+            FAMILY_MARK_TTL,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// RFC 6749 §4.1.2: a code used twice revokes what its first use issued (`spent`, the
