@@ -60,6 +60,8 @@ function buildWorker() {
  * @param {number} [options.port]       port to listen on (default: a free one)
  * @param {number} [options.timeoutMs]  startup limit after the build (default 120 s)
  * @param {boolean} [options.build]     run scripts/build-worker.sh first (default true)
+ * @param {string} [options.workerDir]  the directory whose wrangler.toml is run (default
+ *   worker/; a test Worker that wraps the provider names its own)
  * @param {Record<string,string>} [options.vars]  `--var NAME:VALUE` pairs for the Worker
  * @param {Record<string,string>} [options.secrets]  bindings written to a private env file
  *   (`--env-file`), e.g. OIDC_CONFIG and OIDC_SIGNING_KEYS; worker/.dev.vars is never read
@@ -116,7 +118,7 @@ export async function startWrangler(options = {}) {
   args.push('--env-file', envFile);
 
   const child = spawn(WRANGLER, args, {
-    cwd: WORKER_DIR,
+    cwd: options.workerDir ?? WORKER_DIR,
     // Own process group: stop() signals wrangler, its build and both workerd processes at once.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
