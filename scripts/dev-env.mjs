@@ -238,12 +238,24 @@ function phc(secret, iterations) {
   return `$pbkdf2-sha256$i=${iterations}$${b64url(salt)}$${b64url(pbkdf2Sync(secret, salt, iterations, 32, "sha256"))}`;
 }
 
-/** A private JWKS with one new P-256 key, as `oidc-edge keygen` makes it (kid: RFC 7638). */
+/** The RFC 7638 thumbprint of a public JWK's required members. */
+function thumbprint(required) {
+  return b64url(createHash("sha256").update(JSON.stringify(required)).digest());
+}
+
+/**
+ * A private JWKS as `oidc-edge keygen --alg RS256,ES256` makes it (kid: RFC 7638): an RSA key
+ * for ID tokens (OpenID Connect's default, RS256) and a P-256 key, last, for everything else.
+ */
 function keygen() {
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const { kty, crv, x, y, d } = privateKey.export({ format: "jwk" });
-  const kid = b64url(createHash("sha256").update(JSON.stringify({ crv, kty, x, y })).digest());
-  return { keys: [{ kty, crv, x, y, d, alg: "ES256", use: "sig", kid }] };
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
+  return {
+    keys: [
+      { ...rsa, alg: "RS256", use: "sig", kid: thumbprint({ e: rsa.e, kty: rsa.kty, n: rsa.n }) },
+      { ...ec, alg: "ES256", use: "sig", kid: thumbprint({ crv: ec.crv, kty: ec.kty, x: ec.x, y: ec.y }) },
+    ],
+  };
 }
 
 function demoConfig() {

@@ -3,7 +3,7 @@
 //! Worker runs at start.
 //!
 //! ```text
-//! oidc-edge keygen [--kid KID]
+//! oidc-edge keygen [--alg ALG[,ALG...]] [--kid KID]
 //! oidc-edge server-secret
 //! oidc-edge hash-password [--iterations N]     < password on stdin
 //! oidc-edge hash-secret [--stdin] [--iterations N]
@@ -26,6 +26,7 @@ mod cli {
     use std::io::{BufRead, IsTerminal, Write};
     use std::process::ExitCode;
 
+    use oidc_edge::jose::Alg;
     use oidc_edge::op::config::Config;
     use oidc_edge::op::keys::SigningKeys;
     use oidc_edge::op::password::{
@@ -39,9 +40,12 @@ mod cli {
 usage: oidc-edge <command> [options]
 
 commands:
-  keygen [--kid KID]
-      Print a private JWKS with one new P-256 (ES256) key, for OIDC_SIGNING_KEYS.
-      The kid defaults to the key's RFC 7638 thumbprint.
+  keygen [--alg ALG[,ALG...]] [--kid KID]
+      Print a private JWKS for OIDC_SIGNING_KEYS with one new key per ALG, in that order:
+      ES256 (P-256, the default), RS256 or PS256 (RSA 2048), EdDSA (Ed25519). ID tokens
+      are RS256 when a key signs it (OpenID Connect's default), and every other token
+      takes the last key's algorithm: `--alg RS256,ES256` gives both. The kid defaults
+      to the key's RFC 7638 thumbprint; --kid names a single key.
   server-secret
       Print a new random secret (32 bytes, base64url) for OIDC_SERVER_SECRET: the key of
       CSRF tokens, DPoP nonces and refresh successors, kept while signing keys rotate.
@@ -83,8 +87,8 @@ commands:
         };
         match command.as_str() {
             "keygen" => {
-                let opts = Options::parse(rest, &["--kid"], &[], 0)?;
-                keygen(opts.value("--kid"))
+                let opts = Options::parse(rest, &["--alg", "--kid"], &[], 0)?;
+                keygen(opts.value("--alg").unwrap_or("ES256"), opts.value("--kid"))
             }
             "server-secret" => {
                 Options::parse(rest, &[], &[], 0)?;
@@ -119,9 +123,27 @@ commands:
         }
     }
 
-    fn keygen(kid: Option<&str>) -> Result<(), Failure> {
-        let jwks = SigningKeys::generate(kid).map_err(|e| Failure::Run(e.to_string()))?;
-        let text = Zeroizing::new(jwks.to_string());
+    fn keygen(algs: &str, kid: Option<&str>) -> Result<(), Failure> {
+        let algs = algs
+            .split(',')
+            .map(|name| match Alg::parse(name) {
+                Ok(alg @ (Alg::Es256 | Alg::Rs256 | Alg::Ps256 | Alg::EdDsa)) => Ok(alg),
+                _ => Err(Failure::Usage(format!(
+                    "--alg takes ES256, RS256, PS256 or EdDSA (comma-separated), got {name:?}"
+                ))),
+            })
+            .collect::<Result<Vec<Alg>, Failure>>()?;
+        if kid.is_some() && algs.len() > 1 {
+            return Err(Failure::Usage(
+                "--kid names one key: leave it out with several --alg (each kid is then its thumbprint)".to_owned(),
+            ));
+        }
+        let keys = algs
+            .into_iter()
+            .map(|alg| SigningKeys::generate_key(alg, kid))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Failure::Run(e.to_string()))?;
+        let text = Zeroizing::new(serde_json::json!({ "keys": keys }).to_string());
         output(&[text.as_str()])
     }
 
@@ -172,10 +194,19 @@ commands:
             let text = Zeroizing::new(read_file(keys_file)?);
             let keys = SigningKeys::from_jwks_json(&text)
                 .map_err(|e| Failure::Run(format!("{keys_file}: {e}")))?;
-            let count = keys.kids().count();
+            config
+                .check_signing_keys(&keys)
+                .map_err(|e| Failure::Run(format!("{config_file} with {keys_file}: {e}")))?;
+            let signing: Vec<String> = keys
+                .signing()
+                .map(|(kid, key)| format!("{} with {kid:?}", key.alg().as_str()))
+                .collect();
             lines.push(format!(
-                "ok: {count} signing keys, current kid {:?}",
-                keys.current().0
+                "ok: {} signing keys; signing {}; ID tokens {} unless a client names another, other tokens {}",
+                keys.kids().count(),
+                signing.join(", "),
+                keys.id_token_algorithm().as_str(),
+                keys.default_algorithm().as_str(),
             ));
         }
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();

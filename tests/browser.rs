@@ -80,42 +80,62 @@ fn errors_carry_stable_codes() {
     assert_eq!(random_token(None).unwrap().len(), 43);
 }
 
-/// The provider's WebCrypto signer (what the Worker signs tokens with): its ES256
-/// signatures are r || s (RFC 7518 §3.4) and verify with the pure-Rust backend under the
-/// public key; it refuses a `kid` it does not hold and an algorithm its key does not do.
+/// The provider's WebCrypto signer (what the Worker signs tokens with): it imports every
+/// key that signs, and its ES256 (RFC 7518 §3.4: r || s), RS256, PS256 (§3.3, §3.5) and
+/// EdDSA (RFC 8037 §3.1) signatures verify with the pure-Rust backend under the published
+/// keys; it refuses a `kid` it does not hold and an algorithm a key does not do.
 #[wasm_bindgen_test]
-async fn webcrypto_token_signer_signs_es256() {
-    use oidc_edge::jose::Alg;
+async fn webcrypto_token_signer_signs_every_algorithm() {
+    use oidc_edge::jose::verifier::{RustCrypto, SignatureVerifier};
+    use oidc_edge::jose::{Alg, JwkSet};
     use oidc_edge::op::TokenSigner;
+    use oidc_edge::op::keys::SigningKeys;
     use oidc_edge::wasm::job::spawn;
     use oidc_edge::wasm::webcrypto::WebCryptoSigner;
-    use p256::ecdsa::signature::Verifier;
     use wasm_bindgen_futures::JsFuture;
 
     const INPUT: &[u8] = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0";
-    let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+    const ALGS: [Alg; 4] = [Alg::Rs256, Alg::Ps256, Alg::EdDsa, Alg::Es256];
+    let keys: Vec<serde_json::Value> = ALGS
+        .iter()
+        .map(|alg| SigningKeys::generate_key(*alg, Some(alg.as_str())).unwrap())
+        .collect();
+    let keys =
+        SigningKeys::from_jwks_json(&serde_json::json!({ "keys": keys }).to_string()).unwrap();
+    let published = JwkSet::from_json(keys.public_jwks().to_string().as_bytes()).unwrap();
     // With feature `js`, promises are awaited inside the JS API's jobs (src/wasm/settle.rs).
-    let signing_key = key.clone();
     let signed = spawn(async move {
-        let signer = WebCryptoSigner::import("k1", &signing_key).await.unwrap();
-        assert_eq!(signer.kid(), "k1");
-        let signature = signer.sign("k1", Alg::Es256, INPUT).await.unwrap();
+        let (signer, refused) = WebCryptoSigner::import(&keys).await;
+        assert!(refused.is_empty(), "WebCrypto refused {refused:?}");
+        for (i, alg) in ALGS.iter().enumerate() {
+            let kid = alg.as_str();
+            let signature = signer.sign(kid, *alg, INPUT).await.unwrap();
+            let key = &published.keys()[i];
+            assert_eq!(key.kid(), Some(kid));
+            RustCrypto
+                .verify(*alg, key, INPUT, &signature)
+                .await
+                .unwrap_or_else(|err| panic!("{kid}: {err}"));
+            let mut tampered = INPUT.to_vec();
+            tampered[0] ^= 1;
+            assert!(
+                RustCrypto
+                    .verify(*alg, key, &tampered, &signature)
+                    .await
+                    .is_err()
+            );
+        }
         assert!(matches!(
             signer.sign("k2", Alg::Es256, INPUT).await,
             Err(oidc_edge::Error::KeyNotFound)
         ));
         assert!(matches!(
-            signer.sign("k1", Alg::Rs256, INPUT).await,
+            signer.sign("RS256", Alg::Ps256, INPUT).await,
             Err(oidc_edge::Error::KeyAlgMismatch)
         ));
-        Ok(js_sys::Uint8Array::from(&signature[..]).into())
+        Ok(JsValue::TRUE)
     });
-    let signature = js_sys::Uint8Array::new(&JsFuture::from(signed).await.unwrap()).to_vec();
-    let parsed = p256::ecdsa::Signature::from_slice(&signature).unwrap();
-    key.verifying_key().verify(INPUT, &parsed).unwrap();
-    let mut tampered = INPUT.to_vec();
-    tampered[0] ^= 1;
-    assert!(key.verifying_key().verify(&tampered, &parsed).is_err());
+    assert_eq!(JsFuture::from(signed).await.unwrap(), JsValue::TRUE);
 }
 
 /// The JS API's jobs (src/wasm/job.rs, drive.js): an outcome known before any await, two

@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use oidc_edge::b64;
+use oidc_edge::jose::Alg;
 use oidc_edge::jose::jwk::MAX_JWKS_KEYS;
 use oidc_edge::op::config::{Config, ConfigError, PROTECTED_CLAIMS};
 use oidc_edge::op::keys::SigningKeys;
@@ -855,26 +856,29 @@ fn other_bindings_match_the_worker() {
 
     let members = doc.table("member");
     assert_eq!(members.object, "OIDC_SIGNING_KEYS.keys[i]");
-    let keys = SigningKeys::generate(Some("k1")).unwrap();
-    let key = keys["keys"][0].as_object().unwrap();
     let names = members.names();
-    for name in key.keys() {
-        assert!(
-            names.contains(name),
-            "a generated key has {name}, not documented"
-        );
-    }
     let required = members.column("required");
-    for (row, name) in members.rows.iter().zip(names) {
-        let mut jwks = keys.clone();
-        jwks["keys"][0].as_object_mut().unwrap().remove(&name);
-        let result = SigningKeys::from_jwks_json(&jwks.to_string());
-        assert_eq!(
-            result.is_err(),
-            row[required] == "required",
-            "OIDC_SIGNING_KEYS member {name}: documented as {}",
-            row[required]
-        );
+    for (alg, kty) in [(Alg::Es256, "EC"), (Alg::Rs256, "RSA"), (Alg::EdDsa, "OKP")] {
+        let keys = json!({ "keys": [SigningKeys::generate_key(alg, Some("k1")).unwrap()] });
+        let key = keys["keys"][0].as_object().unwrap();
+        for name in key.keys() {
+            assert!(
+                names.contains(name),
+                "a generated {kty} key has {name}, not documented"
+            );
+        }
+        for (row, name) in members.rows.iter().zip(&names) {
+            let cell = row[required].as_str();
+            let documented_required = cell == "all" || cell.split(", ").any(|t| t == kty);
+            let mut jwks = keys.clone();
+            jwks["keys"][0].as_object_mut().unwrap().remove(name);
+            let result = SigningKeys::from_jwks_json(&jwks.to_string());
+            assert_eq!(
+                result.is_err(),
+                documented_required,
+                "OIDC_SIGNING_KEYS member {name} of an {kty} key: documented as {cell}"
+            );
+        }
     }
     let limit = format!("1 to {MAX_JWKS_KEYS} private keys");
     assert!(doc.text.contains(&limit), "the document must say {limit}");

@@ -34,7 +34,8 @@ pub async fn notices<S: Store, P, V>(
         let token = jwt::logout_token(
             &op.keys,
             services.signer,
-            op.keys.default_algorithm(),
+            // Back-Channel Logout §2.4: signed with the keys of the client's ID tokens.
+            crate::op::token::issue::id_token_alg(op, &client),
             &op.config.issuer,
             &client_id,
             (&session.sub, &session.sid),

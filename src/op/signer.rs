@@ -22,14 +22,14 @@ pub trait TokenSigner {
     fn sign<'a>(&'a self, kid: &'a str, alg: Alg, signing_input: &'a [u8]) -> SignatureFuture<'a>;
 }
 
-/// The pure-Rust signer: the keys themselves (RustCrypto p256, deterministic RFC 6979
-/// nonces).
+/// The pure-Rust signer: the keys themselves (RustCrypto: p256 with deterministic RFC 6979
+/// nonces, rsa with blinding, ed25519-dalek).
 impl TokenSigner for SigningKeys {
     fn sign<'a>(&'a self, kid: &'a str, alg: Alg, signing_input: &'a [u8]) -> SignatureFuture<'a> {
-        let result = match (self.signing_key(kid), alg) {
-            (None, _) => Err(Error::KeyNotFound),
-            (Some(key), Alg::Es256) => Ok(crate::jose::es256::sign(key, signing_input).to_vec()),
-            (Some(_), _) => Err(Error::KeyAlgMismatch),
+        let result = match self.signing_key(kid) {
+            None => Err(Error::KeyNotFound),
+            Some(key) if key.alg() != alg => Err(Error::KeyAlgMismatch),
+            Some(key) => key.sign(signing_input),
         };
         Box::pin(core::future::ready(result))
     }

@@ -245,76 +245,82 @@ fn verify_params(alg: Alg) -> Object {
     }
 }
 
-/// The provider's ES256 signing key as a non-extractable WebCrypto `CryptoKey`: native
-/// P-256 instead of P-256 in wasm, for every token the provider signs.
+/// The provider's signing keys as non-extractable WebCrypto `CryptoKey`s: native P-256,
+/// RSA and Ed25519 instead of the same in wasm, for every token the provider signs. A key
+/// the runtime will not import (Ed25519 on an older runtime) signs in wasm, with the same
+/// result.
 #[cfg(feature = "rustcrypto")]
 pub struct WebCryptoSigner {
-    subtle: Subtle,
-    kid: String,
-    key: JsValue,
+    subtle: Option<Subtle>,
+    /// `(kid, alg, CryptoKey)` of each key that signs and was imported.
+    imported: Vec<(String, Alg, JsValue)>,
+    /// The keys themselves, for those the runtime refused.
+    keys: crate::op::keys::SigningKeys,
 }
 
 #[cfg(feature = "rustcrypto")]
 impl WebCryptoSigner {
-    /// Imports `key` (the provider's current key, named `kid`) for signing only.
-    pub async fn import(kid: &str, key: &p256::ecdsa::SigningKey) -> Result<Self, Error> {
-        let subtle = subtle().ok_or(Error::CryptoUnavailable)?;
-        let point = key.verifying_key().to_sec1_point(false);
-        // SEC 1 §2.3.3 uncompressed: 0x04, then x and y of 32 bytes each.
-        let (x, y) = point
-            .as_bytes()
-            .get(1..)
-            .and_then(|xy| xy.split_at_checked(32))
-            .ok_or(Error::CryptoUnavailable)?;
-        let d = zeroize::Zeroizing::new(crate::b64::encode(&key.to_bytes()));
-        let jwk = object(&[
-            ("kty", "EC".into()),
-            ("crv", "P-256".into()),
-            ("x", crate::b64::encode(x).into()),
-            ("y", crate::b64::encode(y).into()),
-            ("d", JsValue::from_str(&d)),
-        ]);
-        let usages = Array::of1(&"sign".into());
-        let promise = subtle
-            .import_key("jwk", &jwk, &import_params(Alg::Es256), false, &usages)
-            .map_err(|_| Error::CryptoUnavailable)?;
-        let key = settle(promise)
-            .await
-            .map_err(|_| Error::CryptoUnavailable)?;
-        Ok(WebCryptoSigner {
+    /// Imports every key of `keys` that signs, for signing only. Returns the signer and
+    /// the `kid`s WebCrypto refused (those sign in wasm).
+    pub async fn import(keys: &crate::op::keys::SigningKeys) -> (Self, Vec<String>) {
+        let subtle = subtle();
+        let mut imported = Vec::new();
+        let mut refused = Vec::new();
+        for (kid, key) in keys.signing() {
+            let crypto_key = match &subtle {
+                Some(subtle) => import_signing_key(subtle, key).await,
+                None => None,
+            };
+            match crypto_key {
+                Some(crypto_key) => imported.push((kid.to_owned(), key.alg(), crypto_key)),
+                None => refused.push(kid.to_owned()),
+            }
+        }
+        let signer = WebCryptoSigner {
             subtle,
-            kid: kid.to_owned(),
-            key,
-        })
+            imported,
+            keys: keys.clone(),
+        };
+        (signer, refused)
     }
+}
 
-    /// The `kid` of the imported key.
-    pub fn kid(&self) -> &str {
-        &self.kid
+/// `key` imported non-extractable for `sign`, or `None` if the runtime refused it.
+#[cfg(feature = "rustcrypto")]
+async fn import_signing_key(subtle: &Subtle, key: &crate::op::keys::PrivateKey) -> Option<JsValue> {
+    let members = key.import_members();
+    let jwk = Object::new();
+    for (name, value) in &members {
+        set(&jwk, name, &JsValue::from_str(value));
     }
+    let usages = Array::of1(&"sign".into());
+    let promise = subtle
+        .import_key("jwk", &jwk, &import_params(key.alg()), false, &usages)
+        .ok()?;
+    settle(promise).await.ok()
 }
 
 #[cfg(feature = "rustcrypto")]
 impl TokenSigner for WebCryptoSigner {
     fn sign<'a>(&'a self, kid: &'a str, alg: Alg, signing_input: &'a [u8]) -> SignatureFuture<'a> {
+        let found = self.imported.iter().find(|(k, _, _)| k == kid);
+        let (Some(subtle), Some((_, key_alg, key))) = (&self.subtle, found) else {
+            return self.keys.sign(kid, alg, signing_input);
+        };
         Box::pin(async move {
-            if kid != self.kid {
-                return Err(Error::KeyNotFound);
-            }
-            if alg != Alg::Es256 {
+            if alg != *key_alg {
                 return Err(Error::KeyAlgMismatch);
             }
-            let params = object(&[("name", "ECDSA".into()), ("hash", hash_name(alg))]);
-            let promise = self
-                .subtle
-                .sign(&params, &self.key, signing_input)
+            // The `sign` parameters are those of `verify` (WebCrypto §ECDSA, §RSA-PSS…).
+            let promise = subtle
+                .sign(&cached_verify_params(alg), key, signing_input)
                 .map_err(|_| Error::CryptoUnavailable)?;
             let signature = settle(promise)
                 .await
                 .map_err(|_| Error::CryptoUnavailable)?;
-            // WebCrypto's ECDSA output is r || s, the JWS form (RFC 7518 §3.4).
             let signature = js_sys::Uint8Array::new(&signature).to_vec();
-            if signature.len() != 64 {
+            // WebCrypto's ECDSA output is r || s, the JWS form (RFC 7518 §3.4).
+            if alg == Alg::Es256 && signature.len() != 64 {
                 return Err(Error::CryptoUnavailable);
             }
             Ok(signature)

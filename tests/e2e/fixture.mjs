@@ -14,11 +14,13 @@ export function phc(secret, iterations) {
 }
 
 /**
- * The configuration for an OP at `issuer`, with an SPA at `spaOrigin`.
+ * The configuration for an OP at `issuer`, with an SPA at `spaOrigin`, signing with one key per
+ * algorithm of `algs` (in that order; the last signs every token but ID tokens, which are RS256
+ * when an RS256 key is there).
  * Returns { secrets: { OIDC_CONFIG, OIDC_SIGNING_KEYS, OIDC_SERVER_SECRET }, user, spa, service,
- * config, publicJwk }.
+ * config, publicJwk (the last key's), publicJwks (all, in order) }.
  */
-export async function opFixture({ issuer, spaOrigin = "http://localhost:5173" }) {
+export async function opFixture({ issuer, spaOrigin = "http://localhost:5173", algs = ["ES256"] }) {
   const user = { username: "demo", password: "demo-password-" + b64url(randomBytes(6)), sub: "248289761001" };
   const service = { clientId: "demo-service", secret: b64url(randomBytes(32)) };
   const spa = { clientId: "demo-spa", redirectUri: `${spaOrigin}/callback`, origin: spaOrigin };
@@ -46,15 +48,22 @@ export async function opFixture({ issuer, spaOrigin = "http://localhost:5173" })
     // The suites sign in hundreds of times from one address; throttling has its own tests.
     login_limits: { per_username: 1000, per_address: 100000, window: 60 },
   };
-  const { privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
-  const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: "e2e-1", alg: "ES256", use: "sig" };
-  const { d, ...publicJwk } = privateJwk;
+  const privateJwks = [];
+  for (const [i, alg] of algs.entries()) {
+    // The last key (the one of every suite that asks for one key) keeps the kid they know.
+    const kid = i === algs.length - 1 ? "e2e-1" : `e2e-${alg.toLowerCase()}`;
+    const options = alg === "EdDSA" ? { crv: "Ed25519", extractable: true } : { extractable: true };
+    const { privateKey } = await jose.generateKeyPair(alg, options);
+    privateJwks.push({ ...(await jose.exportJWK(privateKey)), kid, alg, use: "sig" });
+  }
+  const PRIVATE = new Set(["d", "p", "q", "dp", "dq", "qi"]);
+  const publicJwks = privateJwks.map((jwk) => Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE.has(name))));
   return {
     secrets: {
       OIDC_CONFIG: JSON.stringify(config),
-      OIDC_SIGNING_KEYS: JSON.stringify({ keys: [privateJwk] }),
+      OIDC_SIGNING_KEYS: JSON.stringify({ keys: privateJwks }),
       OIDC_SERVER_SECRET: b64url(randomBytes(32)),
     },
-    config, user, spa, service, publicJwk,
+    config, user, spa, service, publicJwk: publicJwks[publicJwks.length - 1], publicJwks,
   };
 }

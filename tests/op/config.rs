@@ -10,16 +10,16 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use oidc_edge::jose::Alg;
 use oidc_edge::jose::verifier::run_ready;
 use oidc_edge::op::config::{
     AuthMethod, ClientType, Config, ConfigError, GrantType, Lifetimes, PROTECTED_CLAIMS,
 };
-use oidc_edge::op::keys::SigningKeys;
+use oidc_edge::op::keys::{PrivateKey, SigningKeys};
 use oidc_edge::op::password::{
     MAX_USER_ITERATIONS, PasswordHash, Pbkdf2, RustPbkdf2, verify_password,
 };
 use oidc_edge::{b64, jose::Jwk};
-use p256::ecdsa::signature::Signer;
 use serde_json::{Value, json};
 
 /// `demo-password`, 100,000 iterations.
@@ -830,12 +830,16 @@ fn keys_error_at(path: &str, keys: &[Value]) -> ConfigError {
 fn newest_key_signs_and_all_are_published() {
     let (old, new) = (generated_key("2024-01"), generated_key("2025-01"));
     let keys = SigningKeys::from_jwks_json(&keys_of(&[old.clone(), new.clone()])).unwrap();
-    let (kid, signing) = keys.current();
-    assert_eq!(kid, "2025-01");
+    let signing: Vec<(&str, &PrivateKey)> = keys.signing().collect();
+    let [(kid, signing)] = signing.as_slice() else {
+        panic!("one key signs ES256: {signing:?}")
+    };
+    assert_eq!(*kid, "2025-01");
+    assert_eq!(keys.kid_for(Alg::Es256), Some("2025-01"));
     assert_eq!(keys.kids().collect::<Vec<_>>(), ["2024-01", "2025-01"]);
 
     // The current key is the last JWK's private key.
-    let signature: p256::ecdsa::Signature = signing.sign(b"message");
+    let signature = signing.sign(b"message").unwrap();
     let published = keys.public_jwks();
     let entries = published["keys"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
@@ -843,7 +847,7 @@ fn newest_key_signs_and_all_are_published() {
     let oidc_edge::jose::PublicKey::P256(verifying) = newest.public_key() else {
         panic!("not P-256")
     };
-    assert!(verifying.verify(b"message", &signature.to_bytes()));
+    assert!(verifying.verify(b"message", &signature));
 
     for (entry, source) in entries.iter().zip([&old, &new]) {
         let members: Vec<&str> = entry
@@ -903,13 +907,18 @@ fn signing_keys_rules() {
             k.insert("crv".into(), json!("P-384"));
         })],
     );
+    // RSA and Ed25519 keys sign too (tests/op/signing_algorithms.rs), but only private ones.
     keys_error_at(
-        &format!("{p}.kty"),
+        &format!("{p}.d"),
         &[json!({ "kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB" })],
     );
     keys_error_at(
-        &format!("{p}.kty"),
+        &format!("{p}.d"),
         &[json!({ "kty": "OKP", "crv": "Ed25519", "kid": "e", "x": "AA" })],
+    );
+    keys_error_at(
+        &format!("{p}.crv"),
+        &[json!({ "kty": "OKP", "crv": "X25519", "kid": "e", "x": "AA", "d": "AA" })],
     );
     keys_error_at(
         &format!("{p}.kty"),
@@ -1061,13 +1070,46 @@ fn cli_keygen_output_is_accepted_as_signing_keys() {
     let out = cli(&["keygen", "--kid", "cli-key"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     let keys = SigningKeys::from_jwks_json(stdout(&out).trim()).unwrap();
-    assert_eq!(keys.current().0, "cli-key");
+    assert_eq!(keys.kid_for(Alg::Es256), Some("cli-key"));
 
     let out = cli(&["keygen"], None);
     assert!(out.status.success());
     let jwks: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let jwk = Jwk::from_json(jwks["keys"][0].to_string().as_bytes()).unwrap();
     assert_eq!(jwks["keys"][0]["kid"], jwk.thumbprint());
+    assert_eq!(jwks["keys"][0]["alg"], "ES256");
+
+    // One key per --alg, in order, each named by its thumbprint; `check-config` says which
+    // signs what.
+    let out = cli(&["keygen", "--alg", "RS256,PS256,EdDSA,ES256"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let keys = SigningKeys::from_jwks_json(text.trim()).unwrap();
+    assert_eq!(
+        keys.algorithms(),
+        [Alg::Es256, Alg::Rs256, Alg::Ps256, Alg::EdDsa]
+    );
+    assert_eq!(keys.id_token_algorithm(), Alg::Rs256);
+    assert_eq!(keys.default_algorithm(), Alg::Es256);
+    let jwks: Value = serde_json::from_str(&text).unwrap();
+    for key in jwks["keys"].as_array().unwrap() {
+        let jwk = Jwk::from_json(key.to_string().as_bytes()).unwrap();
+        assert_eq!(key["kid"], jwk.thumbprint(), "{}", key["alg"]);
+    }
+    let keys_file = TempFile::new("four-keys.json", &text);
+    let config = TempFile::new("config.json", &example().to_string());
+    let out = cli(
+        &["check-config", config.path(), "--keys", keys_file.path()],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("ok: 4 signing keys; signing RS256 with \"")
+            && stdout(&out)
+                .contains("ID tokens RS256 unless a client names another, other tokens ES256"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -1172,6 +1214,21 @@ fn cli_check_config() {
         stderr(&out)
     );
 
+    // A client naming an algorithm no key signs: refused with the keys, naming the field.
+    let mut wants_ps256 = example();
+    wants_ps256["clients"][0]["id_token_signed_response_alg"] = json!("PS256");
+    let wants_ps256 = TempFile::new("ps256.json", &wants_ps256.to_string());
+    let out = cli(
+        &["check-config", wants_ps256.path(), "--keys", keys.path()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("clients[0].id_token_signed_response_alg: is PS256"),
+        "{}",
+        stderr(&out)
+    );
+
     let missing = cli(&["check-config", "/nonexistent/oidc-config.json"], None);
     assert_eq!(missing.status.code(), Some(1));
 }
@@ -1184,6 +1241,16 @@ fn cli_usage_errors_exit_2() {
         &["keygen", "--kid"],
         &["keygen", "--kid", "a", "--kid", "b"],
         &["keygen", "extra"],
+        &["keygen", "--alg", "HS256"],
+        &["keygen", "--alg", "ES384"],
+        &["keygen", "--alg", "RS256,"],
+        &[
+            "keygen",
+            "--alg",
+            "RS256,ES256",
+            "--kid",
+            "one-kid-for-two-keys",
+        ],
         &["hash-password", "--iterations", "many"],
         &["hash-secret", "--stdin", "--stdin"],
         &["check-config"],

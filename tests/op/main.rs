@@ -23,4 +23,5 @@ mod refresh_token;
 mod resource;
 mod revoke;
 mod rotation;
+mod signing_algorithms;
 mod throttle;

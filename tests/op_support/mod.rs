@@ -121,8 +121,17 @@ impl Op {
     }
 
     pub fn with_config(config: Value) -> Op {
+        Op::with_config_and_keys(config, SigningKeys::generate(Some("k1")).unwrap())
+    }
+
+    /// A provider for `config` signing with `keys_json` (an `OIDC_SIGNING_KEYS` value),
+    /// checked against each other as the Worker checks them.
+    pub fn with_config_and_keys(config: Value, keys_json: Value) -> Op {
         let config_text = config.to_string();
-        let keys_json = SigningKeys::generate(Some("k1")).unwrap();
+        Config::from_json(&config_text)
+            .unwrap()
+            .check_signing_keys(&SigningKeys::from_jwks_json(&keys_json.to_string()).unwrap())
+            .unwrap();
         let server_secret = ServerSecrets::generate().unwrap();
         let provider = build_provider(&config_text, &keys_json, &server_secret);
         let jwks = JwkSet::from_json(provider.signing_keys().public_jwks().to_string().as_bytes())

@@ -40,7 +40,7 @@ use std::rc::Rc;
 use oidc_edge::op::config::Config;
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::secrets::{SERVER_SECRET_VAR, ServerSecrets};
-use oidc_edge::op::{Provider, Services, TokenSigner};
+use oidc_edge::op::{Provider, Services};
 use oidc_edge::time::{Clock, SystemClock};
 use oidc_edge::wasm::webcrypto::{Backend, WebCryptoSigner};
 use serde_json::json;
@@ -81,28 +81,25 @@ struct Isolate {
 /// WebCrypto (imported on first use: importing is asynchronous).
 struct Host {
     provider: Provider,
-    /// `None` until the first request tries the import; `Some(None)` if it was refused.
-    signer: RefCell<Option<Option<Rc<WebCryptoSigner>>>>,
+    /// The keys imported into WebCrypto, on the first request that needs them.
+    signer: RefCell<Option<Rc<WebCryptoSigner>>>,
 }
 
 impl Host {
-    /// The WebCrypto signer for the current key, or `None` if the runtime refused the
-    /// import (the keys then sign in wasm: slower, same tokens).
-    async fn signer(&self) -> Option<Rc<WebCryptoSigner>> {
-        if let Some(tried) = self.signer.borrow().clone() {
-            return tried;
+    /// The WebCrypto signer for the keys that sign; a key the runtime refused to import
+    /// signs in wasm (slower, same tokens).
+    async fn signer(&self) -> Rc<WebCryptoSigner> {
+        if let Some(signer) = self.signer.borrow().clone() {
+            return signer;
         }
-        let (kid, key) = self.provider.signing_keys().current();
-        let signer = match WebCryptoSigner::import(kid, key).await {
-            Ok(signer) => Some(Rc::new(signer)),
-            Err(err) => {
-                // Once per isolate: the answer will not change.
-                console_error!(
-                    "oidc-edge: WebCrypto refused the signing key ({err}); signing in wasm"
-                );
-                None
-            }
-        };
+        let (signer, refused) = WebCryptoSigner::import(self.provider.signing_keys()).await;
+        if !refused.is_empty() {
+            // Once per isolate: the answer will not change.
+            console_error!(
+                "oidc-edge: WebCrypto refused the signing keys {refused:?}; they sign in wasm"
+            );
+        }
+        let signer = Rc::new(signer);
         *self.signer.borrow_mut() = Some(signer.clone());
         signer
     }
@@ -163,16 +160,12 @@ async fn handle(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys
             return json_response(status, &json!({ "error": code }));
         }
     };
-    let webcrypto_signer = host.signer().await;
-    let signer: &dyn TokenSigner = match &webcrypto_signer {
-        Some(signer) => signer.as_ref(),
-        None => host.provider.signing_keys(),
-    };
+    let signer = host.signer().await;
     let services = Services {
         store: store.as_ref(),
         pbkdf2: &pbkdf2::WebCryptoPbkdf2,
         verifier: &Backend::choose(false),
-        signer,
+        signer: signer.as_ref(),
         now: SystemClock.now(),
     };
     let mut response = host.provider.handle(&request, &services).await;
@@ -272,6 +265,9 @@ fn host(env: &Env) -> std::result::Result<Rc<Host>, String> {
     }
     let config = Config::from_json(&fingerprint.config).map_err(|e| e.to_string())?;
     let keys = SigningKeys::from_jwks_json(&fingerprint.keys).map_err(|e| e.to_string())?;
+    config
+        .check_signing_keys(&keys)
+        .map_err(|e| e.to_string())?;
     let secrets = ServerSecrets::from_text(&fingerprint.secret).map_err(|e| e.to_string())?;
     let host = Rc::new(Host {
         provider: Provider::new(config, keys, secrets),

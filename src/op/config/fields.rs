@@ -9,6 +9,7 @@ use super::{
     AuthMethod, Client, ClientType, ConfigError, GrantType, Lifetimes, LoginLimits, MAX_ID_LEN,
     PROTECTED_CLAIMS, User,
 };
+use crate::jose::Alg;
 use crate::op::password::{MAX_USER_ITERATIONS, MIN_USER_ITERATIONS, PasswordHash};
 use crate::op::types::{ClientId, RedirectUri};
 
@@ -26,6 +27,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "dpop_bound_access_tokens",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "id_token_signed_response_alg",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -188,7 +190,24 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         dpop_bound_access_tokens: obj.bool("dpop_bound_access_tokens")?,
         backchannel_logout_uri,
         backchannel_logout_session_required: obj.bool("backchannel_logout_session_required")?,
+        id_token_signed_response_alg: signing_alg(&obj, "id_token_signed_response_alg")?,
     })
+}
+
+/// An algorithm the provider can sign with (`ES256`, `RS256`, `PS256` or `EdDSA`), if
+/// given; whether a configured key signs with it is checked with the keys
+/// ([`super::Config::check_signing_keys`]).
+fn signing_alg(obj: &Obj<'_>, name: &str) -> Result<Option<Alg>, ConfigError> {
+    let Some(text) = obj.string(name)? else {
+        return Ok(None);
+    };
+    match Alg::parse(text) {
+        Ok(alg @ (Alg::Es256 | Alg::Rs256 | Alg::Ps256 | Alg::EdDsa)) => Ok(Some(alg)),
+        _ => Err(ConfigError::new(
+            obj.at(name),
+            "must be \"ES256\", \"RS256\", \"PS256\" or \"EdDSA\" (the algorithms the provider signs with)",
+        )),
+    }
 }
 
 /// An array of URI strings, each checked by `check`.

@@ -11,8 +11,10 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
+use super::keys::SigningKeys;
 use super::password::PasswordHash;
 use super::types::{ClientId, RedirectUri};
+use crate::jose::Alg;
 use crate::{Error, json};
 
 mod fields;
@@ -225,6 +227,9 @@ pub struct Client {
     pub backchannel_logout_uri: Option<String>,
     /// Whether the client needs `sid` in logout tokens (§2.2; it is always sent).
     pub backchannel_logout_session_required: bool,
+    /// The algorithm of the client's ID tokens and logout tokens (OpenID Connect
+    /// Registration §2); `None`: [`SigningKeys::id_token_algorithm`](crate::op::keys::SigningKeys::id_token_algorithm).
+    pub id_token_signed_response_alg: Option<Alg>,
 }
 
 impl Client {
@@ -367,6 +372,28 @@ impl Config {
             lifetimes,
             login_limits,
         })
+    }
+
+    /// Checks what the configuration asks of the signing keys: every algorithm a client
+    /// names has a key that signs with it. The Worker and `oidc-edge check-config --keys`
+    /// run this at start, so a missing key is an error there, not at a client's first
+    /// sign-in.
+    pub fn check_signing_keys(&self, keys: &SigningKeys) -> Result<(), ConfigError> {
+        for (i, client) in self.clients.iter().enumerate() {
+            if let Some(alg) = client.id_token_signed_response_alg
+                && keys.kid_for(alg).is_none()
+            {
+                return Err(ConfigError::new(
+                    format!("clients[{i}].id_token_signed_response_alg"),
+                    format!(
+                        "is {} but no key in OIDC_SIGNING_KEYS signs with it (add one: `oidc-edge keygen --alg {}`)",
+                        alg.as_str(),
+                        alg.as_str()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The client with this `client_id`.

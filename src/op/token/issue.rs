@@ -75,7 +75,7 @@ pub async fn issue<S, P, V>(
             services.signer,
             user,
             &IdGrant {
-                alg: op.keys.default_algorithm(),
+                alg: id_token_alg(op, client),
                 issuer: &op.config.issuer,
                 client_id: &client.client_id,
                 nonce: what.nonce,
@@ -91,4 +91,13 @@ pub async fn issue<S, P, V>(
         set_member(&mut body, "id_token", json!(id_token));
     }
     Ok(body)
+}
+
+/// The algorithm of `client`'s ID tokens and logout tokens: its
+/// `id_token_signed_response_alg` (OpenID Connect Registration §2), else RS256 when a key
+/// signs it, else the provider's default.
+pub(crate) fn id_token_alg(op: &Provider, client: &Client) -> crate::jose::Alg {
+    client
+        .id_token_signed_response_alg
+        .unwrap_or_else(|| op.keys.id_token_algorithm())
 }

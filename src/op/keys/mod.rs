@@ -1,52 +1,57 @@
-//! The provider's signing keys: `OIDC_SIGNING_KEYS`, a JWKS (RFC 7517 §5) of private
-//! P-256 keys.
+//! The provider's signing keys: `OIDC_SIGNING_KEYS`, a JWKS (RFC 7517 §5) of private keys:
+//! P-256 (ES256), RSA of 2048 to 4096 bits (RS256 or PS256, as the key's `alg` says) and
+//! Ed25519 (EdDSA).
 //!
-//! Every key is ES256 (RFC 7518 §3.4) with a unique, non-empty `kid`. The last key in the
-//! list is the newest and signs; all of them are published at `/jwks`, so tokens signed by
-//! an older key keep verifying while it is rotated out (add a key at the end, wait for the
-//! old tokens to expire, then remove the first).
+//! Every key has a unique, non-empty `kid` and signs with one algorithm. For each algorithm
+//! the last key of the list that has it is the newest and signs; all of them are published
+//! at `/jwks`, so tokens signed by an older key keep verifying while it is rotated out (add
+//! a key at the end, wait for the old tokens to expire, then remove the older one).
+
+mod private;
 
 use core::fmt;
 
 use serde_json::{Map, Value, json};
 
+pub use self::private::PrivateKey;
 use super::config::ConfigError;
-use crate::jose::jwk::{MAX_JWKS_KEYS, MAX_JWKS_LEN, generate_p256_members};
-use crate::jose::{Alg, Jwk, JwkSet, PrivateKey};
+use crate::jose::jwk::{MAX_JWKS_KEYS, MAX_JWKS_LEN};
+use crate::jose::{Alg, Jwk, JwkSet};
 use crate::{Error, json};
 
 const ROOT: &str = "OIDC_SIGNING_KEYS";
 
-/// One signing key: its `kid`, the parsed JWK and its private half.
+/// One signing key: its `kid`, the parsed public JWK and its private half.
 #[derive(Clone)]
 struct Entry {
     kid: String,
     jwk: Jwk,
-    signing: p256::ecdsa::SigningKey,
+    private: PrivateKey,
 }
 
-/// The provider's signing keys, at least one. `Debug` shows the `kid`s only.
+/// The provider's signing keys, at least one, in list order. `Debug` shows the `kid`s and
+/// algorithms only.
 #[derive(Clone)]
 pub struct SigningKeys {
-    /// Older keys, published but no longer signing, in list order.
-    older: Vec<Entry>,
-    /// The last key of the list, which signs.
-    newest: Entry,
+    entries: Vec<Entry>,
 }
 
 impl fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKeys")
-            .field("kids", &self.kids().collect::<Vec<_>>())
-            .field("current", &self.newest.kid)
-            .finish()
+        let keys: Vec<(&str, &str)> = self
+            .entries
+            .iter()
+            .map(|e| (e.kid.as_str(), e.private.alg().as_str()))
+            .collect();
+        f.debug_struct("SigningKeys").field("keys", &keys).finish()
     }
 }
 
 impl SigningKeys {
-    /// Parses `OIDC_SIGNING_KEYS`: `{"keys":[...]}` with one or more private P-256 JWKs,
-    /// each with a unique non-empty `kid`, `d`, and `alg` / `use` / `key_ops` (if present)
-    /// that allow ES256 signing. Errors name the field: `OIDC_SIGNING_KEYS.keys[0].kid`.
+    /// Parses `OIDC_SIGNING_KEYS`: `{"keys":[...]}` with one or more private JWKs (P-256,
+    /// RSA or Ed25519), each with a unique non-empty `kid`, its private members, and `alg` /
+    /// `use` / `key_ops` (if present) that allow signing with its one algorithm. Errors name
+    /// the field: `OIDC_SIGNING_KEYS.keys[0].kid`.
     pub fn from_jwks_json(text: &str) -> Result<SigningKeys, ConfigError> {
         let root = json::parse_object(text.as_bytes(), MAX_JWKS_LEN, ROOT)
             .map_err(|err| ConfigError::new(ROOT, err.to_string()))?;
@@ -80,51 +85,73 @@ impl SigningKeys {
             }
             entries.push(entry);
         }
-        let Some(newest) = entries.pop() else {
-            return Err(ConfigError::new(keys_path, "must hold at least one key"));
-        };
-        Ok(SigningKeys {
-            older: entries,
-            newest,
-        })
+        Ok(SigningKeys { entries })
     }
 
-    /// The key that signs: the last in the list. Its `kid` goes in the JWS header.
-    pub fn current(&self) -> (&str, &p256::ecdsa::SigningKey) {
-        (&self.newest.kid, &self.newest.signing)
+    /// The keys that sign: the newest for each algorithm, as `(kid, key)`, in list order.
+    /// What a host imports into its own crypto.
+    pub fn signing(&self) -> impl Iterator<Item = (&str, &PrivateKey)> {
+        self.entries
+            .iter()
+            .filter(|e| self.kid_for(e.private.alg()) == Some(e.kid.as_str()))
+            .map(|e| (e.kid.as_str(), &e.private))
     }
 
-    /// The algorithms these keys sign with (RFC 7518 §3.1 names), each once: what discovery
-    /// advertises and what the provider accepts on its own tokens. Every key is P-256 today.
+    /// The algorithms these keys sign with (RFC 7518 §3.1 names), each once, in
+    /// [`Alg::ALL`] order: what discovery advertises and what the provider accepts on its
+    /// own tokens.
     pub fn algorithms(&self) -> Vec<Alg> {
-        vec![Alg::Es256]
+        Alg::ALL
+            .into_iter()
+            .filter(|alg| self.kid_for(*alg).is_some())
+            .collect()
     }
 
-    /// The algorithm tokens are signed with unless a client or resource names another.
+    /// The algorithm tokens are signed with unless a client or resource names another:
+    /// the one of the last key in the list.
     pub fn default_algorithm(&self) -> Alg {
-        Alg::Es256
+        self.entries.last().map_or(Alg::Es256, |e| e.private.alg())
+    }
+
+    /// The algorithm of ID tokens for a client that names none: RS256, which OpenID Connect
+    /// Registration §2 makes the default of `id_token_signed_response_alg` (and Core §15.1
+    /// requires a provider to offer), when a key signs it; else the default algorithm.
+    pub fn id_token_algorithm(&self) -> Alg {
+        if self.kid_for(Alg::Rs256).is_some() {
+            Alg::Rs256
+        } else {
+            self.default_algorithm()
+        }
     }
 
     /// The `kid` of the newest key that signs with `alg`.
     pub fn kid_for(&self, alg: Alg) -> Option<&str> {
-        (alg == Alg::Es256).then_some(self.newest.kid.as_str())
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.private.alg() == alg)
+            .map(|e| e.kid.as_str())
     }
 
     /// The private key named `kid`, if it is one of these.
-    pub fn signing_key(&self, kid: &str) -> Option<&p256::ecdsa::SigningKey> {
-        self.entries().find(|e| e.kid == kid).map(|e| &e.signing)
+    pub fn signing_key(&self, kid: &str) -> Option<&PrivateKey> {
+        self.entries
+            .iter()
+            .find(|e| e.kid == kid)
+            .map(|e| &e.private)
     }
 
-    /// The `kid`s, in list order (the current one last).
+    /// The `kid`s, in list order.
     pub fn kids(&self) -> impl Iterator<Item = &str> {
-        self.entries().map(|e| e.kid.as_str())
+        self.entries.iter().map(|e| e.kid.as_str())
     }
 
-    /// The public JWKS to serve at `/jwks`: every key as
-    /// `{kty, crv, x, y, kid, alg: "ES256", use: "sig"}`, never a private member.
+    /// The public JWKS to serve at `/jwks`: every key's public members (RFC 7518 §6) with
+    /// its `kid`, its one `alg` and `use: "sig"`, never a private member.
     pub fn public_jwks(&self) -> Value {
         let keys: Vec<Value> = self
-            .entries()
+            .entries
+            .iter()
             .map(|e| {
                 let mut jwk: Map<String, Value> = e
                     .jwk
@@ -132,7 +159,10 @@ impl SigningKeys {
                     .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
                     .collect();
                 jwk.insert("kid".to_owned(), Value::String(e.kid.clone()));
-                jwk.insert("alg".to_owned(), Value::String("ES256".to_owned()));
+                jwk.insert(
+                    "alg".to_owned(),
+                    Value::String(e.private.alg().as_str().to_owned()),
+                );
                 jwk.insert("use".to_owned(), Value::String("sig".to_owned()));
                 Value::Object(jwk)
             })
@@ -143,31 +173,40 @@ impl SigningKeys {
     /// The public keys as a [`JwkSet`], for verifying the provider's own tokens
     /// (introspection, userinfo).
     pub fn public_jwk_set(&self) -> JwkSet {
-        JwkSet::new(self.entries().map(|e| e.jwk.to_public()).collect())
+        JwkSet::new(self.entries.iter().map(|e| e.jwk.to_public()).collect())
     }
 
-    /// A new private JWKS with one fresh P-256 key, for `OIDC_SIGNING_KEYS`. The `kid` is
-    /// `kid` if given (it must not be empty), else the key's RFC 7638 thumbprint.
+    /// A new private JWKS with one fresh P-256 (ES256) key, for `OIDC_SIGNING_KEYS`: see
+    /// [`SigningKeys::generate_for`].
     pub fn generate(kid: Option<&str>) -> Result<Value, Error> {
+        let key = SigningKeys::generate_key(Alg::Es256, kid)?;
+        Ok(json!({ "keys": [key] }))
+    }
+
+    /// One new private JWK for `alg` (ES256, RS256, PS256 or EdDSA) with `alg` and
+    /// `use: "sig"`. The `kid` is `kid` if given (it must not be empty), else the key's
+    /// RFC 7638 thumbprint.
+    pub fn generate_key(alg: Alg, kid: Option<&str>) -> Result<Value, Error> {
         if kid == Some("") {
             return Err(Error::InvalidOption {
                 name: "kid".to_owned(),
                 reason: "must not be empty",
             });
         }
-        let mut jwk = generate_p256_members()?;
-        jwk.insert("alg".to_owned(), Value::String("ES256".to_owned()));
+        let key = PrivateKey::generate(alg)?;
+        let mut jwk: Map<String, Value> = key
+            .import_members()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), Value::String(value.to_string())))
+            .collect();
+        jwk.insert("alg".to_owned(), Value::String(alg.as_str().to_owned()));
         jwk.insert("use".to_owned(), Value::String("sig".to_owned()));
         let kid = match kid {
             Some(kid) => kid.to_owned(),
             None => Jwk::from_object(&jwk)?.thumbprint(),
         };
         jwk.insert("kid".to_owned(), Value::String(kid));
-        Ok(json!({ "keys": [jwk] }))
-    }
-
-    fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.older.iter().chain(core::iter::once(&self.newest))
+        Ok(Value::Object(jwk))
     }
 }
 
@@ -184,18 +223,15 @@ fn parse_entry(item: &Value, path: &str) -> Result<Entry, ConfigError> {
             Some(_) => Err(ConfigError::new(at(name), "must be a string")),
         }
     };
-    if member("kty")? != Some("EC") {
-        return Err(ConfigError::new(
-            at("kty"),
-            "must be \"EC\": the provider signs with P-256 (ES256) keys only",
-        ));
-    }
-    if member("crv")? != Some("P-256") {
-        return Err(ConfigError::new(
-            at("crv"),
-            "must be \"P-256\": the provider signs with ES256 only",
-        ));
-    }
+    let refused = |refusal: private::Refusal| {
+        let at_member = if refusal.member.is_empty() {
+            path.to_owned()
+        } else {
+            at(refusal.member)
+        };
+        ConfigError::new(at_member, refusal.message)
+    };
+    let alg = PrivateKey::algorithm_of(obj, member("alg")?).map_err(refused)?;
     let kid = match member("kid")? {
         Some(kid) if !kid.is_empty() => kid.to_owned(),
         _ => {
@@ -210,9 +246,6 @@ fn parse_entry(item: &Value, path: &str) -> Result<Entry, ConfigError> {
             at("d"),
             "is required: OIDC_SIGNING_KEYS holds private keys (make one with `oidc-edge keygen`)",
         ));
-    }
-    if member("alg")?.is_some_and(|alg| alg != "ES256") {
-        return Err(ConfigError::new(at("alg"), "must be \"ES256\" if present"));
     }
     if member("use")?.is_some_and(|u| u != "sig") {
         return Err(ConfigError::new(at("use"), "must be \"sig\" if present"));
@@ -229,13 +262,10 @@ fn parse_entry(item: &Value, path: &str) -> Result<Entry, ConfigError> {
         }
     }
     let jwk = Jwk::from_object(obj).map_err(|err| ConfigError::new(path, err.to_string()))?;
-    let Some(PrivateKey::P256(signing)) = jwk.private_key() else {
-        return Err(ConfigError::new(at("d"), "is not a P-256 private key"));
-    };
-    let signing = signing.clone();
+    let private = PrivateKey::from_jwk(obj, alg).map_err(refused)?;
     Ok(Entry {
         kid,
         jwk: jwk.to_public(),
-        signing,
+        private,
     })
 }
