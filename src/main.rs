@@ -8,6 +8,7 @@
 //! oidc-edge hash-password [--iterations N]     < password on stdin
 //! oidc-edge hash-secret [--stdin] [--iterations N]
 //! oidc-edge check-config FILE [--keys FILE]
+//! oidc-edge keys rotate FILE --alg ALG [--token-lifetime SECONDS] [--kid KID]
 //! ```
 //!
 //! Exit codes: 0 success, 1 failure (an invalid configuration, unreadable input), 2 usage.
@@ -29,6 +30,7 @@ mod cli {
     use oidc_edge::jose::Alg;
     use oidc_edge::op::config::Config;
     use oidc_edge::op::keys::SigningKeys;
+    use oidc_edge::op::keys::rotation::{self, Stage};
     use oidc_edge::op::password::{
         DEFAULT_PASSWORD_ITERATIONS, DEFAULT_SECRET_ITERATIONS, PasswordHash,
     };
@@ -58,6 +60,15 @@ commands:
       N defaults to 1000: a 256-bit random secret cannot be guessed whatever the count.
   check-config FILE [--keys FILE]
       Check an OIDC_CONFIG file (and an OIDC_SIGNING_KEYS file) as the Worker does.
+  keys rotate FILE --alg ALG [--token-lifetime SECONDS] [--kid KID]
+      Take the ALG keys of an OIDC_SIGNING_KEYS file one stage further, in place, and say
+      what to do next. Run it, deploy the file, wait as it says, and run it again:
+        publish  a new key, served at /jwks but not signing (wait 300 s: the JWKS's
+                 cache lifetime, so relying parties know it before it signs);
+        promote  the new key signs; the old one stays published;
+        retire   the old keys go, once the new one has signed for SECONDS (default 600:
+                 give the longest access_token or id_token lifetime you configured).
+      A stage run too early changes nothing and says when it may run.
 ";
 
     /// A failure to report: usage errors exit 2, everything else 1.
@@ -115,6 +126,28 @@ commands:
                     _ => Err(Failure::Usage("expected one FILE argument".to_owned())),
                 }
             }
+            "keys" => match rest.split_first() {
+                Some((sub, rest)) if sub == "rotate" => {
+                    let opts =
+                        Options::parse(rest, &["--alg", "--token-lifetime", "--kid"], &[], 1)?;
+                    let alg = opts
+                        .value("--alg")
+                        .ok_or_else(|| Failure::Usage("keys rotate needs --alg".to_owned()))?;
+                    let lifetime = match opts.value("--token-lifetime") {
+                        None => DEFAULT_TOKEN_LIFETIME,
+                        Some(text) => text.parse().map_err(|_| {
+                            Failure::Usage(format!(
+                                "--token-lifetime must be a number of seconds, got {text:?}"
+                            ))
+                        })?,
+                    };
+                    match opts.positional.as_slice() {
+                        [file] => rotate_keys(file, parse_alg(alg)?, lifetime, opts.value("--kid")),
+                        _ => Err(Failure::Usage("expected one FILE argument".to_owned())),
+                    }
+                }
+                _ => Err(Failure::Usage("expected `keys rotate`".to_owned())),
+            },
             "help" | "--help" | "-h" => {
                 print!("{USAGE}");
                 Ok(())
@@ -123,15 +156,24 @@ commands:
         }
     }
 
+    /// How long tokens live unless `--token-lifetime` says: the default lifetimes of
+    /// access and ID tokens.
+    const DEFAULT_TOKEN_LIFETIME: u64 = 600;
+
+    /// An algorithm the provider signs with.
+    fn parse_alg(name: &str) -> Result<Alg, Failure> {
+        match Alg::parse(name) {
+            Ok(alg @ (Alg::Es256 | Alg::Rs256 | Alg::Ps256 | Alg::EdDsa)) => Ok(alg),
+            _ => Err(Failure::Usage(format!(
+                "--alg takes ES256, RS256, PS256 or EdDSA (comma-separated for keygen), got {name:?}"
+            ))),
+        }
+    }
+
     fn keygen(algs: &str, kid: Option<&str>) -> Result<(), Failure> {
         let algs = algs
             .split(',')
-            .map(|name| match Alg::parse(name) {
-                Ok(alg @ (Alg::Es256 | Alg::Rs256 | Alg::Ps256 | Alg::EdDsa)) => Ok(alg),
-                _ => Err(Failure::Usage(format!(
-                    "--alg takes ES256, RS256, PS256 or EdDSA (comma-separated), got {name:?}"
-                ))),
-            })
+            .map(parse_alg)
             .collect::<Result<Vec<Alg>, Failure>>()?;
         if kid.is_some() && algs.len() > 1 {
             return Err(Failure::Usage(
@@ -211,6 +253,86 @@ commands:
         }
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         output(&lines)
+    }
+
+    fn rotate_keys(
+        file: &str,
+        alg: Alg,
+        token_lifetime: u64,
+        kid: Option<&str>,
+    ) -> Result<(), Failure> {
+        let text = Zeroizing::new(read_file(file)?);
+        let jwks: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Failure::Run(format!("{file}: {e}")))?;
+        let now = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| Failure::Run(e.to_string()))?
+                .as_secs(),
+        )
+        .map_err(|e| Failure::Run(e.to_string()))?;
+        let (rotated, stage) = rotation::rotate(&jwks, alg, now, token_lifetime, kid)
+            .map_err(|e| Failure::Run(format!("{file}: {e}")))?;
+        if rotated != jwks {
+            let text = Zeroizing::new(
+                serde_json::to_string_pretty(&rotated).map_err(|e| Failure::Run(e.to_string()))?,
+            );
+            write_private_file(file, &text)?;
+        }
+        let line = match stage {
+            Stage::Published { kid } => format!(
+                "published {kid:?} ({}, not signing yet): deploy {file} now, then run this again after {} s",
+                alg.as_str(),
+                rotation::JWKS_MAX_AGE
+            ),
+            Stage::Promoted { kid, older } => format!(
+                "promoted {kid:?}: it signs {} tokens from the next deploy; deploy {file} now. {older:?} stay published: run this again after {token_lifetime} s to retire them",
+                alg.as_str()
+            ),
+            Stage::Retired { kids } => {
+                format!("retired {kids:?}: deploy {file} now; the rotation is complete")
+            }
+            Stage::Wait { next, until } => format!(
+                "too early to {next}: run this again in {} s{}",
+                until.saturating_sub(now),
+                if rotated == jwks {
+                    String::new()
+                } else {
+                    format!(" (the wait starts now: {file} records it)")
+                }
+            ),
+        };
+        output(&[&line])
+    }
+
+    /// Replaces `path` with `text`, readable by its owner only: written beside it and
+    /// renamed over it, so a failure leaves the old file whole and no copy behind.
+    fn write_private_file(path: &str, text: &str) -> Result<(), Failure> {
+        let target = std::path::Path::new(path);
+        let suffix = random::token(16).map_err(|e| Failure::Run(e.to_string()))?;
+        let temporary = target.with_file_name(format!(
+            ".{}.{suffix}.tmp",
+            target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("keys")
+        ));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options
+            .open(&temporary)
+            .and_then(|mut f| {
+                f.write_all(text.as_bytes())?;
+                f.write_all(b"\n")?;
+                f.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temporary, target));
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            Failure::Run(format!("{path}: {e}"))
+        })
     }
 
     fn read_file(path: &str) -> Result<String, Failure> {

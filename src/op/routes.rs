@@ -32,6 +32,8 @@ pub enum Endpoint {
     Userinfo,
     /// The revocation endpoint (RFC 7009 §2).
     Revoke,
+    /// The introspection endpoint (RFC 7662 §2).
+    Introspect,
     /// RP-Initiated Logout 1.0.
     EndSession,
     /// The provider's own DPoP-protected resource API.
@@ -121,6 +123,14 @@ pub const ROUTES: &[Route] = &[
         cors: Some("POST"),
         discovery: Some("revocation_endpoint"),
         endpoint: Endpoint::Revoke,
+    },
+    Route {
+        path: "/introspect",
+        methods: "POST",
+        // Resource servers call it, not browser apps: public clients may not.
+        cors: None,
+        discovery: Some("introspection_endpoint"),
+        endpoint: Endpoint::Introspect,
     },
     Route {
         path: "/end_session",
@@ -251,6 +261,7 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::Token => crate::op::token::handle(op, req, services).await,
         Endpoint::Userinfo => endpoints::userinfo::handle(op, req, services).await,
         Endpoint::Revoke => endpoints::revoke::handle(op, req, services).await,
+        Endpoint::Introspect => endpoints::introspect::handle(op, req, services).await,
         Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
         Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
         Endpoint::ApiMeMetadata => endpoints::resource_metadata::handle(op),

@@ -11,13 +11,13 @@ import { freePort, startWrangler } from './wrangler.mjs';
 export const insecure = { [oauth.allowInsecureRequests]: true };
 
 /**
- * Starts the OP. Returns { op, fx, as, spa, service, stop(what) }: `as` the discovered
+ * Starts the OP, signing with one key per algorithm of `algs` (tests/e2e/fixture.mjs). Returns { op, fx, as, spa, service, stop(what) }: `as` the discovered
  * authorization server, `spa` the public client (PKCE, identified by client_id), `service`
  * the confidential one (client_secret_basic); `stop` logs how long `what` ran and stops it.
  */
-export async function startOauthOp() {
+export async function startOauthOp({ algs } = {}) {
   const port = await freePort();
-  const fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
+  const fx = await opFixture({ issuer: `http://127.0.0.1:${port}`, algs });
   const op = await startWrangler({ port, secrets: fx.secrets });
   const started = Date.now();
   try {

@@ -1112,6 +1112,86 @@ fn cli_keygen_output_is_accepted_as_signing_keys() {
     );
 }
 
+/// `keys rotate` takes a JWKS file one stage further in place (owner-only, no copy left
+/// beside it) and says what to do next; run too early, it changes nothing.
+#[test]
+fn cli_keys_rotate_publishes_then_waits() {
+    let out = cli(&["keygen", "--alg", "RS256,ES256"], None);
+    let file = TempFile::new("rotate-keys.json", &stdout(&out));
+    let before = std::fs::read_to_string(file.path()).unwrap();
+
+    let out = cli(
+        &[
+            "keys",
+            "rotate",
+            file.path(),
+            "--alg",
+            "ES256",
+            "--kid",
+            "es-2",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("published \"es-2\" (ES256, not signing yet)"),
+        "{}",
+        stdout(&out)
+    );
+    let after = std::fs::read_to_string(file.path()).unwrap();
+    let keys = SigningKeys::from_jwks_json(&after).unwrap();
+    assert_eq!(keys.kids().collect::<Vec<_>>().len(), 3);
+    assert_ne!(
+        keys.kid_for(Alg::Es256),
+        Some("es-2"),
+        "published, not signing"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let path = std::path::Path::new(file.path());
+    let temporary_prefix = format!(".{}.", path.file_name().unwrap().to_string_lossy());
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&temporary_prefix)
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(
+        !stdout(&out).contains(
+            serde_json::from_str::<Value>(&after).unwrap()["keys"][2]["d"]
+                .as_str()
+                .unwrap()
+        )
+    );
+
+    let out = cli(&["keys", "rotate", file.path(), "--alg", "ES256"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("too early to promote: run this again in "),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(std::fs::read_to_string(file.path()).unwrap(), after);
+    assert_ne!(before, after);
+
+    let broken = TempFile::new("broken-keys.json", r#"{"keys":[]}"#);
+    let out = cli(&["keys", "rotate", broken.path(), "--alg", "ES256"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("OIDC_SIGNING_KEYS.keys"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn cli_hash_password_reads_the_first_line_of_stdin() {
     let out = cli(
@@ -1241,6 +1321,20 @@ fn cli_usage_errors_exit_2() {
         &["keygen", "--kid"],
         &["keygen", "--kid", "a", "--kid", "b"],
         &["keygen", "extra"],
+        &["keys"],
+        &["keys", "rotate"],
+        &["keys", "rotate", "k.json"],
+        &["keys", "rotate", "k.json", "--alg", "HS256"],
+        &[
+            "keys",
+            "rotate",
+            "k.json",
+            "--alg",
+            "ES256",
+            "--token-lifetime",
+            "soon",
+        ],
+        &["keys", "spin", "k.json", "--alg", "ES256"],
         &["keygen", "--alg", "HS256"],
         &["keygen", "--alg", "ES384"],
         &["keygen", "--alg", "RS256,"],

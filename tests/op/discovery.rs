@@ -38,8 +38,16 @@ fn discovery_and_jwks() {
             doc["revocation_endpoint_auth_methods_supported"],
             doc["token_endpoint_auth_methods_supported"]
         );
+        // RFC 8414 §2: introspection (RFC 7662) for confidential clients only.
+        assert_eq!(
+            doc["introspection_endpoint"],
+            format!("{ISSUER}/introspect")
+        );
+        assert_eq!(
+            doc["introspection_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post"])
+        );
         for missing in [
-            "introspection_endpoint",
             "pushed_authorization_request_endpoint",
             "device_authorization_endpoint",
         ] {

@@ -16,6 +16,7 @@ mod consent;
 mod discovery;
 mod dpop;
 mod hostile;
+mod introspect;
 mod login;
 mod logout;
 mod records;

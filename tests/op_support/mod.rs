@@ -162,6 +162,19 @@ impl Op {
             build_provider(&self.config_text, &keys_json, &self.server_secret);
     }
 
+    /// Deploys `keys_json` as the new `OIDC_SIGNING_KEYS`: a new provider, the same
+    /// configuration, store and `OIDC_SERVER_SECRET`.
+    pub fn deploy_keys(&self, keys_json: Value) {
+        *self.provider.borrow_mut() =
+            build_provider(&self.config_text, &keys_json, &self.server_secret);
+        *self.keys_json.borrow_mut() = keys_json;
+    }
+
+    /// The `OIDC_SIGNING_KEYS` deployed now.
+    pub fn keys_json(&self) -> Value {
+        self.keys_json.borrow().clone()
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.0.get()
     }

@@ -28,6 +28,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
     "id_token_signed_response_alg",
+    "introspection_signed_response_alg",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -191,6 +192,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         backchannel_logout_uri,
         backchannel_logout_session_required: obj.bool("backchannel_logout_session_required")?,
         id_token_signed_response_alg: signing_alg(&obj, "id_token_signed_response_alg")?,
+        introspection_signed_response_alg: signing_alg(&obj, "introspection_signed_response_alg")?,
     })
 }
 

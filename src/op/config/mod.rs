@@ -230,6 +230,9 @@ pub struct Client {
     /// The algorithm of the client's ID tokens and logout tokens (OpenID Connect
     /// Registration §2); `None`: [`SigningKeys::id_token_algorithm`](crate::op::keys::SigningKeys::id_token_algorithm).
     pub id_token_signed_response_alg: Option<Alg>,
+    /// The algorithm of the JWT answers the client gets from `/introspect` (RFC 9701 §6);
+    /// `None`: as its ID tokens.
+    pub introspection_signed_response_alg: Option<Alg>,
 }
 
 impl Client {
@@ -380,17 +383,28 @@ impl Config {
     /// sign-in.
     pub fn check_signing_keys(&self, keys: &SigningKeys) -> Result<(), ConfigError> {
         for (i, client) in self.clients.iter().enumerate() {
-            if let Some(alg) = client.id_token_signed_response_alg
-                && keys.kid_for(alg).is_none()
-            {
-                return Err(ConfigError::new(
-                    format!("clients[{i}].id_token_signed_response_alg"),
-                    format!(
-                        "is {} but no key in OIDC_SIGNING_KEYS signs with it (add one: `oidc-edge keygen --alg {}`)",
-                        alg.as_str(),
-                        alg.as_str()
-                    ),
-                ));
+            for (field, alg) in [
+                (
+                    "id_token_signed_response_alg",
+                    client.id_token_signed_response_alg,
+                ),
+                (
+                    "introspection_signed_response_alg",
+                    client.introspection_signed_response_alg,
+                ),
+            ] {
+                if let Some(alg) = alg
+                    && keys.kid_for(alg).is_none()
+                {
+                    return Err(ConfigError::new(
+                        format!("clients[{i}].{field}"),
+                        format!(
+                            "is {} but no key in OIDC_SIGNING_KEYS signs with it (add one: `oidc-edge keygen --alg {}`)",
+                            alg.as_str(),
+                            alg.as_str()
+                        ),
+                    ));
+                }
             }
         }
         Ok(())

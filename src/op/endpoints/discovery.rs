@@ -5,19 +5,18 @@
 use serde_json::{Value, json};
 
 use crate::jose::Alg;
-use crate::op::config::Config;
+use crate::op::config::{AuthMethod, Config};
 use crate::op::http::Response;
+use crate::op::keys::SigningKeys;
 use crate::op::provider::Provider;
 use crate::op::routes::ROUTES;
 use crate::op::token::set_member;
 
 /// Handles `GET` of either well-known path. The document is built on first use and kept.
 pub fn handle(op: &Provider) -> Response {
-    let document = op.discovery.get_or_init(|| {
-        document(&op.config, &op.keys.algorithms())
-            .to_string()
-            .into_bytes()
-    });
+    let document = op
+        .discovery
+        .get_or_init(|| document(&op.config, &op.keys).to_string().into_bytes());
     Response::json_text(200, document.clone()).with_header("cache-control", "public, max-age=300")
 }
 
@@ -36,8 +35,8 @@ const CLAIMS: [&str; 11] = [
     "email",
 ];
 
-/// Builds the document for `config`, whose tokens are signed with `signing_algs`.
-pub fn document(config: &Config, signing_algs: &[Alg]) -> Value {
+/// Builds the document for `config`, whose tokens are signed with `keys`.
+pub fn document(config: &Config, keys: &SigningKeys) -> Value {
     let issuer = &config.issuer;
     let mut scopes: Vec<&str> = config
         .clients
@@ -68,6 +67,13 @@ pub fn document(config: &Config, signing_algs: &[Alg]) -> Value {
             }
         }
     }
+    // RFC 8414 §2: introspection authenticates confidential clients only, in the ways the
+    // token endpoint takes.
+    let introspection_methods: Vec<&str> = auth_methods
+        .iter()
+        .copied()
+        .filter(|m| *m != AuthMethod::None.as_str())
+        .collect();
     let dpop_algs = names(&Alg::ALL);
     let mut document = json!({
         "issuer": issuer,
@@ -76,10 +82,14 @@ pub fn document(config: &Config, signing_algs: &[Alg]) -> Value {
         "response_modes_supported": ["query"],
         "grant_types_supported": grants,
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": names(signing_algs),
+        "id_token_signing_alg_values_supported": names(&keys.algorithms()),
         "token_endpoint_auth_methods_supported": auth_methods,
         // RFC 8414 §2: the revocation endpoint authenticates clients as the token endpoint does.
         "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": introspection_methods,
+        // RFC 9701 §7: the JWT answer is signed as the caller's ID tokens are; every
+        // algorithm an ID token may take is one it may take.
+        "introspection_signing_alg_values_supported": names(&keys.algorithms()),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
         "prompt_values_supported": ["none", "login", "consent"],

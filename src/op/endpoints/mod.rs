@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod consent;
 pub mod discovery;
 pub mod end_session;
+pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod resource_metadata;

@@ -3,11 +3,13 @@
 //! Ed25519 (EdDSA).
 //!
 //! Every key has a unique, non-empty `kid` and signs with one algorithm. For each algorithm
-//! the last key of the list that has it is the newest and signs; all of them are published
-//! at `/jwks`, so tokens signed by an older key keep verifying while it is rotated out (add
-//! a key at the end, wait for the old tokens to expire, then remove the older one).
+//! the last key of the list that has it is the newest and signs, unless it is marked
+//! `"status": "next"` (published ahead of signing); all of them are published at `/jwks`,
+//! so relying parties that cache the set meet no unknown `kid`, and tokens signed by an
+//! older key keep verifying while it is rotated out ([`rotation`]).
 
 mod private;
+pub mod rotation;
 
 use core::fmt;
 
@@ -27,6 +29,9 @@ struct Entry {
     kid: String,
     jwk: Jwk,
     private: PrivateKey,
+    /// `"status": "next"`: published, not signing yet (the first stage of a rotation,
+    /// [`rotation`]).
+    next: bool,
 }
 
 /// The provider's signing keys, at least one, in list order. `Debug` shows the `kid`s and
@@ -38,10 +43,13 @@ pub struct SigningKeys {
 
 impl fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<(&str, &str)> = self
+        let keys: Vec<(&str, &str, &str)> = self
             .entries
             .iter()
-            .map(|e| (e.kid.as_str(), e.private.alg().as_str()))
+            .map(|e| {
+                let status = if e.next { "next" } else { "signing" };
+                (e.kid.as_str(), e.private.alg().as_str(), status)
+            })
             .collect();
         f.debug_struct("SigningKeys").field("keys", &keys).finish()
     }
@@ -85,6 +93,12 @@ impl SigningKeys {
             }
             entries.push(entry);
         }
+        if entries.iter().all(|e| e.next) {
+            return Err(ConfigError::new(
+                keys_path,
+                "must hold a key that signs: every key is \"status\": \"next\" (published, not signing yet)",
+            ));
+        }
         Ok(SigningKeys { entries })
     }
 
@@ -124,12 +138,13 @@ impl SigningKeys {
         }
     }
 
-    /// The `kid` of the newest key that signs with `alg`.
+    /// The `kid` of the newest key that signs with `alg` (a key published as `next` does
+    /// not sign yet).
     pub fn kid_for(&self, alg: Alg) -> Option<&str> {
         self.entries
             .iter()
             .rev()
-            .find(|e| e.private.alg() == alg)
+            .find(|e| e.private.alg() == alg && !e.next)
             .map(|e| e.kid.as_str())
     }
 
@@ -247,6 +262,16 @@ fn parse_entry(item: &Value, path: &str) -> Result<Entry, ConfigError> {
             "is required: OIDC_SIGNING_KEYS holds private keys (make one with `oidc-edge keygen`)",
         ));
     }
+    let next = match member(rotation::STATUS)? {
+        None => false,
+        Some(rotation::NEXT) => true,
+        Some(_) => {
+            return Err(ConfigError::new(
+                at(rotation::STATUS),
+                "must be \"next\" if present: a key published before it signs (`oidc-edge keys rotate`)",
+            ));
+        }
+    };
     if member("use")?.is_some_and(|u| u != "sig") {
         return Err(ConfigError::new(at("use"), "must be \"sig\" if present"));
     }
@@ -267,5 +292,6 @@ fn parse_entry(item: &Value, path: &str) -> Result<Entry, ConfigError> {
         kid,
         jwk: jwk.to_public(),
         private,
+        next,
     })
 }

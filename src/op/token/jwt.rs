@@ -236,3 +236,25 @@ pub async fn logout_token(
     });
     sign(keys, signer, alg, "logout+jwt", &claims).await
 }
+
+/// The JWT answer of the introspection endpoint (RFC 9701 §5): `typ`
+/// `token-introspection+jwt` (so it passes for no other token), `iss`, the calling
+/// client as `aud`, `iat`, and the RFC 7662 answer as `token_introspection`. It carries no
+/// `exp`: it states what was true when it was made (§5 leaves freshness to `iat`).
+pub async fn introspection_response(
+    keys: &SigningKeys,
+    signer: &dyn TokenSigner,
+    alg: Alg,
+    issuer: &str,
+    client_id: &str,
+    answer: Value,
+    now: UnixTime,
+) -> Result<String, Error> {
+    let claims = json!({
+        "iss": issuer,
+        "aud": client_id,
+        "iat": now.0,
+        "token_introspection": answer,
+    });
+    sign(keys, signer, alg, "token-introspection+jwt", &claims).await
+}
