@@ -13,5 +13,6 @@ done
 node benches/js/size.mjs # the package's files, raw and gzipped
 node benches/op/load.mjs # the OP under load on wrangler dev: pins itself to CPU 0 and wrangler to CPU 1
 node benches/op/stores.mjs # the same token phases with the Durable Object store, then with KV only
+node benches/op/signing.mjs # the code exchange with ES256, RS256, PS256 and EdDSA signing keys
 node benches/op/peer.mjs # side by side with @cloudflare/workers-oauth-provider (benches/op/peer-worker)
 node benches/op/do-calls.mjs # one store operation by KV, Durable Object RPC and Durable Object fetch

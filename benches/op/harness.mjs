@@ -1,8 +1,9 @@
 // What the benchmarks of an OpenID Provider on local workerd share (load.mjs, stores.mjs,
-// peer.mjs): the frozen copy of a Worker served by `wrangler dev`, the pinning of wrangler's
-// process tree to CPU 1 and of this process to CPU 0, the OP's CPU time from /proc, one
-// autocannon phase with its figures, the minting of single-use authorization codes, the token
-// requests (code exchange and refresh) with their checks, and the verification of issued tokens.
+// signing.mjs, peer.mjs): the frozen copy of a Worker served by `wrangler dev`, the pinning of
+// wrangler's process tree to CPU 1 and of this process to CPU 0, the OP's CPU time from /proc,
+// one autocannon phase with its figures, the minting of single-use authorization codes, the
+// token requests (code exchange and refresh) with their checks, and the verification of issued
+// tokens.
 // Each script only says which provider it starts and which phases it runs.
 //
 // Environment knobs (defaults in brackets), read here so that every script takes the same:
@@ -697,38 +698,49 @@ async function refreshPhase(bench, flow, name, tokens, connections, record) {
 }
 
 /**
- * The token phases of every script, each warmed up first: the code exchange on one connection
- * (what one exchange costs on an idle OP) and on CONNECTIONS, then the refresh of each measured
- * exchange's refresh token once, the same two ways. Codes are minted by `mintOne()` just before
- * each exchange batch (ours live 60 s). Returns the four measured rows (exchange1, exchangeN,
- * refresh1, refreshN) and how many codes and refresh tokens were used.
+ * The code exchange, warmed up first, on one connection (what one exchange costs on an idle OP)
+ * and on CONNECTIONS; codes are minted by `mintOne()` just before each batch (ours live 60 s).
+ * Returns the two measured rows (exchange1, exchangeN), how many codes were minted, and the
+ * refresh tokens of each batch (warm1, seq, warmN, loaded) for the refresh phases.
  */
-export async function tokenPhases(bench, flow, mintOne) {
-  const minted = { codes: 0, refreshTokens: 0 };
+export async function exchangePhases(bench, flow, mintOne) {
+  const minted = { codes: 0 };
   const mint = async (n) => {
     minted.codes += n;
     return bench.mintCodes(n, mintOne);
   };
   const rows = {};
+  const refreshTokens = {};
   const last = () => bench.rows[bench.rows.length - 1];
 
   let codes = await mint(TOKEN_WARMUP.sequential + SEQUENTIAL);
-  const warmRefresh = await exchangePhase(bench, flow, 'code exchange (warm-up, 1 connection)', codes.slice(0, TOKEN_WARMUP.sequential), 1, false);
-  const seqRefresh = await exchangePhase(bench, flow, 'code exchange, 1 connection (sequential)', codes.slice(TOKEN_WARMUP.sequential), 1, true);
+  refreshTokens.warm1 = await exchangePhase(bench, flow, 'code exchange (warm-up, 1 connection)', codes.slice(0, TOKEN_WARMUP.sequential), 1, false);
+  refreshTokens.seq = await exchangePhase(bench, flow, 'code exchange, 1 connection (sequential)', codes.slice(TOKEN_WARMUP.sequential), 1, true);
   rows.exchange1 = last();
 
   codes = await mint(TOKEN_WARMUP.loaded + LOADED_CODES);
-  const warmRefresh2 = await exchangePhase(bench, flow, `code exchange (warm-up, ${CONNECTIONS} connections)`, codes.slice(0, TOKEN_WARMUP.loaded), CONNECTIONS, false);
-  const loadedRefresh = await exchangePhase(bench, flow, `code exchange, ${CONNECTIONS} connections`, codes.slice(TOKEN_WARMUP.loaded), CONNECTIONS, true);
+  refreshTokens.warmN = await exchangePhase(bench, flow, `code exchange (warm-up, ${CONNECTIONS} connections)`, codes.slice(0, TOKEN_WARMUP.loaded), CONNECTIONS, false);
+  refreshTokens.loaded = await exchangePhase(bench, flow, `code exchange, ${CONNECTIONS} connections`, codes.slice(TOKEN_WARMUP.loaded), CONNECTIONS, true);
   rows.exchangeN = last();
-  minted.refreshTokens = warmRefresh.length + seqRefresh.length + warmRefresh2.length + loadedRefresh.length;
+  return { rows, minted, refreshTokens };
+}
 
-  // Warm-up with the refresh tokens of the warm-up exchanges, then each measured token once.
-  await refreshPhase(bench, flow, 'refresh (warm-up, 1 connection)', warmRefresh, 1, false);
-  await refreshPhase(bench, flow, 'refresh, 1 connection (sequential)', seqRefresh, 1, true);
+/**
+ * The token phases of every script: exchangePhases, then the refresh of each measured
+ * exchange's refresh token once, the same two ways, each warmed up with the refresh tokens of
+ * the warm-up exchanges. Returns the four measured rows (exchange1, exchangeN, refresh1,
+ * refreshN) and how many codes and refresh tokens were used.
+ */
+export async function tokenPhases(bench, flow, mintOne) {
+  const { rows, minted, refreshTokens: { warm1, seq, warmN, loaded } } = await exchangePhases(bench, flow, mintOne);
+  minted.refreshTokens = warm1.length + seq.length + warmN.length + loaded.length;
+  const last = () => bench.rows[bench.rows.length - 1];
+
+  await refreshPhase(bench, flow, 'refresh (warm-up, 1 connection)', warm1, 1, false);
+  await refreshPhase(bench, flow, 'refresh, 1 connection (sequential)', seq, 1, true);
   rows.refresh1 = last();
-  await refreshPhase(bench, flow, `refresh (warm-up, ${CONNECTIONS} connections)`, warmRefresh2, CONNECTIONS, false);
-  await refreshPhase(bench, flow, `refresh, ${CONNECTIONS} connections`, loadedRefresh, CONNECTIONS, true);
+  await refreshPhase(bench, flow, `refresh (warm-up, ${CONNECTIONS} connections)`, warmN, CONNECTIONS, false);
+  await refreshPhase(bench, flow, `refresh, ${CONNECTIONS} connections`, loaded, CONNECTIONS, true);
   rows.refreshN = last();
   return { rows, minted };
 }
@@ -739,14 +751,19 @@ export async function tokenPhases(bench, flow, mintOne) {
 /**
  * Our OP from a frozen worker/build with a fresh configuration (tests/e2e/fixture.mjs) and
  * local state, `vars` passed with `--var`, pinned; then one login through the real HTML form,
- * whose session cookie lets GET /authorize answer every later request with a code.
+ * whose session cookie lets GET /authorize answer every later request with a code. `algs`:
+ * one signing key per algorithm, in that order (opFixture's); `spaMetadata`: members added to
+ * the SPA client's configuration (e.g. id_token_signed_response_alg).
  * Returns { op, issuer, fx, pinned, placement, bench, flow, mintOne, discoveryText, jwksText, jwks }.
  */
-export async function startOurProvider(frozen, { vars = {} } = {}) {
+export async function startOurProvider(frozen, { vars = {}, algs = ['ES256'], spaMetadata = {} } = {}) {
   const { freePort } = await frozen.wrangler();
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const fx = await opFixture({ issuer });
+  const fx = await opFixture({ issuer, algs });
+  Object.assign(fx.config.clients.find((client) => client.client_id === fx.spa.clientId), spaMetadata);
+  // The Worker reads the configuration from the secret, serialised before the change.
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
   const { op, pinned, placement } = await startPinned(frozen, { port, secrets: fx.secrets, vars, build: false });
   try {
     const discoveryText = await fetchText(`${issuer}/.well-known/openid-configuration`, 'discovery');
@@ -799,22 +816,28 @@ async function logIn(browser, flow, user) {
 
 /**
  * Verifies with `jose` every access token and ID token our OP issued in `ours.flow.issued`
- * (ES256 against /jwks, issuer; audience and nonce for ID tokens, subject for both); failures
- * go to the bench's. Returns the number verified.
+ * (signed with one of the algorithms of the configured keys, against /jwks, issuer; audience
+ * and nonce for ID tokens, subject for both); failures go to the bench's. Returns the number
+ * verified and the algorithms seen in the headers: { verified, accessTokenAlgs, idTokenAlgs }.
  */
 export async function verifyOurTokens(ours) {
   const { flow, jwks, issuer, fx, bench } = ours;
+  const algorithms = [...new Set(fx.publicJwks.map((jwk) => jwk.alg))];
+  const accessTokenAlgs = new Set();
+  const idTokenAlgs = new Set();
   const t0 = performance.now();
   let verified = 0;
   let verifyFailures = 0;
   for (const item of flow.issued) {
     try {
-      const access = await jose.jwtVerify(item.accessToken, jwks, { issuer, algorithms: ['ES256'] });
+      const access = await jose.jwtVerify(item.accessToken, jwks, { issuer, algorithms });
       if (access.payload.sub !== fx.user.sub) throw new Error(`access token sub ${access.payload.sub}`);
+      accessTokenAlgs.add(access.protectedHeader.alg);
       if (item.idToken) {
-        const id = await jose.jwtVerify(item.idToken, jwks, { issuer, audience: fx.spa.clientId, algorithms: ['ES256'] });
+        const id = await jose.jwtVerify(item.idToken, jwks, { issuer, audience: fx.spa.clientId, algorithms });
         if (id.payload.sub !== fx.user.sub) throw new Error(`ID token sub ${id.payload.sub}`);
         if (item.nonce !== undefined && id.payload.nonce !== item.nonce) throw new Error('ID token nonce is not the request\'s');
+        idTokenAlgs.add(id.protectedHeader.alg);
       }
       verified++;
     } catch (err) {
@@ -822,8 +845,8 @@ export async function verifyOurTokens(ours) {
     }
   }
   if (verifyFailures) bench.failures.push(`${verifyFailures} token responses failed verification`);
-  log(`verified ${verified} token responses (every access token and ID token, ES256 against /jwks) in ${fmt((performance.now() - t0) / 1000, 1)} s`);
-  return verified;
+  log(`verified ${verified} token responses (every access token and ID token, ${algorithms.join(' or ')} against /jwks) in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  return { verified, accessTokenAlgs, idTokenAlgs };
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@
 // prints each phase's p50 by tenth of its responses (to see warm-up and drift).
 //
 // The machinery (frozen Worker, pins, CPU accounting, phases, minting, token requests and their
-// checks, verification) is benches/op/harness.mjs, shared with stores.mjs and peer.mjs.
+// checks, verification) is benches/op/harness.mjs, shared with stores.mjs, signing.mjs and peer.mjs.
 
 import {
   CONNECTIONS, DOC_SECONDS, DOC_WARMUP_SECONDS, LOAD_CPU, OP_CPU,
