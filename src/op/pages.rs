@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
+use super::config::Client;
 use super::http::Response;
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
@@ -15,7 +16,9 @@ h1{font-size:1.3em;margin:0 0 4px}p{margin:8px 0;color:#4a5163}label{display:blo
 input{width:100%;box-sizing:border-box;padding:10px;border:1px solid #c9ced8;border-radius:8px;font:inherit}\
 button{margin-top:20px;padding:10px 18px;border:0;border-radius:8px;background:#2456d6;color:#fff;font:inherit;cursor:pointer}\
 button.secondary{background:#e6e9ef;color:#1d2330;margin-left:8px}.error{color:#b3261e;font-weight:600}\
-ul{padding-left:20px}code{background:#eef0f4;padding:1px 5px;border-radius:4px}";
+ul{padding-left:20px}code{background:#eef0f4;padding:1px 5px;border-radius:4px}\
+img.logo{display:block;margin:0 0 16px;border-radius:8px}.scope{color:#6b7285;font-size:.85em}\
+.links{font-size:.9em}a{color:#2456d6}";
 
 fn style_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -43,8 +46,15 @@ pub fn escape(text: &str) -> String {
 
 /// A page response with the security headers every page carries. `form_target` is the
 /// origin a form on the page may end up at after its POST (the client's redirect URI),
-/// which the CSP `form-action` must allow in browsers that check redirects.
-fn page(status: u16, title: &str, body: &str, form_target: Option<&str>) -> Response {
+/// which the CSP `form-action` must allow in browsers that check redirects; `image_origin`
+/// the one origin images may come from (a client's logo).
+fn page(
+    status: u16,
+    title: &str,
+    body: &str,
+    form_target: Option<&str>,
+    image_origin: Option<&str>,
+) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -55,8 +65,11 @@ fn page(status: u16, title: &str, body: &str, form_target: Option<&str>) -> Resp
         Some(origin) => format!("'self' {origin}"),
         None => "'self'".to_owned(),
     };
+    let img_src = image_origin
+        .map(|origin| format!("; img-src {origin}"))
+        .unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; style-src 'sha256-{}'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'sha256-{}'{img_src}; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'",
         style_hash()
     );
     Response::html(status, html)
@@ -74,14 +87,109 @@ pub fn origin_of(url: &str) -> Option<&str> {
     url.get(..scheme.len().checked_add(3)?.checked_add(end)?)
 }
 
+/// Who is asking, as the pages show it (RFC 7591 §2 metadata). The `client_id` is always
+/// shown beside the name: the name is the client's own claim, the id is what the operator
+/// registered.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientView<'a> {
+    /// The client's id.
+    pub client_id: &'a str,
+    /// `client_name`.
+    pub name: Option<&'a str>,
+    /// `logo_uri`.
+    pub logo_uri: Option<&'a str>,
+    /// `policy_uri`.
+    pub policy_uri: Option<&'a str>,
+    /// `tos_uri`.
+    pub tos_uri: Option<&'a str>,
+}
+
+impl<'a> ClientView<'a> {
+    /// The view of a registered client.
+    pub fn of(client: &'a Client) -> ClientView<'a> {
+        ClientView {
+            client_id: client.client_id.as_str(),
+            name: client.client_name.as_deref(),
+            logo_uri: client.logo_uri.as_deref(),
+            policy_uri: client.policy_uri.as_deref(),
+            tos_uri: client.tos_uri.as_deref(),
+        }
+    }
+
+    /// The client id alone, for a client no longer registered.
+    pub fn bare(client_id: &'a str) -> ClientView<'a> {
+        ClientView {
+            client_id,
+            name: None,
+            logo_uri: None,
+            policy_uri: None,
+            tos_uri: None,
+        }
+    }
+
+    /// The name with the id, or the id alone, escaped.
+    fn label(&self) -> String {
+        match self.name {
+            Some(name) => format!(
+                "<strong>{}</strong> (<code>{}</code>)",
+                escape(name),
+                escape(self.client_id)
+            ),
+            None => format!("<code>{}</code>", escape(self.client_id)),
+        }
+    }
+
+    /// The logo, escaped, if there is one.
+    fn logo(&self) -> String {
+        self.logo_uri
+            .map(|uri| {
+                format!(
+                    "<img class=\"logo\" src=\"{}\" alt=\"\" width=\"48\" height=\"48\">",
+                    escape(uri)
+                )
+            })
+            .unwrap_or_default()
+    }
+
+    /// The origin the logo comes from, for the CSP.
+    fn logo_origin(&self) -> Option<&'a str> {
+        self.logo_uri.and_then(origin_of)
+    }
+
+    /// Links to the client's policy and terms, if it has them.
+    fn links(&self) -> String {
+        let links: Vec<String> = [
+            (self.policy_uri, "Privacy policy"),
+            (self.tos_uri, "Terms of service"),
+        ]
+        .into_iter()
+        .filter_map(|(uri, text)| {
+            uri.map(|uri| {
+                format!(
+                    "<a href=\"{}\" rel=\"noopener noreferrer\">{text}</a>",
+                    escape(uri)
+                )
+            })
+        })
+        .collect();
+        if links.is_empty() {
+            String::new()
+        } else {
+            format!("<p class=\"links\">{}</p>", links.join(" · "))
+        }
+    }
+}
+
 /// The login form.
 pub struct LoginPage<'a> {
     /// The transaction id.
     pub tx: &'a str,
     /// The CSRF token.
     pub csrf: &'a str,
-    /// The client's id (shown).
-    pub client_id: &'a str,
+    /// The client the user signs in to.
+    pub client: ClientView<'a>,
+    /// The provider's name.
+    pub provider_name: &'a str,
     /// The username to prefill after a failed attempt.
     pub username: &'a str,
     /// An error to show.
@@ -97,7 +205,7 @@ pub fn login(p: &LoginPage<'_>) -> Response {
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     let body = format!(
-        "<h1>Sign in</h1><p>to continue to <code>{client}</code></p>{error}\
+        "{logo}<h1>Sign in to {provider}</h1><p>to continue to {client}</p>{error}\
          <form method=\"post\" action=\"/login\">\
          <input type=\"hidden\" name=\"tx\" value=\"{tx}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"username\">Username</label>\
@@ -105,16 +213,19 @@ pub fn login(p: &LoginPage<'_>) -> Response {
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
          <button type=\"submit\">Sign in</button></form>",
-        client = escape(p.client_id),
+        logo = p.client.logo(),
+        provider = escape(p.provider_name),
+        client = p.client.label(),
         tx = escape(p.tx),
         csrf = escape(p.csrf),
         username = escape(p.username),
     );
     page(
         if p.error.is_some() { 401 } else { 200 },
-        "Sign in",
+        &format!("Sign in · {}", p.provider_name),
         &body,
         p.redirect_origin,
+        p.client.logo_origin(),
     )
 }
 
@@ -125,31 +236,50 @@ pub struct ConsentPage<'a> {
     /// The CSRF token.
     pub csrf: &'a str,
     /// The client asking.
-    pub client_id: &'a str,
-    /// The scopes asked for.
-    pub scopes: &'a [&'a str],
+    pub client: ClientView<'a>,
+    /// The provider's name.
+    pub provider_name: &'a str,
+    /// The scopes asked for, each with its plain words if there are some.
+    pub scopes: &'a [(&'a str, Option<&'a str>)],
     /// Where the flow ends, for the CSP.
     pub redirect_origin: Option<&'a str>,
 }
 
-/// Renders the consent page.
+/// Renders the consent page: who asks, for what in plain words (the scope itself beside
+/// them), and the client's policy and terms.
 pub fn consent(p: &ConsentPage<'_>) -> Response {
     let scopes: String = p
         .scopes
         .iter()
-        .map(|s| format!("<li><code>{}</code></li>", escape(s)))
+        .map(|(scope, words)| match words {
+            Some(words) => format!(
+                "<li>{} <span class=\"scope\">(<code>{}</code>)</span></li>",
+                escape(words),
+                escape(scope)
+            ),
+            None => format!("<li><code>{}</code></li>", escape(scope)),
+        })
         .collect();
     let body = format!(
-        "<h1>Allow access?</h1><p><code>{client}</code> asks for:</p><ul>{scopes}</ul>\
+        "{logo}<h1>Allow access?</h1><p>{client} asks to use your {provider} account to:</p><ul>{scopes}</ul>{links}\
          <form method=\"post\" action=\"/consent\">\
          <input type=\"hidden\" name=\"tx\" value=\"{tx}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
          <button class=\"secondary\" type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        client = escape(p.client_id),
+        logo = p.client.logo(),
+        client = p.client.label(),
+        provider = escape(p.provider_name),
+        links = p.client.links(),
         tx = escape(p.tx),
         csrf = escape(p.csrf),
     );
-    page(200, "Allow access", &body, p.redirect_origin)
+    page(
+        200,
+        &format!("Allow access · {}", p.provider_name),
+        &body,
+        p.redirect_origin,
+        p.client.logo_origin(),
+    )
 }
 
 /// The sign-out confirmation form (RP-Initiated Logout 1.0 §2).
@@ -195,6 +325,7 @@ pub fn logout(p: &LogoutPage<'_>) -> Response {
         "Sign out",
         &body,
         p.post_logout_redirect_uri.and_then(origin_of),
+        None,
     )
 }
 
@@ -204,6 +335,7 @@ pub fn signed_out() -> Response {
         200,
         "Signed out",
         "<h1>Signed out</h1><p>You are signed out. You can close this window.</p>",
+        None,
         None,
     )
 }
@@ -216,7 +348,7 @@ pub fn error(status: u16, code: &str, description: &str) -> Response {
         escape(code),
         escape(description)
     );
-    page(status, "Error", &body, None)
+    page(status, "Error", &body, None, None)
 }
 
 #[cfg(test)]

@@ -29,6 +29,10 @@ const CLIENT_FIELDS: &[&str] = &[
     "backchannel_logout_session_required",
     "id_token_signed_response_alg",
     "introspection_signed_response_alg",
+    "client_name",
+    "logo_uri",
+    "policy_uri",
+    "tos_uri",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -138,6 +142,29 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         None => None,
     };
 
+    // RFC 7591 §2: what people are shown about the client on the login and consent pages.
+    let client_name = match obj.string("client_name")? {
+        Some(name) => Some(
+            check_display_text(name, MAX_DISPLAY_LEN)
+                .map(|()| name.to_owned())
+                .map_err(|m| ConfigError::new(obj.at("client_name"), m))?,
+        ),
+        None => None,
+    };
+    let web_uri = |name: &str| -> Result<Option<String>, ConfigError> {
+        match obj.string(name)? {
+            Some(uri) => check_redirect_uri(uri)
+                .map(|()| Some(uri.to_owned()))
+                .map_err(|m| ConfigError::new(obj.at(name), m)),
+            None => Ok(None),
+        }
+    };
+    let (logo_uri, policy_uri, tos_uri) = (
+        web_uri("logo_uri")?,
+        web_uri("policy_uri")?,
+        web_uri("tos_uri")?,
+    );
+
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(ConfigError::new(
             obj.at("redirect_uris"),
@@ -193,6 +220,10 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         backchannel_logout_session_required: obj.bool("backchannel_logout_session_required")?,
         id_token_signed_response_alg: signing_alg(&obj, "id_token_signed_response_alg")?,
         introspection_signed_response_alg: signing_alg(&obj, "introspection_signed_response_alg")?,
+        client_name,
+        logo_uri,
+        policy_uri,
+        tos_uri,
     })
 }
 
@@ -394,7 +425,25 @@ fn check_id(id: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The longest name shown on a page: a client's, the provider's.
+pub(super) const MAX_DISPLAY_LEN: usize = 100;
+
+/// Text shown to people: 1 to `max` characters, no control characters, no whitespace at
+/// either end (it is escaped on the page; this keeps it readable and one line).
+pub(super) fn check_display_text(text: &str, max: usize) -> Result<(), String> {
+    let count = text.chars().count();
+    if count == 0 || count > max {
+        return Err(format!("must be 1 to {max} characters"));
+    }
+    if text.chars().any(char::is_control) || text.trim() != text {
+        return Err(
+            "must not contain control characters or begin or end with whitespace".to_owned(),
+        );
+    }
+    Ok(())
+}
+
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-fn is_scope_char(b: u8) -> bool {
+pub(super) fn is_scope_char(b: u8) -> bool {
     b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)
 }

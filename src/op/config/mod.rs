@@ -8,6 +8,7 @@
 //! repeat a hash.
 
 use core::fmt;
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
@@ -76,7 +77,29 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// How many sign-in attempts are allowed.
     pub login_limits: LoginLimits,
+    /// The provider's name on its pages; by default the issuer's host.
+    pub provider_name: String,
+    /// Plain words for scopes on the consent page, over the built-in ones
+    /// ([`Config::scope_description`]).
+    pub scope_descriptions: BTreeMap<String, String>,
 }
+
+/// What the consent page says of the scopes it knows, unless the configuration says
+/// otherwise (OpenID Connect Core §5.4, §11).
+const SCOPE_DESCRIPTIONS: [(&str, &str); 6] = [
+    ("openid", "Sign you in and know who you are"),
+    ("profile", "Your name and basic profile"),
+    ("email", "Your email address"),
+    ("address", "Your postal address"),
+    ("phone", "Your phone number"),
+    (
+        "offline_access",
+        "Keep access while you are away (until you sign out or revoke it)",
+    ),
+];
+
+/// The most scope descriptions a configuration may hold.
+const MAX_SCOPE_DESCRIPTIONS: usize = 100;
 
 /// Sign-in attempts allowed per username (whether it exists or not) and failed ones per
 /// client address, in a window. The window is fixed (it starts at multiples of its length), so
@@ -233,6 +256,14 @@ pub struct Client {
     /// The algorithm of the JWT answers the client gets from `/introspect` (RFC 9701 §6);
     /// `None`: as its ID tokens.
     pub introspection_signed_response_alg: Option<Alg>,
+    /// The name people see on the login and consent pages (RFC 7591 §2).
+    pub client_name: Option<String>,
+    /// A logo shown on the consent page: an https URL (RFC 7591 §2).
+    pub logo_uri: Option<String>,
+    /// The client's privacy policy, linked from the consent page (RFC 7591 §2).
+    pub policy_uri: Option<String>,
+    /// The client's terms of service, linked from the consent page (RFC 7591 §2).
+    pub tos_uri: Option<String>,
 }
 
 impl Client {
@@ -323,7 +354,15 @@ impl Config {
             .map_err(|err| document_error(text, &err))?;
         let root_value = Value::Object(root);
         let obj = Obj::new(&root_value, String::new())?;
-        obj.only(&["issuer", "clients", "users", "lifetimes", "login_limits"])?;
+        obj.only(&[
+            "issuer",
+            "clients",
+            "users",
+            "lifetimes",
+            "login_limits",
+            "provider_name",
+            "scope_descriptions",
+        ])?;
 
         let issuer = obj.required_string("issuer")?;
         check_issuer(issuer).map_err(|m| ConfigError::new(obj.at("issuer"), m))?;
@@ -368,13 +407,46 @@ impl Config {
             Some(value) => parse_login_limits(value)?,
         };
 
+        let provider_name = match obj.string("provider_name")? {
+            Some(name) => {
+                fields::check_display_text(name, fields::MAX_DISPLAY_LEN)
+                    .map_err(|m| ConfigError::new(obj.at("provider_name"), m))?;
+                name.to_owned()
+            }
+            // check_issuer accepted it: scheme://host[:port], nothing after.
+            None => issuer
+                .split_once("://")
+                .map_or(issuer, |(_, host)| host)
+                .to_owned(),
+        };
+        let scope_descriptions = match obj.get("scope_descriptions") {
+            None => BTreeMap::new(),
+            Some(value) => parse_scope_descriptions(value)?,
+        };
+
         Ok(Config {
             issuer: issuer.to_owned(),
             clients,
             users,
             lifetimes,
             login_limits,
+            provider_name,
+            scope_descriptions,
         })
+    }
+
+    /// Plain words for `scope` on the consent page: the configured ones, else the built-in
+    /// ones, else none (the page shows the scope itself).
+    pub fn scope_description(&self, scope: &str) -> Option<&str> {
+        self.scope_descriptions
+            .get(scope)
+            .map(String::as_str)
+            .or_else(|| {
+                SCOPE_DESCRIPTIONS
+                    .iter()
+                    .find(|(name, _)| *name == scope)
+                    .map(|(_, text)| *text)
+            })
     }
 
     /// Checks what the configuration asks of the signing keys: every algorithm a client
@@ -439,4 +511,36 @@ fn document_error(text: &str, err: &Error) -> ConfigError {
         other => other.to_string(),
     };
     ConfigError::new(ROOT, message)
+}
+
+/// `scope_descriptions`: an object of scope tokens to plain words, each 1 to 200 characters.
+fn parse_scope_descriptions(value: &Value) -> Result<BTreeMap<String, String>, ConfigError> {
+    let Value::Object(entries) = value else {
+        return Err(ConfigError::new(
+            "scope_descriptions",
+            "must be an object of scope to description",
+        ));
+    };
+    if entries.len() > MAX_SCOPE_DESCRIPTIONS {
+        return Err(ConfigError::new(
+            "scope_descriptions",
+            format!("must hold at most {MAX_SCOPE_DESCRIPTIONS} scopes"),
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (scope, text) in entries {
+        let path = format!("scope_descriptions.{scope}");
+        if scope.is_empty() || !scope.bytes().all(fields::is_scope_char) {
+            return Err(ConfigError::new(
+                path,
+                "must be named by a scope token (RFC 6749 §3.3)",
+            ));
+        }
+        let Value::String(text) = text else {
+            return Err(ConfigError::new(path, "must be a string"));
+        };
+        fields::check_display_text(text, 200).map_err(|m| ConfigError::new(&path, m))?;
+        out.insert(scope.clone(), text.clone());
+    }
+    Ok(out)
 }

@@ -2,10 +2,11 @@
 //! first-party clients and for scopes already granted.
 
 use crate::Error;
+use crate::op::clients::registry;
 use crate::op::error::OpError;
 use crate::op::flow;
 use crate::op::http::{Request, Response};
-use crate::op::pages::{self, ConsentPage};
+use crate::op::pages::{self, ClientView, ConsentPage};
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, AuthRequests, Key};
 use crate::store::Store;
@@ -37,11 +38,20 @@ async fn run<S: Store, P, V>(
         return Ok(Response::redirect(&format!("/login?tx={tx}")).no_store());
     };
     if req.method == "GET" {
-        let scopes: Vec<&str> = request.scope.split(' ').collect();
+        let scopes: Vec<(&str, Option<&str>)> = request
+            .scope
+            .split(' ')
+            .map(|scope| (scope, op.config.scope_description(scope)))
+            .collect();
+        let registered = registry::find(op, &request.client_id, services).await?;
+        let client = registered
+            .as_deref()
+            .map_or_else(|| ClientView::bare(&request.client_id), ClientView::of);
         return Ok(pages::consent(&ConsentPage {
             tx,
             csrf: &op.secrets.csrf_token("consent", tx, browser),
-            client_id: &request.client_id,
+            client,
+            provider_name: &op.config.provider_name,
             scopes: &scopes,
             redirect_origin: pages::origin_of(&request.redirect_uri),
         }));

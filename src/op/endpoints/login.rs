@@ -2,9 +2,10 @@
 //! that started the authorization request. Passwords are checked with PBKDF2-SHA256
 //! through the host's [`Pbkdf2`] (WebCrypto's native implementation on Workers).
 
+use crate::op::clients::registry;
 use crate::op::flow;
 use crate::op::http::{Request, Response};
-use crate::op::pages::{self, LoginPage};
+use crate::op::pages::{self, ClientView, LoginPage};
 use crate::op::password::{Pbkdf2, verify_password_padded};
 use crate::op::provider::{Provider, SESSION_COOKIE, Services};
 use crate::op::records::{self, AuthRequest, Key, Session, Sessions};
@@ -36,11 +37,16 @@ async fn run<S: Store, P: Pbkdf2, V>(
         (page.params, page.browser, page.tx.as_str(), page.request);
     let csrf = op.secrets.csrf_token("login", tx, browser);
     let redirect_origin = pages::origin_of(&request.redirect_uri);
+    let registered = registry::find(op, &request.client_id, services).await?;
+    let client = registered
+        .as_deref()
+        .map_or_else(|| ClientView::bare(&request.client_id), ClientView::of);
     let form = |username: &str, error: Option<&str>| {
         pages::login(&LoginPage {
             tx,
             csrf: &csrf,
-            client_id: &request.client_id,
+            client,
+            provider_name: &op.config.provider_name,
             username,
             error,
             redirect_origin,
