@@ -34,6 +34,9 @@ pub enum OpError {
     AccessDenied,
     /// `login_required` (`prompt=none` without a session).
     LoginRequired,
+    /// `login_required`: the `claims` parameter asks for an ID token about one `sub`, and
+    /// the signed-in user is another (OpenID Connect Core §5.5.1).
+    SubjectUnavailable,
     /// `consent_required` (`prompt=none` without consent).
     ConsentRequired,
     /// `request_not_supported` / `request_uri_not_supported`.
@@ -58,7 +61,7 @@ impl OpError {
             OpError::UnsupportedResponseType => "unsupported_response_type",
             OpError::InvalidScope(_) => "invalid_scope",
             OpError::AccessDenied => "access_denied",
-            OpError::LoginRequired => "login_required",
+            OpError::LoginRequired | OpError::SubjectUnavailable => "login_required",
             OpError::ConsentRequired => "consent_required",
             OpError::RequestObjectNotSupported(code) => code,
             OpError::Dpop(err) => crate::dpop::oauth_error(err),
@@ -80,6 +83,9 @@ impl OpError {
             OpError::UnsupportedResponseType => "only response_type=code is supported".into(),
             OpError::AccessDenied => "the user denied the request".into(),
             OpError::LoginRequired => "the user is not signed in".into(),
+            OpError::SubjectUnavailable => {
+                "the subject the claims parameter requests is not the signed-in user".into()
+            }
             OpError::ConsentRequired => "the user has not consented".into(),
             OpError::RequestObjectNotSupported(_) => "request objects are not supported".into(),
             OpError::Dpop(err) => err.to_string(),

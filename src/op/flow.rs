@@ -69,12 +69,22 @@ pub fn fresh_enough(session: &Session, request: &AuthRequest, now: i64) -> bool 
         .is_none_or(|max_age| now.saturating_sub(session.auth_time) <= max_age)
 }
 
+/// Whether the session's user is the one the request's `claims` parameter asks the ID
+/// token to be about, when it names one (OpenID Connect Core §5.5.1).
+pub fn is_requested_subject(session: &Session, request: &AuthRequest) -> bool {
+    request
+        .required_sub
+        .as_deref()
+        .is_none_or(|sub| sub == session.sub)
+}
+
 fn consent_key(sub: &str, client_id: &str) -> Key<Consents> {
     Key::new(&format!("{sub}\n{client_id}"))
 }
 
 /// Whether the user must be asked: never for first-party clients (unless
-/// `prompt=consent`), otherwise when some requested scope was not granted before.
+/// `prompt=consent`), otherwise when some requested scope or claim asked for by name was
+/// not granted before.
 pub async fn needs_consent<S: Store, P, V>(
     op: &Provider,
     request: &AuthRequest,
@@ -93,13 +103,22 @@ pub async fn needs_consent<S: Store, P, V>(
     let granted: Option<Vec<String>> =
         records::get(services.store, &consent_key(sub, &request.client_id)).await?;
     let granted = granted.unwrap_or_default();
-    Ok(!request
-        .scope
-        .names()
-        .all(|s| granted.iter().any(|g| g == s)))
+    Ok(!consent_entries(request).all(|entry| granted.contains(&entry)))
 }
 
-/// Remembers that the user granted the request's scopes to its client.
+/// What a consent to `request` grants, as remembered: its scopes, and each claim asked for
+/// by name (OpenID Connect Core §5.5) as `claim <name>`, which no scope token can equal (a
+/// scope token has no space, RFC 6749 §3.3).
+fn consent_entries(request: &AuthRequest) -> impl Iterator<Item = String> + '_ {
+    request.scope.names().map(str::to_owned).chain(
+        request
+            .requested_claim_names()
+            .into_iter()
+            .map(|name| format!("claim {name}")),
+    )
+}
+
+/// Remembers that the user granted the request's scopes and named claims to its client.
 pub async fn remember_consent<S: Store, P, V>(
     request: &AuthRequest,
     sub: &str,
@@ -109,9 +128,9 @@ pub async fn remember_consent<S: Store, P, V>(
     let mut granted: Vec<String> = records::get(services.store, &key)
         .await?
         .unwrap_or_default();
-    for scope in request.scope.names() {
-        if !granted.iter().any(|g| g == scope) {
-            granted.push(scope.to_owned());
+    for entry in consent_entries(request) {
+        if !granted.contains(&entry) {
+            granted.push(entry);
         }
     }
     records::put(services.store, &key, &granted, CONSENT_TTL).await
@@ -151,6 +170,11 @@ pub async fn load_transaction<S: Store, P, V>(
 
 /// Ends the flow successfully: stores a single-use code and redirects to the client with
 /// `code`, `state` and `iss` (RFC 9207). The transaction, if any, is removed.
+///
+/// When the request's `claims` parameter asks for an ID token about another user than
+/// the signed-in one, the flow ends with `login_required` instead (OpenID Connect Core
+/// §5.5.1: the provider "MUST NOT reply with an ID Token or Access Token for a different
+/// user"): every way to a code comes through here.
 pub async fn issue_code<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
@@ -158,6 +182,17 @@ pub async fn issue_code<S: Store, P, V>(
     tx: Option<&str>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
+    if !is_requested_subject(session, &request) {
+        if let Some(tx) = tx {
+            records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
+        }
+        return Ok(error_redirect(
+            op,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            &OpError::SubjectUnavailable,
+        ));
+    }
     let code = random::token(32)?;
     let redirect_uri = request.redirect_uri.clone();
     let state = request.state.clone();

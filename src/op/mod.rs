@@ -4,6 +4,7 @@
 //! a thin adapter around it.
 
 pub mod backchannel;
+pub mod claims;
 pub mod clients;
 pub mod config;
 pub mod endpoints;

@@ -241,6 +241,8 @@ pub struct ConsentPage<'a> {
     pub provider_name: &'a str,
     /// The scopes asked for, each with its plain words if there are some.
     pub scopes: &'a [(&'a str, Option<&'a str>)],
+    /// Claims asked for one by one (OpenID Connect Core §5.5), beyond the scopes'.
+    pub claims: &'a [&'a str],
     /// Where the flow ends, for the CSP.
     pub redirect_origin: Option<&'a str>,
 }
@@ -259,6 +261,12 @@ pub fn consent(p: &ConsentPage<'_>) -> Response {
             ),
             None => format!("<li><code>{}</code></li>", escape(scope)),
         })
+        .chain(p.claims.iter().map(|claim| {
+            format!(
+                "<li>Your <code>{}</code> <span class=\"scope\">(asked for by name)</span></li>",
+                escape(claim)
+            )
+        }))
         .collect();
     let body = format!(
         "{logo}<h1>Allow access?</h1><p>{client} asks to use your {provider} account to:</p><ul>{scopes}</ul>{links}\

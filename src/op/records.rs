@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::op::claims::RequestedClaims;
 use crate::op::types::{ClientId, RedirectUri, Scope};
 use crate::store::Store;
 use crate::{Error, b64};
@@ -141,6 +142,9 @@ kinds! {
     Consents: Vec<String>, "consent", Cacheable, true;
     /// Authorization codes.
     Codes: Code, "code", SingleUse, true;
+    /// The `jti`s of `private_key_jwt` assertions, by client and `jti`: each is accepted
+    /// once (RFC 7523 §3).
+    ClientAssertions: Mark, "client-assertion", SingleUse, true;
     /// Grants, by refresh token: the code's own under its derived first refresh token
     /// (marking the code spent), then one per rotation.
     Grants: Grant, "refresh", WriteOnce, true;
@@ -243,6 +247,25 @@ pub struct AuthRequest {
     /// Hash of the browser-binding cookie: only the browser that started the flow may
     /// finish it (login CSRF defence).
     pub browser: String,
+    /// The claims asked for one by one with the `claims` parameter (OpenID Connect Core
+    /// §5.5). Not written when none were (records stay as they were), and absent from
+    /// records written before it existed.
+    #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
+    pub claims: RequestedClaims,
+    /// The `sub` the `claims` parameter asks of the ID token (§5.5.1): no other user's
+    /// sign-in may answer this request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_sub: Option<String>,
+}
+
+impl AuthRequest {
+    /// The names of the claims the request asks for one by one (`claims` parameter,
+    /// OpenID Connect Core §5.5), for the ID token or the UserInfo response, each once;
+    /// only those this provider can release. The consent page lists scopes; these are
+    /// what it would add, since they are released in addition to the scopes' claims.
+    pub fn requested_claim_names(&self) -> Vec<&str> {
+        self.claims.names()
+    }
 }
 
 /// A signed-in user at the provider.
@@ -293,6 +316,11 @@ pub struct Grant {
     /// before this field existed were all handed-out refresh tokens, hence the default.
     #[serde(default = "handed_out")]
     pub refreshable: bool,
+    /// The claims the authorization request asked for one by one (OpenID Connect Core
+    /// §5.5), honored by every ID token and access token of the grant. Not written when
+    /// none were; absent from records written before it existed.
+    #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
+    pub claims: RequestedClaims,
 }
 
 /// A write-once mark of when something ended: a revoked refresh family or access token, a
@@ -348,5 +376,31 @@ mod tests {
         let new = br#"{"family":"f","client_id":"c","sub":"s","scope":"openid","auth_time":1,"sid":"x","jkt":null,"refreshable":false,"code_access_jti":"j"}"#;
         let record: Grant = serde_json::from_slice(new).unwrap();
         assert!(!record.refreshable);
+        assert!(record.claims.is_empty());
+    }
+
+    /// Records written before the `claims` parameter (OpenID Connect Core §5.5) read as
+    /// asking for no individual claim, and records that ask for none are written as before.
+    #[test]
+    fn records_written_before_requested_claims_still_read() {
+        let request = r#"{"client_id":"c","redirect_uri":"https://c.example/cb","scope":"openid","state":null,"nonce":null,"code_challenge":null,"max_age":null,"force_login":false,"force_consent":false,"dpop_jkt":null,"browser":"b"}"#;
+        let old: AuthRequest = serde_json::from_str(request).unwrap();
+        assert!(old.claims.is_empty() && old.required_sub.is_none());
+        assert!(old.requested_claim_names().is_empty());
+        assert_eq!(serde_json::to_string(&old).unwrap(), request);
+        let code = format!(r#"{{"request":{request},"sub":"s","auth_time":1,"sid":"x"}}"#);
+        let old: Code = serde_json::from_str(&code).unwrap();
+        assert!(old.request.claims.is_empty());
+        let grant = r#"{"family":"f","client_id":"c","sub":"s","scope":"openid","auth_time":1,"sid":"x","jkt":null,"refreshable":true}"#;
+        let old: Grant = serde_json::from_str(grant).unwrap();
+        assert!(old.claims.is_empty());
+        assert_eq!(serde_json::to_string(&old).unwrap(), grant);
+
+        let asked: Grant = serde_json::from_str(
+            r#"{"family":"f","client_id":"c","sub":"s","scope":"openid","auth_time":1,"sid":"x","jkt":null,"refreshable":true,"claims":{"userinfo":["email"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(asked.claims.userinfo, ["email"]);
+        assert!(asked.claims.id_token.is_empty());
     }
 }

@@ -380,11 +380,12 @@ fn client_type_and_authentication_must_agree() {
     assert_error_at("clients[0].client_secret_hash", |v| {
         obj(v, "/clients/0").insert("client_secret_hash".into(), json!(DEMO_SECRET_HASH));
     });
-    // Confidential: basic or post, and a secret.
+    // Confidential: basic or post with a secret, or private_key_jwt without one
+    // (tests/op/private_key_jwt.rs).
     assert_error_at("clients[1].token_endpoint_auth_method", |v| {
         *at(v, "/clients/1/token_endpoint_auth_method") = json!("none")
     });
-    assert_error_at("clients[1].token_endpoint_auth_method", |v| {
+    assert_error_at("clients[1].client_secret_hash", |v| {
         *at(v, "/clients/1/token_endpoint_auth_method") = json!("private_key_jwt")
     });
     let err = assert_error_at("clients[1].client_secret_hash", |v| {

@@ -231,3 +231,48 @@ fn display_metadata_rules() {
         "scope_descriptions.email",
     );
 }
+
+/// OpenID Connect Core §5.5: claims asked for by name are released beyond the scopes', so
+/// the consent page lists them and a consent covers them: a later request for a claim not
+/// consented to asks again.
+#[test]
+fn claims_asked_for_by_name_are_consented_to() {
+    let op = Op::new();
+    let browser = Browser::new(&op);
+    let start = AuthStart::new();
+    let asking = |claims: &str| {
+        location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid", &[("claims", claims)])))
+    };
+    let to_login = asking(r#"{"id_token":{"name":null}}"#);
+    let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
+    assert!(to_consent.starts_with("/consent?tx="), "{to_consent}");
+    let html = text(&browser.get(&to_consent));
+    assert!(
+        html.contains(
+            "<li>Your <code>name</code> <span class=\"scope\">(asked for by name)</span></li>"
+        ),
+        "{html}"
+    );
+    let allowed = location(&browser.post(
+        "/consent",
+        &[
+            ("tx", &hidden(&html, "tx")),
+            ("csrf", &hidden(&html, "csrf")),
+            ("decision", "allow"),
+        ],
+    ));
+    assert!(allowed.starts_with(THIRD_REDIRECT), "{allowed}");
+
+    let remembered = asking(r#"{"id_token":{"name":null}}"#);
+    assert!(
+        remembered.starts_with(THIRD_REDIRECT),
+        "consented before: {remembered}"
+    );
+    let new_claim = asking(r#"{"userinfo":{"email_verified":null}}"#);
+    assert!(
+        new_claim.starts_with("/consent?tx="),
+        "a claim not consented to: {new_claim}"
+    );
+    let html = text(&browser.get(&new_claim));
+    assert!(html.contains("<code>email_verified</code>"), "{html}");
+}

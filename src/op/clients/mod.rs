@@ -1,5 +1,7 @@
-//! Clients: where they come from (`registry`) and how they prove who they are at the
-//! token endpoint (`auth/`, one module per `token_endpoint_auth_method`).
+//! Clients: where they come from (`registry`), the keys they register (`keys`), and how
+//! they prove who they are at the token endpoint (`auth/`, one module per
+//! `token_endpoint_auth_method`).
 
 pub mod auth;
+pub mod keys;
 pub mod registry;

@@ -33,6 +33,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "logo_uri",
     "policy_uri",
     "tos_uri",
+    "jwks",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -53,10 +54,18 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
     let method = match obj.string("token_endpoint_auth_method")? {
         None if client_type == ClientType::Public => AuthMethod::None,
         None => AuthMethod::ClientSecretBasic,
+        // OpenID Connect Core §9: client_secret_jwt signs with the secret itself, which
+        // would have to be stored in clear; only its hash is kept here.
+        Some("client_secret_jwt") => {
+            return Err(ConfigError::new(
+                &method_path,
+                "client_secret_jwt is not supported: it needs the client secret in clear, and only its hash is stored; use private_key_jwt",
+            ));
+        }
         Some(name) => AuthMethod::parse(name).ok_or_else(|| {
             ConfigError::new(
                 &method_path,
-                "must be \"none\", \"client_secret_basic\" or \"client_secret_post\"",
+                "must be \"none\", \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\"",
             )
         })?,
     };
@@ -71,13 +80,17 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         (ClientType::Confidential, AuthMethod::None) => {
             return Err(ConfigError::new(
                 method_path,
-                "must be \"client_secret_basic\" or \"client_secret_post\" for a confidential client",
+                "must be \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\" for a confidential client",
             ));
         }
         (ClientType::Confidential, _) => {}
     }
 
     let secret_path = obj.at("client_secret_hash");
+    let uses_secret = matches!(
+        method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+    );
     let client_secret_hash = match (client_type, obj.string("client_secret_hash")?) {
         (ClientType::Public, None) => None,
         (ClientType::Public, Some(_)) => {
@@ -86,6 +99,13 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
                 "a public client has no secret: remove it, or make the client confidential",
             ));
         }
+        (ClientType::Confidential, Some(_)) if !uses_secret => {
+            return Err(ConfigError::new(
+                secret_path,
+                "a client that authenticates with private_key_jwt has no secret: remove it",
+            ));
+        }
+        (ClientType::Confidential, None) if !uses_secret => None,
         (ClientType::Confidential, None) => {
             return Err(ConfigError::new(
                 secret_path,
@@ -165,6 +185,20 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         web_uri("tos_uri")?,
     );
 
+    let jwks = match obj.get("jwks") {
+        Some(value) => Some(
+            crate::op::clients::keys::parse_jwks(value)
+                .map_err(|(at, m)| ConfigError::new(format!("{}{at}", obj.at("jwks")), m))?,
+        ),
+        None => None,
+    };
+    if method == AuthMethod::PrivateKeyJwt && jwks.is_none() {
+        return Err(ConfigError::new(
+            obj.at("jwks"),
+            "is required for private_key_jwt: the public keys the client signs its assertions with",
+        ));
+    }
+
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(ConfigError::new(
             obj.at("redirect_uris"),
@@ -224,6 +258,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         logo_uri,
         policy_uri,
         tos_uri,
+        jwks,
     })
 }
 

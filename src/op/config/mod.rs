@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::keys::SigningKeys;
 use super::password::PasswordHash;
 use super::types::{ClientId, RedirectUri};
-use crate::jose::Alg;
+use crate::jose::{Alg, JwkSet};
 use crate::{Error, json};
 
 mod fields;
@@ -160,6 +160,8 @@ pub enum AuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
     ClientSecretPost,
+    /// A JWT signed with one of the client's keys (RFC 7523 §2.2, OpenID Connect Core §9).
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -169,6 +171,7 @@ impl AuthMethod {
             AuthMethod::None => "none",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -178,6 +181,7 @@ impl AuthMethod {
             AuthMethod::None,
             AuthMethod::ClientSecretBasic,
             AuthMethod::ClientSecretPost,
+            AuthMethod::PrivateKeyJwt,
         ]
         .into_iter()
         .find(|m| m.as_str() == name)
@@ -224,10 +228,11 @@ pub struct Client {
     pub client_id: ClientId,
     /// Public or confidential.
     pub client_type: ClientType,
-    /// `none` for public clients; `client_secret_basic` (the default) or
-    /// `client_secret_post` for confidential ones.
+    /// `none` for public clients; `client_secret_basic` (the default),
+    /// `client_secret_post` or `private_key_jwt` for confidential ones.
     pub token_endpoint_auth_method: AuthMethod,
-    /// The secret's hash: present exactly for confidential clients.
+    /// The secret's hash: present exactly for confidential clients that authenticate with
+    /// a secret.
     pub client_secret_hash: Option<PasswordHash>,
     /// Redirect URIs, compared exactly (RFC 9700 §2.1; RFC 6749 §3.1.2).
     pub redirect_uris: Vec<RedirectUri>,
@@ -264,6 +269,9 @@ pub struct Client {
     pub policy_uri: Option<String>,
     /// The client's terms of service, linked from the consent page (RFC 7591 §2).
     pub tos_uri: Option<String>,
+    /// The client's public keys (RFC 7591 §2 `jwks`): what its `private_key_jwt`
+    /// assertions are checked with.
+    pub jwks: Option<JwkSet>,
 }
 
 impl Client {

@@ -5,6 +5,7 @@
 //! shown on a page, never sent anywhere (RFC 6749 §4.1.2.1); after that they go to the
 //! redirect URI with the client's `state`.
 
+use crate::op::claims::{self, ClaimsRequest, RequestedClaims};
 use crate::op::clients::registry;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
@@ -158,6 +159,24 @@ fn validate(
             "prompt=none cannot be combined with other values".into(),
         ));
     }
+    // OpenID Connect Core §5.5. Any claim this provider can release may be asked for by a
+    // client granted `openid`: a client's `scopes` govern scopes, not claims, and the user
+    // consents to the client. The consent page lists scopes; the claims asked for one by
+    // one, released beside them, are `AuthRequest::requested_claim_names`, what it would
+    // show too. Without `openid` there is no ID token or UserInfo response for them; the
+    // `sub` asked for still binds the request (§5.5.1: no access token for another user).
+    let ClaimsRequest {
+        claims: requested,
+        sub: required_sub,
+    } = match params.get("claims") {
+        Some(text) => claims::parse(text)?,
+        None => ClaimsRequest::default(),
+    };
+    let requested = if scope.has("openid") {
+        requested
+    } else {
+        RequestedClaims::default()
+    };
     let request = AuthRequest {
         client_id: client.client_id.clone(),
         redirect_uri: RedirectUri::new(redirect_uri),
@@ -170,6 +189,8 @@ fn validate(
         force_consent,
         dpop_jkt: dpop_jkt.map(str::to_owned),
         browser: browser_hash(browser),
+        claims: requested,
+        required_sub,
     };
     Ok((request, none))
 }
@@ -183,9 +204,18 @@ async fn decide<S: Store, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, OpError> {
     let session = flow::session(op, req, services).await?;
-    let usable =
-        session.filter(|s| !request.force_login && flow::fresh_enough(s, &request, services.now.0));
+    // A session of another user than the `claims` parameter names is no use (OpenID
+    // Connect Core §5.5.1): the login page, or `login_required` with `prompt=none`.
+    let other_user = session
+        .as_ref()
+        .is_some_and(|s| !flow::is_requested_subject(s, &request));
+    let usable = session.filter(|s| {
+        !request.force_login && !other_user && flow::fresh_enough(s, &request, services.now.0)
+    });
     let Some(session) = usable else {
+        if prompt_none && other_user {
+            return Err(OpError::SubjectUnavailable);
+        }
         if prompt_none {
             return Err(OpError::LoginRequired);
         }

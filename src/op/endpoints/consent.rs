@@ -53,6 +53,7 @@ async fn run<S: Store, P, V>(
             client,
             provider_name: &op.config.provider_name,
             scopes: &scopes,
+            claims: &request.requested_claim_names(),
             redirect_origin: pages::origin_of(&request.redirect_uri),
         }));
     }

@@ -97,10 +97,22 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        "claims_parameter_supported": false,
+        // OpenID Connect Core §5.5: individual claims for the ID token and UserInfo.
+        "claims_parameter_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
     });
+    // RFC 8414 §2: the algorithms private_key_jwt assertions may be signed with, wherever
+    // clients authenticate that way: every asymmetric one (each key allows only its own).
+    if auth_methods.contains(&AuthMethod::PrivateKeyJwt.as_str()) {
+        for name in [
+            "token_endpoint_auth_signing_alg_values_supported",
+            "revocation_endpoint_auth_signing_alg_values_supported",
+            "introspection_endpoint_auth_signing_alg_values_supported",
+        ] {
+            set_member(&mut document, name, json!(names(&Alg::ALL)));
+        }
+    }
     for route in ROUTES {
         if let Some(name) = route.discovery {
             set_member(

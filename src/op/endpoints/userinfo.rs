@@ -7,6 +7,7 @@ use crate::jose::SignatureVerifier;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
 use crate::op::resource::{Denied, Policy, Scheme, authorize_request};
+use crate::op::token::jwt::USERINFO_CLAIMS;
 use crate::op::token::user_claims;
 use crate::store::Store;
 
@@ -28,9 +29,23 @@ pub async fn handle<S: Store, P, V: SignatureVerifier>(
         Err(denied) => return denied.to_response(op, services.now),
     };
     let text = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or_default();
+    // The claims the authorization request asked for the UserInfo response (OpenID
+    // Connect Core §5.5), which the access token carries.
+    let requested: Vec<&str> = claims
+        .get(USERINFO_CLAIMS)
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     match op.config.user(text("sub")) {
         Some(user) => {
-            Response::json(200, &Value::Object(user_claims(user, text("scope")))).no_store()
+            let mut body = user_claims(user, text("scope"), requested.iter().copied());
+            // `auth_time` is the sign-in's, which the token carries too.
+            if requested.contains(&"auth_time")
+                && let Some(auth_time) = claims.get("auth_time").filter(|t| t.is_number())
+            {
+                body.insert("auth_time".into(), auth_time.clone());
+            }
+            Response::json(200, &Value::Object(body)).no_store()
         }
         // A client-credentials token names a client, not a user.
         None => Denied::new(

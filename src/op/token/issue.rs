@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::jwt::{self, AccessGrant, IdGrant, set_member};
+use crate::op::claims::RequestedClaims;
 use crate::op::config::{Client, User};
 use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
@@ -31,6 +32,9 @@ pub struct Issue<'a> {
     pub nonce: Option<&'a str>,
     /// The DPoP key the access token is bound to.
     pub jkt: Option<&'a str>,
+    /// The claims the authorization request asked for one by one (OpenID Connect Core
+    /// §5.5), when a user granted the tokens.
+    pub claims: Option<&'a RequestedClaims>,
 }
 
 /// Signs the access token (and the ID token when `openid` was granted to a user) and
@@ -42,6 +46,7 @@ pub async fn issue<S, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
     let lifetimes = &op.config.lifetimes;
+    let requested = what.claims.filter(|_| what.user.is_some());
     let access_token = jwt::access_token(
         &op.keys,
         services.signer,
@@ -56,6 +61,7 @@ pub async fn issue<S, P, V>(
             jkt: what.jkt,
             sid: what.sid,
             grant: what.grant,
+            userinfo_claims: requested.map_or(&[], |c| c.userinfo.as_slice()),
             lifetime: lifetimes.access_token,
         },
         services.now,
@@ -83,6 +89,7 @@ pub async fn issue<S, P, V>(
                 sid,
                 access_token: &access_token,
                 scope: what.scope,
+                claims: requested.map_or(&[], |c| c.id_token.as_slice()),
                 lifetime: lifetimes.id_token,
             },
             services.now,

@@ -39,18 +39,44 @@ const SCOPE_CLAIMS: [(&str, &[&str]); 4] = [
     ("phone", &["phone_number", "phone_number_verified"]),
 ];
 
-/// The user's claims that `scope` releases, plus `sub`.
-pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
+/// Whether `name` is a user claim some scope releases (OpenID Connect Core §5.4): what
+/// the `claims` parameter may ask for one by one (§5.5).
+pub fn is_scope_claim(name: &str) -> bool {
+    SCOPE_CLAIMS.iter().any(|(_, names)| names.contains(&name))
+}
+
+/// The user's claims that `scope` releases (OpenID Connect Core §5.4), plus `sub`, plus
+/// those of `requested` (the `claims` parameter, §5.5: "in addition to the scope values")
+/// that are scope claims. Only claims the user has are released: one the user lacks is
+/// absent, never `null`.
+///
+/// A request's `value` / `values` are not compared. When the user's value differs from
+/// the one asked for, the provider may still return the value it has (§5.5.1), and that
+/// is the choice here: the relying party judges it, and a claim is never left out or,
+/// worse, given the value asked for instead of the user's (never fabricated).
+pub fn user_claims<'n>(
+    user: &User,
+    scope: &str,
+    requested: impl IntoIterator<Item = &'n str>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("sub".into(), Value::String(user.sub.clone()));
+    let mut release = |name: &str| {
+        if let Some(value) = user.claims.get(name) {
+            out.insert(name.to_owned(), value.clone());
+        }
+    };
     for granted in scope.split(' ') {
         let Some((_, names)) = SCOPE_CLAIMS.iter().find(|(s, _)| *s == granted) else {
             continue;
         };
         for name in *names {
-            if let Some(value) = user.claims.get(*name) {
-                out.insert((*name).to_owned(), value.clone());
-            }
+            release(name);
+        }
+    }
+    for name in requested {
+        if is_scope_claim(name) {
+            release(name);
         }
     }
     out
@@ -98,9 +124,17 @@ pub struct AccessGrant<'a> {
     /// The grant (refresh family) the token comes from, as the private claim `gid`:
     /// revoking the grant (a code replay, a refresh token reuse) revokes the token too.
     pub grant: Option<&'a str>,
+    /// The claims the authorization request asked for the UserInfo response (OpenID
+    /// Connect Core §5.5), as the private claim [`USERINFO_CLAIMS`]; absent when none.
+    pub userinfo_claims: &'a [String],
     /// Lifetime in seconds.
     pub lifetime: u64,
 }
+
+/// The private access-token claim naming the claims requested for the UserInfo response
+/// (OpenID Connect Core §5.5 `userinfo`): the token carries them to `/userinfo`, which
+/// has no other way to the grant. At most the few scope claims and `auth_time`.
+pub const USERINFO_CLAIMS: &str = "userinfo_claims";
 
 /// An RFC 9068 access token. The audience is the issuer itself: the provider's userinfo
 /// endpoint and the APIs it fronts.
@@ -131,6 +165,9 @@ pub async fn access_token(
     }
     if let Some(gid) = grant.grant {
         set_member(&mut claims, "gid", json!(gid));
+    }
+    if !grant.userinfo_claims.is_empty() {
+        set_member(&mut claims, USERINFO_CLAIMS, json!(grant.userinfo_claims));
     }
     sign(keys, signer, grant.alg, "at+jwt", &claims).await
 }
@@ -163,6 +200,9 @@ pub struct IdGrant<'a> {
     pub access_token: &'a str,
     /// Granted scopes.
     pub scope: &'a str,
+    /// The claims the authorization request asked for the ID token (OpenID Connect Core
+    /// §5.5 `id_token`), released in addition to the scope's.
+    pub claims: &'a [String],
     /// Lifetime in seconds.
     pub lifetime: u64,
 }
@@ -178,7 +218,7 @@ pub async fn id_token(
     grant: &IdGrant<'_>,
     now: UnixTime,
 ) -> Result<String, Error> {
-    let mut claims = user_claims(user, grant.scope);
+    let mut claims = user_claims(user, grant.scope, grant.claims.iter().map(String::as_str));
     for (name, value) in [
         ("iss", json!(grant.issuer)),
         ("aud", json!(grant.client_id)),

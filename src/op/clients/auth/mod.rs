@@ -1,13 +1,16 @@
-//! Client authentication at the token endpoint (RFC 6749 §2.3). The request presents its
+//! Client authentication at the token endpoint (RFC 6749 §2.3), and at every endpoint that
+//! authenticates clients the same way (revocation, introspection). The request presents its
 //! credentials in one way ([`presented`]); the client is looked up; the way must be the
 //! one it is registered with (`token_endpoint_auth_method`), and that method's module
 //! checks them. Adding a method is its module here, its [`AuthMethod`], and one arm in
 //! [`authenticate`].
 
 pub mod client_secret;
+pub mod private_key_jwt;
 
 use std::borrow::Cow;
 
+use crate::jose::SignatureVerifier;
 use crate::op::clients::registry;
 use crate::op::config::{AuthMethod, Client};
 use crate::op::error::OpError;
@@ -16,6 +19,7 @@ use crate::op::http::Request;
 use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
 use crate::secret::Secret;
+use crate::store::Store;
 
 /// The credentials a request presents.
 #[derive(Debug)]
@@ -26,10 +30,12 @@ pub struct Credentials {
     pub method: AuthMethod,
     /// The client secret, for the secret methods.
     pub secret: Option<Secret>,
+    /// The signed assertion, for `private_key_jwt`.
+    pub assertion: Option<String>,
 }
 
 /// The authenticated client of a token request.
-pub async fn authenticate<'p, S, P: Pbkdf2, V>(
+pub async fn authenticate<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     op: &'p Provider,
     req: &Request,
     params: &Params,
@@ -48,6 +54,12 @@ pub async fn authenticate<'p, S, P: Pbkdf2, V>(
         AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
             client_secret::verify(&client, credentials.secret.as_ref(), services.pbkdf2).await?
         }
+        AuthMethod::PrivateKeyJwt => match &credentials.assertion {
+            Some(assertion) => {
+                private_key_jwt::verify(op, &client, assertion, req, services).await?
+            }
+            None => false,
+        },
     };
     if verified {
         Ok(client)
@@ -57,10 +69,41 @@ pub async fn authenticate<'p, S, P: Pbkdf2, V>(
 }
 
 /// The one way the request authenticates: `Authorization: Basic`, a `client_secret` in
-/// the body, or only a `client_id` (a public client). Two ways at once are refused
-/// (RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request").
+/// the body, a `client_assertion` (RFC 7521 §4.2), or only a `client_id` (a public client).
+/// Two ways at once are refused (RFC 6749 §2.3: "MUST NOT use more than one authentication
+/// method in each request").
 fn presented(req: &Request, params: &Params) -> Result<Credentials, OpError> {
     let basic = client_secret::from_authorization_header(req)?;
+    if let Some(assertion) = params.get("client_assertion") {
+        if basic.is_some() || params.get("client_secret").is_some() {
+            return Err(OpError::InvalidRequest(
+                "use one client authentication method, not several".into(),
+            ));
+        }
+        if params.get("client_assertion_type") != Some(private_key_jwt::ASSERTION_TYPE) {
+            return Err(OpError::InvalidRequest(format!(
+                "client_assertion_type must be {}",
+                private_key_jwt::ASSERTION_TYPE
+            )));
+        }
+        // RFC 7521 §4.2: client_id is optional; when present it names the same client.
+        let claimed = private_key_jwt::claimed_client(assertion)
+            .ok_or(OpError::InvalidClient { basic: false })?;
+        if params.get("client_id").is_some_and(|id| id != claimed) {
+            return Err(OpError::InvalidClient { basic: false });
+        }
+        return Ok(Credentials {
+            client_id: claimed,
+            method: AuthMethod::PrivateKeyJwt,
+            secret: None,
+            assertion: Some(assertion.to_owned()),
+        });
+    }
+    if params.get("client_assertion_type").is_some() {
+        return Err(OpError::InvalidRequest(
+            "client_assertion_type without client_assertion".into(),
+        ));
+    }
     match (basic, params.get("client_secret")) {
         (Some(_), Some(_)) => Err(OpError::InvalidRequest(
             "use one client authentication method, not several".into(),
@@ -78,17 +121,20 @@ fn presented(req: &Request, params: &Params) -> Result<Credentials, OpError> {
                 client_id,
                 method: AuthMethod::ClientSecretBasic,
                 secret: Some(secret),
+                assertion: None,
             })
         }
         (None, Some(secret)) => Ok(Credentials {
             client_id: body_client_id(params)?,
             method: AuthMethod::ClientSecretPost,
             secret: Some(Secret::new(secret.to_owned())),
+            assertion: None,
         }),
         (None, None) => Ok(Credentials {
             client_id: body_client_id(params)?,
             method: AuthMethod::None,
             secret: None,
+            assertion: None,
         }),
     }
 }

@@ -86,6 +86,8 @@ pub async fn exchange<S: Store, P, V>(
             None
         },
         refreshable,
+        // Refreshed ID tokens and UserInfo keep honoring the `claims` parameter.
+        claims: request.claims.clone(),
     };
     // The record outlives whatever it guards: the code (a replay must find it), the access
     // token (a replay revokes it) and the refresh token, if one is issued.
@@ -116,6 +118,7 @@ pub async fn exchange<S: Store, P, V>(
             sid: Some(&record.sid),
             nonce: request.nonce.as_deref(),
             jkt: jkt.as_deref(),
+            claims: Some(&request.claims),
         },
         services,
     );

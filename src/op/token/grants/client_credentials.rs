@@ -58,6 +58,7 @@ pub async fn exchange<S, P, V>(
             sid: None,
             nonce: None,
             jkt: jkt.as_deref(),
+            claims: None,
         },
         services,
     )

@@ -112,6 +112,9 @@ pub async fn exchange<S: Store, P, V>(
             sid: Some(&record.sid),
             nonce: None,
             jkt: jkt.as_deref(),
+            // The claims the authorization request asked for (OpenID Connect Core §5.5)
+            // are part of the grant: refreshed ID tokens and UserInfo keep honoring them.
+            claims: Some(&record.claims),
         },
         services,
     );

@@ -1,0 +1,124 @@
+//! `private_key_jwt` (RFC 7523 §2.2 and §3, OpenID Connect Core §9): the client proves who
+//! it is with a JWT signed by one of its registered keys (`jwks`).
+//!
+//! The assertion must be signed with an asymmetric algorithm its key allows (the key
+//! decides: `none` and HMAC never verify), name the client as both `iss` and `sub`, be meant
+//! for this provider (`aud`: the issuer, the token endpoint, or the endpoint it is sent
+//! to), expire soon (`exp` at most [`MAX_LIFETIME`] ahead: a long-lived assertion is a
+//! password by another name), and carry a `jti` that is accepted once (kept in the
+//! single-use store until the assertion expires).
+
+use serde_json::Value;
+
+use crate::Error;
+use crate::jose::jwt::{Validation, verify_with};
+use crate::jose::{CompactJws, SignatureVerifier};
+use crate::op::config::Client;
+use crate::op::error::OpError;
+use crate::op::http::Request;
+use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, ClientAssertions, Key, Mark};
+use crate::store::Store;
+
+/// `client_assertion_type` of a JWT assertion (RFC 7523 §2.2).
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// The furthest ahead an assertion's `exp` may be, in seconds.
+pub const MAX_LIFETIME: i64 = 300;
+/// Seconds of clock skew tolerated between the client and the provider.
+const CLOCK_TOLERANCE: i64 = 30;
+/// The longest assertion read, in bytes: far above any real one, far below a body limit.
+const MAX_ASSERTION_LEN: usize = 8 * 1024;
+
+/// The client an assertion names as `sub`, read before it is verified, only to find whose
+/// keys verify it; `None` if it is not a JWT with a string `sub`.
+pub fn claimed_client(assertion: &str) -> Option<String> {
+    if assertion.len() > MAX_ASSERTION_LEN {
+        return None;
+    }
+    let jws = CompactJws::parse(assertion).ok()?;
+    let claims: Value = serde_json::from_slice(jws.payload()).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
+/// Whether `assertion` authenticates `client` at the endpoint of `req`. A replayed `jti` is
+/// a failed authentication; a store failure is `temporarily_unavailable`.
+pub async fn verify<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    client: &Client,
+    assertion: &str,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<bool, OpError> {
+    let Some(keys) = &client.jwks else {
+        return Ok(false);
+    };
+    if assertion.len() > MAX_ASSERTION_LEN {
+        return Ok(false);
+    }
+    let issuer = &op.config.issuer;
+    let endpoint = req.url.split(['?', '#']).next().unwrap_or_default();
+    let validation = Validation {
+        issuers: vec![client.client_id.as_str().to_owned()],
+        audiences: vec![
+            issuer.clone(),
+            format!("{issuer}/token"),
+            endpoint.to_owned(),
+        ],
+        // Every asymmetric algorithm; each key allows only its own.
+        algorithms: Vec::new(),
+        typ: None,
+        clock_tolerance: CLOCK_TOLERANCE,
+        required_claims: ["iss", "sub", "aud", "exp", "jti"]
+            .map(str::to_owned)
+            .to_vec(),
+    };
+    let verified = match verify_with(
+        assertion,
+        keys,
+        &validation,
+        services.now,
+        services.verifier,
+    )
+    .await
+    {
+        Ok(verified) => verified,
+        Err(Error::StoreUnavailable) => return Err(OpError::TemporarilyUnavailable),
+        Err(_) => return Ok(false),
+    };
+    let claims = verified.claims();
+    if claims.string("sub").ok().flatten() != Some(client.client_id.as_str()) {
+        return Ok(false);
+    }
+    // RFC 8725 §3.11: a token of another kind (an access token, a DPoP proof) signed by
+    // the same key is not an assertion.
+    if let Some(typ) = verified.header().typ.as_deref()
+        && !matches!(
+            typ.to_ascii_lowercase().as_str(),
+            "jwt" | "client-authentication+jwt" | "application/client-authentication+jwt"
+        )
+    {
+        return Ok(false);
+    }
+    let Ok(Some(exp)) = claims.numeric_date("exp") else {
+        return Ok(false);
+    };
+    // The time claims are whole seconds here; a fraction changes nothing that matters.
+    #[allow(clippy::cast_possible_truncation)]
+    let exp = exp as i64;
+    if exp.saturating_sub(services.now.0) > MAX_LIFETIME {
+        return Ok(false);
+    }
+    let Ok(Some(jti)) = claims.string("jti") else {
+        return Ok(false);
+    };
+    let key = Key::<ClientAssertions>::new(&format!("{}\0{jti}", client.client_id.as_str()));
+    let ttl = u64::try_from(
+        exp.saturating_sub(services.now.0)
+            .saturating_add(CLOCK_TOLERANCE),
+    )
+    .unwrap_or(0);
+    let first = records::reserve(services.store, &key, &Mark { at: services.now.0 }, ttl)
+        .await
+        .map_err(|_| OpError::TemporarilyUnavailable)?;
+    Ok(first)
+}
