@@ -313,6 +313,11 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
     match (path, field) {
         ("OIDC_CONFIG", "clients") => strings(config.clients.iter().map(|c| c.client_id.as_str())),
         ("OIDC_CONFIG", "users") => strings(config.users.iter().map(|u| u.sub.as_str())),
+        ("OIDC_CONFIG", "resources") => {
+            strings(config.resources.iter().map(|r| r.resource.as_str()))
+        }
+        // Only "jwt" is accepted, and nothing else is kept: a token's format is JWT.
+        ("resources[i]", "access_token_format") => json!("jwt"),
         ("clients[i]", _) => {
             let c = &config.clients[0];
             match field {
@@ -787,16 +792,22 @@ fn claims_match_the_parser() {
 #[test]
 fn unsupported_fields_and_values_are_refused() {
     let doc = doc();
-    let documented: BTreeSet<String> = doc.field_tables().iter().flat_map(|t| t.names()).collect();
+    // Field names per object: `access_token_format` is read in `resources[i]` and refused
+    // in `clients[i]`.
+    let documented: BTreeSet<(String, String)> = doc
+        .field_tables()
+        .iter()
+        .flat_map(|t| t.names().into_iter().map(|name| (t.object.clone(), name)))
+        .collect();
 
     let fields = doc.table("refused field");
     let at = fields.column("in");
     for (row, field) in fields.rows.iter().zip(fields.names()) {
-        assert!(
-            !documented.contains(&field),
-            "{field} is documented and refused"
-        );
         let object = code(&row[at]).unwrap();
+        assert!(
+            !documented.contains(&(object.to_owned(), field.clone())),
+            "{object}.{field} is documented and refused"
+        );
         let mut config = doc.minimal();
         object_mut(&mut config, object).insert(field.clone(), json!(true));
         let err = assert_refused_at(&config, &error_path(object, &field));

@@ -6,6 +6,7 @@
 use oidc_edge::jose::JwkSet;
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::op::config::Config;
+use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::RustPbkdf2;
 use oidc_edge::op::secrets::ServerSecrets;
@@ -75,6 +76,7 @@ fn serve(config: Config) {
         pbkdf2: &RustPbkdf2,
         verifier: &RustCrypto,
         signer: provider.signing_keys(),
+        fetcher: &NoFetch,
         now,
     };
     // The provider serves from the root of its host, and an issuer is refused with a

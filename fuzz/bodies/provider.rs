@@ -23,6 +23,7 @@ use oidc_edge::jose::jws::{assemble, signing_input};
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{Alg, Jwk};
 use oidc_edge::op::config::Config;
+use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::form::{self, Params};
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::{Pbkdf2, RustPbkdf2};
@@ -452,6 +453,8 @@ impl World {
             pbkdf2: &OneIteration,
             verifier: &RustCrypto,
             signer: self.provider.signing_keys(),
+            // No client here has a jwks_uri: there is nothing to fetch.
+            fetcher: &NoFetch,
             now: UnixTime(self.now()),
         };
         let response = run_ready(async { Ok(self.provider.handle(&req, &services).await) })

@@ -30,6 +30,9 @@ pub enum OpError {
     UnsupportedResponseType,
     /// `invalid_scope`.
     InvalidScope(String),
+    /// `invalid_target` (RFC 8707 §2): a `resource` that is unknown, malformed, or not
+    /// one the grant covers.
+    InvalidTarget(String),
     /// `access_denied`: the user refused.
     AccessDenied,
     /// `login_required` (`prompt=none` without a session).
@@ -60,6 +63,7 @@ impl OpError {
             OpError::UnsupportedGrantType => "unsupported_grant_type",
             OpError::UnsupportedResponseType => "unsupported_response_type",
             OpError::InvalidScope(_) => "invalid_scope",
+            OpError::InvalidTarget(_) => "invalid_target",
             OpError::AccessDenied => "access_denied",
             OpError::LoginRequired | OpError::SubjectUnavailable => "login_required",
             OpError::ConsentRequired => "consent_required",
@@ -77,6 +81,7 @@ impl OpError {
             | OpError::InvalidGrant(d)
             | OpError::UnauthorizedClient(d)
             | OpError::InvalidScope(d)
+            | OpError::InvalidTarget(d)
             | OpError::InvalidToken(d) => d.clone(),
             OpError::InvalidClient { .. } => "client authentication failed".into(),
             OpError::UnsupportedGrantType => "unsupported grant_type".into(),

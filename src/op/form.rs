@@ -1,6 +1,7 @@
 //! `application/x-www-form-urlencoded` (WHATWG URL §5) for query strings and form bodies,
 //! with the limits and rules of an OAuth server: at most [`MAX_PARAMS`] parameters, and
-//! a parameter sent twice is an error (RFC 6749 §3.1, §3.2).
+//! a parameter sent twice is an error (RFC 6749 §3.1, §3.2), except those a specification
+//! lets repeat ([`REPEATABLE`]).
 
 use std::collections::BTreeMap;
 
@@ -22,16 +23,19 @@ pub enum FormError {
     Malformed,
 }
 
+/// The parameters that may be sent more than once: `resource` (RFC 8707 §2).
+pub const REPEATABLE: [&str; 1] = ["resource"];
+
 /// Decoded parameters; empty values count as absent (RFC 6749 §3.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(BTreeMap<String, String>);
+pub struct Params(BTreeMap<String, Vec<String>>);
 
 impl Params {
     /// Parses `a=1&b=2`.
     pub fn parse(text: &str) -> Result<Params, FormError> {
-        let mut params = BTreeMap::new();
-        for pair in text.split('&').filter(|p| !p.is_empty()) {
-            if params.len() >= MAX_PARAMS {
+        let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (count, pair) in text.split('&').filter(|p| !p.is_empty()).enumerate() {
+            if count >= MAX_PARAMS {
                 return Err(FormError::TooLarge);
             }
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -43,17 +47,33 @@ impl Params {
             if value.is_empty() {
                 continue;
             }
-            if params.contains_key(&name) {
-                return Err(FormError::Repeated(name));
+            match params.get_mut(&name) {
+                Some(values) if REPEATABLE.contains(&name.as_str()) => {
+                    Vec::push(values, value);
+                }
+                Some(_) => return Err(FormError::Repeated(name)),
+                None => {
+                    params.insert(name, vec![value]);
+                }
             }
-            params.insert(name, value);
         }
         Ok(Params(params))
     }
 
-    /// A parameter's value.
+    /// A parameter's value (the first, for a repeatable one).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.0
+            .get(name)
+            .and_then(|values| values.first())
+            .map(String::as_str)
+    }
+
+    /// Every value of a parameter, in order: one at most, unless it is [`REPEATABLE`].
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .get(name)
+            .map(|values| values.iter().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     /// Whether a parameter is present.

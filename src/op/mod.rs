@@ -1,7 +1,8 @@
 //! The OpenID Provider engine: sans-IO. [`Provider`] takes a request value and returns a
 //! response value; storage comes through [`crate::store::Store`], time through
-//! [`crate::time::Clock`], password hashing through [`password::Pbkdf2`]. The Worker is
-//! a thin adapter around it.
+//! [`crate::time::Clock`], password hashing through [`password::Pbkdf2`], documents from
+//! elsewhere (a client's `jwks_uri`) through [`fetch::Fetcher`]. The Worker is a thin
+//! adapter around it.
 
 pub mod backchannel;
 pub mod claims;
@@ -9,6 +10,7 @@ pub mod clients;
 pub mod config;
 pub mod endpoints;
 pub mod error;
+pub mod fetch;
 pub mod flow;
 pub mod form;
 pub mod grant;

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
+use super::clients::jwks_uri::RemoteKeySets;
 use super::config::Config;
+use super::fetch::Fetcher;
 use super::http::Request;
 use super::keys::SigningKeys;
 use super::password::{MIN_USER_ITERATIONS, PasswordHash};
@@ -32,6 +34,9 @@ pub struct Services<'a, S, P, V> {
     pub verifier: &'a V,
     /// Signs the provider's tokens ([`SigningKeys`] itself signs in Rust).
     pub signer: &'a dyn TokenSigner,
+    /// GETs what the provider reads from elsewhere: clients' `jwks_uri`
+    /// ([`NoFetch`](super::fetch::NoFetch) for a host that fetches nothing).
+    pub fetcher: &'a dyn Fetcher,
     /// The current time.
     pub now: UnixTime,
 }
@@ -74,6 +79,9 @@ pub struct Provider {
     /// Access tokens that passed every check at a resource, by their SHA-256, with their
     /// `exp` (`resource::access_token_claims`).
     pub(crate) checked_access_tokens: Mutex<CheckedAccessTokens>,
+    /// The keys of clients' `jwks_uri`, by URI, with when to fetch them again
+    /// (`clients::jwks_uri`). Only configured URIs are keys, so it never fills up.
+    pub(crate) remote_keys: Mutex<RemoteKeySets>,
     /// The PBKDF2 iterations every password check costs: the highest count among the
     /// users' hashes. Cheaper hashes are padded up to it.
     pub(crate) password_cost: u32,
@@ -99,6 +107,14 @@ impl Provider {
             .max()
             .unwrap_or(MIN_USER_ITERATIONS);
         let decoy_hash = PasswordHash::decoy(password_cost);
+        let mut jwks_uris: Vec<&str> = config
+            .clients
+            .iter()
+            .filter_map(|c| c.jwks_uri.as_deref())
+            .collect();
+        jwks_uris.sort_unstable();
+        jwks_uris.dedup();
+        let remote_keys = Mutex::new(BoundedCache::new(jwks_uris.len().max(1)));
         Provider {
             config,
             keys,
@@ -107,6 +123,7 @@ impl Provider {
             jwks,
             verify_keys,
             checked_access_tokens: Mutex::new(BoundedCache::new(MAX_CHECKED_ACCESS_TOKENS)),
+            remote_keys,
             password_cost,
             decoy_hash,
             insecure_cookies,

@@ -256,6 +256,10 @@ pub struct AuthRequest {
     /// sign-in may answer this request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_sub: Option<String>,
+    /// The resources the request named (RFC 8707 §2), which the code's tokens may be for.
+    /// Absent from records when none (and in records written before it existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
 }
 
 impl AuthRequest {
@@ -321,6 +325,10 @@ pub struct Grant {
     /// none were; absent from records written before it existed.
     #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
     pub claims: RequestedClaims,
+    /// The resources the authorization covers (RFC 8707 §2): a refresh may ask for a
+    /// token for any of them. Not written when none; absent from older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
 }
 
 /// A write-once mark of when something ended: a revoked refresh family or access token, a

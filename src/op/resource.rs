@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof, www_authenticate};
+use crate::jose::jwt::{Validation, verify_with};
 use crate::jose::{Alg, SignatureVerifier};
-use crate::oidc::{AccessTokenExpectations, validate_access_token_with};
+use crate::op::config::OWN_API_PATH;
 use crate::op::grant::lifecycle;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
@@ -39,6 +40,11 @@ pub struct Policy<'a> {
     /// Proofs must carry a server nonce (RFC 9449 §9): proofs made in advance by a
     /// compromised client are then useless.
     pub require_nonce: bool,
+    /// The resource is the provider's own API (`{issuer}/api/me`): tokens asked for it
+    /// (RFC 8707) are accepted besides those for the provider itself, and challenges
+    /// name its metadata (RFC 9728 §5.1). Otherwise only tokens for the provider itself
+    /// (`aud` the issuer) are.
+    pub own_api: bool,
 }
 
 /// A failed resource request: the challenge to send.
@@ -54,6 +60,8 @@ pub struct Denied {
     pub scheme: Scheme,
     /// Whether the resource takes only DPoP, so a bare challenge names only DPoP.
     pub dpop_only: bool,
+    /// Whether challenges name the resource's metadata (RFC 9728 §5.1).
+    pub resource_metadata: bool,
 }
 
 impl Denied {
@@ -70,6 +78,7 @@ impl Denied {
             description: description.into(),
             scheme,
             dpop_only: false,
+            resource_metadata: false,
         }
     }
 
@@ -77,6 +86,16 @@ impl Denied {
     /// scheme the resource takes, when the request named none) and a fresh `DPoP-Nonce`
     /// for `use_dpop_nonce`.
     pub fn to_response(&self, op: &Provider, now: UnixTime) -> Response {
+        // RFC 9728 §5.1: where a client finds which authorization server to ask.
+        let metadata = if self.resource_metadata {
+            format!(
+                ", resource_metadata=\"{}{}\"",
+                op.config.issuer,
+                crate::op::routes::OWN_API_METADATA_PATH
+            )
+        } else {
+            String::new()
+        };
         if self.error.is_empty() {
             // The body still names a code, for clients that read bodies; the challenge
             // does not (RFC 6750 §3.1).
@@ -85,11 +104,19 @@ impl Denied {
             let response = if self.dpop_only {
                 response
             } else {
-                response.with_header("www-authenticate", "Bearer")
+                let bearer = if metadata.is_empty() {
+                    "Bearer".to_owned()
+                } else {
+                    format!("Bearer{}", metadata.trim_start_matches(','))
+                };
+                response.with_header("www-authenticate", &bearer)
             };
             return response.with_header(
                 "www-authenticate",
-                &www_authenticate(None, None, &CHALLENGE_ALGS),
+                &format!(
+                    "{}{metadata}",
+                    www_authenticate(None, None, &CHALLENGE_ALGS)
+                ),
             );
         }
         let description = self.description.replace(['"', '\\'], "'");
@@ -100,10 +127,13 @@ impl Denied {
         .no_store();
         let challenge = match self.scheme {
             Scheme::Bearer => format!(
-                "Bearer error=\"{}\", error_description=\"{description}\"",
+                "Bearer error=\"{}\", error_description=\"{description}\"{metadata}",
                 self.error
             ),
-            Scheme::Dpop => www_authenticate(Some(self.error), Some(&description), &CHALLENGE_ALGS),
+            Scheme::Dpop => format!(
+                "{}{metadata}",
+                www_authenticate(Some(self.error), Some(&description), &CHALLENGE_ALGS)
+            ),
         };
         let response = response.with_header("www-authenticate", &challenge);
         if self.error == "use_dpop_nonce" {
@@ -127,6 +157,7 @@ pub async fn authorize_request<S: Store, P, V: SignatureVerifier>(
         .await
         .map_err(|denied| Denied {
             dpop_only: policy.dpop_only,
+            resource_metadata: policy.own_api,
             // A DPoP-only resource challenges with DPoP whatever the request tried.
             scheme: if policy.dpop_only {
                 Scheme::Dpop
@@ -166,21 +197,32 @@ pub async fn access_token_claims<S: Store, P, V: SignatureVerifier>(
     {
         return Ok(claims);
     }
-    let expected = AccessTokenExpectations {
-        issuer: op.config.issuer.clone(),
-        audience: op.config.issuer.clone(),
-        required_scopes: Vec::new(),
+    // RFC 9068 §4 for every audience this provider issues tokens for: itself, its own API
+    // and the configured resources (RFC 8707). Which of them a resource accepts is the
+    // resource's to check.
+    let issuer = &op.config.issuer;
+    let mut audiences = vec![issuer.clone(), format!("{issuer}{OWN_API_PATH}")];
+    audiences.extend(op.config.resources.iter().map(|r| r.resource.clone()));
+    let validation = Validation {
+        issuers: vec![issuer.clone()],
+        audiences,
         algorithms: op.keys.algorithms(),
+        typ: Some("at+jwt".to_owned()),
         clock_tolerance: 0,
+        required_claims: ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]
+            .map(String::from)
+            .to_vec(),
     };
-    let verified = validate_access_token_with(
+    let verified = verify_with(
         token,
         &op.verify_keys,
-        &expected,
+        &validation,
         services.now,
         services.verifier,
     )
     .await?;
+    verified.claims().string("client_id")?;
+    verified.claims().string("scope")?;
     let claims = Arc::new(verified.claims().as_map().clone());
     if let Some(exp) = verified.claims().numeric_date("exp")?
         && let Ok(mut cache) = op.checked_access_tokens.lock()
@@ -200,6 +242,23 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     let claims = access_token_claims(op, token, services)
         .await
         .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
+    // RFC 8707, RFC 9068 §4: a token for another resource is not one for this one.
+    let issuer = op.config.issuer.as_str();
+    let own_api = format!("{issuer}{OWN_API_PATH}");
+    let for_here = |aud: &str| aud == issuer || (policy.own_api && aud == own_api);
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => for_here(aud),
+        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(for_here),
+        _ => false,
+    };
+    if !audience_ok {
+        return Err(Denied::new(
+            401,
+            "invalid_token",
+            "the token is for another resource",
+            scheme,
+        ));
+    }
     let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);
     // Revoked with its grant (a code replay or a refresh token reuse).
     let grant = claims.get("gid").and_then(Value::as_str);

@@ -59,6 +59,10 @@ pub struct Route {
     pub endpoint: Endpoint,
 }
 
+/// Where the metadata of the provider's own API is (RFC 9728 §3.1: the well-known prefix,
+/// then the API's path).
+pub const OWN_API_METADATA_PATH: &str = "/.well-known/oauth-protected-resource/api/me";
+
 /// Every path the provider answers.
 pub const ROUTES: &[Route] = &[
     Route {
@@ -147,7 +151,7 @@ pub const ROUTES: &[Route] = &[
         endpoint: Endpoint::ApiMe,
     },
     Route {
-        path: "/.well-known/oauth-protected-resource/api/me",
+        path: OWN_API_METADATA_PATH,
         methods: "GET, HEAD",
         cors: Some("GET"),
         discovery: None,

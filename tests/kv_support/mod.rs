@@ -76,6 +76,7 @@ use oidc_edge::dpop::proof::{ProofClaims, sign_es256};
 use oidc_edge::jose::Jwk;
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::op::config::Config;
+use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::RustPbkdf2;
 use oidc_edge::op::records::{Consistency, consistency_of};
@@ -761,6 +762,7 @@ impl Edge {
             pbkdf2: &RustPbkdf2,
             verifier: &RustCrypto,
             signer: self.provider.signing_keys(),
+            fetcher: &NoFetch,
             now: UnixTime(self.now()),
         };
         let response = run_ready(async { Ok(self.provider.handle(req, &services).await) }).unwrap();
@@ -796,6 +798,7 @@ impl Edge {
                 pbkdf2: &RustPbkdf2,
                 verifier: &RustCrypto,
                 signer: self.provider.signing_keys(),
+                fetcher: &NoFetch,
                 now: UnixTime(self.now()),
             })
             .collect();

@@ -8,6 +8,7 @@ use base64ct::Encoding;
 use oidc_edge::jose::jwt::{Verified, verify};
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{CompactJws, Validation};
+use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::RustPbkdf2;
 use oidc_edge::op::{Request, Response, Services};
@@ -709,6 +710,7 @@ fn storage_unavailable_is_503() {
         pbkdf2: &RustPbkdf2,
         verifier: &RustCrypto,
         signer: provider.signing_keys(),
+        fetcher: &NoFetch,
         now: UnixTime(op.now()),
     };
     for token in [access.as_str(), refresh_token.as_str(), "unknown"] {

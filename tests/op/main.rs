@@ -24,6 +24,7 @@ mod private_key_jwt;
 mod records;
 mod refresh_token;
 mod resource;
+mod resource_indicators;
 mod revoke;
 mod rotation;
 mod signing_algorithms;

@@ -5,6 +5,7 @@
 
 use base64ct::Encoding;
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
+use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::password::RustPbkdf2;
 use oidc_edge::op::{Request, Response, Services};
 use oidc_edge::store::{Records, SingleUse};
@@ -491,6 +492,7 @@ fn storage_unavailable_is_503() {
         pbkdf2: &RustPbkdf2,
         verifier: &RustCrypto,
         signer: provider.signing_keys(),
+        fetcher: &NoFetch,
         now: UnixTime(op.now()),
     };
     for token in [&access, &refresh_token] {

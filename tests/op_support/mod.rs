@@ -1,14 +1,17 @@
 //! A provider under test: memory store, a clock the test moves, the Rust PBKDF2 and
-//! signature backends, and a tiny browser (cookie jar) to walk the login pages.
+//! signature backends, an in-memory web for what it fetches, and a tiny browser (cookie
+//! jar) to walk the login pages.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use oidc_edge::dpop::proof::{ProofClaims, sign_es256};
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{Jwk, JwkSet};
 use oidc_edge::op::config::Config;
+use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher};
 use oidc_edge::op::form::{self, Params};
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::{PasswordHash, Pbkdf2, RustPbkdf2};
@@ -50,6 +53,63 @@ pub struct Op {
     pub jwks: JwkSet,
     /// PBKDF2 iterations run so far: what password and secret checks cost.
     pub pbkdf2_iterations: Cell<u64>,
+    /// What the provider's GETs find (clients' `jwks_uri`).
+    pub web: Web,
+}
+
+/// An in-memory web: the answer at each URL, and the GETs made. A URL nobody serves has no
+/// answer ([`FetchError::Failed`]); a body over the limit is [`FetchError::TooLarge`], as a
+/// host that enforces it answers.
+#[derive(Default)]
+pub struct Web {
+    answers: RefCell<HashMap<String, Result<Fetched, FetchError>>>,
+    gets: RefCell<Vec<(String, FetchLimits)>>,
+}
+
+impl Web {
+    /// Serves `body` at `url` with `status` and `Cache-Control: cache_control`.
+    pub fn serve(&self, url: &str, status: u16, cache_control: Option<&str>, body: &[u8]) {
+        self.answers.borrow_mut().insert(
+            url.to_owned(),
+            Ok(Fetched {
+                status,
+                cache_control: cache_control.map(str::to_owned),
+                body: body.to_vec(),
+            }),
+        );
+    }
+
+    /// Serves `value` as JSON at `url`, 200, with `Cache-Control: cache_control`.
+    pub fn serve_json(&self, url: &str, cache_control: Option<&str>, value: &Value) {
+        self.serve(url, 200, cache_control, value.to_string().as_bytes());
+    }
+
+    /// GETs of `url` fail with `error`.
+    pub fn fail(&self, url: &str, error: FetchError) {
+        self.answers.borrow_mut().insert(url.to_owned(), Err(error));
+    }
+
+    /// How many GETs of `url` were made.
+    pub fn gets(&self, url: &str) -> usize {
+        self.gets.borrow().iter().filter(|(u, _)| u == url).count()
+    }
+
+    /// The limits of the last GET.
+    pub fn last_limits(&self) -> Option<FetchLimits> {
+        self.gets.borrow().last().map(|(_, limits)| *limits)
+    }
+}
+
+impl Fetcher for Web {
+    fn get<'a>(&'a self, url: &'a str, limits: FetchLimits) -> FetchFuture<'a> {
+        self.gets.borrow_mut().push((url.to_owned(), limits));
+        let answer = match self.answers.borrow().get(url) {
+            Some(Ok(doc)) if doc.body.len() > limits.max_bytes => Err(FetchError::TooLarge),
+            Some(answer) => answer.clone(),
+            None => Err(FetchError::Failed),
+        };
+        Box::pin(std::future::ready(answer))
+    }
 }
 
 /// A fresh `OIDC_SERVER_SECRET`, as `oidc-edge server-secret` makes one.
@@ -147,6 +207,7 @@ impl Op {
             clock,
             jwks,
             pbkdf2_iterations: Cell::new(0),
+            web: Web::default(),
         }
     }
 
@@ -190,6 +251,7 @@ impl Op {
             pbkdf2: &CountingPbkdf2(&self.pbkdf2_iterations),
             verifier: &RustCrypto,
             signer: provider.signing_keys(),
+            fetcher: &self.web,
             now: UnixTime(self.now()),
         };
         let response = run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap();

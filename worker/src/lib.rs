@@ -4,7 +4,8 @@
 //! request into the core's [`oidc_edge::op::Request`], lets [`oidc_edge::op::Provider`]
 //! answer it with its store (Workers KV for cacheable records, a Durable Object for
 //! single-use ones: [`edge`]), WebCrypto for PBKDF2, signature checks and token signing,
-//! and the clock of the runtime, and converts the answer back. Protocol logic lives in the
+//! the runtime's `fetch` for clients' `jwks_uri` ([`fetch`]) and the clock of the runtime,
+//! and converts the answer back. Protocol logic lives in the
 //! core.
 
 // No panics on the request path (a panic traps the isolate and fails every request in
@@ -30,6 +31,7 @@
 mod convert;
 mod edge;
 mod effects;
+mod fetch;
 mod kv;
 mod objects;
 mod pbkdf2;
@@ -166,6 +168,7 @@ async fn handle(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys
         pbkdf2: &pbkdf2::WebCryptoPbkdf2,
         verifier: &Backend::choose(false),
         signer: signer.as_ref(),
+        fetcher: &fetch::WorkerFetcher,
         now: SystemClock.now(),
     };
     let mut response = host.provider.handle(&request, &services).await;

@@ -34,6 +34,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "policy_uri",
     "tos_uri",
     "jwks",
+    "jwks_uri",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -192,10 +193,20 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         ),
         None => None,
     };
-    if method == AuthMethod::PrivateKeyJwt && jwks.is_none() {
+    // RFC 7591 §2: the keys by value or by reference; the host fetches them, without
+    // following redirects, from https (http only on a loopback host).
+    let jwks_uri = web_uri("jwks_uri")?;
+    if jwks.is_some() && jwks_uri.is_some() {
+        // RFC 7591 §2: "MUST NOT both be present".
+        return Err(ConfigError::new(
+            obj.at("jwks_uri"),
+            "give jwks or jwks_uri, not both",
+        ));
+    }
+    if method == AuthMethod::PrivateKeyJwt && jwks.is_none() && jwks_uri.is_none() {
         return Err(ConfigError::new(
             obj.at("jwks"),
-            "is required for private_key_jwt: the public keys the client signs its assertions with",
+            "is required for private_key_jwt (or jwks_uri): the public keys the client signs its assertions with",
         ));
     }
 
@@ -259,6 +270,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         policy_uri,
         tos_uri,
         jwks,
+        jwks_uri,
     })
 }
 

@@ -20,10 +20,12 @@ use crate::{Error, json};
 
 mod fields;
 mod reader;
+mod resources;
 mod uri;
 
 use fields::{parse_client, parse_lifetimes, parse_login_limits, parse_user};
 use reader::Obj;
+pub use resources::Resource;
 use uri::check_issuer;
 
 /// Largest configuration accepted, in bytes of JSON.
@@ -82,7 +84,13 @@ pub struct Config {
     /// Plain words for scopes on the consent page, over the built-in ones
     /// ([`Config::scope_description`]).
     pub scope_descriptions: BTreeMap<String, String>,
+    /// The APIs access tokens may be asked for (RFC 8707), besides the provider's own
+    /// ([`Config::resource`]).
+    pub resources: Vec<Resource>,
 }
+
+/// The path of the provider's own resource API, a resource every configuration has.
+pub const OWN_API_PATH: &str = "/api/me";
 
 /// What the consent page says of the scopes it knows, unless the configuration says
 /// otherwise (OpenID Connect Core §5.4, §11).
@@ -272,6 +280,9 @@ pub struct Client {
     /// The client's public keys (RFC 7591 §2 `jwks`): what its `private_key_jwt`
     /// assertions are checked with.
     pub jwks: Option<JwkSet>,
+    /// Where the client publishes its public keys instead (RFC 7591 §2 `jwks_uri`):
+    /// fetched by the host and kept by the provider (`clients::jwks_uri`); never with `jwks`.
+    pub jwks_uri: Option<String>,
 }
 
 impl Client {
@@ -370,6 +381,7 @@ impl Config {
             "login_limits",
             "provider_name",
             "scope_descriptions",
+            "resources",
         ])?;
 
         let issuer = obj.required_string("issuer")?;
@@ -432,6 +444,15 @@ impl Config {
             Some(value) => parse_scope_descriptions(value)?,
         };
 
+        let resources = resources::parse_resources(obj.array("resources")?, &lifetimes)?;
+        let own_api = format!("{issuer}{OWN_API_PATH}");
+        if let Some(i) = resources.iter().position(|r| r.resource == own_api) {
+            return Err(ConfigError::new(
+                format!("resources[{i}].resource"),
+                format!("is the provider's own API, {own_api}, which is always a resource"),
+            ));
+        }
+
         Ok(Config {
             issuer: issuer.to_owned(),
             clients,
@@ -440,6 +461,23 @@ impl Config {
             login_limits,
             provider_name,
             scope_descriptions,
+            resources,
+        })
+    }
+
+    /// The resource named `uri` (RFC 8707 §2): a configured one, or the provider's own API
+    /// (`{issuer}/api/me`, which takes every scope), exactly as written.
+    pub fn resource(&self, uri: &str) -> Option<Resource> {
+        if let Some(resource) = self.resources.iter().find(|r| r.resource == uri) {
+            return Some(resource.clone());
+        }
+        let own = uri
+            .strip_prefix(self.issuer.as_str())
+            .is_some_and(|path| path == OWN_API_PATH);
+        own.then(|| Resource {
+            resource: uri.to_owned(),
+            scopes: None,
+            access_token_lifetime: self.lifetimes.access_token,
         })
     }
 

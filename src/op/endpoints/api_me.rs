@@ -15,6 +15,7 @@ const POLICY: Policy<'static> = Policy {
     scopes: &[],
     dpop_only: true,
     require_nonce: true,
+    own_api: true,
 };
 
 /// Handles `GET /api/me`.

@@ -15,6 +15,7 @@ use crate::op::http::{Request, Response};
 use crate::op::pages;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::AuthRequest;
+use crate::op::token::target;
 use crate::op::types::{RedirectUri, Scope};
 use crate::pkce::CodeChallenge;
 use crate::store::Store;
@@ -60,7 +61,7 @@ pub async fn handle<S: Store, P, V>(
         Ok(pair) => pair,
         Err(_) => return pages::error(503, "temporarily_unavailable", "try again"),
     };
-    let request = match validate(client, redirect_uri, &params, &browser) {
+    let request = match validate(op, client, redirect_uri, &params, &browser) {
         Ok(request) => request,
         Err(err) => return flow::error_redirect(op, redirect_uri, state, &err),
     };
@@ -76,6 +77,7 @@ pub async fn handle<S: Store, P, V>(
 
 /// Checks every parameter after client and redirect URI, building the request to keep.
 fn validate(
+    op: &Provider,
     client: &Client,
     redirect_uri: &str,
     params: &Params,
@@ -105,6 +107,8 @@ fn validate(
         ));
     }
     let scope = requested_scope(client, params.get("scope"))?;
+    // RFC 8707 §2: the resources the tokens may be for, each one this provider knows.
+    let resources = target::requested(op, params)?;
     let code_challenge = match (
         params.get("code_challenge"),
         params.get("code_challenge_method"),
@@ -191,6 +195,7 @@ fn validate(
         browser: browser_hash(browser),
         claims: requested,
         required_sub,
+        resources,
     };
     Ok((request, none))
 }

@@ -16,6 +16,7 @@ const POLICY: Policy<'static> = Policy {
     scopes: &["openid"],
     dpop_only: false,
     require_nonce: false,
+    own_api: false,
 };
 
 /// Handles `/userinfo`.

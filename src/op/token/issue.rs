@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::jwt::{self, AccessGrant, IdGrant, set_member};
+use super::target::Target;
 use crate::op::claims::RequestedClaims;
 use crate::op::config::{Client, User};
 use crate::op::error::OpError;
@@ -22,8 +23,10 @@ pub struct Issue<'a> {
     pub sub: &'a str,
     /// The user, when one granted the tokens.
     pub user: Option<&'a User>,
-    /// The granted scope.
+    /// The granted scope (what the ID token and the refresh token cover).
     pub scope: &'a Scope,
+    /// What the access token is for: its audience, scopes and lifetime (RFC 8707).
+    pub target: &'a Target,
     /// When the user authenticated.
     pub auth_time: Option<i64>,
     /// The session's `sid`.
@@ -46,6 +49,7 @@ pub async fn issue<S, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
     let lifetimes = &op.config.lifetimes;
+    let target = what.target;
     let requested = what.claims.filter(|_| what.user.is_some());
     let access_token = jwt::access_token(
         &op.keys,
@@ -56,22 +60,24 @@ pub async fn issue<S, P, V>(
             issuer: &op.config.issuer,
             sub: what.sub,
             client_id: &client.client_id,
-            scope: what.scope,
+            audience: &target.audience,
+            scope: &target.scope,
             auth_time: what.auth_time,
             jkt: what.jkt,
             sid: what.sid,
             grant: what.grant,
             userinfo_claims: requested.map_or(&[], |c| c.userinfo.as_slice()),
-            lifetime: lifetimes.access_token,
+            lifetime: target.lifetime,
         },
         services.now,
     )
     .await?;
+    // RFC 6749 §5.1: `scope` is the access token's, which resources may narrow.
     let mut body = json!({
         "access_token": access_token,
         "token_type": if what.jkt.is_some() { "DPoP" } else { "Bearer" },
-        "expires_in": lifetimes.access_token,
-        "scope": what.scope,
+        "expires_in": target.lifetime,
+        "scope": target.scope,
     });
     if let (Some(user), Some(auth_time), Some(sid)) = (what.user, what.auth_time, what.sid)
         && what.scope.has("openid")

@@ -113,6 +113,8 @@ pub struct AccessGrant<'a> {
     pub sub: &'a str,
     /// The client.
     pub client_id: &'a str,
+    /// The resources it is for (RFC 8707); empty: the provider itself (the issuer).
+    pub audience: &'a [String],
     /// Granted scopes, space-separated.
     pub scope: &'a str,
     /// When the user authenticated, if a user did.
@@ -136,8 +138,8 @@ pub struct AccessGrant<'a> {
 /// has no other way to the grant. At most the few scope claims and `auth_time`.
 pub const USERINFO_CLAIMS: &str = "userinfo_claims";
 
-/// An RFC 9068 access token. The audience is the issuer itself: the provider's userinfo
-/// endpoint and the APIs it fronts.
+/// An RFC 9068 access token. The audience is the resources it was asked for (RFC 8707), or
+/// else the issuer itself: the provider's userinfo endpoint and its own API.
 pub async fn access_token(
     keys: &SigningKeys,
     signer: &dyn TokenSigner,
@@ -147,7 +149,11 @@ pub async fn access_token(
     let mut claims = json!({
         "iss": grant.issuer,
         "sub": grant.sub,
-        "aud": grant.issuer,
+        "aud": match grant.audience {
+            [] => json!(grant.issuer),
+            [one] => json!(one),
+            many => json!(many),
+        },
         "client_id": grant.client_id,
         "scope": grant.scope,
         "iat": now.0,

@@ -1,5 +1,6 @@
 //! `private_key_jwt` (RFC 7523 §2.2 and §3, OpenID Connect Core §9): the client proves who
-//! it is with a JWT signed by one of its registered keys (`jwks`).
+//! it is with a JWT signed by one of its registered keys (`jwks`, or those at its
+//! `jwks_uri`: [`crate::op::clients::jwks_uri`]).
 //!
 //! The assertion must be signed with an asymmetric algorithm its key allows (the key
 //! decides: `none` and HMAC never verify), name the client as both `iss` and `sub`, be meant
@@ -11,8 +12,9 @@
 use serde_json::Value;
 
 use crate::Error;
-use crate::jose::jwt::{Validation, verify_with};
-use crate::jose::{CompactJws, SignatureVerifier};
+use crate::jose::jwt::{Validation, Verified, verify_with};
+use crate::jose::{CompactJws, JwkSet, SignatureVerifier};
+use crate::op::clients::jwks_uri;
 use crate::op::config::Client;
 use crate::op::error::OpError;
 use crate::op::http::Request;
@@ -41,7 +43,8 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
 }
 
 /// Whether `assertion` authenticates `client` at the endpoint of `req`. A replayed `jti` is
-/// a failed authentication; a store failure is `temporarily_unavailable`.
+/// a failed authentication, and so are keys at a `jwks_uri` that cannot be fetched; a store
+/// failure is `temporarily_unavailable`.
 pub async fn verify<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
     client: &Client,
@@ -49,9 +52,6 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, OpError> {
-    let Some(keys) = &client.jwks else {
-        return Ok(false);
-    };
     if assertion.len() > MAX_ASSERTION_LEN {
         return Ok(false);
     }
@@ -72,15 +72,25 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
             .map(str::to_owned)
             .to_vec(),
     };
-    let verified = match verify_with(
-        assertion,
-        keys,
-        &validation,
-        services.now,
-        services.verifier,
-    )
-    .await
-    {
+    let checked = match (&client.jwks, &client.jwks_uri) {
+        (Some(keys), _) => signed_by(assertion, keys, &validation, services).await,
+        (None, Some(uri)) => {
+            let Some(keys) = jwks_uri::current(op, uri, services).await else {
+                return Ok(false);
+            };
+            match signed_by(assertion, &keys, &validation, services).await {
+                // The client may have rotated its keys since they were fetched: the
+                // assertion names a key they lack (at most one fetch a minute for it).
+                Err(Error::KeyNotFound) => match jwks_uri::refetched(op, uri, services).await {
+                    Some(keys) => signed_by(assertion, &keys, &validation, services).await,
+                    None => Err(Error::KeyNotFound),
+                },
+                checked => checked,
+            }
+        }
+        (None, None) => return Ok(false),
+    };
+    let verified = match checked {
         Ok(verified) => verified,
         Err(Error::StoreUnavailable) => return Err(OpError::TemporarilyUnavailable),
         Err(_) => return Ok(false),
@@ -121,4 +131,14 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
         .await
         .map_err(|_| OpError::TemporarilyUnavailable)?;
     Ok(first)
+}
+
+/// The assertion verified with `keys`: signature, header rules and `validation`.
+async fn signed_by<S, P, V: SignatureVerifier>(
+    assertion: &str,
+    keys: &JwkSet,
+    validation: &Validation,
+    services: &Services<'_, S, P, V>,
+) -> Result<Verified, Error> {
+    verify_with(assertion, keys, validation, services.now, services.verifier).await
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::set_member;
+use super::super::target;
 use crate::op::config::{Client, GrantType, User};
 use crate::op::error::OpError;
 use crate::op::form::Params;
@@ -66,6 +67,13 @@ pub async fn exchange<S: Store, P, V>(
             return Err(refused);
         }
     };
+    // RFC 8707 §2.2: the token is for the resources the request names, within those the
+    // authorization named.
+    let target = target::target(
+        op,
+        &target::chosen(&request.resources, target::requested(op, params)?)?,
+        &request.scope,
+    )?;
     let refreshable =
         request.scope.has("offline_access") && client.allows_grant(GrantType::RefreshToken);
     let access_jti = random::token(16)?;
@@ -88,6 +96,7 @@ pub async fn exchange<S: Store, P, V>(
         refreshable,
         // Refreshed ID tokens and UserInfo keep honoring the `claims` parameter.
         claims: request.claims.clone(),
+        resources: request.resources.clone(),
     };
     // The record outlives whatever it guards: the code (a replay must find it), the access
     // token (a replay revokes it) and the refresh token, if one is issued.
@@ -114,6 +123,7 @@ pub async fn exchange<S: Store, P, V>(
             sub: &record.sub,
             user: Some(user),
             scope: &request.scope,
+            target: &target,
             auth_time: Some(record.auth_time),
             sid: Some(&record.sid),
             nonce: request.nonce.as_deref(),

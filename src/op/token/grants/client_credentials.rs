@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
+use super::super::target;
 use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
 use crate::op::types::Scope;
@@ -45,6 +46,8 @@ pub async fn exchange<S, P, V>(
             .collect::<Vec<_>>()
             .join(" "),
     });
+    // RFC 8707 §2.2: a token for the resources the request names, if any.
+    let target = target::target(op, &target::requested(op, params)?, &scope)?;
     issue(
         op,
         client,
@@ -54,6 +57,7 @@ pub async fn exchange<S, P, V>(
             sub: &client.client_id,
             user: None,
             scope: &scope,
+            target: &target,
             auth_time: None,
             sid: None,
             nonce: None,

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::set_member;
+use super::super::target;
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
@@ -57,11 +58,15 @@ pub async fn exchange<S: Store, P, V>(
         ));
     }
     let successor = op.secrets.successor(token);
-    let (scope, user) = match (
-        narrowed_scope(&record.scope, params.get("scope")),
-        op.config.user(&record.sub).ok_or_else(invalid),
-    ) {
-        (Ok(scope), Ok(user)) => (scope, user),
+    // RFC 8707 §2.2: a refresh may ask for a token for any resource the grant covers.
+    let narrowed = narrowed_scope(&record.scope, params.get("scope")).and_then(|scope| {
+        let resources = target::chosen(&record.resources, target::requested(op, params)?)?;
+        let target = target::target(op, &resources, &scope)?;
+        Ok((scope, target))
+    });
+    let ((scope, target), user) = match (narrowed, op.config.user(&record.sub).ok_or_else(invalid))
+    {
+        (Ok(narrowed), Ok(user)) => (narrowed, user),
         (Err(refused), _) | (_, Err(refused)) => {
             // A reused token is judged as a reuse whatever else the request gets wrong.
             if let Some(rotated) = &rotated {
@@ -108,6 +113,7 @@ pub async fn exchange<S: Store, P, V>(
             sub: &record.sub,
             user: Some(user),
             scope: &scope,
+            target: &target,
             auth_time: Some(record.auth_time),
             sid: Some(&record.sid),
             nonce: None,

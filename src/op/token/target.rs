@@ -1,0 +1,107 @@
+//! What an access token is for (RFC 8707 resource indicators): the resources a request
+//! names, the ones a token request may choose within what was authorized, and for those
+//! the token's audience, scopes and lifetime.
+//!
+//! Without a resource an access token is for the provider itself (`aud` the issuer:
+//! `/userinfo` and `/api/me`), with every granted scope. With resources, `aud` names
+//! them, the token carries only the granted scopes they take (so a token for one API is
+//! useless at another, and carries nothing another API would honour), and it lives as
+//! long as the shortest-lived of them says.
+
+use crate::op::config::Resource;
+use crate::op::error::OpError;
+use crate::op::form::Params;
+use crate::op::provider::Provider;
+use crate::op::types::Scope;
+
+/// The most resources one request may name.
+pub const MAX_RESOURCES: usize = 8;
+
+/// What an access token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The audience: the resources, or empty for the provider itself.
+    pub audience: Vec<String>,
+    /// The scopes the token carries.
+    pub scope: Scope,
+    /// Its lifetime, in seconds.
+    pub lifetime: u64,
+}
+
+/// The resources `params` name (`resource`, repeatable: RFC 8707 §2), each known to this
+/// provider; `invalid_target` otherwise (§2: an absolute URI without a fragment, which
+/// the configuration guarantees of every known one).
+pub fn requested(op: &Provider, params: &Params) -> Result<Vec<String>, OpError> {
+    let named = params.all("resource");
+    if named.len() > MAX_RESOURCES {
+        return Err(OpError::InvalidTarget(format!(
+            "at most {MAX_RESOURCES} resources may be requested at once"
+        )));
+    }
+    let mut resources: Vec<String> = Vec::with_capacity(named.len());
+    for uri in named {
+        if op.config.resource(uri).is_none() {
+            return Err(OpError::InvalidTarget(
+                "the resource is not one this provider issues tokens for".into(),
+            ));
+        }
+        if !resources.iter().any(|r| r == uri) {
+            resources.push(uri.to_owned());
+        }
+    }
+    Ok(resources)
+}
+
+/// The resources a token request targets: those it names, each one the grant covers
+/// (`authorized`, what the authorization request named; a grant that named none covers
+/// any known resource), or else every authorized one (RFC 8707 §2.2).
+pub fn chosen(authorized: &[String], named: Vec<String>) -> Result<Vec<String>, OpError> {
+    if named.is_empty() {
+        return Ok(authorized.to_vec());
+    }
+    if !authorized.is_empty() && named.iter().any(|n| !authorized.contains(n)) {
+        return Err(OpError::InvalidTarget(
+            "the resource was not part of the authorization".into(),
+        ));
+    }
+    Ok(named)
+}
+
+/// The audience, scopes and lifetime of a token for `resources` out of the `granted`
+/// scope. `invalid_scope` when none of the granted scopes is one the resources take.
+pub fn target(op: &Provider, resources: &[String], granted: &Scope) -> Result<Target, OpError> {
+    if resources.is_empty() {
+        return Ok(Target {
+            audience: Vec::new(),
+            scope: granted.clone(),
+            lifetime: op.config.lifetimes.access_token,
+        });
+    }
+    let known: Vec<Resource> = resources
+        .iter()
+        .map(|uri| {
+            op.config.resource(uri).ok_or_else(|| {
+                OpError::InvalidTarget("the resource is no longer configured".into())
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let scope: Vec<&str> = granted
+        .names()
+        .filter(|name| known.iter().any(|r| r.takes_scope(name)))
+        .collect();
+    if scope.is_empty() {
+        return Err(OpError::InvalidScope(
+            "none of the granted scopes is one the resource takes".into(),
+        ));
+    }
+    let lifetime = known
+        .iter()
+        .map(|r| r.access_token_lifetime)
+        .min()
+        .unwrap_or(op.config.lifetimes.access_token);
+    Ok(Target {
+        audience: resources.to_vec(),
+        scope: Scope::new(scope.join(" ")),
+        lifetime,
+    })
+}

@@ -1,0 +1,53 @@
+// GETs for the provider (a client's `jwks_uri`), with the limits the core asks for enforced
+// here, where the bytes arrive: the body is read chunk by chunk and dropped past `maxBytes`,
+// and one deadline covers the headers and the body. fetch.rs turns the answer into the core's
+// `Fetched` or `FetchError`.
+
+/**
+ * GETs `url` without following redirects (workerd has no `redirect: "error"`; with "manual" a
+ * 3xx is answered as it is, and the core refuses it) and without credentials (a Worker's fetch
+ * has no cookie jar and sends none). Resolves, never rejects, to
+ * `{ status, cacheControl, body: Uint8Array }` or `{ failure: "too_large" | "timed_out" |
+ * "failed", detail }`.
+ */
+export async function getCapped(url, maxBytes, timeoutMs) {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, {
+      method: "GET",
+      redirect: "manual",
+      signal,
+      headers: { accept: "application/jwk-set+json, application/json" },
+    });
+    const declared = response.headers.get("content-length");
+    if (declared !== null && Number(declared) > maxBytes) {
+      await response.body?.cancel();
+      return { failure: "too_large", detail: `Content-Length ${declared}` };
+    }
+    const chunks = [];
+    let length = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        length += value.byteLength;
+        if (length > maxBytes) {
+          await reader.cancel();
+          return { failure: "too_large", detail: `over ${maxBytes} bytes` };
+        }
+        chunks.push(value);
+      }
+    }
+    const body = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of chunks) {
+      body.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return { status: response.status, cacheControl: response.headers.get("cache-control"), body };
+  } catch (err) {
+    const timedOut = signal.aborted || err?.name === "TimeoutError";
+    return { failure: timedOut ? "timed_out" : "failed", detail: String(err) };
+  }
+}

@@ -1,0 +1,84 @@
+//! The core's [`Fetcher`] on Workers: the runtime's `fetch`, through fetch.js, which reads
+//! the body under the size limit and the deadline the core asks for, and follows no
+//! redirect. A failed GET is logged (the core only learns that it failed: the client is then
+//! not authenticated, and the log says why).
+
+use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher};
+use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::console_error;
+use worker::js_sys::{Promise, Reflect, Uint8Array};
+use worker::wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/fetch.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = getCapped)]
+    fn get_capped(url: &str, max_bytes: u32, timeout_ms: u32) -> Promise;
+}
+
+/// GETs with the runtime's `fetch`.
+pub struct WorkerFetcher;
+
+impl Fetcher for WorkerFetcher {
+    fn get<'a>(&'a self, url: &'a str, limits: FetchLimits) -> FetchFuture<'a> {
+        Box::pin(async move {
+            let answer = get(url, limits).await;
+            match &answer {
+                Ok(fetched) if fetched.status != 200 => {
+                    console_error!("oidc-edge: GET {url} answered {}", fetched.status);
+                }
+                Ok(_) => {}
+                Err((error, detail)) => console_error!("oidc-edge: GET {url}: {error} ({detail})"),
+            }
+            answer.map_err(|(error, _)| error)
+        })
+    }
+}
+
+/// The answer, or why there is none and what the runtime said.
+async fn get(url: &str, limits: FetchLimits) -> Result<Fetched, (FetchError, String)> {
+    let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
+    let answer = JsFuture::from(get_capped(url, max_bytes, limits.timeout_ms))
+        .await
+        .map_err(|err| (FetchError::Failed, format!("{err:?}")))?;
+    let field = |name: &str| {
+        Reflect::get(&answer, &JsValue::from_str(name))
+            .ok()
+            .filter(|value| !value.is_undefined() && !value.is_null())
+    };
+    if let Some(failure) = field("failure") {
+        let detail = field("detail")
+            .and_then(|d| d.as_string())
+            .unwrap_or_default();
+        let error = match failure.as_string().as_deref() {
+            Some("too_large") => FetchError::TooLarge,
+            Some("timed_out") => FetchError::TimedOut,
+            _ => FetchError::Failed,
+        };
+        return Err((error, detail));
+    }
+    let malformed = || {
+        (
+            FetchError::Failed,
+            "fetch.js answered without a status".to_owned(),
+        )
+    };
+    let status = field("status")
+        .and_then(|s| s.as_f64())
+        .filter(|s| (0.0..=999.0).contains(s))
+        .ok_or_else(malformed)?;
+    let body = field("body")
+        .map(|b| Uint8Array::new(&b).to_vec())
+        .unwrap_or_default();
+    if body.len() > limits.max_bytes {
+        return Err((FetchError::TooLarge, format!("{} bytes", body.len())));
+    }
+    // Within 0..=999, checked above: the cast neither truncates nor wraps.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let status = status as u16;
+    Ok(Fetched {
+        status,
+        cache_control: field("cacheControl").and_then(|c| c.as_string()),
+        body,
+    })
+}
