@@ -1,9 +1,10 @@
 // What the benchmarks of an OpenID Provider on local workerd share (load.mjs, stores.mjs,
 // signing.mjs, peer.mjs): the frozen copy of a Worker served by `wrangler dev`, the pinning of
 // wrangler's process tree to CPU 1 and of this process to CPU 0, the OP's CPU time from /proc,
-// one autocannon phase with its figures, the minting of single-use authorization codes, the
-// token requests (code exchange and refresh) with their checks, and the verification of issued
-// tokens.
+// one autocannon phase with its figures, phases of form POSTs with a check of every answer, the
+// minting of single-use authorization codes, the token requests (code exchange and refresh),
+// introspection and revocation on our provider, each with its checks, and the verification of
+// issued tokens.
 // Each script only says which provider it starts and which phases it runs.
 //
 // Environment knobs (defaults in brackets), read here so that every script takes the same:
@@ -599,35 +600,87 @@ const parseJson = (body) => {
 };
 
 /**
- * A POST to the token endpoint per item of `items`, in order, with the body `formOf(item)`;
- * each 200 is handed to `accept(json, item)`, which returns what is wrong with it or null.
- * The first failure goes to `failures`.
+ * autocannon requests: a POST of a form to `path` per item that `take()` hands out (undefined
+ * when it has none left: a harness bug), with the body `formOf(item)` and `headers` (default
+ * formHeaders). Each answer goes to `check(status, body, item)`, which returns what is wrong
+ * with it or null; the first wrong answer goes to `failures`. `sent()` counts the requests,
+ * `bad()` the wrong answers.
  */
-function tokenRequests({ flow, items, label, failures, formOf, accept }) {
-  let next = 0;
+function formRequests({ path, headers = formHeaders, take, label, failures, formOf, check }) {
+  let sent = 0;
   let bad = 0;
-  const fail = (what) => {
-    if (bad++ === 0) failures.push(`${label}: ${what}`);
-  };
   const requests = [
     {
       method: 'POST',
-      path: flow.tokenPath,
-      headers: formHeaders,
+      path,
+      headers,
       setupRequest: (req, context) => {
-        const item = items[next++];
-        if (!item) throw new Error(`${label}: ran out of codes or refresh tokens (harness bug)`);
+        const item = take();
+        if (item === undefined) throw new Error(`${label}: ran out of items to send (harness bug)`);
+        sent++;
         context.item = item;
         return { ...req, body: new URLSearchParams(formOf(item)).toString() };
       },
       onResponse: (status, body, context) => {
-        if (status !== 200) return fail(`first failure ${status} ${body.slice(0, 300)}`);
-        const wrong = accept(parseJson(body), context.item);
-        if (wrong) fail(`${wrong}: ${body.slice(0, 300)}`);
+        const wrong = check(status, body, context.item);
+        if (wrong && bad++ === 0) failures.push(`${label}: first failure: ${wrong}: ${status} ${body.slice(0, 300)}`);
       },
     },
   ];
-  return { requests, used: () => next, bad: () => bad };
+  return { requests, sent: () => sent, bad: () => bad };
+}
+
+/** Hands out `items` in order, starting over at the end; `handedOut` counts every one. */
+export function cycleOf(items) {
+  if (!items.length) throw new Error('cycleOf: no items');
+  const cycle = { items, handedOut: 0, take: () => items[cycle.handedOut++ % items.length] };
+  return cycle;
+}
+
+/**
+ * One phase of form POSTs to `path` on `connections` connections, each answer checked by
+ * `check(status, body, item)` (null when right, else what is wrong: any wrong answer fails
+ * the run). Either `items`, each sent exactly once (the phase is as long as the list), or
+ * `take` with `duration` seconds (e.g. cycleOf(tokens).take). `record: false` for a warm-up.
+ * Returns the figures of Bench.run.
+ */
+export async function formPhase(bench, { name, label = name, path, headers, items, take, duration, formOf, check, connections, record = true }) {
+  let next = 0;
+  const form = formRequests({
+    path,
+    headers,
+    take: items ? () => items[next++] : take,
+    label,
+    failures: bench.failures,
+    formOf,
+    check,
+  });
+  const figures = await bench.run(items
+    ? { name, connections, amount: items.length, requests: form.requests, record }
+    : { name, connections, duration, requests: form.requests, record });
+  if (items && form.sent() !== items.length) bench.failures.push(`${label}: sent ${form.sent()} of ${items.length}`);
+  if (form.bad()) bench.failures.push(`${label}: ${form.bad()} bad responses`);
+  return figures;
+}
+
+/**
+ * A check for formPhase: a 200 whose JSON body `accept(json, item)` finds right (it returns
+ * what is wrong, or null).
+ */
+export const json200 = (accept) => (status, body, item) => {
+  if (status !== 200) return 'not a 200';
+  return accept(parseJson(body), item);
+};
+
+/** A check for formPhase: a 200 with an empty body (RFC 7009 §2.2). */
+export const empty200 = (status, body) => (status === 200 && body === '' ? null : 'not a 200 with an empty body');
+
+/**
+ * A token-endpoint phase: each of `items` POSTed once, in order, with the body
+ * `formOf(item)`; each 200 is handed to `accept(json, item)` (see json200).
+ */
+function tokenPhase(bench, flow, { name, items, connections, record, formOf, accept }) {
+  return formPhase(bench, { name, path: flow.tokenPath, items, connections, record, formOf, check: json200(accept) });
 }
 
 /** The token request of a code exchange by the flow's public client (PKCE, no secret). */
@@ -648,11 +701,11 @@ export function exchangeForm(flow, { code, verifier }) {
 async function exchangePhase(bench, flow, name, codes, connections, record) {
   const refreshTokens = [];
   const ages = { oldest: 0, youngest: Infinity };
-  const ex = tokenRequests({
-    flow,
+  await tokenPhase(bench, flow, {
+    name,
     items: codes,
-    label: name,
-    failures: bench.failures,
+    connections,
+    record,
     formOf: (item) => {
       const age = Date.now() - item.mintedAt;
       ages.oldest = Math.max(ages.oldest, age);
@@ -668,33 +721,33 @@ async function exchangePhase(bench, flow, name, codes, connections, record) {
       return null;
     },
   });
-  await bench.run({ name, connections, amount: codes.length, requests: ex.requests, record });
-  if (ex.used() !== codes.length) bench.failures.push(`${name}: used ${ex.used()} codes of ${codes.length}`);
-  if (ex.bad()) bench.failures.push(`${name}: ${ex.bad()} bad responses`);
   if (ages.oldest > CODE_MAX_AGE_MS) bench.failures.push(`${name}: a code was ${ages.oldest} ms old when used (lifetime 60 s)`);
   log(`${name}: codes were ${fmt(ages.youngest / 1000, 1)}–${fmt(ages.oldest / 1000, 1)} s old when exchanged`);
   return refreshTokens;
 }
 
-/** Uses each of `tokens` once (refresh_token grant); each answer must rotate it. */
+/**
+ * Uses each of `tokens` once (refresh_token grant); each answer must rotate it. Returns the
+ * successors, { refreshToken, accessToken } per good answer, still unused.
+ */
 async function refreshPhase(bench, flow, name, tokens, connections, record) {
-  const rf = tokenRequests({
-    flow,
+  const successors = [];
+  await tokenPhase(bench, flow, {
+    name,
     items: tokens,
-    label: name,
-    failures: bench.failures,
+    connections,
+    record,
     formOf: (token) => ({ grant_type: 'refresh_token', refresh_token: token, client_id: flow.clientId }),
     accept: (json, token) => {
       if (!json.access_token || !json.refresh_token || json.refresh_token === token) {
         return 'a 200 without access_token and a new refresh_token';
       }
+      successors.push({ refreshToken: json.refresh_token, accessToken: json.access_token });
       flow.issued.push({ label: name, idToken: json.id_token, accessToken: json.access_token });
       return null;
     },
   });
-  await bench.run({ name, connections, amount: tokens.length, requests: rf.requests, record });
-  if (rf.used() !== tokens.length) bench.failures.push(`${name}: used ${rf.used()} refresh tokens of ${tokens.length}`);
-  if (rf.bad()) bench.failures.push(`${name}: ${rf.bad()} bad responses`);
+  return successors;
 }
 
 /**
@@ -729,20 +782,23 @@ export async function exchangePhases(bench, flow, mintOne) {
  * The token phases of every script: exchangePhases, then the refresh of each measured
  * exchange's refresh token once, the same two ways, each warmed up with the refresh tokens of
  * the warm-up exchanges. Returns the four measured rows (exchange1, exchangeN, refresh1,
- * refreshN) and how many codes and refresh tokens were used.
+ * refreshN), how many codes and refresh tokens were used, and the refreshes' successors
+ * ({ refreshToken, accessToken }, unused) by batch (warm1, seq, warmN, loaded), e.g. for
+ * revocationPhases.
  */
 export async function tokenPhases(bench, flow, mintOne) {
   const { rows, minted, refreshTokens: { warm1, seq, warmN, loaded } } = await exchangePhases(bench, flow, mintOne);
   minted.refreshTokens = warm1.length + seq.length + warmN.length + loaded.length;
   const last = () => bench.rows[bench.rows.length - 1];
 
-  await refreshPhase(bench, flow, 'refresh (warm-up, 1 connection)', warm1, 1, false);
-  await refreshPhase(bench, flow, 'refresh, 1 connection (sequential)', seq, 1, true);
+  const successors = {};
+  successors.warm1 = await refreshPhase(bench, flow, 'refresh (warm-up, 1 connection)', warm1, 1, false);
+  successors.seq = await refreshPhase(bench, flow, 'refresh, 1 connection (sequential)', seq, 1, true);
   rows.refresh1 = last();
-  await refreshPhase(bench, flow, `refresh (warm-up, ${CONNECTIONS} connections)`, warmN, CONNECTIONS, false);
-  await refreshPhase(bench, flow, `refresh, ${CONNECTIONS} connections`, loaded, CONNECTIONS, true);
+  successors.warmN = await refreshPhase(bench, flow, `refresh (warm-up, ${CONNECTIONS} connections)`, warmN, CONNECTIONS, false);
+  successors.loaded = await refreshPhase(bench, flow, `refresh, ${CONNECTIONS} connections`, loaded, CONNECTIONS, true);
   rows.refreshN = last();
-  return { rows, minted };
+  return { rows, minted, successors };
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -754,7 +810,8 @@ export async function tokenPhases(bench, flow, mintOne) {
  * whose session cookie lets GET /authorize answer every later request with a code. `algs`:
  * one signing key per algorithm, in that order (opFixture's); `spaMetadata`: members added to
  * the SPA client's configuration (e.g. id_token_signed_response_alg).
- * Returns { op, issuer, fx, pinned, placement, bench, flow, mintOne, discoveryText, jwksText, jwks }.
+ * Returns { op, issuer, fx, pinned, placement, bench, flow, endpoints, mintOne, discoveryText,
+ * jwksText, jwks } (endpoints: the paths of { introspect, revoke } from discovery).
  */
 export async function startOurProvider(frozen, { vars = {}, algs = ['ES256'], spaMetadata = {} } = {}) {
   const { freePort } = await frozen.wrangler();
@@ -777,10 +834,15 @@ export async function startOurProvider(frozen, { vars = {}, algs = ['ES256'], sp
       redirectUri: fx.spa.redirectUri,
       idToken: true,
     });
+    const endpoints = {};
+    for (const [name, member] of [['introspect', 'introspection_endpoint'], ['revoke', 'revocation_endpoint']]) {
+      if (!discovery[member]) throw new Error(`discovery has no ${member}`);
+      endpoints[name] = new URL(discovery[member]).pathname;
+    }
     const browser = new Browser(issuer);
     await logIn(browser, flow, fx.user);
     return {
-      op, issuer, fx, pinned, placement, flow, discoveryText, jwksText,
+      op, issuer, fx, pinned, placement, flow, endpoints, discoveryText, jwksText,
       bench: new Bench(issuer),
       jwks: jose.createLocalJWKSet(JSON.parse(jwksText)),
       // With the session, /authorize answers 303 to the client at once.
@@ -847,6 +909,117 @@ export async function verifyOurTokens(ours) {
   if (verifyFailures) bench.failures.push(`${verifyFailures} token responses failed verification`);
   log(`verified ${verified} token responses (every access token and ID token, ${algorithms.join(' or ')} against /jwks) in ${fmt((performance.now() - t0) / 1000, 1)} s`);
   return { verified, accessTokenAlgs, idTokenAlgs };
+}
+
+// ----------------------------------------------------------------------------------------------
+// Introspection (RFC 7662) and revocation (RFC 7009) on our provider
+
+/**
+ * How many checked access tokens our provider remembers (MAX_CHECKED_ACCESS_TOKENS in
+ * src/op/provider.rs; the cache empties when full). An introspection of a token checked
+ * within the last this-many misses skips the signature check, so the introspection phases
+ * cycle through more distinct tokens than this.
+ */
+const OP_CHECKED_TOKEN_CACHE = 1024;
+
+/** `Authorization: Basic` of a client_secret_basic client: id and secret each form-urlencoded (RFC 6749 §2.3.1). */
+export function basicAuthorization(clientId, secret) {
+  const encode = (value) => new URLSearchParams([['', value]]).toString().slice(1);
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
+}
+
+/** The headers of a POST to /introspect by the fixture's confidential `service` client. */
+const serviceHeaders = (fx) => ({ ...formHeaders, authorization: basicAuthorization(fx.service.clientId, fx.service.secret) });
+
+/** One POST of a form from outside the measurements: { status, text, json }. */
+async function postForm(url, form, headers = formHeaders) {
+  const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+  const text = await res.text();
+  return { status: res.status, text, json: parseJson(text) };
+}
+
+/**
+ * Introspection of the access tokens `ours.flow` was issued, by the service client (HTTP
+ * Basic), each answer a 200 `{"active": true, ...}` with the user's sub, the SPA's client_id
+ * and our issuer: `warmup` seconds (unrecorded) then `seconds` on CONNECTIONS, then
+ * `sequentialSeconds` on one connection. The three phases hand out the tokens in turn from
+ * one cycle through all of them (order of issue), so a token comes back only after every other
+ * one; the count of distinct tokens and requests goes to the notes. Run it before anything is
+ * revoked. Returns the measured rows { introspectN, introspect1 }.
+ */
+export async function introspectionPhases(ours, { seconds, warmup, sequentialSeconds }) {
+  const { bench, flow, fx, issuer, endpoints } = ours;
+  const tokens = flow.issued.map((item) => item.accessToken);
+  const cycle = cycleOf(tokens);
+  const check = json200((json) => (json.active === true && json.sub === fx.user.sub && json.client_id === flow.clientId && json.iss === issuer
+    ? null
+    : `not {"active": true} with sub ${fx.user.sub}, client_id ${flow.clientId} and iss ${issuer}`));
+  const phase = (name, connections, duration, record) => formPhase(bench, {
+    name, path: endpoints.introspect, headers: serviceHeaders(fx), take: cycle.take, duration, connections, record,
+    formOf: (token) => ({ token }), check,
+  });
+  const rows = {};
+  if (warmup) await phase(`introspection (warm-up, ${CONNECTIONS} connections)`, CONNECTIONS, warmup, false);
+  rows.introspectN = await phase(`introspection, POST ${endpoints.introspect} (client_secret_basic), ${CONNECTIONS} connections`, CONNECTIONS, seconds, true);
+  rows.introspect1 = await phase(`introspection, POST ${endpoints.introspect} (client_secret_basic), 1 connection (sequential)`, 1, sequentialSeconds, true);
+  const line = `introspection: ${fmtInt(cycle.handedOut)} requests (warm-up included) over ${fmtInt(tokens.length)} distinct access tokens in order of issue ` +
+    `(${fmt(cycle.handedOut / tokens.length)} passes); ` +
+    (tokens.length > OP_CHECKED_TOKEN_CACHE
+      ? `more than the ${fmtInt(OP_CHECKED_TOKEN_CACHE)} checked tokens the OP remembers, so none was answered from that cache`
+      : `**no more than the ${fmtInt(OP_CHECKED_TOKEN_CACHE)} checked tokens the OP remembers: repeats may have been answered from that cache**`);
+  log(line);
+  bench.notes.push(line);
+  return rows;
+}
+
+/**
+ * Revocation by the SPA (public client: `token`, `token_type_hint` refresh_token and
+ * `client_id`) of refresh tokens still unused, each once, every answer a 200 with an empty
+ * body: the successors of tokenPhases (`successors`), warm1 then seq on one connection, warmN
+ * then loaded on CONNECTIONS (the warm-up batches unrecorded). Then a sample of `sample`
+ * revoked tokens, spread over all of them, is checked outside the measurements: the refresh
+ * token gets invalid_grant at the token endpoint, and the access token issued with it, and the
+ * refresh token itself, are `{"active": false}` at /introspect. Returns the measured rows
+ * { revoke1, revokeN } and { revoked, sampled }.
+ */
+export async function revocationPhases(ours, successors, { sample = 20 } = {}) {
+  const { bench, flow, fx, endpoints, issuer } = ours;
+  const phase = (name, items, connections, record) => formPhase(bench, {
+    name, path: endpoints.revoke, items, connections, record,
+    formOf: ({ refreshToken }) => ({ token: refreshToken, token_type_hint: 'refresh_token', client_id: flow.clientId }),
+    check: empty200,
+  });
+  const what = `revocation, POST ${endpoints.revoke} (refresh token, public client)`;
+  const rows = {};
+  await phase(`revocation (warm-up, 1 connection)`, successors.warm1, 1, false);
+  rows.revoke1 = await phase(`${what}, 1 connection (sequential)`, successors.seq, 1, true);
+  await phase(`revocation (warm-up, ${CONNECTIONS} connections)`, successors.warmN, CONNECTIONS, false);
+  rows.revokeN = await phase(`${what}, ${CONNECTIONS} connections`, successors.loaded, CONNECTIONS, true);
+
+  const revoked = [...successors.warm1, ...successors.seq, ...successors.warmN, ...successors.loaded];
+  const picks = [...new Set(Array.from({ length: Math.min(sample, revoked.length) }, (_, i) => Math.floor((i * revoked.length) / Math.min(sample, revoked.length))))];
+  const t0 = performance.now();
+  let wrong = 0;
+  const fail = (what) => {
+    if (wrong++ === 0) bench.failures.push(`after revocation: ${what}`);
+  };
+  for (const i of picks) {
+    const { refreshToken, accessToken } = revoked[i];
+    const refresh = await postForm(new URL(flow.tokenPath, issuer), { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: flow.clientId });
+    if (refresh.status !== 400 || refresh.json.error !== 'invalid_grant') fail(`revoked refresh token #${i} at the token endpoint: ${refresh.status} ${refresh.text.slice(0, 300)}`);
+    for (const [kind, token] of [['access token', accessToken], ['refresh token', refreshToken]]) {
+      const answer = await postForm(new URL(endpoints.introspect, issuer), { token }, serviceHeaders(fx));
+      if (answer.status !== 200 || answer.json.active !== false || Object.keys(answer.json).length !== 1) {
+        fail(`the ${kind} of revoked refresh token #${i} at /introspect: ${answer.status} ${answer.text.slice(0, 300)}`);
+      }
+    }
+  }
+  if (wrong) bench.failures.push(`after revocation: ${wrong} wrong answers for ${picks.length} revoked refresh tokens`);
+  const line = `revocation: ${fmtInt(revoked.length)} refresh tokens revoked once each (warm-up included); ${picks.length} of them then checked: ` +
+    `invalid_grant at the token endpoint, access token and refresh token {"active": false} at /introspect (${fmt((performance.now() - t0) / 1000, 1)} s)`;
+  log(line);
+  bench.notes.push(line);
+  return { rows, revoked: revoked.length, sampled: picks.length };
 }
 
 // ----------------------------------------------------------------------------------------------
