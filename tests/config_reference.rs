@@ -313,6 +313,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
     match (path, field) {
         ("OIDC_CONFIG", "clients") => strings(config.clients.iter().map(|c| c.client_id.as_str())),
         ("OIDC_CONFIG", "users") => strings(config.users.iter().map(|u| u.sub.as_str())),
+        ("OIDC_CONFIG", "password_acr") => json!(config.password_acr),
         ("OIDC_CONFIG", "resources") => {
             strings(config.resources.iter().map(|r| r.resource.as_str()))
         }

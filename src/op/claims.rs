@@ -3,12 +3,13 @@
 //!
 //! What is kept of a request is small and bounded: the names of the claims this provider
 //! can release (the user claims of the §5.4 scopes, and `auth_time`), per member. The
-//! rest is dropped where it is read: unknown members (§5.5: ignored), unknown claims and
-//! `acr` (§5.5: "not an error"; this provider has no authentication context classes to
-//! offer), `essential` (a password sign-in has no way to obtain a claim the user lacks:
+//! rest is dropped where it is read: unknown members (§5.5: ignored), unknown claims
+//! (§5.5: "not an error"), `essential` (a password sign-in has no way to obtain a claim the user lacks:
 //! it changes nothing, and nothing of it is kept), and `value` / `values`, which §5.5.1
-//! lets the provider answer with the value it has (below). The one value kept is the
-//! `sub` the ID token is asked for (§5.5.1: only that user may be answered).
+//! lets the provider answer with the value it has (below). The values kept are the `sub`
+//! the ID token is asked for (§5.5.1: only that user may be answered) and the `acr`
+//! values asked for as essential (§5.5.1.1: otherwise the authentication fails); `acr`
+//! itself is always in the ID token.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -68,6 +69,9 @@ pub struct ClaimsRequest {
     /// The `sub` value the ID token is asked for (§5.5.1): the provider must answer only
     /// for that user.
     pub sub: Option<String>,
+    /// The `acr` values the ID token is asked for as an Essential Claim (§5.5.1.1): one of
+    /// them must be met, or the authentication fails. Empty when `acr` is not essential.
+    pub essential_acr: Vec<String>,
 }
 
 /// Whether `name` is a claim a `claims` request can add: a user claim of a §5.4 scope,
@@ -87,6 +91,7 @@ pub fn parse(text: &str) -> Result<ClaimsRequest, OpError> {
     if let Some(member) = top.get("id_token") {
         let (names, sub) = requests("id_token", member)?;
         out.claims.id_token = names;
+        out.essential_acr = essential_acr(member);
         out.sub = match sub {
             None => None,
             Some(Value::String(sub)) if sub.len() <= MAX_SUB_LEN => Some(sub.clone()),
@@ -104,6 +109,27 @@ pub fn parse(text: &str) -> Result<ClaimsRequest, OpError> {
         out.claims.userinfo = requests("userinfo", member)?.0;
     }
     Ok(out)
+}
+
+/// §5.5.1.1: the `acr` values an `id_token` member asks for as an Essential Claim
+/// (`value`, or `values`, strings only), or none when `acr` is not essential.
+fn essential_acr(member: &Value) -> Vec<String> {
+    let Some(Value::Object(acr)) = member.get("acr") else {
+        return Vec::new();
+    };
+    if acr.get("essential") != Some(&Value::Bool(true)) {
+        return Vec::new();
+    }
+    let mut values: Vec<String> = acr
+        .get("value")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    if let Some(Value::Array(more)) = acr.get("values") {
+        values.extend(more.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    values
 }
 
 /// One member (`id_token` or `userinfo`): the releasable claims it names, and the `value`

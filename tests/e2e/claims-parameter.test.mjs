@@ -44,14 +44,15 @@ describe('the claims request parameter on workerd, driven by oauth4webapi (OpenI
 
   test('2. the ID token and UserInfo carry exactly the claims asked for, also after a refresh (§5.5, §5.5.1)', async () => {
     // No profile or email scope: every user claim comes from `claims`. `phone_number` the user
-    // lacks (absent, not null); `acr` and an unknown claim are ignored (§5.5: not an error);
-    // `essential` and a `value` the user's claim does not match change nothing.
+    // lacks (absent, not null); an unknown claim is ignored (§5.5: not an error); `acr` is
+    // voluntary here, so the ID token names the class the sign-in met; `essential` and a
+    // `value` the user's claim does not match change nothing.
     const claims = {
       id_token: {
         email: { essential: true, value: 'someone@else.example' },
         email_verified: null,
         phone_number: null,
-        acr: { essential: true, values: ['urn:mace:incommon:iap:silver'] },
+        acr: { values: ['urn:mace:incommon:iap:silver'] },
         'https://example.com/unknown': null,
       },
       userinfo: { name: { essential: true }, phone_number: null },
@@ -72,7 +73,7 @@ describe('the claims request parameter on workerd, driven by oauth4webapi (OpenI
       assert.deepEqual(userClaims(idToken), ['email', 'email_verified'], JSON.stringify(idToken));
       assert.equal(idToken.email, 'demo@example.com', 'the user\'s value, not the one asked for');
       assert.equal(idToken.email_verified, true);
-      assert.equal(idToken.acr, undefined);
+      assert.equal(idToken.acr, '1', 'the class a password sign-in meets (Core §2)');
       const info = await userinfo(tokens.access_token, idToken.sub);
       assert.deepEqual(info, { sub: fx.user.sub, name: 'Demo User' });
     };

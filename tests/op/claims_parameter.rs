@@ -165,16 +165,17 @@ fn requested_claims_survive_a_refresh() {
 }
 
 /// §5.5: a claim the provider does not know is "not an error", and members other than
-/// `userinfo` and `id_token` are ignored; `acr` (no authentication context classes here)
-/// and claims outside the §5.4 scopes (a custom user claim) are ignored the same way.
+/// `userinfo` and `id_token` are ignored; claims outside the §5.4 scopes (a custom user
+/// claim) are ignored the same way; a voluntary `acr` is answered with the class met.
 #[test]
-fn unknown_claims_members_and_acr_are_ignored() {
+fn unknown_claims_and_members_are_ignored() {
     let mut config = config_json();
     config["users"][0]["claims"]["groups"] = json!(["admin"]);
     let op = Op::with_config(config);
     let asked = json!({
         "id_token": {
-            "acr": { "essential": true, "values": ["urn:mace:incommon:iap:silver"] },
+            // Voluntary: the class met is returned whatever is asked (tests/op/acr.rs).
+            "acr": { "values": ["urn:mace:incommon:iap:silver"] },
             "https://example.com/unknown": null,
             "groups": null,
         },
@@ -185,9 +186,10 @@ fn unknown_claims_members_and_acr_are_ignored() {
     let (_b, start, code) = sign_in_asking(&op, "openid", &asked);
     let tokens = body(&exchange(&op, &start, &code));
     let id_token = payload(tokens["id_token"].as_str().unwrap());
-    for absent in ["acr", "https://example.com/unknown", "groups"] {
+    for absent in ["https://example.com/unknown", "groups"] {
         assert!(id_token.get(absent).is_none(), "{absent}");
     }
+    assert_eq!(id_token["acr"], "1", "the class the sign-in met");
     let access_token = tokens["access_token"].as_str().unwrap();
     assert_eq!(members(&userinfo(&op, access_token)), ["sub"]);
     assert!(payload(access_token).get("userinfo_claims").is_none());

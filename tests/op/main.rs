@@ -7,6 +7,7 @@
 #[path = "../op_support/mod.rs"]
 mod op_support;
 
+mod acr;
 mod api_me;
 mod authorization_code;
 mod authorize;

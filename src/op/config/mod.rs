@@ -87,7 +87,14 @@ pub struct Config {
     /// The APIs access tokens may be asked for (RFC 8707), besides the provider's own
     /// ([`Config::resource`]).
     pub resources: Vec<Resource>,
+    /// The Authentication Context Class Reference of a sign-in with a password here
+    /// (OpenID Connect Core §2 `acr`), in every ID token.
+    pub password_acr: String,
 }
+
+/// The `acr` of a password sign-in unless the configuration names another: level 1 of the
+/// ISO/IEC 29115 scale OpenID Connect Core §2 refers to (one factor), as widely used.
+pub const DEFAULT_PASSWORD_ACR: &str = "1";
 
 /// The path of the provider's own resource API, a resource every configuration has.
 pub const OWN_API_PATH: &str = "/api/me";
@@ -382,6 +389,7 @@ impl Config {
             "provider_name",
             "scope_descriptions",
             "resources",
+            "password_acr",
         ])?;
 
         let issuer = obj.required_string("issuer")?;
@@ -453,6 +461,19 @@ impl Config {
             ));
         }
 
+        let password_acr = match obj.string("password_acr")? {
+            Some(acr) => {
+                if acr.is_empty() || acr.len() > 255 || !acr.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(ConfigError::new(
+                        obj.at("password_acr"),
+                        "must be 1 to 255 visible ASCII characters without spaces (an absolute URI or a registered name, OpenID Connect Core §2)",
+                    ));
+                }
+                acr.to_owned()
+            }
+            None => DEFAULT_PASSWORD_ACR.to_owned(),
+        };
+
         Ok(Config {
             issuer: issuer.to_owned(),
             clients,
@@ -462,6 +483,7 @@ impl Config {
             provider_name,
             scope_descriptions,
             resources,
+            password_acr,
         })
     }
 

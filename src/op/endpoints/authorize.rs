@@ -172,10 +172,25 @@ fn validate(
     let ClaimsRequest {
         claims: requested,
         sub: required_sub,
+        essential_acr,
     } = match params.get("claims") {
         Some(text) => claims::parse(text)?,
         None => ClaimsRequest::default(),
     };
+    // OpenID Connect Core §3.1.2.1: `acr_values` are voluntary, and the one context class a
+    // sign-in here has is returned whichever is asked; only their shape is checked. §5.5.1.1:
+    // `acr` asked for as an Essential Claim that the sign-in cannot meet is a failed
+    // authentication.
+    if let Some(values) = params.get("acr_values")
+        && (values.len() > MAX_STATE_LEN || values.split(' ').any(str::is_empty))
+    {
+        return Err(OpError::InvalidRequest(
+            "acr_values must be space-separated values".into(),
+        ));
+    }
+    if !essential_acr.is_empty() && !essential_acr.contains(&op.config.password_acr) {
+        return Err(OpError::AccessDenied);
+    }
     let requested = if scope.has("openid") {
         requested
     } else {

@@ -21,13 +21,14 @@ pub fn handle(op: &Provider) -> Response {
 }
 
 /// The claims the provider can release (the scope claims of Core §5.4 it supports).
-const CLAIMS: [&str; 11] = [
+const CLAIMS: [&str; 12] = [
     "sub",
     "iss",
     "aud",
     "exp",
     "iat",
     "auth_time",
+    "acr",
     "amr",
     "nonce",
     "sid",
@@ -92,6 +93,8 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         "introspection_signing_alg_values_supported": names(&keys.algorithms()),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
+        // OpenID Connect Discovery §3: the one context class a sign-in here meets.
+        "acr_values_supported": [config.password_acr],
         "prompt_values_supported": ["none", "login", "consent"],
         "dpop_signing_alg_values_supported": dpop_algs,
         "authorization_response_iss_parameter_supported": true,

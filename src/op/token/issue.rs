@@ -94,6 +94,7 @@ pub async fn issue<S, P, V>(
                 auth_time,
                 sid,
                 access_token: &access_token,
+                acr: &op.config.password_acr,
                 scope: what.scope,
                 claims: requested.map_or(&[], |c| c.id_token.as_slice()),
                 lifetime: lifetimes.id_token,

@@ -204,6 +204,8 @@ pub struct IdGrant<'a> {
     pub sid: &'a str,
     /// The access token issued with it, for `at_hash`.
     pub access_token: &'a str,
+    /// The Authentication Context Class Reference of the sign-in (`acr`).
+    pub acr: &'a str,
     /// Granted scopes.
     pub scope: &'a str,
     /// The claims the authorization request asked for the ID token (OpenID Connect Core
@@ -241,6 +243,8 @@ pub async fn id_token(
         // the login page is the one way today; a sign-in at an upstream provider will have
         // to carry its own methods through the session.
         ("amr", json!([PASSWORD_AMR])),
+        // §2: the context class that sign-in meets (`password_acr`).
+        ("acr", json!(grant.acr)),
         ("sid", json!(grant.sid)),
         ("at_hash", json!(token_hash(grant.alg, grant.access_token))),
     ] {
