@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use oidc_edge::b64;
 use oidc_edge::jose::Alg;
 use oidc_edge::jose::jwk::MAX_JWKS_KEYS;
-use oidc_edge::op::config::{Config, ConfigError, PROTECTED_CLAIMS};
+use oidc_edge::op::config::{Config, ConfigError, PROTECTED_CLAIMS, TokenFormat};
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::{KEY_LEN, MAX_USER_ITERATIONS, MIN_USER_ITERATIONS, SALT_LEN};
 use oidc_edge::op::secrets::{MAX_SECRET_LEN, MIN_SECRET_LEN};
@@ -307,6 +307,14 @@ fn strings<'a>(items: impl Iterator<Item = &'a str>) -> Value {
     Value::Array(items.map(|s| Value::String(s.to_owned())).collect())
 }
 
+/// The configuration name of a token format.
+fn format_name(format: TokenFormat) -> Value {
+    json!(match format {
+        TokenFormat::Jwt => "jwt",
+        TokenFormat::Opaque => "opaque",
+    })
+}
+
 /// The value of a documented field in a parsed configuration, as JSON, to compare with its
 /// documented default. Only fields documented with a default need an entry.
 fn project(config: &Config, path: &str, field: &str) -> Value {
@@ -317,8 +325,9 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
         ("OIDC_CONFIG", "resources") => {
             strings(config.resources.iter().map(|r| r.resource.as_str()))
         }
-        // Only "jwt" is accepted, and nothing else is kept: a token's format is JWT.
-        ("resources[i]", "access_token_format") => json!("jwt"),
+        ("resources[i]", "access_token_format") => {
+            format_name(config.resources[0].access_token_format)
+        }
         ("clients[i]", _) => {
             let c = &config.clients[0];
             match field {
@@ -329,6 +338,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "grant_types" => strings(c.grant_types.iter().map(|g| g.as_str())),
                 "allowed_origins" => strings(c.allowed_origins.iter().map(String::as_str)),
                 "first_party" => json!(c.first_party),
+                "access_token_format" => format_name(c.access_token_format),
                 "dpop_bound_access_tokens" => json!(c.dpop_bound_access_tokens),
                 "backchannel_logout_session_required" => {
                     json!(c.backchannel_logout_session_required)

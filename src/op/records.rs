@@ -148,6 +148,10 @@ kinds! {
     /// Grants, by refresh token: the code's own under its derived first refresh token
     /// (marking the code spent), then one per rotation.
     Grants: Grant, "refresh", WriteOnce, true;
+    /// Opaque access tokens, by the token: what each grants (the claims a JWT would
+    /// carry), read by every resource request here and by `/introspect`. Written once
+    /// where it is strongly consistent, so a token works at once wherever it is used.
+    OpaqueAccessTokens: serde_json::Map<String, serde_json::Value>, "access", WriteOnce, true;
     /// Rotation marks, by the refresh token rotated out.
     Rotations: Mark, "rotated", WriteOnce, true;
     /// Revoked refresh families, by family id (an HMAC of the code, not a bearer secret):

@@ -15,6 +15,7 @@ use crate::op::config::OWN_API_PATH;
 use crate::op::grant::lifecycle;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, Key, OpaqueAccessTokens};
 use crate::store::Store;
 use crate::time::UnixTime;
 
@@ -197,6 +198,26 @@ pub async fn access_token_claims<S: Store, P, V: SignatureVerifier>(
     {
         return Ok(claims);
     }
+    // An opaque token (no dots: not a JWS) is what its stored record says, as long as it
+    // lives; a store failure is the caller's 503, never an answer.
+    if !token.contains('.') {
+        let claims = records::get(services.store, &Key::<OpaqueAccessTokens>::new(token))
+            .await?
+            .ok_or(Error::JwsMalformed {
+                reason: "not an access token issued here",
+            })?;
+        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        if services.now.0 >= exp {
+            return Err(Error::Expired);
+        }
+        let claims = Arc::new(claims);
+        if let Ok(mut cache) = op.checked_access_tokens.lock() {
+            // Whole seconds, as stored.
+            #[allow(clippy::cast_precision_loss)]
+            cache.insert(digest, (exp as f64, claims.clone()));
+        }
+        return Ok(claims);
+    }
     // RFC 9068 §4 for every audience this provider issues tokens for: itself, its own API
     // and the configured resources (RFC 8707). Which of them a resource accepts is the
     // resource's to check.
@@ -241,7 +262,13 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     let (scheme, token) = credentials(req, policy)?;
     let claims = access_token_claims(op, token, services)
         .await
-        .map_err(|e| Denied::new(401, "invalid_token", e.to_string(), scheme))?;
+        .map_err(|e| match e {
+            // An opaque token's record could not be read: not a verdict on the token.
+            Error::StoreUnavailable => {
+                Denied::new(503, "temporarily_unavailable", "try again", scheme)
+            }
+            e => Denied::new(401, "invalid_token", e.to_string(), scheme),
+        })?;
     // RFC 8707, RFC 9068 §4: a token for another resource is not one for this one.
     let issuer = op.config.issuer.as_str();
     let own_api = format!("{issuer}{OWN_API_PATH}");

@@ -21,6 +21,7 @@ mod hostile;
 mod introspect;
 mod login;
 mod logout;
+mod opaque_tokens;
 mod private_key_jwt;
 mod records;
 mod refresh_token;

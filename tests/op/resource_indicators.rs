@@ -318,7 +318,7 @@ fn the_providers_own_api_is_a_resource() {
 }
 
 /// A configured resource that is the provider's own API, listed twice, or without scopes is
-/// refused at start; `opaque` is not yet a format.
+/// refused at start, as is a format other than `jwt` or `opaque`.
 #[test]
 fn resource_configuration_rules() {
     use oidc_edge::op::config::Config;
@@ -350,7 +350,7 @@ fn resource_configuration_rules() {
         "resources[0].resource",
     );
     refused_at(
-        json!([{ "resource": API, "scopes": ["a"], "access_token_format": "opaque" }]),
+        json!([{ "resource": API, "scopes": ["a"], "access_token_format": "reference" }]),
         "resources[0].access_token_format",
     );
     refused_at(

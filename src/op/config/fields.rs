@@ -7,7 +7,7 @@ use super::reader::Obj;
 use super::uri::{check_origin, check_redirect_uri};
 use super::{
     AuthMethod, Client, ClientType, ConfigError, GrantType, Lifetimes, LoginLimits, MAX_ID_LEN,
-    PROTECTED_CLAIMS, User,
+    PROTECTED_CLAIMS, TokenFormat, User,
 };
 use crate::jose::Alg;
 use crate::op::password::{MAX_USER_ITERATIONS, MIN_USER_ITERATIONS, PasswordHash};
@@ -34,6 +34,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "policy_uri",
     "tos_uri",
     "jwks",
+    "access_token_format",
     "jwks_uri",
 ];
 
@@ -265,6 +266,15 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         backchannel_logout_session_required: obj.bool("backchannel_logout_session_required")?,
         id_token_signed_response_alg: signing_alg(&obj, "id_token_signed_response_alg")?,
         introspection_signed_response_alg: signing_alg(&obj, "introspection_signed_response_alg")?,
+        access_token_format: match obj.string("access_token_format")? {
+            None => TokenFormat::Jwt,
+            Some(name) => TokenFormat::parse(name).ok_or_else(|| {
+                ConfigError::new(
+                    obj.at("access_token_format"),
+                    "must be \"jwt\" (RFC 9068) or \"opaque\" (checked through /introspect)",
+                )
+            })?,
+        },
         client_name,
         logo_uri,
         policy_uri,

@@ -96,6 +96,28 @@ pub struct Config {
 /// ISO/IEC 29115 scale OpenID Connect Core §2 refers to (one factor), as widely used.
 pub const DEFAULT_PASSWORD_ACR: &str = "1";
 
+/// The form of an access token (DESIGN.md `access_token_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenFormat {
+    /// A signed RFC 9068 JWT: a resource server checks it on its own.
+    #[default]
+    Jwt,
+    /// A random string, stored by its hash with what it grants: checked here, through
+    /// `/introspect` for other resource servers (RFC 7662).
+    Opaque,
+}
+
+impl TokenFormat {
+    /// The format named `name` (`"jwt"` or `"opaque"`), if any.
+    pub fn parse(name: &str) -> Option<TokenFormat> {
+        match name {
+            "jwt" => Some(TokenFormat::Jwt),
+            "opaque" => Some(TokenFormat::Opaque),
+            _ => None,
+        }
+    }
+}
+
 /// The path of the provider's own resource API, a resource every configuration has.
 pub const OWN_API_PATH: &str = "/api/me";
 
@@ -287,6 +309,9 @@ pub struct Client {
     /// The client's public keys (RFC 7591 §2 `jwks`): what its `private_key_jwt`
     /// assertions are checked with.
     pub jwks: Option<JwkSet>,
+    /// The form of the client's access tokens for the provider itself (those without a
+    /// resource; a resource's own format decides for tokens for it).
+    pub access_token_format: TokenFormat,
     /// Where the client publishes its public keys instead (RFC 7591 §2 `jwks_uri`):
     /// fetched by the host and kept by the provider (`clients::jwks_uri`); never with `jwks`.
     pub jwks_uri: Option<String>,
@@ -500,6 +525,7 @@ impl Config {
             resource: uri.to_owned(),
             scopes: None,
             access_token_lifetime: self.lifetimes.access_token,
+            access_token_format: TokenFormat::Jwt,
         })
     }
 

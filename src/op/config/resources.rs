@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::reader::Obj;
 use super::uri::check_redirect_uri;
-use super::{ConfigError, Lifetimes};
+use super::{ConfigError, Lifetimes, TokenFormat};
 
 /// The most resources a configuration may list.
 const MAX_RESOURCES: usize = 64;
@@ -22,6 +22,8 @@ pub struct Resource {
     pub scopes: Option<Vec<String>>,
     /// How long its access tokens live, in seconds.
     pub access_token_lifetime: u64,
+    /// The form of its access tokens.
+    pub access_token_format: TokenFormat,
 }
 
 impl Resource {
@@ -75,15 +77,15 @@ pub(super) fn parse_resources(
             }
             scopes.push(scope.to_owned());
         }
-        match obj.string("access_token_format")? {
-            None | Some("jwt") => {}
-            Some(_) => {
-                return Err(ConfigError::new(
+        let access_token_format = match obj.string("access_token_format")? {
+            None => TokenFormat::Jwt,
+            Some(name) => TokenFormat::parse(name).ok_or_else(|| {
+                ConfigError::new(
                     obj.at("access_token_format"),
-                    "must be \"jwt\" (RFC 9068); opaque access tokens are not supported yet",
-                ));
-            }
-        }
+                    "must be \"jwt\" (RFC 9068) or \"opaque\" (checked through /introspect)",
+                )
+            })?,
+        };
         let access_token_lifetime = match obj.u64("access_token_lifetime")? {
             None => lifetimes.access_token,
             Some(seconds) if (60..=86_400).contains(&seconds) => seconds,
@@ -98,6 +100,7 @@ pub(super) fn parse_resources(
             resource: resource.to_owned(),
             scopes: Some(scopes),
             access_token_lifetime,
+            access_token_format,
         });
     }
     Ok(resources)

@@ -119,8 +119,11 @@ async fn access_token<S: Store, P, V: SignatureVerifier>(
     token: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<Option<Map<String, Value>>, OpError> {
-    let Ok(claims) = access_token_claims(op, token, services).await else {
-        return Ok(None);
+    // A store failure reading an opaque token is not an answer about it.
+    let claims = match access_token_claims(op, token, services).await {
+        Ok(claims) => claims,
+        Err(crate::Error::StoreUnavailable) => return Err(OpError::TemporarilyUnavailable),
+        Err(_) => return Ok(None),
     };
     let grant = claims.get("gid").and_then(Value::as_str);
     if lifecycle::access_token_revoked(grant, services).await? {

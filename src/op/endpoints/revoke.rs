@@ -121,8 +121,11 @@ async fn revoke_access_token<S: Store, P, V: SignatureVerifier>(
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, OpError> {
     // Not ours, forged, or expired (§2.2: nothing left to revoke): not an access token here.
-    let Ok(claims) = access_token_claims(op, token, services).await else {
-        return Ok(false);
+    // A store failure reading an opaque token is not an answer about it.
+    let claims = match access_token_claims(op, token, services).await {
+        Ok(claims) => claims,
+        Err(crate::Error::StoreUnavailable) => return Err(OpError::TemporarilyUnavailable),
+        Err(_) => return Ok(false),
     };
     let issued_to = claims.get("client_id").and_then(Value::as_str);
     if issued_to != Some(client.client_id.as_str()) {

@@ -7,10 +7,14 @@ use serde_json::{Value, json};
 use super::jwt::{self, AccessGrant, IdGrant, set_member};
 use super::target::Target;
 use crate::op::claims::RequestedClaims;
+use crate::op::config::TokenFormat;
 use crate::op::config::{Client, User};
 use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, Key, OpaqueAccessTokens};
 use crate::op::types::Scope;
+use crate::random;
+use crate::store::Store;
 
 /// What one token response is about.
 #[derive(Debug)]
@@ -42,7 +46,7 @@ pub struct Issue<'a> {
 
 /// Signs the access token (and the ID token when `openid` was granted to a user) and
 /// returns the response body.
-pub async fn issue<S, P, V>(
+pub async fn issue<S: Store, P, V>(
     op: &Provider,
     client: &Client,
     what: Issue<'_>,
@@ -51,27 +55,42 @@ pub async fn issue<S, P, V>(
     let lifetimes = &op.config.lifetimes;
     let target = what.target;
     let requested = what.claims.filter(|_| what.user.is_some());
-    let access_token = jwt::access_token(
-        &op.keys,
-        services.signer,
-        &AccessGrant {
-            alg: op.keys.default_algorithm(),
-            jti: what.jti,
-            issuer: &op.config.issuer,
-            sub: what.sub,
-            client_id: &client.client_id,
-            audience: &target.audience,
-            scope: &target.scope,
-            auth_time: what.auth_time,
-            jkt: what.jkt,
-            sid: what.sid,
-            grant: what.grant,
-            userinfo_claims: requested.map_or(&[], |c| c.userinfo.as_slice()),
-            lifetime: target.lifetime,
-        },
-        services.now,
-    )
-    .await?;
+    let grant = AccessGrant {
+        alg: op.keys.default_algorithm(),
+        jti: what.jti,
+        issuer: &op.config.issuer,
+        sub: what.sub,
+        client_id: &client.client_id,
+        audience: &target.audience,
+        scope: &target.scope,
+        auth_time: what.auth_time,
+        jkt: what.jkt,
+        sid: what.sid,
+        grant: what.grant,
+        userinfo_claims: requested.map_or(&[], |c| c.userinfo.as_slice()),
+        lifetime: target.lifetime,
+    };
+    let access_token = match target.format {
+        TokenFormat::Jwt => {
+            jwt::access_token(&op.keys, services.signer, &grant, services.now).await?
+        }
+        // The same claims, stored under the token's hash for as long as it lives; the
+        // token itself is 256 random bits and says nothing.
+        TokenFormat::Opaque => {
+            let token = random::token(32)?;
+            let Value::Object(claims) = jwt::access_token_claims(&grant, services.now) else {
+                return Err(OpError::TemporarilyUnavailable);
+            };
+            records::put(
+                services.store,
+                &Key::<OpaqueAccessTokens>::new(&token),
+                &claims,
+                target.lifetime,
+            )
+            .await?;
+            token
+        }
+    };
     // RFC 6749 §5.1: `scope` is the access token's, which resources may narrow.
     let mut body = json!({
         "access_token": access_token,

@@ -138,14 +138,10 @@ pub struct AccessGrant<'a> {
 /// has no other way to the grant. At most the few scope claims and `auth_time`.
 pub const USERINFO_CLAIMS: &str = "userinfo_claims";
 
-/// An RFC 9068 access token. The audience is the resources it was asked for (RFC 8707), or
-/// else the issuer itself: the provider's userinfo endpoint and its own API.
-pub async fn access_token(
-    keys: &SigningKeys,
-    signer: &dyn TokenSigner,
-    grant: &AccessGrant<'_>,
-    now: UnixTime,
-) -> Result<String, Error> {
+/// What an access token says (RFC 9068 §2.2), whether signed as a JWT or stored behind
+/// an opaque string. The audience is the resources it was asked for (RFC 8707), or else
+/// the issuer itself: the provider's userinfo endpoint and its own API.
+pub fn access_token_claims(grant: &AccessGrant<'_>, now: UnixTime) -> Value {
     let mut claims = json!({
         "iss": grant.issuer,
         "sub": grant.sub,
@@ -175,6 +171,17 @@ pub async fn access_token(
     if !grant.userinfo_claims.is_empty() {
         set_member(&mut claims, USERINFO_CLAIMS, json!(grant.userinfo_claims));
     }
+    claims
+}
+
+/// An RFC 9068 access token: [`access_token_claims`], signed.
+pub async fn access_token(
+    keys: &SigningKeys,
+    signer: &dyn TokenSigner,
+    grant: &AccessGrant<'_>,
+    now: UnixTime,
+) -> Result<String, Error> {
+    let claims = access_token_claims(grant, now);
     sign(keys, signer, grant.alg, "at+jwt", &claims).await
 }
 

@@ -8,7 +8,7 @@
 //! useless at another, and carries nothing another API would honour), and it lives as
 //! long as the shortest-lived of them says.
 
-use crate::op::config::Resource;
+use crate::op::config::{Client, Resource, TokenFormat};
 use crate::op::error::OpError;
 use crate::op::form::Params;
 use crate::op::provider::Provider;
@@ -26,6 +26,8 @@ pub struct Target {
     pub scope: Scope,
     /// Its lifetime, in seconds.
     pub lifetime: u64,
+    /// Its form: a signed JWT, or an opaque string stored with what it grants.
+    pub format: TokenFormat,
 }
 
 /// The resources `params` name (`resource`, repeatable: RFC 8707 §2), each known to this
@@ -67,14 +69,22 @@ pub fn chosen(authorized: &[String], named: Vec<String>) -> Result<Vec<String>, 
     Ok(named)
 }
 
-/// The audience, scopes and lifetime of a token for `resources` out of the `granted`
-/// scope. `invalid_scope` when none of the granted scopes is one the resources take.
-pub fn target(op: &Provider, resources: &[String], granted: &Scope) -> Result<Target, OpError> {
+/// The audience, scopes, lifetime and form of a token for `resources` out of the
+/// `granted` scope, for `client` (whose `access_token_format` holds for tokens without a
+/// resource). `invalid_scope` when none of the granted scopes is one the resources take;
+/// `invalid_target` for resources whose tokens take different forms.
+pub fn target(
+    op: &Provider,
+    client: &Client,
+    resources: &[String],
+    granted: &Scope,
+) -> Result<Target, OpError> {
     if resources.is_empty() {
         return Ok(Target {
             audience: Vec::new(),
             scope: granted.clone(),
             lifetime: op.config.lifetimes.access_token,
+            format: client.access_token_format,
         });
     }
     let known: Vec<Resource> = resources
@@ -99,9 +109,18 @@ pub fn target(op: &Provider, resources: &[String], granted: &Scope) -> Result<Ta
         .map(|r| r.access_token_lifetime)
         .min()
         .unwrap_or(op.config.lifetimes.access_token);
+    let format = known
+        .first()
+        .map_or(TokenFormat::Jwt, |r| r.access_token_format);
+    if known.iter().any(|r| r.access_token_format != format) {
+        return Err(OpError::InvalidTarget(
+            "these resources take access tokens of different forms: ask for one at a time".into(),
+        ));
+    }
     Ok(Target {
         audience: resources.to_vec(),
         scope: Scope::new(scope.join(" ")),
         lifetime,
+        format,
     })
 }

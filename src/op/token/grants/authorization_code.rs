@@ -71,6 +71,7 @@ pub async fn exchange<S: Store, P, V>(
     // authorization named.
     let target = target::target(
         op,
+        client,
         &target::chosen(&request.resources, target::requested(op, params)?)?,
         &request.scope,
     )?;

@@ -11,12 +11,13 @@ use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
 use crate::op::types::Scope;
 use crate::random;
+use crate::store::Store;
 
 /// Scopes that only make sense with a user.
 const USER_SCOPES: [&str; 2] = ["openid", "offline_access"];
 
 /// Issues the client its access token.
-pub async fn exchange<S, P, V>(
+pub async fn exchange<S: Store, P, V>(
     op: &Provider,
     TokenRequest {
         client,
@@ -47,7 +48,7 @@ pub async fn exchange<S, P, V>(
             .join(" "),
     });
     // RFC 8707 §2.2: a token for the resources the request names, if any.
-    let target = target::target(op, &target::requested(op, params)?, &scope)?;
+    let target = target::target(op, client, &target::requested(op, params)?, &scope)?;
     issue(
         op,
         client,

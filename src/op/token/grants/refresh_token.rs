@@ -61,7 +61,7 @@ pub async fn exchange<S: Store, P, V>(
     // RFC 8707 §2.2: a refresh may ask for a token for any resource the grant covers.
     let narrowed = narrowed_scope(&record.scope, params.get("scope")).and_then(|scope| {
         let resources = target::chosen(&record.resources, target::requested(op, params)?)?;
-        let target = target::target(op, &resources, &scope)?;
+        let target = target::target(op, client, &resources, &scope)?;
         Ok((scope, target))
     });
     let ((scope, target), user) = match (narrowed, op.config.user(&record.sub).ok_or_else(invalid))
