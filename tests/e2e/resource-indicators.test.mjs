@@ -19,6 +19,7 @@ import { freePort, startWrangler } from './wrangler.mjs';
 
 const API = 'https://api.example/';
 const REPORTS = 'https://reports.example/v1';
+const LEDGER = 'https://ledger.example/';
 
 describe('resource indicators on workerd, driven by oauth4webapi (RFC 8707)', () => {
   let op;
@@ -31,10 +32,11 @@ describe('resource indicators on workerd, driven by oauth4webapi (RFC 8707)', ()
   before(async () => {
     const port = await freePort();
     fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
-    fx.config.clients[0].scopes.push('api:read', 'reports:read');
+    fx.config.clients[0].scopes.push('api:read', 'reports:read', 'ledger:read');
     fx.config.resources = [
       { resource: API, scopes: ['api:read'] },
       { resource: REPORTS, scopes: ['reports:read'], access_token_lifetime: 120 },
+      { resource: LEDGER, scopes: ['ledger:read'], access_token_format: 'opaque' },
     ];
     fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
     op = await startWrangler({ port, secrets: fx.secrets });
@@ -55,7 +57,7 @@ describe('resource indicators on workerd, driven by oauth4webapi (RFC 8707)', ()
     url.searchParams.set('client_id', spa.client_id);
     url.searchParams.set('redirect_uri', fx.spa.redirectUri);
     url.searchParams.set('response_type', 'code');
-    url.searchParams.set('scope', 'openid offline_access api:read reports:read');
+    url.searchParams.set('scope', 'openid offline_access api:read reports:read ledger:read');
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
     url.searchParams.set('code_challenge_method', 'S256');
     url.searchParams.set('state', state);
@@ -106,5 +108,18 @@ describe('resource indicators on workerd, driven by oauth4webapi (RFC 8707)', ()
   test('§2: a resource the authorization did not name is invalid_target', async () => {
     const err = await rejection(codeFlow([API], [REPORTS]));
     assert.equal(err.error, 'invalid_target', String(err));
+  });
+
+  test('an opaque token for a resource: nothing to decode, described by /introspect (RFC 7662)', async () => {
+    const tokens = await codeFlow([LEDGER]);
+    assert.equal(tokens.access_token.split('.').length, 1, 'not a JWS');
+    const service = { client_id: fx.service.clientId, token_endpoint_auth_method: 'client_secret_basic' };
+    const answer = await oauth.processIntrospectionResponse(
+      as, service, await oauth.introspectionRequest(as, service, oauth.ClientSecretBasic(fx.service.secret), tokens.access_token, insecure),
+    );
+    assert.equal(answer.active, true);
+    assert.equal(answer.aud, LEDGER);
+    assert.equal(answer.scope, 'ledger:read');
+    assert.equal(answer.sub, fx.user.sub);
   });
 });
