@@ -67,7 +67,8 @@ commands:
                  cache lifetime, so relying parties know it before it signs);
         promote  the new key signs; the old one stays published;
         retire   the old keys go, once the new one has signed for SECONDS (default 600:
-                 give the longest access_token or id_token lifetime you configured).
+                 give the longest lifetime you configured of access_token, id_token and
+                 every resources[].access_token_lifetime).
       A stage run too early changes nothing and says when it may run.
 ";
 

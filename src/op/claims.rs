@@ -48,6 +48,12 @@ impl RequestedClaims {
         self.id_token.is_empty() && self.userinfo.is_empty()
     }
 
+    /// Keeps only the claims `keep` says yes to.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.id_token.retain(|name| keep(name));
+        self.userinfo.retain(|name| keep(name));
+    }
+
     /// Every claim asked for, for either token, each once: ID-token claims first, then
     /// those asked only for the UserInfo response.
     pub fn names(&self) -> Vec<&str> {

@@ -401,3 +401,25 @@ fn records_written_before_the_claims_parameter_still_work() {
     let info = userinfo(&op, refreshed["access_token"].as_str().unwrap());
     assert_eq!(members(&info), ["sub"]);
 }
+
+/// A claim asked for by name is released only to a client that may ask for the scope that
+/// releases it: the `claims` parameter never widens what a client is allowed (a client
+/// allowed only `openid` gets neither `email` nor `name`, with or without consent).
+#[test]
+fn claims_stay_within_the_clients_scopes() {
+    let mut config = config_json();
+    config["clients"][0]["scopes"] = json!(["openid"]);
+    let op = Op::with_config(config);
+    let asked = json!({ "id_token": { "email": null, "name": null, "auth_time": null },
+                        "userinfo": { "email": null } });
+    let (_b, start, code) = sign_in_asking(&op, "openid", &asked);
+    let tokens = body(&exchange(&op, &start, &code));
+    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    assert!(
+        id_token.get("email").is_none() && id_token.get("name").is_none(),
+        "{id_token}"
+    );
+    assert!(id_token.get("auth_time").is_some());
+    let access_token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(members(&userinfo(&op, access_token)), ["sub"]);
+}

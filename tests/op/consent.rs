@@ -243,13 +243,14 @@ fn claims_asked_for_by_name_are_consented_to() {
     let asking = |claims: &str| {
         location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid", &[("claims", claims)])))
     };
-    let to_login = asking(r#"{"id_token":{"name":null}}"#);
+    // THIRD may ask for `email` (the scope releasing these claims), so it may ask for them.
+    let to_login = asking(r#"{"id_token":{"email":null}}"#);
     let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
     assert!(to_consent.starts_with("/consent?tx="), "{to_consent}");
     let html = text(&browser.get(&to_consent));
     assert!(
         html.contains(
-            "<li>Your <code>name</code> <span class=\"scope\">(asked for by name)</span></li>"
+            "<li>Your <code>email</code> <span class=\"scope\">(asked for by name)</span></li>"
         ),
         "{html}"
     );
@@ -263,7 +264,7 @@ fn claims_asked_for_by_name_are_consented_to() {
     ));
     assert!(allowed.starts_with(THIRD_REDIRECT), "{allowed}");
 
-    let remembered = asking(r#"{"id_token":{"name":null}}"#);
+    let remembered = asking(r#"{"id_token":{"email":null}}"#);
     assert!(
         remembered.starts_with(THIRD_REDIRECT),
         "consented before: {remembered}"

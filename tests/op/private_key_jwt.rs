@@ -110,7 +110,7 @@ fn a_signed_assertion_authenticates_the_client() {
         for (n, aud) in [
             json!(ISSUER),
             json!(format!("{ISSUER}/token")),
-            json!([ISSUER, "https://other.example"]),
+            json!([ISSUER, format!("{ISSUER}/token")]),
         ]
         .into_iter()
         .enumerate()
@@ -170,6 +170,18 @@ fn assertions_that_fail() {
             signed(
                 &key,
                 &with(claims(&op, "c"), "aud", json!("https://evil.example")),
+                None,
+            ),
+        ),
+        (
+            "aud of ours and another server's",
+            signed(
+                &key,
+                &with(
+                    claims(&op, "c2"),
+                    "aud",
+                    json!([ISSUER, "https://evil.example"]),
+                ),
                 None,
             ),
         ),
@@ -814,4 +826,30 @@ fn jwks_uri_configuration_rules() {
     let mut config = config_json();
     config["clients"][2]["jwks_uri"] = json!(KEYS_URL);
     assert!(Config::from_json(&config.to_string()).is_ok());
+}
+
+/// The audience is one of this provider's own names, never the host the request came in
+/// on: an assertion made for another server, sent here through that name, fails (the
+/// audience injection of draft-ietf-oauth-rfc7523bis).
+#[test]
+fn the_audience_is_never_taken_from_the_request() {
+    let key = client_key(Alg::Es256, "k");
+    let op = op_with(&[&key]);
+    let assertion = signed(
+        &key,
+        &with(
+            claims(&op, "evil"),
+            "aud",
+            json!("https://evil.example/token"),
+        ),
+        None,
+    );
+    let response = op.send(
+        &Request::new("POST", "https://evil.example/token").with_form(&[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", &assertion),
+        ]),
+    );
+    assert_invalid_client(&response, "aud of the request's host");
 }

@@ -252,6 +252,15 @@ fn rotation_rules() {
         "the mark is not published"
     );
 
+    // Publishing a key of an algorithm no key signs yet changes nothing until it is
+    // promoted: the defaults stay those of the keys that sign.
+    let es_only = json!({ "keys": [ec.clone()] });
+    let (published, _) = rotate(&es_only, Alg::Rs256, 1000, 600, Some("r9")).unwrap();
+    let keys = SigningKeys::from_jwks_json(&published.to_string()).unwrap();
+    assert_eq!(keys.default_algorithm(), Alg::Es256);
+    assert_eq!(keys.id_token_algorithm(), Alg::Es256);
+    assert_eq!(keys.algorithms(), [Alg::Es256]);
+
     let mut by_hand = ec.clone();
     by_hand["kid"] = json!("e2");
     by_hand["status"] = json!("next");

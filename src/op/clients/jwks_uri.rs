@@ -70,8 +70,19 @@ pub(crate) async fn current<S, P, V>(
     {
         return entry.keys.clone();
     }
+    // A fetch started within its timeout may still be under way: requests arriving
+    // meanwhile (a burst of assertions naming the client, signed or not) take what is kept
+    // rather than each sending the client's server a request of its own.
+    if let Some(entry) = &kept
+        && services.now.0 < entry.fetched_at.saturating_add(FETCH_TIMEOUT_SECONDS)
+    {
+        return entry.keys.clone();
+    }
     fetch(op, uri, services, kept).await
 }
+
+/// [`FETCH_TIMEOUT_MS`] in whole seconds, rounded up.
+const FETCH_TIMEOUT_SECONDS: i64 = (FETCH_TIMEOUT_MS as i64 + 999) / 1000;
 
 /// The keys at `uri` fetched again, because an assertion named a key the kept ones lack:
 /// `Some` only when a fetch happened now and succeeded. Not when one started less than

@@ -15,6 +15,7 @@ use crate::op::http::{Request, Response};
 use crate::op::pages;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::AuthRequest;
+use crate::op::token::jwt::scope_of_claim;
 use crate::op::token::target;
 use crate::op::types::{RedirectUri, Scope};
 use crate::pkce::CodeChallenge;
@@ -163,12 +164,11 @@ fn validate(
             "prompt=none cannot be combined with other values".into(),
         ));
     }
-    // OpenID Connect Core §5.5. Any claim this provider can release may be asked for by a
-    // client granted `openid`: a client's `scopes` govern scopes, not claims, and the user
-    // consents to the client. The consent page lists scopes; the claims asked for one by
-    // one, released beside them, are `AuthRequest::requested_claim_names`, what it would
-    // show too. Without `openid` there is no ID token or UserInfo response for them; the
-    // `sub` asked for still binds the request (§5.5.1: no access token for another user).
+    // OpenID Connect Core §5.5. A client granted `openid` may ask for a claim by name if it
+    // may ask for the scope that releases it (below); the consent page lists such claims
+    // beside the scopes and a consent covers them. Without `openid` there is no ID token or
+    // UserInfo response for them; the `sub` asked for still binds the request (§5.5.1: no
+    // access token for another user).
     let ClaimsRequest {
         claims: requested,
         sub: required_sub,
@@ -192,6 +192,12 @@ fn validate(
         return Err(OpError::AccessDenied);
     }
     let requested = if scope.has("openid") {
+        let mut requested = requested;
+        // A claim asked for by name is released only to a client that may ask for the
+        // scope releasing it: `claims` adds to what a request asks, never to what the
+        // client may have (`auth_time`, the sign-in's, belongs to no scope).
+        requested
+            .retain(|name| scope_of_claim(name).is_none_or(|scope| client.allows_scope(scope)));
         requested
     } else {
         RequestedClaims::default()

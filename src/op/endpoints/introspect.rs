@@ -4,9 +4,10 @@
 //! The caller authenticates as at the token endpoint (`op::clients::auth`), and only a
 //! confidential client may ask (§2.1: the endpoint "MUST" require authorization; a public
 //! client has no credentials, so anyone could claim to be it). Such a client may ask
-//! about any token issued here, as node-oidc-provider allows by default: today every
-//! access token's audience is this provider's own APIs, which any resource server in front
-//! of them serves. Resource indicators will narrow this to the token's audience.
+//! about any token issued here, as node-oidc-provider allows by default: a resource server
+//! is a confidential client, and the configuration does not say which client serves which
+//! resource (§4 leaves the policy to the server). What a caller learns is only of tokens
+//! it already holds.
 //!
 //! What is active (§2.2):
 //! - an access token (an RFC 9068 JWT issued here, checked as a resource checks it) whose
@@ -34,7 +35,7 @@ use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Grant, Grants, Key, Mark, Rotations};
 use crate::op::resource::access_token_claims;
-use crate::op::token::{issue::id_token_alg, jwt};
+use crate::op::token::jwt;
 use crate::store::Store;
 
 /// The media type of an RFC 9701 answer (§5, §12.2).
@@ -203,7 +204,8 @@ fn wants_jwt(req: &Request) -> bool {
 
 /// The RFC 9701 answer: the introspection response as the `token_introspection` claim of
 /// a JWT from this provider to `client`, signed with its
-/// `introspection_signed_response_alg` (§6), else as its ID tokens are.
+/// `introspection_signed_response_alg`, else RS256 (§6) when a key signs it, else the
+/// provider's default.
 async fn signed<S, P, V>(
     op: &Provider,
     client: &Client,
@@ -215,7 +217,7 @@ async fn signed<S, P, V>(
         services.signer,
         client
             .introspection_signed_response_alg
-            .unwrap_or_else(|| id_token_alg(op, client)),
+            .unwrap_or_else(|| op.keys.id_token_algorithm()),
         &op.config.issuer,
         client.client_id.as_str(),
         answer,

@@ -122,9 +122,14 @@ impl SigningKeys {
     }
 
     /// The algorithm tokens are signed with unless a client or resource names another:
-    /// the one of the last key in the list.
+    /// the one of the last key in the list that signs (a key published ahead of signing
+    /// changes nothing until it is promoted).
     pub fn default_algorithm(&self) -> Alg {
-        self.entries.last().map_or(Alg::Es256, |e| e.private.alg())
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| !e.next)
+            .map_or(Alg::Es256, |e| e.private.alg())
     }
 
     /// The algorithm of ID tokens for a client that names none: RS256, which OpenID Connect

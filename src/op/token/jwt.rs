@@ -39,6 +39,14 @@ const SCOPE_CLAIMS: [(&str, &[&str]); 4] = [
     ("phone", &["phone_number", "phone_number_verified"]),
 ];
 
+/// The scope that releases user claim `name` (OpenID Connect Core §5.4), if one does.
+pub fn scope_of_claim(name: &str) -> Option<&'static str> {
+    SCOPE_CLAIMS
+        .iter()
+        .find(|(_, names)| names.contains(&name))
+        .map(|(scope, _)| *scope)
+}
+
 /// Whether `name` is a user claim some scope releases (OpenID Connect Core §5.4): what
 /// the `claims` parameter may ask for one by one (§5.5).
 pub fn is_scope_claim(name: &str) -> bool {

@@ -4,9 +4,10 @@
 //!
 //! Without a resource an access token is for the provider itself (`aud` the issuer:
 //! `/userinfo` and `/api/me`), with every granted scope. With resources, `aud` names
-//! them, the token carries only the granted scopes they take (so a token for one API is
-//! useless at another, and carries nothing another API would honour), and it lives as
-//! long as the shortest-lived of them says.
+//! them (so a token for one API is refused at another), the token carries the granted
+//! scopes at least one of them takes (with several, the union: ask for one resource at a
+//! time for a token that carries only that one's), and it lives as long as the
+//! shortest-lived of them says.
 
 use crate::op::config::{Client, Resource, TokenFormat};
 use crate::op::error::OpError;

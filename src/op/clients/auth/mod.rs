@@ -21,8 +21,8 @@ use crate::op::provider::{Provider, Services};
 use crate::secret::Secret;
 use crate::store::Store;
 
-/// The credentials a request presents.
-#[derive(Debug)]
+/// The credentials a request presents. `Debug` shows neither the secret nor the
+/// assertion (a bearer credential until it expires).
 pub struct Credentials {
     /// The client it names.
     pub client_id: String,
@@ -32,6 +32,17 @@ pub struct Credentials {
     pub secret: Option<Secret>,
     /// The signed assertion, for `private_key_jwt`.
     pub assertion: Option<String>,
+}
+
+impl core::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("method", &self.method)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("assertion", &self.assertion.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// The authenticated client of a token request.

@@ -55,15 +55,18 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
     if assertion.len() > MAX_ASSERTION_LEN {
         return Ok(false);
     }
+    // This provider's own names only, never the host the request came in on (an
+    // assertion made for another server and replayed here, or sent here through another
+    // name, names that one): the issuer, the token endpoint, or the endpoint it reaches.
     let issuer = &op.config.issuer;
-    let endpoint = req.url.split(['?', '#']).next().unwrap_or_default();
+    let audiences = vec![
+        issuer.clone(),
+        format!("{issuer}/token"),
+        format!("{issuer}{}", req.path()),
+    ];
     let validation = Validation {
         issuers: vec![client.client_id.as_str().to_owned()],
-        audiences: vec![
-            issuer.clone(),
-            format!("{issuer}/token"),
-            endpoint.to_owned(),
-        ],
+        audiences: audiences.clone(),
         // Every asymmetric algorithm; each key allows only its own.
         algorithms: Vec::new(),
         typ: None,
@@ -97,6 +100,18 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
     };
     let claims = verified.claims();
     if claims.string("sub").ok().flatten() != Some(client.client_id.as_str()) {
+        return Ok(false);
+    }
+    // An assertion meant for this provider and for others at once is not one for this
+    // provider alone (the audience injection draft-ietf-oauth-rfc7523bis closes): every
+    // audience it names must be one of ours.
+    let Ok(Some(named)) = claims.audiences() else {
+        return Ok(false);
+    };
+    if named
+        .iter()
+        .any(|aud| !audiences.iter().any(|ours| ours == aud))
+    {
         return Ok(false);
     }
     // RFC 8725 §3.11: a token of another kind (an access token, a DPoP proof) signed by
