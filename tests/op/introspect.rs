@@ -4,7 +4,6 @@
 //! client may ask (§2.1). With `Accept: application/token-introspection+jwt` the answer is
 //! a JWT signed by the provider (RFC 9701).
 
-use base64ct::Encoding;
 use oidc_edge::jose::jwt::{Verified, verify};
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{CompactJws, Validation};
@@ -12,7 +11,6 @@ use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::RustPbkdf2;
 use oidc_edge::op::{Request, Response, Services};
-use oidc_edge::store::{Records, SingleUse};
 use oidc_edge::time::UnixTime;
 use serde_json::{Map, Value, json};
 
@@ -44,13 +42,6 @@ const ANSWER_MEMBERS: [&str; 13] = [
 
 /// The user [`sign_in`] signs in as.
 const DEMO_SUB: &str = "248289761001";
-
-fn basic(id: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64ct::Base64::encode_string(format!("{id}:{secret}").as_bytes())
-    )
-}
 
 fn introspect_request(form: &[(&str, &str)]) -> Request {
     Request::new("POST", &absolute("/introspect")).with_form(form)
@@ -719,27 +710,6 @@ fn storage_unavailable_is_503() {
         let response = run_ready(async { Ok(provider.handle(&req, &services).await) }).unwrap();
         assert_eq!(response.status, 503, "{}", text(&response));
         assert_eq!(body(&response)["error"], "temporarily_unavailable");
-    }
-}
-
-/// A store whose every operation fails.
-struct Down;
-
-impl Records for Down {
-    async fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
-    }
-    async fn put(&self, _key: &str, _value: &[u8], _ttl: u64) -> Result<(), oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
-    }
-    async fn delete(&self, _key: &str) -> Result<(), oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
-    }
-}
-
-impl SingleUse for Down {
-    async fn consume(&self, _key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
     }
 }
 

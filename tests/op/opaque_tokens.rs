@@ -34,15 +34,7 @@ fn introspect(op: &Op, token: &str) -> Value {
     let response = op.send(
         &Request::new("POST", &absolute("/introspect"))
             .with_form(&[("token", token)])
-            .with_header(
-                "authorization",
-                &format!(
-                    "Basic {}",
-                    <base64ct::Base64 as base64ct::Encoding>::encode_string(
-                        format!("{SERVICE}:{SERVICE_SECRET}").as_bytes()
-                    )
-                ),
-            ),
+            .with_header("authorization", &basic(SERVICE, SERVICE_SECRET)),
     );
     assert_eq!(response.status, 200, "{}", text(&response));
     body(&response)

@@ -205,15 +205,8 @@ fn token_requests_stay_within_the_authorization() {
 fn client_credentials_for_a_resource() {
     let op = op();
     let response = op.send(
-        &token_request(&[("grant_type", "client_credentials"), ("resource", OTHER)]).with_header(
-            "authorization",
-            &format!(
-                "Basic {}",
-                <base64ct::Base64 as base64ct::Encoding>::encode_string(
-                    format!("{SERVICE}:{SERVICE_SECRET}").as_bytes()
-                )
-            ),
-        ),
+        &token_request(&[("grant_type", "client_credentials"), ("resource", OTHER)])
+            .with_header("authorization", &basic(SERVICE, SERVICE_SECRET)),
     );
     assert_eq!(response.status, 200, "{}", text(&response));
     let access = payload(body(&response)["access_token"].as_str().unwrap());

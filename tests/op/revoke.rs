@@ -3,12 +3,10 @@
 //! 200 and left alone (§2.2); the client authenticates exactly as at the token endpoint
 //! (§2.1, RFC 6749 §2.3).
 
-use base64ct::Encoding;
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::password::RustPbkdf2;
 use oidc_edge::op::{Request, Response, Services};
-use oidc_edge::store::{Records, SingleUse};
 use oidc_edge::time::UnixTime;
 use serde_json::{Value, json};
 
@@ -17,13 +15,6 @@ use crate::op_support::*;
 /// A confidential client of the code flow that authenticates with HTTP Basic.
 const RP: &str = "rp";
 const RP_REDIRECT: &str = "https://rp.example/cb";
-
-fn basic(id: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64ct::Base64::encode_string(format!("{id}:{secret}").as_bytes())
-    )
-}
 
 fn revoke_request(form: &[(&str, &str)]) -> Request {
     Request::new("POST", &absolute("/revoke")).with_form(form)
@@ -503,27 +494,6 @@ fn storage_unavailable_is_503() {
     }
     drop(provider);
     assert_still_valid(&op, &access, &refresh_token);
-}
-
-/// A store whose every operation fails.
-struct Down;
-
-impl Records for Down {
-    async fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
-    }
-    async fn put(&self, _key: &str, _value: &[u8], _ttl: u64) -> Result<(), oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
-    }
-    async fn delete(&self, _key: &str) -> Result<(), oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
-    }
-}
-
-impl SingleUse for Down {
-    async fn consume(&self, _key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
-        Err(oidc_edge::Error::StoreUnavailable)
-    }
 }
 
 /// The test configuration with [`RP`] added: confidential, `client_secret_basic` (the

@@ -520,3 +520,35 @@ pub fn body(response: &Response) -> Value {
 pub fn text(response: &Response) -> String {
     String::from_utf8_lossy(&response.body).into_owned()
 }
+
+/// `Authorization: Basic` for `id` and `secret` (RFC 6749 §2.3.1; these ids and secrets
+/// need no form-encoding).
+pub fn basic(id: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        <base64ct::Base64 as base64ct::Encoding>::encode_string(
+            format!("{id}:{secret}").as_bytes()
+        )
+    )
+}
+
+/// A store whose every operation fails, for the 503 paths.
+pub struct Down;
+
+impl oidc_edge::store::Records for Down {
+    async fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
+        Err(oidc_edge::Error::StoreUnavailable)
+    }
+    async fn put(&self, _key: &str, _value: &[u8], _ttl: u64) -> Result<(), oidc_edge::Error> {
+        Err(oidc_edge::Error::StoreUnavailable)
+    }
+    async fn delete(&self, _key: &str) -> Result<(), oidc_edge::Error> {
+        Err(oidc_edge::Error::StoreUnavailable)
+    }
+}
+
+impl oidc_edge::store::SingleUse for Down {
+    async fn consume(&self, _key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
+        Err(oidc_edge::Error::StoreUnavailable)
+    }
+}

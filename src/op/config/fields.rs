@@ -266,15 +266,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         backchannel_logout_session_required: obj.bool("backchannel_logout_session_required")?,
         id_token_signed_response_alg: signing_alg(&obj, "id_token_signed_response_alg")?,
         introspection_signed_response_alg: signing_alg(&obj, "introspection_signed_response_alg")?,
-        access_token_format: match obj.string("access_token_format")? {
-            None => TokenFormat::Jwt,
-            Some(name) => TokenFormat::parse(name).ok_or_else(|| {
-                ConfigError::new(
-                    obj.at("access_token_format"),
-                    "must be \"jwt\" (RFC 9068) or \"opaque\" (checked through /introspect)",
-                )
-            })?,
-        },
+        access_token_format: token_format(&obj)?,
         client_name,
         logo_uri,
         policy_uri,
@@ -282,6 +274,19 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         jwks,
         jwks_uri,
     })
+}
+
+/// `access_token_format`, of a client or a resource: `"jwt"` (the default) or `"opaque"`.
+pub(super) fn token_format(obj: &Obj<'_>) -> Result<TokenFormat, ConfigError> {
+    match obj.string("access_token_format")? {
+        None => Ok(TokenFormat::Jwt),
+        Some(name) => TokenFormat::parse(name).ok_or_else(|| {
+            ConfigError::new(
+                obj.at("access_token_format"),
+                "must be \"jwt\" (RFC 9068) or \"opaque\" (checked through /introspect)",
+            )
+        }),
+    }
 }
 
 /// An algorithm the provider can sign with (`ES256`, `RS256`, `PS256` or `EdDSA`), if

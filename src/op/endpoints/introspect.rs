@@ -25,7 +25,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::jose::SignatureVerifier;
-use crate::op::clients::auth::authenticate;
+use crate::op::clients::auth::token_form;
 use crate::op::clients::registry;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
@@ -72,20 +72,12 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, OpError> {
-    if !req.has_form_body() {
-        return Err(OpError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
-    }
-    let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = authenticate(op, req, &params, services).await?;
+    let (params, client, token) = token_form(op, req, services).await?;
     if client.is_public() {
         // §2.1: the caller must be authorized; a public client cannot prove who it is.
         return Err(OpError::InvalidClient { basic: false });
     }
-    let token = params
-        .get("token")
-        .ok_or_else(|| OpError::InvalidRequest("token is required".into()))?;
+    let token = token.as_str();
     // §2.1: the hint only orders the search; an unknown hint is ignored.
     let access_first = params.get("token_type_hint") != Some("refresh_token");
     let found = if access_first {

@@ -27,7 +27,7 @@
 use serde_json::Value;
 
 use crate::jose::SignatureVerifier;
-use crate::op::clients::auth::authenticate;
+use crate::op::clients::auth::token_form;
 use crate::op::config::Client;
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
@@ -65,16 +65,8 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), OpError> {
-    if !req.has_form_body() {
-        return Err(OpError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
-    }
-    let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = authenticate(op, req, &params, services).await?;
-    let token = params
-        .get("token")
-        .ok_or_else(|| OpError::InvalidRequest("token is required".into()))?;
+    let (params, client, token) = token_form(op, req, services).await?;
+    let token = token.as_str();
     // §2.1: the hint only orders the search, which extends to the other type when the
     // token is not found as the hinted one. §2.2: "An invalid token type hint value is
     // ignored by the authorization server and does not influence the revocation response."

@@ -45,6 +45,27 @@ impl core::fmt::Debug for Credentials {
     }
 }
 
+/// A form POST from an authenticated client, as `/revoke` and `/introspect` take one: the
+/// form body (`invalid_request` otherwise), its client authenticated, and its `token`.
+pub async fn token_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
+    op: &'p Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<(Params, Cow<'p, Client>, String), OpError> {
+    if !req.has_form_body() {
+        return Err(OpError::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let params = req.params().map_err(OpError::InvalidRequest)?;
+    let client = authenticate(op, req, &params, services).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OpError::InvalidRequest("token is required".into()))?
+        .to_owned();
+    Ok((params, client, token))
+}
+
 /// The authenticated client of a token request.
 pub async fn authenticate<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     op: &'p Provider,
