@@ -15,7 +15,7 @@ import { signIn } from './flows.mjs';
 import { insecure, startOauthOp } from './oauth-op.mjs';
 
 /** The ID token claims that say who issued it and how, not who the user is. */
-const PROTOCOL = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'amr', 'sid', 'at_hash', 'nonce']);
+const PROTOCOL = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr', 'sid', 'at_hash', 'nonce']);
 /** The user claims of a claims set: everything but `sub` and the protocol claims, sorted. */
 const userClaims = (claims) => Object.keys(claims).filter((name) => !PROTOCOL.has(name)).sort();
 

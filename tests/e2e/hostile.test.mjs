@@ -106,13 +106,14 @@ function routes() {
  * later) are not lost: what they read is sent to every route.
  */
 const ROUTE_FILES = {
-  '/authorize': [/^endpoints\/authorize\.rs$/, /^authorize\//, /^flow\.rs$/],
+  '/authorize': [/^endpoints\/authorize\.rs$/, /^authorize\//, /^flow\.rs$/, /^claims\.rs$/, /^token\/target\.rs$/],
   '/login': [/^endpoints\/login\.rs$/, /^flow\.rs$/, /^throttle\.rs$/],
   '/consent': [/^endpoints\/consent\.rs$/, /^flow\.rs$/],
   '/token': [/^endpoints\/token\.rs$/, /^token(\.rs$|\/)/, /^client_auth\.rs$/, /^clients\//, /^grant(\.rs$|\/)/],
   '/userinfo': [/^endpoints\/userinfo\.rs$/, /^resource\.rs$/],
   '/api/me': [/^endpoints\/api_me\.rs$/, /^resource\.rs$/],
   '/revoke': [/^endpoints\/revoke\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
+  '/introspect': [/^endpoints\/introspect\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
   '/end_session': [/^endpoints\/end_session\.rs$/, /^flow\.rs$/],
   '/jwks': [],
   '/.well-known/openid-configuration': [],
@@ -360,6 +361,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'POST', path: '/token', grant: 'refresh_token', params: [['grant_type', 'refresh_token'], ['client_id', fx.spa.clientId], ['refresh_token', 'r'.repeat(43)], ['scope', 'openid']], headers: { origin } },
       { method: 'POST', path: '/revoke', grant: 'public client', params: [['token', revokingTokens.refresh_token], ['token_type_hint', 'refresh_token'], ['client_id', fx.spa.clientId]], headers: { origin } },
       { method: 'POST', path: '/revoke', grant: 'client_secret_basic', params: [['token', revokingTokens.access_token], ['token_type_hint', 'access_token']], headers: { authorization: basicAuth(fx.service.clientId, fx.service.secret), origin } },
+      { method: 'POST', path: '/introspect', grant: 'client_secret_basic', params: [['token', tokens.access_token], ['token_type_hint', 'access_token']], headers: { authorization: basicAuth(fx.service.clientId, fx.service.secret) } },
       { method: 'GET', path: '/userinfo', params: [], headers: { authorization: `Bearer ${tokens.access_token}`, origin } },
       { method: 'POST', path: '/userinfo', params: [], headers: { authorization: `Bearer ${tokens.access_token}`, origin } },
       { method: 'GET', path: '/api/me', params: [], headers: { authorization: `DPoP ${dpopToken}`, dpop: apiProof, origin } },
