@@ -355,3 +355,19 @@ fn resource_configuration_rules() {
         "resources[0].extra",
     );
 }
+
+/// The provider's own API takes every scope, so a token for it and another resource would
+/// carry every granted scope to that other one: such a request is `invalid_target`.
+#[test]
+fn the_providers_own_api_is_never_asked_for_beside_another() {
+    let op = op();
+    let scope = "openid offline_access api:read api:write";
+    assert_error(&tokens(&op, scope, &[API, OWN_API], &[]), "invalid_target");
+    // Authorized together, taken one at a time.
+    let own = tokens(&op, scope, &[API, OWN_API], &[API]);
+    assert_eq!(own.status, 200, "{}", text(&own));
+    assert_eq!(
+        payload(body(&own)["access_token"].as_str().unwrap())["scope"],
+        "api:read"
+    );
+}

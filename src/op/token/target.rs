@@ -6,7 +6,8 @@
 //! `/userinfo` and `/api/me`), with every granted scope. With resources, `aud` names
 //! them (so a token for one API is refused at another), the token carries the granted
 //! scopes at least one of them takes (with several, the union: ask for one resource at a
-//! time for a token that carries only that one's), and it lives as long as the
+//! time for a token that carries only that one's; the provider's own API, which takes
+//! every scope, is never asked for beside another), and it lives as long as the
 //! shortest-lived of them says.
 
 use crate::op::config::{Client, Resource, TokenFormat};
@@ -96,6 +97,14 @@ pub fn target(
             })
         })
         .collect::<Result<_, _>>()?;
+    // The provider's own API takes every scope: beside another resource it would hand that
+    // one every granted scope too. One token is for it alone.
+    if known.len() > 1 && known.iter().any(|r| r.scopes.is_none()) {
+        return Err(OpError::InvalidTarget(
+            "a token for the provider's own API is for it alone: ask for the other resources separately"
+                .into(),
+        ));
+    }
     let scope: Vec<&str> = granted
         .names()
         .filter(|name| known.iter().any(|r| r.takes_scope(name)))
