@@ -509,8 +509,9 @@ pub fn dpop_nonce(
 }
 
 /// The HTTP response for a failed DPoP or token check. `error` is an error thrown by
-/// `verifyDpopProof` (mapped to `invalid_dpop_proof` or `use_dpop_nonce`) or an OAuth
-/// error code such as "invalid_token". Resource endpoints answer 401 with a
+/// `verifyDpopProof` (mapped to `invalid_dpop_proof` or `use_dpop_nonce`), by a token
+/// check such as `verifyAccessToken` (`insufficient_scope`, else `invalid_token`), or an
+/// OAuth error code such as "invalid_token". Resource endpoints answer 401 with a
 /// `WWW-Authenticate: DPoP` challenge (RFC 9449 §7.1); token endpoints 400 with a JSON
 /// body (§5). `use_dpop_nonce` adds a fresh `DPoP-Nonce` when `nonceSecret` is given.
 #[wasm_bindgen(js_name = dpopErrorResponse, unchecked_return_type = "DpopErrorResponse")]
@@ -539,10 +540,18 @@ pub fn dpop_error_response(
                 let message = Reflect::get(&error, &"message".into())
                     .ok()
                     .and_then(|m| m.as_string());
+                // RFC 9449 §7.1 for the proof, RFC 6750 §3.1 for the token: a proof that
+                // fails is `invalid_dpop_proof` (or `use_dpop_nonce`); a token that fails
+                // (expired, another audience, a bad signature) is `invalid_token`, and one
+                // that lacks a scope `insufficient_scope`.
                 let mapped = if code.starts_with("dpop_nonce_") {
                     "use_dpop_nonce"
-                } else {
+                } else if code.starts_with("dpop_") {
                     "invalid_dpop_proof"
+                } else if code == "insufficient_scope" {
+                    "insufficient_scope"
+                } else {
+                    "invalid_token"
                 };
                 (mapped.to_owned(), message)
             }

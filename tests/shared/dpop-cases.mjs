@@ -685,4 +685,21 @@ add("RFC 6750 §3.1, RFC 9449 §7.1: insufficient_scope is 403 with a DPoP chall
   await throwsCode(() => lib.dpopErrorResponse('bad"code', {}), "invalid_option", "a code that would break the header");
 });
 
+add("RFC 6750 §3.1: a failed token check is invalid_token (401), a missing scope insufficient_scope (403), never invalid_dpop_proof", async (lib) => {
+  for (const [code, status, error] of [
+    ["jwt_expired", 401, "invalid_token"],
+    ["jwt_audience_mismatch", 401, "invalid_token"],
+    ["signature_invalid", 401, "invalid_token"],
+    ["insufficient_scope", 403, "insufficient_scope"],
+    ["dpop_replay", 401, "invalid_dpop_proof"],
+    ["dpop_nonce_required", 401, "use_dpop_nonce"],
+  ]) {
+    const thrown = Object.assign(new Error(`a ${code} failure`), { code });
+    const response = lib.dpopErrorResponse(thrown, { algorithms: ["ES256"] });
+    equal(response.status, status, `${code}: status`);
+    equal(response.body.error, error, `${code}: body.error`);
+    equal(parseChallenge(response.headers["WWW-Authenticate"]).error, error, `${code}: challenge`);
+  }
+});
+
 export const dpopCases = cases;
