@@ -82,6 +82,9 @@ export interface DpopErrorOptions {
   algorithms?: string[];
   /** With `use_dpop_nonce`: the secret to mint the `DPoP-Nonce` header from. */
   nonceSecret?: Uint8Array;
+  /** The URL of the resource's metadata (`protectedResourceMetadata`), named in the
+   *  challenge as `resource_metadata` (RFC 9728 §5.1). */
+  resourceMetadata?: string;
   nonceStep?: number;
   currentTime?: number;
 }
@@ -528,8 +531,13 @@ pub fn dpop_error_response(
                 "nonceSecret",
                 "nonceStep",
                 "currentTime",
+                "resourceMetadata",
             ],
         )?;
+        let metadata = options.string("resourceMetadata")?;
+        if let Some(url) = &metadata {
+            check_url(url, "resourceMetadata")?;
+        }
         let (oauth_error, description) = match error.as_string() {
             Some(code) => (code, None),
             None => {
@@ -575,8 +583,12 @@ pub fn dpop_error_response(
         let headers = Object::new();
         let status = if resource {
             let algorithms = options.algorithms()?;
-            let challenge =
+            let mut challenge =
                 check::www_authenticate(Some(&oauth_error), description.as_deref(), &algorithms);
+            // RFC 9728 §5.1: where a client learns which authorization server to ask.
+            if let Some(url) = &metadata {
+                challenge.push_str(&format!(", resource_metadata=\"{url}\""));
+            }
             set(&headers, "WWW-Authenticate", &challenge.into());
             // RFC 6750 §3.1: insufficient scope is 403; every other failure is 401.
             if oauth_error == "insufficient_scope" {
@@ -614,4 +626,35 @@ fn is_error_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= 64
         && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// Longest URL accepted in a challenge, in bytes.
+const MAX_URL_LEN: usize = 2048;
+
+/// An absolute `https://` URL (`http://` on a loopback host), visible ASCII, no fragment:
+/// what RFC 9728 §2 and RFC 8707 §2 ask of a resource, and what is safe in a challenge's
+/// quoted string.
+fn check_url(url: &str, name: &'static str) -> Result<(), Error> {
+    let invalid = |reason| Error::InvalidOption {
+        name: name.into(),
+        reason,
+    };
+    if url.len() > MAX_URL_LEN || !url.bytes().all(|b| b.is_ascii_graphic()) || url.contains('"') {
+        return Err(invalid("must be a URL of visible ASCII, without quotes"));
+    }
+    if url.contains('#') {
+        return Err(invalid("must not have a fragment"));
+    }
+    let loopback = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+    if !url.starts_with("https://") && !loopback {
+        return Err(invalid(
+            "must be an https URL (http only on localhost, 127.0.0.1 or [::1])",
+        ));
+    }
+    Ok(())
 }

@@ -18,6 +18,7 @@ mod jwt;
 mod options;
 #[cfg(feature = "js")]
 mod pkce;
+
 pub mod rust_backend;
 pub mod settle;
 pub mod webcrypto;

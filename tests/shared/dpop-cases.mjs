@@ -702,4 +702,11 @@ add("RFC 6750 §3.1: a failed token check is invalid_token (401), a missing scop
   }
 });
 
+add("RFC 9728 §5.1: resourceMetadata names the resource's metadata in challenges", async (lib) => {
+  const metadata = "https://api.example/.well-known/oauth-protected-resource";
+  const response = lib.dpopErrorResponse("invalid_token", { algorithms: ["ES256"], resourceMetadata: metadata });
+  equal(parseChallenge(response.headers["WWW-Authenticate"]).resource_metadata, metadata, "resource_metadata");
+  await throwsCode(() => lib.dpopErrorResponse("invalid_token", { resourceMetadata: 'https://x.example/"' }), "invalid_option", "a quote in the URL");
+});
+
 export const dpopCases = cases;
