@@ -29,7 +29,7 @@ inputs() {
   for var in RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR; do
     printf '%s=%s\n' "$var" "${!var-<unset>}"
   done
-  for path in Cargo.toml Cargo.lock package-lock.json README.md src rustcrypto .cargo \
+  for path in Cargo.toml Cargo.lock package-lock.json README.md LICENSE src rustcrypto .cargo \
     rust-toolchain rust-toolchain.toml scripts/build-pkg.sh scripts/finish-pkg.mjs \
     scripts/wasm-hot-inline.mjs; do
     [[ -e $path ]] && find "$path" -type f -exec cksum {} +

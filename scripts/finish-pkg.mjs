@@ -3,7 +3,9 @@
 // the pure-Rust module's loader written in), writes the package
 // entry (index.js: the wasm exports plus the client) and package.json with conditional
 // exports (browser/bundler ESM by default, the self-initialising entry under Node), types
-// and the files list. `oidc-edge/oidc_edge.js` stays importable on its own.
+// and the files list, and copies the package's README (src/wasm/README.npm.md, written for
+// npm users; the repository's README.md is about the whole project) and the LICENSE.
+// `oidc-edge/oidc_edge.js` stays importable on its own.
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -89,16 +91,29 @@ for (const file of files) {
 }
 // wasm-bindgen puts inline JS snippets (if any) in snippets/; ship them too.
 const extra = existsSync(join(pkg, "snippets")) ? ["snippets/"] : [];
-const readme = existsSync(join(root, "README.md")) ? ["README.md"] : [];
-for (const file of readme) copyFileSync(join(root, file), join(pkg, file));
+// What npm shows and what the license requires: never loaded by a page or a process, so
+// scripts/package-files.mjs leaves both out of the size target.
+const docs = { "README.md": "src/wasm/README.npm.md", LICENSE: "LICENSE" };
+for (const [file, source] of Object.entries(docs)) {
+  if (!existsSync(join(root, source))) throw new Error(`${source} is missing`);
+  copyFileSync(join(root, source), join(pkg, file));
+}
+
+// homepage and bugs follow from a GitHub repository; npm spells the git URL git+….git.
+const repository = workspaceField("repository");
+const github = /^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/.test(repository);
 
 const manifest = {
   name: cargoField("name"),
   version: cargoField("version"),
   description: cargoField("description"),
   license: workspaceField("license"),
-  repository: { type: "git", url: workspaceField("repository") },
-  keywords: ["oauth", "openid", "oidc", "jwt", "dpop", "pkce", "webassembly"],
+  repository: { type: "git", url: github ? `git+${repository}.git` : repository },
+  ...(github ? { homepage: `${repository}#readme`, bugs: { url: `${repository}/issues` } } : {}),
+  keywords: [
+    "oauth", "oauth2", "openid", "openid-connect", "oidc", "jwt", "jwks", "id-token", "dpop",
+    "pkce", "webassembly", "wasm", "cloudflare-workers",
+  ],
   type: "module",
   main: "./index.js",
   module: "./index.js",
@@ -117,8 +132,12 @@ const manifest = {
     "./oidc_edge_rustcrypto_bg.wasm": "./oidc_edge_rustcrypto_bg.wasm",
     "./package.json": "./package.json",
   },
-  files: [...files, ...extra, ...readme],
-  sideEffects: ["./node.js", "./snippets/*"],
+  files: [...files, ...extra, ...Object.keys(docs)],
+  // Only node.js does something on import (it loads the wasm: initSync); a bundler may drop
+  // every other file whose exports go unused. wasm-pack lists ./snippets/* by default, for
+  // snippets in general: ours (drive.js, idb.js, rustcrypto.js) only declare functions and
+  // module state (tests/node/package.test.mjs checks both).
+  sideEffects: ["./node.js"],
   engines: { node: ">=20" },
 };
 writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest, null, 2) + "\n");

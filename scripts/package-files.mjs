@@ -1,8 +1,8 @@
 // What the built npm package (pkg/) puts in front of its users, file by file, for
 // benches/js/size.mjs (the table) and tests/node/size.test.mjs (the 100 KB target): every
-// shipped file but the types and the README, which never reach a page or a process, each
-// with its gzip -9 size, and whether it is loaded only on first use (the pure-Rust module,
-// src/wasm/rustcrypto.js).
+// shipped file but the types, the README and the LICENSE, which never reach a page or a
+// process, each with its gzip -9 size, and whether it is loaded only on first use (the
+// pure-Rust module, src/wasm/rustcrypto.js).
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +25,7 @@ export function shippedFiles() {
   const manifest = JSON.parse(readFileSync(join(PKG, "package.json"), "utf8"));
   return manifest.files
     .flatMap((file) => filesUnder(join(PKG, file)))
-    .filter((file) => !file.endsWith(".d.ts") && !file.endsWith(".md"))
+    .filter((file) => !file.endsWith(".d.ts") && !file.endsWith(".md") && relative(PKG, file) !== "LICENSE")
     .map((file) => {
       const bytes = readFileSync(file);
       const name = relative(PKG, file);

@@ -82,8 +82,8 @@ export interface DpopErrorOptions {
   algorithms?: string[];
   /** With `use_dpop_nonce`: the secret to mint the `DPoP-Nonce` header from. */
   nonceSecret?: Uint8Array;
-  /** The URL of the resource's metadata (`protectedResourceMetadata`), named in the
-   *  challenge as `resource_metadata` (RFC 9728 §5.1). */
+  /** The URL of the resource's RFC 9728 metadata document, named in the challenge as
+   *  `resource_metadata` (RFC 9728 §5.1). */
   resourceMetadata?: string;
   nonceStep?: number;
   currentTime?: number;
@@ -513,7 +513,7 @@ pub fn dpop_nonce(
 
 /// The HTTP response for a failed DPoP or token check. `error` is an error thrown by
 /// `verifyDpopProof` (mapped to `invalid_dpop_proof` or `use_dpop_nonce`), by a token
-/// check such as `verifyAccessToken` (`insufficient_scope`, else `invalid_token`), or an
+/// check such as `validateAccessToken` (`insufficient_scope`, else `invalid_token`), or an
 /// OAuth error code such as "invalid_token". Resource endpoints answer 401 with a
 /// `WWW-Authenticate: DPoP` challenge (RFC 9449 §7.1); token endpoints 400 with a JSON
 /// body (§5). `use_dpop_nonce` adds a fresh `DPoP-Nonce` when `nonceSecret` is given.
