@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::{Map, Value};
 
 use super::clients::jwks_uri::RemoteKeySets;
-use super::config::Config;
+use super::config::{Config, OWN_API_PATH};
 use super::fetch::Fetcher;
 use super::http::Request;
 use super::keys::SigningKeys;
@@ -16,6 +16,7 @@ use super::secrets::ServerSecrets;
 use super::signer::TokenSigner;
 use crate::cache::BoundedCache;
 use crate::jose::JwkSet;
+use crate::jose::jwt::Validation;
 use crate::time::UnixTime;
 
 /// Claims of access tokens that passed every check, with their `exp`, by token hash.
@@ -76,6 +77,11 @@ pub struct Provider {
     pub(crate) jwks: Vec<u8>,
     /// The same keys, parsed for verifying the provider's own access tokens.
     pub(crate) verify_keys: JwkSet,
+    /// What every access token issued here must satisfy (RFC 9068 §4), for every audience
+    /// the provider issues tokens for: built once, read on every uncached check.
+    pub(crate) access_token_rules: Validation,
+    /// The provider's own API as a resource: `{issuer}/api/me`.
+    pub(crate) own_api: String,
     /// Access tokens that passed every check at a resource, by their SHA-256, with their
     /// `exp` (`resource::access_token_claims`).
     pub(crate) checked_access_tokens: Mutex<CheckedAccessTokens>,
@@ -115,6 +121,21 @@ impl Provider {
         jwks_uris.sort_unstable();
         jwks_uris.dedup();
         let remote_keys = Mutex::new(BoundedCache::new(jwks_uris.len().max(1)));
+        let own_api = format!("{}{OWN_API_PATH}", config.issuer);
+        // Itself, its own API and the configured resources (RFC 8707): which of them a
+        // resource accepts is the resource's to check.
+        let mut audiences = vec![config.issuer.clone(), own_api.clone()];
+        audiences.extend(config.resources.iter().map(|r| r.resource.clone()));
+        let access_token_rules = Validation {
+            issuers: vec![config.issuer.clone()],
+            audiences,
+            algorithms: keys.algorithms(),
+            typ: Some("at+jwt".to_owned()),
+            clock_tolerance: 0,
+            required_claims: ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]
+                .map(String::from)
+                .to_vec(),
+        };
         Provider {
             config,
             keys,
@@ -122,6 +143,8 @@ impl Provider {
             discovery: OnceLock::new(),
             jwks,
             verify_keys,
+            access_token_rules,
+            own_api,
             checked_access_tokens: Mutex::new(BoundedCache::new(MAX_CHECKED_ACCESS_TOKENS)),
             remote_keys,
             password_cost,

@@ -9,9 +9,8 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof, www_authenticate};
-use crate::jose::jwt::{Validation, verify_with};
+use crate::jose::jwt::verify_with;
 use crate::jose::{Alg, SignatureVerifier};
-use crate::op::config::OWN_API_PATH;
 use crate::op::grant::lifecycle;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
@@ -218,26 +217,11 @@ pub async fn access_token_claims<S: Store, P, V: SignatureVerifier>(
         }
         return Ok(claims);
     }
-    // RFC 9068 §4 for every audience this provider issues tokens for: itself, its own API
-    // and the configured resources (RFC 8707). Which of them a resource accepts is the
-    // resource's to check.
-    let issuer = &op.config.issuer;
-    let mut audiences = vec![issuer.clone(), format!("{issuer}{OWN_API_PATH}")];
-    audiences.extend(op.config.resources.iter().map(|r| r.resource.clone()));
-    let validation = Validation {
-        issuers: vec![issuer.clone()],
-        audiences,
-        algorithms: op.keys.algorithms(),
-        typ: Some("at+jwt".to_owned()),
-        clock_tolerance: 0,
-        required_claims: ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"]
-            .map(String::from)
-            .to_vec(),
-    };
+    // RFC 9068 §4, for every audience this provider issues tokens for.
     let verified = verify_with(
         token,
         &op.verify_keys,
-        &validation,
+        &op.access_token_rules,
         services.now,
         services.verifier,
     )
@@ -271,8 +255,7 @@ async fn check<S: Store, P, V: SignatureVerifier>(
         })?;
     // RFC 8707, RFC 9068 §4: a token for another resource is not one for this one.
     let issuer = op.config.issuer.as_str();
-    let own_api = format!("{issuer}{OWN_API_PATH}");
-    let for_here = |aud: &str| aud == issuer || (policy.own_api && aud == own_api);
+    let for_here = |aud: &str| aud == issuer || (policy.own_api && aud == op.own_api);
     let audience_ok = match claims.get("aud") {
         Some(Value::String(aud)) => for_here(aud),
         Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(for_here),

@@ -14,7 +14,7 @@ pub fn handle(op: &Provider) -> Response {
     let issuer = &op.config.issuer;
     let algs: Vec<&str> = CHALLENGE_ALGS.iter().map(|alg| alg.as_str()).collect();
     let metadata = json!({
-        "resource": format!("{issuer}/api/me"),
+        "resource": op.own_api,
         "authorization_servers": [issuer],
         "bearer_methods_supported": ["header"],
         "dpop_signing_alg_values_supported": algs,

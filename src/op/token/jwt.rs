@@ -50,7 +50,7 @@ pub fn scope_of_claim(name: &str) -> Option<&'static str> {
 /// Whether `name` is a user claim some scope releases (OpenID Connect Core §5.4): what
 /// the `claims` parameter may ask for one by one (§5.5).
 pub fn is_scope_claim(name: &str) -> bool {
-    SCOPE_CLAIMS.iter().any(|(_, names)| names.contains(&name))
+    scope_of_claim(name).is_some()
 }
 
 /// The user's claims that `scope` releases (OpenID Connect Core §5.4), plus `sub`, plus
