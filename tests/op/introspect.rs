@@ -5,12 +5,9 @@
 //! a JWT signed by the provider (RFC 9701).
 
 use oidc_edge::jose::jwt::{Verified, verify};
-use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{CompactJws, Validation};
-use oidc_edge::op::fetch::NoFetch;
 use oidc_edge::op::keys::SigningKeys;
-use oidc_edge::op::password::RustPbkdf2;
-use oidc_edge::op::{Request, Response, Services};
+use oidc_edge::op::{Request, Response};
 use oidc_edge::time::UnixTime;
 use serde_json::{Map, Value, json};
 
@@ -695,19 +692,10 @@ fn discovery_advertises_introspection() {
 fn storage_unavailable_is_503() {
     let op = Op::new();
     let (access, refresh_token, _id) = spa_tokens(&op);
-    let provider = op.provider.borrow();
-    let services = Services {
-        store: &Down,
-        pbkdf2: &RustPbkdf2,
-        verifier: &RustCrypto,
-        signer: provider.signing_keys(),
-        fetcher: &NoFetch,
-        now: UnixTime(op.now()),
-    };
     for token in [access.as_str(), refresh_token.as_str(), "unknown"] {
         let req = introspect_request(&[("token", token)])
             .with_header("authorization", &basic(SERVICE, SERVICE_SECRET));
-        let response = run_ready(async { Ok(provider.handle(&req, &services).await) }).unwrap();
+        let response = op.send_with_store_down(&req);
         assert_eq!(response.status, 503, "{}", text(&response));
         assert_eq!(body(&response)["error"], "temporarily_unavailable");
     }

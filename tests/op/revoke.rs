@@ -3,11 +3,7 @@
 //! 200 and left alone (§2.2); the client authenticates exactly as at the token endpoint
 //! (§2.1, RFC 6749 §2.3).
 
-use oidc_edge::jose::verifier::{RustCrypto, run_ready};
-use oidc_edge::op::fetch::NoFetch;
-use oidc_edge::op::password::RustPbkdf2;
-use oidc_edge::op::{Request, Response, Services};
-use oidc_edge::time::UnixTime;
+use oidc_edge::op::{Request, Response};
 use serde_json::{Value, json};
 
 use crate::op_support::*;
@@ -477,22 +473,12 @@ fn cors_and_discovery() {
 fn storage_unavailable_is_503() {
     let op = Op::new();
     let (access, refresh_token) = spa_tokens(&op);
-    let provider = op.provider.borrow();
-    let services = Services {
-        store: &Down,
-        pbkdf2: &RustPbkdf2,
-        verifier: &RustCrypto,
-        signer: provider.signing_keys(),
-        fetcher: &NoFetch,
-        now: UnixTime(op.now()),
-    };
     for token in [&access, &refresh_token] {
         let req = revoke_request(&[("token", token), ("client_id", SPA)]);
-        let response = run_ready(async { Ok(provider.handle(&req, &services).await) }).unwrap();
+        let response = op.send_with_store_down(&req);
         assert_eq!(response.status, 503, "{}", text(&response));
         assert_eq!(body(&response)["error"], "temporarily_unavailable");
     }
-    drop(provider);
     assert_still_valid(&op, &access, &refresh_token);
 }
 

@@ -244,6 +244,20 @@ impl Op {
         self.clock.0.set(self.clock.0.get() + seconds);
     }
 
+    /// `req` answered while every store operation fails ([`Down`]).
+    pub fn send_with_store_down(&self, req: &Request) -> Response {
+        let provider = self.provider.borrow();
+        let services = Services {
+            store: &Down,
+            pbkdf2: &RustPbkdf2,
+            verifier: &RustCrypto,
+            signer: provider.signing_keys(),
+            fetcher: &oidc_edge::op::fetch::NoFetch,
+            now: UnixTime(self.now()),
+        };
+        run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
+    }
+
     pub fn send(&self, req: &Request) -> Response {
         let provider = self.provider.borrow();
         let services = Services {
