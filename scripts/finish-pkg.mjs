@@ -1,7 +1,8 @@
 // Completes the wasm-pack output in pkg/ into a publishable npm package: copies the
-// hand-written code-flow client (client.js) and the Node entry point (with the path of
-// the pure-Rust module's loader written in), writes the package
-// entry (index.js: the wasm exports plus the client) and package.json with conditional
+// hand-written JavaScript (the code-flow client, the resource-server kit, the verify
+// functions that take fetched key sets) and the Node entry point (with the path of the
+// pure-Rust module's loader written in), writes the package entry (index.js: the wasm
+// exports, the error class, the kit and the client) and package.json with conditional
 // exports (browser/bundler ESM by default, the self-initialising entry under Node), types
 // and the files list, and copies the package's README (src/wasm/README.npm.md, written for
 // npm users; the repository's README.md is about the whole project) and the LICENSE.
@@ -33,50 +34,70 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["client.d.ts", "init.d.ts"]) {
+for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
-// The client ships without comments and whitespace (esbuild, names kept, so stack traces
-// still read): every user loads it, and the package's size target counts what they load
-// (benches/js/size.mjs). The commented source is src/wasm/client.js.
-writeFileSync(
-  join(pkg, "client.js"),
-  esbuild.transformSync(readFileSync(join(root, "src/wasm/client.js"), "utf8"), {
-    format: "esm",
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: "none",
-  }).code,
-);
 // wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
-// entry and init.js import it there to tell it where the pure-Rust module's wasm is.
+// entry and init.js import it there (RUSTCRYPTO_SNIPPET) to tell it where the pure-Rust
+// module's wasm is.
 const snippetDirs = readdirSync(join(pkg, "snippets")).filter((dir) =>
   existsSync(join(pkg, "snippets", dir, "src/wasm/rustcrypto.js")),
 );
 if (snippetDirs.length !== 1) throw new Error(`expected one rustcrypto.js snippet, found ${snippetDirs.length}`);
-for (const file of ["node.js", "init.js"]) {
-  const text = readFileSync(join(root, "src/wasm", file), "utf8");
-  if (!text.includes("RUSTCRYPTO_SNIPPET")) throw new Error(`src/wasm/${file} lost its RUSTCRYPTO_SNIPPET mark`);
-  writeFileSync(join(pkg, file), text.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`));
+const snippets = join(pkg, "snippets", snippetDirs[0], "src/wasm");
+// The error class (src/wasm/error.js) is a snippet too, since the wasm constructs it; the
+// package's own modules import it from there, so all of them share the one class that
+// `instanceof` needs. Its types are pkg/error.d.ts.
+const errorSnippet = `./snippets/${snippetDirs[0]}/src/wasm/error.js`;
+if (!existsSync(join(pkg, errorSnippet))) throw new Error(`${errorSnippet} is missing: error.rs imports it`);
+
+// What ships of hand-written JavaScript has no comments and whitespace (esbuild, names kept,
+// so stack traces still read): the package's size target counts what users load
+// (benches/js/size.mjs). The commented sources are in src/wasm/.
+const minified = (code) =>
+  esbuild.transformSync(code, { format: "esm", minifyWhitespace: true, minifySyntax: true, legalComments: "none" }).code;
+const HAND_WRITTEN = ["client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "init.js", "node.js"];
+for (const file of HAND_WRITTEN) {
+  let text = readFileSync(join(root, "src/wasm", file), "utf8");
+  if (file === "init.js" || file === "node.js") {
+    if (!text.includes("RUSTCRYPTO_SNIPPET")) throw new Error(`src/wasm/${file} lost its RUSTCRYPTO_SNIPPET mark`);
+    text = text.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`);
+  }
+  writeFileSync(join(pkg, file), minified(text.replaceAll('from "./error.js"', `from "${errorSnippet}"`)));
 }
-// The entry point: what the wasm module exports (init as the default), plus the client.
-// `Job` is the JS API's internal job class (src/wasm/job.rs), exported by wasm-bindgen
-// only so that drive.js can resume it: it is left out of the entry.
+// The snippets too, as wasm-bindgen copied them.
+for (const file of readdirSync(snippets).filter((name) => name.endsWith(".js"))) {
+  writeFileSync(join(snippets, file), minified(readFileSync(join(snippets, file), "utf8")));
+}
+// The entry point: what the wasm module exports (init as the default), the error class, the
+// resource-server kit and the client. `Job` is the JS API's internal job class
+// (src/wasm/job.rs), exported by wasm-bindgen only so that drive.js can resume it: it is
+// left out of the entry. The three verify functions come from verify.js, which adds fetched
+// key sets (createRemoteKeySet) to what the wasm's take.
 const INTERNAL = ["Job"];
+const WRAPPED = ["verifyJwt", "validateIdToken", "validateAccessToken"];
 const glue = readFileSync(join(pkg, "oidc_edge.js"), "utf8");
 const named = [...glue.matchAll(/^export (?:class|function) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
 for (const name of INTERNAL) {
   if (!named.includes(name)) throw new Error(`oidc_edge.js no longer exports ${name}: update INTERNAL`);
 }
-const exported = named.filter((name) => !INTERNAL.includes(name));
+for (const name of WRAPPED) {
+  if (!named.includes(name)) throw new Error(`oidc_edge.js no longer exports ${name}: update WRAPPED`);
+}
+const exported = named.filter((name) => !INTERNAL.includes(name) && !WRAPPED.includes(name));
+const kit = "authenticateRequest, createRemoteKeySet, protectedResourceMetadata";
 // init and initSync come from init.js: wasm-bindgen's, with the `rustcrypto` option.
 const entry =
-  `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { default, initSync } from "./init.js";\n` +
-  'export { OidcClient, OidcError } from "./client.js";\n';
+  `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
+  `export { default, initSync } from "./init.js";\nexport { OidcEdgeError } from "${errorSnippet}";\n` +
+  `export { ${kit} } from "./server.js";\nexport { OidcClient } from "./client.js";\n`;
 writeFileSync(join(pkg, "index.js"), entry);
+// Named re-exports win over `export *` (the wasm's declarations of the three).
 const entryTypes =
-  'export * from "./oidc_edge.js";\nexport { default, initSync } from "./init.js";\n' +
-  'export type { RustCryptoInput } from "./init.js";\nexport * from "./client.js";\n';
+  `export * from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
+  'export type { KeySource } from "./verify.js";\nexport { default, initSync } from "./init.js";\n' +
+  'export type { RustCryptoInput } from "./init.js";\nexport * from "./error.js";\nexport * from "./server.js";\n' +
+  'export * from "./client.js";\n';
 writeFileSync(join(pkg, "index.d.ts"), entryTypes);
 writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 
@@ -85,7 +106,17 @@ const files = [
   "oidc_edge_rustcrypto_bg.wasm", "oidc_edge_rustcrypto.js", "oidc_edge_rustcrypto.d.ts",
   "oidc_edge_rustcrypto_bg.wasm.d.ts",
   "client.js", "client.d.ts", "init.js", "init.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
+  "error.d.ts", "verify.js", "verify.d.ts", "server.js", "server.d.ts", "remote-keys.js",
+  "resource-metadata.js",
 ];
+// wasm-bindgen declares `[Symbol.dispose]()` on its classes, and `Symbol.dispose` exists only
+// from TypeScript's lib esnext.disposable / es2025 on: under a plain `lib: ["ES2022", "DOM"]`
+// the declarations would not compile (tests/types checks they do). The method is still
+// there at runtime; `free()` is the declared way to release a key early.
+for (const file of ["oidc_edge.d.ts", "oidc_edge_rustcrypto.d.ts"]) {
+  const text = readFileSync(join(pkg, file), "utf8");
+  writeFileSync(join(pkg, file), text.replace(/^\s*\[Symbol\.dispose\]\(\): void;\n/gm, ""));
+}
 for (const file of files) {
   if (!existsSync(join(pkg, file))) throw new Error(`pkg/${file} is missing: did wasm-pack run?`);
 }

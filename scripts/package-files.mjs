@@ -1,8 +1,11 @@
 // What the built npm package (pkg/) puts in front of its users, file by file, for
 // benches/js/size.mjs (the table) and tests/node/size.test.mjs (the 100 KB target): every
 // shipped file but the types, the README and the LICENSE, which never reach a page or a
-// process, each with its gzip -9 size, and whether it is loaded only on first use (the
-// pure-Rust module, src/wasm/rustcrypto.js).
+// process, each with its gzip -9 size, whether it is loaded only on first use (the
+// pure-Rust module, src/wasm/rustcrypto.js), and whether only a resource server loads it
+// (the resource-server kit: a bundler drops it from a page that does not import it, which
+// tests/node/resource-server.test.mjs checks with esbuild; an unbundled page that imports
+// index.js by URL fetches it too).
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,7 +23,10 @@ function filesUnder(path) {
   return readdirSync(path).flatMap((name) => filesUnder(join(path, name)));
 }
 
-/** [{ name, bytes (a Buffer), gzip, onFirstUse }] for every shipped file. */
+/** The resource-server kit's modules (src/wasm/server.js and what only it imports). */
+export const SERVER_FILES = ["server.js", "remote-keys.js", "resource-metadata.js"];
+
+/** [{ name, bytes (a Buffer), gzip, onFirstUse, server }] for every shipped file. */
 export function shippedFiles() {
   const manifest = JSON.parse(readFileSync(join(PKG, "package.json"), "utf8"));
   return manifest.files
@@ -29,13 +35,17 @@ export function shippedFiles() {
     .map((file) => {
       const bytes = readFileSync(file);
       const name = relative(PKG, file);
-      return { name, bytes, gzip: gzipBytes(bytes), onFirstUse: name.startsWith("oidc_edge_rustcrypto") };
+      return {
+        name, bytes, gzip: gzipBytes(bytes), onFirstUse: name.startsWith("oidc_edge_rustcrypto"), server: SERVER_FILES.includes(name),
+      };
     });
 }
 
-/** Gzipped bytes every user loads, and those a browser page loads (no Node entry). */
+/** Gzipped bytes every user loads, those a browser page loads (no Node entry), and those
+ *  only a resource server adds. */
 export function loadedSizes(files = shippedFiles()) {
-  const core = files.filter((file) => !file.onFirstUse).reduce((total, file) => total + file.gzip, 0);
+  const sum = (list) => list.reduce((total, file) => total + file.gzip, 0);
+  const core = sum(files.filter((file) => !file.onFirstUse && !file.server));
   const page = core - (files.find((file) => file.name === "node.js")?.gzip ?? 0);
-  return { core, page };
+  return { core, page, server: sum(files.filter((file) => file.server)) };
 }

@@ -31,8 +31,10 @@ suite "clippy (worker)" cargo clippy --quiet -p oidc-edge-worker --target wasm32
 suite "cargo test (native)" cargo test --quiet
 suite "wasm in Chromium" wasm-pack test --headless --chrome -- --features js
 suite "npm package build" bash scripts/build-pkg.sh
+suite "npm package types" node_modules/.bin/tsc -p tests/types
 suite "npm package in Node" node --test tests/node/
 suite "npm package in Chromium" node --test tests/browser/
+suite "npm package with Vite" node --test tests/bundlers/
 suite "worker on wrangler dev" node --test tests/e2e/
 
 passed=0

@@ -1,6 +1,7 @@
 // The npm package's size, file by file: bytes, gzip -9, and for JS minified + gzip -9
-// (esbuild, which wrangler brings: what a bundler ships). Two groups: what every user of
-// the package loads (the core module, its glue, the client, the snippets, the entries) and
+// (esbuild, which wrangler brings: what a bundler ships). Three groups: what every user of
+// the package loads (the core module, its glue, the client, the snippets, the entries), what
+// a resource server adds (the kit, which bundlers drop from pages that do not import it), and
 // the pure-Rust module, loaded only when a call needs it (src/wasm/rustcrypto.js).
 // Run after `make pkg`: node benches/js/size.mjs
 import { TARGET_GZIP_BYTES, gzipBytes as gz, loadedSizes, shippedFiles } from "../../scripts/package-files.mjs";
@@ -13,9 +14,9 @@ try {
   // Without esbuild the minified column stays empty.
 }
 
-const rows = shippedFiles().map(({ name, bytes, gzip, onFirstUse }) => ({
+const rows = shippedFiles().map(({ name, bytes, gzip, onFirstUse, server }) => ({
   name,
-  onFirstUse,
+  group: onFirstUse ? "loaded on first use" : server ? "a resource server adds" : "every user loads",
   bytes: bytes.length,
   gzip,
   // esbuild's transform spells a re-export-only entry longer than it is; a bundler
@@ -27,14 +28,15 @@ const rows = shippedFiles().map(({ name, bytes, gzip, onFirstUse }) => ({
 
 const fmt = (n) => (n === null ? "—" : n.toLocaleString("en-US"));
 console.log("| file | bytes | gzip -9 | minified + gzip -9 |\n|---|---:|---:|---:|");
-for (const [title, onFirstUse] of [["every user loads", false], ["loaded on first use", true]]) {
-  const group = rows.filter((row) => row.onFirstUse === onFirstUse);
+for (const title of ["every user loads", "a resource server adds", "loaded on first use"]) {
+  const group = rows.filter((row) => row.group === title);
   for (const row of group) {
     console.log(`| \`${row.name}\` | ${fmt(row.bytes)} | ${fmt(row.gzip)} | ${fmt(row.minGzip)} |`);
   }
   const sum = (key) => group.reduce((total, row) => total + (row[key] ?? row.gzip), 0);
   console.log(`| **${title}** | **${fmt(sum("bytes"))}** | **${fmt(sum("gzip"))}** | **${minify ? fmt(sum("minGzip")) : "—"}** |`);
 }
-const { core, page } = loadedSizes();
+const { core, page, server } = loadedSizes();
 console.log(`\nevery user loads ${(core / 1000).toFixed(1)} KB gzipped: ${core < TARGET_GZIP_BYTES ? "under" : "over"} the 100 KB target`);
-console.log(`a browser page loads ${(page / 1000).toFixed(1)} KB gzipped (all of the above but node.js)`);
+console.log(`a browser page loads ${(page / 1000).toFixed(1)} KB gzipped (every user's files but node.js)`);
+console.log(`a resource server adds ${(server / 1000).toFixed(1)} KB gzipped (the kit: bundlers drop it from pages that do not import it)`);

@@ -1,5 +1,6 @@
 // Types of the code-flow client (client.js). Re-exported by the package entry point.
-import type { DpopKey } from "./oidc_edge.js";
+import type { DpopKey, IdTokenClaims } from "./oidc_edge.js";
+import type { OidcEdgeError } from "./error.js";
 
 /** What `OidcClient` needs to keep an authorization request across the redirect
  *  (the `Storage` interface; `sessionStorage` by default). */
@@ -41,6 +42,31 @@ export interface OidcClientOptions {
    *  issuer's origin only. Any other URL, or a redirect to one, is refused with
    *  `origin_not_allowed`. */
   apiOrigins?: string[];
+  /**
+   * One session for all the tabs of this origin that use this `issuer` and `clientId`. Default
+   * true in a browser window, false elsewhere (a server process may hold clients of several
+   * users); off wherever `BroadcastChannel` or Web Locks (`navigator.locks`) are missing.
+   *
+   * Tokens are never written to storage: tabs pass them to each other over a `BroadcastChannel`
+   * (same-origin by construction). `create()` asks the open tabs for their session (waiting
+   * up to 250 ms, beside discovery; a later answer is adopted when it comes); a sign-in or a
+   * refresh is sent to every tab; `signOut()` in one tab signs out all. A tab adopts a session
+   * only when it is newer than its own and bound to its DPoP key (the key in IndexedDB, which
+   * tabs share; a tab with another key, e.g. a `dpopKey` option, keeps its own session, which
+   * a sign-out elsewhere still ends); malformed messages are ignored.
+   *
+   * Refreshes are serialized with a Web Lock per session: the first tab refreshes and keeps the
+   * lock; the others, whose refresh token is now spent, wait for the new session to arrive and
+   * adopt it. One token request however many tabs refresh at once, and the refresh token is
+   * never sent twice (a provider that detects reuse revokes the token's whole family,
+   * RFC 9700 §4.14.2).
+   * false: every tab keeps its own session, as in a server.
+   */
+  shareSession?: boolean;
+  /** Called when another tab changes this client's session: the session it adopted, or null
+   *  after a sign-out in another tab. Not called for this tab's own sign-in, refresh or
+   *  sign-out, nor for the session `create()` starts with. */
+  onSessionChange?: (session: Session | null) => void;
 }
 
 export interface AuthorizationParams {
@@ -58,14 +84,15 @@ export interface SignOutOptions {
   revoke?: boolean;
   /** Called, before `signOut()` resolves, when the revocation failed: "network_error",
    *  "aborted" (no answer within 5 seconds), "response_too_large", or "revocation_error" with
-   *  the provider's `status`, `error` and `errorDescription` (RFC 7009 §2.2.1; a 503 means
+   *  the provider's `status`, `error` and `error_description` (RFC 7009 §2.2.1; a 503 means
    *  the token was not revoked). The tokens are forgotten all the same, so there is nothing
    *  to retry with: the refresh token stays valid at the provider until it expires. What the
    *  callback throws rejects `signOut()`. */
-  onRevocationError?: (error: OidcError) => void;
+  onRevocationError?: (error: OidcEdgeError) => void;
 }
 
-/** The signed-in state, kept in memory only. */
+/** The signed-in state, kept in memory only (and shared with the other tabs in memory: see
+ *  `shareSession`). */
 export interface Session {
   accessToken: string;
   tokenType: "DPoP" | "Bearer";
@@ -76,34 +103,11 @@ export interface Session {
   /** The ID token (the latest one: a refresh may bring a new one). */
   idToken: string;
   /** The verified ID-token claims. */
-  claims: { sub: string; [claim: string]: unknown };
+  claims: IdTokenClaims;
   /** The granted scope (the requested one when the provider did not say). */
   scope: string;
   /** For DPoP: the thumbprint (RFC 7638) of the key the tokens are bound to (`cnf.jkt`). */
   jkt?: string;
-}
-
-/** An error thrown by the client itself. Errors from the wasm functions (ID-token
- *  validation, DPoP) keep their own `code`, such as "signature_invalid" or "key_not_found". */
-export class OidcError extends Error {
-  name: "OidcError";
-  /**
-   * Stable machine-readable code:
-   * "invalid_option", "discovery_invalid", "jwks_invalid", "network_error", "aborted",
-   * "response_too_large", "storage_unavailable", "state_mismatch", "issuer_mismatch",
-   * "authorization_error", "callback_invalid", "token_error", "token_response_invalid",
-   * "not_signed_in", "no_refresh_token", "id_token_sub_mismatch", "id_token_nonce_mismatch",
-   * "userinfo_unavailable", "userinfo_error", "userinfo_invalid", "userinfo_sub_mismatch",
-   * "origin_not_allowed", "redirect_blocked", "revocation_error" (given to
-   * `onRevocationError`, never thrown).
-   */
-  code: string;
-  /** The provider's OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1). */
-  error?: string;
-  /** The provider's `error_description`. */
-  errorDescription?: string;
-  /** The HTTP status, when the error came from a response. */
-  status?: number;
 }
 
 /**
@@ -148,7 +152,9 @@ export class OidcClient {
    */
   handleCallback(url?: string | URL): Promise<Session>;
   /** The refresh token grant (RFC 6749 §6), DPoP-bound; the refresh token is rotated. A new ID
-   *  token must be for the same subject (OIDC Core §12.2). Concurrent calls share one request. */
+   *  token must be for the same subject (OIDC Core §12.2). Concurrent calls share one request,
+   *  and so do the tabs that share the session (`shareSession`): they resolve with the session
+   *  one of them got. */
   refresh(): Promise<Session>;
   /** The UserInfo claims (OIDC Core §5.3) through `fetch`; `sub` must equal the ID token's
    *  ("userinfo_sub_mismatch", §5.3.4). Its redirects are handled as `fetch`'s, with the
@@ -178,7 +184,8 @@ export class OidcClient {
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /**
    * Signs out: forgets the tokens at once (a `fetch`, `userinfo` or `refresh` called after
-   * `signOut()`, even before its promise settles, throws "not_signed_in"), then, when the
+   * `signOut()`, even before its promise settles, throws "not_signed_in") in this tab and in
+   * the tabs that share the session (`shareSession`), then, when the
    * session has a refresh token and the provider advertises a `revocation_endpoint`, revokes
    * the refresh token (RFC 7009 §2.1: `token`, `token_type_hint=refresh_token` and
    * `client_id`, through the `fetch` option, without a DPoP proof, redirects not followed),
@@ -186,7 +193,7 @@ export class OidcClient {
    * 5 seconds; access tokens alone are not revoked (they expire within minutes).
    *
    * Never rejects because of the revocation: a network error, a non-200 answer or the
-   * timeout is passed to `options.onRevocationError` as an `OidcError`, and `signOut()`
+   * timeout is passed to `options.onRevocationError` as an `OidcEdgeError`, and `signOut()`
    * resolves all the same. Resolves with the provider's logout URL (`end_session_endpoint`
    * with `id_token_hint`, `client_id` and `post_logout_redirect_uri`) to navigate to, or null
    * when the provider advertises none. Unknown options reject with "invalid_option" (the

@@ -4,6 +4,7 @@
 // random value and DPoP proof comes from the wasm core. Provider responses are untrusted
 // input: bodies are capped, JSON is required where the specifications require it.
 import init, { createKeySet, createPkce, randomToken, validateIdToken, DpopKey } from "./oidc_edge.js";
+import { OidcEdgeError } from "./error.js";
 
 const MAX_BODY = 64 * 1024;
 const TX_PREFIX = "oidc-edge:tx:";
@@ -14,12 +15,14 @@ const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 9449 §8.1 NQCHAR
 const REDIRECTS = [301, 302, 303, 307, 308]; // Fetch Standard: a "redirect status"
 const MAX_REDIRECTS = 20; // Fetch Standard, HTTP-redirect fetch: a network error past 20
 const REVOKE_TIMEOUT = 5_000; // ms signOut() waits for the revocation endpoint
+const SHARE_WAIT = 250; // ms create() waits for an open tab's session, beside discovery
 // Fetch Standard "request-body-header names", dropped when a redirect turns the method into GET.
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type", "content-length"];
 const OPTIONS = {
   issuer: "string", clientId: "string", redirectUri: "string", scope: "string",
   postLogoutRedirectUri: "string", dpop: "boolean", dpopKey: "object", storage: "object",
-  fetch: "function", clockTolerance: "number", apiOrigins: "object",
+  fetch: "function", clockTolerance: "number", apiOrigins: "object", shareSession: "boolean",
+  onSessionChange: "function",
 };
 const ENDPOINTS = [
   "authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint", "revocation_endpoint",
@@ -27,21 +30,8 @@ const ENDPOINTS = [
 const REQUIRED_ENDPOINTS = ENDPOINTS.slice(0, 3);
 const PRIVATE = Symbol("OidcClient.create");
 
-/** Every error the client throws itself: a stable `code`, and the provider's RFC 6749 §5.2
- *  `error` / `error_description` and the HTTP status where there was one. */
-export class OidcError extends Error {
-  constructor(code, message, extra = {}) {
-    super(message, "cause" in extra ? { cause: extra.cause } : undefined);
-    this.name = "OidcError";
-    this.code = code;
-    for (const key of ["error", "errorDescription", "status"]) {
-      if (extra[key] !== undefined) this[key] = extra[key];
-    }
-  }
-}
-
 function fail(code, message, extra) {
-  throw new OidcError(code, message, extra);
+  throw new OidcEdgeError(code, message, extra);
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -141,7 +131,7 @@ async function readJson(res, code, what) {
   return body;
 }
 
-/** `http(input, init)`, with network failures as OidcError "network_error" / "aborted". */
+/** `http(input, init)`, with network failures as OidcEdgeError "network_error" / "aborted". */
 async function send(http, input, init) {
   try {
     return await http(input, init);
@@ -175,19 +165,19 @@ async function oauthError(res, what) {
   });
   return {
     error: typeof problem.error === "string" ? problem.error : undefined,
-    errorDescription: typeof problem.error_description === "string" ? problem.error_description : undefined,
+    error_description: typeof problem.error_description === "string" ? problem.error_description : undefined,
   };
 }
 
 /** "HTTP 400 invalid_grant: description", for messages. */
-const described = (status, { error, errorDescription }) =>
-  `HTTP ${status}${error ? ` ${error}` : ""}${errorDescription ? `: ${errorDescription}` : ""}`;
+const described = (status, { error, error_description: description }) =>
+  `HTTP ${status}${error ? ` ${error}` : ""}${description ? `: ${description}` : ""}`;
 
 /** The parameters of a `WWW-Authenticate` challenge the client acts on. */
 function challenge(res) {
   const header = res.headers.get("www-authenticate") ?? "";
   const param = (name) => header.match(new RegExp(`(?:^|[\\s,])${name}\\s*=\\s*"?([^",]*)`, "i"))?.[1];
-  return { error: param("error"), errorDescription: param("error_description") };
+  return { error: param("error"), error_description: param("error_description") };
 }
 
 /** A key that survives reloads (IndexedDB, non-extractable); where IndexedDB is missing or
@@ -204,6 +194,35 @@ async function storedKey(name) {
   return key;
 }
 
+const SESSION = ["accessToken", "tokenType", "expiresAt", "refreshToken", "idToken", "claims", "scope", "jkt"];
+
+/** A message from another tab as { at, session } (session null: signed out), or null when it
+ *  is not one: wrong shape, types or sizes, or tokens bound to another DPoP key than `key`
+ *  (they would be refused with this tab's proofs). Structured clone already made it plain
+ *  data of this origin; the JSON copy measures it and leaves no Map, Date or cycle. */
+function fromTab(data, key) {
+  try {
+    const { t, at } = data;
+    const json = JSON.stringify(data.s);
+    if (!Number.isFinite(at) || json.length > MAX_BODY) return null;
+    if (t === "out") return { at, session: null };
+    const s = JSON.parse(json);
+    const text = (v, re = /./) => typeof v === "string" && re.test(v);
+    if (
+      t === "session" && Object.keys(s).every((name) => SESSION.includes(name)) && text(s.accessToken, TOKEN68) &&
+      s.tokenType === (key ? "DPoP" : "Bearer") && s.jkt === key?.thumbprint && typeof s.expiresAt === "number" &&
+      (s.refreshToken === undefined || text(s.refreshToken, /^[\x20-\x7e]+$/)) && text(s.idToken) && text(s.scope) &&
+      isObject(s.claims) && text(s.claims.sub)
+    ) {
+      Object.freeze(s.claims);
+      return { at, session: Object.freeze(s) };
+    }
+  } catch {
+    // Not an object, or nothing JSON can hold: not a message.
+  }
+  return null;
+}
+
 export class OidcClient {
   #o;
   #http;
@@ -213,10 +232,16 @@ export class OidcClient {
   #lastRefetch = -Infinity;
   #nonces = new Map();
   #refreshing = null;
+  // Sharing with the other tabs (null: this tab only). `#at` orders sessions across tabs: when
+  // the current one was requested, or when this tab signed out (ms, strictly increasing).
+  #channel;
+  #at = 0;
+  #waiting = null; // aborts the wait for another tab's refresh when a session arrives
 
-  constructor(token, options, metadata, dpopKey) {
+  constructor(token, options, metadata, dpopKey, channel = null) {
     if (token !== PRIVATE) fail("invalid_option", "use OidcClient.create()");
     this.#o = options;
+    this.#channel = channel;
     this.#http = options.fetch;
     this.#storage = options.storage;
     this.metadata = metadata;
@@ -254,11 +279,38 @@ export class OidcClient {
     o.fetch = (input, init) => fetchImpl(input, init);
 
     await init();
+    // One session for the tabs of this origin (BroadcastChannel is same-origin), only where Web
+    // Locks can keep them from refreshing at once. Off by default outside a window: a server
+    // process may hold clients of several users.
+    const locks = globalThis.navigator?.locks;
+    const channel = (o.shareSession ?? typeof document === "object") && typeof BroadcastChannel === "function" && locks
+      ? new BroadcastChannel(`oidc-edge:${JSON.stringify([o.issuer, o.clientId])}`)
+      : null;
+    // Asked now, answered while discovery runs; kept until the client can judge the answers.
+    let client;
+    const inbox = [];
+    const asked = channel && new Promise((resolve) => {
+      setTimeout(resolve, SHARE_WAIT);
+      channel.onmessage = ({ data }) => {
+        if (client) return client.#receive(data);
+        inbox.push(data);
+        if (data?.t === "session") resolve();
+      };
+      channel.postMessage({ t: "ask" });
+    });
+    const keyName = `oidc-edge:dpop:${o.issuer} ${o.clientId}`;
     const [metadata, key] = await Promise.all([
       discover(o),
-      o.dpop === false ? null : (o.dpopKey ?? storedKey(`oidc-edge:dpop:${o.issuer} ${o.clientId}`)),
-    ]);
-    return new OidcClient(PRIVATE, Object.freeze(o), metadata, key);
+      // Under a lock, so that tabs opened at once make one key, not one each.
+      o.dpop === false ? null : (o.dpopKey ?? (channel ? locks.request(keyName, () => storedKey(keyName)) : storedKey(keyName))),
+      asked,
+    ]).catch((err) => {
+      channel?.close();
+      throw err;
+    });
+    client = new OidcClient(PRIVATE, Object.freeze(o), metadata, key, channel);
+    for (const data of inbox) client.#receive(data, false);
+    return client;
   }
 
   get thumbprint() {
@@ -316,15 +368,15 @@ export class OidcClient {
     }
     const error = one("error");
     if (error !== null) {
-      const errorDescription = one("error_description") ?? undefined;
-      fail("authorization_error", `authorization failed: ${error}${errorDescription ? `: ${errorDescription}` : ""}`, { error, errorDescription });
+      const description = one("error_description") ?? undefined;
+      fail("authorization_error", `authorization failed: ${error}${description ? `: ${description}` : ""}`, { error, error_description: description });
     }
     const code = one("code");
     if (!code) fail("callback_invalid", "the callback has no code");
 
     const keys = this.#keys(); // fetched while the code is exchanged
     keys.catch(() => {});
-    const sentAt = now();
+    const sentAt = Date.now();
     const body = await this.#tokenRequest({
       grant_type: "authorization_code", code, redirect_uri: tx.redirectUri, code_verifier: tx.verifier,
     });
@@ -336,16 +388,40 @@ export class OidcClient {
   /** The refresh token grant (RFC 6749 §6); concurrent calls share one request, since the
    *  provider rotates the refresh token and would treat a second use as theft. */
   refresh() {
-    this.#refreshing ??= this.#refresh().finally(() => {
+    this.#refreshing ??= this.#refreshOnce().finally(() => {
       this.#refreshing = null;
     });
     return this.#refreshing;
   }
 
+  /** #refresh, once for all the tabs that share the session: under a Web Lock named after the
+   *  session, which the tab that refreshed keeps for good. The refresh token it sent is spent,
+   *  and the provider revokes the whole family when one is used again (RFC 9700 §4.14.2), so
+   *  another tab that still holds it must never get the lock: its wait ends when the new
+   *  session arrives from the channel (#set aborts it). A failed refresh frees the lock. */
+  async #refreshOnce() {
+    const old = this.#signedIn();
+    const channel = this.#channel;
+    if (!channel) return this.#refresh();
+    const waiting = (this.#waiting = new AbortController());
+    try {
+      return await new Promise((resolve, reject) => {
+        navigator.locks.request(`${channel.name} ${this.#at}`, { signal: waiting.signal }, async () => {
+          // Unless another session came while the lock did: then nothing is sent.
+          resolve(this.#session === old ? await this.#refresh() : this.#signedIn());
+          return new Promise(() => {});
+        }).catch(reject);
+      });
+    } catch (err) {
+      if (err === waiting.signal.reason) return this.#signedIn();
+      throw err;
+    }
+  }
+
   async #refresh() {
     const old = this.#signedIn();
     if (!old.refreshToken) fail("no_refresh_token", "the session has no refresh token");
-    const sentAt = now();
+    const sentAt = Date.now();
     const body = await this.#tokenRequest({ grant_type: "refresh_token", refresh_token: old.refreshToken });
     this.#checkTokens(body, false);
     let claims = old.claims;
@@ -357,7 +433,8 @@ export class OidcClient {
         fail("id_token_nonce_mismatch", "the refreshed ID token has another nonce (OIDC Core §12.2)");
       }
     }
-    if (this.#session !== old) fail("not_signed_in", "signed out during the refresh");
+    // Signed out meanwhile, or a newer session came from another tab: that one stands.
+    if (this.#session !== old) return this.#session ?? fail("not_signed_in", "signed out during the refresh");
     return this.#keep(body, claims, sentAt, old);
   }
 
@@ -489,12 +566,13 @@ export class OidcClient {
    *  RP-initiated logout URL (OIDC RP-Initiated Logout §2), or null when the provider
    *  advertises no end_session_endpoint. A failed revocation does not reject: the tokens
    *  are forgotten here whatever the provider says, so sign-out always completes; its
-   *  OidcError goes to `onRevocationError`. */
+   *  OidcEdgeError goes to `onRevocationError`. */
   async signOut(options) {
     // Before anything can throw or wait: a fetch, userinfo or refresh started from here on
     // finds no session, and a refresh in flight drops what it gets (see #refresh).
     const session = this.#session;
-    this.#session = null;
+    this.#set(Math.max(Date.now(), this.#at + 1), null);
+    this.#tell("out");
     const { revoke = true, onRevocationError } = checkNames(
       options, { revoke: "boolean", onRevocationError: "function" }, "signOut",
     );
@@ -613,7 +691,7 @@ export class OidcClient {
       timer = setTimeout(() => {
         const cause = new DOMException(`no answer within ${REVOKE_TIMEOUT / 1000} s`, "TimeoutError");
         controller.abort(cause);
-        reject(new OidcError("aborted", `revocation endpoint: ${cause.message}`, { cause }));
+        reject(new OidcEdgeError("aborted", `revocation endpoint: ${cause.message}`, { cause }));
       }, REVOKE_TIMEOUT);
     });
     const revoke = async () => {
@@ -654,7 +732,7 @@ export class OidcClient {
     const session = {
       accessToken: body.access_token,
       tokenType: this.dpopKey ? "DPoP" : "Bearer",
-      expiresAt: sentAt + Math.floor(body.expires_in),
+      expiresAt: Math.floor(sentAt / 1000) + Math.floor(body.expires_in),
       idToken: body.id_token ?? old.idToken,
       claims: Object.freeze(claims),
       scope: body.scope ?? old?.scope ?? this.#o.scope,
@@ -662,7 +740,30 @@ export class OidcClient {
     const refreshToken = body.refresh_token ?? old?.refreshToken;
     if (refreshToken !== undefined) session.refreshToken = refreshToken;
     if (this.dpopKey) session.jkt = this.dpopKey.thumbprint;
-    return (this.#session = Object.freeze(session));
+    this.#set(Math.max(sentAt, this.#at + 1), Object.freeze(session));
+    this.#tell("session");
+    return this.#session;
+  }
+
+  #set(at, session) {
+    this.#at = at;
+    this.#session = session;
+    this.#waiting?.abort();
+  }
+
+  /** Tells the other tabs this tab's session ("session") or its sign-out ("out"). */
+  #tell(t) {
+    this.#channel?.postMessage({ t, at: this.#at, s: this.#session });
+  }
+
+  /** A message from another tab: a question for the session, answered when there is one, or
+   *  a session (or sign-out) adopted when it is newer than this tab's. */
+  #receive(data, notify = true) {
+    if (data?.t === "ask") return this.#session && this.#tell("session");
+    const news = fromTab(data, this.dpopKey);
+    if (!news || !(news.at > this.#at)) return;
+    this.#set(news.at, news.session);
+    if (notify) this.#o.onSessionChange?.(news.session);
   }
 
   /** The provider's JWKS, fetched once and kept; `refetch` replaces it. */

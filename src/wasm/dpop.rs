@@ -50,9 +50,12 @@ export interface DpopCheck {
   htm: string;
   /** The request URI (query and fragment ignored). */
   htu: string;
-  /** The access token presented with the proof: `ath` must match. */
+  /** The access token presented with the proof: `ath` must match. Requires `jkt`: a
+   *  proof only shows that its sender holds the key the token is bound to once that key
+   *  is compared (RFC 9449 §7.1). */
   accessToken?: string;
-  /** The token's `cnf.jkt`: the proof key's thumbprint must match. */
+  /** The token's `cnf.jkt`: the proof key's thumbprint must match. Required with
+   *  `accessToken`; at a token endpoint, the `dpop_jkt` of the authorization request. */
   jkt?: string;
   /** Require exactly this nonce. */
   nonce?: string;
@@ -62,8 +65,8 @@ export interface DpopCheck {
   nonceStep?: number;
   /** Accepted algorithms (default: all asymmetric JWS algorithms). */
   algorithms?: string[];
-  /** Oldest accepted `iat`, seconds before now (default 300). */
-  maxAge?: number;
+  /** Oldest accepted `iat`, seconds before now (default 300): jose's `maxTokenAge`. */
+  maxTokenAge?: number;
   /** Accepted clock skew in seconds (default 5). */
   clockTolerance?: number;
   /** Unix time in seconds to check at (default: now). */
@@ -411,7 +414,7 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
                 "nonceSecret",
                 "nonceStep",
                 "algorithms",
-                "maxAge",
+                "maxTokenAge",
                 "clockTolerance",
                 "currentTime",
                 "replayCheck",
@@ -435,6 +438,14 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
         let htu = options.required_string("htu")?;
         let access_token = options.string("accessToken")?;
         let jkt = options.string("jkt")?;
+        // Without the token's key, `ath` would tie the proof to the token while nothing
+        // ties the token to the proof's key: anyone holding the token could make one.
+        if access_token.is_some() && jkt.is_none() {
+            return Err(Error::InvalidOption {
+                name: "jkt".into(),
+                reason: "is required with accessToken (the token's cnf.jkt)",
+            });
+        }
         let exact_nonce = options.string("nonce")?;
         let nonce_key = nonce_key(&options)?;
         let algorithms = options.algorithms()?;
@@ -454,7 +465,9 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
             bound_jkt: jkt.as_deref(),
             nonce,
             algorithms: &algorithms,
-            max_age: options.seconds("maxAge")?.unwrap_or(check::DEFAULT_MAX_AGE),
+            max_age: options
+                .seconds("maxTokenAge")?
+                .unwrap_or(check::DEFAULT_MAX_AGE),
             clock_tolerance: options
                 .seconds("clockTolerance")?
                 .unwrap_or(check::DEFAULT_CLOCK_TOLERANCE),

@@ -1,31 +1,28 @@
-//! Core errors as JavaScript `Error` objects with a stable `code`.
+//! Core errors as JavaScript `OidcEdgeError` objects with a stable `code`.
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
 use crate::Error;
 
+#[wasm_bindgen(module = "/src/wasm/error.js")]
+extern "C" {
+    /// The package's one error class (src/wasm/error.js): errors made here are the same
+    /// class as those the package's JavaScript throws, so `instanceof` holds for both.
+    type OidcEdgeError;
+
+    #[wasm_bindgen(constructor)]
+    fn new(code: &str, message: &str) -> OidcEdgeError;
+}
+
+// The class is declared in error.d.ts, shipped beside this module's declarations.
 #[wasm_bindgen(typescript_custom_section)]
 const TS_ERROR: &'static str = r#"
-/** Every error thrown by this package: a plain `Error` with a stable machine-readable `code`. */
-export interface OidcEdgeError extends Error {
-  name: "OidcEdgeError";
-  /** Stable code, e.g. "pkce_verifier_length", "invalid_length", "jwt_expired". */
-  code: string;
-}
+import type { OidcEdgeError } from "./error.js";
 "#;
 
-/// A JS `Error` named `OidcEdgeError` with `code` set to the core error's code.
+/// An `OidcEdgeError` with `code` set to the core error's code.
 pub fn into_js_error(err: Error) -> JsValue {
-    let js = js_sys::Error::new(&err.to_string());
-    js.set_name("OidcEdgeError");
-    // Reflect::set on a fresh, non-frozen Error object cannot fail.
-    let _ = Reflect::set(
-        &js,
-        &JsValue::from_str("code"),
-        &JsValue::from_str(err.code()),
-    );
-    js.into()
+    OidcEdgeError::new(err.code(), &err.to_string()).into()
 }
 
 /// Reads an optional JS number argument as an integer in `min..=max`.

@@ -1,6 +1,8 @@
 // IndexedDB storage for DpopKey.save / DpopKey.load. Records hold the private key as a
 // CryptoKey object (structured clone keeps it non-extractable: the key material never
 // reaches JavaScript) next to its public JWK.
+import { OidcEdgeError } from "./error.js";
+
 const DB_NAME = "oidc-edge";
 const STORE = "dpop-keys";
 
@@ -13,10 +15,7 @@ function request(req) {
 
 async function open() {
   if (typeof indexedDB === "undefined") {
-    const err = new Error("IndexedDB is not available in this runtime");
-    err.name = "OidcEdgeError";
-    err.code = "storage_unavailable";
-    throw err;
+    throw new OidcEdgeError("storage_unavailable", "IndexedDB is not available in this runtime");
   }
   const req = indexedDB.open(DB_NAME, 1);
   req.onupgradeneeded = () => req.result.createObjectStore(STORE);

@@ -7,10 +7,14 @@ export type RustCryptoInput = BufferSource | WebAssembly.Module;
  * Loads the package's wasm. `module_or_path` as in wasm-bindgen (default: fetched beside the
  * glue). `rustcrypto`: the pure-Rust module, for runtimes that cannot fetch it on first use
  * (a Worker, the web entry in Node); without it, it is fetched when a call needs it.
+ *
+ * Rejects with an `OidcEdgeError` of code `wasm_not_loaded` when the wasm had to be fetched
+ * and could not be (a Worker has no URL to fetch it from): import it and pass it instead,
+ * `import wasm from "oidc-edge/oidc_edge_bg.wasm"; await init({ module_or_path: wasm })`.
  */
 export default function init(
   options?: { module_or_path?: InitInput | Promise<InitInput>; rustcrypto?: RustCryptoInput } | InitInput | Promise<InitInput>,
 ): Promise<InitOutput>;
 
-/** `init`, synchronously, from bytes or a compiled module. */
+/** `init`, synchronously, from bytes or a compiled module (`wasm_not_loaded` without one). */
 export function initSync(options: { module: SyncInitInput; rustcrypto?: RustCryptoInput } | SyncInitInput): InitOutput;

@@ -1,22 +1,52 @@
 // `init` and `initSync` of the package: wasm-bindgen's, plus a `rustcrypto` option (the
 // pure-Rust module's wasm, bytes or compiled) for runtimes that cannot fetch it on first
-// use. scripts/finish-pkg.mjs writes the snippet path in.
+// use, and an error that names the fix where the core's wasm cannot be fetched.
+// scripts/finish-pkg.mjs writes the snippet path in.
 import wasmInit, { initSync as wasmInitSync } from "./oidc_edge.js";
 import { setRustCryptoSource } from "./snippets/RUSTCRYPTO_SNIPPET";
+import { OidcEdgeError } from "./error.js";
+
+const isPlainObject = (value) =>
+  value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
 
 function withoutRustCrypto(input) {
-  if (input === null || typeof input !== "object" || Object.getPrototypeOf(input) !== Object.prototype) {
-    return input;
-  }
+  if (!isPlainObject(input)) return input;
   const { rustcrypto, ...rest } = input;
   if (rustcrypto !== undefined) setRustCryptoSource(() => rustcrypto);
   return rest;
 }
 
-export default function init(input) {
-  return wasmInit(withoutRustCrypto(input));
+// The package's error class, as every error of the package.
+function notLoaded(reason, cause) {
+  return new OidcEdgeError(
+    "wasm_not_loaded",
+    `oidc-edge could not load its wasm: ${reason}. Where it cannot be fetched (a Worker), pass it: ` +
+      'import wasm from "oidc-edge/oidc_edge_bg.wasm"; await init({ module_or_path: wasm }) or initSync({ module: wasm })',
+    { cause },
+  );
+}
+
+export default async function init(input) {
+  const rest = withoutRustCrypto(input);
+  try {
+    return await wasmInit(rest);
+  } catch (err) {
+    // Bytes or a module the caller passed: a compile or link error is theirs to read as is.
+    // Anything else had to be fetched: by default through `new URL("oidc_edge_bg.wasm",
+    // import.meta.url)`, which throws "Invalid URL string" in a Worker.
+    const source = isPlainObject(rest) ? rest.module_or_path : rest;
+    if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) throw err;
+    throw notLoaded(String(err?.message ?? err).replace(/\.$/, ""), err);
+  }
 }
 
 export function initSync(input) {
-  return wasmInitSync(withoutRustCrypto(input));
+  const rest = withoutRustCrypto(input);
+  try {
+    return wasmInitSync(rest);
+  } catch (err) {
+    // Called without the wasm (and before any init): nothing to compile.
+    if ((isPlainObject(rest) ? rest.module : rest) === undefined) throw notLoaded("initSync was given none", err);
+    throw err;
+  }
 }

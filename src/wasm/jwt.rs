@@ -28,6 +28,68 @@ export type JWKS = { keys: JWK[] };
 /** A key set made by `createKeySet`: a deep-frozen copy of a JWKS, checked once. */
 export type KeySet = Readonly<JWKS> & { readonly __oidcEdgeKeySet: never };
 
+/** A JWS header (RFC 7515 §4.1). */
+export interface JwsHeader {
+  alg: string;
+  kid?: string;
+  typ?: string;
+  [parameter: string]: unknown;
+}
+
+/** A JWT's claims: the registered ones (RFC 7519 §4.1), of the types the checks enforce. */
+export interface JwtClaims {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  /** NumericDate: seconds since the Unix epoch. */
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+/** The claims of an ID token that `validateIdToken` accepted (OpenID Connect Core §2). */
+export interface IdTokenClaims extends JwtClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  /** Checked against `maxAge` when given. */
+  auth_time?: number;
+  /** Checked against `nonce` when given. */
+  nonce?: string;
+  /** The client the token was issued to (Core §3.1.3.7 steps 4-5). */
+  azp?: string;
+  // Standard, but their types are not checked: test them before use.
+  acr?: unknown;
+  amr?: unknown;
+  at_hash?: unknown;
+  c_hash?: unknown;
+  /** Session ID (OpenID Connect Front-Channel / Back-Channel Logout). */
+  sid?: unknown;
+}
+
+/** The claims of an access token that `validateAccessToken` accepted (RFC 9068 §2.2). */
+export interface AccessTokenClaims extends JwtClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  /** Space-separated scopes (RFC 9068 §2.2.3). */
+  scope?: string;
+  // Standard, but their types are not checked: test them before use.
+  auth_time?: unknown;
+  acr?: unknown;
+  amr?: unknown;
+  /** Confirmation (RFC 7800): `jkt` for a DPoP-bound token (RFC 9449 §6.1). */
+  cnf?: unknown;
+}
+
 export interface VerifyOptions {
   /** Accepted `iss` value(s). */
   issuer?: string | string[];
@@ -43,6 +105,9 @@ export interface VerifyOptions {
   currentTime?: number;
   /** Claims that must be present. */
   requiredClaims?: string[];
+  /** Default true: a token without `exp` is refused (`jwt_claim_missing`). false accepts
+   *  tokens that never expire; `exp`, when present, is checked either way. */
+  requireExp?: boolean;
   /** "webcrypto" (default where the runtime has it) or "wasm" (pure Rust). */
   backend?: "webcrypto" | "wasm";
 }
@@ -76,9 +141,9 @@ export interface AccessTokenOptions {
   backend?: "webcrypto" | "wasm";
 }
 
-export interface VerifiedJwt {
-  header: { alg: string; kid?: string; typ?: string; [name: string]: unknown };
-  payload: { [claim: string]: unknown };
+export interface VerifiedJwt<Claims extends JwtClaims = JwtClaims> {
+  header: JwsHeader;
+  payload: Claims;
 }
 "#;
 
@@ -96,8 +161,9 @@ enum Profile {
 }
 
 /// Verifies a JWT's signature with `keys` (a JWKS or one JWK) and its claims with
-/// `options` (RFC 7519, RFC 8725). Resolves to `{ header, payload }`; rejects with an
-/// error whose `code` says why (`signature_invalid`, `jwt_expired`, `alg_not_allowed`…).
+/// `options` (RFC 7519, RFC 8725): `exp` is required unless `requireExp: false`. Resolves
+/// to `{ header, payload }`; rejects with an error whose `code` says why
+/// (`signature_invalid`, `jwt_expired`, `alg_not_allowed`…).
 #[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "Promise<VerifiedJwt>")]
 pub fn verify_jwt(
     token: String,
@@ -109,7 +175,7 @@ pub fn verify_jwt(
 
 /// Validates an OpenID Connect ID token (Core §3.1.3.7): signature, iss, aud, azp, exp,
 /// iat, nonce, auth_time with max_age, at_hash and c_hash. Resolves to the claims.
-#[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<{ [claim: string]: unknown }>")]
+#[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<IdTokenClaims>")]
 pub fn validate_id_token(
     token: String,
     #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
@@ -120,7 +186,10 @@ pub fn validate_id_token(
 
 /// Validates a JWT access token as a resource server (RFC 9068 §4): typ `at+jwt`,
 /// signature, iss, aud, exp, required claims and scopes. Resolves to `{ header, payload }`.
-#[wasm_bindgen(js_name = validateAccessToken, unchecked_return_type = "Promise<VerifiedJwt>")]
+#[wasm_bindgen(
+    js_name = validateAccessToken,
+    unchecked_return_type = "Promise<VerifiedJwt<AccessTokenClaims>>"
+)]
 pub fn validate_access_token(
     token: String,
     #[wasm_bindgen(unchecked_param_type = "KeySet | JWKS | JWK")] keys: JsValue,
@@ -139,7 +208,7 @@ async fn check(
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let allowed: &[&str] = match profile {
-        Profile::Jwt => &["issuer", "audience", "typ", "requiredClaims"],
+        Profile::Jwt => &["issuer", "audience", "typ", "requiredClaims", "requireExp"],
         Profile::IdToken => &[
             "issuer",
             "clientId",
@@ -159,13 +228,21 @@ async fn check(
         let backend = Backend::choose(options.prefers_wasm_backend()?);
         match profile {
             Profile::Jwt => {
+                let mut required_claims = options.strings("requiredClaims")?;
+                // A token that never expires is valid for whoever holds it, forever: refused
+                // unless asked for, as the ID-token and access-token rules always do.
+                if options.boolean("requireExp")?.unwrap_or(true)
+                    && !required_claims.iter().any(|name| name == "exp")
+                {
+                    required_claims.push("exp".to_owned());
+                }
                 let validation = Validation {
                     issuers: options.strings("issuer")?,
                     audiences: options.strings("audience")?,
                     algorithms,
                     typ: options.string("typ")?,
                     clock_tolerance,
-                    required_claims: options.strings("requiredClaims")?,
+                    required_claims,
                 };
                 verify_with(&token, &keys, &validation, now, &backend)
                     .await

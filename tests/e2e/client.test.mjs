@@ -17,7 +17,7 @@ import { Browser, parseForm } from './browserless.mjs';
 import { opFixture } from './fixture.mjs';
 import { freePort, startWrangler } from './wrangler.mjs';
 
-const { OidcClient, OidcError, DpopKey } = await importPackage();
+const { OidcClient, OidcEdgeError, DpopKey } = await importPackage();
 
 describe('OidcClient against the OP on workerd', () => {
   let op;
@@ -78,7 +78,7 @@ describe('OidcClient against the OP on workerd', () => {
     assert.equal(client.metadata.token_endpoint, `${fx.config.issuer}/token`);
     assert.deepEqual(log, [{ method: 'GET', path: '/.well-known/openid-configuration', status: 200 }]);
     const err = await rejection(OidcClient.create({ issuer: `${fx.config.issuer}/`, clientId: 'x', redirectUri: fx.spa.redirectUri, storage: new MemoryStorage(), dpop: false }));
-    assert.ok(err instanceof OidcError);
+    assert.ok(err instanceof OidcEdgeError);
     assert.equal(err.code, 'discovery_invalid', err.message);
   });
 
@@ -165,7 +165,7 @@ describe('OidcClient against the OP on workerd', () => {
     await client.handleCallback(callback);
     const tokenRequests = log.filter((r) => r.path === '/token').length;
     const err = await rejection(client.handleCallback(callback));
-    assert.ok(err instanceof OidcError);
+    assert.ok(err instanceof OidcEdgeError);
     assert.equal(err.code, 'state_mismatch');
     assert.equal(log.filter((r) => r.path === '/token').length, tokenRequests);
   });
@@ -186,7 +186,7 @@ describe('OidcClient against the OP on workerd', () => {
     const { callback } = await userAgent(await client.authorizationUrl({ prompt: 'none' }));
     assert.equal(new URL(callback).searchParams.get('error'), 'login_required');
     const err = await rejection(client.handleCallback(callback));
-    assert.ok(err instanceof OidcError);
+    assert.ok(err instanceof OidcEdgeError);
     assert.equal(err.code, 'authorization_error');
     assert.equal(err.error, 'login_required');
     assert.equal(log.filter((r) => r.path === '/token').length, 0);
@@ -204,11 +204,11 @@ describe('OidcClient against the OP on workerd', () => {
     const wrong = new URL(callback);
     wrong.searchParams.set('code', `${wrong.searchParams.get('code')}x`);
     const err = await rejection(client.handleCallback(wrong.href));
-    assert.ok(err instanceof OidcError);
+    assert.ok(err instanceof OidcEdgeError);
     assert.equal(err.code, 'token_error', err.message);
     assert.equal(err.error, 'invalid_grant');
     assert.equal(err.status, 400);
-    assert.equal(typeof err.errorDescription, 'string');
+    assert.equal(typeof err.error_description, 'string');
     assert.equal(client.session, null);
   });
 

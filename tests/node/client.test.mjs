@@ -11,7 +11,7 @@ import { importPackage } from "./package.mjs";
 import { MemoryStorage, b64url, rejection, sha256 } from "../shared/node-helpers.mjs";
 
 const lib = await importPackage();
-const { OidcClient, OidcError, DpopKey } = lib;
+const { OidcClient, OidcEdgeError, DpopKey } = lib;
 
 const REDIRECT_URI = "http://localhost:5173/callback";
 const CLIENT_ID = "spa";
@@ -147,7 +147,7 @@ test("discovery: an issuer other than the configured one is refused (OIDC Discov
   const op = await startProvider(t);
   op.metadata = { ...op.metadata, issuer: `${op.issuer}/` };
   const err = await rejection(newClient(op));
-  assert.ok(err instanceof OidcError, String(err));
+  assert.ok(err instanceof OidcEdgeError, String(err));
   assert.equal(err.code, "discovery_invalid");
   op.metadata = { ...op.metadata, issuer: "https://evil.example" };
   assert.equal((await rejection(newClient(op))).code, "discovery_invalid");
@@ -269,10 +269,10 @@ test("callback: an error response is authorization_error with error and error_de
   const client = await newClient(op);
   const { callback } = await authorize(client, op, { code: undefined, error: "access_denied", error_description: "the user said no" });
   const err = await rejection(client.handleCallback(callback));
-  assert.ok(err instanceof OidcError);
+  assert.ok(err instanceof OidcEdgeError);
   assert.equal(err.code, "authorization_error");
   assert.equal(err.error, "access_denied");
-  assert.equal(err.errorDescription, "the user said no");
+  assert.equal(err.error_description, "the user said no");
   assert.equal(op.count("/token"), 0);
 });
 
@@ -357,7 +357,7 @@ test("token error: error and error_description are surfaced with the status (RFC
   const err = await rejection(client.handleCallback((await authorize(client, op)).callback));
   assert.equal(err.code, "token_error");
   assert.equal(err.error, "invalid_grant");
-  assert.equal(err.errorDescription, "code already used");
+  assert.equal(err.error_description, "code already used");
   assert.equal(err.status, 400);
 });
 
@@ -675,7 +675,7 @@ test("fetch: a redirect out of apiOrigins is not followed: the other origin gets
         const before = op.log.length;
         const err = await rejection(client.fetch(`${op.issuer}/api/moved`, { method, body: method === "POST" ? "{}" : undefined }));
         const what = `${method} → ${status} ${location}`;
-        assert.ok(err instanceof OidcError, `${what}: ${err}`);
+        assert.ok(err instanceof OidcEdgeError, `${what}: ${err}`);
         assert.equal(err.code, "origin_not_allowed", what);
         assert.equal(err.status, status, what);
         const hosts = op.log.slice(before).map((r) => r.headers.host);
@@ -887,7 +887,7 @@ test("signOut: no revocation request without revocation_endpoint, without a refr
 
 // RFC 7009 §2.2.1: a 503 means the token was not revoked. Sign-out happens here whatever the
 // provider says; the failure is reported to onRevocationError, never thrown.
-test("signOut: a 503, a redirect, a rejected fetch do not reject: the URL, the session gone, the OidcError to onRevocationError (RFC 7009 §2.2.1)", async (t) => {
+test("signOut: a 503, a redirect, a rejected fetch do not reject: the URL, the session gone, the OidcEdgeError to onRevocationError (RFC 7009 §2.2.1)", async (t) => {
   const other = await startOther(t);
   let failFetch = false;
   const flaky = (input, init) => {
@@ -898,7 +898,7 @@ test("signOut: a 503, a redirect, a rejected fetch do not reject: the URL, the s
     ["503", (op) => { op.routes["/revoke"] = () => ({ status: 503, headers: { "retry-after": "30" }, body: { error: "temporarily_unavailable" } }); },
       (err) => { assert.equal(err.code, "revocation_error"); assert.equal(err.status, 503); assert.equal(err.error, "temporarily_unavailable"); }],
     ["400 unsupported_token_type", (op) => { op.routes["/revoke"] = () => ({ status: 400, body: { error: "unsupported_token_type", error_description: "no" } }); },
-      (err) => { assert.equal(err.code, "revocation_error"); assert.equal(err.error, "unsupported_token_type"); assert.equal(err.errorDescription, "no"); }],
+      (err) => { assert.equal(err.code, "revocation_error"); assert.equal(err.error, "unsupported_token_type"); assert.equal(err.error_description, "no"); }],
     ["307 elsewhere", (op) => { op.routes["/revoke"] = () => ({ status: 307, headers: { location: `${other.origin}/revoke` }, body: "" }); },
       (err) => { assert.equal(err.code, "revocation_error"); assert.equal(err.status, 307); }],
     ["fetch rejects", () => { failFetch = true; },
@@ -913,7 +913,7 @@ test("signOut: a 503, a redirect, a rejected fetch do not reject: the URL, the s
     assert.equal(new URL(url).pathname, "/end_session", what);
     assert.equal(client.session, null, what);
     assert.equal(reported.length, 1, what);
-    assert.ok(reported[0] instanceof OidcError, `${what}: ${reported[0]}`);
+    assert.ok(reported[0] instanceof OidcEdgeError, `${what}: ${reported[0]}`);
     check(reported[0]);
     assert.equal(op.count("/revoke"), what === "fetch rejects" ? 0 : 1, what);
     assert.equal((await rejection(client.fetch(`${op.issuer}/api/me`))).code, "not_signed_in", what);
@@ -999,11 +999,11 @@ test("signOut: unknown options reject with invalid_option, the session forgotten
   assert.equal(again.client.session, null);
 });
 
-test("network failures are OidcError network_error", async (t) => {
+test("network failures are OidcEdgeError network_error", async (t) => {
   const op = await startProvider(t);
   const client = await newClient(op, { fetch: (input, init) => (String(input.url ?? input).includes("/token") ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init)) });
   const err = await rejection(client.handleCallback((await authorize(client, op)).callback));
-  assert.ok(err instanceof OidcError);
+  assert.ok(err instanceof OidcEdgeError);
   assert.equal(err.code, "network_error");
   assert.ok(err.cause instanceof TypeError);
 });
@@ -1022,9 +1022,9 @@ test("TypeScript declarations: the package entry exports the client, with the co
     /refresh\(\): Promise<Session>;/,
     /fetch\(input: string \| URL \| Request, init\?: RequestInit\): Promise<Response>;/,
     /signOut\(options\?: SignOutOptions\): Promise<string \| null>;/,
-    /export interface SignOutOptions \{[^}]*revoke\?: boolean;[^}]*onRevocationError\?: \(error: OidcError\) => void;/,
+    /export interface SignOutOptions \{[^}]*revoke\?: boolean;[^}]*onRevocationError\?: \(error: OidcEdgeError\) => void;/,
     /readonly thumbprint: string \| null;/,
-    /export class OidcError extends Error/,
+    /claims: IdTokenClaims;/,
     /tokenType: "DPoP" \| "Bearer";/,
   ]) {
     assert.match(dts, member);

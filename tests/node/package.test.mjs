@@ -23,7 +23,7 @@ test("pkg/README.md is the package's own README, for npm users", () => {
   assert.equal(readme, read(ROOT, "src/wasm/README.npm.md"), "copied from src/wasm/README.npm.md");
   assert.ok(readme.startsWith("# oidc-edge\n"), "starts with its title");
   assert.notEqual(readme, read(ROOT, "README.md"), "not the repository's README");
-  for (const name of ["OidcClient", "verifyJwt", "verifyDpopProof", "dpopErrorResponse", "initSync", "OidcError"]) {
+  for (const name of ["OidcClient", "verifyJwt", "verifyDpopProof", "dpopErrorResponse", "initSync", "OidcEdgeError", "authenticateRequest"]) {
     assert.ok(readme.includes(name), `mentions ${name}`);
   }
   // npm renders the README away from the repository: a relative link would lead nowhere.
@@ -116,7 +116,7 @@ test("every name the README's code imports from the package is exported, with it
   for (const [, lang, code] of blocks) {
     // Each sample parses (as a module: top-level await allowed).
     esbuild.transformSync(code, { loader: lang.startsWith("t") ? "ts" : "js", format: "esm" });
-    for (const [, typeOnly, clause, specifier] of code.matchAll(/^import\s+(type\s+)?([\s\S]*?)\s+from\s+"(oidc-edge[^"]*)";/gm)) {
+    for (const [, typeOnly, clause, specifier] of code.matchAll(/^import\s+(type\s+)?([^;]*?)\s+from\s+"(oidc-edge[^"]*)";/gm)) {
       if (specifier !== "oidc-edge") {
         const target = manifest.exports[`.${specifier.slice("oidc-edge".length)}`];
         assert.ok(target, `package.json exports ${specifier}`);
@@ -138,7 +138,11 @@ test("every name the README's code imports from the package is exported, with it
       }
     }
   }
-  for (const name of ["OidcClient", "createKeySet", "verifyJwt", "validateIdToken", "validateAccessToken", "verifyDpopProof", "dpopErrorResponse", "dpopNonce", "initSync", "default"]) {
+  for (const name of [
+    "OidcClient", "createKeySet", "verifyJwt", "validateIdToken", "validateAccessToken", "verifyDpopProof", "dpopErrorResponse",
+    "dpopNonce", "initSync", "default", "OidcEdgeError", "OidcEdgeErrorCode", "authenticateRequest", "createRemoteKeySet",
+    "protectedResourceMetadata",
+  ]) {
     assert.ok(used.has(name), `the README's code imports ${name}`);
   }
 });

@@ -33,7 +33,7 @@ test("package.json declares name, version, types and every file it ships", () =>
 });
 
 test("TypeScript declarations cover every export of both entries, and nothing internal is exported", async () => {
-  const dts = ["oidc_edge.d.ts", "init.d.ts", "client.d.ts"]
+  const dts = ["oidc_edge.d.ts", "init.d.ts", "client.d.ts", "error.d.ts", "verify.d.ts", "server.d.ts"]
     .map((file) => readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8"))
     .join("\n");
   const entries = ["index.js", "node.js"].map((file) => new URL(`../../pkg/${file}`, import.meta.url));
@@ -50,7 +50,7 @@ test("TypeScript declarations cover every export of both entries, and nothing in
     }
   }
   assert.match(dts, /export function createPkce\(length\?: number \| null\): Pkce;/);
-  assert.match(dts, /export interface OidcEdgeError extends Error/);
+  assert.match(dts, /export class OidcEdgeError extends Error/);
   // Both entries' types take init and initSync from init.d.ts (with the `rustcrypto` option).
   for (const file of ["index.d.ts", "node.d.ts"]) {
     const types = readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8");

@@ -445,14 +445,16 @@ for (const backend of BACKENDS) {
     await throwsCode(async () => lib.verifyDpopProof(await proof(), checkOptions(backend, { htu: "/token" })), "dpop_invalid_uri", "relative request URI");
   });
 
-  add(`RFC 9449 §4.3 step 11, §11.1: a stale iat is refused with dpop_iat_too_old ${tag}`, async (lib) => {
+  add(`RFC 9449 §4.3 step 11, §11.1: a stale iat is refused with dpop_iat_too_old; maxTokenAge, as jose names it, sets the window ${tag}`, async (lib) => {
     const key = await newKey(lib);
     const at = (iat) => key.proof({ htm: "POST", htu: TOKEN_URI, iat });
-    await throwsCode(async () => lib.verifyDpopProof(await at(NOW - 400), checkOptions(backend)), "dpop_iat_too_old", "400 s old, default maxAge 300");
+    await throwsCode(async () => lib.verifyDpopProof(await at(NOW - 400), checkOptions(backend)), "dpop_iat_too_old", "400 s old, default maxTokenAge 300");
     await throwsCode(async () => lib.verifyDpopProof(await at(NOW - 3600), checkOptions(backend)), "dpop_iat_too_old", "an hour old");
-    await throwsCode(async () => lib.verifyDpopProof(await at(NOW - 120), checkOptions(backend, { maxAge: 60 })), "dpop_iat_too_old", "120 s old, maxAge 60");
-    await resolves(async () => lib.verifyDpopProof(await at(NOW - 300), checkOptions(backend)), "300 s old, default maxAge 300");
-    await resolves(async () => lib.verifyDpopProof(await at(NOW - 50), checkOptions(backend, { maxAge: 60 })), "50 s old, maxAge 60");
+    await throwsCode(async () => lib.verifyDpopProof(await at(NOW - 120), checkOptions(backend, { maxTokenAge: 60 })), "dpop_iat_too_old", "120 s old, maxTokenAge 60");
+    await resolves(async () => lib.verifyDpopProof(await at(NOW - 300), checkOptions(backend)), "300 s old, default maxTokenAge 300");
+    await resolves(async () => lib.verifyDpopProof(await at(NOW - 50), checkOptions(backend, { maxTokenAge: 60 })), "50 s old, maxTokenAge 60");
+    // The old name is an unknown option now, not a window silently left at its default.
+    await throwsCode(async () => lib.verifyDpopProof(await at(NOW - 50), checkOptions(backend, { maxAge: 60 })), "invalid_option", "maxAge");
   });
 
   add(`RFC 9449 §4.3 step 11: an iat in the future is refused with dpop_iat_in_future ${tag}`, async (lib) => {
@@ -476,16 +478,27 @@ for (const backend of BACKENDS) {
 
   add(`RFC 9449 §4.3 step 12: a wrong ath is refused with dpop_ath_mismatch, a missing one with dpop_ath_missing ${tag}`, async (lib) => {
     const key = await newKey(lib);
-    const options = checkOptions(backend, { htm: "GET", htu: RESOURCE_URI, accessToken: ACCESS_TOKEN });
+    const options = checkOptions(backend, { htm: "GET", htu: RESOURCE_URI, accessToken: ACCESS_TOKEN, jkt: key.thumbprint });
     const forOtherToken = await key.proof({ htm: "GET", htu: RESOURCE_URI, accessToken: "another-token", iat: NOW });
     await throwsCode(() => lib.verifyDpopProof(forOtherToken, options), "dpop_ath_mismatch", "ath of another token");
     const withoutAth = await key.proof({ htm: "GET", htu: RESOURCE_URI, iat: NOW });
     await throwsCode(() => lib.verifyDpopProof(withoutAth, options), "dpop_ath_missing", "no ath");
     // jose-signed: an ath that is the token itself rather than its hash.
+    const joseOptions = { ...options, jkt: await jose.calculateJwkThumbprint((await fixtures()).publicJwk) };
     const plain = await crafted({ claims: { htm: "GET", htu: RESOURCE_URI, ath: ACCESS_TOKEN } });
-    await throwsCode(() => lib.verifyDpopProof(plain, options), "dpop_ath_mismatch", "ath = the token, unhashed");
+    await throwsCode(() => lib.verifyDpopProof(plain, joseOptions), "dpop_ath_mismatch", "ath = the token, unhashed");
     const good = await crafted({ claims: { htm: "GET", htu: RESOURCE_URI, ath: ACCESS_TOKEN_ATH } });
-    await resolves(() => lib.verifyDpopProof(good, options), "jose-signed proof with the right ath");
+    await resolves(() => lib.verifyDpopProof(good, joseOptions), "jose-signed proof with the right ath");
+  });
+
+  add(`RFC 9449 §7.1: a proof checked for an access token needs the token's jkt; without it, invalid_option rather than no binding check ${tag}`, async (lib) => {
+    const key = await newKey(lib);
+    const proof = await key.proof({ htm: "GET", htu: RESOURCE_URI, accessToken: ACCESS_TOKEN, iat: NOW });
+    const options = checkOptions(backend, { htm: "GET", htu: RESOURCE_URI, accessToken: ACCESS_TOKEN, replayCheck: false });
+    await throwsCode(() => lib.verifyDpopProof(proof, options), "invalid_option", "accessToken without jkt");
+    await resolves(() => lib.verifyDpopProof(proof, { ...options, jkt: key.thumbprint }), "with the token's jkt");
+    // Without an access token (a token endpoint), jkt stays optional.
+    await resolves(async () => lib.verifyDpopProof(await key.proof({ htm: "POST", htu: TOKEN_URI, iat: NOW }), checkOptions(backend)), "token endpoint");
   });
 
   add(`RFC 9449 §4.3 step 10, §8: a missing nonce is refused with dpop_nonce_required ${tag}`, async (lib) => {
@@ -589,7 +602,7 @@ for (const backend of BACKENDS) {
 
   add(`RFC 9449 §9, §8: use_dpop_nonce at a resource server is 401 with a DPoP-Nonce that the same secret accepts on retry ${tag}`, async (lib) => {
     const key = await newKey(lib);
-    const request = { htm: "GET", htu: RESOURCE_URI, accessToken: ACCESS_TOKEN, nonceSecret: NONCE_SECRET, currentTime: NOW, backend };
+    const request = { htm: "GET", htu: RESOURCE_URI, accessToken: ACCESS_TOKEN, jkt: key.thumbprint, nonceSecret: NONCE_SECRET, currentTime: NOW, backend };
     const first = await key.proof({ htm: "GET", htu: RESOURCE_URI, accessToken: ACCESS_TOKEN, iat: NOW });
     let error;
     try {

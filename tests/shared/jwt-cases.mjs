@@ -573,6 +573,18 @@ for (const backend of BACKENDS) {
     await throwsCode(() => lib.verifyJwt(past, jwks, verifyOptions(backend, { clockTolerance: 30 })), "jwt_expired", "tolerance == lateness");
   });
 
+  add(`RFC 8725 §3.10, RFC 7519 §4.1.4: a token without exp is refused by default (jwt_claim_missing); requireExp: false accepts it ${tag}`, async (lib) => {
+    const { keys, jwks } = await fixtures();
+    const forever = await signed(keys.ES256, baseClaims({ exp: undefined }));
+    await throwsCode(() => lib.verifyJwt(forever, jwks, verifyOptions(backend)), "jwt_claim_missing", "no exp");
+    await throwsCode(() => lib.verifyJwt(forever, jwks, verifyOptions(backend, { requireExp: true })), "jwt_claim_missing", "requireExp: true");
+    equal((await lib.verifyJwt(forever, jwks, verifyOptions(backend, { requireExp: false }))).payload.sub, SUB, "requireExp: false");
+    // exp, when present, is checked whatever requireExp says.
+    const past = await signed(keys.ES256, baseClaims({ iat: NOW - 700, nbf: NOW - 700, exp: NOW - 30 }));
+    await throwsCode(() => lib.verifyJwt(past, jwks, verifyOptions(backend, { requireExp: false })), "jwt_expired", "expired, requireExp: false");
+    await throwsCode(() => lib.verifyJwt(forever, jwks, verifyOptions(backend, { requireExp: "no" })), "invalid_option", "requireExp: a string");
+  });
+
   add(`RFC 7519 §4.1.5: nbf in the future is jwt_not_yet_valid; nbf == now is valid; clockTolerance covers skew ${tag}`, async (lib) => {
     const { keys, jwks } = await fixtures();
     const early = await signed(keys.ES256, baseClaims({ iat: NOW - 60, nbf: NOW + 30 }));

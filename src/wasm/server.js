@@ -1,0 +1,227 @@
+// The resource-server kit, for any runtime with the Fetch API (Node 20, Workers, Deno,
+// browsers). authenticateRequest checks a request's access token as RFC 6750 (Bearer) and
+// RFC 9449 (DPoP) ask, and turns every refusal into a ready Response with its
+// WWW-Authenticate challenge; createRemoteKeySet (remote-keys.js) fetches the provider's
+// keys; protectedResourceMetadata (resource-metadata.js) describes the resource (RFC 9728).
+// The checks themselves are the wasm's: validateAccessToken (RFC 9068), verifyDpopProof.
+import { dpopErrorResponse, verifyDpopProof } from "./oidc_edge.js";
+import { OidcEdgeError } from "./error.js";
+import { validateAccessToken } from "./verify.js";
+import { fail, fetchJson, fetchableUrl, isObject, readOptions } from "./remote-keys.js";
+
+export { createRemoteKeySet } from "./remote-keys.js";
+export { protectedResourceMetadata } from "./resource-metadata.js";
+
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1 b64token, RFC 9449 §7.1
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/; // the form of an RFC 9068 access token
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3
+const MAX_TOKEN = 16 * 1024; // longest token looked at (the wasm caps a JWS below this)
+const MAX_INTROSPECTION = 64 * 1024; // largest introspection answer read
+// The algorithms verifyDpopProof accepts, listed as dpopErrorResponse lists them (RFC 9449 §7.1).
+const DPOP_ALGS = "ES256 ES384 RS256 RS384 RS512 PS256 PS384 PS512 EdDSA";
+// Codes that say the token could not be checked now, not that it is bad: 503, not 401.
+const UNAVAILABLE = ["network_error", "aborted", "response_too_large", "jwks_invalid", "introspection_error", "crypto_unavailable"];
+
+const OPTIONS = {
+  issuer: "string", audience: "string", keys: "object", requiredScopes: "string[]", nonceSecret: "Uint8Array",
+  publicOrigin: "string", resourceMetadata: "string", introspection: "object",
+};
+const INTROSPECTION = { endpoint: "string", clientId: "string", clientSecret: "string", timeout: "number", fetch: "function" };
+
+function originOf(text) {
+  try {
+    return new URL(text).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The options, checked once per call (they are small: the checks cost nothing beside a
+ *  signature), with the derived values the challenges need. */
+function settings(options) {
+  const o = readOptions(options, OPTIONS, "authenticateRequest");
+  for (const name of ["issuer", "audience"]) {
+    if (!o[name]) fail("invalid_option", `authenticateRequest: ${name} is required`);
+  }
+  if (o.keys === undefined && o.introspection === undefined) {
+    fail("invalid_option", "authenticateRequest: keys (for JWT access tokens) or introspection is required");
+  }
+  const scopes = o.requiredScopes ?? [];
+  if (!scopes.every((scope) => SCOPE_TOKEN.test(scope))) fail("invalid_option", "authenticateRequest: requiredScopes must be scope tokens (RFC 6749 §3.3)");
+  if (o.publicOrigin !== undefined && (!/^https?:/.test(o.publicOrigin) || originOf(o.publicOrigin) !== o.publicOrigin)) {
+    fail("invalid_option", "authenticateRequest: publicOrigin must be an origin, scheme://host[:port], as clients see it");
+  }
+  let introspection = null;
+  if (o.introspection !== undefined) {
+    const given = readOptions(o.introspection, INTROSPECTION, "authenticateRequest: introspection");
+    for (const name of ["endpoint", "clientId", "clientSecret"]) {
+      if (!given[name]) fail("invalid_option", `authenticateRequest: introspection.${name} is required`);
+    }
+    if (given.timeout === 0) fail("invalid_option", "authenticateRequest: introspection.timeout must be more than 0 seconds");
+    const http = given.fetch ?? globalThis.fetch;
+    introspection = {
+      ...given,
+      endpoint: fetchableUrl(given.endpoint, "authenticateRequest: introspection.endpoint"),
+      timeout: given.timeout ?? 5,
+      http: (input, init) => http(input, init),
+    };
+  }
+  return {
+    ...o,
+    scope: scopes.join(" "),
+    // Normalised by URL: what goes into the challenge's quoted string has no quote in it.
+    resourceMetadata: o.resourceMetadata && fetchableUrl(o.resourceMetadata, "authenticateRequest: resourceMetadata").href,
+    introspection,
+  };
+}
+
+/** RFC 6750 §3 / RFC 6749 §5.2: descriptions are %x20-21 / %x23-5B / %x5D-7E only. */
+const describe = (text) => String(text).replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "").slice(0, 300);
+
+/**
+ * A refusal as a Response (RFC 6750 §3, RFC 9449 §7.1): a challenge for each scheme the
+ * resource takes, the one the client used first and carrying the error; `resource_metadata`
+ * on both (RFC 9728 §5.1); `scope` with insufficient_scope; `DPoP-Nonce` when one is asked for.
+ * Without an error (no credentials, RFC 6750 §3.1), the bare challenges.
+ */
+function refusal(o, scheme, { status, error, description, nonce }, cause) {
+  const common = o.resourceMetadata ? [`resource_metadata="${o.resourceMetadata}"`] : [];
+  const problem = error === undefined ? [] : [
+    `error="${error}"`,
+    ...(description ? [`error_description="${describe(description)}"`] : []),
+    ...(error === "insufficient_scope" && o.scope ? [`scope="${o.scope}"`] : []),
+  ];
+  const challenge = (name, own) => [name, [...(scheme === name ? problem : []), ...own, ...common].join(", ")].join(" ").trim();
+  const challenges = [challenge("Bearer", []), challenge("DPoP", [`algs="${DPOP_ALGS}"`])];
+  if (scheme === "DPoP") challenges.reverse();
+  const headers = new Headers({ "www-authenticate": challenges.join(", "), "cache-control": "no-store" });
+  if (nonce) headers.set("dpop-nonce", nonce);
+  let body = null;
+  if (error !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify({ error, ...(description ? { error_description: describe(description) } : {}) });
+  }
+  return { ok: false, response: new Response(body, { status, headers }), ...(cause ? { error: cause } : {}) };
+}
+
+/** The refusal for an error thrown by a check; errors that are the caller's (options) or
+ *  not the package's rethrow. */
+function refused(o, scheme, err) {
+  if (!(err instanceof OidcEdgeError) || err.code === "invalid_option") throw err;
+  if (UNAVAILABLE.includes(err.code)) {
+    const body = JSON.stringify({ error: "temporarily_unavailable", error_description: "the access token cannot be checked now" });
+    const headers = { "content-type": "application/json", "cache-control": "no-store", "retry-after": "30" };
+    return { ok: false, response: new Response(body, { status: 503, headers }), error: err };
+  }
+  // dpopErrorResponse maps the code (RFC 9449 §7.1, RFC 6750 §3.1) and mints the nonce.
+  const { status, headers, body } = dpopErrorResponse(err, o.nonceSecret ? { nonceSecret: o.nonceSecret } : undefined);
+  return refusal(o, scheme, { status, error: body.error, description: body.error_description, nonce: headers["DPoP-Nonce"] }, err);
+}
+
+/** RFC 7662: an opaque token's state from the authorization server, checked as a JWT
+ *  access token would be: active, iss, aud = this resource, exp, scopes. */
+async function introspect(token, o) {
+  const { endpoint, clientId, clientSecret, http, timeout } = o.introspection;
+  // RFC 6749 §2.3.1: client_id and secret are form-encoded before Basic encodes them.
+  const form = (value) => new URLSearchParams({ v: value }).toString().slice(2);
+  const init = {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${btoa(`${form(clientId)}:${form(clientSecret)}`)}`,
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+    },
+    body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+  };
+  const { body: answer } = await fetchJson(http, endpoint, init, {
+    timeout, max: MAX_INTROSPECTION, code: "introspection_error", what: "introspection",
+  });
+  const inactive = (why) => fail("token_inactive", `introspection: ${why}`);
+  if (answer.active !== true) inactive("the token is not active (RFC 7662 §2.2)");
+  // §2.2's members, of the types the answer's readers (and its declared type) rely on.
+  for (const [names, type] of [[["iss", "sub", "jti", "scope", "client_id", "username", "token_type"], "string"], [["exp", "iat", "nbf"], "number"]]) {
+    for (const name of names) {
+      if (answer[name] !== undefined && typeof answer[name] !== type) fail("introspection_error", `introspection: ${name} is not a ${type}`);
+    }
+  }
+  if (answer.token_type !== undefined && !["bearer", "dpop", "access_token"].includes(String(answer.token_type).toLowerCase())) {
+    inactive("not an access token");
+  }
+  if (answer.iss !== undefined && answer.iss !== o.issuer) inactive("iss is not the issuer");
+  const audiences = typeof answer.aud === "string" ? [answer.aud] : answer.aud;
+  // Required: without an audience, a token meant for another resource would pass.
+  if (!Array.isArray(audiences) || !audiences.includes(o.audience)) inactive("aud does not name this resource");
+  if (answer.exp !== undefined && answer.exp * 1000 <= Date.now()) inactive("expired");
+  const granted = (answer.scope ?? "").split(" ");
+  const missing = (o.requiredScopes ?? []).find((scope) => !granted.includes(scope));
+  if (missing !== undefined) fail("insufficient_scope", `access token lacks scope ${missing}`);
+  return answer;
+}
+
+/** The `DPoP` header's values: `Headers.get` joins repeated ones with ", ", and a proof (a
+ *  compact JWS) has no comma, so a comma means more than one (RFC 9449 §4.3 check 1). */
+function proofs(request) {
+  const value = request.headers.get("dpop");
+  return value === null ? undefined : value.split(",").map((proof) => proof.trim());
+}
+
+/**
+ * Checks the access token of `request` for this resource, and resolves to
+ * `{ ok: true, claims, scheme, jkt? }`, or `{ ok: false, response, error? }` with the
+ * Response to send back.
+ */
+export async function authenticateRequest(request, options) {
+  const o = settings(options);
+  // Any Fetch API Request (another realm's, a framework's subclass): what is used of it.
+  if (typeof request?.headers?.get !== "function" || typeof request.url !== "string" || typeof request.method !== "string") {
+    fail("invalid_option", "authenticateRequest: request must be a Request");
+  }
+  const credentials = request.headers.get("authorization");
+  const [given = "", ...rest] = (credentials ?? "").trim().split(" ");
+  const scheme = { bearer: "Bearer", dpop: "DPoP" }[given.toLowerCase()];
+  // No credentials, or only in a scheme this resource does not take: the bare challenges.
+  if (scheme === undefined) return refusal(o, null, { status: 401 });
+  const token = rest.join(" ").trim();
+  const invalidRequest = (description) => refusal(o, scheme, { status: 400, error: "invalid_request", description });
+  // One token68 (a comma means a second Authorization header, joined by Headers.get).
+  if (!TOKEN68.test(token) || token.length > MAX_TOKEN) return invalidRequest("malformed Authorization header");
+  if (new URL(request.url).searchParams.has("access_token")) {
+    return invalidRequest("the access token is sent in more than one way (RFC 6750 §3.1)");
+  }
+
+  let claims;
+  try {
+    if (o.keys !== undefined && (COMPACT_JWS.test(token) || o.introspection === null)) {
+      ({ payload: claims } = await validateAccessToken(token, o.keys, {
+        issuer: o.issuer, audience: o.audience, requiredScopes: o.requiredScopes,
+      }));
+    } else {
+      claims = await introspect(token, o);
+    }
+  } catch (err) {
+    return refused(o, scheme, err);
+  }
+
+  const invalidToken = (description) => refusal(o, scheme, { status: 401, error: "invalid_token", description });
+  if (scheme === "Bearer") {
+    // RFC 9449 §7.2: a token bound to a key is no bearer token; sent as one, it may be stolen.
+    if (claims.cnf !== undefined) return invalidToken("the token is bound to a key (cnf): send it with the DPoP scheme and a proof");
+    return { ok: true, claims, scheme };
+  }
+  const jkt = isObject(claims.cnf) ? claims.cnf.jkt : undefined;
+  if (typeof jkt !== "string") return invalidToken("the token is not DPoP-bound (no cnf.jkt): send it with the Bearer scheme");
+  const url = new URL(request.url);
+  try {
+    await verifyDpopProof(proofs(request), {
+      htm: request.method,
+      // Behind a proxy the request's URL is the proxy's; the proof names the one the client used.
+      htu: o.publicOrigin ? `${o.publicOrigin}${url.pathname}${url.search}` : url.href,
+      accessToken: token,
+      jkt,
+      ...(o.nonceSecret ? { nonceSecret: o.nonceSecret } : {}),
+    });
+  } catch (err) {
+    return refused(o, scheme, err);
+  }
+  return { ok: true, claims, scheme, jkt };
+}
