@@ -320,3 +320,28 @@ fn redirect_uris_come_from_the_document() {
     assert_eq!(elsewhere.status, 400);
     assert!(text(&elsewhere).contains("redirect_uri"));
 }
+
+/// Hostile `client_id`s where a document URL would be: non-ASCII hosts, zone ids, bad
+/// ports, encoded dot segments, overlong URLs. Each is an unknown client, and none of them
+/// is fetched.
+#[test]
+fn hostile_document_urls_are_refused_not_crashed_on() {
+    let op = op();
+    let long = format!("https://app.example/{}", "a".repeat(300));
+    for url in [
+        "https://\u{e9}.example/client.json",
+        "https://[fe80::1%25eth0]/client.json",
+        "https://app.example:0/client.json",
+        "https://app.example:65536/client.json",
+        "https://app.example/%2e%2E/client.json",
+        "https://app.example/client.json\u{0}",
+        "https://app.example/ client.json",
+        "https://./client.json",
+        "https:///client.json",
+        "https://app.example\\@10.0.0.1/client.json",
+        long.as_str(),
+    ] {
+        assert!(!known(&op, url), "{url:?}");
+        assert_eq!(op.web.gets(url), 0, "{url:?} was fetched");
+    }
+}

@@ -929,3 +929,87 @@ fn the_registration_object_is_checked_at_start() {
     assert_eq!(err.path, "registration.initial_access_token_hash");
     assert!(!err.message.contains("secret\""), "{err}");
 }
+
+/// Hostile bodies, paths and tokens at `/register` and `/register/<client_id>`: not JSON,
+/// not UTF-8, not an object, nested deep, wrong types everywhere, control characters and
+/// multi-byte text where ids and URIs go. Each is a 4xx (`Op::send` fails on a 5xx; a panic
+/// fails the test), never a registration.
+#[test]
+fn hostile_registrations_are_refused_not_crashed_on() {
+    let op = open_op();
+    let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+    let bodies: Vec<Vec<u8>> = vec![
+        b"\xff\xfe{}".to_vec(),
+        b"".to_vec(),
+        b"null".to_vec(),
+        b"[]".to_vec(),
+        b"\"redirect_uris\"".to_vec(),
+        deep.into_bytes(),
+        br#"{"redirect_uris":[1,2,3]}"#.to_vec(),
+        br#"{"redirect_uris":[null]}"#.to_vec(),
+        br#"{"redirect_uris":{"a":"b"}}"#.to_vec(),
+        br#"{"redirect_uris":["https://\u00e9.example/cb"]}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/\u0000"]}"#.to_vec(),
+        br#"{"redirect_uris":["https://[::1"]}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example:99999/cb"]}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"grant_types":"authorization_code"}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"jwks":"not a jwks","token_endpoint_auth_method":"private_key_jwt"}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"jwks":{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB"}]},"token_endpoint_auth_method":"private_key_jwt"}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"client_name":"\u0007bell"}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"scope":"\u00e9 \u0000"}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"response_types":[["code"]]}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"id_token_signed_response_alg":"HS256"}"#.to_vec(),
+        br#"{"redirect_uris":["https://a.example/cb"],"backchannel_logout_uri":"https://2130706433/x"}"#.to_vec(),
+    ];
+    for (i, bytes) in bodies.into_iter().enumerate() {
+        let mut req = json_request_from("POST", "/register", &json!({}), &format!("192.0.2.{i}"));
+        req.body = bytes.clone();
+        let answer = op.send(&req);
+        assert!(
+            (400..500).contains(&answer.status),
+            "{}: {} {}",
+            String::from_utf8_lossy(&bytes),
+            answer.status,
+            text(&answer)
+        );
+    }
+    let client = registered(&op, &spa_metadata());
+    let id = client["client_id"].as_str().unwrap();
+    for path in [
+        "/register/%FF",
+        "/register/\u{e9}\u{e9}",
+        "/register/..",
+        &format!("/register/{id}?x=1"),
+        &format!("/register/{id}%00"),
+    ] {
+        let answer = op
+            .send(&json_request("GET", path, &json!({})).with_header("authorization", "Bearer x"));
+        assert!(
+            (400..500).contains(&answer.status),
+            "{path}: {}",
+            answer.status
+        );
+    }
+    for authorization in [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Bearer \u{e9}",
+        "Basic x",
+        "bearer",
+    ] {
+        let answer = op.send(
+            &json_request("GET", &format!("/register/{id}"), &json!({}))
+                .with_header("authorization", authorization),
+        );
+        assert_eq!(answer.status, 401, "{authorization:?}");
+    }
+    // Two Authorization fields are no credential at all.
+    let token = client["registration_access_token"].as_str().unwrap();
+    let twice = op.send(
+        &json_request("GET", &format!("/register/{id}"), &json!({}))
+            .with_header("authorization", &format!("Bearer {token}"))
+            .with_header("authorization", &format!("Bearer {token}")),
+    );
+    assert_eq!(twice.status, 401);
+}

@@ -180,7 +180,16 @@ fn host_kind(host: &str) -> HostKind {
                 .strip_prefix("0x")
                 .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())));
     if !numeric {
-        return HostKind::Public;
+        // A name of one label (`intranet`, `metadata`) is resolved by local search domains,
+        // never on the public internet; empty or overlong labels are no name at all.
+        let labels_ok = host
+            .split('.')
+            .all(|label| !label.is_empty() && label.len() <= 63);
+        return if labels_ok && host.contains('.') {
+            HostKind::Public
+        } else {
+            HostKind::Private
+        };
     }
     match canonical_ipv4(host) {
         Some(address) => ipv4_kind(address),
@@ -277,8 +286,12 @@ pub fn check_fetch_uri(text: &str, allow_loopback: bool) -> Result<(), &'static 
 /// A client identifier that is the URL of its metadata document
 /// (draft-ietf-oauth-client-id-metadata-document §3): `https://`, a path other than `/`
 /// without `.` or `..` segments (percent-encoded or not), no fragment, no user information;
-/// a query and a port allowed. The host must be one [`check_fetch_uri`] fetches from.
+/// a query and a port allowed; at most 255 characters, as every `client_id`. The host must
+/// be one [`check_fetch_uri`] fetches from.
 pub fn check_client_id_url(text: &str, allow_loopback: bool) -> Result<(), &'static str> {
+    if text.len() > super::MAX_ID_LEN {
+        return Err("must be at most 255 characters, as every client_id here");
+    }
     check_fetch_uri(text, allow_loopback)?;
     let uri = parse_http_uri(text)?;
     let path = uri.rest.split('?').next().unwrap_or_default();
@@ -334,6 +347,9 @@ mod tests {
             "https://2130706433/x",
             "https://127.1/x",
             "https://010.0.0.1/x",
+            "https://./x",
+            "https://intranet/x",
+            "https://a..example/x",
         ] {
             assert!(check_fetch_uri(private, true).is_err(), "{private}");
         }
