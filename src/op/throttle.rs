@@ -1,4 +1,8 @@
-//! Sign-in throttling. Every attempt at the login form counts against the username it
+//! Throttling: sign-in attempts, and requests counted per client address
+//! ([`per_address`]: registrations at `/register`), in fixed windows on the store's atomic
+//! counters.
+//!
+//! At sign-in, every attempt at the login form counts against the username it
 //! names, and a failed one also against the client address it comes from
 //! (`CF-Connecting-IP`, set by Cloudflare and by `wrangler dev`); past a limit within the
 //! window the form answers 429 with `Retry-After` and checks no password. The username counts whether it exists or not, so

@@ -11,7 +11,7 @@
 //! `none` or `private_key_jwt` only); its metadata is read by the validator every client
 //! goes through. A failure (no answer, not 200, too large, too slow, not such a document)
 //! makes the client unknown, and the URL is not fetched again for
-//! [`REFETCH_INTERVAL`](crate::op::clients::jwks_uri::REFETCH_INTERVAL).
+//! `clients::jwks_uri::REFETCH_INTERVAL`.
 
 use std::sync::{Arc, PoisonError};
 

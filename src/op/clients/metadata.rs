@@ -1,7 +1,7 @@
 //! Client metadata as a client sends it (RFC 7591 §2, registry names): at `/register`, at
 //! `/register/<client_id>` (RFC 7592 §2.2), and in a client ID metadata document. It is
 //! turned into the shape of a configured client and checked by the configuration's own
-//! validator ([`parse_client`]), with the rules of a client that vouches for itself
+//! validator (`config::parse_client`), with the rules of a client that vouches for itself
 //! ([`SelfAsserted`]): one schema, one set of rules, wherever a client comes from.
 //!
 //! What the client sends that this provider does not read is ignored (RFC 7591 §2: the

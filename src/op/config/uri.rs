@@ -265,7 +265,7 @@ fn ipv6_kind(address: std::net::Ipv6Addr) -> HostKind {
 /// that a metadata document describes, named it: `https://` on a public host, or on
 /// `localhost` and loopback addresses when `allow_loopback` (`registration.allow_loopback_fetch`,
 /// for development). A configured client's URIs are the operator's and follow
-/// [`check_redirect_uri`] instead.
+/// `check_redirect_uri` instead.
 pub fn check_fetch_uri(text: &str, allow_loopback: bool) -> Result<(), &'static str> {
     let uri = parse_http_uri(text)?;
     if !uri.https {
