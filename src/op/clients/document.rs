@@ -68,11 +68,13 @@ pub async fn find<S, P, V>(
             return entry.client.clone();
         }
     }
+    // Requests that arrive while this fetch is under way use what was kept, though stale
+    // (for at most the fetch's time limit), rather than find the client unknown.
     keep(
         op,
         url,
         Kept {
-            client: None,
+            client: kept.and_then(|entry| entry.client),
             until: now,
             fetched_at: now,
         },
