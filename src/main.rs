@@ -56,7 +56,9 @@ commands:
       for users[].password_hash. N defaults to 100000, the most Cloudflare allows.
   hash-secret [--stdin] [--iterations N]
       Generate a random client secret and print it with its hash, for
-      clients[].client_secret_hash; with --stdin, hash the secret read from stdin instead.
+      clients[].client_secret_hash (or an initial access token for
+      registration.initial_access_token_hash); with --stdin, hash the secret read from
+      stdin instead.
       N defaults to 1000: a 256-bit random secret cannot be guessed whatever the count.
   check-config FILE [--keys FILE]
       Check an OIDC_CONFIG file (and an OIDC_SIGNING_KEYS file) as the Worker does.

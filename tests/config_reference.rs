@@ -347,6 +347,15 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
             }
         }
         ("users[i]", "claims") => Value::Object(config.users[0].claims.clone()),
+        ("registration", _) => {
+            let r = &config.registration;
+            json!(match field {
+                "enabled" => r.enabled,
+                "client_id_metadata_documents" => r.client_id_metadata_documents,
+                "allow_loopback_fetch" => r.allow_loopback_fetch,
+                _ => panic!("no projection for registration.{field}: add one to this test"),
+            })
+        }
         ("lifetimes", _) => {
             let l = &config.lifetimes;
             json!(match field {
@@ -740,7 +749,14 @@ fn hash_iteration_ranges_match_the_parser() {
             checked.push(field);
         }
     }
-    assert_eq!(checked, ["client_secret_hash", "password_hash"]);
+    assert_eq!(
+        checked,
+        [
+            "client_secret_hash",
+            "password_hash",
+            "initial_access_token_hash"
+        ]
+    );
     let users = doc.section("`users[i]`");
     let range = format!(
         "{} to {} iterations",

@@ -1,5 +1,6 @@
 //! What the provider reads from elsewhere on the web: a client's keys at its `jwks_uri`
-//! (RFC 7591 §2), and later documents of the same kind. The core is sans-IO, so the GET is
+//! (RFC 7591 §2), and client ID metadata documents
+//! ([`crate::op::clients::document`]). The core is sans-IO, so the GET is
 //! the host's ([`Fetcher`], in [`Services`](crate::op::Services)); what is fetched, how much
 //! of it is read and for how long it is kept are the core's ([`crate::op::clients::jwks_uri`]).
 
@@ -23,7 +24,8 @@ pub struct FetchLimits {
 /// [`Services`](crate::op::Services) carries it without another type parameter.
 ///
 /// A host implements [`Fetcher::get`] as a plain `GET` of `url`, which the core has already
-/// checked (`https://`, or `http://` on a loopback host): no cookies, credentials or
+/// checked (`https://`, or `http://` on a loopback host for a configured client's
+/// `jwks_uri`; on a public host for what a client names itself): no cookies, credentials or
 /// client certificates; **no redirect followed** (a 3xx is answered as it is, and the core
 /// refuses it: a redirect could move the request to another host); `limits` enforced.
 /// Nothing else of the request is the host's to choose.

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
-use super::config::Client;
+use super::clients::document::host_of;
+use super::config::{Client, ClientOrigin};
 use super::http::Response;
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
@@ -18,7 +19,7 @@ button{margin-top:20px;padding:10px 18px;border:0;border-radius:8px;background:#
 button.secondary{background:#e6e9ef;color:#1d2330;margin-left:8px}.error{color:#b3261e;font-weight:600}\
 ul{padding-left:20px}code{background:#eef0f4;padding:1px 5px;border-radius:4px}\
 img.logo{display:block;margin:0 0 16px;border-radius:8px}.scope{color:#6b7285;font-size:.85em}\
-.links{font-size:.9em}a{color:#2456d6}";
+.links{font-size:.9em}a{color:#2456d6}.provenance{color:#8a5a00;font-size:.9em}";
 
 fn style_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -102,6 +103,9 @@ pub struct ClientView<'a> {
     pub policy_uri: Option<&'a str>,
     /// `tos_uri`.
     pub tos_uri: Option<&'a str>,
+    /// How the client came to be known, which the pages say when the operator did not
+    /// vouch for it.
+    pub origin: ClientOrigin,
 }
 
 impl<'a> ClientView<'a> {
@@ -113,6 +117,7 @@ impl<'a> ClientView<'a> {
             logo_uri: client.logo_uri.as_deref(),
             policy_uri: client.policy_uri.as_deref(),
             tos_uri: client.tos_uri.as_deref(),
+            origin: client.origin,
         }
     }
 
@@ -124,6 +129,27 @@ impl<'a> ClientView<'a> {
             logo_uri: None,
             policy_uri: None,
             tos_uri: None,
+            origin: ClientOrigin::Configured,
+        }
+    }
+
+    /// Who vouches for the client, when the operator does not: the host of its metadata
+    /// document (whoever controls it is who is asking,
+    /// draft-ietf-oauth-client-id-metadata-document §6.1), or that it registered itself.
+    fn provenance(&self) -> String {
+        match self.origin {
+            ClientOrigin::Configured => String::new(),
+            ClientOrigin::Registered => "<p class=\"provenance\">This application registered \
+                 itself here; nobody has reviewed it.</p>"
+                .to_owned(),
+            ClientOrigin::MetadataDocument => match host_of(self.client_id) {
+                Some(host) => format!(
+                    "<p class=\"provenance\">This application is described by \
+                     <strong>{}</strong>. Continue only if you trust that site.</p>",
+                    escape(host)
+                ),
+                None => String::new(),
+            },
         }
     }
 
@@ -205,7 +231,7 @@ pub fn login(p: &LoginPage<'_>) -> Response {
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     let body = format!(
-        "{logo}<h1>Sign in to {provider}</h1><p>to continue to {client}</p>{error}\
+        "{logo}<h1>Sign in to {provider}</h1><p>to continue to {client}</p>{provenance}{error}\
          <form method=\"post\" action=\"/login\">\
          <input type=\"hidden\" name=\"tx\" value=\"{tx}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"username\">Username</label>\
@@ -216,6 +242,7 @@ pub fn login(p: &LoginPage<'_>) -> Response {
         logo = p.client.logo(),
         provider = escape(p.provider_name),
         client = p.client.label(),
+        provenance = p.client.provenance(),
         tx = escape(p.tx),
         csrf = escape(p.csrf),
         username = escape(p.username),
@@ -269,7 +296,7 @@ pub fn consent(p: &ConsentPage<'_>) -> Response {
         }))
         .collect();
     let body = format!(
-        "{logo}<h1>Allow access?</h1><p>{client} asks to use your {provider} account to:</p><ul>{scopes}</ul>{links}\
+        "{logo}<h1>Allow access?</h1><p>{client} asks to use your {provider} account to:</p><ul>{scopes}</ul>{provenance}{links}\
          <form method=\"post\" action=\"/consent\">\
          <input type=\"hidden\" name=\"tx\" value=\"{tx}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
@@ -277,6 +304,7 @@ pub fn consent(p: &ConsentPage<'_>) -> Response {
         logo = p.client.logo(),
         client = p.client.label(),
         provider = escape(p.provider_name),
+        provenance = p.client.provenance(),
         links = p.client.links(),
         tx = escape(p.tx),
         csrf = escape(p.csrf),

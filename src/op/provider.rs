@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
+use super::clients::document::{self, Documents};
 use super::clients::jwks_uri::RemoteKeySets;
+use super::clients::registered::{self, RegisteredCache};
 use super::config::{Config, OWN_API_PATH};
 use super::fetch::Fetcher;
 use super::http::Request;
@@ -86,8 +88,13 @@ pub struct Provider {
     /// `exp` (`resource::access_token_claims`).
     pub(crate) checked_access_tokens: Mutex<CheckedAccessTokens>,
     /// The keys of clients' `jwks_uri`, by URI, with when to fetch them again
-    /// (`clients::jwks_uri`). Only configured URIs are keys, so it never fills up.
+    /// (`clients::jwks_uri`). With only configured URIs as keys it never fills up; clients
+    /// that arrive on their own share it, bounded.
     pub(crate) remote_keys: Mutex<RemoteKeySets>,
+    /// Clients registered at `/register`, as last read (`clients::registered`).
+    pub(crate) registered_clients: Mutex<RegisteredCache>,
+    /// Clients described by metadata documents, by URL (`clients::document`).
+    pub(crate) metadata_documents: Mutex<Documents>,
     /// The PBKDF2 iterations every password check costs: the highest count among the
     /// users' hashes. Cheaper hashes are padded up to it.
     pub(crate) password_cost: u32,
@@ -120,7 +127,14 @@ impl Provider {
             .collect();
         jwks_uris.sort_unstable();
         jwks_uris.dedup();
-        let remote_keys = Mutex::new(BoundedCache::new(jwks_uris.len().max(1)));
+        // Clients that arrive on their own may name any `jwks_uri`: room for as many as the
+        // provider keeps such clients.
+        let remote_keys_size = if config.registration.any() {
+            jwks_uris.len().saturating_add(document::CACHE_SIZE)
+        } else {
+            jwks_uris.len().max(1)
+        };
+        let remote_keys = Mutex::new(BoundedCache::new(remote_keys_size));
         let own_api = format!("{}{OWN_API_PATH}", config.issuer);
         // Itself, its own API and the configured resources (RFC 8707): which of them a
         // resource accepts is the resource's to check.
@@ -147,6 +161,8 @@ impl Provider {
             own_api,
             checked_access_tokens: Mutex::new(BoundedCache::new(MAX_CHECKED_ACCESS_TOKENS)),
             remote_keys,
+            registered_clients: Mutex::new(BoundedCache::new(registered::CACHE_SIZE)),
+            metadata_documents: Mutex::new(BoundedCache::new(document::CACHE_SIZE)),
             password_cost,
             decoy_hash,
             insecure_cookies,

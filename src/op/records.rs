@@ -17,6 +17,7 @@
 //! | `family` | on revocation | /token | revocation, visible after propagation |
 //! | `family-notice` | with `family` | /userinfo and /api/me (an access token's `gid`) | the same revocation where resources read cheaply, visible after propagation |
 //! | `session-clients` | code issued to a client with a `backchannel_logout_uri` | /end_session | read-your-write; a client missed at another location is not told |
+//! | `client` | /register, and its PUT and DELETE | every endpoint that looks a client up | cacheable: an update or deletion reaches other locations within the store's propagation (and the provider's own minute of caching) |
 
 use core::marker::PhantomData;
 
@@ -160,6 +161,9 @@ kinds! {
     /// The same revocations as resources read them: an access token names its family
     /// (`gid`), and every protected request looks it up.
     FamilyNotices: Mark, "family-notice", Notice, false;
+    /// Clients registered at `/register` (RFC 7591), by `client_id` (not a secret: the
+    /// client presents it everywhere).
+    RegisteredClients: RegisteredClient, "client", Cacheable, false;
 }
 
 impl Consumable for Codes {}
@@ -335,6 +339,24 @@ pub struct Grant {
     pub resources: Vec<String>,
 }
 
+/// A client registered at `/register` (RFC 7591): its metadata as accepted (registry names,
+/// read again through the same validator whenever it is loaded), and hashes of what it was
+/// issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisteredClient {
+    /// The metadata, as the registration answered it.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The PHC hash of its secret (RFC 7591 §3.2.1), for a client that authenticates with one.
+    pub secret_hash: Option<String>,
+    /// base64url(SHA-256) of its registration access token (RFC 7592 §3): a 256-bit random
+    /// value, so a plain digest is enough.
+    pub access_token_hash: String,
+    /// When it was registered (`client_id_issued_at`, Unix seconds).
+    pub issued_at: i64,
+    /// When the registration ends (Unix seconds), its secret's `client_secret_expires_at`.
+    pub expires_at: i64,
+}
+
 /// A write-once mark of when something ended: a revoked refresh family or access token, a
 /// rotated-out refresh token (each its own key, never a field rewritten in place).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -372,6 +394,7 @@ mod tests {
         check::<Rotations>();
         check::<RevokedFamilies>();
         check::<FamilyNotices>();
+        check::<RegisteredClients>();
         assert_eq!(consistency_of("dpop-jti:abc"), None);
         assert_eq!(consistency_of("throttle:abc"), None);
         assert_eq!(consistency_of("no prefix"), None);

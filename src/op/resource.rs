@@ -11,6 +11,7 @@ use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof, www_authenticate};
 use crate::jose::jwt::verify_with;
 use crate::jose::{Alg, SignatureVerifier};
+use crate::op::clients::registry;
 use crate::op::grant::lifecycle;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
@@ -280,6 +281,23 @@ async fn check<S: Store, P, V: SignatureVerifier>(
             401,
             "invalid_token",
             "the token was revoked",
+            scheme,
+        ));
+    }
+    // A token outlives nothing of its client's: a registration deleted (RFC 7592 §2.3), a
+    // client taken out of the configuration.
+    let client_id = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let known = registry::find(op, client_id, services)
+        .await
+        .map_err(|_| unavailable())?;
+    if known.is_none() {
+        return Err(Denied::new(
+            401,
+            "invalid_token",
+            "the token's client is no longer registered",
             scheme,
         ));
     }

@@ -6,6 +6,7 @@
 //! This module is the only one that knows every endpoint; the endpoints know the
 //! [`Provider`] state and never the router, so nothing cycles back.
 
+use super::config::Config;
 use super::endpoints;
 use super::http::{Request, Response};
 use super::password::Pbkdf2;
@@ -40,12 +41,18 @@ pub enum Endpoint {
     ApiMe,
     /// That API's protected-resource metadata (RFC 9728 §3).
     ApiMeMetadata,
+    /// Dynamic client registration (RFC 7591 §3), when `registration.enabled`.
+    Register,
+    /// A registered client's configuration endpoint (RFC 7592 §2), when
+    /// `registration.enabled`.
+    ClientConfiguration,
 }
 
 /// One endpoint's declaration.
 #[derive(Debug)]
 pub struct Route {
-    /// The path, matched exactly.
+    /// The path, matched exactly; one that ends with `/` is a prefix, and the rest of the
+    /// request's path (not empty, no further `/`) is the endpoint's to read.
     pub path: &'static str,
     /// The methods it answers, as the `Allow` header lists them. A `HEAD` is answered as
     /// the `GET` would be, without the body.
@@ -157,14 +164,49 @@ pub const ROUTES: &[Route] = &[
         discovery: None,
         endpoint: Endpoint::ApiMeMetadata,
     },
+    Route {
+        path: "/register",
+        methods: "POST",
+        cors: None,
+        discovery: Some("registration_endpoint"),
+        endpoint: Endpoint::Register,
+    },
+    Route {
+        path: CLIENT_CONFIGURATION_PREFIX,
+        methods: "GET, PUT, DELETE",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::ClientConfiguration,
+    },
 ];
 
-/// The route of `path`, if any.
+/// Where a registered client's configuration endpoint is: this, then its `client_id`
+/// (RFC 7592 §3 `registration_client_uri`).
+pub const CLIENT_CONFIGURATION_PREFIX: &str = "/register/";
+
+/// The route of `path`, if any: the one with this path, or the prefix route it extends by
+/// one segment.
 pub fn route(path: &str) -> Option<&'static Route> {
-    ROUTES.iter().find(|route| route.path == path)
+    ROUTES.iter().find(|route| route.path == path).or_else(|| {
+        ROUTES.iter().find(|route| {
+            route.path.ends_with('/')
+                && path
+                    .strip_prefix(route.path)
+                    .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+        })
+    })
 }
 
 impl Route {
+    /// Whether the configuration turns the route on: registration's only when
+    /// `registration.enabled`. A route that is off is not found, and not advertised.
+    pub fn enabled(&self, config: &Config) -> bool {
+        match self.endpoint {
+            Endpoint::Register | Endpoint::ClientConfiguration => config.registration.enabled,
+            _ => true,
+        }
+    }
+
     /// Whether the route answers `method`.
     pub fn allows(&self, method: &str) -> bool {
         self.methods.split(", ").any(|allowed| allowed == method)
@@ -180,7 +222,8 @@ impl Provider {
         services: &Services<'_, S, P, V>,
     ) -> Response {
         let method = req.method.as_str();
-        let Some(route) = route(req.path()) else {
+        let found = route(req.path()).filter(|route| route.enabled(&self.config));
+        let Some(route) = found else {
             if method == "OPTIONS" {
                 return Response::empty(403);
             }
@@ -269,6 +312,10 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
         Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
         Endpoint::ApiMeMetadata => endpoints::resource_metadata::handle(op),
+        Endpoint::Register => endpoints::register::handle(op, req, services).await,
+        Endpoint::ClientConfiguration => {
+            endpoints::client_configuration::handle(op, req, services).await
+        }
     }
 }
 
@@ -296,5 +343,19 @@ mod tests {
         assert!(jwks.allows("GET") && jwks.allows("HEAD") && !jwks.allows("POST"));
         let authorize = route("/authorize").unwrap();
         assert!(!authorize.allows("HEAD") && !authorize.allows("get"));
+    }
+
+    #[test]
+    fn a_prefix_route_takes_one_more_segment() {
+        let endpoint = |path: &str| route(path).map(|r| r.endpoint);
+        assert_eq!(endpoint("/register"), Some(Endpoint::Register));
+        assert_eq!(
+            endpoint("/register/abc"),
+            Some(Endpoint::ClientConfiguration)
+        );
+        assert_eq!(endpoint("/register/"), Some(Endpoint::ClientConfiguration));
+        assert_eq!(endpoint("/register/a/b"), None);
+        assert_eq!(endpoint("/registerx"), None);
+        assert_eq!(endpoint("/jwks/x"), None);
     }
 }

@@ -1,4 +1,8 @@
-//! Sign-in throttling. Every attempt at the login form counts against the username it
+//! Throttling: sign-in attempts, and requests counted per client address
+//! ([`per_address`]: registrations at `/register`), in fixed windows on the store's atomic
+//! counters.
+//!
+//! At sign-in, every attempt at the login form counts against the username it
 //! names, and a failed one also against the client address it comes from
 //! (`CF-Connecting-IP`, set by Cloudflare and by `wrangler dev`); past a limit within the
 //! window the form answers 429 with `Retry-After` and checks no password. The username counts whether it exists or not, so
@@ -50,7 +54,7 @@ pub async fn attempt<S: Store>(
     username: &str,
     now: UnixTime,
 ) -> Result<Verdict, Error> {
-    let (index, into_window) = window_of(limits, now);
+    let (index, into_window) = window_of(limits.window, now);
     let retry_after = limits.window.saturating_sub(into_window);
     let user_key = key("user", &username.to_lowercase(), index);
     let per_user = store.increment(&user_key, limits.window).await?;
@@ -77,11 +81,39 @@ pub async fn failed<S: Store>(
     req: &Request,
     now: UnixTime,
 ) -> Result<(), Error> {
-    let (index, _) = window_of(limits, now);
+    let (index, _) = window_of(limits.window, now);
     if let Some(key) = address_key(req, index) {
         store.increment(&key, limits.window).await?;
     }
     Ok(())
+}
+
+/// Counts one request of kind `kind` (`register`) against the request's address and says
+/// whether it may go on: at most `limit` in a window of `window` seconds. The same counters
+/// as sign-in's (atomic where the store is), under keys of their own kind. A request that
+/// names no address is not counted.
+pub async fn per_address<S: Store>(
+    store: &S,
+    req: &Request,
+    kind: &str,
+    limit: u64,
+    window: u64,
+    now: UnixTime,
+) -> Result<Verdict, Error> {
+    let (index, into_window) = window_of(window, now);
+    let Some(address) = req.header(ADDRESS_HEADER) else {
+        return Ok(Verdict::Allowed);
+    };
+    let count = store
+        .increment(&key(kind, address.trim(), index), window)
+        .await?;
+    Ok(if count > limit {
+        Verdict::Refused {
+            retry_after: window.saturating_sub(into_window),
+        }
+    } else {
+        Verdict::Allowed
+    })
 }
 
 /// The failure counter of the request's address in window `index`, if it names one.
@@ -90,11 +122,11 @@ fn address_key(req: &Request, index: u64) -> Option<String> {
         .map(|address| key("address", address.trim(), index))
 }
 
-/// Which window `now` falls in, and how far into it (seconds). Windows start at multiples
-/// of their length.
-fn window_of(limits: &LoginLimits, now: UnixTime) -> (u64, u64) {
+/// Which window of `window` seconds `now` falls in, and how far into it (seconds).
+/// Windows start at multiples of their length.
+fn window_of(window: u64, now: UnixTime) -> (u64, u64) {
     let now = u64::try_from(now.0).unwrap_or(0);
-    let window = limits.window.max(1);
+    let window = window.max(1);
     (
         now.checked_div(window).unwrap_or(0),
         now.checked_rem(window).unwrap_or(0),

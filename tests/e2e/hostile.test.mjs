@@ -119,7 +119,12 @@ const ROUTE_FILES = {
   '/.well-known/openid-configuration': [],
   '/.well-known/oauth-authorization-server': [],
   '/.well-known/oauth-protected-resource/api/me': [/^endpoints\/resource_metadata\.rs$/],
+  '/register': [/^endpoints\/register\.rs$/, /^clients\//, /^throttle\.rs$/],
+  '/register/': [/^endpoints\/client_configuration\.rs$/, /^endpoints\/register\.rs$/, /^clients\//],
 };
+/** The route a request path is served by: its own, or the prefix route (`/register/`) it extends. */
+const routeOf = (path) =>
+  path in ROUTE_FILES ? path : Object.keys(ROUTE_FILES).find((p) => p.endsWith('/') && path.startsWith(p)) ?? path;
 /** Read for every request: routing and CORS, form bodies and cookies. */
 const COMMON_FILES = [/^provider\.rs$/, /^routes\.rs$/, /^http\.rs$/];
 const claimed = (file) => [...Object.values(ROUTE_FILES).flat(), ...COMMON_FILES].some((re) => re.test(file));
@@ -216,17 +221,18 @@ function form(pairs) {
   return Buffer.concat(parts);
 }
 
-/** Sends a base request ({ method, path, params, headers, cookies }), as changed by `change`. */
+/** Sends a base request ({ method, path, params, headers, cookies, and `body`, raw bytes in place
+ *  of the form, for JSON endpoints }), as changed by `change`. */
 function send(opUrl, base, change = {}) {
   const params = change.params ?? base.params;
-  const formBytes = change.whole ?? form(params);
+  const formBytes = change.whole ?? (change.params === undefined && base.body ? base.body : form(params));
   const cookies = change.cookies ?? base.cookies ?? {};
   const cookieHeader = Object.entries(cookies).map(([n, v]) => Buffer.concat([utf8(`${n}=`), Buffer.isBuffer(v) ? v : utf8(v)]));
   const headers = { ...(base.headers ?? {}) };
   if (cookieHeader.length) headers.cookie = Buffer.concat(cookieHeader.flatMap((c, i) => (i ? [utf8('; '), c] : [c])));
-  if (base.method === 'POST') headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  const isBody = base.method === 'POST' || base.method === 'PUT';
+  if (isBody) headers['content-type'] ??= 'application/x-www-form-urlencoded';
   Object.assign(headers, change.headers ?? {});
-  const isBody = base.method === 'POST';
   const target = isBody || formBytes.length === 0 ? utf8(base.path) : Buffer.concat([utf8(`${base.path}?`), formBytes]);
   return rawRequest(opUrl, {
     method: base.method,
@@ -273,6 +279,9 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
   before(async () => {
     const port = await freePort();
     fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
+    // Registration on, so /register and /register/<client_id> take hostile input too.
+    fx.config.registration = { enabled: true };
+    fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
     op = await startWrangler({ port, secrets: fx.secrets });
     started = Date.now();
   });
@@ -285,6 +294,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     const found = routes();
     assert.ok(found.length >= 15, `routes parsed: ${JSON.stringify(found)}`);
     for (const [, path] of found) assert.ok(path in ROUTE_FILES, `route ${path} has its handler files listed here`);
+    for (const h of ['authorization', 'content-type', 'cf-connecting-ip']) assert.ok(readsOfRoute('/register').headers.includes(h), h);
     if (UNCLAIMED.length) console.log(`# read by no listed route, sent to every route: ${UNCLAIMED.join(', ')}`);
     const authorize = readsOfRoute('/authorize');
     for (const p of ['client_id', 'redirect_uri', 'state', 'code_challenge', 'request']) assert.ok(authorize.params.includes(p), p);
@@ -341,6 +351,19 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     const revokingTokens = (await tokenRequest(url, { grant_type: 'authorization_code', client_id: fx.spa.clientId, code: revoking.code, redirect_uri: fx.spa.redirectUri, code_verifier: revoking.verifier })).json;
     assert.ok(revokingTokens?.refresh_token, JSON.stringify(revokingTokens));
 
+    // Two registered clients (RFC 7591): one to read and update, one to delete.
+    const metadata = { redirect_uris: ['https://rp.example/cb'], token_endpoint_auth_method: 'none', client_name: 'Hostile base' };
+    const json = { 'content-type': 'application/json' };
+    const registerBody = utf8(JSON.stringify(metadata));
+    const registrations = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await call(`${url}/register`, { method: 'POST', headers: json, body: registerBody });
+      assert.equal(res.status, 201, res.text);
+      registrations.push(res.json);
+    }
+    const [kept, doomed] = registrations;
+    const bearer = (r) => ({ authorization: `Bearer ${r.registration_access_token}` });
+
     const jar = (b) => Object.fromEntries(b.cookies);
     const authorizeParams = [
       ['response_type', 'code'], ['client_id', fx.spa.clientId], ['redirect_uri', fx.spa.redirectUri],
@@ -373,18 +396,22 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: '/.well-known/oauth-protected-resource/api/me', params: [], headers: { origin } },
       { method: 'OPTIONS', path: '/token', params: [], headers: { origin, 'access-control-request-method': 'POST' } },
       { method: 'OPTIONS', path: '/revoke', params: [], headers: { origin, 'access-control-request-method': 'POST' } },
+      { method: 'POST', path: '/register', params: [], body: registerBody, headers: json },
+      { method: 'GET', path: `/register/${kept.client_id}`, params: [], headers: bearer(kept) },
+      { method: 'PUT', path: `/register/${kept.client_id}`, params: [], body: utf8(JSON.stringify({ ...metadata, client_id: kept.client_id })), headers: { ...bearer(kept), ...json } },
+      { method: 'DELETE', path: `/register/${doomed.client_id}`, params: [], headers: bearer(doomed) },
       { method: 'GET', path: '/nowhere', params: [], headers: { origin } },
     ];
     // Every routed method (HEAD aside: GET's twin) has a base request.
     for (const [method, path] of routes()) {
       if (method === 'HEAD') continue;
-      assert.ok(bases.some((b) => b.method === method && b.path === path), `a base request for ${method} ${path}`);
+      assert.ok(bases.some((b) => b.method === method && routeOf(b.path) === path), `a base request for ${method} ${path}`);
     }
 
     // --- the hostile requests ---
     const cases = [];
     for (const base of bases) {
-      const reads = readsOfRoute(base.path);
+      const reads = readsOfRoute(routeOf(base.path));
       const where = `${base.method} ${base.path}${base.grant ? ` (${base.grant})` : ''}`;
       const params = base.method === 'OPTIONS' ? [] : reads.params;
       for (const name of params) {

@@ -1,6 +1,6 @@
-// GETs for the provider (a client's `jwks_uri`), with the limits the core asks for enforced
-// here, where the bytes arrive: the body is read chunk by chunk and dropped past `maxBytes`,
-// and one deadline covers the headers and the body. fetch.rs turns the answer into the core's
+// GETs for the provider (a client's `jwks_uri`, a client ID metadata document), with the
+// limits the core asks for enforced here, where the bytes arrive: the body is read chunk by
+// chunk and dropped past `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns the answer into the core's
 // `Fetched` or `FetchError`.
 
 /**

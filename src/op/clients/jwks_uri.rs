@@ -82,7 +82,7 @@ pub(crate) async fn current<S, P, V>(
 }
 
 /// [`FETCH_TIMEOUT_MS`] in whole seconds, rounded up.
-const FETCH_TIMEOUT_SECONDS: i64 = (FETCH_TIMEOUT_MS as i64 + 999) / 1000;
+pub(crate) const FETCH_TIMEOUT_SECONDS: i64 = (FETCH_TIMEOUT_MS as i64 + 999) / 1000;
 
 /// The keys at `uri` fetched again, because an assertion named a key the kept ones lack:
 /// `Some` only when a fetch happened now and succeeded. Not when one started less than

@@ -1,8 +1,13 @@
-//! Clients: where they come from (`registry`), the keys they register (`keys`, inline, or
-//! fetched from a `jwks_uri`), and how they prove who they are at the token endpoint
-//! (`auth/`, one module per `token_endpoint_auth_method`).
+//! Clients: where they come from (`registry`: the configuration, `registered` at
+//! `/register`, or a metadata `document`), how what they say of themselves is read
+//! (`metadata`), the keys they register (`keys`, inline, or fetched from a `jwks_uri`), and
+//! how they prove who they are at the token endpoint (`auth/`, one module per
+//! `token_endpoint_auth_method`).
 
 pub mod auth;
+pub mod document;
 pub mod jwks_uri;
 pub mod keys;
+pub mod metadata;
+pub mod registered;
 pub mod registry;

@@ -18,15 +18,21 @@ use super::types::{ClientId, RedirectUri};
 use crate::jose::{Alg, JwkSet};
 use crate::{Error, json};
 
+mod client;
 mod fields;
 mod reader;
+mod registration;
 mod resources;
 mod uri;
 
-use fields::{parse_client, parse_lifetimes, parse_login_limits, parse_user};
+pub(crate) use client::parse_client;
+pub use client::{ClientSource, SelfAsserted};
+use fields::{parse_lifetimes, parse_login_limits, parse_user};
 use reader::Obj;
+pub use registration::Registration;
 pub use resources::Resource;
 use uri::check_issuer;
+pub use uri::{check_client_id_url, check_fetch_uri};
 
 /// Largest configuration accepted, in bytes of JSON.
 pub const MAX_CONFIG_LEN: usize = 1024 * 1024;
@@ -90,6 +96,10 @@ pub struct Config {
     /// The Authentication Context Class Reference of a sign-in with a password here
     /// (OpenID Connect Core §2 `acr`), in every ID token.
     pub password_acr: String,
+    /// Clients that arrive on their own: dynamic registration, metadata documents.
+    pub registration: Registration,
+    /// The scopes a client that registers itself may have ([`Config::offered_scopes`]).
+    offered_scopes: Vec<String>,
 }
 
 /// The `acr` of a password sign-in unless the configuration names another: level 1 of the
@@ -258,6 +268,18 @@ impl GrantType {
     }
 }
 
+/// Where a client's metadata comes from, which is what vouches for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientOrigin {
+    /// The operator's configuration.
+    Configured,
+    /// Registered at `/register` by itself (RFC 7591), kept in the store.
+    Registered,
+    /// Its `client_id` is the URL of its metadata document, fetched
+    /// (draft-ietf-oauth-client-id-metadata-document).
+    MetadataDocument,
+}
+
 /// One registered client. `Debug` never shows the secret hash.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -315,9 +337,40 @@ pub struct Client {
     /// Where the client publishes its public keys instead (RFC 7591 §2 `jwks_uri`):
     /// fetched by the host and kept by the provider (`clients::jwks_uri`); never with `jwks`.
     pub jwks_uri: Option<String>,
+    /// Where the client comes from.
+    pub origin: ClientOrigin,
 }
 
 impl Client {
+    /// Checks that a key signs with each algorithm the client names; the error's path is
+    /// the field's name.
+    pub fn check_signing_keys(&self, keys: &SigningKeys) -> Result<(), ConfigError> {
+        for (field, alg) in [
+            (
+                "id_token_signed_response_alg",
+                self.id_token_signed_response_alg,
+            ),
+            (
+                "introspection_signed_response_alg",
+                self.introspection_signed_response_alg,
+            ),
+        ] {
+            if let Some(alg) = alg
+                && keys.kid_for(alg).is_none()
+            {
+                return Err(ConfigError::new(
+                    field,
+                    format!(
+                        "is {} but no key in OIDC_SIGNING_KEYS signs with it (add one: `oidc-edge keygen --alg {}`)",
+                        alg.as_str(),
+                        alg.as_str()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the client is registered for grant type `g`.
     pub fn allows_grant(&self, g: GrantType) -> bool {
         self.grant_types.contains(&g)
@@ -415,6 +468,7 @@ impl Config {
             "scope_descriptions",
             "resources",
             "password_acr",
+            "registration",
         ])?;
 
         let issuer = obj.required_string("issuer")?;
@@ -422,7 +476,7 @@ impl Config {
 
         let mut clients: Vec<Client> = Vec::new();
         for (i, value) in obj.array("clients")?.iter().enumerate() {
-            let client = parse_client(value, format!("clients[{i}]"))?;
+            let client = parse_client(value, format!("clients[{i}]"), ClientSource::Configured)?;
             if let Some(j) = clients.iter().position(|c| c.client_id == client.client_id) {
                 return Err(ConfigError::new(
                     format!("clients[{i}].client_id"),
@@ -499,6 +553,22 @@ impl Config {
             None => DEFAULT_PASSWORD_ACR.to_owned(),
         };
 
+        let registration = match obj.get("registration") {
+            None => Registration::default(),
+            Some(value) => registration::parse_registration(value, issuer)?,
+        };
+        // The identity scopes (OpenID Connect Core §5.4, §11), and what the configured APIs
+        // take: what a client that registers itself may ask for.
+        let mut offered_scopes: Vec<String> = SCOPE_DESCRIPTIONS
+            .iter()
+            .map(|(scope, _)| (*scope).to_owned())
+            .collect();
+        for scope in resources.iter().flat_map(|r| r.scopes.iter().flatten()) {
+            if !offered_scopes.contains(scope) {
+                offered_scopes.push(scope.clone());
+            }
+        }
+
         Ok(Config {
             issuer: issuer.to_owned(),
             clients,
@@ -509,6 +579,8 @@ impl Config {
             scope_descriptions,
             resources,
             password_acr,
+            registration,
+            offered_scopes,
         })
     }
 
@@ -549,31 +621,18 @@ impl Config {
     /// sign-in.
     pub fn check_signing_keys(&self, keys: &SigningKeys) -> Result<(), ConfigError> {
         for (i, client) in self.clients.iter().enumerate() {
-            for (field, alg) in [
-                (
-                    "id_token_signed_response_alg",
-                    client.id_token_signed_response_alg,
-                ),
-                (
-                    "introspection_signed_response_alg",
-                    client.introspection_signed_response_alg,
-                ),
-            ] {
-                if let Some(alg) = alg
-                    && keys.kid_for(alg).is_none()
-                {
-                    return Err(ConfigError::new(
-                        format!("clients[{i}].{field}"),
-                        format!(
-                            "is {} but no key in OIDC_SIGNING_KEYS signs with it (add one: `oidc-edge keygen --alg {}`)",
-                            alg.as_str(),
-                            alg.as_str()
-                        ),
-                    ));
-                }
-            }
+            client.check_signing_keys(keys).map_err(|err| {
+                ConfigError::new(format!("clients[{i}].{}", err.path), err.message)
+            })?;
         }
         Ok(())
+    }
+
+    /// The scopes a client that registers itself (or is described by its metadata
+    /// document) may have: the identity scopes, and every scope a configured resource
+    /// takes. Others are the operator's to give, in the configuration.
+    pub fn offered_scopes(&self) -> &[String] {
+        &self.offered_scopes
     }
 
     /// The client with this `client_id`.

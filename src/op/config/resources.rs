@@ -77,7 +77,7 @@ pub(super) fn parse_resources(
             }
             scopes.push(scope.to_owned());
         }
-        let access_token_format = super::fields::token_format(&obj)?;
+        let access_token_format = super::client::token_format(&obj)?;
         let access_token_lifetime = match obj.u64("access_token_lifetime")? {
             None => lifetimes.access_token,
             Some(seconds) if (60..=86_400).contains(&seconds) => seconds,

@@ -142,3 +142,256 @@ pub(super) fn check_origin(text: &str) -> Result<(), &'static str> {
     }
     Ok(())
 }
+
+/// What a URI's host is, for the URIs the provider fetches on a client's word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostKind {
+    /// A DNS name, or an address on the public internet.
+    Public,
+    /// `localhost` (RFC 6761 §6.3: and every name under it) or a loopback address.
+    Loopback,
+    /// An address of a private, link-local, shared, reserved or documentation range, or an
+    /// address written in a form that is not the canonical one (`0x7f.1`, `2130706433`):
+    /// what a URL parser would make of it is not what this check would read.
+    Private,
+}
+
+/// The kind of `host`, as [`parse_http_uri`] returns it (a name, a dotted IPv4 address or
+/// a bracketed IPv6 one). A DNS name counts as public: where it resolves is the runtime's
+/// to police (on Workers, `global_fetch_strictly_public` and Cloudflare's own network).
+fn host_kind(host: &str) -> HostKind {
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    if host == "localhost" || host.ends_with(".localhost") {
+        return HostKind::Loopback;
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return match inner.parse::<std::net::Ipv6Addr>() {
+            Ok(address) => ipv6_kind(address),
+            Err(_) => HostKind::Private,
+        };
+    }
+    // WHATWG URL §3.5 ("ends in a number"): a host whose last label is a number is an IPv4
+    // address to a URL parser, in whatever base and with however many parts it is written.
+    let last = host.rsplit('.').next().unwrap_or_default();
+    let numeric = !last.is_empty()
+        && (last.bytes().all(|b| b.is_ascii_digit())
+            || last
+                .strip_prefix("0x")
+                .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())));
+    if !numeric {
+        // A name of one label (`intranet`, `metadata`) is resolved by local search domains,
+        // never on the public internet; empty or overlong labels are no name at all.
+        let labels_ok = host
+            .split('.')
+            .all(|label| !label.is_empty() && label.len() <= 63);
+        return if labels_ok && host.contains('.') {
+            HostKind::Public
+        } else {
+            HostKind::Private
+        };
+    }
+    match canonical_ipv4(host) {
+        Some(address) => ipv4_kind(address),
+        None => HostKind::Private,
+    }
+}
+
+/// A dotted-decimal IPv4 address with four parts and no leading zeros, the one form read
+/// here; `None` for every other form.
+fn canonical_ipv4(host: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = host.split('.').collect();
+    let canonical = parts.len() == 4
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part.len() <= 3
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && (part.len() == 1 || !part.starts_with('0'))
+        });
+    if !canonical {
+        return None;
+    }
+    host.parse().ok()
+}
+
+fn ipv4_kind(address: std::net::Ipv4Addr) -> HostKind {
+    if address.is_loopback() {
+        return HostKind::Loopback;
+    }
+    let [a, b, c, _] = address.octets();
+    let special = address.is_private()
+        || address.is_link_local()
+        || address.is_unspecified()
+        || address.is_broadcast()
+        || address.is_documentation()
+        || address.is_multicast()
+        || a == 0
+        // Shared address space (RFC 6598), IETF protocol assignments (RFC 6890),
+        // benchmarking (RFC 2544), reserved (RFC 1112).
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240;
+    if special {
+        HostKind::Private
+    } else {
+        HostKind::Public
+    }
+}
+
+fn ipv6_kind(address: std::net::Ipv6Addr) -> HostKind {
+    if address.is_loopback() {
+        return HostKind::Loopback;
+    }
+    if let Some(v4) = address.to_ipv4_mapped() {
+        return ipv4_kind(v4);
+    }
+    let [first, second, ..] = address.segments();
+    // Global unicast only (RFC 4291 §2.4: 2000::/3), without the ranges in it that carry
+    // or stand for other addresses: IETF protocol assignments and Teredo (2001::/23),
+    // documentation (2001:db8::/32), 6to4 (2002::/16).
+    let global = (first & 0xe000) == 0x2000
+        && !(first == 0x2001 && second < 0x0200)
+        && !(first == 0x2001 && second == 0x0db8)
+        && first != 0x2002;
+    if global {
+        HostKind::Public
+    } else {
+        HostKind::Private
+    }
+}
+
+/// A URI the provider fetches (or posts to) because a client that registered itself, or
+/// that a metadata document describes, named it: `https://` on a public host, or on
+/// `localhost` and loopback addresses when `allow_loopback` (`registration.allow_loopback_fetch`,
+/// for development). A configured client's URIs are the operator's and follow
+/// `check_redirect_uri` instead.
+pub fn check_fetch_uri(text: &str, allow_loopback: bool) -> Result<(), &'static str> {
+    let uri = parse_http_uri(text)?;
+    if !uri.https {
+        return Err("must be an https:// URI: the provider fetches it");
+    }
+    match host_kind(uri.host) {
+        HostKind::Public => Ok(()),
+        HostKind::Loopback if allow_loopback => Ok(()),
+        HostKind::Loopback => Err(
+            "must name a public host: the provider does not fetch from localhost (registration.allow_loopback_fetch allows it in development)",
+        ),
+        HostKind::Private => Err(
+            "must name a public host: the provider does not fetch from private, link-local or reserved addresses, nor from addresses in uncommon notations",
+        ),
+    }
+}
+
+/// A client identifier that is the URL of its metadata document
+/// (draft-ietf-oauth-client-id-metadata-document §3): `https://`, a path other than `/`
+/// without `.` or `..` segments (percent-encoded or not), no fragment, no user information;
+/// a query and a port allowed; at most 255 characters, as every `client_id`. The host must
+/// be one [`check_fetch_uri`] fetches from.
+pub fn check_client_id_url(text: &str, allow_loopback: bool) -> Result<(), &'static str> {
+    if text.len() > super::MAX_ID_LEN {
+        return Err("must be at most 255 characters, as every client_id here");
+    }
+    check_fetch_uri(text, allow_loopback)?;
+    let uri = parse_http_uri(text)?;
+    let path = uri.rest.split('?').next().unwrap_or_default();
+    if path.len() < 2 {
+        return Err("must have a path: the URL of the client's metadata document");
+    }
+    let dot_segment = path.split('/').any(|segment| {
+        matches!(
+            segment.to_ascii_lowercase().as_str(),
+            "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e."
+        )
+    });
+    if dot_segment {
+        return Err("must not have . or .. path segments");
+    }
+    Ok(())
+}
+
+/// Whether an issuer (already checked) is plain-HTTP on a loopback host: a development
+/// setup, the only one where fetching from localhost may be allowed.
+pub fn is_loopback_issuer(issuer: &str) -> bool {
+    parse_http_uri(issuer).is_ok_and(|uri| !uri.https)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetched_uris_name_public_hosts() {
+        for public in [
+            "https://client.example/keys",
+            "https://8.8.8.8/x",
+            "https://[2606:4700::1111]/x",
+            "https://sub.example.com:8443/jwks?x=1",
+        ] {
+            assert_eq!(check_fetch_uri(public, false), Ok(()), "{public}");
+        }
+        for private in [
+            "https://10.0.0.1/x",
+            "https://172.16.5.4/x",
+            "https://192.168.1.1/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://100.64.0.1/x",
+            "https://0.0.0.0/x",
+            "https://255.255.255.255/x",
+            "https://[fc00::1]/x",
+            "https://[fe80::1]/x",
+            "https://[::]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://[2001:db8::1]/x",
+            "https://0x7f.0.0.1/x",
+            "https://2130706433/x",
+            "https://127.1/x",
+            "https://010.0.0.1/x",
+            "https://./x",
+            "https://intranet/x",
+            "https://a..example/x",
+        ] {
+            assert!(check_fetch_uri(private, true).is_err(), "{private}");
+        }
+        for loopback in [
+            "https://localhost/x",
+            "https://LOCALHOST./x",
+            "https://a.localhost:8443/x",
+            "https://127.0.0.1/x",
+            "https://[::1]/x",
+            "https://[::ffff:127.0.0.1]/x",
+        ] {
+            assert!(check_fetch_uri(loopback, false).is_err(), "{loopback}");
+            assert_eq!(check_fetch_uri(loopback, true), Ok(()), "{loopback}");
+        }
+        assert!(
+            check_fetch_uri("http://localhost/x", true).is_err(),
+            "https only"
+        );
+    }
+
+    #[test]
+    fn client_id_urls_follow_the_metadata_document_rules() {
+        assert_eq!(
+            check_client_id_url("https://app.example/client.json", false),
+            Ok(())
+        );
+        assert_eq!(
+            check_client_id_url("https://app.example:8443/oauth/client?v=2", false),
+            Ok(())
+        );
+        for bad in [
+            "https://app.example",
+            "https://app.example/",
+            "https://app.example/a/../client.json",
+            "https://app.example/./client.json",
+            "https://app.example/a/%2E%2e/b",
+            "https://app.example/client.json#x",
+            "https://user@app.example/client.json",
+            "http://app.example/client.json",
+            "https://10.1.2.3/client.json",
+        ] {
+            assert!(check_client_id_url(bad, false).is_err(), "{bad}");
+        }
+    }
+}

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::jose::Alg;
-use crate::op::config::{AuthMethod, Config};
+use crate::op::config::{AuthMethod, Config, GrantType};
 use crate::op::http::Response;
 use crate::op::keys::SigningKeys;
 use crate::op::provider::Provider;
@@ -39,27 +39,41 @@ const CLAIMS: [&str; 12] = [
 /// Builds the document for `config`, whose tokens are signed with `keys`.
 pub fn document(config: &Config, keys: &SigningKeys) -> Value {
     let issuer = &config.issuer;
+    let registration = &config.registration;
     let mut scopes: Vec<&str> = config
         .clients
         .iter()
         .flat_map(|c| c.scopes.iter().map(String::as_str))
         .collect();
-    scopes.sort_unstable();
-    scopes.dedup();
     let mut grants: Vec<&str> = config
         .clients
         .iter()
         .flat_map(|c| c.grant_types.iter().map(|g| g.as_str()))
         .collect();
-    grants.sort_unstable();
-    grants.dedup();
     let mut auth_methods: Vec<&str> = config
         .clients
         .iter()
         .map(|c| c.token_endpoint_auth_method.as_str())
         .collect();
-    auth_methods.sort_unstable();
-    auth_methods.dedup();
+    // What clients that arrive on their own may be registered for.
+    if registration.any() {
+        scopes.extend(config.offered_scopes().iter().map(String::as_str));
+        grants
+            .extend([GrantType::AuthorizationCode, GrantType::RefreshToken].map(GrantType::as_str));
+        auth_methods.extend([AuthMethod::None, AuthMethod::PrivateKeyJwt].map(AuthMethod::as_str));
+    }
+    if registration.enabled {
+        auth_methods.extend(
+            [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost].map(AuthMethod::as_str),
+        );
+        if registration.initial_access_token_hash.is_some() {
+            grants.push(GrantType::ClientCredentials.as_str());
+        }
+    }
+    for list in [&mut scopes, &mut grants, &mut auth_methods] {
+        list.sort_unstable();
+        list.dedup();
+    }
     let mut claims: Vec<String> = CLAIMS.iter().map(|c| (*c).to_owned()).collect();
     for user in &config.users {
         for name in user.claims.keys() {
@@ -116,7 +130,15 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
             set_member(&mut document, name, json!(names(&Alg::ALL)));
         }
     }
-    for route in ROUTES {
+    // draft-ietf-oauth-client-id-metadata-document §5: an `https` URL may be a client_id.
+    if registration.client_id_metadata_documents {
+        set_member(
+            &mut document,
+            "client_id_metadata_document_supported",
+            json!(true),
+        );
+    }
+    for route in ROUTES.iter().filter(|route| route.enabled(config)) {
         if let Some(name) = route.discovery {
             set_member(
                 &mut document,

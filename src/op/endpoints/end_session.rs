@@ -110,7 +110,7 @@ enum Refusal {
 
 /// Checks the hint, the client and the redirect URI (§2, §3). Failures are shown on a
 /// page, never sent to an unvalidated URI.
-async fn validate<'p, S, P, V: SignatureVerifier>(
+async fn validate<'p, S: Store, P, V: SignatureVerifier>(
     op: &'p Provider,
     params: &'p Params,
     services: &Services<'_, S, P, V>,

@@ -122,6 +122,14 @@ async fn access_token<S: Store, P, V: SignatureVerifier>(
     if lifecycle::access_token_revoked(grant, services).await? {
         return Ok(None);
     }
+    // Not active once its client is gone (RFC 7592 §2.3), as at the resources.
+    let client_id = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if registry::find(op, client_id, services).await?.is_none() {
+        return Ok(None);
+    }
     let mut members: Map<String, Value> = ACCESS_TOKEN_MEMBERS
         .iter()
         .filter_map(|name| Some(((*name).to_owned(), claims.get(*name)?.clone())))

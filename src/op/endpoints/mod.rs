@@ -3,12 +3,14 @@
 
 pub mod api_me;
 pub mod authorize;
+pub mod client_configuration;
 pub mod consent;
 pub mod discovery;
 pub mod end_session;
 pub mod introspect;
 pub mod jwks;
 pub mod login;
+pub mod register;
 pub mod resource_metadata;
 pub mod revoke;
 pub mod userinfo;
