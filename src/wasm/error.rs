@@ -17,7 +17,7 @@ export interface OidcEdgeError extends Error {
 
 /// A JS `Error` named `OidcEdgeError` with `code` set to the core error's code.
 pub fn into_js_error(err: Error) -> JsValue {
-    let js = js_sys::Error::new(&err.to_string());
+    let js = js_sys::Error::new(&err.message());
     js.set_name("OidcEdgeError");
     // Reflect::set on a fresh, non-frozen Error object cannot fail.
     let _ = Reflect::set(
