@@ -436,3 +436,72 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_numbers_and_quoted_names() {
+        let cases = [
+            (
+                Error::PkceVerifierLength { len: 42 },
+                "PKCE code verifier must be 43 to 128 characters long, got 42",
+            ),
+            (
+                Error::InvalidLength {
+                    what: "token bytes",
+                    min: 0,
+                    max: 4096,
+                },
+                "token bytes must be an integer from 0 to 4096",
+            ),
+            (
+                Error::TooLarge {
+                    what: "JWS",
+                    max: 65536,
+                },
+                "JWS is larger than 65536 bytes",
+            ),
+            (
+                Error::ClaimMissing { name: "iss".into() },
+                r#"required claim "iss" is missing"#,
+            ),
+            (
+                Error::InvalidOption {
+                    name: "audiance".into(),
+                    reason: "unknown option",
+                },
+                r#"option "audiance": unknown option"#,
+            ),
+            (Error::KeyNotFound, "no key in the set fits the token"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.message(), message);
+            assert_eq!(error.to_string(), message, "Display is the message");
+        }
+    }
+
+    /// A name from a token reaches a message, and through the provider an OAuth
+    /// `error_description` (RFC 6749 §5.2: printable ASCII): quotes, backslashes, controls
+    /// and everything outside ASCII are escaped.
+    #[test]
+    fn quoted_names_are_printable_ascii() {
+        let name = "a\"b\\c\t\r\n\0\u{1}\u{7f}é\u{202e}😀";
+        let message = Error::ClaimInvalid { name: name.into() }.message();
+        assert_eq!(
+            message,
+            r#"claim "a\"b\\c\t\r\n\0\u{1}\u{7f}\u{e9}\u{202e}\u{1f600}" has the wrong type or an invalid value"#
+        );
+        assert!(message.bytes().all(|b| (b' '..=b'~').contains(&b)));
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 99, 100, 65_536, u64::MAX] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+}
