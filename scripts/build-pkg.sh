@@ -31,7 +31,7 @@ inputs() {
   done
   for path in Cargo.toml Cargo.lock package-lock.json README.md LICENSE src rustcrypto .cargo \
     rust-toolchain rust-toolchain.toml scripts/build-pkg.sh scripts/finish-pkg.mjs \
-    scripts/wasm-hot-inline.mjs; do
+    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs; do
     [[ -e $path ]] && find "$path" -type f -exec cksum {} +
   done | LC_ALL=C sort
 }
@@ -48,8 +48,11 @@ fi
 rm -f "$stamp"
 start=$SECONDS
 
+# The core module with this crate at opt-level "z" (the profile's "s" elsewhere): 3 KB
+# less gzipped for every page; its code is a few per cent of a verification's time, the
+# rest is WebCrypto (benches/README.md, "Package size").
 wasm-pack --quiet build --no-pack --target web --release --out-dir pkg -- \
-  --no-default-features --features js
+  --no-default-features --features js --config 'profile.release.package.oidc-edge.opt-level="z"'
 # wasm-pack --no-pack skips package.json; finish-pkg.mjs writes it whole. The second
 # module is built beside, then moved in: wasm-pack owns the files of its out-dir.
 wasm-pack --quiet build --no-pack --target web --release --out-dir "$root/target/rustcrypto-pkg" rustcrypto
@@ -70,7 +73,23 @@ optimise() {
   mv "$1.opt" "$1"
 }
 
-optimise pkg/oidc_edge_bg.wasm
+# The core module: the standard library's panic path made a bare trap first (what it ends in
+# anyway: scripts/wasm-panic-trap.mjs says why that is safe), so that -Oz drops the message
+# formatting behind it. Each pattern names diverging functions only: a panic, a failed
+# unwrap, an index or slice error, a failed borrow or allocation.
+core=pkg/oidc_edge_bg.wasm
+c='(\[[0-9a-f]+\])?' # std's crate disambiguator in the name section
+node scripts/wasm-panic-trap.mjs "$core" "$core.trap" \
+  "^core$c::panicking::(panic_fmt|panic|panic_bounds_check|assert_failed.*|panic_const::.*)\$" \
+  "^std$c::panicking::panic_with_hook\$" \
+  "^core$c::(result|option)::(unwrap_failed|expect_failed)\$" \
+  "^core$c::str::slice_error_fail(_rt)?\$" \
+  "^core$c::slice::index::slice_.*_fail\$" \
+  "^core$c::cell::(panic_already_(mutably_)?borrowed|lazy::panic_poisoned)\$" \
+  "^std$c::thread::local::panic_access_error\$" \
+  "^alloc$c::(raw_vec::capacity_overflow|alloc::handle_alloc_error)\$"
+mv "$core.trap" "$core"
+optimise "$core"
 
 # The pure-Rust module: first inline the P-256 field arithmetic's hot leaves (the 64-bit
 # limb products, the Montgomery multiplication and reduction) and nothing else, since

@@ -257,89 +257,251 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The human-readable message, built without `core::fmt`: the JS API turns every error
+    /// into an `Error` with this message, and formatting machinery for a few dozen messages
+    /// cost the npm package kilobytes (benches/README.md, "Package size"). Names taken from
+    /// the input are quoted by [`push_quoted`]; numbers written by [`push_decimal`].
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        let quoted = |out: &mut String, before: &str, name: &str, after: &str| {
+            out.push_str(before);
+            push_quoted(out, name);
+            out.push_str(after);
+        };
         match self {
-            Error::PkceVerifierLength { len } => write!(
-                f,
-                "PKCE code verifier must be 43 to 128 characters long, got {len}"
-            ),
-            Error::PkceVerifierCharset => f.write_str(
-                "PKCE code verifier may only contain A-Z, a-z, 0-9 and the characters - . _ ~",
-            ),
-            Error::PkceChallengeInvalid => {
-                f.write_str("PKCE S256 code challenge must be 43 base64url characters")
+            Error::PkceVerifierLength { len } => {
+                out.push_str("PKCE code verifier must be 43 to 128 characters long, got ");
+                push_decimal(&mut out, *len as u64);
             }
             Error::InvalidLength { what, min, max } => {
-                write!(f, "{what} must be an integer from {min} to {max}")
+                out.push_str(what);
+                out.push_str(" must be an integer from ");
+                push_decimal(&mut out, *min as u64);
+                out.push_str(" to ");
+                push_decimal(&mut out, *max as u64);
             }
-            Error::RandomUnavailable => f.write_str("the platform random number generator failed"),
-            Error::Base64 => f.write_str("value is not canonical unpadded base64url"),
-            Error::TooLarge { what, max } => write!(f, "{what} is larger than {max} bytes"),
-            Error::JsonInvalid { what } => write!(f, "{what} is not valid JSON"),
-            Error::JsonNotObject { what } => write!(f, "{what} must be a JSON object"),
+            Error::TooLarge { what, max } => {
+                out.push_str(what);
+                out.push_str(" is larger than ");
+                push_decimal(&mut out, *max as u64);
+                out.push_str(" bytes");
+            }
+            Error::JsonInvalid { what } => join(&mut out, &[what, " is not valid JSON"]),
+            Error::JsonNotObject { what } => join(&mut out, &[what, " must be a JSON object"]),
             Error::JsonDuplicateMember { what } => {
-                write!(f, "{what} repeats a member name")
+                join(&mut out, &[what, " repeats a member name"]);
             }
-            Error::JwsMalformed { reason } => write!(f, "malformed JWS: {reason}"),
-            Error::HeaderInvalid { name } => write!(f, "JWS header parameter {name:?} is invalid"),
-            Error::CritUnsupported { name } => {
-                write!(
-                    f,
-                    "JWS header marks the unsupported extension {name:?} as critical"
-                )
+            Error::JwsMalformed { reason } => join(&mut out, &["malformed JWS: ", reason]),
+            Error::HeaderInvalid { name } => {
+                quoted(&mut out, "JWS header parameter ", name, " is invalid");
             }
-            Error::AlgUnsupported { alg } => write!(f, "algorithm {alg:?} is not supported"),
-            Error::AlgNotAllowed { alg } => write!(f, "algorithm {alg:?} is not allowed"),
-            Error::JwkInvalid { reason } => write!(f, "invalid JWK: {reason}"),
-            Error::JwkUnsupported { reason } => write!(f, "unsupported JWK: {reason}"),
-            Error::KeyNotFound => f.write_str("no key in the set fits the token"),
-            Error::KeyAlgMismatch => {
-                f.write_str("the selected key cannot be used with the token's algorithm")
+            Error::CritUnsupported { name } => quoted(
+                &mut out,
+                "JWS header marks the unsupported extension ",
+                name,
+                " as critical",
+            ),
+            Error::AlgUnsupported { alg } => {
+                quoted(&mut out, "algorithm ", alg, " is not supported");
             }
-            Error::SignatureInvalid => f.write_str("signature verification failed"),
-            Error::CryptoUnavailable => f.write_str("the platform cryptography failed"),
-            Error::ClaimMissing { name } => write!(f, "required claim {name:?} is missing"),
-            Error::ClaimInvalid { name } => {
-                write!(f, "claim {name:?} has the wrong type or an invalid value")
+            Error::AlgNotAllowed { alg } => quoted(&mut out, "algorithm ", alg, " is not allowed"),
+            Error::JwkInvalid { reason } => join(&mut out, &["invalid JWK: ", reason]),
+            Error::JwkUnsupported { reason } => join(&mut out, &["unsupported JWK: ", reason]),
+            Error::ClaimMissing { name } => {
+                quoted(&mut out, "required claim ", name, " is missing");
             }
-            Error::Expired => f.write_str("token is expired (exp)"),
-            Error::NotYetValid => f.write_str("token is not yet valid (nbf)"),
-            Error::IssuedInFuture => f.write_str("token is issued in the future (iat)"),
-            Error::IssuerMismatch => f.write_str("unexpected issuer (iss)"),
-            Error::AudienceMismatch => f.write_str("unexpected audience (aud)"),
-            Error::TypMismatch => f.write_str("unexpected token type (typ)"),
-            Error::NonceMismatch => f.write_str("ID token nonce does not match"),
-            Error::AzpMismatch => f.write_str("ID token authorized party (azp) is not the client"),
-            Error::AuthTimeTooOld => f.write_str("authentication is older than max_age allows"),
-            Error::AtHashMismatch => {
-                f.write_str("ID token at_hash does not match the access token")
+            Error::ClaimInvalid { name } => quoted(
+                &mut out,
+                "claim ",
+                name,
+                " has the wrong type or an invalid value",
+            ),
+            Error::DpopInvalidUri { reason } => join(&mut out, &["invalid DPoP URI: ", reason]),
+            Error::InsufficientScope { scope } => {
+                quoted(&mut out, "access token lacks scope ", scope, "");
             }
-            Error::CHashMismatch => f.write_str("ID token c_hash does not match the code"),
-            Error::DpopHeaderCount => f.write_str("exactly one DPoP header is required"),
-            Error::DpopInvalidUri { reason } => write!(f, "invalid DPoP URI: {reason}"),
-            Error::DpopTyp => f.write_str("DPoP proof typ must be dpop+jwt"),
-            Error::DpopJwkMissing => f.write_str("DPoP proof header has no jwk"),
-            Error::DpopJwkPrivate => f.write_str("DPoP proof jwk contains a private key"),
-            Error::DpopHtmMismatch => {
-                f.write_str("DPoP proof htm does not match the request method")
+            Error::InvalidOption { name, reason } => {
+                quoted(&mut out, "option ", name, ": ");
+                out.push_str(reason);
             }
-            Error::DpopHtuMismatch => f.write_str("DPoP proof htu does not match the request URI"),
-            Error::DpopIatTooOld => f.write_str("DPoP proof is too old (iat)"),
-            Error::DpopIatInFuture => f.write_str("DPoP proof is issued in the future (iat)"),
-            Error::DpopReplay => f.write_str("DPoP proof was already used (jti)"),
-            Error::DpopAthMissing => f.write_str("DPoP proof has no ath for the access token"),
-            Error::DpopAthMismatch => f.write_str("DPoP proof ath does not match the access token"),
-            Error::DpopNonceRequired => f.write_str("the server requires a DPoP nonce"),
-            Error::DpopNonceInvalid => f.write_str("DPoP nonce is invalid or expired"),
-            Error::DpopKeyMismatch => {
-                f.write_str("DPoP proof key is not the key the token is bound to")
+            other => out.push_str(other.fixed_message()),
+        }
+        out
+    }
+
+    /// The message of a variant that carries nothing to show.
+    fn fixed_message(&self) -> &'static str {
+        match self {
+            Error::PkceVerifierCharset => {
+                "PKCE code verifier may only contain A-Z, a-z, 0-9 and the characters - . _ ~"
             }
-            Error::StoreUnavailable => f.write_str("storage is temporarily unavailable"),
-            Error::InsufficientScope { scope } => write!(f, "access token lacks scope {scope:?}"),
-            Error::InvalidOption { name, reason } => write!(f, "option {name:?}: {reason}"),
+            Error::PkceChallengeInvalid => {
+                "PKCE S256 code challenge must be 43 base64url characters"
+            }
+            Error::RandomUnavailable => "the platform random number generator failed",
+            Error::Base64 => "value is not canonical unpadded base64url",
+            Error::KeyNotFound => "no key in the set fits the token",
+            Error::KeyAlgMismatch => "the selected key cannot be used with the token's algorithm",
+            Error::SignatureInvalid => "signature verification failed",
+            Error::CryptoUnavailable => "the platform cryptography failed",
+            Error::Expired => "token is expired (exp)",
+            Error::NotYetValid => "token is not yet valid (nbf)",
+            Error::IssuedInFuture => "token is issued in the future (iat)",
+            Error::IssuerMismatch => "unexpected issuer (iss)",
+            Error::AudienceMismatch => "unexpected audience (aud)",
+            Error::TypMismatch => "unexpected token type (typ)",
+            Error::NonceMismatch => "ID token nonce does not match",
+            Error::AzpMismatch => "ID token authorized party (azp) is not the client",
+            Error::AuthTimeTooOld => "authentication is older than max_age allows",
+            Error::AtHashMismatch => "ID token at_hash does not match the access token",
+            Error::CHashMismatch => "ID token c_hash does not match the code",
+            Error::DpopHeaderCount => "exactly one DPoP header is required",
+            Error::DpopTyp => "DPoP proof typ must be dpop+jwt",
+            Error::DpopJwkMissing => "DPoP proof header has no jwk",
+            Error::DpopJwkPrivate => "DPoP proof jwk contains a private key",
+            Error::DpopHtmMismatch => "DPoP proof htm does not match the request method",
+            Error::DpopHtuMismatch => "DPoP proof htu does not match the request URI",
+            Error::DpopIatTooOld => "DPoP proof is too old (iat)",
+            Error::DpopIatInFuture => "DPoP proof is issued in the future (iat)",
+            Error::DpopReplay => "DPoP proof was already used (jti)",
+            Error::DpopAthMissing => "DPoP proof has no ath for the access token",
+            Error::DpopAthMismatch => "DPoP proof ath does not match the access token",
+            Error::DpopNonceRequired => "the server requires a DPoP nonce",
+            Error::DpopNonceInvalid => "DPoP nonce is invalid or expired",
+            Error::DpopKeyMismatch => "DPoP proof key is not the key the token is bound to",
+            Error::StoreUnavailable => "storage is temporarily unavailable",
+            // The variants with details are written by `message`.
+            _ => "",
         }
     }
 }
 
+fn join(out: &mut String, parts: &[&str]) {
+    for part in parts {
+        out.push_str(part);
+    }
+}
+
+/// `text` in double quotes, as Rust's `{:?}` writes ASCII (`\"`, `\\`, `\t`, `\r`, `\n`,
+/// `\0`), and every other character that is not printable ASCII as `\u{hex}`: a name taken
+/// from a token or an option cannot put controls, bidirectional overrides or anything an
+/// OAuth `error_description` may not carry (RFC 6749 §5.2) into a message.
+pub fn push_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => out.push_str("\\0"),
+            ' '..='~' => out.push(c),
+            _ => {
+                out.push_str("\\u{");
+                push_digits(out, u64::from(u32::from(c)), 16);
+                out.push('}');
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// `n` in decimal.
+pub fn push_decimal(out: &mut String, n: u64) {
+    push_digits(out, n, 10);
+}
+
+/// `n` in base `radix` (10 or 16), lowercase, no leading zeros.
+fn push_digits(out: &mut String, n: u64, radix: u32) {
+    let radix_n = u64::from(radix);
+    let mut digits = Vec::new();
+    let mut rest = n;
+    loop {
+        let digit = rest.checked_rem(radix_n).unwrap_or(0) as u32;
+        digits.push(char::from_digit(digit, radix).unwrap_or('0'));
+        rest = rest.checked_div(radix_n).unwrap_or(0);
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits.iter().rev());
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_numbers_and_quoted_names() {
+        let cases = [
+            (
+                Error::PkceVerifierLength { len: 42 },
+                "PKCE code verifier must be 43 to 128 characters long, got 42",
+            ),
+            (
+                Error::InvalidLength {
+                    what: "token bytes",
+                    min: 0,
+                    max: 4096,
+                },
+                "token bytes must be an integer from 0 to 4096",
+            ),
+            (
+                Error::TooLarge {
+                    what: "JWS",
+                    max: 65536,
+                },
+                "JWS is larger than 65536 bytes",
+            ),
+            (
+                Error::ClaimMissing { name: "iss".into() },
+                r#"required claim "iss" is missing"#,
+            ),
+            (
+                Error::InvalidOption {
+                    name: "audiance".into(),
+                    reason: "unknown option",
+                },
+                r#"option "audiance": unknown option"#,
+            ),
+            (Error::KeyNotFound, "no key in the set fits the token"),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.message(), message);
+            assert_eq!(error.to_string(), message, "Display is the message");
+        }
+    }
+
+    /// A name from a token reaches a message, and through the provider an OAuth
+    /// `error_description` (RFC 6749 §5.2: printable ASCII): quotes, backslashes, controls
+    /// and everything outside ASCII are escaped.
+    #[test]
+    fn quoted_names_are_printable_ascii() {
+        let name = "a\"b\\c\t\r\n\0\u{1}\u{7f}é\u{202e}😀";
+        let message = Error::ClaimInvalid { name: name.into() }.message();
+        assert_eq!(
+            message,
+            r#"claim "a\"b\\c\t\r\n\0\u{1}\u{7f}\u{e9}\u{202e}\u{1f600}" has the wrong type or an invalid value"#
+        );
+        assert!(message.bytes().all(|b| (b' '..=b'~').contains(&b)));
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 99, 100, 65_536, u64::MAX] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+}

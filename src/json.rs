@@ -357,12 +357,56 @@ fn float(value: f64) -> Result<Value, Invalid> {
         .ok_or(Invalid::Syntax)
 }
 
+/// Appends `text` as a JSON string (RFC 8259 §7): quoted, with `"`, `\\` and the control
+/// characters escaped, as `serde_json` writes it (`\\b \\f \\n \\r \\t`, else `\\u00XX`).
+/// The package writes its few JSON documents (DPoP proofs) with this rather than carry a
+/// serializer.
+pub fn push_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0'..='\u{1f}' => {
+                let byte = u32::from(c) as usize;
+                out.push_str("\\u00");
+                for nibble in [byte >> 4, byte & 0xf] {
+                    out.push(char::from(HEX.get(nibble).copied().unwrap_or(b'0')));
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Map<String, Value>, Error> {
         parse_object(text.as_bytes(), 1000, "test")
+    }
+
+    #[test]
+    fn writes_strings_as_serde_json_does() {
+        for text in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "\u{0}\u{1f}\u{7f}\u{8}\u{c}\n\r\t",
+            "é😀\u{2028}",
+        ] {
+            let mut ours = String::new();
+            push_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! record type states which it needs where it is defined (`op::records`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use crate::Error;
 use crate::time::{Clock, UnixTime};
@@ -83,7 +83,7 @@ impl<T: Records + SingleUse + ?Sized> Store for T {}
 #[derive(Debug)]
 pub struct MemoryStore<C: Clock> {
     clock: C,
-    entries: RefCell<HashMap<String, (Vec<u8>, UnixTime)>>,
+    entries: RefCell<BTreeMap<String, (Vec<u8>, UnixTime)>>,
 }
 
 impl<C: Clock> MemoryStore<C> {
@@ -91,7 +91,7 @@ impl<C: Clock> MemoryStore<C> {
     pub fn new(clock: C) -> Self {
         MemoryStore {
             clock,
-            entries: RefCell::new(HashMap::new()),
+            entries: RefCell::new(BTreeMap::new()),
         }
     }
 

@@ -12,16 +12,19 @@ const ISS = "https://op.example.com";
 const AUD = "https://api.example.com";
 
 /**
- * The contenders, per algorithm: { ES256: { webcrypto, keySet, wasm, joseKey, joseJwks }, RS256: … },
+ * The contenders, per algorithm: { ES256: { webcrypto, keySet, wasm, joseKey, joseJwks }, RS256: …, EdDSA: … },
  * each a function returning the verification's promise. Each has been called once and
  * checked: a rejection would otherwise time the error path.
  */
 export async function jwtContenders(lib, jose) {
   const now = Math.floor(Date.now() / 1000);
-  const algs = ["ES256", "RS256"];
+  const algs = ["ES256", "RS256", "EdDSA"];
   const keys = {};
   for (const alg of algs) {
-    const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+    const { publicKey, privateKey } = await jose.generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}),
+    });
     const kid = `${alg.toLowerCase()}-bench`;
     keys[alg] = { kid, privateKey, jwk: { ...(await jose.exportJWK(publicKey)), kid, use: "sig", alg } };
   }
@@ -58,7 +61,7 @@ export async function jwtContenders(lib, jose) {
 }
 
 /**
- * Measures ES256 and RS256 verifications per second (harness.mjs: warm-up, median batch).
+ * Measures ES256, RS256 and EdDSA (Ed25519) verifications per second (harness.mjs: warm-up, median batch).
  * Returns { rows: [{ task, ours, peer, peerName }], rates: { [alg]: { webcrypto, keySet, wasm, joseKey, joseJwks } } }.
  */
 export async function measureJwt(lib, jose, options = {}) {

@@ -1,5 +1,5 @@
 // JWT verification in Node: oidc-edge's verifyJwt (backend "webcrypto" and "wasm") against
-// jose's jwtVerify on the same ES256 / RS256 tokens and keys. Body in jwt-measure.mjs.
+// jose's jwtVerify on the same ES256 / RS256 / EdDSA tokens and keys. Body in jwt-measure.mjs.
 //
 // Besides the wall-clock table (harness.mjs), it prints the process CPU time per
 // verification: with Node pinned to one CPU that is the work each call costs, whatever else

@@ -4,9 +4,10 @@
 use sha2::{Digest, Sha256};
 
 use super::htu;
+use crate::error::push_decimal;
 use crate::jose::{Alg, Jwk};
 use crate::time::UnixTime;
-use crate::{Error, b64, random};
+use crate::{Error, b64, json, random};
 
 /// What one proof asserts.
 #[derive(Debug, Clone)]
@@ -41,47 +42,44 @@ pub fn signing_input(
     if !is_token(claims.htm) {
         return Err(Error::DpopHtmMismatch);
     }
-    // The JSON is written out rather than built as `serde_json::Value`s: serialising a
-    // `Value` brings serde_json's number formatting (floats included) into the package
-    // for one integer, `iat`. Strings go through serde_json's string escaping.
-    let jwk: Vec<String> = public_key
-        .required_members()
-        .map(|(name, value)| format!("{}:{}", json_string(name), json_string(value)))
-        .collect();
-    let header = format!(
-        r#"{{"typ":"dpop+jwt","alg":{},"jwk":{{{}}}}}"#,
-        json_string(alg.as_str()),
-        jwk.join(",")
-    );
-    let mut body = format!(
-        r#"{{"jti":{},"htm":{},"htu":{},"iat":{}"#,
-        json_string(&random::token(16)?),
-        json_string(claims.htm),
-        json_string(&htu::normalize(claims.htu)?),
-        claims.iat.0
-    );
+    // The JSON is written out rather than built as `serde_json::Value`s and serialised:
+    // the npm package then carries neither serde_json's serializer nor `core::fmt`.
+    let mut header = String::from(r#"{"typ":"dpop+jwt","alg":"#);
+    json::push_string(&mut header, alg.as_str());
+    header.push_str(r#","jwk":{"#);
+    for (i, (name, value)) in public_key.required_members().enumerate() {
+        if i > 0 {
+            header.push(',');
+        }
+        json::push_string(&mut header, name);
+        header.push(':');
+        json::push_string(&mut header, value);
+    }
+    header.push_str("}}");
+    let mut body = String::from(r#"{"jti":"#);
+    json::push_string(&mut body, &random::token(16)?);
+    body.push_str(r#","htm":"#);
+    json::push_string(&mut body, claims.htm);
+    body.push_str(r#","htu":"#);
+    json::push_string(&mut body, &htu::normalize(claims.htu)?);
+    body.push_str(r#","iat":"#);
+    if claims.iat.0 < 0 {
+        body.push('-');
+    }
+    push_decimal(&mut body, claims.iat.0.unsigned_abs());
     if let Some(token) = claims.access_token {
-        body.push_str(&format!(
-            r#","ath":{}"#,
-            json_string(&access_token_hash(token))
-        ));
+        body.push_str(r#","ath":"#);
+        json::push_string(&mut body, &access_token_hash(token));
     }
     if let Some(nonce) = claims.nonce {
-        body.push_str(&format!(r#","nonce":{}"#, json_string(nonce)));
+        body.push_str(r#","nonce":"#);
+        json::push_string(&mut body, nonce);
     }
     body.push('}');
-    Ok(format!(
-        "{}.{}",
-        b64::encode(header.as_bytes()),
-        b64::encode(body.as_bytes())
-    ))
-}
-
-/// `text` as a JSON string (RFC 8259 §7: quoted, with `"`, `\` and control characters
-/// escaped).
-fn json_string(text: &str) -> String {
-    // Serialising a `str` cannot fail.
-    serde_json::to_string(text).unwrap_or_default()
+    let mut input = b64::encode(header.as_bytes());
+    input.push('.');
+    input.push_str(&b64::encode(body.as_bytes()));
+    Ok(input)
 }
 
 /// A complete ES256 proof with a P-256 private JWK held in Rust.

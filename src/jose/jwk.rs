@@ -352,11 +352,17 @@ impl JwkSet {
 /// whitespace), which the thumbprint hashes with SHA-256. The values are base64url or
 /// fixed names, so nothing needs escaping.
 fn canonical_json(members: &[(&'static str, String)]) -> String {
-    let body: Vec<String> = members
-        .iter()
-        .map(|(k, v)| format!("\"{k}\":\"{v}\""))
-        .collect();
-    format!("{{{}}}", body.join(","))
+    let mut json = String::from("{");
+    for (i, (name, value)) in members.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        for part in ["\"", name, "\":\"", value, "\""] {
+            json.push_str(part);
+        }
+    }
+    json.push('}');
+    json
 }
 
 type Parsed = (Vec<(&'static str, String)>, Material);

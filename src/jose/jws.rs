@@ -209,7 +209,10 @@ pub fn signing_input(mut header: Map<String, Value>, alg: Alg, payload: &[u8]) -
 
 /// The compact serialisation: the signing input, a dot and the signature (RFC 7515 §7.1).
 pub fn assemble(signing_input: &str, signature: &[u8]) -> String {
-    format!("{signing_input}.{}", b64::encode(signature))
+    let mut jws = signing_input.to_owned();
+    jws.push('.');
+    jws.push_str(&b64::encode(signature));
+    jws
 }
 
 /// Signs `payload` as a compact JWS with ES256. `header` gets `alg` set (any `alg` in it

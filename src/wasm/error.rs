@@ -22,7 +22,7 @@ import type { OidcEdgeError } from "./error.js";
 
 /// An `OidcEdgeError` with `code` set to the core error's code.
 pub fn into_js_error(err: Error) -> JsValue {
-    OidcEdgeError::new(err.code(), &err.to_string()).into()
+    OidcEdgeError::new(err.code(), &err.message()).into()
 }
 
 /// Reads an optional JS number argument as an integer in `min..=max`.

@@ -11,7 +11,7 @@ use super::job::spawn;
 use super::options::{self, Options};
 use super::webcrypto::Backend;
 use crate::Error;
-use crate::cache::BoundedCache;
+use crate::cache::SmallCache;
 use crate::jose::JwkSet;
 use crate::jose::jwt::{Validation, Verified, verify_with};
 use crate::oidc::{
@@ -286,8 +286,8 @@ const MAX_CACHED_SETS: usize = 16;
 thread_local! {
     /// Parsed key sets by their JSON text: parsing happens once per distinct JWKS, not
     /// once per token.
-    static KEY_SETS: RefCell<BoundedCache<String, Rc<JwkSet>>> =
-        RefCell::new(BoundedCache::new(MAX_CACHED_SETS));
+    static KEY_SETS: RefCell<SmallCache<String, Rc<JwkSet>>> =
+        RefCell::new(SmallCache::new(MAX_CACHED_SETS));
 
     /// The number of each key set `createKeySet` made, by the (frozen) object itself: a
     /// verification with one of them finds its parsed form without copying or hashing its
@@ -297,8 +297,8 @@ thread_local! {
     /// Parsed `createKeySet` sets by number, and the last number given. Numbers are never
     /// reused (2^53 of them fit a JS number exactly), so a number in a set's entry can
     /// only ever find that set.
-    static MADE_PARSED: RefCell<(BoundedCache<u64, Rc<JwkSet>>, u64)> =
-        RefCell::new((BoundedCache::new(MAX_CACHED_SETS), 0));
+    static MADE_PARSED: RefCell<(SmallCache<u64, Rc<JwkSet>>, u64)> =
+        RefCell::new((SmallCache::new(MAX_CACHED_SETS), 0));
 }
 
 const NOT_KEYS: Error = Error::JwkInvalid {

@@ -2,7 +2,6 @@
 //! typo such as `audiance` cannot silently switch a check off.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -28,7 +27,7 @@ pub struct Options(Object);
 
 thread_local! {
     /// Option names as JS strings, by name.
-    static NAMES: RefCell<HashMap<&'static str, JsValue>> = RefCell::new(HashMap::new());
+    static NAMES: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn invalid(name: &str, reason: &'static str) -> Error {
@@ -67,11 +66,13 @@ impl Options {
         // of a verification (the JS API is called per token). The map is not borrowed while
         // JS runs: a getter may call back into this module.
         let key = NAMES.with(|names| {
-            names
-                .borrow_mut()
-                .entry(name)
-                .or_insert_with(|| JsValue::from_str(name))
-                .clone()
+            let mut names = names.borrow_mut();
+            if let Some((_, key)) = names.iter().find(|(known, _)| *known == name) {
+                return key.clone();
+            }
+            let key = JsValue::from_str(name);
+            names.push((name, key.clone()));
+            key
         });
         let value = Reflect::get(&self.0, &key).map_err(|_| invalid(name, "could not be read"))?;
         Ok((!value.is_undefined()).then_some(value))

@@ -5,7 +5,6 @@
 //! the provider's tokens with its key imported non-extractable.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -13,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use super::rust_backend;
 use super::settle::settle;
 use crate::Error;
-use crate::cache::BoundedCache;
+use crate::cache::SmallCache;
 use crate::jose::{Alg, Jwk, KeyKind, SignatureVerifier};
 #[cfg(feature = "rustcrypto")]
 use crate::op::signer::{SignatureFuture, TokenSigner};
@@ -74,12 +73,12 @@ thread_local! {
     static SUBTLE: Option<Subtle> = find_subtle();
 
     /// The `verify` parameters of each algorithm, built once (WebCrypto only reads them).
-    static VERIFY_PARAMS: RefCell<HashMap<Alg, Object>> = RefCell::new(HashMap::new());
+    static VERIFY_PARAMS: RefCell<Vec<(Alg, Object)>> = const { RefCell::new(Vec::new()) };
 
     /// Imported `CryptoKey`s by (thumbprint, alg); `None` records that WebCrypto refused
     /// the import, so the fallback is chosen without asking again.
-    static IMPORTED: RefCell<BoundedCache<(String, Alg), Option<JsValue>>> =
-        RefCell::new(BoundedCache::new(MAX_CACHED_KEYS));
+    static IMPORTED: RefCell<SmallCache<(String, Alg), Option<JsValue>>> =
+        RefCell::new(SmallCache::new(MAX_CACHED_KEYS));
 }
 
 /// `globalThis.crypto.subtle`, if the runtime has it.
@@ -224,12 +223,15 @@ fn import_params(alg: Alg) -> Object {
 }
 
 fn cached_verify_params(alg: Alg) -> Object {
+    // A list, not a map: nine algorithms at most, and no hashing code in the package.
     VERIFY_PARAMS.with(|cache| {
-        cache
-            .borrow_mut()
-            .entry(alg)
-            .or_insert_with(|| verify_params(alg))
-            .clone()
+        let mut cache = cache.borrow_mut();
+        if let Some((_, params)) = cache.iter().find(|(cached, _)| *cached == alg) {
+            return params.clone();
+        }
+        let params = verify_params(alg);
+        cache.push((alg, params.clone()));
+        params
     })
 }
 

@@ -1,0 +1,60 @@
+// Turns the standard library's panic handling into a bare trap: the body of every function
+// whose name matches one of the given patterns becomes `unreachable`, and the optimiser run
+// after this drops what only those functions reached (the panic hook, message formatting,
+// `core::fmt`).
+//
+// Why this is safe: the package is built with `panic = "abort"` for wasm32-unknown-unknown,
+// where a panic formats its message for a standard error that discards it, runs the default
+// hook (the package never sets another) and then traps. The trap is the only effect anyone
+// can observe, and it stays. What goes is code for a message nobody sees: 2 KB gzipped of
+// the core module on the stable toolchain. (Nightly's `-C panic=immediate-abort` removes
+// 8.8 KB: it also drops the formatting arguments every panicking call site builds, whose
+// `Debug` and `Display` functions stay here because the function table holds them;
+// benches/README.md, "Package size".)
+//
+// Usage: node scripts/wasm-panic-trap.mjs IN.wasm OUT.wasm REGEX...
+// The module must still carry its name section. Each pattern must match at least one
+// function: a toolchain whose standard library names them otherwise fails the build here
+// rather than ship the formatting code unnoticed.
+import { readFileSync, writeFileSync } from "node:fs";
+
+import binaryen from "binaryen";
+
+const [input, output, ...patterns] = process.argv.slice(2);
+if (!input || !output || patterns.length === 0) {
+  console.error("usage: wasm-panic-trap.mjs IN.wasm OUT.wasm REGEX...");
+  process.exit(2);
+}
+
+const module = binaryen.readBinary(readFileSync(input));
+// The features rustc's wasm32 target emits by default, as scripts/build-pkg.sh tells
+// wasm-opt: with more, binaryen would write types today's engines refuse.
+const F = binaryen.Features;
+module.setFeatures(
+  F.BulkMemory | F.BulkMemoryOpt | F.ReferenceTypes | F.CallIndirectOverlong |
+    F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.Multivalue | F.ExceptionHandling,
+);
+const names = [];
+for (let i = 0; i < module.getNumFunctions(); i++) {
+  const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+  if (!info.module) names.push(info.name); // imports have a module name; they have no body
+}
+for (const pattern of patterns) {
+  const regex = new RegExp(pattern);
+  const matching = names.filter((name) => regex.test(name));
+  if (matching.length === 0) {
+    console.error(`wasm-panic-trap: no function matches ${pattern}`);
+    process.exit(1);
+  }
+  for (const name of matching) {
+    const info = binaryen.getFunctionInfo(module.getFunction(name));
+    module.removeFunction(name);
+    module.addFunction(name, info.params, info.results, [], module.unreachable());
+  }
+}
+if (!module.validate()) {
+  console.error("wasm-panic-trap: the module no longer validates");
+  process.exit(1);
+}
+binaryen.setDebugInfo(true); // keep the name section: the final wasm-opt run strips it
+writeFileSync(output, module.emitBinary());
