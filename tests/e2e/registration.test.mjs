@@ -13,8 +13,7 @@
 //   node --test tests/e2e/registration.test.mjs
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import * as client from 'openid-client';
 import { Browser, parseForm } from './browserless.mjs';
 import { opFixture } from './fixture.mjs';
 import { call, pkce, signIn, tokenRequest } from './flows.mjs';
+import { throwawayCa } from './throwaway-ca.mjs';
 import { freePort, startWrangler } from './wrangler.mjs';
 
 /** The limit of src/op/endpoints/register.rs: registrations per address per hour. */
@@ -237,25 +237,6 @@ describe('dynamic client registration (RFC 7591, RFC 7592) on wrangler dev', () 
     assert.equal(health.status, 200);
   });
 });
-
-/** A throwaway CA and a certificate for `localhost` it signs, made with openssl. */
-function throwawayCa(dir) {
-  const run = (args) => {
-    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${result.error?.message ?? result.stderr}`);
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=oidc-edge e2e throwaway CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
-  run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext']);
-  return {
-    caPath: join(dir, 'ca.pem'),
-    key: readFileSync(join(dir, 'server.key')),
-    cert: readFileSync(join(dir, 'server.pem')),
-  };
-}
 
 describe('client ID metadata documents over https on wrangler dev', () => {
   let op;
