@@ -355,6 +355,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "id_token" => l.id_token,
                 "refresh_token" => l.refresh_token,
                 "session" => l.session,
+                "device_code" => l.device_code,
                 _ => panic!("no projection for lifetimes.{field}: add one to this test"),
             })
         }

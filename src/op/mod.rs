@@ -8,6 +8,7 @@ pub mod backchannel;
 pub mod claims;
 pub mod clients;
 pub mod config;
+pub mod device;
 pub mod endpoints;
 pub mod error;
 pub mod fetch;

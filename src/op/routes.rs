@@ -34,6 +34,10 @@ pub enum Endpoint {
     Revoke,
     /// The introspection endpoint (RFC 7662 §2).
     Introspect,
+    /// The device authorization endpoint (RFC 8628 §3.1).
+    DeviceAuthorization,
+    /// The device verification page (RFC 8628 §3.3).
+    Device,
     /// RP-Initiated Logout 1.0.
     EndSession,
     /// The provider's own DPoP-protected resource API.
@@ -135,6 +139,21 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("introspection_endpoint"),
         endpoint: Endpoint::Introspect,
+    },
+    Route {
+        path: "/device_authorization",
+        methods: "POST",
+        // Devices and command-line tools call it, not browser apps.
+        cors: None,
+        discovery: Some("device_authorization_endpoint"),
+        endpoint: Endpoint::DeviceAuthorization,
+    },
+    Route {
+        path: "/device",
+        methods: "GET, POST",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::Device,
     },
     Route {
         path: "/end_session",
@@ -266,6 +285,10 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::Userinfo => endpoints::userinfo::handle(op, req, services).await,
         Endpoint::Revoke => endpoints::revoke::handle(op, req, services).await,
         Endpoint::Introspect => endpoints::introspect::handle(op, req, services).await,
+        Endpoint::DeviceAuthorization => {
+            endpoints::device_authorization::handle(op, req, services).await
+        }
+        Endpoint::Device => endpoints::device::handle(op, req, services).await,
         Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
         Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
         Endpoint::ApiMeMetadata => endpoints::resource_metadata::handle(op),

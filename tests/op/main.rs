@@ -15,6 +15,7 @@ mod claims_parameter;
 mod client_credentials;
 mod config;
 mod consent;
+mod device_flow;
 mod discovery;
 mod dpop;
 mod hostile;

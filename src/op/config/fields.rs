@@ -132,10 +132,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
             let mut grants = Vec::with_capacity(names.len());
             for (path, name) in names {
                 let grant = GrantType::parse(name).ok_or_else(|| {
-                    ConfigError::new(
-                        &path,
-                        "must be \"authorization_code\", \"refresh_token\" or \"client_credentials\"",
-                    )
+                    ConfigError::new(&path, format!("must be one of {}", grant_names()))
                 })?;
                 if grant == GrantType::ClientCredentials && client_type == ClientType::Public {
                     return Err(ConfigError::new(
@@ -217,12 +214,10 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
             "authorization_code needs at least one redirect URI",
         ));
     }
-    if grant_types.contains(&GrantType::RefreshToken)
-        && !grant_types.contains(&GrantType::AuthorizationCode)
-    {
+    if grant_types.contains(&GrantType::RefreshToken) && !grant_types.iter().any(|g| g.has_user()) {
         return Err(ConfigError::new(
             obj.at("grant_types"),
-            "refresh_token is only issued with authorization_code: add it or remove refresh_token",
+            "refresh_token is only issued with a grant a user approves (authorization_code or the device grant): add one or remove refresh_token",
         ));
     }
 
@@ -274,6 +269,15 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         jwks,
         jwks_uri,
     })
+}
+
+/// The grant type names, quoted, for the error that lists them.
+fn grant_names() -> String {
+    let names: Vec<String> = GrantType::ALL
+        .iter()
+        .map(|g| format!("\"{}\"", g.as_str()))
+        .collect();
+    names.join(", ")
 }
 
 /// `access_token_format`, of a client or a resource: `"jwt"` (the default) or `"opaque"`.
@@ -427,6 +431,7 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         "id_token",
         "refresh_token",
         "session",
+        "device_code",
     ])?;
     let defaults = Lifetimes::default();
     let read = |name: &str, default: u64, max: u64| -> Result<u64, ConfigError> {
@@ -447,6 +452,9 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         id_token: read("id_token", defaults.id_token, 86_400)?,
         refresh_token: read("refresh_token", defaults.refresh_token, 31_536_000)?,
         session: read("session", defaults.session, 2_592_000)?,
+        // RFC 8628 §3.2's example code lives 30 minutes; longer only widens the window for
+        // guessing its user code.
+        device_code: read("device_code", defaults.device_code, 1_800)?,
     })
 }
 

@@ -225,7 +225,7 @@ impl AuthMethod {
     }
 }
 
-/// Grant types a client may use (RFC 6749 §4.1, §4.4, §6).
+/// Grant types a client may use (RFC 6749 §4.1, §4.4, §6; RFC 8628 §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GrantType {
     /// `authorization_code`.
@@ -234,27 +234,38 @@ pub enum GrantType {
     RefreshToken,
     /// `client_credentials`.
     ClientCredentials,
+    /// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
+    DeviceCode,
 }
 
 impl GrantType {
+    /// Every grant type, in the order the configuration reference lists them.
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::DeviceCode,
+    ];
+
     /// The registered name, as in the token request's `grant_type`.
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
     /// The grant type named `name`, if any.
     pub fn parse(name: &str) -> Option<GrantType> {
-        [
-            GrantType::AuthorizationCode,
-            GrantType::RefreshToken,
-            GrantType::ClientCredentials,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == name)
+        GrantType::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+
+    /// Whether a user approves this grant, so its tokens may come with a refresh token
+    /// (`offline_access`).
+    pub fn has_user(self) -> bool {
+        matches!(self, GrantType::AuthorizationCode | GrantType::DeviceCode)
     }
 }
 
@@ -361,6 +372,8 @@ pub struct Lifetimes {
     pub refresh_token: u64,
     /// Login sessions at the provider: 60 to 2,592,000 (30 days).
     pub session: u64,
+    /// Device codes and their user codes (RFC 8628 §3.2 `expires_in`): 60 to 1,800.
+    pub device_code: u64,
 }
 
 impl Default for Lifetimes {
@@ -371,6 +384,7 @@ impl Default for Lifetimes {
             id_token: 600,
             refresh_token: 1_209_600,
             session: 86_400,
+            device_code: 600,
         }
     }
 }

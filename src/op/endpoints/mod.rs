@@ -4,6 +4,8 @@
 pub mod api_me;
 pub mod authorize;
 pub mod consent;
+pub mod device;
+pub mod device_authorization;
 pub mod discovery;
 pub mod end_session;
 pub mod introspect;

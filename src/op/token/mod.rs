@@ -103,6 +103,7 @@ async fn exchange<S: Store, P, V>(
         GrantType::ClientCredentials => {
             grants::client_credentials::exchange(op, request, services).await
         }
+        GrantType::DeviceCode => grants::device_code::exchange(op, request, services).await,
     }
 }
 
