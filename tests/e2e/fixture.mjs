@@ -67,3 +67,26 @@ export async function opFixture({ issuer, spaOrigin = "http://localhost:5173", a
     config, user, spa, service, publicJwk: publicJwks[publicJwks.length - 1], publicJwks,
   };
 }
+
+/**
+ * Adds the device grant's clients (RFC 8628) to a fixture made by `opFixture`: `tv`, a public
+ * client that may refresh, and `kiosk`, a confidential one with a secret (client_secret_basic).
+ * Rewrites `fx.secrets.OIDC_CONFIG`; returns `{ tv, kiosk }` ({ clientId, secret? }).
+ */
+export function addDeviceClients(fx) {
+  const grant = "urn:ietf:params:oauth:grant-type:device_code";
+  const tv = { clientId: "tv" };
+  const kiosk = { clientId: "kiosk", secret: b64url(randomBytes(32)) };
+  fx.config.clients.push(
+    {
+      client_id: tv.clientId, client_type: "public", client_name: "Living-room TV",
+      grant_types: [grant, "refresh_token"], scopes: ["openid", "profile", "email", "offline_access"],
+    },
+    {
+      client_id: kiosk.clientId, client_type: "confidential", token_endpoint_auth_method: "client_secret_basic",
+      client_secret_hash: phc(kiosk.secret, 1000), grant_types: [grant], scopes: ["openid", "profile"],
+    },
+  );
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+  return { tv, kiosk };
+}

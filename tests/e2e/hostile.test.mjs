@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Browser, parseForm, rawRequest, rawSend } from './browserless.mjs';
-import { opFixture } from './fixture.mjs';
+import { addDeviceClients, opFixture } from './fixture.mjs';
 import {
   basicAuth, call, dpopKey, dpopProof, pkce, pool, signIn, tokenRequest, withDpopNonce,
 } from './flows.mjs';
@@ -115,6 +115,8 @@ const ROUTE_FILES = {
   '/revoke': [/^endpoints\/revoke\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
   '/introspect': [/^endpoints\/introspect\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
   '/end_session': [/^endpoints\/end_session\.rs$/, /^flow\.rs$/],
+  '/device_authorization': [/^endpoints\/device_authorization\.rs$/, /^clients\//, /^device\//, /^token\/target\.rs$/],
+  '/device': [/^endpoints\/device\.rs$/, /^device\//, /^flow\.rs$/, /^throttle\.rs$/, /^endpoints\/login\.rs$/],
   '/jwks': [],
   '/.well-known/openid-configuration': [],
   '/.well-known/oauth-authorization-server': [],
@@ -273,6 +275,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
   before(async () => {
     const port = await freePort();
     fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
+    addDeviceClients(fx);
     op = await startWrangler({ port, secrets: fx.secrets });
     started = Date.now();
   });
@@ -341,6 +344,19 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     const revokingTokens = (await tokenRequest(url, { grant_type: 'authorization_code', client_id: fx.spa.clientId, code: revoking.code, redirect_uri: fx.spa.redirectUri, code_verifier: revoking.verifier })).json;
     assert.ok(revokingTokens?.refresh_token, JSON.stringify(revokingTokens));
 
+    // A pending device request (RFC 8628), and a browser signed in at /device with its code form.
+    const device = (await call(`${url}/device_authorization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'tv', scope: 'openid' }).toString(),
+    })).json;
+    assert.ok(device?.user_code, JSON.stringify(device));
+    const deviceBrowser = new Browser(url);
+    const deviceSignIn = await deviceBrowser.navigate(`${url}/device`);
+    const deviceCodePage = await deviceBrowser.submit(deviceSignIn.url, parseForm(deviceSignIn.html), { username: user.username, password: user.password });
+    const deviceCsrf = parseForm(deviceCodePage.html).hidden.csrf;
+    assert.ok(deviceCsrf, deviceCodePage.html);
+
     const jar = (b) => Object.fromEntries(b.cookies);
     const authorizeParams = [
       ['response_type', 'code'], ['client_id', fx.spa.clientId], ['redirect_uri', fx.spa.redirectUri],
@@ -367,6 +383,10 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: '/api/me', params: [], headers: { authorization: `DPoP ${dpopToken}`, dpop: apiProof, origin } },
       { method: 'GET', path: '/end_session', params: [['id_token_hint', leavingTokens.id_token], ['client_id', fx.spa.clientId], ['post_logout_redirect_uri', `${origin}/`], ['state', 'st']], cookies: jar(leaving.browser) },
       { method: 'POST', path: '/end_session', params: [['csrf', logoutCsrf], ['confirm', 'yes'], ['client_id', fx.spa.clientId], ['post_logout_redirect_uri', `${origin}/`], ['state', 'st']], cookies: jar(leaving.browser) },
+      { method: 'POST', path: '/device_authorization', params: [['client_id', 'tv'], ['scope', 'openid']] },
+      { method: 'GET', path: '/device', params: [['user_code', device.user_code]], cookies: jar(deviceBrowser) },
+      { method: 'POST', path: '/device', params: [['step', 'code'], ['csrf', deviceCsrf], ['user_code', device.user_code]], cookies: jar(deviceBrowser) },
+      { method: 'POST', path: '/token', grant: 'device_code', params: [['grant_type', 'urn:ietf:params:oauth:grant-type:device_code'], ['client_id', 'tv'], ['device_code', device.device_code]], headers: { origin } },
       { method: 'GET', path: '/jwks', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/openid-configuration', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/oauth-authorization-server', params: [], headers: { origin } },
