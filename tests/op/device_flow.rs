@@ -727,6 +727,9 @@ fn jwt_payload(jwt: &str) -> Value {
     serde_json::from_slice(&oidc_edge::b64::decode(payload).unwrap()).unwrap()
 }
 
+/// A method, a path and the parameters sent there.
+type Form = (&'static str, &'static str, Vec<(&'static str, String)>);
+
 /// Hostile input (the values of tests/op/hostile.rs's kind) in every parameter the device
 /// endpoints read, signed in and not: a 4xx or a page, never a 5xx or a panic
 /// (`Op::send` asserts the status).
@@ -754,7 +757,7 @@ fn hostile_input_on_the_device_endpoints() {
         "é".repeat(5_000),
         "A".repeat(70_000),
     ];
-    let forms: Vec<(&str, &str, Vec<(&str, String)>)> = vec![
+    let forms: Vec<Form> = vec![
         (
             "POST",
             "/device_authorization",
