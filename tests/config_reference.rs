@@ -340,6 +340,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "first_party" => json!(c.first_party),
                 "access_token_format" => format_name(c.access_token_format),
                 "dpop_bound_access_tokens" => json!(c.dpop_bound_access_tokens),
+                "token_exchange_impersonation" => json!(c.token_exchange_impersonation),
                 "backchannel_logout_session_required" => {
                     json!(c.backchannel_logout_session_required)
                 }

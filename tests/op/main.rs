@@ -32,3 +32,4 @@ mod revoke;
 mod rotation;
 mod signing_algorithms;
 mod throttle;
+mod token_exchange;

@@ -36,6 +36,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "jwks",
     "access_token_format",
     "jwks_uri",
+    "token_exchange_impersonation",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -138,6 +139,14 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
                     return Err(ConfigError::new(
                         path,
                         "client_credentials is only for confidential clients (RFC 6749 §4.4)",
+                    ));
+                }
+                // RFC 8693 §2.1: the client is trusted with other parties' tokens; one that
+                // cannot prove who it is could not be held to that.
+                if grant == GrantType::TokenExchange && client_type == ClientType::Public {
+                    return Err(ConfigError::new(
+                        path,
+                        "token exchange is only for confidential clients (RFC 8693 §2.1)",
                     ));
                 }
                 grants.push(grant);
@@ -268,6 +277,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         tos_uri,
         jwks,
         jwks_uri,
+        token_exchange_impersonation: obj.bool("token_exchange_impersonation")?,
     })
 }
 

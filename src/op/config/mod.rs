@@ -236,15 +236,18 @@ pub enum GrantType {
     ClientCredentials,
     /// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
     DeviceCode,
+    /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693 §2.1).
+    TokenExchange,
 }
 
 impl GrantType {
     /// Every grant type, in the order the configuration reference lists them.
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::DeviceCode,
+        GrantType::TokenExchange,
     ];
 
     /// The registered name, as in the token request's `grant_type`.
@@ -254,6 +257,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -326,6 +330,10 @@ pub struct Client {
     /// Where the client publishes its public keys instead (RFC 7591 §2 `jwks_uri`):
     /// fetched by the host and kept by the provider (`clients::jwks_uri`); never with `jwks`.
     pub jwks_uri: Option<String>,
+    /// Whether a token exchange (RFC 8693) without an `actor_token` may give the client a
+    /// token that is the subject's own, with no `act` claim (§1.1 impersonation); otherwise
+    /// it must name the actor.
+    pub token_exchange_impersonation: bool,
 }
 
 impl Client {
