@@ -90,3 +90,32 @@ export function addDeviceClients(fx) {
   fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
   return { tv, kiosk };
 }
+
+/**
+ * Adds token exchange (RFC 8693) to a fixture made by `opFixture`: a resource `backend`
+ * (https://backend.example/, scope `api:read`, which the SPA may now ask for), `gateway`, a
+ * confidential client that may impersonate, and `delegator`, one that must name an actor (and
+ * gets its own tokens with client credentials). Rewrites `fx.secrets.OIDC_CONFIG`; returns
+ * `{ gateway, delegator, backend }` (clients as { clientId, secret }).
+ */
+export function addExchangeClients(fx) {
+  const grant = "urn:ietf:params:oauth:grant-type:token-exchange";
+  const backend = "https://backend.example/";
+  const gateway = { clientId: "gateway", secret: b64url(randomBytes(32)) };
+  const delegator = { clientId: "delegator", secret: b64url(randomBytes(32)) };
+  const spa = fx.config.clients.find((c) => c.client_id === fx.spa.clientId);
+  spa.scopes = [...spa.scopes, "api:read"];
+  fx.config.resources = [...(fx.config.resources ?? []), { resource: backend, scopes: ["api:read"] }];
+  fx.config.clients.push(
+    {
+      client_id: gateway.clientId, client_type: "confidential", client_secret_hash: phc(gateway.secret, 1000),
+      grant_types: [grant], scopes: ["api:read"], token_exchange_impersonation: true,
+    },
+    {
+      client_id: delegator.clientId, client_type: "confidential", client_secret_hash: phc(delegator.secret, 1000),
+      grant_types: [grant, "client_credentials"], scopes: ["api:read"],
+    },
+  );
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+  return { gateway, delegator, backend };
+}

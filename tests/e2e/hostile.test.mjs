@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Browser, parseForm, rawRequest, rawSend } from './browserless.mjs';
-import { addDeviceClients, opFixture } from './fixture.mjs';
+import { addDeviceClients, addExchangeClients, opFixture } from './fixture.mjs';
 import {
   basicAuth, call, dpopKey, dpopProof, pkce, pool, signIn, tokenRequest, withDpopNonce,
 } from './flows.mjs';
@@ -269,6 +269,7 @@ function framingCases(port) {
 describe('hostile input on wrangler dev, with legitimate traffic alongside', () => {
   let op;
   let fx;
+  let exchange;
   let started;
   const spa = () => ({ clientId: fx.spa.clientId, redirectUri: fx.spa.redirectUri });
 
@@ -276,6 +277,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     const port = await freePort();
     fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
     addDeviceClients(fx);
+    exchange = addExchangeClients(fx);
     op = await startWrangler({ port, secrets: fx.secrets });
     started = Date.now();
   });
@@ -387,6 +389,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: '/device', params: [['user_code', device.user_code]], cookies: jar(deviceBrowser) },
       { method: 'POST', path: '/device', params: [['step', 'code'], ['csrf', deviceCsrf], ['user_code', device.user_code]], cookies: jar(deviceBrowser) },
       { method: 'POST', path: '/token', grant: 'device_code', params: [['grant_type', 'urn:ietf:params:oauth:grant-type:device_code'], ['client_id', 'tv'], ['device_code', device.device_code]], headers: { origin } },
+      { method: 'POST', path: '/token', grant: 'token-exchange', params: [['grant_type', 'urn:ietf:params:oauth:grant-type:token-exchange'], ['subject_token', tokens.access_token], ['subject_token_type', 'urn:ietf:params:oauth:token-type:access_token'], ['resource', exchange.backend]], headers: { authorization: basicAuth(exchange.gateway.clientId, exchange.gateway.secret) } },
       { method: 'GET', path: '/jwks', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/openid-configuration', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/oauth-authorization-server', params: [], headers: { origin } },
