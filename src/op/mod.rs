@@ -19,6 +19,7 @@ pub mod http;
 pub mod keys;
 pub mod pages;
 pub mod password;
+pub mod pending;
 pub mod provider;
 pub mod records;
 pub mod resource;

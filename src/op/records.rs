@@ -12,8 +12,8 @@
 //! | `session` | login | /authorize; deleted at /end_session | read-your-write (same location) |
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
 //! | `device`, `user-code` | /device_authorization | /token (by device code), /device (by user code) | write-once; the user code written with [`reserve`], unique among pending requests |
-//! | `device-decision` | /device | /token | write-once with [`reserve`]: one answer per request |
-//! | `device-poll` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
+//! | `decision` | /device, /ciba | /token | write-once with [`reserve`]: one answer per request |
+//! | `poll-slot` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
@@ -152,12 +152,12 @@ kinds! {
     /// verification page looks up. Written with [`reserve`], so no two pending requests
     /// share a user code.
     UserCodes: DeviceRequest, "user-code", WriteOnce, true;
-    /// The user's answer to a device request, by the request's id: written once with
-    /// [`reserve`], so a request is approved or denied once, by one user.
-    DeviceDecisions: DeviceDecision, "device-decision", WriteOnce, false;
-    /// One mark per polling slot of a device request (`id`, interval, slot), written with
-    /// [`reserve`]: a second poll in one slot is too fast (RFC 8628 §3.5 `slow_down`).
-    DevicePolls: Mark, "device-poll", WriteOnce, false;
+    /// The user's answer to a device or CIBA request, by the request's id: written once
+    /// with [`reserve`], so a request is approved or denied once, by one user.
+    Decisions: Decision, "decision", WriteOnce, false;
+    /// One mark per polling slot of a device or CIBA request (`id`, interval, slot),
+    /// written with [`reserve`]: a second poll in one slot is too fast (`slow_down`).
+    PollSlots: Mark, "poll-slot", WriteOnce, false;
     /// The `jti`s of `private_key_jwt` assertions, by client and `jti`: each is accepted
     /// once (RFC 7523 §3).
     ClientAssertions: Mark, "client-assertion", SingleUse, true;
@@ -372,11 +372,11 @@ pub struct DeviceRequest {
     pub interval: u64,
 }
 
-/// What the user answered to a device request: who, from which sign-in, and whether they
-/// approved.
+/// What the user answered to a device or CIBA request: who, from which sign-in, and
+/// whether they approved.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeviceDecision {
-    /// Whether the user approved (`false`: denied, RFC 8628 §3.5 `access_denied`).
+pub struct Decision {
+    /// Whether the user approved (`false`: denied, `access_denied` to the polls).
     pub approved: bool,
     /// The user.
     pub sub: String,
@@ -421,8 +421,8 @@ mod tests {
         check::<Codes>();
         check::<DeviceRequests>();
         check::<UserCodes>();
-        check::<DeviceDecisions>();
-        check::<DevicePolls>();
+        check::<Decisions>();
+        check::<PollSlots>();
         check::<Grants>();
         check::<Rotations>();
         check::<RevokedFamilies>();

@@ -20,8 +20,9 @@ use crate::op::form::{self, Params};
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, ClientView, LoginPage};
 use crate::op::password::Pbkdf2;
+use crate::op::pending;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{DeviceDecision, Session};
+use crate::op::records::{Decision, Session};
 use crate::op::throttle::{self, Verdict};
 use crate::store::Store;
 
@@ -235,13 +236,13 @@ impl Page<'_> {
             Lookup::Answered => return Ok(self.code_form(typed, Some(ANSWERED), 400)),
             Lookup::Unknown => return Ok(self.code_form(typed, Some(UNKNOWN), 400)),
         };
-        let answer = DeviceDecision {
+        let answer = Decision {
             approved,
             sub: session.sub.clone(),
             auth_time: session.auth_time,
             sid: session.sid.clone(),
         };
-        if !device::decide(self.op, &request, &answer, services).await? {
+        if !pending::decide(&request.pending(self.op), &answer, services).await? {
             return Ok(self.code_form(typed, Some(ANSWERED), 400));
         }
         Ok(device_pages::answered(approved))

@@ -1,6 +1,7 @@
 //! One module per grant type, each with one entry point, `exchange`, that applies the
 //! grant's rules and answers with its tokens.
 
+pub mod approved;
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod device_code;
