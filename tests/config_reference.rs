@@ -341,6 +341,9 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "access_token_format" => format_name(c.access_token_format),
                 "dpop_bound_access_tokens" => json!(c.dpop_bound_access_tokens),
                 "token_exchange_impersonation" => json!(c.token_exchange_impersonation),
+                "backchannel_token_delivery_mode" => {
+                    json!(c.backchannel_token_delivery_mode.map(|_| "poll"))
+                }
                 "backchannel_logout_session_required" => {
                     json!(c.backchannel_logout_session_required)
                 }
@@ -357,6 +360,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "refresh_token" => l.refresh_token,
                 "session" => l.session,
                 "device_code" => l.device_code,
+                "ciba" => l.ciba,
                 _ => panic!("no projection for lifetimes.{field}: add one to this test"),
             })
         }

@@ -41,6 +41,10 @@ pub enum OpError {
     SlowDown,
     /// `expired_token` (RFC 8628 §3.5): the device code expired before an answer.
     ExpiredToken,
+    /// `unknown_user_id` (CIBA Core §13): the hint names no user here.
+    UnknownUserId,
+    /// `invalid_binding_message` (CIBA Core §13).
+    InvalidBindingMessage(String),
     /// `login_required` (`prompt=none` without a session).
     LoginRequired,
     /// `login_required`: the `claims` parameter asks for an ID token about one `sub`, and
@@ -74,6 +78,8 @@ impl OpError {
             OpError::AuthorizationPending => "authorization_pending",
             OpError::SlowDown => "slow_down",
             OpError::ExpiredToken => "expired_token",
+            OpError::UnknownUserId => "unknown_user_id",
+            OpError::InvalidBindingMessage(_) => "invalid_binding_message",
             OpError::LoginRequired | OpError::SubjectUnavailable => "login_required",
             OpError::ConsentRequired => "consent_required",
             OpError::RequestObjectNotSupported(code) => code,
@@ -91,7 +97,8 @@ impl OpError {
             | OpError::UnauthorizedClient(d)
             | OpError::InvalidScope(d)
             | OpError::InvalidTarget(d)
-            | OpError::InvalidToken(d) => d.clone(),
+            | OpError::InvalidToken(d)
+            | OpError::InvalidBindingMessage(d) => d.clone(),
             OpError::InvalidClient { .. } => "client authentication failed".into(),
             OpError::UnsupportedGrantType => "unsupported grant_type".into(),
             OpError::UnsupportedResponseType => "only response_type=code is supported".into(),
@@ -100,7 +107,8 @@ impl OpError {
             OpError::SlowDown => {
                 "polled too fast: wait 5 seconds longer between polls from now on".into()
             }
-            OpError::ExpiredToken => "the device code has expired".into(),
+            OpError::ExpiredToken => "the request has expired".into(),
+            OpError::UnknownUserId => "the hint names no user of this provider".into(),
             OpError::LoginRequired => "the user is not signed in".into(),
             OpError::SubjectUnavailable => {
                 "the subject the claims parameter requests is not the signed-in user".into()

@@ -5,6 +5,7 @@
 //! adapter around it.
 
 pub mod backchannel;
+pub mod ciba;
 pub mod claims;
 pub mod clients;
 pub mod config;

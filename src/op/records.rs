@@ -13,6 +13,7 @@
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
 //! | `device`, `user-code` | /device_authorization | /token (by device code), /device (by user code) | write-once; the user code written with [`reserve`], unique among pending requests |
 //! | `decision` | /device, /ciba | /token | write-once with [`reserve`]: one answer per request |
+//! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter |
 //! | `poll-slot` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
@@ -158,6 +159,12 @@ kinds! {
     /// One mark per polling slot of a device or CIBA request (`id`, interval, slot),
     /// written with [`reserve`]: a second poll in one slot is too fast (`slow_down`).
     PollSlots: Mark, "poll-slot", WriteOnce, false;
+    /// CIBA requests (CIBA Core §7.1), by `auth_req_id`: what the token endpoint's polls
+    /// read.
+    CibaRequests: CibaRequest, "ciba", WriteOnce, true;
+    /// The same requests in their user's inbox, by `sub` and a number the user's counter
+    /// gave (`op::ciba`): what `/ciba` lists. Written with [`reserve`].
+    CibaInbox: CibaRequest, "ciba-inbox", WriteOnce, true;
     /// The `jti`s of `private_key_jwt` assertions, by client and `jti`: each is accepted
     /// once (RFC 7523 §3).
     ClientAssertions: Mark, "client-assertion", SingleUse, true;
@@ -372,6 +379,31 @@ pub struct DeviceRequest {
     pub interval: u64,
 }
 
+/// A CIBA request (CIBA Core §7.1) waiting for its user, stored under its `auth_req_id`
+/// (which it does not hold: the store has only its hash) and in the user's inbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CibaRequest {
+    /// A random id, not a secret: what its answer and polling marks are stored under, and
+    /// how `/ciba`'s forms name it.
+    pub id: String,
+    /// The client that asked.
+    pub client_id: ClientId,
+    /// The user asked.
+    pub sub: String,
+    /// The scopes asked for, `openid` among them.
+    pub scope: Scope,
+    /// The text shown on both devices so the user can tell the request is theirs (§7.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_message: Option<String>,
+    /// The resources named (RFC 8707 §2), which the tokens may be for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+    /// The polling interval the client was given (seconds, §7.3).
+    pub interval: u64,
+}
+
 /// What the user answered to a device or CIBA request: who, from which sign-in, and
 /// whether they approved.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -423,6 +455,8 @@ mod tests {
         check::<UserCodes>();
         check::<Decisions>();
         check::<PollSlots>();
+        check::<CibaRequests>();
+        check::<CibaInbox>();
         check::<Grants>();
         check::<Rotations>();
         check::<RevokedFamilies>();

@@ -115,7 +115,8 @@ fn design_example_parses() {
             id_token: 600,
             refresh_token: 1_209_600,
             session: 86_400,
-            device_code: 600
+            device_code: 600,
+            ciba: 300
         }
     );
 
@@ -236,7 +237,8 @@ fn defaults_fill_absent_members() {
             id_token: 600,
             refresh_token: 1_209_600,
             session: 86_400,
-            device_code: 600
+            device_code: 600,
+            ciba: 300
         }
     );
 

@@ -11,6 +11,7 @@ mod acr;
 mod api_me;
 mod authorization_code;
 mod authorize;
+mod ciba;
 mod claims_parameter;
 mod client_credentials;
 mod config;

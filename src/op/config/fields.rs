@@ -7,7 +7,7 @@ use super::reader::Obj;
 use super::uri::{check_origin, check_redirect_uri};
 use super::{
     AuthMethod, Client, ClientType, ConfigError, GrantType, Lifetimes, LoginLimits, MAX_ID_LEN,
-    PROTECTED_CLAIMS, TokenFormat, User,
+    PROTECTED_CLAIMS, TokenDelivery, TokenFormat, User,
 };
 use crate::jose::Alg;
 use crate::op::password::{MAX_USER_ITERATIONS, MIN_USER_ITERATIONS, PasswordHash};
@@ -37,6 +37,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "access_token_format",
     "jwks_uri",
     "token_exchange_impersonation",
+    "backchannel_token_delivery_mode",
 ];
 
 pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, ConfigError> {
@@ -149,6 +150,14 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
                         "token exchange is only for confidential clients (RFC 8693 §2.1)",
                     ));
                 }
+                // CIBA Core §7.1: the backchannel request is authenticated; anyone could
+                // otherwise send a user requests in a public client's name.
+                if grant == GrantType::Ciba && client_type == ClientType::Public {
+                    return Err(ConfigError::new(
+                        path,
+                        "CIBA is only for confidential clients (CIBA Core §7.1)",
+                    ));
+                }
                 grants.push(grant);
             }
             grants
@@ -230,6 +239,29 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         ));
     }
 
+    let backchannel_token_delivery_mode = match obj.string("backchannel_token_delivery_mode")? {
+        None => None,
+        Some("poll") => Some(TokenDelivery::Poll),
+        Some("ping" | "push") => {
+            return Err(ConfigError::new(
+                obj.at("backchannel_token_delivery_mode"),
+                "only \"poll\" is supported: the provider calls no client endpoint with tokens (CIBA Core §5)",
+            ));
+        }
+        Some(_) => {
+            return Err(ConfigError::new(
+                obj.at("backchannel_token_delivery_mode"),
+                "must be \"poll\" (CIBA Core §5)",
+            ));
+        }
+    };
+    if grant_types.contains(&GrantType::Ciba) && backchannel_token_delivery_mode.is_none() {
+        return Err(ConfigError::new(
+            obj.at("backchannel_token_delivery_mode"),
+            "is required with urn:openid:params:grant-type:ciba: \"poll\" (CIBA Core §4)",
+        ));
+    }
+
     if obj.get("scopes").is_none() {
         return Err(ConfigError::new(obj.at("scopes"), "is required"));
     }
@@ -278,6 +310,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         jwks,
         jwks_uri,
         token_exchange_impersonation: obj.bool("token_exchange_impersonation")?,
+        backchannel_token_delivery_mode,
     })
 }
 
@@ -442,6 +475,7 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         "refresh_token",
         "session",
         "device_code",
+        "ciba",
     ])?;
     let defaults = Lifetimes::default();
     let read = |name: &str, default: u64, max: u64| -> Result<u64, ConfigError> {
@@ -465,6 +499,7 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         // RFC 8628 §3.2's example code lives 30 minutes; longer only widens the window for
         // guessing its user code.
         device_code: read("device_code", defaults.device_code, 1_800)?,
+        ciba: read("ciba", defaults.ciba, 1_800)?,
     })
 }
 

@@ -238,16 +238,19 @@ pub enum GrantType {
     DeviceCode,
     /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693 §2.1).
     TokenExchange,
+    /// `urn:openid:params:grant-type:ciba` (OpenID Connect CIBA Core 1.0 §10.1).
+    Ciba,
 }
 
 impl GrantType {
     /// Every grant type, in the order the configuration reference lists them.
-    pub const ALL: [GrantType; 5] = [
+    pub const ALL: [GrantType; 6] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::DeviceCode,
         GrantType::TokenExchange,
+        GrantType::Ciba,
     ];
 
     /// The registered name, as in the token request's `grant_type`.
@@ -258,6 +261,7 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::Ciba => "urn:openid:params:grant-type:ciba",
         }
     }
 
@@ -269,7 +273,10 @@ impl GrantType {
     /// Whether a user approves this grant, so its tokens may come with a refresh token
     /// (`offline_access`).
     pub fn has_user(self) -> bool {
-        matches!(self, GrantType::AuthorizationCode | GrantType::DeviceCode)
+        matches!(
+            self,
+            GrantType::AuthorizationCode | GrantType::DeviceCode | GrantType::Ciba
+        )
     }
 }
 
@@ -334,6 +341,17 @@ pub struct Client {
     /// token that is the subject's own, with no `act` claim (§1.1 impersonation); otherwise
     /// it must name the actor.
     pub token_exchange_impersonation: bool,
+    /// How the client gets the tokens of its CIBA requests (CIBA Core §4
+    /// `backchannel_token_delivery_mode`): required with the CIBA grant.
+    pub backchannel_token_delivery_mode: Option<TokenDelivery>,
+}
+
+/// How a client gets the tokens of its CIBA requests (CIBA Core §5). Poll mode only: the
+/// client polls the token endpoint, and the provider calls no endpoint of the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenDelivery {
+    /// `poll` (CIBA Core §5.1).
+    Poll,
 }
 
 impl Client {
@@ -382,6 +400,9 @@ pub struct Lifetimes {
     pub session: u64,
     /// Device codes and their user codes (RFC 8628 §3.2 `expires_in`): 60 to 1,800.
     pub device_code: u64,
+    /// CIBA requests (CIBA Core §7.3 `expires_in`, the most `requested_expiry` may ask):
+    /// 60 to 1,800.
+    pub ciba: u64,
 }
 
 impl Default for Lifetimes {
@@ -393,6 +414,7 @@ impl Default for Lifetimes {
             refresh_token: 1_209_600,
             session: 86_400,
             device_code: 600,
+            ciba: 300,
         }
     }
 }

@@ -14,11 +14,11 @@ use crate::Error;
 use crate::op::clients::registry;
 use crate::op::device::pages::{self as device_pages, ApprovePage, CodePage};
 use crate::op::device::{self, Lookup, user_code};
-use crate::op::endpoints::login::{self, SignIn};
+use crate::op::endpoints::login;
 use crate::op::flow;
 use crate::op::form::{self, Params};
 use crate::op::http::{Request, Response};
-use crate::op::pages::{self, ClientView, LoginPage};
+use crate::op::pages::{self, ClientView};
 use crate::op::password::Pbkdf2;
 use crate::op::pending;
 use crate::op::provider::{Provider, Services};
@@ -86,11 +86,11 @@ impl Page<'_> {
         &self,
         services: &Services<'_, S, P, V>,
     ) -> Result<Response, Error> {
+        if flow::session(self.op, self.req, services).await?.is_none() {
+            return Ok(self.sign_in_form());
+        }
         let prefill = self.typed_code().map(|code| user_code::display(&code));
         let prefill = prefill.as_deref().unwrap_or_default();
-        if flow::session(self.op, self.req, services).await?.is_none() {
-            return Ok(self.sign_in_form(prefill, None));
-        }
         Ok(self.code_form(prefill, None, 200))
     }
 
@@ -144,23 +144,13 @@ impl Page<'_> {
         &self,
         services: &Services<'_, S, P, V>,
     ) -> Result<Response, Error> {
-        let username = self.params.get("username").unwrap_or_default();
-        let password = self.params.get("password").unwrap_or_default();
-        let prefill = self.typed_code().map(|code| user_code::display(&code));
-        let prefill = prefill.as_deref().unwrap_or_default();
+        let (hidden, csrf) = self.sign_in_fields();
+        let hidden: Vec<(&str, &str)> = hidden.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let form = (device_pages::ACTION, hidden.as_slice(), csrf.as_str());
         Ok(
-            match login::sign_in(self.op, self.req, username, password, services).await? {
-                SignIn::Throttled { retry_after } => login::too_many_attempts(
-                    self.sign_in_form(
-                        prefill,
-                        Some((username, &login::throttled_message(retry_after))),
-                    ),
-                    retry_after,
-                ),
-                SignIn::Wrong => self.sign_in_form(prefill, Some((username, login::WRONG))),
-                SignIn::SignedIn { cookie, .. } => {
-                    self.back_here().with_header("set-cookie", &cookie)
-                }
+            match login::page_sign_in(self.op, self.req, self.params, form, services).await? {
+                Ok(cookie) => self.back_here().with_header("set-cookie", &cookie),
+                Err(form_again) => form_again,
             },
         )
     }
@@ -264,23 +254,25 @@ impl Page<'_> {
         }
     }
 
-    /// The sign-in form; `failed` is the username tried and what went wrong.
-    fn sign_in_form(&self, user_code: &str, failed: Option<(&str, &str)>) -> Response {
+    /// The sign-in form's hidden fields (the code typed so far, if any) and CSRF token.
+    fn sign_in_fields(&self) -> ([(&'static str, String); 2], String) {
+        let code = self
+            .typed_code()
+            .map(|code| user_code::display(&code))
+            .unwrap_or_default();
         let csrf = self.op.secrets.csrf_token(SIGN_IN, "", self.browser);
-        let mut hidden = vec![("step", "sign_in")];
-        if !user_code.is_empty() {
-            hidden.push(("user_code", user_code));
-        }
-        pages::login(&LoginPage {
-            action: device_pages::ACTION,
-            hidden: &hidden,
-            csrf: &csrf,
-            client: None,
-            provider_name: &self.op.config.provider_name,
-            username: failed.map_or("", |(username, _)| username),
-            error: failed.map(|(_, error)| error),
-            redirect_origin: None,
-        })
+        ([("step", "sign_in".to_owned()), ("user_code", code)], csrf)
+    }
+
+    /// The sign-in form.
+    fn sign_in_form(&self) -> Response {
+        let (hidden, csrf) = self.sign_in_fields();
+        let hidden: Vec<(&str, &str)> = hidden
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(n, v)| (*n, v.as_str()))
+            .collect();
+        login::page_sign_in_form(self.op, device_pages::ACTION, &hidden, &csrf, None)
     }
 
     /// The code form.

@@ -117,6 +117,19 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
             set_member(&mut document, name, json!(names(&Alg::ALL)));
         }
     }
+    // CIBA Core §4: poll mode only, no user_code, wherever a client may use CIBA.
+    if offered(config, Endpoint::BcAuthorize) {
+        set_member(
+            &mut document,
+            "backchannel_token_delivery_modes_supported",
+            json!(["poll"]),
+        );
+        set_member(
+            &mut document,
+            "backchannel_user_code_parameter_supported",
+            json!(false),
+        );
+    }
     for route in ROUTES
         .iter()
         .filter(|route| offered(config, route.endpoint))
@@ -137,6 +150,7 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
 fn offered(config: &Config, endpoint: Endpoint) -> bool {
     let grant = match endpoint {
         Endpoint::DeviceAuthorization => GrantType::DeviceCode,
+        Endpoint::BcAuthorize => GrantType::Ciba,
         _ => return true,
     };
     config.clients.iter().any(|c| c.allows_grant(grant))

@@ -4,6 +4,7 @@
 
 use crate::op::clients::registry;
 use crate::op::flow;
+use crate::op::form::Params;
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, ClientView, LoginPage};
 use crate::op::password::{Pbkdf2, verify_password_padded};
@@ -124,6 +125,64 @@ pub(crate) async fn sign_in<S: Store, P: Pbkdf2, V>(
     };
     let (cookie, session) = start_session(op, &sub, services).await?;
     Ok(SignIn::SignedIn { cookie, session })
+}
+
+/// The sign-in form of a page that signs its user in itself (`/device`, `/ciba`): the
+/// login page's form, posting back to `action` with `hidden` and `csrf`; `failed` is the
+/// username tried and what went wrong.
+pub(crate) fn page_sign_in_form(
+    op: &Provider,
+    action: &str,
+    hidden: &[(&str, &str)],
+    csrf: &str,
+    failed: Option<(&str, &str)>,
+) -> Response {
+    pages::login(&LoginPage {
+        action,
+        hidden,
+        csrf,
+        client: None,
+        provider_name: &op.config.provider_name,
+        username: failed.map_or("", |(username, _)| username),
+        error: failed.map(|(_, error)| error),
+        redirect_origin: None,
+    })
+}
+
+/// Such a page's sign-in form, submitted: the `Set-Cookie` of the new session, or the form
+/// again (a wrong password; a sign-in limit, with 429).
+pub(crate) async fn page_sign_in<S: Store, P: Pbkdf2, V>(
+    op: &Provider,
+    req: &Request,
+    params: &Params,
+    form: (&str, &[(&str, &str)], &str),
+    services: &Services<'_, S, P, V>,
+) -> Result<Result<String, Response>, Error> {
+    let (action, hidden, csrf) = form;
+    let username = params.get("username").unwrap_or_default();
+    let password = params.get("password").unwrap_or_default();
+    Ok(
+        match sign_in(op, req, username, password, services).await? {
+            SignIn::Throttled { retry_after } => Err(too_many_attempts(
+                page_sign_in_form(
+                    op,
+                    action,
+                    hidden,
+                    csrf,
+                    Some((username, &throttled_message(retry_after))),
+                ),
+                retry_after,
+            )),
+            SignIn::Wrong => Err(page_sign_in_form(
+                op,
+                action,
+                hidden,
+                csrf,
+                Some((username, WRONG)),
+            )),
+            SignIn::SignedIn { cookie, .. } => Ok(cookie),
+        },
+    )
 }
 
 /// What a page refused by a sign-in limit says.

@@ -3,6 +3,8 @@
 
 pub mod api_me;
 pub mod authorize;
+pub mod bc_authorize;
+pub mod ciba;
 pub mod consent;
 pub mod device;
 pub mod device_authorization;

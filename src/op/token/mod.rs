@@ -105,6 +105,7 @@ async fn exchange<S: Store, P, V: SignatureVerifier>(
         }
         GrantType::DeviceCode => grants::device_code::exchange(op, request, services).await,
         GrantType::TokenExchange => grants::token_exchange::exchange(op, request, services).await,
+        GrantType::Ciba => grants::ciba::exchange(op, request, services).await,
     }
 }
 

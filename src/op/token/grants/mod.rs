@@ -3,6 +3,7 @@
 
 pub mod approved;
 pub mod authorization_code;
+pub mod ciba;
 pub mod client_credentials;
 pub mod device_code;
 pub mod refresh_token;
