@@ -119,3 +119,22 @@ export function addExchangeClients(fx) {
   fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
   return { gateway, delegator, backend };
 }
+
+/**
+ * Adds CIBA in poll mode (OpenID Connect CIBA Core 1.0) to a fixture made by `opFixture`:
+ * `call-centre`, a confidential client (client_secret_basic) that may refresh, and a second
+ * user `second` to ask. Rewrites `fx.secrets.OIDC_CONFIG`; returns `{ desk, second }`
+ * (desk as { clientId, secret }, second as { username, password, sub }).
+ */
+export function addCibaClient(fx) {
+  const desk = { clientId: "call-centre", secret: b64url(randomBytes(32)) };
+  const second = { username: "second", password: "second-" + b64url(randomBytes(6)), sub: "u2" };
+  fx.config.clients.push({
+    client_id: desk.clientId, client_type: "confidential", client_secret_hash: phc(desk.secret, 1000),
+    client_name: "Bank call centre", grant_types: ["urn:openid:params:grant-type:ciba", "refresh_token"],
+    backchannel_token_delivery_mode: "poll", scopes: ["openid", "profile", "offline_access"],
+  });
+  fx.config.users.push({ sub: second.sub, username: second.username, password_hash: phc(second.password, 100_000) });
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+  return { desk, second };
+}

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Browser, parseForm, rawRequest, rawSend } from './browserless.mjs';
-import { addDeviceClients, addExchangeClients, opFixture } from './fixture.mjs';
+import { addCibaClient, addDeviceClients, addExchangeClients, opFixture } from './fixture.mjs';
 import {
   basicAuth, call, dpopKey, dpopProof, pkce, pool, signIn, tokenRequest, withDpopNonce,
 } from './flows.mjs';
@@ -116,6 +116,8 @@ const ROUTE_FILES = {
   '/introspect': [/^endpoints\/introspect\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
   '/end_session': [/^endpoints\/end_session\.rs$/, /^flow\.rs$/],
   '/device_authorization': [/^endpoints\/device_authorization\.rs$/, /^clients\//, /^device\//, /^token\/target\.rs$/],
+  '/bc-authorize': [/^endpoints\/bc_authorize\.rs$/, /^clients\//, /^ciba\//, /^token\/target\.rs$/],
+  '/ciba': [/^endpoints\/ciba\.rs$/, /^ciba\//, /^flow\.rs$/, /^throttle\.rs$/, /^endpoints\/login\.rs$/],
   '/device': [/^endpoints\/device\.rs$/, /^device\//, /^flow\.rs$/, /^throttle\.rs$/, /^endpoints\/login\.rs$/],
   '/jwks': [],
   '/.well-known/openid-configuration': [],
@@ -270,6 +272,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
   let op;
   let fx;
   let exchange;
+  let ciba;
   let started;
   const spa = () => ({ clientId: fx.spa.clientId, redirectUri: fx.spa.redirectUri });
 
@@ -278,6 +281,7 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
     addDeviceClients(fx);
     exchange = addExchangeClients(fx);
+    ciba = addCibaClient(fx);
     op = await startWrangler({ port, secrets: fx.secrets });
     started = Date.now();
   });
@@ -359,6 +363,20 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     const deviceCsrf = parseForm(deviceCodePage.html).hidden.csrf;
     assert.ok(deviceCsrf, deviceCodePage.html);
 
+    // A pending CIBA request, and the user's /ciba page with its answer form.
+    const cibaAuth = basicAuth(ciba.desk.clientId, ciba.desk.secret);
+    const asked = await call(`${url}/bc-authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: cibaAuth },
+      body: new URLSearchParams({ scope: 'openid', login_hint: user.username, binding_message: 'hostile' }).toString(),
+    });
+    assert.equal(asked.status, 200, asked.text);
+    const cibaBrowser = new Browser(url);
+    const cibaSignIn = await cibaBrowser.navigate(`${url}/ciba`);
+    const cibaList = await cibaBrowser.submit(cibaSignIn.url, parseForm(cibaSignIn.html), { username: user.username, password: user.password });
+    const cibaForm = parseForm(cibaList.html.slice(cibaList.html.indexOf('<section>')));
+    assert.ok(cibaForm.hidden.request, cibaList.html);
+
     const jar = (b) => Object.fromEntries(b.cookies);
     const authorizeParams = [
       ['response_type', 'code'], ['client_id', fx.spa.clientId], ['redirect_uri', fx.spa.redirectUri],
@@ -390,6 +408,10 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'POST', path: '/device', params: [['step', 'code'], ['csrf', deviceCsrf], ['user_code', device.user_code]], cookies: jar(deviceBrowser) },
       { method: 'POST', path: '/token', grant: 'device_code', params: [['grant_type', 'urn:ietf:params:oauth:grant-type:device_code'], ['client_id', 'tv'], ['device_code', device.device_code]], headers: { origin } },
       { method: 'POST', path: '/token', grant: 'token-exchange', params: [['grant_type', 'urn:ietf:params:oauth:grant-type:token-exchange'], ['subject_token', tokens.access_token], ['subject_token_type', 'urn:ietf:params:oauth:token-type:access_token'], ['resource', exchange.backend]], headers: { authorization: basicAuth(exchange.gateway.clientId, exchange.gateway.secret) } },
+      { method: 'POST', path: '/bc-authorize', params: [['scope', 'openid'], ['login_hint', user.username], ['binding_message', 'b'], ['requested_expiry', '60']], headers: { authorization: cibaAuth } },
+      { method: 'GET', path: '/ciba', params: [], cookies: jar(cibaBrowser) },
+      { method: 'POST', path: '/ciba', params: [...Object.entries(cibaForm.hidden), ['decision', 'maybe']], cookies: jar(cibaBrowser) },
+      { method: 'POST', path: '/token', grant: 'ciba', params: [['grant_type', 'urn:openid:params:grant-type:ciba'], ['auth_req_id', asked.json.auth_req_id]], headers: { authorization: cibaAuth } },
       { method: 'GET', path: '/jwks', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/openid-configuration', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/oauth-authorization-server', params: [], headers: { origin } },
