@@ -340,6 +340,10 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "first_party" => json!(c.first_party),
                 "access_token_format" => format_name(c.access_token_format),
                 "dpop_bound_access_tokens" => json!(c.dpop_bound_access_tokens),
+                "token_exchange_impersonation" => json!(c.token_exchange_impersonation),
+                "backchannel_token_delivery_mode" => {
+                    json!(c.backchannel_token_delivery_mode.map(|_| "poll"))
+                }
                 "backchannel_logout_session_required" => {
                     json!(c.backchannel_logout_session_required)
                 }
@@ -364,6 +368,8 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "id_token" => l.id_token,
                 "refresh_token" => l.refresh_token,
                 "session" => l.session,
+                "device_code" => l.device_code,
+                "ciba" => l.ciba,
                 _ => panic!("no projection for lifetimes.{field}: add one to this test"),
             })
         }

@@ -35,6 +35,16 @@ pub enum OpError {
     InvalidTarget(String),
     /// `access_denied`: the user refused.
     AccessDenied,
+    /// `authorization_pending` (RFC 8628 §3.5): the user has not answered yet.
+    AuthorizationPending,
+    /// `slow_down` (RFC 8628 §3.5): pending, and polled too fast.
+    SlowDown,
+    /// `expired_token` (RFC 8628 §3.5): the device code expired before an answer.
+    ExpiredToken,
+    /// `unknown_user_id` (CIBA Core §13): the hint names no user here.
+    UnknownUserId,
+    /// `invalid_binding_message` (CIBA Core §13).
+    InvalidBindingMessage(String),
     /// `login_required` (`prompt=none` without a session).
     LoginRequired,
     /// `login_required`: the `claims` parameter asks for an ID token about one `sub`, and
@@ -65,6 +75,11 @@ impl OpError {
             OpError::InvalidScope(_) => "invalid_scope",
             OpError::InvalidTarget(_) => "invalid_target",
             OpError::AccessDenied => "access_denied",
+            OpError::AuthorizationPending => "authorization_pending",
+            OpError::SlowDown => "slow_down",
+            OpError::ExpiredToken => "expired_token",
+            OpError::UnknownUserId => "unknown_user_id",
+            OpError::InvalidBindingMessage(_) => "invalid_binding_message",
             OpError::LoginRequired | OpError::SubjectUnavailable => "login_required",
             OpError::ConsentRequired => "consent_required",
             OpError::RequestObjectNotSupported(code) => code,
@@ -82,11 +97,18 @@ impl OpError {
             | OpError::UnauthorizedClient(d)
             | OpError::InvalidScope(d)
             | OpError::InvalidTarget(d)
-            | OpError::InvalidToken(d) => d.clone(),
+            | OpError::InvalidToken(d)
+            | OpError::InvalidBindingMessage(d) => d.clone(),
             OpError::InvalidClient { .. } => "client authentication failed".into(),
             OpError::UnsupportedGrantType => "unsupported grant_type".into(),
             OpError::UnsupportedResponseType => "only response_type=code is supported".into(),
             OpError::AccessDenied => "the user denied the request".into(),
+            OpError::AuthorizationPending => "the user has not answered yet".into(),
+            OpError::SlowDown => {
+                "polled too fast: wait 5 seconds longer between polls from now on".into()
+            }
+            OpError::ExpiredToken => "the request has expired".into(),
+            OpError::UnknownUserId => "the hint names no user of this provider".into(),
             OpError::LoginRequired => "the user is not signed in".into(),
             OpError::SubjectUnavailable => {
                 "the subject the claims parameter requests is not the signed-in user".into()

@@ -118,6 +118,30 @@ fn consent_entries(request: &AuthRequest) -> impl Iterator<Item = String> + '_ {
     )
 }
 
+/// The scopes `sub` granted `client_id`: those its consent remembers, or every scope of a
+/// first-party client (whose consent is implied); none for a client no longer registered.
+pub async fn granted_scopes<S: Store, P, V>(
+    op: &Provider,
+    sub: &str,
+    client_id: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<Vec<String>, Error> {
+    let Some(client) = registry::find(op, client_id, services).await? else {
+        return Ok(Vec::new());
+    };
+    if client.first_party {
+        return Ok(client.scopes.clone());
+    }
+    let granted: Option<Vec<String>> =
+        records::get(services.store, &consent_key(sub, client_id)).await?;
+    // Claims asked for by name are remembered beside the scopes as `claim <name>`.
+    Ok(granted
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| !entry.contains(' ') && client.allows_scope(entry))
+        .collect())
+}
+
 /// Remembers that the user granted the request's scopes and named claims to its client.
 pub async fn remember_consent<S: Store, P, V>(
     request: &AuthRequest,

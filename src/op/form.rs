@@ -23,8 +23,9 @@ pub enum FormError {
     Malformed,
 }
 
-/// The parameters that may be sent more than once: `resource` (RFC 8707 §2).
-pub const REPEATABLE: [&str; 1] = ["resource"];
+/// The parameters that may be sent more than once: `resource` (RFC 8707 §2) and
+/// `audience` (RFC 8693 §2.1).
+pub const REPEATABLE: [&str; 2] = ["resource", "audience"];
 
 /// Decoded parameters; empty values count as absent (RFC 6749 §3.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,9 +5,11 @@
 //! adapter around it.
 
 pub mod backchannel;
+pub mod ciba;
 pub mod claims;
 pub mod clients;
 pub mod config;
+pub mod device;
 pub mod endpoints;
 pub mod error;
 pub mod fetch;
@@ -18,6 +20,7 @@ pub mod http;
 pub mod keys;
 pub mod pages;
 pub mod password;
+pub mod pending;
 pub mod provider;
 pub mod records;
 pub mod resource;

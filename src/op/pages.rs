@@ -49,7 +49,7 @@ pub fn escape(text: &str) -> String {
 /// origin a form on the page may end up at after its POST (the client's redirect URI),
 /// which the CSP `form-action` must allow in browsers that check redirects; `image_origin`
 /// the one origin images may come from (a client's logo).
-fn page(
+pub(crate) fn page(
     status: u16,
     title: &str,
     body: &str,
@@ -154,7 +154,7 @@ impl<'a> ClientView<'a> {
     }
 
     /// The name with the id, or the id alone, escaped.
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self.name {
             Some(name) => format!(
                 "<strong>{}</strong> (<code>{}</code>)",
@@ -166,7 +166,7 @@ impl<'a> ClientView<'a> {
     }
 
     /// The logo, escaped, if there is one.
-    fn logo(&self) -> String {
+    pub(crate) fn logo(&self) -> String {
         self.logo_uri
             .map(|uri| {
                 format!(
@@ -178,12 +178,12 @@ impl<'a> ClientView<'a> {
     }
 
     /// The origin the logo comes from, for the CSP.
-    fn logo_origin(&self) -> Option<&'a str> {
+    pub(crate) fn logo_origin(&self) -> Option<&'a str> {
         self.logo_uri.and_then(origin_of)
     }
 
     /// Links to the client's policy and terms, if it has them.
-    fn links(&self) -> String {
+    pub(crate) fn links(&self) -> String {
         let links: Vec<String> = [
             (self.policy_uri, "Privacy policy"),
             (self.tos_uri, "Terms of service"),
@@ -208,12 +208,15 @@ impl<'a> ClientView<'a> {
 
 /// The login form.
 pub struct LoginPage<'a> {
-    /// The transaction id.
-    pub tx: &'a str,
+    /// Where the form posts: `/login`, or the page that signs its user in itself
+    /// (`/device`).
+    pub action: &'a str,
+    /// The hidden fields that carry the form's context (the transaction id, …).
+    pub hidden: &'a [(&'a str, &'a str)],
     /// The CSRF token.
     pub csrf: &'a str,
-    /// The client the user signs in to.
-    pub client: ClientView<'a>,
+    /// The client the user signs in to, when one is known yet.
+    pub client: Option<ClientView<'a>>,
     /// The provider's name.
     pub provider_name: &'a str,
     /// The username to prefill after a failed attempt.
@@ -230,20 +233,28 @@ pub fn login(p: &LoginPage<'_>) -> Response {
         .error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
+    let hidden: String = p
+        .hidden
+        .iter()
+        .map(|(name, value)| hidden_input(name, value))
+        .collect();
+    let client = match p.client {
+        Some(client) => format!("to continue to {}", client.label()),
+        None => "to connect a device".to_owned(),
+    };
     let body = format!(
-        "{logo}<h1>Sign in to {provider}</h1><p>to continue to {client}</p>{provenance}{error}\
-         <form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"tx\" value=\"{tx}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+        "{logo}<h1>Sign in to {provider}</h1><p>{client}</p>{provenance}{error}\
+         <form method=\"post\" action=\"{action}\">\
+         {hidden}<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"username\">Username</label>\
          <input id=\"username\" name=\"username\" autocomplete=\"username\" value=\"{username}\" required autofocus>\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
          <button type=\"submit\">Sign in</button></form>",
-        logo = p.client.logo(),
+        logo = p.client.map(|c| c.logo()).unwrap_or_default(),
         provider = escape(p.provider_name),
-        client = p.client.label(),
-        provenance = p.client.provenance(),
-        tx = escape(p.tx),
+        provenance = p.client.map(|c| c.provenance()).unwrap_or_default(),
+        action = escape(p.action),
         csrf = escape(p.csrf),
         username = escape(p.username),
     );
@@ -252,7 +263,16 @@ pub fn login(p: &LoginPage<'_>) -> Response {
         &format!("Sign in · {}", p.provider_name),
         &body,
         p.redirect_origin,
-        p.client.logo_origin(),
+        p.client.and_then(|c| c.logo_origin()),
+    )
+}
+
+/// A hidden form field, escaped.
+pub(crate) fn hidden_input(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        escape(name),
+        escape(value)
     )
 }
 

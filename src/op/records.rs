@@ -11,6 +11,10 @@
 //! | `authreq` | /authorize | login, consent | read-your-write in one browser flow (same location) |
 //! | `session` | login | /authorize; deleted at /end_session | read-your-write (same location) |
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
+//! | `device`, `user-code` | /device_authorization | /token (by device code), /device (by user code) | write-once; the user code written with [`reserve`], unique among pending requests |
+//! | `decision` | /device, /ciba | /token | write-once with [`reserve`]: one answer per request |
+//! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter |
+//! | `poll-slot` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
@@ -143,6 +147,25 @@ kinds! {
     Consents: Vec<String>, "consent", Cacheable, true;
     /// Authorization codes.
     Codes: Code, "code", SingleUse, true;
+    /// Device authorization requests (RFC 8628 §3.2), by device code: what the token
+    /// endpoint's polls read.
+    DeviceRequests: DeviceRequest, "device", WriteOnce, true;
+    /// The same requests by user code (normalized, `op::device::user_code`): what the
+    /// verification page looks up. Written with [`reserve`], so no two pending requests
+    /// share a user code.
+    UserCodes: DeviceRequest, "user-code", WriteOnce, true;
+    /// The user's answer to a device or CIBA request, by the request's id: written once
+    /// with [`reserve`], so a request is approved or denied once, by one user.
+    Decisions: Decision, "decision", WriteOnce, false;
+    /// One mark per polling slot of a device or CIBA request (`id`, interval, slot),
+    /// written with [`reserve`]: a second poll in one slot is too fast (`slow_down`).
+    PollSlots: Mark, "poll-slot", WriteOnce, false;
+    /// CIBA requests (CIBA Core §7.1), by `auth_req_id`: what the token endpoint's polls
+    /// read.
+    CibaRequests: CibaRequest, "ciba", WriteOnce, true;
+    /// The same requests in their user's inbox, by `sub` and a number the user's counter
+    /// gave (`op::ciba`): what `/ciba` lists. Written with [`reserve`].
+    CibaInbox: CibaRequest, "ciba-inbox", WriteOnce, true;
     /// The `jti`s of `private_key_jwt` assertions, by client and `jti`: each is accepted
     /// once (RFC 7523 §3).
     ClientAssertions: Mark, "client-assertion", SingleUse, true;
@@ -357,6 +380,66 @@ pub struct RegisteredClient {
     pub expires_at: i64,
 }
 
+/// A device authorization request (RFC 8628 §3.1) waiting for its user, stored under its
+/// device code and under its user code. Neither code is in it: the store holds only their
+/// hashes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceRequest {
+    /// A random id, not a secret: what the request's decision and polling marks are
+    /// stored under, reachable from both codes.
+    pub id: String,
+    /// The client that asked.
+    pub client_id: ClientId,
+    /// The scopes asked for, each allowed to the client.
+    pub scope: Scope,
+    /// The resources named (RFC 8707 §2), which the tokens may be for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// When the codes expire (Unix seconds): `expires_in` after the request.
+    pub expires_at: i64,
+    /// The polling interval the client was given (seconds, RFC 8628 §3.2).
+    pub interval: u64,
+}
+
+/// A CIBA request (CIBA Core §7.1) waiting for its user, stored under its `auth_req_id`
+/// (which it does not hold: the store has only its hash) and in the user's inbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CibaRequest {
+    /// A random id, not a secret: what its answer and polling marks are stored under, and
+    /// how `/ciba`'s forms name it.
+    pub id: String,
+    /// The client that asked.
+    pub client_id: ClientId,
+    /// The user asked.
+    pub sub: String,
+    /// The scopes asked for, `openid` among them.
+    pub scope: Scope,
+    /// The text shown on both devices so the user can tell the request is theirs (§7.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_message: Option<String>,
+    /// The resources named (RFC 8707 §2), which the tokens may be for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+    /// The polling interval the client was given (seconds, §7.3).
+    pub interval: u64,
+}
+
+/// What the user answered to a device or CIBA request: who, from which sign-in, and
+/// whether they approved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Decision {
+    /// Whether the user approved (`false`: denied, `access_denied` to the polls).
+    pub approved: bool,
+    /// The user.
+    pub sub: String,
+    /// When they authenticated.
+    pub auth_time: i64,
+    /// The session's `sid`.
+    pub sid: String,
+}
+
 /// A write-once mark of when something ended: a revoked refresh family or access token, a
 /// rotated-out refresh token (each its own key, never a field rewritten in place).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -390,6 +473,12 @@ mod tests {
         check::<SessionClients>();
         check::<Consents>();
         check::<Codes>();
+        check::<DeviceRequests>();
+        check::<UserCodes>();
+        check::<Decisions>();
+        check::<PollSlots>();
+        check::<CibaRequests>();
+        check::<CibaInbox>();
         check::<Grants>();
         check::<Rotations>();
         check::<RevokedFamilies>();

@@ -271,9 +271,9 @@ async fn check<S: Store, P, V: SignatureVerifier>(
         ));
     }
     let unavailable = || Denied::new(503, "temporarily_unavailable", "try again", scheme);
-    // Revoked with its grant (a code replay or a refresh token reuse).
-    let grant = claims.get("gid").and_then(Value::as_str);
-    let revoked = lifecycle::access_token_revoked(grant, services)
+    // Revoked with its grant (a code replay or a refresh token reuse), or with the grant of
+    // the token it was exchanged from.
+    let revoked = lifecycle::token_revoked(&claims, services)
         .await
         .map_err(|_| unavailable())?;
     if revoked {

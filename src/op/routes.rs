@@ -35,6 +35,14 @@ pub enum Endpoint {
     Revoke,
     /// The introspection endpoint (RFC 7662 §2).
     Introspect,
+    /// The device authorization endpoint (RFC 8628 §3.1).
+    DeviceAuthorization,
+    /// The device verification page (RFC 8628 §3.3).
+    Device,
+    /// The backchannel authentication endpoint (OpenID Connect CIBA Core 1.0 §7).
+    BcAuthorize,
+    /// The page where the user answers CIBA requests.
+    Ciba,
     /// RP-Initiated Logout 1.0.
     EndSession,
     /// The provider's own DPoP-protected resource API.
@@ -142,6 +150,36 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("introspection_endpoint"),
         endpoint: Endpoint::Introspect,
+    },
+    Route {
+        path: "/device_authorization",
+        methods: "POST",
+        // Devices and command-line tools call it, not browser apps.
+        cors: None,
+        discovery: Some("device_authorization_endpoint"),
+        endpoint: Endpoint::DeviceAuthorization,
+    },
+    Route {
+        path: "/device",
+        methods: "GET, POST",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::Device,
+    },
+    Route {
+        path: "/bc-authorize",
+        methods: "POST",
+        // Confidential clients call it from their servers.
+        cors: None,
+        discovery: Some("backchannel_authentication_endpoint"),
+        endpoint: Endpoint::BcAuthorize,
+    },
+    Route {
+        path: "/ciba",
+        methods: "GET, POST",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::Ciba,
     },
     Route {
         path: "/end_session",
@@ -309,6 +347,12 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::Userinfo => endpoints::userinfo::handle(op, req, services).await,
         Endpoint::Revoke => endpoints::revoke::handle(op, req, services).await,
         Endpoint::Introspect => endpoints::introspect::handle(op, req, services).await,
+        Endpoint::DeviceAuthorization => {
+            endpoints::device_authorization::handle(op, req, services).await
+        }
+        Endpoint::Device => endpoints::device::handle(op, req, services).await,
+        Endpoint::BcAuthorize => endpoints::bc_authorize::handle(op, req, services).await,
+        Endpoint::Ciba => endpoints::ciba::handle(op, req, services).await,
         Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
         Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
         Endpoint::ApiMeMetadata => endpoints::resource_metadata::handle(op),

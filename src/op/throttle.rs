@@ -21,6 +21,11 @@
 //! usernames fails at almost every try. A counter that cannot be written fails the
 //! attempt (503), never lets it through.
 //!
+//! User codes (RFC 8628 §5.1) are guessed differently: a guesser wants any pending code,
+//! not one account's, so every look-up at the device verification page counts — against
+//! the browser (its binding cookie) and the address — before the code is looked up, the
+//! same atomic way: [`user_code_attempt`].
+//!
 //! [`SingleUse::increment`]: crate::store::SingleUse::increment
 
 use crate::Error;
@@ -67,6 +72,48 @@ pub async fn attempt<S: Store>(
     };
     Ok(
         if per_user > limits.per_username || address_failures >= limits.per_address {
+            Verdict::Refused { retry_after }
+        } else {
+            Verdict::Allowed
+        },
+    )
+}
+
+/// User-code look-ups allowed per browser in [`USER_CODE_WINDOW`]: a person mistypes a
+/// code a few times; a guesser needs billions of tries (RFC 8628 §5.1).
+pub const USER_CODES_PER_BROWSER: u64 = 10;
+/// User-code look-ups allowed per client address in [`USER_CODE_WINDOW`]: a guesser can
+/// drop its cookies, not its address; room for many people behind one NAT.
+pub const USER_CODES_PER_ADDRESS: u64 = 100;
+/// The user-code window, in seconds.
+pub const USER_CODE_WINDOW: u64 = 900;
+
+/// Counts one user-code look-up from `browser` (the binding cookie's value) and the
+/// request's address, and says whether it may go on.
+pub async fn user_code_attempt<S: Store>(
+    store: &S,
+    req: &Request,
+    browser: &str,
+    now: UnixTime,
+) -> Result<Verdict, Error> {
+    let (index, into_window) = window_of(USER_CODE_WINDOW, now);
+    let retry_after = USER_CODE_WINDOW.saturating_sub(into_window);
+    let per_browser = store
+        .increment(&key("user-code browser", browser, index), USER_CODE_WINDOW)
+        .await?;
+    let per_address = match req.header(ADDRESS_HEADER) {
+        Some(address) => {
+            store
+                .increment(
+                    &key("user-code address", address.trim(), index),
+                    USER_CODE_WINDOW,
+                )
+                .await?
+        }
+        None => 0,
+    };
+    Ok(
+        if per_browser > USER_CODES_PER_BROWSER || per_address > USER_CODES_PER_ADDRESS {
             Verdict::Refused { retry_after }
         } else {
             Verdict::Allowed

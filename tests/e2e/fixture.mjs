@@ -67,3 +67,74 @@ export async function opFixture({ issuer, spaOrigin = "http://localhost:5173", a
     config, user, spa, service, publicJwk: publicJwks[publicJwks.length - 1], publicJwks,
   };
 }
+
+/**
+ * Adds the device grant's clients (RFC 8628) to a fixture made by `opFixture`: `tv`, a public
+ * client that may refresh, and `kiosk`, a confidential one with a secret (client_secret_basic).
+ * Rewrites `fx.secrets.OIDC_CONFIG`; returns `{ tv, kiosk }` ({ clientId, secret? }).
+ */
+export function addDeviceClients(fx) {
+  const grant = "urn:ietf:params:oauth:grant-type:device_code";
+  const tv = { clientId: "tv" };
+  const kiosk = { clientId: "kiosk", secret: b64url(randomBytes(32)) };
+  fx.config.clients.push(
+    {
+      client_id: tv.clientId, client_type: "public", client_name: "Living-room TV",
+      grant_types: [grant, "refresh_token"], scopes: ["openid", "profile", "email", "offline_access"],
+    },
+    {
+      client_id: kiosk.clientId, client_type: "confidential", token_endpoint_auth_method: "client_secret_basic",
+      client_secret_hash: phc(kiosk.secret, 1000), grant_types: [grant], scopes: ["openid", "profile"],
+    },
+  );
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+  return { tv, kiosk };
+}
+
+/**
+ * Adds token exchange (RFC 8693) to a fixture made by `opFixture`: a resource `backend`
+ * (https://backend.example/, scope `api:read`, which the SPA may now ask for), `gateway`, a
+ * confidential client that may impersonate, and `delegator`, one that must name an actor (and
+ * gets its own tokens with client credentials). Rewrites `fx.secrets.OIDC_CONFIG`; returns
+ * `{ gateway, delegator, backend }` (clients as { clientId, secret }).
+ */
+export function addExchangeClients(fx) {
+  const grant = "urn:ietf:params:oauth:grant-type:token-exchange";
+  const backend = "https://backend.example/";
+  const gateway = { clientId: "gateway", secret: b64url(randomBytes(32)) };
+  const delegator = { clientId: "delegator", secret: b64url(randomBytes(32)) };
+  const spa = fx.config.clients.find((c) => c.client_id === fx.spa.clientId);
+  spa.scopes = [...spa.scopes, "api:read"];
+  fx.config.resources = [...(fx.config.resources ?? []), { resource: backend, scopes: ["api:read"] }];
+  fx.config.clients.push(
+    {
+      client_id: gateway.clientId, client_type: "confidential", client_secret_hash: phc(gateway.secret, 1000),
+      grant_types: [grant], scopes: ["api:read"], token_exchange_impersonation: true,
+    },
+    {
+      client_id: delegator.clientId, client_type: "confidential", client_secret_hash: phc(delegator.secret, 1000),
+      grant_types: [grant, "client_credentials"], scopes: ["api:read"],
+    },
+  );
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+  return { gateway, delegator, backend };
+}
+
+/**
+ * Adds CIBA in poll mode (OpenID Connect CIBA Core 1.0) to a fixture made by `opFixture`:
+ * `call-centre`, a confidential client (client_secret_basic) that may refresh, and a second
+ * user `second` to ask. Rewrites `fx.secrets.OIDC_CONFIG`; returns `{ desk, second }`
+ * (desk as { clientId, secret }, second as { username, password, sub }).
+ */
+export function addCibaClient(fx) {
+  const desk = { clientId: "call-centre", secret: b64url(randomBytes(32)) };
+  const second = { username: "second", password: "second-" + b64url(randomBytes(6)), sub: "u2" };
+  fx.config.clients.push({
+    client_id: desk.clientId, client_type: "confidential", client_secret_hash: phc(desk.secret, 1000),
+    client_name: "Bank call centre", grant_types: ["urn:openid:params:grant-type:ciba", "refresh_token"],
+    backchannel_token_delivery_mode: "poll", scopes: ["openid", "profile", "offline_access"],
+  });
+  fx.config.users.push({ sub: second.sub, username: second.username, password_hash: phc(second.password, 100_000) });
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+  return { desk, second };
+}

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Browser, parseForm, rawRequest, rawSend } from './browserless.mjs';
-import { opFixture } from './fixture.mjs';
+import { addCibaClient, addDeviceClients, addExchangeClients, opFixture } from './fixture.mjs';
 import {
   basicAuth, call, dpopKey, dpopProof, pkce, pool, signIn, tokenRequest, withDpopNonce,
 } from './flows.mjs';
@@ -115,6 +115,10 @@ const ROUTE_FILES = {
   '/revoke': [/^endpoints\/revoke\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
   '/introspect': [/^endpoints\/introspect\.rs$/, /^clients\//, /^grant(\.rs$|\/)/, /^resource\.rs$/],
   '/end_session': [/^endpoints\/end_session\.rs$/, /^flow\.rs$/],
+  '/device_authorization': [/^endpoints\/device_authorization\.rs$/, /^clients\//, /^device\//, /^token\/target\.rs$/],
+  '/bc-authorize': [/^endpoints\/bc_authorize\.rs$/, /^clients\//, /^ciba\//, /^token\/target\.rs$/],
+  '/ciba': [/^endpoints\/ciba\.rs$/, /^ciba\//, /^flow\.rs$/, /^throttle\.rs$/, /^endpoints\/login\.rs$/],
+  '/device': [/^endpoints\/device\.rs$/, /^device\//, /^flow\.rs$/, /^throttle\.rs$/, /^endpoints\/login\.rs$/],
   '/jwks': [],
   '/.well-known/openid-configuration': [],
   '/.well-known/oauth-authorization-server': [],
@@ -273,6 +277,8 @@ function framingCases(port) {
 describe('hostile input on wrangler dev, with legitimate traffic alongside', () => {
   let op;
   let fx;
+  let exchange;
+  let ciba;
   let started;
   const spa = () => ({ clientId: fx.spa.clientId, redirectUri: fx.spa.redirectUri });
 
@@ -282,6 +288,9 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     // Registration on, so /register and /register/<client_id> take hostile input too.
     fx.config.registration = { enabled: true };
     fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+    addDeviceClients(fx);
+    exchange = addExchangeClients(fx);
+    ciba = addCibaClient(fx);
     op = await startWrangler({ port, secrets: fx.secrets });
     started = Date.now();
   });
@@ -364,6 +373,33 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
     const [kept, doomed] = registrations;
     const bearer = (r) => ({ authorization: `Bearer ${r.registration_access_token}` });
 
+    // A pending device request (RFC 8628), and a browser signed in at /device with its code form.
+    const device = (await call(`${url}/device_authorization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'tv', scope: 'openid' }).toString(),
+    })).json;
+    assert.ok(device?.user_code, JSON.stringify(device));
+    const deviceBrowser = new Browser(url);
+    const deviceSignIn = await deviceBrowser.navigate(`${url}/device`);
+    const deviceCodePage = await deviceBrowser.submit(deviceSignIn.url, parseForm(deviceSignIn.html), { username: user.username, password: user.password });
+    const deviceCsrf = parseForm(deviceCodePage.html).hidden.csrf;
+    assert.ok(deviceCsrf, deviceCodePage.html);
+
+    // A pending CIBA request, and the user's /ciba page with its answer form.
+    const cibaAuth = basicAuth(ciba.desk.clientId, ciba.desk.secret);
+    const asked = await call(`${url}/bc-authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: cibaAuth },
+      body: new URLSearchParams({ scope: 'openid', login_hint: user.username, binding_message: 'hostile' }).toString(),
+    });
+    assert.equal(asked.status, 200, asked.text);
+    const cibaBrowser = new Browser(url);
+    const cibaSignIn = await cibaBrowser.navigate(`${url}/ciba`);
+    const cibaList = await cibaBrowser.submit(cibaSignIn.url, parseForm(cibaSignIn.html), { username: user.username, password: user.password });
+    const cibaForm = parseForm(cibaList.html.slice(cibaList.html.indexOf('<section>')));
+    assert.ok(cibaForm.hidden.request, cibaList.html);
+
     const jar = (b) => Object.fromEntries(b.cookies);
     const authorizeParams = [
       ['response_type', 'code'], ['client_id', fx.spa.clientId], ['redirect_uri', fx.spa.redirectUri],
@@ -390,6 +426,15 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: '/api/me', params: [], headers: { authorization: `DPoP ${dpopToken}`, dpop: apiProof, origin } },
       { method: 'GET', path: '/end_session', params: [['id_token_hint', leavingTokens.id_token], ['client_id', fx.spa.clientId], ['post_logout_redirect_uri', `${origin}/`], ['state', 'st']], cookies: jar(leaving.browser) },
       { method: 'POST', path: '/end_session', params: [['csrf', logoutCsrf], ['confirm', 'yes'], ['client_id', fx.spa.clientId], ['post_logout_redirect_uri', `${origin}/`], ['state', 'st']], cookies: jar(leaving.browser) },
+      { method: 'POST', path: '/device_authorization', params: [['client_id', 'tv'], ['scope', 'openid']] },
+      { method: 'GET', path: '/device', params: [['user_code', device.user_code]], cookies: jar(deviceBrowser) },
+      { method: 'POST', path: '/device', params: [['step', 'code'], ['csrf', deviceCsrf], ['user_code', device.user_code]], cookies: jar(deviceBrowser) },
+      { method: 'POST', path: '/token', grant: 'device_code', params: [['grant_type', 'urn:ietf:params:oauth:grant-type:device_code'], ['client_id', 'tv'], ['device_code', device.device_code]], headers: { origin } },
+      { method: 'POST', path: '/token', grant: 'token-exchange', params: [['grant_type', 'urn:ietf:params:oauth:grant-type:token-exchange'], ['subject_token', tokens.access_token], ['subject_token_type', 'urn:ietf:params:oauth:token-type:access_token'], ['resource', exchange.backend]], headers: { authorization: basicAuth(exchange.gateway.clientId, exchange.gateway.secret) } },
+      { method: 'POST', path: '/bc-authorize', params: [['scope', 'openid'], ['login_hint', user.username], ['binding_message', 'b'], ['requested_expiry', '60']], headers: { authorization: cibaAuth } },
+      { method: 'GET', path: '/ciba', params: [], cookies: jar(cibaBrowser) },
+      { method: 'POST', path: '/ciba', params: [...Object.entries(cibaForm.hidden), ['decision', 'maybe']], cookies: jar(cibaBrowser) },
+      { method: 'POST', path: '/token', grant: 'ciba', params: [['grant_type', 'urn:openid:params:grant-type:ciba'], ['auth_req_id', asked.json.auth_req_id]], headers: { authorization: cibaAuth } },
       { method: 'GET', path: '/jwks', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/openid-configuration', params: [], headers: { origin } },
       { method: 'GET', path: '/.well-known/oauth-authorization-server', params: [], headers: { origin } },

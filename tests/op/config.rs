@@ -114,7 +114,9 @@ fn design_example_parses() {
             access_token: 600,
             id_token: 600,
             refresh_token: 1_209_600,
-            session: 86_400
+            session: 86_400,
+            device_code: 600,
+            ciba: 300
         }
     );
 
@@ -168,6 +170,7 @@ fn enum_names_round_trip() {
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
+        GrantType::DeviceCode,
     ] {
         assert_eq!(GrantType::parse(g.as_str()), Some(g));
     }
@@ -233,7 +236,9 @@ fn defaults_fill_absent_members() {
             access_token: 600,
             id_token: 600,
             refresh_token: 1_209_600,
-            session: 86_400
+            session: 86_400,
+            device_code: 600,
+            ciba: 300
         }
     );
 
@@ -449,6 +454,25 @@ fn grant_type_rules() {
         obj(v, "/clients/1").insert("redirect_uris".into(), json!(["https://rp.example/cb"]));
     });
     assert!(all.clients[1].allows_grant(GrantType::RefreshToken));
+    // RFC 8628 §3.4: the device grant, for a public client, needs no redirect URI and
+    // may come with refresh tokens.
+    let device = assert_ok(|v| {
+        *at(v, "/clients/0/grant_types") = json!([
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "refresh_token"
+        ]);
+        obj(v, "/clients/0").remove("redirect_uris");
+    });
+    assert!(device.clients[0].allows_grant(GrantType::DeviceCode));
+    assert!(device.clients[0].allows_grant(GrantType::RefreshToken));
+    let err = assert_error_at("clients[0].grant_types[0]", |v| {
+        *at(v, "/clients/0/grant_types") = json!(["device_code"])
+    });
+    assert!(
+        err.message
+            .contains("\"urn:ietf:params:oauth:grant-type:device_code\""),
+        "{err}"
+    );
 }
 
 #[test]

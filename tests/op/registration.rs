@@ -1013,3 +1013,40 @@ fn hostile_registrations_are_refused_not_crashed_on() {
     );
     assert_eq!(twice.status, 401);
 }
+
+/// RFC 8693 §2.1 and CIBA Core §7.1: token exchange swaps users' tokens and CIBA sends users
+/// requests by name, so a client that registered itself gets neither, even behind the
+/// initial access token; the operator configures such clients. Impersonation is not registry
+/// metadata, so it is ignored (RFC 7591 §2) and never applied.
+#[test]
+fn a_registered_client_cannot_take_token_exchange_or_ciba() {
+    let op = op_with_initial_token();
+    let with_token = |metadata: &Value| {
+        op.send(
+            &json_request("POST", "/register", metadata)
+                .with_header("authorization", &format!("Bearer {INITIAL_TOKEN}")),
+        )
+    };
+    for grant in [
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+        "urn:openid:params:grant-type:ciba",
+    ] {
+        let mut metadata =
+            json!({ "grant_types": [grant], "scope": "api:read", "client_name": "Gateway" });
+        if grant.ends_with("ciba") {
+            metadata["backchannel_token_delivery_mode"] = json!("poll");
+        }
+        let (status, error, _) = error_of(&with_token(&metadata));
+        assert_eq!(
+            (status, error.as_str()),
+            (400, "invalid_client_metadata"),
+            "{grant}"
+        );
+    }
+    let answer = with_token(&json!({
+        "grant_types": ["client_credentials"], "scope": "api:read",
+        "token_exchange_impersonation": true,
+    }));
+    assert_eq!(answer.status, 201, "{}", text(&answer));
+    assert!(body(&answer).get("token_exchange_impersonation").is_none());
+}

@@ -11,7 +11,10 @@ use serde_json::Value;
 use super::fields::{MAX_DISPLAY_LEN, check_display_text, check_id, is_scope_char, parse_hash};
 use super::reader::Obj;
 use super::uri::{check_fetch_uri, check_origin, check_redirect_uri};
-use super::{AuthMethod, Client, ClientOrigin, ClientType, ConfigError, GrantType, TokenFormat};
+use super::{
+    AuthMethod, Client, ClientOrigin, ClientType, ConfigError, GrantType, TokenDelivery,
+    TokenFormat,
+};
 use crate::jose::Alg;
 use crate::op::types::{ClientId, RedirectUri};
 
@@ -70,6 +73,8 @@ const CLIENT_FIELDS: &[&str] = &[
     "jwks",
     "access_token_format",
     "jwks_uri",
+    "token_exchange_impersonation",
+    "backchannel_token_delivery_mode",
 ];
 
 /// The client described by `value` (an object of [`CLIENT_FIELDS`] members), at `path` for
@@ -197,10 +202,7 @@ pub(crate) fn parse_client(
             let mut grants = Vec::with_capacity(names.len());
             for (path, name) in names {
                 let grant = GrantType::parse(name).ok_or_else(|| {
-                    ConfigError::new(
-                        &path,
-                        "must be \"authorization_code\", \"refresh_token\" or \"client_credentials\"",
-                    )
+                    ConfigError::new(&path, format!("must be one of {}", grant_names()))
                 })?;
                 if grant == GrantType::ClientCredentials && client_type == ClientType::Public {
                     return Err(ConfigError::new(
@@ -214,6 +216,32 @@ pub(crate) fn parse_client(
                     return Err(ConfigError::new(
                         path,
                         "client_credentials (tokens with no user behind them) is only for clients registered with the operator's initial access token",
+                    ));
+                }
+                // RFC 8693 §2.1: the client is trusted with other parties' tokens; one that
+                // cannot prove who it is could not be held to that.
+                if grant == GrantType::TokenExchange && client_type == ClientType::Public {
+                    return Err(ConfigError::new(
+                        path,
+                        "token exchange is only for confidential clients (RFC 8693 §2.1)",
+                    ));
+                }
+                // CIBA Core §7.1: the backchannel request is authenticated; anyone could
+                // otherwise send a user requests in a public client's name.
+                if grant == GrantType::Ciba && client_type == ClientType::Public {
+                    return Err(ConfigError::new(
+                        path,
+                        "CIBA is only for confidential clients (CIBA Core §7.1)",
+                    ));
+                }
+                // Both act on users who never chose the client: token exchange swaps their
+                // tokens, CIBA sends them requests by name. The operator grants that, not
+                // the client itself.
+                if matches!(grant, GrantType::TokenExchange | GrantType::Ciba) && asserted.is_some()
+                {
+                    return Err(ConfigError::new(
+                        path,
+                        "is only for clients the operator configures",
                     ));
                 }
                 grants.push(grant);
@@ -303,12 +331,40 @@ pub(crate) fn parse_client(
             "authorization_code needs at least one redirect URI",
         ));
     }
-    if grant_types.contains(&GrantType::RefreshToken)
-        && !grant_types.contains(&GrantType::AuthorizationCode)
-    {
+    if grant_types.contains(&GrantType::RefreshToken) && !grant_types.iter().any(|g| g.has_user()) {
         return Err(ConfigError::new(
             obj.at("grant_types"),
-            "refresh_token is only issued with authorization_code: add it or remove refresh_token",
+            "refresh_token is only issued with a grant a user approves (authorization_code or the device grant): add one or remove refresh_token",
+        ));
+    }
+
+    let backchannel_token_delivery_mode = match obj.string("backchannel_token_delivery_mode")? {
+        None => None,
+        Some("poll") => Some(TokenDelivery::Poll),
+        Some("ping" | "push") => {
+            return Err(ConfigError::new(
+                obj.at("backchannel_token_delivery_mode"),
+                "only \"poll\" is supported: the provider calls no client endpoint with tokens (CIBA Core §5)",
+            ));
+        }
+        Some(_) => {
+            return Err(ConfigError::new(
+                obj.at("backchannel_token_delivery_mode"),
+                "must be \"poll\" (CIBA Core §5)",
+            ));
+        }
+    };
+    if grant_types.contains(&GrantType::Ciba) && backchannel_token_delivery_mode.is_none() {
+        return Err(ConfigError::new(
+            obj.at("backchannel_token_delivery_mode"),
+            "is required with urn:openid:params:grant-type:ciba: \"poll\" (CIBA Core §4)",
+        ));
+    }
+    let token_exchange_impersonation = obj.bool("token_exchange_impersonation")?;
+    if token_exchange_impersonation && asserted.is_some() {
+        return Err(ConfigError::new(
+            obj.at("token_exchange_impersonation"),
+            "is only for clients the operator configures",
         ));
     }
 
@@ -366,7 +422,18 @@ pub(crate) fn parse_client(
         jwks,
         jwks_uri,
         origin: asserted.map_or(ClientOrigin::Configured, |rules| rules.origin),
+        token_exchange_impersonation,
+        backchannel_token_delivery_mode,
     })
+}
+
+/// The grant type names, quoted, for the error that lists them.
+fn grant_names() -> String {
+    let names: Vec<String> = GrantType::ALL
+        .iter()
+        .map(|g| format!("\"{}\"", g.as_str()))
+        .collect();
+    names.join(", ")
 }
 
 /// `access_token_format`, of a client or a resource: `"jwt"` (the default) or `"opaque"`.

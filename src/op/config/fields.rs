@@ -118,6 +118,8 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         "id_token",
         "refresh_token",
         "session",
+        "device_code",
+        "ciba",
     ])?;
     let defaults = Lifetimes::default();
     let read = |name: &str, default: u64, max: u64| -> Result<u64, ConfigError> {
@@ -138,6 +140,10 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         id_token: read("id_token", defaults.id_token, 86_400)?,
         refresh_token: read("refresh_token", defaults.refresh_token, 31_536_000)?,
         session: read("session", defaults.session, 2_592_000)?,
+        // RFC 8628 §3.2's example code lives 30 minutes; longer only widens the window for
+        // guessing its user code.
+        device_code: read("device_code", defaults.device_code, 1_800)?,
+        ciba: read("ciba", defaults.ciba, 1_800)?,
     })
 }
 

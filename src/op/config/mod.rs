@@ -235,7 +235,7 @@ impl AuthMethod {
     }
 }
 
-/// Grant types a client may use (RFC 6749 §4.1, §4.4, §6).
+/// Grant types a client may use (RFC 6749 §4.1, §4.4, §6; RFC 8628 §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GrantType {
     /// `authorization_code`.
@@ -244,27 +244,49 @@ pub enum GrantType {
     RefreshToken,
     /// `client_credentials`.
     ClientCredentials,
+    /// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
+    DeviceCode,
+    /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693 §2.1).
+    TokenExchange,
+    /// `urn:openid:params:grant-type:ciba` (OpenID Connect CIBA Core 1.0 §10.1).
+    Ciba,
 }
 
 impl GrantType {
+    /// Every grant type, in the order the configuration reference lists them.
+    pub const ALL: [GrantType; 6] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::DeviceCode,
+        GrantType::TokenExchange,
+        GrantType::Ciba,
+    ];
+
     /// The registered name, as in the token request's `grant_type`.
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::Ciba => "urn:openid:params:grant-type:ciba",
         }
     }
 
     /// The grant type named `name`, if any.
     pub fn parse(name: &str) -> Option<GrantType> {
-        [
-            GrantType::AuthorizationCode,
-            GrantType::RefreshToken,
-            GrantType::ClientCredentials,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == name)
+        GrantType::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+
+    /// Whether a user approves this grant, so its tokens may come with a refresh token
+    /// (`offline_access`).
+    pub fn has_user(self) -> bool {
+        matches!(
+            self,
+            GrantType::AuthorizationCode | GrantType::DeviceCode | GrantType::Ciba
+        )
     }
 }
 
@@ -339,6 +361,21 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     /// Where the client comes from.
     pub origin: ClientOrigin,
+    /// Whether a token exchange (RFC 8693) without an `actor_token` may give the client a
+    /// token that is the subject's own, with no `act` claim (§1.1 impersonation); otherwise
+    /// it must name the actor.
+    pub token_exchange_impersonation: bool,
+    /// How the client gets the tokens of its CIBA requests (CIBA Core §4
+    /// `backchannel_token_delivery_mode`): required with the CIBA grant.
+    pub backchannel_token_delivery_mode: Option<TokenDelivery>,
+}
+
+/// How a client gets the tokens of its CIBA requests (CIBA Core §5). Poll mode only: the
+/// client polls the token endpoint, and the provider calls no endpoint of the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenDelivery {
+    /// `poll` (CIBA Core §5.1).
+    Poll,
 }
 
 impl Client {
@@ -414,6 +451,11 @@ pub struct Lifetimes {
     pub refresh_token: u64,
     /// Login sessions at the provider: 60 to 2,592,000 (30 days).
     pub session: u64,
+    /// Device codes and their user codes (RFC 8628 §3.2 `expires_in`): 60 to 1,800.
+    pub device_code: u64,
+    /// CIBA requests (CIBA Core §7.3 `expires_in`, the most `requested_expiry` may ask):
+    /// 60 to 1,800.
+    pub ciba: u64,
 }
 
 impl Default for Lifetimes {
@@ -424,6 +466,8 @@ impl Default for Lifetimes {
             id_token: 600,
             refresh_token: 1_209_600,
             session: 86_400,
+            device_code: 600,
+            ciba: 300,
         }
     }
 }

@@ -258,8 +258,9 @@ async fn decide<S: Store, P, V>(
     Ok(flow::issue_code(op, request, &session, None, services).await?)
 }
 
-/// The requested scopes, each allowed for the client, deduplicated, in request order.
-fn requested_scope(client: &Client, scope: Option<&str>) -> Result<Scope, OpError> {
+/// The requested scopes, each allowed for the client, deduplicated, in request order
+/// (also the device authorization request's, RFC 8628 §3.1).
+pub(crate) fn requested_scope(client: &Client, scope: Option<&str>) -> Result<Scope, OpError> {
     let scope = scope.ok_or_else(|| OpError::InvalidScope("scope is required".into()))?;
     let mut out: Vec<&str> = Vec::new();
     for s in scope.split(' ').filter(|s| !s.is_empty()) {

@@ -1,6 +1,7 @@
 //! The discovery document (OpenID Connect Discovery 1.0 §3, RFC 8414 §2), served at both
 //! well-known paths. It lists only what the provider really does; endpoint URLs come from
-//! the route table, so an endpoint is advertised exactly when it is routed.
+//! the route table, so an endpoint is advertised exactly when it is routed (and, for one
+//! that serves a single grant, some client may use it).
 
 use serde_json::{Value, json};
 
@@ -9,7 +10,7 @@ use crate::op::config::{AuthMethod, Config, GrantType};
 use crate::op::http::Response;
 use crate::op::keys::SigningKeys;
 use crate::op::provider::Provider;
-use crate::op::routes::ROUTES;
+use crate::op::routes::{Endpoint, ROUTES};
 use crate::op::token::set_member;
 
 /// Handles `GET` of either well-known path. The document is built on first use and kept.
@@ -138,7 +139,23 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
             json!(true),
         );
     }
-    for route in ROUTES.iter().filter(|route| route.enabled(config)) {
+    // CIBA Core §4: poll mode only, no user_code, wherever a client may use CIBA.
+    if offered(config, Endpoint::BcAuthorize) {
+        set_member(
+            &mut document,
+            "backchannel_token_delivery_modes_supported",
+            json!(["poll"]),
+        );
+        set_member(
+            &mut document,
+            "backchannel_user_code_parameter_supported",
+            json!(false),
+        );
+    }
+    for route in ROUTES
+        .iter()
+        .filter(|route| route.enabled(config) && offered(config, route.endpoint))
+    {
         if let Some(name) = route.discovery {
             set_member(
                 &mut document,
@@ -148,6 +165,17 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         }
     }
     document
+}
+
+/// Whether an endpoint is of use to some configured client: one that serves a single
+/// grant is advertised only beside that grant in `grant_types_supported`.
+fn offered(config: &Config, endpoint: Endpoint) -> bool {
+    let grant = match endpoint {
+        Endpoint::DeviceAuthorization => GrantType::DeviceCode,
+        Endpoint::BcAuthorize => GrantType::Ciba,
+        _ => return true,
+    };
+    config.clients.iter().any(|c| c.allows_grant(grant))
 }
 
 /// The algorithms' registered names.

@@ -42,7 +42,7 @@ use crate::store::Store;
 pub const JWT_MEDIA_TYPE: &str = "application/token-introspection+jwt";
 
 /// The claims of an access token an answer repeats (RFC 7662 §2.2), when the token has them.
-const ACCESS_TOKEN_MEMBERS: [&str; 10] = [
+const ACCESS_TOKEN_MEMBERS: [&str; 11] = [
     "scope",
     "client_id",
     "sub",
@@ -53,6 +53,8 @@ const ACCESS_TOKEN_MEMBERS: [&str; 10] = [
     "nbf",
     "jti",
     "cnf",
+    // RFC 8693 §4.1: who acts for the subject, in a token from a token exchange.
+    "act",
 ];
 
 /// Handles `POST /introspect`.
@@ -118,8 +120,7 @@ async fn access_token<S: Store, P, V: SignatureVerifier>(
         Err(crate::Error::StoreUnavailable) => return Err(OpError::TemporarilyUnavailable),
         Err(_) => return Ok(None),
     };
-    let grant = claims.get("gid").and_then(Value::as_str);
-    if lifecycle::access_token_revoked(grant, services).await? {
+    if lifecycle::token_revoked(&claims, services).await? {
         return Ok(None);
     }
     // Not active once its client is gone (RFC 7592 §2.3), as at the resources.

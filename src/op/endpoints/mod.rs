@@ -3,8 +3,12 @@
 
 pub mod api_me;
 pub mod authorize;
+pub mod bc_authorize;
+pub mod ciba;
 pub mod client_configuration;
 pub mod consent;
+pub mod device;
+pub mod device_authorization;
 pub mod discovery;
 pub mod end_session;
 pub mod introspect;

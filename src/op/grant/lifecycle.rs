@@ -7,6 +7,7 @@
 //! where reads are cheapest).
 
 use futures_util::future::try_join;
+use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::op::provider::Services;
@@ -74,6 +75,45 @@ pub async fn family_revoked<S: Store, P, V>(
         records::get(services.store, &Key::<RevokedFamilies>::new(family)).await?;
     Ok(mark.is_some())
 }
+
+/// Whether an access token is revoked, as resources read it: through the notices of the
+/// grant it names (`gid`) and, for a token exchanged from another (RFC 8693), of the
+/// grants that one came from (`pgid`, nearest first): revoking the subject token's grant
+/// revokes what was exchanged from it. A store failure is an error, never a verdict.
+pub async fn token_revoked<S: Store, P, V>(
+    claims: &Map<String, Value>,
+    services: &Services<'_, S, P, V>,
+) -> Result<bool, Error> {
+    let own = claims.get("gid").and_then(Value::as_str);
+    let parents = parent_grants(claims);
+    let (own, first) = try_join(
+        access_token_revoked(own, services),
+        access_token_revoked(parents.first().copied(), services),
+    )
+    .await?;
+    if own || first {
+        return Ok(true);
+    }
+    for parent in parents.iter().skip(1) {
+        if access_token_revoked(Some(parent), services).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The grants an exchanged access token came from (its `pgid`), nearest first; none for
+/// any other token.
+pub fn parent_grants(claims: &Map<String, Value>) -> Vec<&str> {
+    claims
+        .get(PARENT_GRANTS)
+        .and_then(Value::as_array)
+        .map(|grants| grants.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The private access-token claim naming the grants an exchanged token came from.
+pub const PARENT_GRANTS: &str = "pgid";
 
 /// Whether an access token is revoked, as resources read it: through the notice of the
 /// grant it names (`gid`). A token without one (client credentials) has nothing that

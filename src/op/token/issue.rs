@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::jwt::{self, AccessGrant, IdGrant, set_member};
+use super::jwt::{self, AccessGrant, Exchanged, IdGrant, set_member};
 use super::target::Target;
 use crate::op::claims::RequestedClaims;
 use crate::op::config::TokenFormat;
@@ -42,6 +42,9 @@ pub struct Issue<'a> {
     /// The claims the authorization request asked for one by one (OpenID Connect Core
     /// §5.5), when a user granted the tokens.
     pub claims: Option<&'a RequestedClaims>,
+    /// What a token exchange adds to the access token (RFC 8693 §4.1 `act`, and the
+    /// grants it came from); `None` for every other grant.
+    pub exchanged: Option<&'a Exchanged>,
 }
 
 /// Signs the access token (and the ID token when `openid` was granted to a user) and
@@ -69,6 +72,7 @@ pub async fn issue<S: Store, P, V>(
         grant: what.grant,
         userinfo_claims: requested.map_or(&[], |c| c.userinfo.as_slice()),
         lifetime: target.lifetime,
+        exchanged: what.exchanged,
     };
     let access_token = match target.format {
         TokenFormat::Jwt => {

@@ -139,6 +139,19 @@ pub struct AccessGrant<'a> {
     pub userinfo_claims: &'a [String],
     /// Lifetime in seconds.
     pub lifetime: u64,
+    /// What a token exchange (RFC 8693) adds: who acts for the subject, and the grants
+    /// the token came from.
+    pub exchanged: Option<&'a Exchanged>,
+}
+
+/// What a token from a token exchange carries besides an access token's claims.
+#[derive(Debug, Clone, Default)]
+pub struct Exchanged {
+    /// The `act` claim (RFC 8693 §4.1): the current actor, prior ones nested within.
+    pub act: Option<Value>,
+    /// The grants of the token it was exchanged from and of that token's own subject
+    /// tokens, nearest first (`pgid`, read by `grant::lifecycle::token_revoked`).
+    pub parent_grants: Vec<String>,
 }
 
 /// The private access-token claim naming the claims requested for the UserInfo response
@@ -178,6 +191,18 @@ pub fn access_token_claims(grant: &AccessGrant<'_>, now: UnixTime) -> Value {
     }
     if !grant.userinfo_claims.is_empty() {
         set_member(&mut claims, USERINFO_CLAIMS, json!(grant.userinfo_claims));
+    }
+    if let Some(exchanged) = grant.exchanged {
+        if let Some(act) = &exchanged.act {
+            set_member(&mut claims, "act", act.clone());
+        }
+        if !exchanged.parent_grants.is_empty() {
+            set_member(
+                &mut claims,
+                crate::op::grant::lifecycle::PARENT_GRANTS,
+                json!(exchanged.parent_grants),
+            );
+        }
     }
     claims
 }

@@ -89,7 +89,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
 }
 
 /// The grant's own rules, and its tokens.
-async fn exchange<S: Store, P, V>(
+async fn exchange<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
     grant: GrantType,
     request: TokenRequest<'_>,
@@ -103,6 +103,9 @@ async fn exchange<S: Store, P, V>(
         GrantType::ClientCredentials => {
             grants::client_credentials::exchange(op, request, services).await
         }
+        GrantType::DeviceCode => grants::device_code::exchange(op, request, services).await,
+        GrantType::TokenExchange => grants::token_exchange::exchange(op, request, services).await,
+        GrantType::Ciba => grants::ciba::exchange(op, request, services).await,
     }
 }
 

@@ -36,14 +36,19 @@ pub struct Target {
 /// provider; `invalid_target` otherwise (§2: an absolute URI without a fragment, which
 /// the configuration guarantees of every known one).
 pub fn requested(op: &Provider, params: &Params) -> Result<Vec<String>, OpError> {
-    let named = params.all("resource");
+    known(op, &params.all("resource"))
+}
+
+/// `named`, each a resource this provider knows, each once, in order; `invalid_target`
+/// for too many or an unknown one.
+pub fn known(op: &Provider, named: &[&str]) -> Result<Vec<String>, OpError> {
     if named.len() > MAX_RESOURCES {
         return Err(OpError::InvalidTarget(format!(
             "at most {MAX_RESOURCES} resources may be requested at once"
         )));
     }
     let mut resources: Vec<String> = Vec::with_capacity(named.len());
-    for uri in named {
+    for &uri in named {
         if op.config.resource(uri).is_none() {
             return Err(OpError::InvalidTarget(
                 "the resource is not one this provider issues tokens for".into(),

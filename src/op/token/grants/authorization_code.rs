@@ -130,6 +130,7 @@ pub async fn exchange<S: Store, P, V>(
             nonce: request.nonce.as_deref(),
             jkt: jkt.as_deref(),
             claims: Some(&request.claims),
+            exchanged: None,
         },
         services,
     );

@@ -64,6 +64,7 @@ pub async fn exchange<S: Store, P, V>(
             nonce: None,
             jkt: jkt.as_deref(),
             claims: None,
+            exchanged: None,
         },
         services,
     )

@@ -121,6 +121,7 @@ pub async fn exchange<S: Store, P, V>(
             // The claims the authorization request asked for (OpenID Connect Core §5.5)
             // are part of the grant: refreshed ID tokens and UserInfo keep honoring them.
             claims: Some(&record.claims),
+            exchanged: None,
         },
         services,
     );

@@ -1,0 +1,133 @@
+//! The tokens of a request a user approved away from the client that polls for them (the
+//! device grant, CIBA in poll mode): issued once. Like a code's exchange, the poll that
+//! issues them writes the grant record, with `reserve`, under a refresh token derived from
+//! the code the client polls with: of polls in flight at once exactly one writes it and
+//! answers with the tokens, and every other poll, then or later, is `invalid_grant`. A
+//! second poll is the client's own retry, not someone else's replay (the polling code never
+//! left the client), so it revokes nothing.
+
+use futures_util::future::try_join;
+use serde_json::{Value, json};
+
+use super::super::TokenRequest;
+use super::super::issue::{Issue, issue};
+use super::super::jwt::set_member;
+use super::super::target;
+use crate::op::claims::RequestedClaims;
+use crate::op::config::GrantType;
+use crate::op::error::OpError;
+use crate::op::provider::{Provider, Services};
+use crate::op::records::{self, Decision, Grant, Grants, Key};
+use crate::op::types::Scope;
+use crate::random;
+use crate::store::Store;
+
+/// What was approved.
+#[derive(Debug, Clone, Copy)]
+pub struct Approved<'a> {
+    /// The code the client polls with (a device code, an `auth_req_id`): 256 random bits,
+    /// from which the grant record's token and family are derived.
+    pub code: &'a str,
+    /// The scopes asked for.
+    pub scope: &'a Scope,
+    /// The resources named (RFC 8707 §2), which the tokens may be for.
+    pub resources: &'a [String],
+    /// The user's approval.
+    pub decision: &'a Decision,
+    /// How long the request's own records are kept: the grant record outlives them, so a
+    /// late poll still finds the code spent.
+    pub records_ttl: u64,
+}
+
+/// The tokens, if this poll is the one that issues them; `invalid_grant` otherwise.
+pub async fn issue_once<S: Store, P, V>(
+    op: &Provider,
+    TokenRequest {
+        client,
+        params,
+        jkt,
+    }: TokenRequest<'_>,
+    approved: Approved<'_>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Value, OpError> {
+    let answer = approved.decision;
+    let user = op
+        .config
+        .user(&answer.sub)
+        .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))?;
+    // RFC 8707 §2.2: a token for the resources the poll names, within those requested.
+    let target = target::target(
+        op,
+        client,
+        &target::chosen(approved.resources, target::requested(op, params)?)?,
+        approved.scope,
+    )?;
+    let refreshable =
+        approved.scope.has("offline_access") && client.allows_grant(GrantType::RefreshToken);
+    let first_refresh = op.secrets.first_refresh(approved.code);
+    let grant_key = Key::<Grants>::new(&first_refresh);
+    let grant_record = Grant {
+        family: op.secrets.family_of(approved.code),
+        client_id: client.client_id.clone(),
+        sub: answer.sub.clone(),
+        scope: approved.scope.clone(),
+        auth_time: answer.auth_time,
+        sid: answer.sid.clone(),
+        // RFC 9449 §5: refresh tokens of public clients are bound to the DPoP key.
+        jkt: if client.is_public() {
+            jkt.clone()
+        } else {
+            None
+        },
+        refreshable,
+        claims: RequestedClaims::default(),
+        resources: approved.resources.to_vec(),
+    };
+    let lifetimes = &op.config.lifetimes;
+    // The record outlives what it guards: the access token, the refresh token if one is
+    // issued, and the request's own records.
+    let ttl = if refreshable {
+        lifetimes.refresh_token
+    } else {
+        lifetimes.access_token
+    }
+    .max(approved.records_ttl);
+    let record_grant = async {
+        records::reserve(services.store, &grant_key, &grant_record, ttl)
+            .await
+            .map_err(OpError::from)
+    };
+    let access_jti = random::token(16)?;
+    let sign = issue(
+        op,
+        client,
+        Issue {
+            jti: &access_jti,
+            grant: Some(&grant_record.family),
+            sub: &answer.sub,
+            user: Some(user),
+            scope: approved.scope,
+            target: &target,
+            auth_time: Some(answer.auth_time),
+            sid: Some(&answer.sid),
+            nonce: None,
+            jkt: jkt.as_deref(),
+            claims: None,
+            exchanged: None,
+        },
+        services,
+    );
+    let (won, mut body) = try_join(record_grant, sign).await?;
+    if !won {
+        return Err(spent());
+    }
+    if refreshable {
+        set_member(&mut body, "refresh_token", json!(first_refresh));
+    }
+    Ok(body)
+}
+
+/// The answer to a code that is unknown, another client's, or spent.
+pub fn spent() -> OpError {
+    OpError::InvalidGrant("the code is invalid, or its tokens were issued".into())
+}
