@@ -33,3 +33,4 @@ mod revoke;
 mod rotation;
 mod signing_algorithms;
 mod throttle;
+mod upstream_sign_in;
