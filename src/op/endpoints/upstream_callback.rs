@@ -18,7 +18,6 @@ use crate::op::provider::{BROWSER_COOKIE, Provider, Services};
 use crate::op::records::{self, Key, UpstreamStates};
 use crate::op::upstream::account;
 use crate::op::upstream::callback::{self, Failure};
-use crate::secret::constant_time_eq;
 use crate::store::Store;
 use crate::{Error, jose::SignatureVerifier};
 
@@ -57,15 +56,11 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     else {
         return Ok(expired());
     };
+    // The waiting request, only in the browser that started it (its binding cookie): an
+    // answer carried to another browser finishes nothing there.
     let Some(browser) = op.cookie_value(req, BROWSER_COOKIE) else {
         return Ok(expired());
     };
-    if !constant_time_eq(
-        flow::browser_hash(browser).as_bytes(),
-        pending.browser.as_bytes(),
-    ) {
-        return Ok(expired());
-    }
     let Some(request) = flow::load_transaction(&pending.tx, browser, services).await? else {
         return Ok(expired());
     };

@@ -2,9 +2,9 @@
 //! code flow with PKCE S256 (RFC 7636), a `state` and a `nonce`, each 256 random bits.
 //!
 //! The `state` names a [`PendingSignIn`] in the store, written once and consumed once at
-//! the callback: it holds which provider was asked, the waiting authorization request
-//! (`tx`) and the browser that asked, so the answer finishes exactly that request in
-//! exactly that browser, once (RFC 9700 §4.7: CSRF and replay of the response). The
+//! the callback: it holds which provider was asked and the waiting authorization request
+//! (`tx`, which only the browser that asked can load), so the answer finishes exactly that
+//! request in exactly that browser, once (RFC 9700 §4.7: CSRF and replay of the response). The
 //! `nonce` binds the ID token to this sign-in (Core §3.1.2.1, §15.5.2), and the PKCE
 //! verifier binds the code to it (RFC 9700 §2.1.1: a code injected into another sign-in
 //! cannot be redeemed).
@@ -27,10 +27,9 @@ use crate::{Error, random};
 pub struct PendingSignIn {
     /// The provider's `id`.
     pub provider: String,
-    /// The waiting authorization request's transaction id.
+    /// The waiting authorization request's transaction id (which only the browser that
+    /// started it can load: `flow::load_transaction`).
     pub tx: String,
-    /// The hash of the browser-binding cookie of the browser that started it.
-    pub browser: String,
     /// The `nonce` sent.
     pub nonce: String,
     /// The PKCE verifier of the challenge sent.
@@ -53,8 +52,8 @@ pub fn redirect_uri(op: &Provider) -> String {
     format!("{}{UPSTREAM_CALLBACK_PATH}", op.config.issuer)
 }
 
-/// Starts a sign-in at `provider` for the request waiting as `tx` in the browser whose
-/// binding hashes to `browser`: the redirect to the upstream's authorization endpoint.
+/// Starts a sign-in at `provider` for `request`, waiting as `tx`: the redirect to the
+/// upstream's authorization endpoint.
 /// `None` when the upstream's discovery document cannot be had.
 pub async fn start<S: Store, P, V>(
     op: &Provider,
@@ -71,7 +70,6 @@ pub async fn start<S: Store, P, V>(
     let pending = PendingSignIn {
         provider: provider.id.clone(),
         tx: tx.to_owned(),
-        browser: request.browser.clone(),
         nonce: random::token(32)?,
         code_verifier: pkce.verifier.expose().to_owned(),
         max_age: request.max_age,
