@@ -199,7 +199,7 @@ impl Provider {
                 ConfigError::new(
                     format!("upstream_providers[{i}].client_secret_var"),
                     format!(
-                        "names {var}, which is not set (`wrangler secret put {var}`, or .dev.vars locally)"
+                        "names {var}, which is not set (`wrangler secret put {var}`, and list it under [secrets] required in wrangler.toml)"
                     ),
                 )
             })?;

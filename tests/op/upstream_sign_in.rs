@@ -896,3 +896,17 @@ fn removing_the_provider_ends_its_users_tokens() {
     );
     assert_eq!(userinfo.status, 401);
 }
+
+/// Discovery §3: the context classes upstream sign-ins meet, and the claims they bring,
+/// are among those advertised.
+#[test]
+fn discovery_lists_what_upstream_sign_ins_bring() {
+    let (op, _idp) = setup();
+    let doc = body(&op.send(&Request::new(
+        "GET",
+        &format!("{ISSUER}/.well-known/openid-configuration"),
+    )));
+    assert_eq!(doc["acr_values_supported"], json!(["1", FED_ACR]));
+    let claims = doc["claims_supported"].as_array().unwrap();
+    assert!(claims.contains(&json!("nickname")), "{claims:?}");
+}
