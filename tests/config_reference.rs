@@ -361,7 +361,9 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                         .map(|(ours, theirs)| (ours.clone(), json!(theirs)))
                         .collect(),
                 ),
-                _ => panic!("no projection for upstream_providers[i].{field}: add one to this test"),
+                _ => {
+                    panic!("no projection for upstream_providers[i].{field}: add one to this test")
+                }
             }
         }
         ("registration", _) => {
