@@ -17,7 +17,8 @@ pub struct FetchLimits {
     /// The most body bytes read: past it the request fails with [`FetchError::TooLarge`]
     /// (from `Content-Length` before reading, or while reading), never truncated.
     pub max_bytes: usize,
-    /// The whole request, headers and body, in milliseconds: past it, [`FetchError::TimedOut`].
+    /// The whole request, headers and body, in milliseconds: past it,
+    /// [`FetchError::TimedOut`].
     pub timeout_ms: u32,
 }
 
@@ -26,7 +27,8 @@ pub struct FetchLimits {
 ///
 /// A host implements [`Fetcher::get`] as a plain `GET` of `url`, which the core has already
 /// checked (`https://`, or `http://` on a loopback host for a configured client's
-/// `jwks_uri`; on a public host for what a client names itself): no cookies, credentials or
+/// `jwks_uri`; on a public host for what a client names itself, and for an upstream
+/// provider's documents outside development): no cookies, credentials or
 /// client certificates; **no redirect followed** (a 3xx is answered as it is, and the core
 /// refuses it: a redirect could move the request to another host); `limits` enforced.
 /// Nothing else of the request is the host's to choose.
