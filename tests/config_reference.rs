@@ -351,6 +351,25 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
             }
         }
         ("users[i]", "claims") => Value::Object(config.users[0].claims.clone()),
+        ("OIDC_CONFIG", "upstream_providers") => {
+            strings(config.upstream_providers.iter().map(|p| p.id.as_str()))
+        }
+        ("OIDC_CONFIG", "password_login") => json!(config.password_login),
+        ("upstream_providers[i]", _) => {
+            let p = &config.upstream_providers[0];
+            match field {
+                "scopes" => strings(p.scopes.iter().map(String::as_str)),
+                "claims" => Value::Object(
+                    p.claims
+                        .iter()
+                        .map(|(ours, theirs)| (ours.clone(), json!(theirs)))
+                        .collect(),
+                ),
+                _ => {
+                    panic!("no projection for upstream_providers[i].{field}: add one to this test")
+                }
+            }
+        }
         ("registration", _) => {
             let r = &config.registration;
             json!(match field {
@@ -523,11 +542,11 @@ fn source_read_names(source: &str) -> BTreeSet<String> {
     names
 }
 
-/// The claim names `check_claims` gives a type: the literals of its match patterns.
+/// The claim names `check_claim_value` gives a type: the literals of its match patterns.
 fn source_typed_claims(source: &str) -> BTreeSet<String> {
     let start = source
-        .find("fn check_claims")
-        .expect("check_claims is gone from src/op/config/: update this test");
+        .find("fn check_claim_value")
+        .expect("check_claim_value is gone from src/op/config/: update this test");
     let body = &source[start..];
     let body = &body[..body.find("\n}\n").unwrap()];
     literals(body)
@@ -784,7 +803,7 @@ fn claims_match_the_parser() {
     assert_eq!(
         source_typed_claims(&parser_source()),
         documented,
-        "the claims check_claims types differ from the documented ones"
+        "the claims check_claim_value types differ from the documented ones"
     );
 
     let claims_path = "users[i].claims";

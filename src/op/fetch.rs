@@ -1,41 +1,75 @@
 //! What the provider reads from elsewhere on the web: a client's keys at its `jwks_uri`
-//! (RFC 7591 §2), and client ID metadata documents
-//! ([`crate::op::clients::document`]). The core is sans-IO, so the GET is
-//! the host's ([`Fetcher`], in [`Services`](crate::op::Services)); what is fetched, how much
-//! of it is read and for how long it is kept are the core's ([`crate::op::clients::jwks_uri`]).
+//! (RFC 7591 §2), client ID metadata documents ([`crate::op::clients::document`]), and,
+//! as a relying party of an upstream provider, that provider's discovery document, keys and
+//! token endpoint ([`crate::op::upstream`]). The core is sans-IO, so the request is the
+//! host's ([`Fetcher`], in [`Services`](crate::op::Services)); what is fetched, how much of
+//! it is read and for how long it is kept are the core's ([`crate::op::clients::jwks_uri`]).
 
 use core::future::Future;
 use core::pin::Pin;
 
-/// The future of one GET.
+/// The future of one request.
 pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Fetched, FetchError>> + 'a>>;
 
-/// How much a GET may read, and for how long.
+/// How much a request may read, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FetchLimits {
-    /// The most body bytes read: past it the GET fails with [`FetchError::TooLarge`]
+    /// The most body bytes read: past it the request fails with [`FetchError::TooLarge`]
     /// (from `Content-Length` before reading, or while reading), never truncated.
     pub max_bytes: usize,
-    /// The whole GET, headers and body, in milliseconds: past it, [`FetchError::TimedOut`].
+    /// The whole request, headers and body, in milliseconds: past it,
+    /// [`FetchError::TimedOut`].
     pub timeout_ms: u32,
 }
 
-/// Fetches documents for the provider. Object-safe (one boxed future per GET), so
+/// Fetches documents for the provider. Object-safe (one boxed future per request), so
 /// [`Services`](crate::op::Services) carries it without another type parameter.
 ///
 /// A host implements [`Fetcher::get`] as a plain `GET` of `url`, which the core has already
 /// checked (`https://`, or `http://` on a loopback host for a configured client's
-/// `jwks_uri`; on a public host for what a client names itself): no cookies, credentials or
+/// `jwks_uri`; on a public host for what a client names itself, and for an upstream
+/// provider's documents outside development): no cookies, credentials or
 /// client certificates; **no redirect followed** (a 3xx is answered as it is, and the core
 /// refuses it: a redirect could move the request to another host); `limits` enforced.
 /// Nothing else of the request is the host's to choose.
+///
+/// [`Fetcher::post_form`] is the one request that carries something of the provider's: a
+/// token request to an upstream provider, with the provider's client credentials there.
 pub trait Fetcher {
     /// The answer to `GET url`, any status; an error only when there is no answer within
     /// `limits` (or no answer at all: the network, DNS, TLS, a refused connection).
     fn get<'a>(&'a self, url: &'a str, limits: FetchLimits) -> FetchFuture<'a>;
+
+    /// The answer to a `POST` of `post.form` (`application/x-www-form-urlencoded`) to
+    /// `post.url`, with `Authorization: post.authorization` when given and
+    /// `Accept: application/json`; any status, under the same rules and limits as
+    /// [`Fetcher::get`] (no redirect followed, no cookies). The authorization is a
+    /// credential: a host never logs it, nor the form.
+    fn post_form<'a>(&'a self, post: FormPost<'a>, limits: FetchLimits) -> FetchFuture<'a>;
 }
 
-/// An answer to a GET.
+/// A form POST the provider makes: a token request at an upstream provider (RFC 6749
+/// §4.1.3).
+#[derive(Clone, Copy)]
+pub struct FormPost<'a> {
+    /// Where, already checked by the core.
+    pub url: &'a str,
+    /// The `Authorization` field (`Basic …`, RFC 6749 §2.3.1), if any.
+    pub authorization: Option<&'a str>,
+    /// The form, already encoded.
+    pub form: &'a [u8],
+}
+
+impl core::fmt::Debug for FormPost<'_> {
+    /// The URL only: the form and the authorization carry credentials.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FormPost")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An answer to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetched {
     /// The HTTP status.
@@ -47,7 +81,7 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
-/// Why a GET has no answer. The core treats them alike (whoever needed the document does
+/// Why a request has no answer. The core treats them alike (whoever needed the document does
 /// without it); the distinction is for the host's logs and for tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FetchError {
@@ -69,13 +103,18 @@ impl core::fmt::Display for FetchError {
     }
 }
 
-/// A host that fetches nothing: every GET fails. For hosts without a network (and tests
-/// that need none); a client with a `jwks_uri` then never authenticates.
+/// A host that fetches nothing: every request fails. For hosts without a network (and
+/// tests that need none); a client with a `jwks_uri` then never authenticates, and no
+/// upstream provider can be reached.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoFetch;
 
 impl Fetcher for NoFetch {
     fn get<'a>(&'a self, _url: &'a str, _limits: FetchLimits) -> FetchFuture<'a> {
+        Box::pin(core::future::ready(Err(FetchError::Failed)))
+    }
+
+    fn post_form<'a>(&'a self, _post: FormPost<'a>, _limits: FetchLimits) -> FetchFuture<'a> {
         Box::pin(core::future::ready(Err(FetchError::Failed)))
     }
 }

@@ -1,7 +1,8 @@
 //! The OpenID Provider engine: sans-IO. [`Provider`] takes a request value and returns a
 //! response value; storage comes through [`crate::store::Store`], time through
 //! [`crate::time::Clock`], password hashing through [`password::Pbkdf2`], documents from
-//! elsewhere (a client's `jwks_uri`) through [`fetch::Fetcher`]. The Worker is a thin
+//! elsewhere (a client's `jwks_uri`, an upstream provider's documents and token endpoint)
+//! through [`fetch::Fetcher`]. The Worker is a thin
 //! adapter around it.
 
 pub mod backchannel;
@@ -30,6 +31,8 @@ pub mod signer;
 pub mod throttle;
 pub mod token;
 pub mod types;
+pub mod upstream;
+pub mod users;
 
 pub use error::OpError;
 pub use http::{Effect, Request, Response};

@@ -19,7 +19,9 @@ button{margin-top:20px;padding:10px 18px;border:0;border-radius:8px;background:#
 button.secondary{background:#e6e9ef;color:#1d2330;margin-left:8px}.error{color:#b3261e;font-weight:600}\
 ul{padding-left:20px}code{background:#eef0f4;padding:1px 5px;border-radius:4px}\
 img.logo{display:block;margin:0 0 16px;border-radius:8px}.scope{color:#6b7285;font-size:.85em}\
-.links{font-size:.9em}a{color:#2456d6}.provenance{color:#8a5a00;font-size:.9em}";
+.links{font-size:.9em}a{color:#2456d6}.provenance{color:#8a5a00;font-size:.9em}\
+a.upstream{display:block;box-sizing:border-box;margin-top:12px;padding:10px 18px;border:1px solid #c9ced8;border-radius:8px;color:#1d2330;text-align:center;text-decoration:none;font-weight:600}\
+p.or{margin:20px 0 0;text-align:center;color:#6b7285}";
 
 fn style_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -209,7 +211,7 @@ impl<'a> ClientView<'a> {
 /// The login form.
 pub struct LoginPage<'a> {
     /// Where the form posts: `/login`, or the page that signs its user in itself
-    /// (`/device`).
+    /// (`/device`, `/ciba`).
     pub action: &'a str,
     /// The hidden fields that carry the form's context (the transaction id, …).
     pub hidden: &'a [(&'a str, &'a str)],
@@ -225,6 +227,21 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// Where the flow ends, for the CSP.
     pub redirect_origin: Option<&'a str>,
+    /// Whether the password form is shown (`password_login`).
+    pub password: bool,
+    /// A "Continue with …" link per upstream provider.
+    pub upstreams: &'a [UpstreamLink<'a>],
+}
+
+/// A link that starts a sign-in at an upstream provider. A link, not a form: a form's
+/// `form-action` would have to allow every upstream's authorization endpoint, which the
+/// page does not know without fetching each one's discovery document first.
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamLink<'a> {
+    /// The provider's name.
+    pub name: &'a str,
+    /// Where the link leads (this provider's `/upstream/start`, with the transaction).
+    pub href: &'a str,
 }
 
 /// Renders the login page.
@@ -233,10 +250,42 @@ pub fn login(p: &LoginPage<'_>) -> Response {
         .error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
-    let hidden: String = p
-        .hidden
+    let password = if p.password {
+        let hidden: String = p
+            .hidden
+            .iter()
+            .map(|(name, value)| hidden_input(name, value))
+            .collect();
+        format!(
+            "<form method=\"post\" action=\"{action}\">\
+             {hidden}<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"username\">Username</label>\
+             <input id=\"username\" name=\"username\" autocomplete=\"username\" value=\"{username}\" required autofocus>\
+             <label for=\"password\">Password</label>\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <button type=\"submit\">Sign in</button></form>",
+            action = escape(p.action),
+            csrf = escape(p.csrf),
+            username = escape(p.username),
+        )
+    } else {
+        String::new()
+    };
+    let or = if p.password && !p.upstreams.is_empty() {
+        "<p class=\"or\">or</p>"
+    } else {
+        ""
+    };
+    let upstreams: String = p
+        .upstreams
         .iter()
-        .map(|(name, value)| hidden_input(name, value))
+        .map(|link| {
+            format!(
+                "<a class=\"upstream\" href=\"{}\" rel=\"nofollow\">Continue with {}</a>",
+                escape(link.href),
+                escape(link.name)
+            )
+        })
         .collect();
     let client = match p.client {
         Some(client) => format!("to continue to {}", client.label()),
@@ -244,19 +293,10 @@ pub fn login(p: &LoginPage<'_>) -> Response {
     };
     let body = format!(
         "{logo}<h1>Sign in to {provider}</h1><p>{client}</p>{provenance}{error}\
-         <form method=\"post\" action=\"{action}\">\
-         {hidden}<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label for=\"username\">Username</label>\
-         <input id=\"username\" name=\"username\" autocomplete=\"username\" value=\"{username}\" required autofocus>\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>",
+         {password}{or}{upstreams}",
         logo = p.client.map(|c| c.logo()).unwrap_or_default(),
         provider = escape(p.provider_name),
         provenance = p.client.map(|c| c.provenance()).unwrap_or_default(),
-        action = escape(p.action),
-        csrf = escape(p.csrf),
-        username = escape(p.username),
     );
     page(
         if p.error.is_some() { 401 } else { 200 },

@@ -9,16 +9,18 @@ use serde_json::{Map, Value};
 use super::clients::document::{self, Documents};
 use super::clients::jwks_uri::RemoteKeySets;
 use super::clients::registered::{self, RegisteredCache};
-use super::config::{Config, OWN_API_PATH};
+use super::config::{Config, ConfigError, OWN_API_PATH};
 use super::fetch::Fetcher;
 use super::http::Request;
 use super::keys::SigningKeys;
 use super::password::{MIN_USER_ITERATIONS, PasswordHash};
 use super::secrets::ServerSecrets;
 use super::signer::TokenSigner;
+use super::upstream::metadata::Discovered;
 use crate::cache::BoundedCache;
 use crate::jose::JwkSet;
 use crate::jose::jwt::Validation;
+use crate::secret::Secret;
 use crate::time::UnixTime;
 
 /// Claims of access tokens that passed every check, with their `exp`, by token hash.
@@ -103,6 +105,11 @@ pub struct Provider {
     pub(crate) decoy_hash: PasswordHash,
     /// Whether cookies may omit `Secure` (an `http://localhost` issuer in development).
     pub(crate) insecure_cookies: bool,
+    /// The upstream providers' discovery documents, by provider id (`upstream::metadata`).
+    pub(crate) upstream_metadata: Mutex<Discovered>,
+    /// The client secrets at the upstream providers, by provider id, as the host read them
+    /// ([`Provider::with_upstream_secrets`]).
+    upstream_secrets: Vec<(String, Secret)>,
 }
 
 impl Provider {
@@ -133,9 +140,13 @@ impl Provider {
             jwks_uris.len().saturating_add(document::CACHE_SIZE)
         } else {
             jwks_uris.len().max(1)
-        };
+        }
+        // Each upstream provider's keys are kept there too.
+        .saturating_add(config.upstream_providers.len());
         let remote_keys = Mutex::new(BoundedCache::new(remote_keys_size));
         let own_api = format!("{}{OWN_API_PATH}", config.issuer);
+        // One discovery document per upstream provider: the cache never fills up.
+        let upstream_count = config.upstream_providers.len().max(1);
         // Itself, its own API and the configured resources (RFC 8707): which of them a
         // resource accepts is the resource's to check.
         let mut audiences = vec![config.issuer.clone(), own_api.clone()];
@@ -166,7 +177,44 @@ impl Provider {
             password_cost,
             decoy_hash,
             insecure_cookies,
+            upstream_metadata: Mutex::new(BoundedCache::new(upstream_count)),
+            upstream_secrets: Vec::new(),
         }
+    }
+
+    /// The provider with the client secrets it holds at its upstream providers: for each
+    /// provider whose `client_secret_var` names a binding, `lookup` gives its value (a
+    /// Worker secret). A missing or empty one is an error naming the binding, at start
+    /// rather than at a user's first sign-in.
+    pub fn with_upstream_secrets(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Provider, ConfigError> {
+        let mut secrets = Vec::new();
+        for (i, upstream) in self.config.upstream_providers.iter().enumerate() {
+            let Some(var) = &upstream.client_secret_var else {
+                continue;
+            };
+            let value = lookup(var).filter(|value| !value.is_empty()).ok_or_else(|| {
+                ConfigError::new(
+                    format!("upstream_providers[{i}].client_secret_var"),
+                    format!(
+                        "names {var}, which is not set (`wrangler secret put {var}`, and list it under [secrets] required in wrangler.toml)"
+                    ),
+                )
+            })?;
+            secrets.push((upstream.id.clone(), Secret::new(value)));
+        }
+        self.upstream_secrets = secrets;
+        Ok(self)
+    }
+
+    /// The client secret at the upstream provider `id`, if the host gave one.
+    pub(crate) fn upstream_secret(&self, id: &str) -> Option<&Secret> {
+        self.upstream_secrets
+            .iter()
+            .find(|(provider, _)| provider == id)
+            .map(|(_, secret)| secret)
     }
 
     /// The configuration.

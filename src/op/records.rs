@@ -22,6 +22,8 @@
 //! | `family-notice` | with `family` | /userinfo and /api/me (an access token's `gid`) | the same revocation where resources read cheaply, visible after propagation |
 //! | `session-clients` | code issued to a client with a `backchannel_logout_uri` | /end_session | read-your-write; a client missed at another location is not told |
 //! | `client` | /register, and its PUT and DELETE | every endpoint that looks a client up | cacheable: an update or deletion reaches other locations within the store's propagation (and the provider's own minute of caching) |
+//! | `upstream-state` | /upstream/start | /upstream/callback | single use, through [`consume`]: a state answers one sign-in at the upstream |
+//! | `upstream-account` | /upstream/callback | wherever a user's claims are read | cacheable: the claims of the last sign-in, rewritten at each |
 
 use core::marker::PhantomData;
 
@@ -187,9 +189,16 @@ kinds! {
     /// Clients registered at `/register` (RFC 7591), by `client_id` (not a secret: the
     /// client presents it everywhere).
     RegisteredClients: RegisteredClient, "client", Cacheable, false;
+    /// Sign-ins under way at an upstream provider, by the `state` sent there (a bearer
+    /// value: whoever holds it may finish the sign-in).
+    UpstreamStates: crate::op::upstream::PendingSignIn, "upstream-state", SingleUse, true;
+    /// Users who sign in at an upstream provider, by their local `sub` (derived, not a
+    /// secret): the claims their last sign-in brought.
+    UpstreamAccounts: crate::op::upstream::UpstreamAccount, "upstream-account", Cacheable, false;
 }
 
 impl Consumable for Codes {}
+impl Consumable for UpstreamStates {}
 
 /// What the record stored under `key` needs of the store, read from the key's prefix, for
 /// hosts that send each kind to the backend it needs. `None` for a key that is not one of
@@ -484,6 +493,8 @@ mod tests {
         check::<RevokedFamilies>();
         check::<FamilyNotices>();
         check::<RegisteredClients>();
+        check::<UpstreamStates>();
+        check::<UpstreamAccounts>();
         assert_eq!(consistency_of("dpop-jti:abc"), None);
         assert_eq!(consistency_of("throttle:abc"), None);
         assert_eq!(consistency_of("no prefix"), None);

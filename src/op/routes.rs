@@ -54,6 +54,11 @@ pub enum Endpoint {
     /// A registered client's configuration endpoint (RFC 7592 §2), when
     /// `registration.enabled`.
     ClientConfiguration,
+    /// Where the login page sends the user to sign in at an upstream provider, when
+    /// `upstream_providers` lists one.
+    UpstreamStart,
+    /// Where an upstream provider sends the user back (OpenID Connect Core §3.1.2.5).
+    UpstreamCallback,
 }
 
 /// One endpoint's declaration.
@@ -216,7 +221,26 @@ pub const ROUTES: &[Route] = &[
         discovery: None,
         endpoint: Endpoint::ClientConfiguration,
     },
+    Route {
+        path: UPSTREAM_START_PATH,
+        methods: "GET",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::UpstreamStart,
+    },
+    Route {
+        path: UPSTREAM_CALLBACK_PATH,
+        methods: "GET",
+        cors: None,
+        discovery: None,
+        endpoint: Endpoint::UpstreamCallback,
+    },
 ];
+
+/// Where the login page's "Continue with …" links lead.
+pub const UPSTREAM_START_PATH: &str = "/upstream/start";
+/// The redirect URI this provider registers at its upstream providers.
+pub const UPSTREAM_CALLBACK_PATH: &str = "/upstream/callback";
 
 /// Where a registered client's configuration endpoint is: this, then its `client_id`
 /// (RFC 7592 §3 `registration_client_uri`).
@@ -237,10 +261,14 @@ pub fn route(path: &str) -> Option<&'static Route> {
 
 impl Route {
     /// Whether the configuration turns the route on: registration's only when
-    /// `registration.enabled`. A route that is off is not found, and not advertised.
+    /// `registration.enabled`, upstream sign-in's only with `upstream_providers`. A route
+    /// that is off is not found, and not advertised.
     pub fn enabled(&self, config: &Config) -> bool {
         match self.endpoint {
             Endpoint::Register | Endpoint::ClientConfiguration => config.registration.enabled,
+            Endpoint::UpstreamStart | Endpoint::UpstreamCallback => {
+                !config.upstream_providers.is_empty()
+            }
             _ => true,
         }
     }
@@ -360,6 +388,8 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::ClientConfiguration => {
             endpoints::client_configuration::handle(op, req, services).await
         }
+        Endpoint::UpstreamStart => endpoints::upstream_start::handle(op, req, services).await,
+        Endpoint::UpstreamCallback => endpoints::upstream_callback::handle(op, req, services).await,
     }
 }
 

@@ -36,3 +36,4 @@ mod rotation;
 mod signing_algorithms;
 mod throttle;
 mod token_exchange;
+mod upstream_sign_in;

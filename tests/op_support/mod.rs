@@ -11,7 +11,7 @@ use oidc_edge::dpop::proof::{ProofClaims, sign_es256};
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{Jwk, JwkSet};
 use oidc_edge::op::config::Config;
-use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher};
+use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher, FormPost};
 use oidc_edge::op::form::{self, Params};
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::{PasswordHash, Pbkdf2, RustPbkdf2};
@@ -45,7 +45,7 @@ pub struct Op {
     /// The provider; [`Op::rotate_keys`] replaces it, as a new deployment would.
     pub provider: RefCell<Provider>,
     /// What the provider was built from, to build it again.
-    config_text: String,
+    config_text: RefCell<String>,
     keys_json: RefCell<Value>,
     server_secret: String,
     pub store: MemoryStore<TestClock>,
@@ -57,13 +57,23 @@ pub struct Op {
     pub web: Web,
 }
 
-/// An in-memory web: the answer at each URL, and the GETs made. A URL nobody serves has no
-/// answer ([`FetchError::Failed`]); a body over the limit is [`FetchError::TooLarge`], as a
-/// host that enforces it answers.
+/// An in-memory web: the answer at each URL (to a GET or a POST alike), and the requests
+/// made. A URL nobody serves has no answer ([`FetchError::Failed`]); a body over the limit
+/// is [`FetchError::TooLarge`], as a host that enforces it answers.
 #[derive(Default)]
 pub struct Web {
     answers: RefCell<HashMap<String, Result<Fetched, FetchError>>>,
     gets: RefCell<Vec<(String, FetchLimits)>>,
+    posts: RefCell<Vec<Posted>>,
+}
+
+/// A form POST the provider made.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub url: String,
+    pub authorization: Option<String>,
+    pub form: Params,
+    pub limits: FetchLimits,
 }
 
 impl Web {
@@ -98,17 +108,41 @@ impl Web {
     pub fn last_limits(&self) -> Option<FetchLimits> {
         self.gets.borrow().last().map(|(_, limits)| *limits)
     }
+
+    /// The form POSTs made to `url`, in order.
+    pub fn posts(&self, url: &str) -> Vec<Posted> {
+        self.posts
+            .borrow()
+            .iter()
+            .filter(|p| p.url == url)
+            .cloned()
+            .collect()
+    }
+
+    fn answer(&self, url: &str, limits: FetchLimits) -> Result<Fetched, FetchError> {
+        match self.answers.borrow().get(url) {
+            Some(Ok(doc)) if doc.body.len() > limits.max_bytes => Err(FetchError::TooLarge),
+            Some(answer) => answer.clone(),
+            None => Err(FetchError::Failed),
+        }
+    }
 }
 
 impl Fetcher for Web {
     fn get<'a>(&'a self, url: &'a str, limits: FetchLimits) -> FetchFuture<'a> {
         self.gets.borrow_mut().push((url.to_owned(), limits));
-        let answer = match self.answers.borrow().get(url) {
-            Some(Ok(doc)) if doc.body.len() > limits.max_bytes => Err(FetchError::TooLarge),
-            Some(answer) => answer.clone(),
-            None => Err(FetchError::Failed),
-        };
-        Box::pin(std::future::ready(answer))
+        Box::pin(std::future::ready(self.answer(url, limits)))
+    }
+
+    fn post_form<'a>(&'a self, post: FormPost<'a>, limits: FetchLimits) -> FetchFuture<'a> {
+        let form = Params::parse(std::str::from_utf8(post.form).unwrap()).unwrap();
+        self.posts.borrow_mut().push(Posted {
+            url: post.url.to_owned(),
+            authorization: post.authorization.map(str::to_owned),
+            form,
+            limits,
+        });
+        Box::pin(std::future::ready(self.answer(post.url, limits)))
     }
 }
 
@@ -117,13 +151,21 @@ pub fn server_secrets() -> ServerSecrets {
     ServerSecrets::from_text(&ServerSecrets::generate().unwrap()).unwrap()
 }
 
-/// A provider from the three values the Worker reads.
+/// A provider from the three values the Worker reads, and the upstream providers' client
+/// secrets it reads from the bindings the configuration names ([`upstream_secret_of`]).
 fn build_provider(config: &str, keys: &Value, server_secret: &str) -> Provider {
     Provider::new(
         Config::from_json(config).unwrap(),
         SigningKeys::from_jwks_json(&keys.to_string()).unwrap(),
         ServerSecrets::from_text(server_secret).unwrap(),
     )
+    .with_upstream_secrets(|var| Some(upstream_secret_of(var)))
+    .unwrap()
+}
+
+/// The value of the binding `var` under test: what a Worker secret of that name holds.
+pub fn upstream_secret_of(var: &str) -> String {
+    format!("{var}-value:with/characters that need encoding")
 }
 
 /// [`RustPbkdf2`] that adds up the iterations it runs.
@@ -200,7 +242,7 @@ impl Op {
         let store = MemoryStore::new(clock.clone());
         Op {
             provider: RefCell::new(provider),
-            config_text,
+            config_text: RefCell::new(config_text),
             keys_json: RefCell::new(keys_json),
             server_secret,
             store,
@@ -220,15 +262,24 @@ impl Op {
         let added = new["keys"][0].clone();
         keys_json["keys"].as_array_mut().unwrap().push(added);
         *self.provider.borrow_mut() =
-            build_provider(&self.config_text, &keys_json, &self.server_secret);
+            build_provider(&self.config_text.borrow(), &keys_json, &self.server_secret);
     }
 
     /// Deploys `keys_json` as the new `OIDC_SIGNING_KEYS`: a new provider, the same
     /// configuration, store and `OIDC_SERVER_SECRET`.
     pub fn deploy_keys(&self, keys_json: Value) {
         *self.provider.borrow_mut() =
-            build_provider(&self.config_text, &keys_json, &self.server_secret);
+            build_provider(&self.config_text.borrow(), &keys_json, &self.server_secret);
         *self.keys_json.borrow_mut() = keys_json;
+    }
+
+    /// Deploys `config` as the new `OIDC_CONFIG`: a new provider, the same keys, store and
+    /// `OIDC_SERVER_SECRET`.
+    pub fn deploy_config(&self, config: Value) {
+        let text = config.to_string();
+        *self.provider.borrow_mut() =
+            build_provider(&text, &self.keys_json.borrow(), &self.server_secret);
+        *self.config_text.borrow_mut() = text;
     }
 
     /// The `OIDC_SIGNING_KEYS` deployed now.

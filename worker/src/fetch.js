@@ -1,7 +1,8 @@
-// GETs for the provider (a client's `jwks_uri`, a client ID metadata document), with the
-// limits the core asks for enforced here, where the bytes arrive: the body is read chunk by
-// chunk and dropped past `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns the answer into the core's
-// `Fetched` or `FetchError`.
+// Requests for the provider (a client's `jwks_uri`, a client ID metadata document, an upstream
+// provider's discovery document, keys and token endpoint), with the limits the core asks for
+// enforced here, where the bytes arrive: the body is read chunk by chunk and dropped past
+// `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns the answer into
+// the core's `Fetched` or `FetchError`.
 
 /**
  * GETs `url` without following redirects (workerd has no `redirect: "error"`; with "manual" a
@@ -10,15 +11,26 @@
  * `{ status, cacheControl, body: Uint8Array }` or `{ failure: "too_large" | "timed_out" |
  * "failed", detail }`.
  */
-export async function getCapped(url, maxBytes, timeoutMs) {
+export function getCapped(url, maxBytes, timeoutMs) {
+  return capped(url, { method: "GET", headers: { accept: "application/jwk-set+json, application/json" } }, maxBytes, timeoutMs);
+}
+
+/**
+ * POSTs `form` (bytes, `application/x-www-form-urlencoded`) to `url`, with `Authorization:
+ * authorization` unless it is empty, under the same rules and limits as `getCapped`. Neither the
+ * form nor the authorization ever reaches a log: `detail` is the runtime's error only.
+ */
+export function postFormCapped(url, authorization, form, maxBytes, timeoutMs) {
+  const headers = { accept: "application/json", "content-type": "application/x-www-form-urlencoded" };
+  if (authorization) headers.authorization = authorization;
+  // `form` is a view into the module's memory, valid only during this call: copy it.
+  return capped(url, { method: "POST", headers, body: form.slice() }, maxBytes, timeoutMs);
+}
+
+async function capped(url, init, maxBytes, timeoutMs) {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, {
-      method: "GET",
-      redirect: "manual",
-      signal,
-      headers: { accept: "application/jwk-set+json, application/json" },
-    });
+    const response = await fetch(url, { ...init, redirect: "manual", signal });
     const declared = response.headers.get("content-length");
     if (declared !== null && Number(declared) > maxBytes) {
       await response.body?.cancel();

@@ -1,9 +1,10 @@
 //! The core's [`Fetcher`] on Workers: the runtime's `fetch`, through fetch.js, which reads
 //! the body under the size limit and the deadline the core asks for, and follows no
-//! redirect. A failed GET is logged (the core only learns that it failed: the client is then
-//! not authenticated, and the log says why).
+//! redirect. A failed request is logged with its URL (the core only learns that it failed:
+//! the client is then not authenticated, the upstream sign-in fails, and the log says why);
+//! never with a form or an `Authorization` field.
 
-use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher};
+use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher, FormPost};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::console_error;
@@ -14,31 +15,63 @@ use worker::wasm_bindgen_futures::JsFuture;
 extern "C" {
     #[wasm_bindgen(js_name = getCapped)]
     fn get_capped(url: &str, max_bytes: u32, timeout_ms: u32) -> Promise;
+    #[wasm_bindgen(js_name = postFormCapped)]
+    fn post_form_capped(
+        url: &str,
+        authorization: &str,
+        form: &[u8],
+        max_bytes: u32,
+        timeout_ms: u32,
+    ) -> Promise;
 }
 
-/// GETs with the runtime's `fetch`.
+/// Requests with the runtime's `fetch`.
 pub struct WorkerFetcher;
 
 impl Fetcher for WorkerFetcher {
     fn get<'a>(&'a self, url: &'a str, limits: FetchLimits) -> FetchFuture<'a> {
         Box::pin(async move {
-            let answer = get(url, limits).await;
-            match &answer {
-                Ok(fetched) if fetched.status != 200 => {
-                    console_error!("oidc-edge: GET {url} answered {}", fetched.status);
-                }
-                Ok(_) => {}
-                Err((error, detail)) => console_error!("oidc-edge: GET {url}: {error} ({detail})"),
-            }
-            answer.map_err(|(error, _)| error)
+            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
+            let promise = get_capped(url, max_bytes, limits.timeout_ms);
+            logged("GET", url, answer(promise, limits).await)
+        })
+    }
+
+    fn post_form<'a>(&'a self, post: FormPost<'a>, limits: FetchLimits) -> FetchFuture<'a> {
+        Box::pin(async move {
+            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
+            let authorization = post.authorization.unwrap_or_default();
+            let promise = post_form_capped(
+                post.url,
+                authorization,
+                post.form,
+                max_bytes,
+                limits.timeout_ms,
+            );
+            logged("POST", post.url, answer(promise, limits).await)
         })
     }
 }
 
-/// The answer, or why there is none and what the runtime said.
-async fn get(url: &str, limits: FetchLimits) -> Result<Fetched, (FetchError, String)> {
-    let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-    let answer = JsFuture::from(get_capped(url, max_bytes, limits.timeout_ms))
+/// `answer`, after logging what went wrong with it: a status other than 200, or no answer.
+fn logged(
+    method: &str,
+    url: &str,
+    answer: Result<Fetched, (FetchError, String)>,
+) -> Result<Fetched, FetchError> {
+    match &answer {
+        Ok(fetched) if fetched.status != 200 => {
+            console_error!("oidc-edge: {method} {url} answered {}", fetched.status);
+        }
+        Ok(_) => {}
+        Err((error, detail)) => console_error!("oidc-edge: {method} {url}: {error} ({detail})"),
+    }
+    answer.map_err(|(error, _)| error)
+}
+
+/// The answer fetch.js resolved `promise` to, or why there is none and what the runtime said.
+async fn answer(promise: Promise, limits: FetchLimits) -> Result<Fetched, (FetchError, String)> {
+    let answer = JsFuture::from(promise)
         .await
         .map_err(|err| (FetchError::Failed, format!("{err:?}")))?;
     let field = |name: &str| {

@@ -4,7 +4,9 @@
 //! request into the core's [`oidc_edge::op::Request`], lets [`oidc_edge::op::Provider`]
 //! answer it with its store (Workers KV for cacheable records, a Durable Object for
 //! single-use ones: [`edge`]), WebCrypto for PBKDF2, signature checks and token signing,
-//! the runtime's `fetch` for clients' `jwks_uri` ([`fetch`]) and the clock of the runtime,
+//! the runtime's `fetch` for clients' `jwks_uri` and upstream providers ([`fetch`]), the
+//! upstream providers' client secrets from the bindings the configuration names, and the
+//! clock of the runtime,
 //! and converts the answer back. Protocol logic lives in the
 //! core.
 
@@ -272,8 +274,13 @@ fn host(env: &Env) -> std::result::Result<Rc<Host>, String> {
         .check_signing_keys(&keys)
         .map_err(|e| e.to_string())?;
     let secrets = ServerSecrets::from_text(&fingerprint.secret).map_err(|e| e.to_string())?;
+    // The client secrets at upstream providers, from the bindings the configuration names
+    // (a new value comes with a new deployment, hence a new isolate).
+    let provider = Provider::new(config, keys, secrets)
+        .with_upstream_secrets(|name| binding_text(env, name))
+        .map_err(|e| e.to_string())?;
     let host = Rc::new(Host {
-        provider: Provider::new(config, keys, secrets),
+        provider,
         signer: RefCell::new(None),
     });
     PROVIDER.with(|p| *p.borrow_mut() = Some((fingerprint, host.clone())));

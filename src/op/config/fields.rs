@@ -83,31 +83,34 @@ fn check_claims(claims: &Map<String, Value>, path: &str) -> Result<(), ConfigErr
                 "is a protocol claim the provider sets itself; it cannot be configured",
             ));
         }
-        let expected = match name.as_str() {
-            "email_verified" | "phone_number_verified" => {
-                value.is_boolean().then_some(()).ok_or("a boolean")
-            }
-            "updated_at" => value
-                .is_u64()
-                .then_some(())
-                .ok_or("a number of seconds since the epoch"),
-            "address" => value.is_object().then_some(()).ok_or("a JSON object"),
-            "name" | "given_name" | "family_name" | "middle_name" | "nickname"
-            | "preferred_username" | "profile" | "picture" | "website" | "email" | "gender"
-            | "birthdate" | "zoneinfo" | "locale" | "phone_number" => {
-                value.is_string().then_some(()).ok_or("a string")
-            }
-            "" => Err("a non-empty claim name"),
-            _ => Ok(()),
-        };
-        if let Err(expected) = expected {
-            return Err(ConfigError::new(
-                at,
-                format!("must be {expected} (OpenID Connect Core §5.1)"),
-            ));
-        }
+        check_claim_value(name, value).map_err(|expected| {
+            ConfigError::new(at, format!("must be {expected} (OpenID Connect Core §5.1)"))
+        })?;
     }
     Ok(())
+}
+
+/// Whether `value` has the JSON type OpenID Connect Core §5.1 gives claim `name` (any
+/// value for a claim it does not define); the type expected when it has not. Also what an
+/// upstream provider's claims are held to before they become ours.
+pub(super) fn check_claim_value(name: &str, value: &Value) -> Result<(), &'static str> {
+    match name {
+        "email_verified" | "phone_number_verified" => {
+            value.is_boolean().then_some(()).ok_or("a boolean")
+        }
+        "updated_at" => value
+            .is_u64()
+            .then_some(())
+            .ok_or("a number of seconds since the epoch"),
+        "address" => value.is_object().then_some(()).ok_or("a JSON object"),
+        "name" | "given_name" | "family_name" | "middle_name" | "nickname"
+        | "preferred_username" | "profile" | "picture" | "website" | "email" | "gender"
+        | "birthdate" | "zoneinfo" | "locale" | "phone_number" => {
+            value.is_string().then_some(()).ok_or("a string")
+        }
+        "" => Err("a non-empty claim name"),
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {

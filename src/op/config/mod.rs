@@ -23,6 +23,7 @@ mod fields;
 mod reader;
 mod registration;
 mod resources;
+mod upstream;
 mod uri;
 
 pub(crate) use client::parse_client;
@@ -31,8 +32,9 @@ use fields::{parse_lifetimes, parse_login_limits, parse_user};
 use reader::Obj;
 pub use registration::Registration;
 pub use resources::Resource;
+pub use upstream::UpstreamProvider;
 use uri::check_issuer;
-pub use uri::{check_client_id_url, check_fetch_uri};
+pub use uri::{check_client_id_url, check_fetch_uri, check_upstream_uri, is_loopback_issuer};
 
 /// Largest configuration accepted, in bytes of JSON.
 pub const MAX_CONFIG_LEN: usize = 1024 * 1024;
@@ -98,6 +100,11 @@ pub struct Config {
     pub password_acr: String,
     /// Clients that arrive on their own: dynamic registration, metadata documents.
     pub registration: Registration,
+    /// The OpenID Providers users may sign in at instead (`upstream_providers`).
+    pub upstream_providers: Vec<UpstreamProvider>,
+    /// Whether the login page offers the password form (`password_login`, default true);
+    /// when not, users sign in only at an upstream provider.
+    pub password_login: bool,
     /// The scopes a client that registers itself may have ([`Config::offered_scopes`]).
     offered_scopes: Vec<String>,
 }
@@ -513,6 +520,8 @@ impl Config {
             "resources",
             "password_acr",
             "registration",
+            "upstream_providers",
+            "password_login",
         ])?;
 
         let issuer = obj.required_string("issuer")?;
@@ -601,6 +610,21 @@ impl Config {
             None => Registration::default(),
             Some(value) => registration::parse_registration(value, issuer)?,
         };
+        let upstream_providers = upstream::parse_upstream_providers(
+            obj.array("upstream_providers")?,
+            uri::is_loopback_issuer(issuer),
+            &password_acr,
+        )?;
+        let password_login = match obj.get("password_login") {
+            None => true,
+            Some(_) => obj.bool("password_login")?,
+        };
+        if !password_login && upstream_providers.is_empty() {
+            return Err(ConfigError::new(
+                obj.at("password_login"),
+                "is false, so users could sign in nowhere: list upstream_providers, or allow passwords",
+            ));
+        }
         // The identity scopes (OpenID Connect Core §5.4, §11), and what the configured APIs
         // take: what a client that registers itself may ask for.
         let mut offered_scopes: Vec<String> = SCOPE_DESCRIPTIONS
@@ -624,8 +648,15 @@ impl Config {
             resources,
             password_acr,
             registration,
+            upstream_providers,
+            password_login,
             offered_scopes,
         })
+    }
+
+    /// The upstream provider with this `id`.
+    pub fn upstream_provider(&self, id: &str) -> Option<&UpstreamProvider> {
+        self.upstream_providers.iter().find(|p| p.id == id)
     }
 
     /// The resource named `uri` (RFC 8707 §2): a configured one, or the provider's own API

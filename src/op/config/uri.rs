@@ -283,6 +283,25 @@ pub fn check_fetch_uri(text: &str, allow_loopback: bool) -> Result<(), &'static 
     }
 }
 
+/// An upstream provider's issuer, and every endpoint its discovery document names, which
+/// the provider fetches and posts to as a relying party: `https://` on a public host; on
+/// `localhost` or a loopback address (`http://` or `https://`) only when `development` (the
+/// provider's own issuer is on localhost), so a second provider on the same machine can be
+/// the upstream in development and tests, and never in production.
+pub fn check_upstream_uri(text: &str, development: bool) -> Result<(), &'static str> {
+    let uri = parse_http_uri(text)?;
+    match host_kind(uri.host) {
+        HostKind::Public if uri.https => Ok(()),
+        HostKind::Loopback if development => Ok(()),
+        HostKind::Public | HostKind::Loopback => Err(
+            "must be an https:// URI on a public host (localhost only with an http://localhost issuer, for development)",
+        ),
+        HostKind::Private => Err(
+            "must name a public host: the provider does not fetch from private, link-local or reserved addresses, nor from addresses in uncommon notations",
+        ),
+    }
+}
+
 /// A client identifier that is the URL of its metadata document
 /// (draft-ietf-oauth-client-id-metadata-document §3): `https://`, a path other than `/`
 /// without `.` or `..` segments (percent-encoded or not), no fragment, no user information;
@@ -368,6 +387,36 @@ mod tests {
             check_fetch_uri("http://localhost/x", true).is_err(),
             "https only"
         );
+    }
+
+    #[test]
+    fn upstream_uris_are_public_https_except_in_development() {
+        for uri in [
+            "https://accounts.example.com",
+            "https://login.example.com/tenant/v2.0",
+            "https://idp.example/",
+        ] {
+            assert_eq!(check_upstream_uri(uri, false), Ok(()), "{uri}");
+        }
+        for uri in [
+            "http://127.0.0.1:8788",
+            "http://localhost:8788",
+            "https://localhost/idp",
+            "https://[::1]:9000",
+        ] {
+            assert!(check_upstream_uri(uri, false).is_err(), "{uri}");
+            assert_eq!(check_upstream_uri(uri, true), Ok(()), "{uri}");
+        }
+        for uri in [
+            "http://idp.example",
+            "https://10.0.0.1/",
+            "https://intranet/",
+            "https://0x7f000001/",
+            "https://idp.example/#x",
+            "https://user@idp.example/",
+        ] {
+            assert!(check_upstream_uri(uri, true).is_err(), "{uri}");
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::op::http::{Request, Response};
 use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
 use crate::op::token::target;
+use crate::op::users::{self, Profile};
 use crate::store::Store;
 
 /// The longest binding message, in characters: it is shown on two small screens.
@@ -99,7 +100,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
 }
 
 /// The `sub` the request's one hint names (§7.1).
-async fn user_of_hint<S, P, V: SignatureVerifier>(
+async fn user_of_hint<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
     client: &Client,
     params: &Params,
@@ -120,9 +121,10 @@ async fn user_of_hint<S, P, V: SignatureVerifier>(
                             .into(),
                     )
                 })?;
-            op.config
-                .user(&sub)
-                .map(|user| user.sub.clone())
+            // A configured user, or the account of an upstream sign-in.
+            users::find(op, &sub, services)
+                .await?
+                .map(|user| user.sub().to_owned())
                 .ok_or(OpError::UnknownUserId)
         }
         _ => Err(OpError::InvalidRequest(

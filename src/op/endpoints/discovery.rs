@@ -83,6 +83,18 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
             }
         }
     }
+    // The claims upstream sign-ins bring, and the context classes they meet.
+    let mut acr_values = vec![config.password_acr.as_str()];
+    for upstream in &config.upstream_providers {
+        for (name, _) in &upstream.claims {
+            if !claims.contains(name) {
+                claims.push(name.clone());
+            }
+        }
+        if !acr_values.contains(&upstream.acr.as_str()) {
+            acr_values.push(&upstream.acr);
+        }
+    }
     // RFC 8414 §2: introspection authenticates confidential clients only, in the ways the
     // token endpoint takes.
     let introspection_methods: Vec<&str> = auth_methods
@@ -108,8 +120,9 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         "introspection_signing_alg_values_supported": names(&keys.algorithms()),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims,
-        // OpenID Connect Discovery §3: the one context class a sign-in here meets.
-        "acr_values_supported": [config.password_acr],
+        // OpenID Connect Discovery §3: the context classes a sign-in here meets (with a
+        // password, or at each upstream provider).
+        "acr_values_supported": acr_values,
         "prompt_values_supported": ["none", "login", "consent"],
         "dpop_signing_alg_values_supported": dpop_algs,
         "authorization_response_iss_parameter_supported": true,

@@ -36,6 +36,7 @@ use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Grant, Grants, Key, Mark, Rotations};
 use crate::op::resource::access_token_claims;
 use crate::op::token::jwt;
+use crate::op::users;
 use crate::store::Store;
 
 /// The media type of an RFC 9701 answer (§5, §12.2).
@@ -167,7 +168,7 @@ async fn refresh_token<S: Store, P, V>(
     // client is still registered and may refresh, its user still exists.
     let client = registry::find(op, record.client_id.as_str(), services).await?;
     let refreshes = client.is_some_and(|c| c.allows_grant(GrantType::RefreshToken));
-    if !refreshes || op.config.user(&record.sub).is_none() {
+    if !refreshes || users::find(op, &record.sub, services).await?.is_none() {
         return Ok(None);
     }
     let mut members = Map::new();

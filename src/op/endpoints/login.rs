@@ -1,18 +1,25 @@
-//! The login page: a username and password form, CSRF-protected and bound to the browser
-//! that started the authorization request. Passwords are checked with PBKDF2-SHA256
-//! through the host's [`Pbkdf2`] (WebCrypto's native implementation on Workers).
+//! The login page: a username and password form (unless `password_login` is off) and a
+//! "Continue with …" link per upstream provider (`upstream_providers`), CSRF-protected and
+//! bound to the browser that started the authorization request. Passwords are checked
+//! with PBKDF2-SHA256 through the host's [`Pbkdf2`] (WebCrypto's native implementation on
+//! Workers); a sign-in at an upstream provider starts at `/upstream/start` and ends at
+//! `/upstream/callback`, which come back here for the session and the rest of the flow.
 
 use crate::op::clients::registry;
 use crate::op::flow;
-use crate::op::form::Params;
+use crate::op::form::{self, Params};
 use crate::op::http::{Request, Response};
-use crate::op::pages::{self, ClientView, LoginPage};
+use crate::op::pages::{self, ClientView, LoginPage, UpstreamLink};
 use crate::op::password::{Pbkdf2, verify_password_padded};
 use crate::op::provider::{Provider, SESSION_COOKIE, Services};
 use crate::op::records::{self, AuthRequest, Key, Session, Sessions};
+use crate::op::routes::UPSTREAM_START_PATH;
 use crate::op::throttle::{self, Verdict};
 use crate::store::Store;
 use crate::{Error, random};
+
+/// The CSRF purpose of the links that start a sign-in at an upstream provider.
+pub(crate) const UPSTREAM_CSRF_PURPOSE: &str = "upstream";
 
 const EXPIRED: &str = "This sign-in link has expired or was opened in another browser. Start again from the application.";
 
@@ -36,27 +43,13 @@ async fn run<S: Store, P: Pbkdf2, V>(
     };
     let (params, browser, tx, request) =
         (page.params, page.browser, page.tx.as_str(), page.request);
-    let csrf = op.secrets.csrf_token("login", tx, browser);
-    let redirect_origin = pages::origin_of(&request.redirect_uri);
-    let registered = registry::find(op, &request.client_id, services).await?;
-    let client = registered
-        .as_deref()
-        .map_or_else(|| ClientView::bare(&request.client_id), ClientView::of);
-    let hidden = [("tx", tx)];
-    let form = |username: &str, error: Option<&str>| {
-        pages::login(&LoginPage {
-            action: "/login",
-            hidden: &hidden,
-            csrf: &csrf,
-            client: Some(client),
-            provider_name: &op.config.provider_name,
-            username,
-            error,
-            redirect_origin,
-        })
-    };
     if req.method == "GET" {
-        return Ok(form("", None));
+        return show(op, tx, browser, &request, "", None, services).await;
+    }
+    // No password form is shown, so none is taken (nor its CSRF token looked for).
+    if !op.config.password_login {
+        let page = show(op, tx, browser, &request, "", Some(NO_PASSWORDS), services).await?;
+        return Ok(with_status(page, 403));
     }
     if !op
         .secrets
@@ -71,17 +64,31 @@ async fn run<S: Store, P: Pbkdf2, V>(
     let username = params.get("username").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
     match sign_in(op, req, username, password, services).await? {
-        SignIn::Throttled { retry_after } => Ok(too_many_attempts(
-            form(username, Some(&throttled_message(retry_after))),
-            retry_after,
-        )),
-        SignIn::Wrong => Ok(form(username, Some(WRONG))),
+        SignIn::Throttled { retry_after } => {
+            let message = throttled_message(retry_after);
+            let page = show(
+                op,
+                tx,
+                browser,
+                &request,
+                username,
+                Some(&message),
+                services,
+            )
+            .await?;
+            Ok(too_many_attempts(page, retry_after))
+        }
+        SignIn::Wrong => show(op, tx, browser, &request, username, Some(WRONG), services).await,
         SignIn::SignedIn { cookie, session } => {
             let response = continue_flow(op, request, &session, tx, services).await?;
             Ok(response.with_header("set-cookie", &cookie))
         }
     }
 }
+
+/// What a password sent where passwords are off (`password_login`) gets.
+const NO_PASSWORDS: &str =
+    "Passwords are not accepted here: continue with one of the providers below.";
 
 /// What the sign-in form says after a wrong username or password.
 pub(crate) const WRONG: &str = "Wrong username or password.";
@@ -123,7 +130,7 @@ pub(crate) async fn sign_in<S: Store, P: Pbkdf2, V>(
         throttle::failed(limits, services.store, req, services.now).await?;
         return Ok(SignIn::Wrong);
     };
-    let (cookie, session) = start_session(op, &sub, services).await?;
+    let (cookie, session) = start_session(op, &sub, services.now.0, services).await?;
     Ok(SignIn::SignedIn { cookie, session })
 }
 
@@ -146,6 +153,8 @@ pub(crate) fn page_sign_in_form(
         username: failed.map_or("", |(username, _)| username),
         error: failed.map(|(_, error)| error),
         redirect_origin: None,
+        password: op.config.password_login,
+        upstreams: &[],
     })
 }
 
@@ -161,6 +170,10 @@ pub(crate) async fn page_sign_in<S: Store, P: Pbkdf2, V>(
     let (action, hidden, csrf) = form;
     let username = params.get("username").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
+    if !op.config.password_login {
+        let page = page_sign_in_form(op, action, hidden, csrf, Some((username, NO_PASSWORDS)));
+        return Ok(Err(with_status(page, 403)));
+    }
     Ok(
         match sign_in(op, req, username, password, services).await? {
             SignIn::Throttled { retry_after } => Err(too_many_attempts(
@@ -193,11 +206,67 @@ pub(crate) fn throttled_message(retry_after: u64) -> String {
 
 /// `page` as the answer to a request over a limit: 429 with `Retry-After` (RFC 6585 §4).
 pub(crate) fn too_many_attempts(page: Response, retry_after: u64) -> Response {
-    Response {
-        status: 429,
-        ..page
-    }
-    .with_header("retry-after", &retry_after.to_string())
+    with_status(page, 429).with_header("retry-after", &retry_after.to_string())
+}
+
+/// `page` with another status.
+pub(crate) fn with_status(page: Response, status: u16) -> Response {
+    Response { status, ..page }
+}
+
+/// The login page of the request waiting as `tx` in `browser`: the password form (with
+/// `username` filled in) unless passwords are off, a link per upstream provider, and
+/// `error` above them. A 200, or a 401 with an error.
+pub(crate) async fn show<S: Store, P, V>(
+    op: &Provider,
+    tx: &str,
+    browser: &str,
+    request: &AuthRequest,
+    username: &str,
+    error: Option<&str>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, Error> {
+    let registered = registry::find(op, &request.client_id, services).await?;
+    let client = registered
+        .as_deref()
+        .map_or_else(|| ClientView::bare(&request.client_id), ClientView::of);
+    let csrf = op.secrets.csrf_token("login", tx, browser);
+    let upstream_csrf = op.secrets.csrf_token(UPSTREAM_CSRF_PURPOSE, tx, browser);
+    let hrefs: Vec<String> = op
+        .config
+        .upstream_providers
+        .iter()
+        .map(|provider| {
+            let query = form::encode(&[
+                ("tx", tx),
+                ("provider", provider.id.as_str()),
+                ("csrf", upstream_csrf.as_str()),
+            ]);
+            format!("{UPSTREAM_START_PATH}?{query}")
+        })
+        .collect();
+    let upstreams: Vec<UpstreamLink<'_>> = op
+        .config
+        .upstream_providers
+        .iter()
+        .zip(&hrefs)
+        .map(|(provider, href)| UpstreamLink {
+            name: &provider.name,
+            href,
+        })
+        .collect();
+    Ok(pages::login(&LoginPage {
+        action: "/login",
+        hidden: &[("tx", tx)],
+        csrf: &csrf,
+        client: Some(client),
+        provider_name: &op.config.provider_name,
+        username,
+        error,
+        redirect_origin: pages::origin_of(&request.redirect_uri),
+        password: op.config.password_login,
+        upstreams: &upstreams,
+    }))
 }
 
 /// The user's `sub` when the password is right. Every check costs the same PBKDF2 work,
@@ -233,16 +302,18 @@ async fn check_credentials<S, P: Pbkdf2, V>(
     }
 }
 
-/// A new session for `sub`: the cookie value is random and stored only as a hash.
-async fn start_session<S: Store, P, V>(
+/// A new session for `sub`, who authenticated at `auth_time`: the cookie value is random
+/// and stored only as a hash.
+pub(crate) async fn start_session<S: Store, P, V>(
     op: &Provider,
     sub: &str,
+    auth_time: i64,
     services: &Services<'_, S, P, V>,
 ) -> Result<(String, Session), Error> {
     let value = random::token(32)?;
     let session = Session {
         sub: sub.to_owned(),
-        auth_time: services.now.0,
+        auth_time,
         sid: random::token(16)?,
     };
     let ttl = op.config.lifetimes.session;
@@ -251,7 +322,7 @@ async fn start_session<S: Store, P, V>(
 }
 
 /// After login: the consent page if needed, else the code.
-async fn continue_flow<S: Store, P, V>(
+pub(crate) async fn continue_flow<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
     session: &Session,

@@ -17,4 +17,6 @@ pub mod login;
 pub mod register;
 pub mod resource_metadata;
 pub mod revoke;
+pub mod upstream_callback;
+pub mod upstream_start;
 pub mod userinfo;

@@ -9,6 +9,7 @@ use crate::op::provider::{Provider, Services};
 use crate::op::resource::{Denied, Policy, Scheme, authorize_request};
 use crate::op::token::jwt::USERINFO_CLAIMS;
 use crate::op::token::user_claims;
+use crate::op::users;
 use crate::store::Store;
 
 /// What `/userinfo` demands: an `openid` token, Bearer or DPoP.
@@ -37,9 +38,17 @@ pub async fn handle<S: Store, P, V: SignatureVerifier>(
         .and_then(Value::as_array)
         .map(|names| names.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    match op.config.user(text("sub")) {
+    let user = match users::find(op, text("sub"), services).await {
+        Ok(user) => user,
+        // The account could not be read: not a verdict on the token.
+        Err(_) => {
+            return Denied::new(503, "temporarily_unavailable", "try again", Scheme::Bearer)
+                .to_response(op, services.now);
+        }
+    };
+    match user {
         Some(user) => {
-            let mut body = user_claims(user, text("scope"), requested.iter().copied());
+            let mut body = user_claims(&user, text("scope"), requested.iter().copied());
             // `auth_time` is the sign-in's, which the token carries too.
             if requested.contains(&"auth_time")
                 && let Some(auth_time) = claims.get("auth_time").filter(|t| t.is_number())

@@ -7,12 +7,13 @@ use serde_json::{Value, json};
 use super::jwt::{self, AccessGrant, Exchanged, IdGrant, set_member};
 use super::target::Target;
 use crate::op::claims::RequestedClaims;
+use crate::op::config::Client;
 use crate::op::config::TokenFormat;
-use crate::op::config::{Client, User};
 use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Key, OpaqueAccessTokens};
 use crate::op::types::Scope;
+use crate::op::users::{self, Profile};
 use crate::random;
 use crate::store::Store;
 
@@ -26,7 +27,7 @@ pub struct Issue<'a> {
     /// The subject: a user, or the client itself.
     pub sub: &'a str,
     /// The user, when one granted the tokens.
-    pub user: Option<&'a User>,
+    pub user: Option<&'a dyn Profile>,
     /// The granted scope (what the ID token and the refresh token cover).
     pub scope: &'a Scope,
     /// What the access token is for: its audience, scopes and lifetime (RFC 8707).
@@ -117,7 +118,7 @@ pub async fn issue<S: Store, P, V>(
                 auth_time,
                 sid,
                 access_token: &access_token,
-                acr: &op.config.password_acr,
+                acr: users::acr(&op.config, user),
                 scope: what.scope,
                 claims: requested.map_or(&[], |c| c.id_token.as_slice()),
                 lifetime: lifetimes.id_token,

@@ -8,9 +8,9 @@ use crate::Error;
 use crate::jose::Alg;
 use crate::jose::jws::{assemble, signing_input};
 use crate::oidc::token_hash;
-use crate::op::config::User;
 use crate::op::keys::SigningKeys;
 use crate::op::signer::TokenSigner;
+use crate::op::users::{FEDERATED_AMR, Profile};
 use crate::time::UnixTime;
 
 /// Claims each scope releases (OpenID Connect Core §5.4).
@@ -63,14 +63,14 @@ pub fn is_scope_claim(name: &str) -> bool {
 /// is the choice here: the relying party judges it, and a claim is never left out or,
 /// worse, given the value asked for instead of the user's (never fabricated).
 pub fn user_claims<'n>(
-    user: &User,
+    user: &dyn Profile,
     scope: &str,
     requested: impl IntoIterator<Item = &'n str>,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    out.insert("sub".into(), Value::String(user.sub.clone()));
+    out.insert("sub".into(), Value::String(user.sub().to_owned()));
     let mut release = |name: &str| {
-        if let Some(value) = user.claims.get(name) {
+        if let Some(value) = user.claims().get(name) {
             out.insert(name.to_owned(), value.clone());
         }
     };
@@ -262,7 +262,7 @@ pub const PASSWORD_AMR: &str = "pwd";
 pub async fn id_token(
     keys: &SigningKeys,
     signer: &dyn TokenSigner,
-    user: &User,
+    user: &dyn Profile,
     grant: &IdGrant<'_>,
     now: UnixTime,
 ) -> Result<String, Error> {
@@ -279,11 +279,13 @@ pub async fn id_token(
             ),
         ),
         ("auth_time", json!(grant.auth_time)),
-        // OpenID Connect Core §2, RFC 8176 §2: how the user authenticated. A password on
-        // the login page is the one way today; a sign-in at an upstream provider will have
-        // to carry its own methods through the session.
-        ("amr", json!([PASSWORD_AMR])),
-        // §2: the context class that sign-in meets (`password_acr`).
+        // OpenID Connect Core §2, RFC 8176 §2: how the user authenticated: a password on
+        // the login page, or at an upstream provider (the one way such a user signs in).
+        (
+            "amr",
+            json!([user.upstream().map_or(PASSWORD_AMR, |_| FEDERATED_AMR)]),
+        ),
+        // §2: the context class that sign-in meets (`password_acr`, or the upstream's).
         ("acr", json!(grant.acr)),
         ("sid", json!(grant.sid)),
         ("at_hash", json!(token_hash(grant.alg, grant.access_token))),

@@ -19,6 +19,7 @@ use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Decision, Grant, Grants, Key};
 use crate::op::types::Scope;
+use crate::op::users;
 use crate::random;
 use crate::store::Store;
 
@@ -51,9 +52,9 @@ pub async fn issue_once<S: Store, P, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
     let answer = approved.decision;
-    let user = op
-        .config
-        .user(&answer.sub)
+    // A configured user, or the account of an upstream sign-in the user made at /device.
+    let user = users::find(op, &answer.sub, services)
+        .await?
         .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))?;
     // RFC 8707 §2.2: a token for the resources the poll names, within those requested.
     let target = target::target(
@@ -105,7 +106,7 @@ pub async fn issue_once<S: Store, P, V>(
             jti: &access_jti,
             grant: Some(&grant_record.family),
             sub: &answer.sub,
-            user: Some(user),
+            user: Some(&user),
             scope: approved.scope,
             target: &target,
             auth_time: Some(answer.auth_time),

@@ -9,12 +9,13 @@ use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::set_member;
 use super::super::target;
-use crate::op::config::{Client, GrantType, User};
+use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Code, Codes, Grant, Grants, Key};
+use crate::op::users;
 use crate::pkce::{CodeChallenge, CodeVerifier};
 use crate::random;
 use crate::store::Store;
@@ -53,7 +54,13 @@ pub async fn exchange<S: Store, P, V>(
         ));
     };
     let request = &record.request;
-    let user = match check_binding(op, client, params, jkt.as_deref(), &record) {
+    let bound = match check_binding(client, params, jkt.as_deref(), &record) {
+        Ok(()) => users::find(op, &record.sub, services)
+            .await?
+            .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into())),
+        Err(refused) => Err(refused),
+    };
+    let user = match bound {
         Ok(user) => user,
         Err(refused) => {
             // Read only now (the common exchange skips it): a spent code sent again with
@@ -122,7 +129,7 @@ pub async fn exchange<S: Store, P, V>(
             jti: &access_jti,
             grant: Some(&grant_record.family),
             sub: &record.sub,
-            user: Some(user),
+            user: Some(&user),
             scope: &request.scope,
             target: &target,
             auth_time: Some(record.auth_time),
@@ -164,14 +171,13 @@ async fn revoke_if_spent<S: Store, P, V>(
 }
 
 /// RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9449 §10: what the code is bound to (its client,
-/// redirect URI, PKCE challenge and DPoP key) against this request; the code's user.
-fn check_binding<'a>(
-    op: &'a Provider,
+/// redirect URI, PKCE challenge and DPoP key) against this request.
+fn check_binding(
     client: &Client,
     params: &Params,
     jkt: Option<&str>,
     record: &Code,
-) -> Result<&'a User, OpError> {
+) -> Result<(), OpError> {
     let request = &record.request;
     if request.client_id != client.client_id {
         return Err(OpError::InvalidGrant(
@@ -194,9 +200,7 @@ fn check_binding<'a>(
             "the DPoP key is not the one named by dpop_jkt".into(),
         ));
     }
-    op.config
-        .user(&record.sub)
-        .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into()))
+    Ok(())
 }
 
 /// RFC 7636 §4.6: with a challenge, the verifier must match it; without one, a verifier

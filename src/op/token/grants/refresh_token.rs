@@ -15,6 +15,7 @@ use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Grant, Grants, Key, Mark, Rotations};
 use crate::op::types::Scope;
+use crate::op::users;
 use crate::random;
 use crate::store::Store;
 
@@ -64,8 +65,10 @@ pub async fn exchange<S: Store, P, V>(
         let target = target::target(op, client, &resources, &scope)?;
         Ok((scope, target))
     });
-    let ((scope, target), user) = match (narrowed, op.config.user(&record.sub).ok_or_else(invalid))
-    {
+    // A configured user is found without a store read; an upstream sign-in's account is
+    // read from the store.
+    let found = users::find(op, &record.sub, services).await?;
+    let ((scope, target), user) = match (narrowed, found.ok_or_else(invalid)) {
         (Ok(narrowed), Ok(user)) => (narrowed, user),
         (Err(refused), _) | (_, Err(refused)) => {
             // A reused token is judged as a reuse whatever else the request gets wrong.
@@ -111,7 +114,7 @@ pub async fn exchange<S: Store, P, V>(
             jti: &jti,
             grant: Some(&record.family),
             sub: &record.sub,
-            user: Some(user),
+            user: Some(&user),
             scope: &scope,
             target: &target,
             auth_time: Some(record.auth_time),
