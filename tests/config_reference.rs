@@ -322,6 +322,9 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
         ("OIDC_CONFIG", "clients") => strings(config.clients.iter().map(|c| c.client_id.as_str())),
         ("OIDC_CONFIG", "users") => strings(config.users.iter().map(|u| u.sub.as_str())),
         ("OIDC_CONFIG", "password_acr") => json!(config.password_acr),
+        ("OIDC_CONFIG", "require_pushed_authorization_requests") => {
+            json!(config.require_pushed_authorization_requests)
+        }
         ("OIDC_CONFIG", "resources") => {
             strings(config.resources.iter().map(|r| r.resource.as_str()))
         }
@@ -343,6 +346,12 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "backchannel_logout_session_required" => {
                     json!(c.backchannel_logout_session_required)
                 }
+                "require_pushed_authorization_requests" => {
+                    json!(c.authorization.require_pushed_authorization_requests)
+                }
+                "require_signed_request_object" => {
+                    json!(c.authorization.require_signed_request_object)
+                }
                 _ => panic!("no projection for clients[i].{field}: add one to this test"),
             }
         }
@@ -355,6 +364,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "id_token" => l.id_token,
                 "refresh_token" => l.refresh_token,
                 "session" => l.session,
+                "par" => l.par,
                 _ => panic!("no projection for lifetimes.{field}: add one to this test"),
             })
         }
@@ -564,6 +574,12 @@ fn full_example_has_every_field() {
 /// example, is accepted (RFC 7591 §2 names for client metadata).
 #[test]
 fn every_documented_field_is_accepted() {
+    /// Fields refused alone, each with the field it needs: request objects are checked
+    /// with the client's keys (RFC 9101 §6.1).
+    const NEEDS_COMPANION: [(&str, &str, &str); 2] = [
+        ("clients[i]", "require_signed_request_object", "jwks"),
+        ("clients[i]", "request_object_signing_alg", "jwks"),
+    ];
     let doc = doc();
     let full = doc.full();
     for table in doc.field_tables() {
@@ -574,6 +590,17 @@ fn every_documented_field_is_accepted() {
                 .unwrap_or_else(|| panic!("no example value for {}.{field}", table.object))
                 .clone();
             let mut config = doc.minimal();
+            // A field that is refused without another documented one gets it too.
+            for (object, needy, companion) in NEEDS_COMPANION {
+                if table.object == object && field == needy {
+                    let example = objects_at(&full, object)
+                        .into_iter()
+                        .find_map(|o| o.get(companion))
+                        .unwrap_or_else(|| panic!("no example value for {object}.{companion}"))
+                        .clone();
+                    object_mut(&mut config, object).insert(companion.to_owned(), example);
+                }
+            }
             object_mut(&mut config, &table.object).insert(field.clone(), value);
             assert_accepted(&config, &format!("{}.{field}", table.object));
         }

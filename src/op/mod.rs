@@ -4,6 +4,7 @@
 //! elsewhere (a client's `jwks_uri`) through [`fetch::Fetcher`]. The Worker is a thin
 //! adapter around it.
 
+pub mod authorize;
 pub mod backchannel;
 pub mod claims;
 pub mod clients;

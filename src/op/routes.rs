@@ -40,6 +40,8 @@ pub enum Endpoint {
     ApiMe,
     /// That API's protected-resource metadata (RFC 9728 §3).
     ApiMeMetadata,
+    /// The pushed authorization request endpoint (RFC 9126 §2).
+    Par,
 }
 
 /// One endpoint's declaration.
@@ -157,6 +159,14 @@ pub const ROUTES: &[Route] = &[
         discovery: None,
         endpoint: Endpoint::ApiMeMetadata,
     },
+    Route {
+        path: "/par",
+        methods: "POST",
+        // A browser app may push its own requests, as it calls the token endpoint.
+        cors: Some("POST"),
+        discovery: Some("pushed_authorization_request_endpoint"),
+        endpoint: Endpoint::Par,
+    },
 ];
 
 /// The route of `path`, if any.
@@ -269,6 +279,7 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         Endpoint::EndSession => endpoints::end_session::handle(op, req, services).await,
         Endpoint::ApiMe => endpoints::api_me::handle(op, req, services).await,
         Endpoint::ApiMeMetadata => endpoints::resource_metadata::handle(op),
+        Endpoint::Par => endpoints::par::handle(op, req, services).await,
     }
 }
 

@@ -114,7 +114,8 @@ fn design_example_parses() {
             access_token: 600,
             id_token: 600,
             refresh_token: 1_209_600,
-            session: 86_400
+            session: 86_400,
+            par: 60,
         }
     );
 
@@ -233,7 +234,8 @@ fn defaults_fill_absent_members() {
             access_token: 600,
             id_token: 600,
             refresh_token: 1_209_600,
-            session: 86_400
+            session: 86_400,
+            par: 60,
         }
     );
 

@@ -47,15 +47,10 @@ fn discovery_and_jwks() {
             doc["introspection_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_basic", "client_secret_post"])
         );
-        for missing in [
-            "pushed_authorization_request_endpoint",
-            "device_authorization_endpoint",
-        ] {
-            assert!(
-                doc.get(missing).is_none(),
-                "{missing}: not implemented, so not advertised"
-            );
-        }
+        assert!(
+            doc.get("device_authorization_endpoint").is_none(),
+            "not implemented, so not advertised"
+        );
     }
     let jwks = op.send(&Request::new("GET", &absolute("/jwks")));
     let keys = body(&jwks);

@@ -22,6 +22,7 @@ mod introspect;
 mod login;
 mod logout;
 mod opaque_tokens;
+mod par;
 mod private_key_jwt;
 mod records;
 mod refresh_token;

@@ -29,6 +29,11 @@ const CLIENT_FIELDS: &[&str] = &[
     "backchannel_logout_session_required",
     "id_token_signed_response_alg",
     "introspection_signed_response_alg",
+    // RFC 9126 §6, RFC 9101 §10.5, JARM §3: `authorization.rs`.
+    "require_pushed_authorization_requests",
+    "require_signed_request_object",
+    "request_object_signing_alg",
+    "authorization_signed_response_alg",
     "client_name",
     "logo_uri",
     "policy_uri",
@@ -211,6 +216,9 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         ));
     }
 
+    let authorization =
+        super::authorization::parse(&obj, jwks.is_some() || jwks_uri.is_some(), signing_alg)?;
+
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(ConfigError::new(
             obj.at("redirect_uris"),
@@ -273,6 +281,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         tos_uri,
         jwks,
         jwks_uri,
+        authorization,
     })
 }
 
@@ -427,6 +436,7 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         "id_token",
         "refresh_token",
         "session",
+        "par",
     ])?;
     let defaults = Lifetimes::default();
     let read = |name: &str, default: u64, max: u64| -> Result<u64, ConfigError> {
@@ -447,6 +457,15 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         id_token: read("id_token", defaults.id_token, 86_400)?,
         refresh_token: read("refresh_token", defaults.refresh_token, 31_536_000)?,
         session: read("session", defaults.session, 2_592_000)?,
+        // RFC 9126 §2.2: a pushed request is used at once; its record is checked for
+        // expiry when it is taken, so it may live shorter than a store's least TTL.
+        par: match obj.u64("par")? {
+            None => defaults.par,
+            Some(seconds @ 10..=600) => seconds,
+            Some(_) => {
+                return Err(ConfigError::new(obj.at("par"), "must be 10 to 600 seconds"));
+            }
+        },
     })
 }
 

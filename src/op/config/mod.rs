@@ -18,11 +18,13 @@ use super::types::{ClientId, RedirectUri};
 use crate::jose::{Alg, JwkSet};
 use crate::{Error, json};
 
+mod authorization;
 mod fields;
 mod reader;
 mod resources;
 mod uri;
 
+pub use authorization::AuthorizationRules;
 use fields::{parse_client, parse_lifetimes, parse_login_limits, parse_user};
 use reader::Obj;
 pub use resources::Resource;
@@ -90,6 +92,9 @@ pub struct Config {
     /// The Authentication Context Class Reference of a sign-in with a password here
     /// (OpenID Connect Core §2 `acr`), in every ID token.
     pub password_acr: String,
+    /// Every client's authorization requests come through `/par` (RFC 9126 §5), whatever
+    /// the client's own `require_pushed_authorization_requests` says.
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// The `acr` of a password sign-in unless the configuration names another: level 1 of the
@@ -315,6 +320,9 @@ pub struct Client {
     /// Where the client publishes its public keys instead (RFC 7591 §2 `jwks_uri`):
     /// fetched by the host and kept by the provider (`clients::jwks_uri`); never with `jwks`.
     pub jwks_uri: Option<String>,
+    /// How its authorization requests come and their answers go (PAR, request objects,
+    /// JARM).
+    pub authorization: AuthorizationRules,
 }
 
 impl Client {
@@ -361,6 +369,8 @@ pub struct Lifetimes {
     pub refresh_token: u64,
     /// Login sessions at the provider: 60 to 2,592,000 (30 days).
     pub session: u64,
+    /// Pushed authorization requests (RFC 9126 §2.2 `expires_in`): 10 to 600.
+    pub par: u64,
 }
 
 impl Default for Lifetimes {
@@ -371,6 +381,7 @@ impl Default for Lifetimes {
             id_token: 600,
             refresh_token: 1_209_600,
             session: 86_400,
+            par: 60,
         }
     }
 }
@@ -415,6 +426,7 @@ impl Config {
             "scope_descriptions",
             "resources",
             "password_acr",
+            "require_pushed_authorization_requests",
         ])?;
 
         let issuer = obj.required_string("issuer")?;
@@ -509,6 +521,8 @@ impl Config {
             scope_descriptions,
             resources,
             password_acr,
+            require_pushed_authorization_requests: obj
+                .bool("require_pushed_authorization_requests")?,
         })
     }
 
@@ -557,6 +571,10 @@ impl Config {
                 (
                     "introspection_signed_response_alg",
                     client.introspection_signed_response_alg,
+                ),
+                (
+                    "authorization_signed_response_alg",
+                    client.authorization.authorization_signed_response_alg,
                 ),
             ] {
                 if let Some(alg) = alg

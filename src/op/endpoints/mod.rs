@@ -9,6 +9,7 @@ pub mod end_session;
 pub mod introspect;
 pub mod jwks;
 pub mod login;
+pub mod par;
 pub mod resource_metadata;
 pub mod revoke;
 pub mod userinfo;
