@@ -26,6 +26,7 @@ mod par;
 mod private_key_jwt;
 mod records;
 mod refresh_token;
+mod request_objects;
 mod resource;
 mod resource_indicators;
 mod revoke;
