@@ -29,6 +29,7 @@ mod refresh_token;
 mod request_objects;
 mod resource;
 mod resource_indicators;
+mod response_modes;
 mod revoke;
 mod rotation;
 mod signing_algorithms;
