@@ -14,25 +14,26 @@ use crate::op::form::Params;
 use crate::op::provider::{Provider, Services};
 use crate::store::Store;
 
-/// The parameters of the request `outside` names for `client`, and where they came from.
+/// The parameters of the request that `params` (the request's own) name for `client`, and
+/// where they came from.
 pub async fn resolve<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
     client: &Client,
-    outside: Params,
+    params: Params,
     services: &Services<'_, S, P, V>,
 ) -> Result<(Params, Source), OpError> {
-    match (outside.get("request"), outside.get("request_uri")) {
-        (None, None) => Ok((outside, Source::default())),
+    match (params.get("request"), params.get("request_uri")) {
+        (None, None) => Ok((params, Source::default())),
         (Some(_), Some(_)) => Err(OpError::InvalidRequest(
             "send request or request_uri, not both (RFC 9101 §5)".into(),
         )),
         (Some(object), None) => {
-            let params = request_object::verify(op, client, object, services).await?;
+            let signed = request_object::verify(op, client, object, services).await?;
             let source = Source {
                 pushed: false,
                 signed: true,
             };
-            Ok((params, source))
+            Ok((signed, source))
         }
         (None, Some(uri)) if uri.starts_with(par::URN_PREFIX) => {
             let pushed = par::take(uri, &client.client_id, services).await?;

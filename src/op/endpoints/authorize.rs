@@ -26,11 +26,13 @@ pub async fn handle<S: Store, P, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    let outside = match req.params() {
+    // What the request itself carries; with a request object or a pushed request, only
+    // `client_id` and the way to the request are read from it (`authorize::source`).
+    let params = match req.params() {
         Ok(params) => params,
         Err(description) => return pages::error(400, "invalid_request", &description),
     };
-    let found = match outside.get("client_id") {
+    let found = match params.get("client_id") {
         Some(id) => registry::find(op, id, services).await,
         None => Ok(None),
     };
@@ -40,11 +42,11 @@ pub async fn handle<S: Store, P, V: SignatureVerifier>(
         Err(err) => return flow::page_or_error(Err(err)),
     };
     let client = &*client;
-    let (params, source) = match source::resolve(op, client, outside.clone(), services).await {
+    let (request, source) = match source::resolve(op, client, params.clone(), services).await {
         Ok(resolved) => resolved,
-        Err(err) => return unresolved(op, client, &outside, &err, services).await,
+        Err(err) => return unresolved(op, client, &params, &err, services).await,
     };
-    let reply = match validate::reply(client, &params) {
+    let reply = match validate::reply(client, &request) {
         Ok(reply) => reply,
         Err(err) => return page(&err),
     };
@@ -52,7 +54,7 @@ pub async fn handle<S: Store, P, V: SignatureVerifier>(
         Ok(pair) => pair,
         Err(_) => return pages::error(503, "temporarily_unavailable", "try again"),
     };
-    let decided = match validate::check(op, client, &reply, &params, source) {
+    let decided = match validate::check(op, client, &reply, &request, source) {
         Ok((mut request, none)) => {
             request.browser = browser_hash(&browser);
             decide(op, (request, none), req, services).await

@@ -46,25 +46,25 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             "the body must be application/x-www-form-urlencoded".into(),
         ));
     }
-    let form = req.params().map_err(OpError::InvalidRequest)?;
-    let client = auth::authenticate(op, req, &form, services).await?;
+    let params = req.params().map_err(OpError::InvalidRequest)?;
+    let client = auth::authenticate(op, req, &params, services).await?;
     // §2.1: a pushed request is not itself a reference to another.
-    if form.has("request_uri") {
+    if params.has("request_uri") {
         return Err(OpError::InvalidRequest(
             "request_uri cannot be pushed (RFC 9126 §2.1)".into(),
         ));
     }
-    let form = CLIENT_AUTH_PARAMS
+    let params = CLIENT_AUTH_PARAMS
         .into_iter()
-        .fold(form, |form, name| form.without(name));
+        .fold(params, |params, name| params.without(name));
     // §3: with a request object, its parameters are the request, whatever else the form
     // holds.
-    let (params, signed) = match form.get("request") {
+    let (params, signed) = match params.get("request") {
         Some(object) => (
             request_object::verify(op, &client, object, services).await?,
             true,
         ),
-        None => (form, false),
+        None => (params, false),
     };
     if params
         .get("client_id")
