@@ -576,9 +576,10 @@ fn full_example_has_every_field() {
 fn every_documented_field_is_accepted() {
     /// Fields refused alone, each with the field it needs: request objects are checked
     /// with the client's keys (RFC 9101 §6.1).
-    const NEEDS_COMPANION: [(&str, &str, &str); 2] = [
+    const NEEDS_COMPANION: [(&str, &str, &str); 3] = [
         ("clients[i]", "require_signed_request_object", "jwks"),
         ("clients[i]", "request_object_signing_alg", "jwks"),
+        ("clients[i]", "profile", "jwks"),
     ];
     let doc = doc();
     let full = doc.full();
@@ -590,6 +591,15 @@ fn every_documented_field_is_accepted() {
                 .unwrap_or_else(|| panic!("no example value for {}.{field}", table.object))
                 .clone();
             let mut config = doc.minimal();
+            // A FAPI 2.0 client authenticates with private_key_jwt, and has no secret.
+            if table.object == "clients[i]" && field == "profile" {
+                let client = object_mut(&mut config, "clients[i]");
+                client.remove("client_secret_hash");
+                client.insert(
+                    "token_endpoint_auth_method".into(),
+                    json!("private_key_jwt"),
+                );
+            }
             // A field that is refused without another documented one gets it too.
             for (object, needy, companion) in NEEDS_COMPANION {
                 if table.object == object && field == needy {

@@ -17,6 +17,7 @@ mod config;
 mod consent;
 mod discovery;
 mod dpop;
+mod fapi2;
 mod hostile;
 mod introspect;
 mod login;

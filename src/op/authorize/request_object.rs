@@ -55,11 +55,11 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
     let validation = Validation {
         issuers: vec![client.client_id.as_str().to_owned()],
         audiences: vec![op.config.issuer.clone()],
-        algorithms: client
-            .authorization
-            .request_object_signing_alg
-            .into_iter()
-            .collect(),
+        // The client's registered algorithm, else its profile's (every one for most).
+        algorithms: match client.authorization.request_object_signing_alg {
+            Some(alg) => vec![alg],
+            None => client.signing_algorithms().to_vec(),
+        },
         typ: None,
         clock_tolerance: CLOCK_TOLERANCE,
         required_claims: ["iss", "aud", "exp", "jti"].map(str::to_owned).to_vec(),

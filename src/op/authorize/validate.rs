@@ -115,6 +115,12 @@ pub fn check(
                 "PKCE (code_challenge, S256) is required for public clients".into(),
             ));
         }
+        // FAPI 2.0 Security Profile §5.3.2.2: PKCE with S256 for every client.
+        (None, None) if client.is_fapi2() => {
+            return Err(OpError::InvalidRequest(
+                "PKCE (code_challenge, S256) is required by the FAPI 2.0 Security Profile".into(),
+            ));
+        }
         (None, None) => None,
         (Some(challenge), Some("S256")) => Some(
             CodeChallenge::parse_s256(challenge)

@@ -34,6 +34,8 @@ const CLIENT_FIELDS: &[&str] = &[
     "require_signed_request_object",
     "request_object_signing_alg",
     "authorization_signed_response_alg",
+    // The FAPI 2.0 Security Profile: `profile.rs`.
+    "profile",
     "client_name",
     "logo_uri",
     "policy_uri",
@@ -255,7 +257,7 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         scopes.push(scope.to_owned());
     }
 
-    Ok(Client {
+    let client = Client {
         client_id: ClientId::new(client_id),
         client_type,
         token_endpoint_auth_method: method,
@@ -282,7 +284,9 @@ pub(super) fn parse_client(value: &Value, path: String) -> Result<Client, Config
         jwks,
         jwks_uri,
         authorization,
-    })
+        profile: None,
+    };
+    super::profile::apply(&obj, client)
 }
 
 /// `access_token_format`, of a client or a resource: `"jwt"` (the default) or `"opaque"`.

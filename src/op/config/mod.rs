@@ -20,12 +20,14 @@ use crate::{Error, json};
 
 mod authorization;
 mod fields;
+mod profile;
 mod reader;
 mod resources;
 mod uri;
 
 pub use authorization::AuthorizationRules;
 use fields::{parse_client, parse_lifetimes, parse_login_limits, parse_user};
+pub use profile::{FAPI2_ALGORITHMS, Profile};
 use reader::Obj;
 pub use resources::Resource;
 use uri::check_issuer;
@@ -323,6 +325,8 @@ pub struct Client {
     /// How its authorization requests come and their answers go (PAR, request objects,
     /// JARM).
     pub authorization: AuthorizationRules,
+    /// The profile it is held to (`"fapi2"`: the FAPI 2.0 Security Profile).
+    pub profile: Option<Profile>,
 }
 
 impl Client {
@@ -467,6 +471,8 @@ impl Config {
             Some(value) => parse_lifetimes(value)?,
         };
 
+        profile::check_lifetimes(&clients, &lifetimes)?;
+
         let login_limits = match obj.get("login_limits") {
             None => LoginLimits::default(),
             Some(value) => parse_login_limits(value)?,
@@ -563,6 +569,7 @@ impl Config {
     /// sign-in.
     pub fn check_signing_keys(&self, keys: &SigningKeys) -> Result<(), ConfigError> {
         for (i, client) in self.clients.iter().enumerate() {
+            profile::check_keys(i, client, keys)?;
             for (field, alg) in [
                 (
                     "id_token_signed_response_alg",

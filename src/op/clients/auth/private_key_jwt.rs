@@ -67,8 +67,9 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
     let validation = Validation {
         issuers: vec![client.client_id.as_str().to_owned()],
         audiences: audiences.clone(),
-        // Every asymmetric algorithm; each key allows only its own.
-        algorithms: Vec::new(),
+        // Every asymmetric algorithm (each key allows only its own), or the client's
+        // profile's.
+        algorithms: client.signing_algorithms().to_vec(),
         typ: None,
         clock_tolerance: CLOCK_TOLERANCE,
         required_claims: ["iss", "sub", "aud", "exp", "jti"]
