@@ -60,6 +60,13 @@ describe('PAR, JAR and JARM on workerd, driven by openid-client', () => {
       redirect_uris: [`${rpUrl}/jar`], scopes: ['openid', 'email'], first_party: true,
       require_signed_request_object: true,
     });
+    // A client held to the FAPI 2.0 Security Profile: everything else it needs is implied.
+    const fapi = await jose.generateKeyPair('ES256');
+    fx.config.clients.push({
+      client_id: 'fapi-app', client_type: 'confidential', token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await jose.exportJWK(fapi.publicKey)), kid: 'fapi-key', alg: 'ES256' }] },
+      redirect_uris: [`${rpUrl}/fapi`], scopes: ['openid', 'email'], first_party: true, profile: 'fapi2',
+    });
     // A public client for the response modes, and another that a response must not reach.
     for (const name of ['modes-app', 'other-app']) {
       fx.config.clients.push({
@@ -78,6 +85,7 @@ describe('PAR, JAR and JARM on workerd, driven by openid-client', () => {
     apps.par = await configure('par-app', {}, client.ClientSecretBasic(secret));
     apps.jar = await configure('jar-app', {}, client.PrivateKeyJwt({ key: privateKey, kid }));
     apps.jarKey = { key: privateKey, kid };
+    apps.fapi = await configure('fapi-app', {}, client.PrivateKeyJwt({ key: fapi.privateKey, kid: 'fapi-key' }));
     apps.modes = await configure('modes-app', {}, client.None());
     apps.other = await configure('other-app', {}, client.None());
   });
@@ -208,6 +216,25 @@ describe('PAR, JAR and JARM on workerd, driven by openid-client', () => {
     }
     const { step } = await userAgent(client.buildAuthorizationUrl(apps.jar, params));
     assert.equal(new URL(step.location).searchParams.get('error'), 'invalid_request');
+  });
+
+  test('FAPI 2.0 Security Profile §5.3: a fapi2 client, end to end: PAR, PKCE, private_key_jwt, DPoP-bound tokens (and none without DPoP)', async () => {
+    const dpop = client.getDPoPHandle(apps.fapi, await client.randomDPoPKeyPair('ES256'));
+    const { verifier, state, params } = await request('fapi');
+    const plain = await new Browser(op.url).navigate(client.buildAuthorizationUrl(apps.fapi, params).href);
+    assert.equal(new URL(plain.location).searchParams.get('error'), 'invalid_request', '§5.3.2.2: pushed only');
+    const url = await client.buildAuthorizationUrlWithPAR(apps.fapi, params, { DPoP: dpop });
+    const { step } = await userAgent(url);
+    const back = new URL(step.location);
+    assert.equal(back.searchParams.get('iss'), fx.config.issuer, 'RFC 9207');
+    // §5.3.2.1: no bearer token for this client (the code is not spent by the refusal).
+    const bearer = await rejection(client.authorizationCodeGrant(apps.fapi, back, { pkceCodeVerifier: verifier, expectedState: state }));
+    assert.equal(bearer.error, 'invalid_request', String(bearer));
+    const tokens = await client.authorizationCodeGrant(apps.fapi, back, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP: dpop });
+    assert.equal(tokens.token_type.toLowerCase(), 'dpop');
+    assert.equal(jose.decodeProtectedHeader(tokens.id_token).alg, 'ES256', '§5.4.1');
+    const userinfo = await client.fetchUserInfo(apps.fapi, tokens.access_token, tokens.claims().sub, { DPoP: dpop });
+    assert.equal(userinfo.sub, fx.user.sub);
   });
 
   test('JARM §2.3.4, §4.4: useJwtResponseMode; openid-client checks the response JWT, and a response for one client fails at another', async () => {

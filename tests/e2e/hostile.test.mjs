@@ -119,6 +119,7 @@ const ROUTE_FILES = {
   '/.well-known/openid-configuration': [],
   '/.well-known/oauth-authorization-server': [],
   '/.well-known/oauth-protected-resource/api/me': [/^endpoints\/resource_metadata\.rs$/],
+  '/par': [/^endpoints\/par\.rs$/, /^authorize\//, /^clients\//, /^claims\.rs$/, /^token\/target\.rs$/],
 };
 /** Read for every request: routing and CORS, form bodies and cookies. */
 const COMMON_FILES = [/^provider\.rs$/, /^routes\.rs$/, /^http\.rs$/];
@@ -373,6 +374,8 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: '/.well-known/oauth-protected-resource/api/me', params: [], headers: { origin } },
       { method: 'OPTIONS', path: '/token', params: [], headers: { origin, 'access-control-request-method': 'POST' } },
       { method: 'OPTIONS', path: '/revoke', params: [], headers: { origin, 'access-control-request-method': 'POST' } },
+      // RFC 9126: a public client's pushed request (each one a new request_uri).
+      { method: 'POST', path: '/par', params: authorizeParams, headers: { origin } },
       { method: 'GET', path: '/nowhere', params: [], headers: { origin } },
     ];
     // Every routed method (HEAD aside: GET's twin) has a base request.
