@@ -322,6 +322,9 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
         ("OIDC_CONFIG", "clients") => strings(config.clients.iter().map(|c| c.client_id.as_str())),
         ("OIDC_CONFIG", "users") => strings(config.users.iter().map(|u| u.sub.as_str())),
         ("OIDC_CONFIG", "password_acr") => json!(config.password_acr),
+        ("OIDC_CONFIG", "require_pushed_authorization_requests") => {
+            json!(config.require_pushed_authorization_requests)
+        }
         ("OIDC_CONFIG", "resources") => {
             strings(config.resources.iter().map(|r| r.resource.as_str()))
         }
@@ -346,6 +349,12 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 }
                 "backchannel_logout_session_required" => {
                     json!(c.backchannel_logout_session_required)
+                }
+                "require_pushed_authorization_requests" => {
+                    json!(c.authorization.require_pushed_authorization_requests)
+                }
+                "require_signed_request_object" => {
+                    json!(c.authorization.require_signed_request_object)
                 }
                 _ => panic!("no projection for clients[i].{field}: add one to this test"),
             }
@@ -389,6 +398,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "session" => l.session,
                 "device_code" => l.device_code,
                 "ciba" => l.ciba,
+                "par" => l.par,
                 _ => panic!("no projection for lifetimes.{field}: add one to this test"),
             })
         }
@@ -598,6 +608,13 @@ fn full_example_has_every_field() {
 /// example, is accepted (RFC 7591 §2 names for client metadata).
 #[test]
 fn every_documented_field_is_accepted() {
+    /// Fields refused alone, each with the field it needs: request objects are checked
+    /// with the client's keys (RFC 9101 §6.1).
+    const NEEDS_COMPANION: [(&str, &str, &str); 3] = [
+        ("clients[i]", "require_signed_request_object", "jwks"),
+        ("clients[i]", "request_object_signing_alg", "jwks"),
+        ("clients[i]", "profile", "jwks"),
+    ];
     let doc = doc();
     let full = doc.full();
     for table in doc.field_tables() {
@@ -608,6 +625,26 @@ fn every_documented_field_is_accepted() {
                 .unwrap_or_else(|| panic!("no example value for {}.{field}", table.object))
                 .clone();
             let mut config = doc.minimal();
+            // A FAPI 2.0 client authenticates with private_key_jwt, and has no secret.
+            if table.object == "clients[i]" && field == "profile" {
+                let client = object_mut(&mut config, "clients[i]");
+                client.remove("client_secret_hash");
+                client.insert(
+                    "token_endpoint_auth_method".into(),
+                    json!("private_key_jwt"),
+                );
+            }
+            // A field that is refused without another documented one gets it too.
+            for (object, needy, companion) in NEEDS_COMPANION {
+                if table.object == object && field == needy {
+                    let example = objects_at(&full, object)
+                        .into_iter()
+                        .find_map(|o| o.get(companion))
+                        .unwrap_or_else(|| panic!("no example value for {object}.{companion}"))
+                        .clone();
+                    object_mut(&mut config, object).insert(companion.to_owned(), example);
+                }
+            }
             object_mut(&mut config, &table.object).insert(field.clone(), value);
             assert_accepted(&config, &format!("{}.{field}", table.object));
         }

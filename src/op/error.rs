@@ -52,8 +52,14 @@ pub enum OpError {
     SubjectUnavailable,
     /// `consent_required` (`prompt=none` without consent).
     ConsentRequired,
-    /// `request_not_supported` / `request_uri_not_supported`.
-    RequestObjectNotSupported(&'static str),
+    /// `request_uri_not_supported` (RFC 9101 §7): a `request_uri` that is not a pushed
+    /// request's; request objects are not fetched from elsewhere.
+    RequestUriNotSupported,
+    /// `invalid_request_object` (RFC 9101 §7): the request object is not one to accept.
+    InvalidRequestObject(String),
+    /// `invalid_request_uri` (RFC 9101 §7, RFC 9126 §4): the pushed request is unknown,
+    /// used, expired or another client's.
+    InvalidRequestUri(String),
     /// `invalid_dpop_proof` or `use_dpop_nonce`, from the proof check.
     Dpop(Error),
     /// `invalid_token` at a protected resource (401).
@@ -82,7 +88,9 @@ impl OpError {
             OpError::InvalidBindingMessage(_) => "invalid_binding_message",
             OpError::LoginRequired | OpError::SubjectUnavailable => "login_required",
             OpError::ConsentRequired => "consent_required",
-            OpError::RequestObjectNotSupported(code) => code,
+            OpError::RequestUriNotSupported => "request_uri_not_supported",
+            OpError::InvalidRequestObject(_) => "invalid_request_object",
+            OpError::InvalidRequestUri(_) => "invalid_request_uri",
             OpError::Dpop(err) => crate::dpop::oauth_error(err),
             OpError::InvalidToken(_) => "invalid_token",
             OpError::TemporarilyUnavailable => "temporarily_unavailable",
@@ -98,7 +106,9 @@ impl OpError {
             | OpError::InvalidScope(d)
             | OpError::InvalidTarget(d)
             | OpError::InvalidToken(d)
-            | OpError::InvalidBindingMessage(d) => d.clone(),
+            | OpError::InvalidBindingMessage(d)
+            | OpError::InvalidRequestObject(d)
+            | OpError::InvalidRequestUri(d) => d.clone(),
             OpError::InvalidClient { .. } => "client authentication failed".into(),
             OpError::UnsupportedGrantType => "unsupported grant_type".into(),
             OpError::UnsupportedResponseType => "only response_type=code is supported".into(),
@@ -114,7 +124,9 @@ impl OpError {
                 "the subject the claims parameter requests is not the signed-in user".into()
             }
             OpError::ConsentRequired => "the user has not consented".into(),
-            OpError::RequestObjectNotSupported(_) => "request objects are not supported".into(),
+            OpError::RequestUriNotSupported => {
+                "request_uri must be one the pushed_authorization_request_endpoint issued".into()
+            }
             OpError::Dpop(err) => err.to_string(),
             OpError::TemporarilyUnavailable => "storage is temporarily unavailable".into(),
         }

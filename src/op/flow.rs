@@ -1,9 +1,10 @@
 //! The steps the authorization pages share: the browser binding, the session, consent,
 //! and ending the flow with a code (or an error) at the client's redirect URI.
 
+use super::authorize::response_mode::{self, Reply};
 use super::clients::registry;
 use super::error::OpError;
-use super::form::{self, Params};
+use super::form::Params;
 use super::http::{Request, Response};
 use super::pages;
 use super::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
@@ -192,8 +193,9 @@ pub async fn load_transaction<S: Store, P, V>(
     }))
 }
 
-/// Ends the flow successfully: stores a single-use code and redirects to the client with
-/// `code`, `state` and `iss` (RFC 9207). The transaction, if any, is removed.
+/// Ends the flow successfully: stores a single-use code and answers the client with
+/// `code`, `state` and `iss` (RFC 9207) in the request's response mode. The transaction,
+/// if any, is removed.
 ///
 /// When the request's `claims` parameter asks for an ID token about another user than
 /// the signed-in one, the flow ends with `login_required` instead (OpenID Connect Core
@@ -210,16 +212,15 @@ pub async fn issue_code<S: Store, P, V>(
         if let Some(tx) = tx {
             records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
         }
-        return Ok(error_redirect(
+        return response_mode::deliver_error(
             op,
-            &request.redirect_uri,
-            request.state.as_deref(),
+            &Reply::of(&request),
             &OpError::SubjectUnavailable,
-        ));
+            services,
+        )
+        .await;
     }
     let code = random::token(32)?;
-    let redirect_uri = request.redirect_uri.clone();
-    let state = request.state.clone();
     let record = Code {
         request,
         sub: session.sub.clone(),
@@ -237,12 +238,13 @@ pub async fn issue_code<S: Store, P, V>(
     if let Some(tx) = tx {
         records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
     }
-    let mut params = vec![("code", code.as_str())];
-    if let Some(state) = state.as_deref() {
-        params.push(("state", state));
-    }
-    params.push(("iss", op.config.issuer.as_str()));
-    Ok(redirect_to(&redirect_uri, &params))
+    response_mode::deliver(
+        op,
+        &Reply::of(&record.request),
+        &[("code", code.as_str())],
+        services,
+    )
+    .await
 }
 
 /// Notes that the code's session signed in to its client, if the client is to be told
@@ -271,33 +273,8 @@ async fn remember_session_client<S: Store, P, V>(
     records::put(services.store, &key, &clients, op.config.lifetimes.session).await
 }
 
-/// An error sent to the client's (already validated) redirect URI (RFC 6749 §4.1.2.1).
-pub fn error_redirect(
-    op: &Provider,
-    redirect_uri: &str,
-    state: Option<&str>,
-    err: &OpError,
-) -> Response {
-    let description = err.description();
-    let mut params = vec![
-        ("error", err.code()),
-        ("error_description", description.as_str()),
-    ];
-    if let Some(state) = state {
-        params.push(("state", state));
-    }
-    params.push(("iss", op.config.issuer.as_str()));
-    redirect_to(redirect_uri, &params)
-}
-
-/// A 303 to `uri` with `params` added to its query (`uri` as it is when there are none).
-pub fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
-    if params.is_empty() {
-        return Response::redirect(uri).no_store();
-    }
-    let separator = if uri.contains('?') { '&' } else { '?' };
-    Response::redirect(&format!("{uri}{separator}{}", form::encode(params))).no_store()
-}
+/// A 303 to `uri` with `params` added to its query.
+pub use super::authorize::response_mode::redirect_to;
 
 /// What a login or consent page works on: its parameters, the browser binding and the
 /// waiting authorization request.

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::percent;
 
 /// Most parameters accepted in one query or body.
@@ -27,21 +29,34 @@ pub enum FormError {
 /// `audience` (RFC 8693 §2.1).
 pub const REPEATABLE: [&str; 2] = ["resource", "audience"];
 
-/// Decoded parameters; empty values count as absent (RFC 6749 §3.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Decoded parameters; empty values count as absent (RFC 6749 §3.1). Stored as they are
+/// (a pushed authorization request keeps its parameters until they are used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Params(BTreeMap<String, Vec<String>>);
 
 impl Params {
     /// Parses `a=1&b=2`.
     pub fn parse(text: &str) -> Result<Params, FormError> {
+        let pairs = text.split('&').filter(|p| !p.is_empty()).map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode_component(name)?, decode_component(value)?))
+        });
+        Params::from_pairs(pairs)
+    }
+
+    /// Parameters from decoded pairs (the members of a request object, RFC 9101 §4), by
+    /// the rules of [`Params::parse`]: its limits, and a name repeated only if it is
+    /// [`REPEATABLE`].
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = Result<(String, String), FormError>>,
+    ) -> Result<Params, FormError> {
         let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (count, pair) in text.split('&').filter(|p| !p.is_empty()).enumerate() {
+        for (count, pair) in pairs.into_iter().enumerate() {
             if count >= MAX_PARAMS {
                 return Err(FormError::TooLarge);
             }
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = decode_component(name)?;
-            let value = decode_component(value)?;
+            let (name, value) = pair?;
             if value.len() > MAX_VALUE_LEN {
                 return Err(FormError::TooLarge);
             }
@@ -80,6 +95,12 @@ impl Params {
     /// Whether a parameter is present.
     pub fn has(&self, name: &str) -> bool {
         self.0.contains_key(name)
+    }
+
+    /// These parameters without `name`.
+    pub fn without(mut self, name: &str) -> Params {
+        self.0.remove(name);
+        self
     }
 }
 

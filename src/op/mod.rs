@@ -5,6 +5,7 @@
 //! through [`fetch::Fetcher`]. The Worker is a thin
 //! adapter around it.
 
+pub mod authorize;
 pub mod backchannel;
 pub mod ciba;
 pub mod claims;

@@ -20,6 +20,8 @@
 //! | `rotated` | /token | /token | write-once rotation mark; reuse after grace revokes the family |
 //! | `family` | on revocation | /token | revocation, visible after propagation |
 //! | `family-notice` | with `family` | /userinfo and /api/me (an access token's `gid`) | the same revocation where resources read cheaply, visible after propagation |
+//! | `par` | /par | /authorize | single use, through [`consume`]: a `request_uri` is used once (RFC 9126 §4), and expires with the record's own `expires_at` |
+//! | `request-object` | /authorize, /par | /authorize, /par | single use, written with [`reserve`]: a request object's `jti` is accepted once |
 //! | `session-clients` | code issued to a client with a `backchannel_logout_uri` | /end_session | read-your-write; a client missed at another location is not told |
 //! | `client` | /register, and its PUT and DELETE | every endpoint that looks a client up | cacheable: an update or deletion reaches other locations within the store's propagation (and the provider's own minute of caching) |
 //! | `upstream-state` | /upstream/start | /upstream/callback | single use, through [`consume`]: a state answers one sign-in at the upstream |
@@ -31,6 +33,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::op::authorize::response_mode::ResponseMode;
 use crate::op::claims::RequestedClaims;
 use crate::op::types::{ClientId, RedirectUri, Scope};
 use crate::store::Store;
@@ -171,6 +174,11 @@ kinds! {
     /// The `jti`s of `private_key_jwt` assertions, by client and `jti`: each is accepted
     /// once (RFC 7523 §3).
     ClientAssertions: Mark, "client-assertion", SingleUse, true;
+    /// Pushed authorization requests (RFC 9126), by the random part of their
+    /// `request_uri`: used once, at `/authorize`.
+    PushedRequests: crate::op::authorize::par::PushedRequest, "par", SingleUse, true;
+    /// The `jti`s of request objects (RFC 9101), by client and `jti`: each is accepted once.
+    RequestObjects: Mark, "request-object", SingleUse, true;
     /// Grants, by refresh token: the code's own under its derived first refresh token
     /// (marking the code spent), then one per rotation.
     Grants: Grant, "refresh", WriteOnce, true;
@@ -199,6 +207,7 @@ kinds! {
 
 impl Consumable for Codes {}
 impl Consumable for UpstreamStates {}
+impl Consumable for PushedRequests {}
 
 /// What the record stored under `key` needs of the store, read from the key's prefix, for
 /// hosts that send each kind to the backend it needs. `None` for a key that is not one of
@@ -300,6 +309,10 @@ pub struct AuthRequest {
     /// Absent from records when none (and in records written before it existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
+    /// How the answer goes to the client (`response_mode`). Not written for the default,
+    /// `query` (and absent from records written before it existed).
+    #[serde(default, skip_serializing_if = "ResponseMode::is_query")]
+    pub response_mode: ResponseMode,
 }
 
 impl AuthRequest {
@@ -488,6 +501,8 @@ mod tests {
         check::<PollSlots>();
         check::<CibaRequests>();
         check::<CibaInbox>();
+        check::<PushedRequests>();
+        check::<RequestObjects>();
         check::<Grants>();
         check::<Rotations>();
         check::<RevokedFamilies>();

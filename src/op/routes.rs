@@ -59,6 +59,8 @@ pub enum Endpoint {
     UpstreamStart,
     /// Where an upstream provider sends the user back (OpenID Connect Core §3.1.2.5).
     UpstreamCallback,
+    /// The pushed authorization request endpoint (RFC 9126 §2).
+    Par,
 }
 
 /// One endpoint's declaration.
@@ -235,6 +237,14 @@ pub const ROUTES: &[Route] = &[
         discovery: None,
         endpoint: Endpoint::UpstreamCallback,
     },
+    Route {
+        path: "/par",
+        methods: "POST",
+        // A browser app may push its own requests, as it calls the token endpoint.
+        cors: Some("POST"),
+        discovery: Some("pushed_authorization_request_endpoint"),
+        endpoint: Endpoint::Par,
+    },
 ];
 
 /// Where the login page's "Continue with …" links lead.
@@ -390,6 +400,7 @@ async fn dispatch<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         }
         Endpoint::UpstreamStart => endpoints::upstream_start::handle(op, req, services).await,
         Endpoint::UpstreamCallback => endpoints::upstream_callback::handle(op, req, services).await,
+        Endpoint::Par => endpoints::par::handle(op, req, services).await,
     }
 }
 

@@ -125,6 +125,7 @@ const ROUTE_FILES = {
   '/.well-known/oauth-protected-resource/api/me': [/^endpoints\/resource_metadata\.rs$/],
   '/register': [/^endpoints\/register\.rs$/, /^clients\//, /^throttle\.rs$/],
   '/register/': [/^endpoints\/client_configuration\.rs$/, /^endpoints\/register\.rs$/, /^clients\//],
+  '/par': [/^endpoints\/par\.rs$/, /^authorize\//, /^clients\//, /^claims\.rs$/, /^token\/target\.rs$/],
 };
 /** The route a request path is served by: its own, or the prefix route (`/register/`) it extends. */
 const routeOf = (path) =>
@@ -445,6 +446,8 @@ describe('hostile input on wrangler dev, with legitimate traffic alongside', () 
       { method: 'GET', path: `/register/${kept.client_id}`, params: [], headers: bearer(kept) },
       { method: 'PUT', path: `/register/${kept.client_id}`, params: [], body: utf8(JSON.stringify({ ...metadata, client_id: kept.client_id })), headers: { ...bearer(kept), ...json } },
       { method: 'DELETE', path: `/register/${doomed.client_id}`, params: [], headers: bearer(doomed) },
+      // RFC 9126: a public client's pushed request (each one a new request_uri).
+      { method: 'POST', path: '/par', params: authorizeParams, headers: { origin } },
       { method: 'GET', path: '/nowhere', params: [], headers: { origin } },
     ];
     // Every routed method (HEAD aside: GET's twin) has a base request.

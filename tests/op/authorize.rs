@@ -49,9 +49,11 @@ fn authorization_errors_go_where_they_should() {
         redirected(&[("prompt", "bogus")], "openid"),
         "invalid_request"
     );
+    // RFC 9101 §6.3: a request object that fails is refused (this client has no keys to
+    // sign one); the redirect URI outside it is registered, so the error goes there.
     assert_eq!(
         redirected(&[("request", "eyJ")], "openid"),
-        "request_not_supported"
+        "invalid_request_object"
     );
     assert_eq!(
         redirected(&[("max_age", "-1")], "openid"),

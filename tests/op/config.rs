@@ -116,7 +116,8 @@ fn design_example_parses() {
             refresh_token: 1_209_600,
             session: 86_400,
             device_code: 600,
-            ciba: 300
+            ciba: 300,
+            par: 60,
         }
     );
 
@@ -238,7 +239,8 @@ fn defaults_fill_absent_members() {
             refresh_token: 1_209_600,
             session: 86_400,
             device_code: 600,
-            ciba: 300
+            ciba: 300,
+            par: 60,
         }
     );
 

@@ -48,8 +48,8 @@ fn discovery_and_jwks() {
             serde_json::json!(["client_secret_basic", "client_secret_post"])
         );
         assert!(
-            doc.get("pushed_authorization_request_endpoint").is_none(),
-            "not implemented, so not advertised"
+            doc.get("pushed_authorization_request_endpoint").is_some(),
+            "PAR is built (RFC 9126 §5)"
         );
         // RFC 8628 §4: routed, but no client here may use the device grant.
         assert!(doc.get("device_authorization_endpoint").is_none());

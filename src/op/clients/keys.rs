@@ -1,5 +1,5 @@
-//! A client's keys (RFC 7591 §2 `jwks`): what its `private_key_jwt` assertions (and, later,
-//! its request objects) are checked with.
+//! A client's keys (RFC 7591 §2 `jwks`): what its `private_key_jwt` assertions and its
+//! request objects (RFC 9101) are checked with.
 
 use serde_json::Value;
 

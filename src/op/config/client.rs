@@ -66,6 +66,13 @@ const CLIENT_FIELDS: &[&str] = &[
     "backchannel_logout_session_required",
     "id_token_signed_response_alg",
     "introspection_signed_response_alg",
+    // RFC 9126 §6, RFC 9101 §10.5, JARM §3: `authorization.rs`.
+    "require_pushed_authorization_requests",
+    "require_signed_request_object",
+    "request_object_signing_alg",
+    "authorization_signed_response_alg",
+    // The FAPI 2.0 Security Profile: `profile.rs`.
+    "profile",
     "client_name",
     "logo_uri",
     "policy_uri",
@@ -325,6 +332,9 @@ pub(crate) fn parse_client(
         ));
     }
 
+    let authorization =
+        super::authorization::parse(&obj, jwks.is_some() || jwks_uri.is_some(), signing_alg)?;
+
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(ConfigError::new(
             obj.at("redirect_uris"),
@@ -395,7 +405,7 @@ pub(crate) fn parse_client(
         scopes.push(scope.to_owned());
     }
 
-    Ok(Client {
+    let client = Client {
         client_id: ClientId::new(client_id),
         client_type,
         token_endpoint_auth_method: method,
@@ -424,7 +434,10 @@ pub(crate) fn parse_client(
         origin: asserted.map_or(ClientOrigin::Configured, |rules| rules.origin),
         token_exchange_impersonation,
         backchannel_token_delivery_mode,
-    })
+        authorization,
+        profile: None,
+    };
+    super::profile::apply(&obj, client)
 }
 
 /// The grant type names, quoted, for the error that lists them.

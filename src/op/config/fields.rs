@@ -123,6 +123,7 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         "session",
         "device_code",
         "ciba",
+        "par",
     ])?;
     let defaults = Lifetimes::default();
     let read = |name: &str, default: u64, max: u64| -> Result<u64, ConfigError> {
@@ -147,6 +148,15 @@ pub(super) fn parse_lifetimes(value: &Value) -> Result<Lifetimes, ConfigError> {
         // guessing its user code.
         device_code: read("device_code", defaults.device_code, 1_800)?,
         ciba: read("ciba", defaults.ciba, 1_800)?,
+        // RFC 9126 §2.2: a pushed request is used at once; its record is checked for
+        // expiry when it is taken, so it may live shorter than a store's least TTL.
+        par: match obj.u64("par")? {
+            None => defaults.par,
+            Some(seconds @ 10..=600) => seconds,
+            Some(_) => {
+                return Err(ConfigError::new(obj.at("par"), "must be 10 to 600 seconds"));
+            }
+        },
     })
 }
 

@@ -18,17 +18,21 @@ use super::types::{ClientId, RedirectUri};
 use crate::jose::{Alg, JwkSet};
 use crate::{Error, json};
 
+mod authorization;
 mod client;
 mod fields;
+mod profile;
 mod reader;
 mod registration;
 mod resources;
 mod upstream;
 mod uri;
 
+pub use authorization::AuthorizationRules;
 pub(crate) use client::parse_client;
 pub use client::{ClientSource, SelfAsserted};
 use fields::{parse_lifetimes, parse_login_limits, parse_user};
+pub use profile::{FAPI2_ALGORITHMS, Profile};
 use reader::Obj;
 pub use registration::Registration;
 pub use resources::Resource;
@@ -107,6 +111,9 @@ pub struct Config {
     pub password_login: bool,
     /// The scopes a client that registers itself may have ([`Config::offered_scopes`]).
     offered_scopes: Vec<String>,
+    /// Every client's authorization requests come through `/par` (RFC 9126 §5), whatever
+    /// the client's own `require_pushed_authorization_requests` says.
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// The `acr` of a password sign-in unless the configuration names another: level 1 of the
@@ -375,6 +382,11 @@ pub struct Client {
     /// How the client gets the tokens of its CIBA requests (CIBA Core §4
     /// `backchannel_token_delivery_mode`): required with the CIBA grant.
     pub backchannel_token_delivery_mode: Option<TokenDelivery>,
+    /// How its authorization requests come and their answers go (PAR, request objects,
+    /// JARM).
+    pub authorization: AuthorizationRules,
+    /// The profile it is held to (`"fapi2"`: the FAPI 2.0 Security Profile).
+    pub profile: Option<Profile>,
 }
 
 /// How a client gets the tokens of its CIBA requests (CIBA Core §5). Poll mode only: the
@@ -397,6 +409,10 @@ impl Client {
             (
                 "introspection_signed_response_alg",
                 self.introspection_signed_response_alg,
+            ),
+            (
+                "authorization_signed_response_alg",
+                self.authorization.authorization_signed_response_alg,
             ),
         ] {
             if let Some(alg) = alg
@@ -463,6 +479,8 @@ pub struct Lifetimes {
     /// CIBA requests (CIBA Core §7.3 `expires_in`, the most `requested_expiry` may ask):
     /// 60 to 1,800.
     pub ciba: u64,
+    /// Pushed authorization requests (RFC 9126 §2.2 `expires_in`): 10 to 600.
+    pub par: u64,
 }
 
 impl Default for Lifetimes {
@@ -475,6 +493,7 @@ impl Default for Lifetimes {
             session: 86_400,
             device_code: 600,
             ciba: 300,
+            par: 60,
         }
     }
 }
@@ -522,6 +541,7 @@ impl Config {
             "registration",
             "upstream_providers",
             "password_login",
+            "require_pushed_authorization_requests",
         ])?;
 
         let issuer = obj.required_string("issuer")?;
@@ -561,6 +581,8 @@ impl Config {
             None => Lifetimes::default(),
             Some(value) => parse_lifetimes(value)?,
         };
+
+        profile::check_lifetimes(&clients, &lifetimes)?;
 
         let login_limits = match obj.get("login_limits") {
             None => LoginLimits::default(),
@@ -651,6 +673,8 @@ impl Config {
             upstream_providers,
             password_login,
             offered_scopes,
+            require_pushed_authorization_requests: obj
+                .bool("require_pushed_authorization_requests")?,
         })
     }
 
@@ -696,6 +720,7 @@ impl Config {
     /// sign-in.
     pub fn check_signing_keys(&self, keys: &SigningKeys) -> Result<(), ConfigError> {
         for (i, client) in self.clients.iter().enumerate() {
+            profile::check_keys(i, client, keys)?;
             client.check_signing_keys(keys).map_err(|err| {
                 ConfigError::new(format!("clients[{i}].{}", err.path), err.message)
             })?;

@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 
 use crate::jose::SignatureVerifier;
 use crate::jose::jwt::{Validation, verify_with};
+use crate::op::authorize::validate::requested_scope;
 use crate::op::ciba::{self, Ask};
 use crate::op::clients::auth::authenticate;
 use crate::op::config::{Client, GrantType};
-use crate::op::endpoints::authorize::requested_scope;
 use crate::op::error::OpError;
 use crate::op::form::Params;
 use crate::op::http::{Request, Response};

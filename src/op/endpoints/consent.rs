@@ -2,6 +2,7 @@
 //! first-party clients and for scopes already granted.
 
 use crate::Error;
+use crate::op::authorize::response_mode::{self, Reply};
 use crate::op::clients::registry;
 use crate::op::error::OpError;
 use crate::op::flow;
@@ -76,12 +77,8 @@ async fn run<S: Store, P, V>(
         }
         Some("deny") => {
             records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
-            Ok(flow::error_redirect(
-                op,
-                &request.redirect_uri,
-                request.state.as_deref(),
-                &OpError::AccessDenied,
-            ))
+            response_mode::deliver_error(op, &Reply::of(&request), &OpError::AccessDenied, services)
+                .await
         }
         _ => Ok(pages::error(
             400,

@@ -8,10 +8,10 @@
 use serde_json::{Value, json};
 
 use crate::jose::SignatureVerifier;
+use crate::op::authorize::validate::requested_scope;
 use crate::op::clients::auth::authenticate;
 use crate::op::config::GrantType;
 use crate::op::device::{self, user_code};
-use crate::op::endpoints::authorize::requested_scope;
 use crate::op::endpoints::device::complete_uri;
 use crate::op::error::OpError;
 use crate::op::http::{Request, Response};

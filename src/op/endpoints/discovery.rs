@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::jose::Alg;
+use crate::op::authorize::response_mode::ResponseMode;
 use crate::op::config::{AuthMethod, Config, GrantType};
 use crate::op::http::Response;
 use crate::op::keys::SigningKeys;
@@ -107,7 +108,7 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         "issuer": issuer,
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ResponseMode::SUPPORTED,
         "grant_types_supported": grants,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": names(&keys.algorithms()),
@@ -126,8 +127,15 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         "prompt_values_supported": ["none", "login", "consent"],
         "dpop_signing_alg_values_supported": dpop_algs,
         "authorization_response_iss_parameter_supported": true,
-        "request_parameter_supported": false,
+        // RFC 9101: request objects by value; by reference only as pushed requests
+        // (`request_uri_parameter_supported` is about fetching them, which is not done).
+        "request_parameter_supported": true,
         "request_uri_parameter_supported": false,
+        "request_object_signing_alg_values_supported": names(&Alg::ALL),
+        // RFC 9126 §5.
+        "require_pushed_authorization_requests": config.require_pushed_authorization_requests,
+        // JARM §4: every algorithm a response may be signed with is one a key signs.
+        "authorization_signing_alg_values_supported": names(&keys.algorithms()),
         // OpenID Connect Core §5.5: individual claims for the ID token and UserInfo.
         "claims_parameter_supported": true,
         "backchannel_logout_supported": true,

@@ -14,6 +14,7 @@ pub mod end_session;
 pub mod introspect;
 pub mod jwks;
 pub mod login;
+pub mod par;
 pub mod register;
 pub mod resource_metadata;
 pub mod revoke;

@@ -92,7 +92,7 @@ pub fn user_claims<'n>(
 
 /// Signs `claims` under `alg` with the newest key for it, through `signer`, with `typ` in
 /// the header.
-async fn sign(
+pub(crate) async fn sign(
     keys: &SigningKeys,
     signer: &dyn TokenSigner,
     alg: Alg,

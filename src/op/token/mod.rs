@@ -126,6 +126,8 @@ async fn dpop_key<S: Store, P, V: SignatureVerifier>(
     }
     let check = ProofCheck {
         nonce: NoncePolicy::Stateless(op.secrets.nonce()),
+        // Every asymmetric algorithm, or those of the client's profile (FAPI 2.0 §5.4.1).
+        algorithms: client.signing_algorithms(),
         ..ProofCheck::new("POST", req.url_without_query())
     };
     match check_proof(

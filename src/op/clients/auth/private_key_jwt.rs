@@ -12,9 +12,9 @@
 use serde_json::Value;
 
 use crate::Error;
-use crate::jose::jwt::{Validation, Verified, verify_with};
-use crate::jose::{CompactJws, JwkSet, SignatureVerifier};
-use crate::op::clients::jwks_uri;
+use crate::jose::jwt::Validation;
+use crate::jose::{CompactJws, SignatureVerifier};
+use crate::op::clients::signed_jwt;
 use crate::op::config::Client;
 use crate::op::error::OpError;
 use crate::op::http::Request;
@@ -67,32 +67,16 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
     let validation = Validation {
         issuers: vec![client.client_id.as_str().to_owned()],
         audiences: audiences.clone(),
-        // Every asymmetric algorithm; each key allows only its own.
-        algorithms: Vec::new(),
+        // Every asymmetric algorithm (each key allows only its own), or the client's
+        // profile's.
+        algorithms: client.signing_algorithms().to_vec(),
         typ: None,
         clock_tolerance: CLOCK_TOLERANCE,
         required_claims: ["iss", "sub", "aud", "exp", "jti"]
             .map(str::to_owned)
             .to_vec(),
     };
-    let checked = match (&client.jwks, &client.jwks_uri) {
-        (Some(keys), _) => signed_by(assertion, keys, &validation, services).await,
-        (None, Some(uri)) => {
-            let Some(keys) = jwks_uri::current(op, uri, services).await else {
-                return Ok(false);
-            };
-            match signed_by(assertion, &keys, &validation, services).await {
-                // The client may have rotated its keys since they were fetched: the
-                // assertion names a key they lack (at most one fetch a minute for it).
-                Err(Error::KeyNotFound) => match jwks_uri::refetched(op, uri, services).await {
-                    Some(keys) => signed_by(assertion, &keys, &validation, services).await,
-                    None => Err(Error::KeyNotFound),
-                },
-                checked => checked,
-            }
-        }
-        (None, None) => return Ok(false),
-    };
+    let checked = signed_jwt::verify(op, client, assertion, &validation, services).await;
     let verified = match checked {
         Ok(verified) => verified,
         Err(Error::StoreUnavailable) => return Err(OpError::TemporarilyUnavailable),
@@ -146,14 +130,4 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
         .await
         .map_err(|_| OpError::TemporarilyUnavailable)?;
     Ok(first)
-}
-
-/// The assertion verified with `keys`: signature, header rules and `validation`.
-async fn signed_by<S, P, V: SignatureVerifier>(
-    assertion: &str,
-    keys: &JwkSet,
-    validation: &Validation,
-    services: &Services<'_, S, P, V>,
-) -> Result<Verified, Error> {
-    verify_with(assertion, keys, validation, services.now, services.verifier).await
 }

@@ -1,0 +1,386 @@
+//! The FAPI 2.0 Security Profile (Final) for clients with `"profile": "fapi2"`: what the
+//! configuration refuses or sets, and what each request must then be: pushed (§5.3.2.2),
+//! with PKCE S256 (§5.3.2.2), from a confidential client authenticating with
+//! `private_key_jwt` (§5.3.3), for DPoP-bound access tokens only (§5.3.2.1), every JWS in
+//! PS256, ES256 or EdDSA (§5.4.1), codes of at most 60 s (§5.3.2.1), `iss` in the response
+//! (§5.3.2.2, RFC 9207).
+
+use oidc_edge::jose::Alg;
+use oidc_edge::jose::jws::{assemble, signing_input};
+use oidc_edge::jose::verifier::run_ready;
+use oidc_edge::op::config::Config;
+use oidc_edge::op::form::encode;
+use oidc_edge::op::keys::SigningKeys;
+use oidc_edge::op::{Request, Response, TokenSigner};
+use serde_json::{Map, Value, json};
+
+use crate::op_support::*;
+
+const BANK: &str = "bank-app";
+const BANK_REDIRECT: &str = "https://bank.example/cb";
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A key pair of the client: its private half and the public JWK it registers.
+struct ClientKey {
+    private: SigningKeys,
+    public: Value,
+    kid: String,
+    alg: Alg,
+}
+
+fn client_key(alg: Alg, kid: &str) -> ClientKey {
+    let private = SigningKeys::generate_key(alg, Some(kid)).unwrap();
+    let mut public = private.clone();
+    for member in ["d", "p", "q", "dp", "dq", "qi"] {
+        public.as_object_mut().unwrap().remove(member);
+    }
+    ClientKey {
+        private: SigningKeys::from_jwks_json(&json!({ "keys": [private] }).to_string()).unwrap(),
+        public,
+        kid: kid.to_owned(),
+        alg,
+    }
+}
+
+fn sign(key: &ClientKey, claims: &Value, header: Map<String, Value>) -> String {
+    let mut header = header;
+    header.insert("kid".into(), json!(key.kid));
+    let input = signing_input(header, key.alg, claims.to_string().as_bytes());
+    let signature = run_ready(key.private.sign(&key.kid, key.alg, input.as_bytes())).unwrap();
+    assemble(&input, &signature)
+}
+
+/// The FAPI 2.0 client as an operator writes it: the profile, its keys, nothing else
+/// of the profile's.
+fn bank(keys: &[&ClientKey]) -> Value {
+    json!({
+        "client_id": BANK, "client_type": "confidential",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": { "keys": keys.iter().map(|k| k.public.clone()).collect::<Vec<_>>() },
+        "redirect_uris": [BANK_REDIRECT], "scopes": ["openid", "email"], "first_party": true,
+        "profile": "fapi2"
+    })
+}
+
+fn config_with(client: Value) -> Value {
+    let mut config = config_json();
+    config["clients"].as_array_mut().unwrap().push(client);
+    config
+}
+
+/// The provider's keys: ES256 only, as FAPI 2.0 allows.
+fn es256_keys() -> Value {
+    SigningKeys::generate(Some("op-es256")).unwrap()
+}
+
+fn refused_at(config: &Value) -> String {
+    Config::from_json(&config.to_string()).unwrap_err().path
+}
+
+/// An assertion (RFC 7523 §3) of the client, signed by `key`, meant for the issuer.
+fn assertion(op: &Op, key: &ClientKey) -> String {
+    let claims = json!({
+        "iss": BANK, "sub": BANK, "aud": ISSUER, "jti": oidc_edge::random::token(16).unwrap(),
+        "iat": op.now(), "exp": op.now() + 60,
+    });
+    sign(key, &claims, Map::new())
+}
+
+fn with_assertion<'a>(form: &[(&'a str, &'a str)], assertion: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = form.to_vec();
+    form.extend_from_slice(&[
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion),
+    ]);
+    form
+}
+
+fn push(op: &Op, key: &ClientKey, start: &AuthStart, pkce: bool) -> Response {
+    let mut form = vec![
+        ("response_type", "code"),
+        ("client_id", BANK),
+        ("redirect_uri", BANK_REDIRECT),
+        ("scope", "openid"),
+        ("state", start.state.as_str()),
+        ("nonce", start.nonce.as_str()),
+    ];
+    if pkce {
+        form.extend_from_slice(&[
+            ("code_challenge", start.pkce.challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ]);
+    }
+    let assertion = assertion(op, key);
+    op.send(
+        &Request::new("POST", &format!("{ISSUER}/par"))
+            .with_form(&with_assertion(&form, &assertion)),
+    )
+}
+
+/// A DPoP proof (RFC 9449 §4.2) signed with an RSA key under RS256: a JWS FAPI 2.0 does
+/// not allow.
+fn rs256_proof(op: &Op, key: &ClientKey, htu: &str, nonce: Option<&str>) -> String {
+    let mut header = Map::new();
+    header.insert("typ".into(), json!("dpop+jwt"));
+    header.insert("jwk".into(), key.public.clone());
+    let mut claims = json!({
+        "jti": oidc_edge::random::token(16).unwrap(), "htm": "POST", "htu": htu, "iat": op.now(),
+    });
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    let input = signing_input(header, Alg::Rs256, claims.to_string().as_bytes());
+    let signature = run_ready(key.private.sign(&key.kid, Alg::Rs256, input.as_bytes())).unwrap();
+    assemble(&input, &signature)
+}
+
+/// §5.3.2.2, §5.3.3, §5.3.2.1, RFC 9207: the whole flow as FAPI 2.0 has it, through PAR
+/// with `private_key_jwt`, PKCE and a DPoP-bound token; a plain request, a push without
+/// PKCE and a token request without DPoP are refused with `invalid_request`.
+#[test]
+fn a_fapi2_client_gets_tokens_only_the_fapi2_way() {
+    let key = client_key(Alg::Es256, "bank-es256");
+    let op = Op::with_config_and_keys(config_with(bank(&[&key])), es256_keys());
+    let start = AuthStart::new();
+
+    let plain = Browser::new(&op).get(&start.url(BANK, BANK_REDIRECT, "openid", &[]));
+    assert_eq!(
+        redirect_params(&location(&plain)).get("error"),
+        Some("invalid_request"),
+        "§5.3.2.2: only pushed requests"
+    );
+    let no_pkce = push(&op, &key, &start, false);
+    assert_eq!(no_pkce.status, 400, "{}", text(&no_pkce));
+    assert_eq!(body(&no_pkce)["error"], "invalid_request", "§5.3.2.2: PKCE");
+
+    let pushed = push(&op, &key, &start, true);
+    assert_eq!(pushed.status, 201, "{}", text(&pushed));
+    let request_uri = body(&pushed)["request_uri"].as_str().unwrap().to_owned();
+    let browser = Browser::new(&op);
+    let query = encode(&[("client_id", BANK), ("request_uri", &request_uri)]);
+    let to_login = location(&browser.get(&format!("/authorize?{query}")));
+    let back = location(&browser.login(&to_login, "demo", "correct horse"));
+    let params = redirect_params(&back);
+    assert_eq!(params.get("iss"), Some(ISSUER), "§5.3.2.2, RFC 9207");
+    let code = params.get("code").unwrap().to_owned();
+
+    let token_url = format!("{ISSUER}/token");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", BANK_REDIRECT),
+        ("code_verifier", start.pkce.verifier.expose()),
+    ];
+    let bearer_assertion = assertion(&op, &key);
+    let bearer = op.send(&token_request(&with_assertion(&form, &bearer_assertion)));
+    assert_eq!(bearer.status, 400, "§5.3.2.1: no bearer tokens");
+    assert_eq!(body(&bearer)["error"], "invalid_request");
+
+    let dpop = dpop_key(7);
+    let first_assertion = assertion(&op, &key);
+    let first = op.send(
+        &token_request(&with_assertion(&form, &first_assertion)).with_header(
+            "dpop",
+            &dpop_proof(&op, &dpop, "POST", &token_url, None, None),
+        ),
+    );
+    let nonce = first.header("dpop-nonce").unwrap().to_owned();
+    let second_assertion = assertion(&op, &key);
+    let tokens = op.send(
+        &token_request(&with_assertion(&form, &second_assertion)).with_header(
+            "dpop",
+            &dpop_proof(&op, &dpop, "POST", &token_url, None, Some(&nonce)),
+        ),
+    );
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+    assert_eq!(body(&tokens)["token_type"], "DPoP");
+    let id_token = body(&tokens)["id_token"].as_str().unwrap().to_owned();
+    let header = oidc_edge::jose::CompactJws::parse(&id_token)
+        .unwrap()
+        .header()
+        .alg;
+    assert_eq!(header, Alg::Es256, "§5.4.1");
+}
+
+/// §5.4.1: what the client signs uses PS256, ES256 or EdDSA only: an assertion, a request
+/// object and a DPoP proof signed RS256 by the client's own registered RSA key are refused.
+#[test]
+fn a_fapi2_client_signs_with_the_profiles_algorithms_only() {
+    let es = client_key(Alg::Es256, "bank-es256");
+    let rsa = client_key(Alg::Rs256, "bank-rs256");
+    let op = Op::with_config_and_keys(config_with(bank(&[&es, &rsa])), es256_keys());
+    let start = AuthStart::new();
+
+    let rs_push = push(&op, &rsa, &start, true);
+    assert_eq!(rs_push.status, 401, "{}", text(&rs_push));
+    assert_eq!(body(&rs_push)["error"], "invalid_client");
+
+    let now = op.now();
+    let object = json!({
+        "iss": BANK, "aud": ISSUER, "jti": "rs-object", "iat": now, "exp": now + 60,
+        "client_id": BANK, "response_type": "code", "redirect_uri": BANK_REDIRECT,
+        "scope": "openid", "code_challenge": start.pkce.challenge.as_str(),
+        "code_challenge_method": "S256",
+    });
+    let rs_object = sign(&rsa, &object, Map::new());
+    let es_assertion = assertion(&op, &es);
+    let response = op.send(
+        &Request::new("POST", &format!("{ISSUER}/par"))
+            .with_form(&with_assertion(&[("request", &rs_object)], &es_assertion)),
+    );
+    assert_eq!(response.status, 400, "{}", text(&response));
+    assert_eq!(body(&response)["error"], "invalid_request_object");
+
+    let token_url = format!("{ISSUER}/token");
+    let es_assertion = assertion(&op, &es);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", "c"),
+        ("redirect_uri", BANK_REDIRECT),
+    ];
+    let nonce = op
+        .send(
+            &token_request(&with_assertion(&form, &es_assertion)).with_header(
+                "dpop",
+                &dpop_proof(&op, &dpop_key(3), "POST", &token_url, None, None),
+            ),
+        )
+        .header("dpop-nonce")
+        .unwrap()
+        .to_owned();
+    let es_assertion = assertion(&op, &es);
+    let rs_dpop = op.send(
+        &token_request(&with_assertion(&form, &es_assertion))
+            .with_header("dpop", &rs256_proof(&op, &rsa, &token_url, Some(&nonce))),
+    );
+    assert_eq!(rs_dpop.status, 400, "{}", text(&rs_dpop));
+    assert_eq!(body(&rs_dpop)["error"], "invalid_dpop_proof");
+}
+
+/// What the profile decides is set by it, and refused when written otherwise: pushed
+/// requests and DPoP-bound tokens; what it leaves open must be a choice it allows.
+#[test]
+fn the_configuration_holds_a_client_to_the_profile() {
+    let key = client_key(Alg::Es256, "k");
+    let parsed = Config::from_json(&config_with(bank(&[&key])).to_string()).unwrap();
+    let client = parsed.client(BANK).unwrap();
+    assert!(client.is_fapi2());
+    assert!(client.authorization.require_pushed_authorization_requests);
+    assert!(client.dpop_bound_access_tokens);
+
+    let path = |change: &dyn Fn(&mut Value)| {
+        let mut client = bank(&[&key]);
+        change(&mut client);
+        refused_at(&config_with(client))
+    };
+    let at = |field: &str| format!("clients[3].{field}");
+    assert_eq!(path(&|c| c["profile"] = json!("fapi1")), at("profile"));
+    assert_eq!(
+        path(&|c| c["require_pushed_authorization_requests"] = json!(false)),
+        at("require_pushed_authorization_requests")
+    );
+    assert_eq!(
+        path(&|c| c["dpop_bound_access_tokens"] = json!(false)),
+        at("dpop_bound_access_tokens")
+    );
+    for field in [
+        "request_object_signing_alg",
+        "authorization_signed_response_alg",
+        "id_token_signed_response_alg",
+        "introspection_signed_response_alg",
+    ] {
+        assert_eq!(path(&|c| c[field] = json!("RS256")), at(field), "{field}");
+    }
+    let secret = oidc_edge::op::password::PasswordHash::create(b"a secret of the bank app", 1_000)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        path(&|c| {
+            c["token_endpoint_auth_method"] = json!("client_secret_basic");
+            c["client_secret_hash"] = json!(secret);
+            c.as_object_mut().unwrap().remove("jwks");
+        }),
+        at("token_endpoint_auth_method")
+    );
+    assert_eq!(
+        path(&|c| {
+            c["client_type"] = json!("public");
+            c["token_endpoint_auth_method"] = json!("none");
+        }),
+        at("token_endpoint_auth_method")
+    );
+
+    // §5.3.2.1 and §5.3.2.2: the lifetimes, once a client has the profile.
+    let mut config = config_with(bank(&[&key]));
+    config["lifetimes"]["code"] = json!(61);
+    assert_eq!(refused_at(&config), "lifetimes.code");
+    let mut config = config_with(bank(&[&key]));
+    config["lifetimes"]["par"] = json!(600);
+    assert_eq!(refused_at(&config), "lifetimes.par");
+    let mut config = config_json();
+    config["lifetimes"]["code"] = json!(600);
+    config["lifetimes"]["par"] = json!(600);
+    assert!(
+        Config::from_json(&config.to_string()).is_ok(),
+        "no FAPI client, no FAPI lifetimes"
+    );
+}
+
+/// §5.4.1 with the signing keys: a FAPI 2.0 client's ID tokens, signed responses and
+/// introspection answers would be RS256 by default where an RS256 key signs (OpenID
+/// Connect's default), so the client must name another; the access tokens take the last
+/// key's algorithm, which must be one of the profile's.
+#[test]
+fn the_signing_keys_must_suit_a_fapi2_client() {
+    let key = client_key(Alg::Es256, "k");
+    let rs = SigningKeys::generate_key(Alg::Rs256, Some("rs")).unwrap();
+    let es = SigningKeys::generate_key(Alg::Es256, Some("es")).unwrap();
+    let check = |client: Value, keys: Value| {
+        Config::from_json(&config_with(client).to_string())
+            .unwrap()
+            .check_signing_keys(&SigningKeys::from_jwks_json(&keys.to_string()).unwrap())
+            .map_err(|err| err.path)
+    };
+    let rs_then_es = json!({ "keys": [rs, es] });
+    assert_eq!(
+        check(bank(&[&key]), rs_then_es.clone()),
+        Err("clients[3].id_token_signed_response_alg".into())
+    );
+    let mut named = bank(&[&key]);
+    for field in [
+        "id_token_signed_response_alg",
+        "authorization_signed_response_alg",
+        "introspection_signed_response_alg",
+    ] {
+        named[field] = json!("ES256");
+    }
+    assert_eq!(check(named.clone(), rs_then_es), Ok(()));
+    assert_eq!(
+        check(named, json!({ "keys": [es, rs] })),
+        Err("OIDC_SIGNING_KEYS".into()),
+        "access tokens signed RS256"
+    );
+    assert_eq!(check(bank(&[&key]), es256_keys()), Ok(()));
+}
+
+/// §5.3.2.2, FAPI 2.0 leaves nothing to the plain request: the same request by value
+/// (signed) is refused too, since it is not pushed.
+#[test]
+fn a_signed_request_by_value_is_not_enough() {
+    let key = client_key(Alg::Es256, "bank-es256");
+    let op = Op::with_config_and_keys(config_with(bank(&[&key])), es256_keys());
+    let start = AuthStart::new();
+    let now = op.now();
+    let object = json!({
+        "iss": BANK, "aud": ISSUER, "jti": "by-value", "iat": now, "exp": now + 60,
+        "client_id": BANK, "response_type": "code", "redirect_uri": BANK_REDIRECT,
+        "scope": "openid", "state": start.state, "code_challenge": start.pkce.challenge.as_str(),
+        "code_challenge_method": "S256",
+    });
+    let request = sign(&key, &object, Map::new());
+    let query = encode(&[("client_id", BANK), ("request", &request)]);
+    let back = location(&Browser::new(&op).get(&format!("/authorize?{query}")));
+    let params = redirect_params(&back);
+    assert_eq!(params.get("error"), Some("invalid_request"));
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+}
