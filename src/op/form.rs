@@ -97,6 +97,12 @@ impl Params {
         self.0.contains_key(name)
     }
 
+    /// These parameters with `name` set to `value` alone.
+    pub fn with(mut self, name: &str, value: &str) -> Params {
+        self.0.insert(name.to_owned(), vec![value.to_owned()]);
+        self
+    }
+
     /// These parameters without `name`.
     pub fn without(mut self, name: &str) -> Params {
         self.0.remove(name);

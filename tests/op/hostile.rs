@@ -145,6 +145,8 @@ fn endpoints(code_challenge: &str) -> Vec<Endpoint> {
     }
     all.push(("OPTIONS", "/token", Vec::new()));
     all.push(("OPTIONS", "/revoke", Vec::new()));
+    // RFC 9126: the SPA's request, pushed.
+    all.push(("POST", "/par", authorize));
     all
 }
 

@@ -431,3 +431,80 @@ fn a_browser_app_may_push() {
         Some("https://spa.example")
     );
 }
+
+/// RFC 9449 §10.1: a DPoP proof at `/par` binds the code to its key, as `dpop_jkt` does
+/// (after the server's nonce, §8); a `dpop_jkt` naming another key, or a bad proof, is
+/// refused; the code then exchanges only with a proof of that key.
+#[test]
+fn a_dpop_proof_at_par_binds_the_code() {
+    let op = Op::with_config(config());
+    let start = AuthStart::new();
+    let key = dpop_key(5);
+    let par_url = format!("{ISSUER}/par");
+    let first = op.send(
+        &par_request(&spa_request(&start, &[]))
+            .with_header("dpop", &dpop_proof(&op, &key, "POST", &par_url, None, None)),
+    );
+    assert_eq!(first.status, 400, "{}", text(&first));
+    assert_eq!(body(&first)["error"], "use_dpop_nonce");
+    let nonce = first.header("dpop-nonce").unwrap().to_owned();
+    let proof = |key| dpop_proof(&op, key, "POST", &par_url, None, Some(&nonce));
+
+    let other = dpop_key(6).thumbprint();
+    let mismatch = op.send(
+        &par_request(&spa_request(&start, &[("dpop_jkt", &other)]))
+            .with_header("dpop", &proof(&key)),
+    );
+    assert_eq!(mismatch.status, 400);
+    assert_eq!(body(&mismatch)["error"], "invalid_request");
+    let wrong_htu = dpop_proof(
+        &op,
+        &key,
+        "POST",
+        &format!("{ISSUER}/token"),
+        None,
+        Some(&nonce),
+    );
+    let refused = op.send(&par_request(&spa_request(&start, &[])).with_header("dpop", &wrong_htu));
+    assert_eq!(body(&refused)["error"], "invalid_dpop_proof");
+
+    let answer = op.send(&par_request(&spa_request(&start, &[])).with_header("dpop", &proof(&key)));
+    let request_uri = pushed(&answer);
+    assert!(
+        answer.header("dpop-nonce").is_some(),
+        "RFC 9449 §8: the next nonce"
+    );
+    let browser = Browser::new(&op);
+    let to_login = location(&browser.get(&authorize_with(SPA, &request_uri, &[])));
+    let code = redirect_params(&location(&browser.login(
+        &to_login,
+        "demo",
+        "correct horse",
+    )))
+    .get("code")
+    .unwrap()
+    .to_owned();
+    let unbound = exchange(&op, &start, &code);
+    assert_eq!(
+        body(&unbound)["error"],
+        "invalid_grant",
+        "{}",
+        text(&unbound)
+    );
+    let token_url = format!("{ISSUER}/token");
+    let form = code_form(&start, &code);
+    let nonce = op
+        .send(&token_request(&form).with_header(
+            "dpop",
+            &dpop_proof(&op, &key, "POST", &token_url, None, None),
+        ))
+        .header("dpop-nonce")
+        .unwrap()
+        .to_owned();
+    let tokens = op.send(&token_request(&form).with_header(
+        "dpop",
+        &dpop_proof(&op, &key, "POST", &token_url, None, Some(&nonce)),
+    ));
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+    assert_eq!(body(&tokens)["token_type"], "DPoP");
+}

@@ -7,13 +7,21 @@
 //! checked here by the code `/authorize` runs (`authorize::validate`), so what would fail
 //! there fails now, with a JSON error to the client (§2.3) rather than in the user's
 //! browser; `/authorize` checks it again when it is used.
+//!
+//! A DPoP proof sent with the push (RFC 9449 §10.1) binds the authorization code to its
+//! key, as `dpop_jkt` does: the proof is checked as at the token endpoint (with the
+//! server's nonce, §8) and its key's thumbprint becomes the request's `dpop_jkt`.
 
 use serde_json::json;
+
+use crate::Error;
+use crate::dpop::{NoncePolicy, ProofCheck, check_proof};
 
 use crate::jose::SignatureVerifier;
 use crate::op::authorize::validate::{self, Source};
 use crate::op::authorize::{par, request_object};
 use crate::op::clients::auth;
+use crate::op::config::Client;
 use crate::op::error::OpError;
 use crate::op::http::{Request, Response};
 use crate::op::password::Pbkdf2;
@@ -30,9 +38,15 @@ pub async fn handle<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    match push(op, req, services).await {
+    let response = match push(op, req, services).await {
         Ok(response) => response,
         Err(err) => err.to_response(),
+    };
+    // RFC 9449 §8: every answer to a DPoP request carries the nonce to use next.
+    if req.header_all("dpop").is_empty() {
+        response
+    } else {
+        response.with_header("dpop-nonce", &op.secrets.nonce().current(services.now))
     }
 }
 
@@ -74,6 +88,17 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             "client_id differs from the authenticated client".into(),
         ));
     }
+    let params = match dpop_key(op, req, &client, services).await? {
+        None => params,
+        Some(jkt) if params.get("dpop_jkt").is_none_or(|named| named == jkt) => {
+            params.with("dpop_jkt", &jkt)
+        }
+        Some(_) => {
+            return Err(OpError::InvalidRequest(
+                "dpop_jkt names another key than the DPoP proof's (RFC 9449 §10.1)".into(),
+            ));
+        }
+    };
     let reply = validate::reply(&client, &params)?;
     let source = Source {
         pushed: true,
@@ -88,4 +113,37 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         &json!({ "request_uri": request_uri, "expires_in": expires_in }),
     )
     .no_store())
+}
+
+/// The thumbprint of the key of the request's DPoP proof, after the checks the token
+/// endpoint makes (RFC 9449 §4.3, a server nonce, §8, the algorithms of the client's
+/// profile); `None` without a proof, which a push may leave out.
+async fn dpop_key<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    client: &Client,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<String>, OpError> {
+    let headers = req.header_all("dpop");
+    if headers.is_empty() {
+        return Ok(None);
+    }
+    let check = ProofCheck {
+        nonce: NoncePolicy::Stateless(op.secrets.nonce()),
+        algorithms: client.signing_algorithms(),
+        ..ProofCheck::new("POST", req.url_without_query())
+    };
+    match check_proof(
+        &headers,
+        &check,
+        services.now,
+        services.verifier,
+        Some(services.store),
+    )
+    .await
+    {
+        Ok(proof) => Ok(Some(proof.jkt)),
+        Err(Error::StoreUnavailable) => Err(OpError::TemporarilyUnavailable),
+        Err(err) => Err(OpError::Dpop(err)),
+    }
 }
