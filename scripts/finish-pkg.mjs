@@ -1,11 +1,12 @@
 // Completes the wasm-pack output in pkg/ into a publishable npm package: copies the
 // hand-written JavaScript (the code-flow client, the resource-server kit, the verify
-// functions that take fetched key sets) and the Node entry point (with the path of the
-// pure-Rust module's loader written in), writes the package entry (index.js: the wasm
-// exports, the error class, the kit and the client) and package.json with conditional
-// exports (browser/bundler ESM by default, the self-initialising entry under Node), types
-// and the files list, and copies the package's README (src/wasm/README.npm.md, written for
-// npm users; the repository's README.md is about the whole project) and the LICENSE.
+// functions that take fetched key sets, the device-flow client) and the Node entry point
+// (with the path of the pure-Rust module's loader written in), writes the package entry
+// (index.js: the wasm exports, the error class, the kit and the clients) and package.json
+// with conditional exports (browser/bundler ESM by default, the self-initialising entry
+// under Node), types and the files list, and copies the package's README
+// (src/wasm/README.npm.md, written for npm users; the repository's README.md is about the
+// whole project) and the LICENSE.
 // `oidc-edge/oidc_edge.js` stays importable on its own.
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -34,7 +35,7 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts"]) {
+for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts", "device.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
 // wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
@@ -56,7 +57,7 @@ if (!existsSync(join(pkg, errorSnippet))) throw new Error(`${errorSnippet} is mi
 // (benches/js/size.mjs). The commented sources are in src/wasm/.
 const minified = (code) =>
   esbuild.transformSync(code, { format: "esm", minifyWhitespace: true, minifySyntax: true, legalComments: "none" }).code;
-const HAND_WRITTEN = ["client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "init.js", "node.js"];
+const HAND_WRITTEN = ["client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "device.js", "init.js", "node.js"];
 for (const file of HAND_WRITTEN) {
   let text = readFileSync(join(root, "src/wasm", file), "utf8");
   if (file === "init.js" || file === "node.js") {
@@ -90,14 +91,16 @@ const kit = "authenticateRequest, createRemoteKeySet, protectedResourceMetadata"
 const entry =
   `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
   `export { default, initSync } from "./init.js";\nexport { OidcEdgeError } from "${errorSnippet}";\n` +
-  `export { ${kit} } from "./server.js";\nexport { OidcClient } from "./client.js";\n`;
+  `export { ${kit} } from "./server.js";\nexport { OidcClient } from "./client.js";\n` +
+  // The device-flow client, for command-line tools: bundlers drop it from apps that do not use it.
+  'export { startDeviceAuthorization } from "./device.js";\n';
 writeFileSync(join(pkg, "index.js"), entry);
 // Named re-exports win over `export *` (the wasm's declarations of the three).
 const entryTypes =
   `export * from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
   'export type { KeySource } from "./verify.js";\nexport { default, initSync } from "./init.js";\n' +
   'export type { RustCryptoInput } from "./init.js";\nexport * from "./error.js";\nexport * from "./server.js";\n' +
-  'export * from "./client.js";\n';
+  'export * from "./client.js";\nexport * from "./device.js";\n';
 writeFileSync(join(pkg, "index.d.ts"), entryTypes);
 writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 
@@ -107,7 +110,7 @@ const files = [
   "oidc_edge_rustcrypto_bg.wasm.d.ts",
   "client.js", "client.d.ts", "init.js", "init.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
   "error.d.ts", "verify.js", "verify.d.ts", "server.js", "server.d.ts", "remote-keys.js",
-  "resource-metadata.js",
+  "resource-metadata.js", "device.js", "device.d.ts",
 ];
 // wasm-bindgen declares `[Symbol.dispose]()` on its classes, and `Symbol.dispose` exists only
 // from TypeScript's lib esnext.disposable / es2025 on: under a plain `lib: ["ES2022", "DOM"]`

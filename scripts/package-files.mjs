@@ -5,7 +5,8 @@
 // pure-Rust module, src/wasm/rustcrypto.js), and whether only a resource server loads it
 // (the resource-server kit: a bundler drops it from a page that does not import it, which
 // tests/node/resource-server.test.mjs checks with esbuild; an unbundled page that imports
-// index.js by URL fetches it too).
+// index.js by URL fetches it too), and whether only a command-line tool loads it (the
+// device-flow client, dropped the same way: tests/node/device.test.mjs).
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,7 +27,10 @@ function filesUnder(path) {
 /** The resource-server kit's modules (src/wasm/server.js and what only it imports). */
 export const SERVER_FILES = ["server.js", "remote-keys.js", "resource-metadata.js"];
 
-/** [{ name, bytes (a Buffer), gzip, onFirstUse, server }] for every shipped file. */
+/** The device-flow client's module (src/wasm/device.js; it shares remote-keys.js with the kit). */
+export const CLI_FILES = ["device.js"];
+
+/** [{ name, bytes (a Buffer), gzip, onFirstUse, server, cli }] for every shipped file. */
 export function shippedFiles() {
   const manifest = JSON.parse(readFileSync(join(PKG, "package.json"), "utf8"));
   return manifest.files
@@ -37,15 +41,16 @@ export function shippedFiles() {
       const name = relative(PKG, file);
       return {
         name, bytes, gzip: gzipBytes(bytes), onFirstUse: name.startsWith("oidc_edge_rustcrypto"), server: SERVER_FILES.includes(name),
+        cli: CLI_FILES.includes(name),
       };
     });
 }
 
-/** Gzipped bytes every user loads, those a browser page loads (no Node entry), and those
- *  only a resource server adds. */
+/** Gzipped bytes every user loads, those a browser page loads (no Node entry), those only a
+ *  resource server adds, and those only a command-line tool adds. */
 export function loadedSizes(files = shippedFiles()) {
   const sum = (list) => list.reduce((total, file) => total + file.gzip, 0);
-  const core = sum(files.filter((file) => !file.onFirstUse && !file.server));
+  const core = sum(files.filter((file) => !file.onFirstUse && !file.server && !file.cli));
   const page = core - (files.find((file) => file.name === "node.js")?.gzip ?? 0);
-  return { core, page, server: sum(files.filter((file) => file.server)) };
+  return { core, page, server: sum(files.filter((file) => file.server)), cli: sum(files.filter((file) => file.cli)) };
 }

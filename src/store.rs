@@ -12,7 +12,7 @@
 //! operations to a strongly consistent backend and everything else to a cache. Every
 //! record type states which it needs where it is defined (`op::records`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use crate::Error;
@@ -80,18 +80,45 @@ impl<T: Records + SingleUse + ?Sized> Store for T {}
 
 /// An in-process store for tests and single-instance servers: atomic, with expiry read
 /// from its clock.
+///
+/// Bounded, since a long-running server records a DPoP `jti` for every request: once it
+/// holds [`MemoryStore::PURGE_AT`] entries, a new key first drops the expired ones (again
+/// each time the count doubles, so a purge costs O(1) per write on average), and a store
+/// full of live entries ([`MemoryStore::with_capacity`], default
+/// [`MemoryStore::DEFAULT_CAPACITY`]) refuses new keys with [`Error::StoreUnavailable`]
+/// rather than forget one. Forgetting a used `jti` or code early would let it be used
+/// again: a replay cache that is full must fail closed. Existing keys can always be
+/// rewritten or removed.
 #[derive(Debug)]
 pub struct MemoryStore<C: Clock> {
     clock: C,
+    capacity: usize,
     entries: RefCell<BTreeMap<String, (Vec<u8>, UnixTime)>>,
+    /// The count at which a write purges expired entries next.
+    next_purge: Cell<usize>,
 }
 
 impl<C: Clock> MemoryStore<C> {
-    /// An empty store reading time from `clock`.
+    /// Entries held before a write first looks for expired ones to drop.
+    pub const PURGE_AT: usize = 1024;
+
+    /// Live entries held at most by [`MemoryStore::new`]: about 20 MB of DPoP `jti`s, or
+    /// some 400 proofs a second kept for their 305 s replay window.
+    pub const DEFAULT_CAPACITY: usize = 1 << 17;
+
+    /// An empty store reading time from `clock`, holding at most
+    /// [`MemoryStore::DEFAULT_CAPACITY`] live entries.
     pub fn new(clock: C) -> Self {
+        Self::with_capacity(clock, Self::DEFAULT_CAPACITY)
+    }
+
+    /// An empty store holding at most `capacity` live entries.
+    pub fn with_capacity(clock: C, capacity: usize) -> Self {
         MemoryStore {
             clock,
+            capacity,
             entries: RefCell::new(BTreeMap::new()),
+            next_purge: Cell::new(Self::PURGE_AT),
         }
     }
 
@@ -113,9 +140,29 @@ impl<C: Clock> MemoryStore<C> {
 
     fn purge(&self) {
         let now = self.clock.now();
-        self.entries
-            .borrow_mut()
-            .retain(|_, (_, expires)| *expires > now);
+        let mut entries = self.entries.borrow_mut();
+        entries.retain(|_, (_, expires)| *expires > now);
+        self.next_purge
+            .set(entries.len().saturating_mul(2).max(Self::PURGE_AT));
+    }
+
+    /// Room for `key`: none is needed when it is already there; else expired entries are
+    /// dropped when the store has grown enough since the last purge, or is full.
+    fn make_room(&self, key: &str) -> Result<(), Error> {
+        let len = {
+            let entries = self.entries.borrow();
+            if entries.contains_key(key) {
+                return Ok(());
+            }
+            entries.len()
+        };
+        if len >= self.next_purge.get() || len >= self.capacity {
+            self.purge();
+        }
+        if self.entries.borrow().len() >= self.capacity {
+            return Err(Error::StoreUnavailable);
+        }
+        Ok(())
     }
 
     fn live(&self, key: &str) -> Option<Vec<u8>> {
@@ -127,7 +174,8 @@ impl<C: Clock> MemoryStore<C> {
             .map(|(v, _)| v.clone())
     }
 
-    fn insert(&self, key: &str, value: &[u8], ttl_seconds: u64) {
+    fn insert(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error> {
+        self.make_room(key)?;
         let expires = self
             .clock
             .now()
@@ -135,6 +183,7 @@ impl<C: Clock> MemoryStore<C> {
         self.entries
             .borrow_mut()
             .insert(key.to_owned(), (value.to_vec(), expires));
+        Ok(())
     }
 }
 
@@ -144,8 +193,7 @@ impl<C: Clock> Records for MemoryStore<C> {
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), Error> {
-        self.insert(key, value, ttl_seconds);
-        Ok(())
+        self.insert(key, value, ttl_seconds)
     }
 
     async fn delete(&self, key: &str) -> Result<(), Error> {
@@ -165,12 +213,13 @@ impl<C: Clock> SingleUse for MemoryStore<C> {
         if self.live(key).is_some() {
             return Ok(false);
         }
-        self.insert(key, value, ttl_seconds);
+        self.insert(key, value, ttl_seconds)?;
         Ok(true)
     }
 
     /// Atomic here; the counter keeps the expiry it started with.
     async fn increment(&self, key: &str, ttl_seconds: u64) -> Result<u64, Error> {
+        self.make_room(key)?;
         let now = self.clock.now();
         let mut entries = self.entries.borrow_mut();
         let live = entries.get(key).filter(|(_, expires)| *expires > now);
@@ -187,7 +236,6 @@ impl<C: Clock> SingleUse for MemoryStore<C> {
 mod tests {
     use super::*;
     use crate::jose::verifier::run_ready;
-    use std::cell::Cell;
 
     struct TestClock(Cell<i64>);
 
@@ -214,6 +262,56 @@ mod tests {
             store.put("b", b"x", 10).await?;
             store.delete("b").await?;
             assert!(store.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// A long-running server records a DPoP `jti` per request (RFC 9449 §11.1): expired
+    /// entries go once the store grows, and a store full of live ones refuses a new key
+    /// rather than forget a used one, which would let it be replayed.
+    #[test]
+    fn expired_entries_are_purged_and_a_full_store_fails_closed() {
+        let clock = TestClock(Cell::new(1000));
+        let store = MemoryStore::with_capacity(&clock, 4 * MemoryStore::<&TestClock>::PURGE_AT);
+        run_ready(async {
+            let key = |i: usize| format!("dpop-jti:{i}");
+            for i in 0..MemoryStore::<&TestClock>::PURGE_AT {
+                assert!(store.reserve(&key(i), b"1", 60).await?);
+            }
+            clock.0.set(1060); // every one of them expired
+            assert!(store.reserve("fresh", b"1", 60).await?);
+            assert_eq!(
+                store.entries.borrow().len(),
+                1,
+                "the write past PURGE_AT dropped the expired entries"
+            );
+            // Filled with live entries: a new key is refused, and a used one still is.
+            for i in 1..store.capacity {
+                assert!(store.reserve(&key(i), b"1", 60).await?);
+            }
+            assert!(matches!(
+                store.reserve("one-more", b"1", 60).await,
+                Err(Error::StoreUnavailable)
+            ));
+            assert!(matches!(
+                store.put("one-more", b"1", 60).await,
+                Err(Error::StoreUnavailable)
+            ));
+            assert!(matches!(
+                store.increment("one-more", 60).await,
+                Err(Error::StoreUnavailable)
+            ));
+            assert!(!store.reserve("fresh", b"1", 60).await?, "still a replay");
+            assert_eq!(
+                store.increment(&key(1), 60).await?,
+                2,
+                "existing keys change"
+            );
+            // Once they expire, there is room again.
+            clock.0.set(1120);
+            assert!(store.reserve("one-more", b"1", 60).await?);
+            assert_eq!(store.len(), 1);
             Ok(())
         })
         .unwrap();

@@ -59,7 +59,9 @@ export interface OidcClientOptions {
    * lock; the others, whose refresh token is now spent, wait for the new session to arrive and
    * adopt it. One token request however many tabs refresh at once, and the refresh token is
    * never sent twice (a provider that detects reuse revokes the token's whole family,
-   * RFC 9700 §4.14.2).
+   * RFC 9700 §4.14.2). A refresh whose request went out and then failed (no answer, one the
+   * client cannot use) spends the token all the same: every tab keeps the access token
+   * without the refresh token, and the tabs that waited reject with "no_refresh_token".
    * false: every tab keeps its own session, as in a server.
    */
   shareSession?: boolean;
@@ -154,7 +156,8 @@ export class OidcClient {
   /** The refresh token grant (RFC 6749 §6), DPoP-bound; the refresh token is rotated. A new ID
    *  token must be for the same subject (OIDC Core §12.2). Concurrent calls share one request,
    *  and so do the tabs that share the session (`shareSession`): they resolve with the session
-   *  one of them got. */
+   *  one of them got, or reject with "no_refresh_token" when its refresh failed after the
+   *  request went out. */
   refresh(): Promise<Session>;
   /** The UserInfo claims (OIDC Core §5.3) through `fetch`; `sub` must equal the ID token's
    *  ("userinfo_sub_mismatch", §5.3.4). Its redirects are handled as `fetch`'s, with the

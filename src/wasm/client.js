@@ -398,31 +398,62 @@ export class OidcClient {
    *  session, which the tab that refreshed keeps for good. The refresh token it sent is spent,
    *  and the provider revokes the whole family when one is used again (RFC 9700 §4.14.2), so
    *  another tab that still holds it must never get the lock: its wait ends when the new
-   *  session arrives from the channel (#set aborts it). A failed refresh frees the lock. */
+   *  session arrives from the channel (#set aborts it).
+   *
+   *  A refresh that fails before its request goes out, or that the provider refuses
+   *  (token_error: it rotated nothing), frees the lock for the next tab. One that fails after
+   *  (no answer, an answer this client cannot use) may have been rotated by the provider:
+   *  the token is spent all the same. The tab keeps the lock, drops the refresh token from
+   *  the session (the access token stays, while it lasts) and tells the other tabs, whose
+   *  waits end with no_refresh_token: the next refresh needs a new sign-in. */
   async #refreshOnce() {
     const old = this.#signedIn();
     const channel = this.#channel;
     if (!channel) return this.#refresh();
     const waiting = (this.#waiting = new AbortController());
+    let sent = false;
     try {
       return await new Promise((resolve, reject) => {
         navigator.locks.request(`${channel.name} ${this.#at}`, { signal: waiting.signal }, async () => {
-          // Unless another session came while the lock did: then nothing is sent.
-          resolve(this.#session === old ? await this.#refresh() : this.#signedIn());
+          try {
+            // Unless another session came while the lock did: then nothing is sent.
+            resolve(this.#session === old ? await this.#refresh(() => (sent = true)) : this.#signedIn());
+          } catch (err) {
+            if (!sent || err?.code === "token_error") throw err;
+            this.#spend(old);
+            reject(err);
+          }
           return new Promise(() => {});
         }).catch(reject);
       });
     } catch (err) {
-      if (err === waiting.signal.reason) return this.#signedIn();
-      throw err;
+      if (err !== waiting.signal.reason) throw err;
+      const now = this.#signedIn();
+      // No new tokens came: the session came back without its refresh token, spent by a
+      // refresh that failed in another tab.
+      if (now.accessToken === old.accessToken && now.refreshToken === undefined) {
+        fail("no_refresh_token", "the refresh token was spent by a refresh that failed in another tab: sign in again");
+      }
+      return now;
     }
   }
 
-  async #refresh() {
+  /** The session `old` without its refresh token, spent by a refresh that failed after its
+   *  request went out, here and in the other tabs. */
+  #spend(old) {
+    if (this.#session !== old) return;
+    const spent = { ...old };
+    delete spent.refreshToken;
+    this.#set(Math.max(Date.now(), this.#at + 1), Object.freeze(spent));
+    this.#tell("session");
+  }
+
+  /** The refresh token grant; `onSent` is called as the request goes out. */
+  async #refresh(onSent) {
     const old = this.#signedIn();
     if (!old.refreshToken) fail("no_refresh_token", "the session has no refresh token");
     const sentAt = Date.now();
-    const body = await this.#tokenRequest({ grant_type: "refresh_token", refresh_token: old.refreshToken });
+    const body = await this.#tokenRequest({ grant_type: "refresh_token", refresh_token: old.refreshToken }, onSent);
     this.#checkTokens(body, false);
     let claims = old.claims;
     if (body.id_token !== undefined) {
@@ -667,11 +698,13 @@ export class OidcClient {
     return send(this.#http, endpoint, { method: "POST", headers, body, redirect: "manual", signal });
   }
 
-  /** A token endpoint request (RFC 6749 §4.1.3, §6), retried once on use_dpop_nonce (RFC 9449 §8). */
-  async #tokenRequest(params) {
+  /** A token endpoint request (RFC 6749 §4.1.3, §6), retried once on use_dpop_nonce (RFC 9449 §8).
+   *  `onSent` is called as the request goes out. */
+  async #tokenRequest(params, onSent) {
     const endpoint = this.metadata.token_endpoint;
     for (let attempt = 0; ; attempt++) {
       const dpop = this.dpopKey ? await this.#proof("POST", endpoint) : undefined;
+      onSent?.();
       const res = await this.#postForm(endpoint, params, { dpop });
       const fresh = this.#noteNonce(endpoint, res);
       if (res.status === 200) return readJson(res, "token_response_invalid", "token response");

@@ -389,7 +389,8 @@ fn seen_jtis() -> Rc<MemoryStore<SystemClock>> {
 
 /// Checks a DPoP proof as a resource server or token endpoint would (RFC 9449 §4.3).
 /// `proof` is the `DPoP` header value (or all of them, as an array: exactly one must be
-/// present). Resolves to `{ jkt, jti, iat }`; rejects with a `dpop_*` code (or a JOSE one).
+/// present). Resolves to `{ jkt, jti, iat }`; rejects with a `dpop_*` code (or a JOSE one)
+/// and, when the proof is at fault, the OAuth error to answer with as `error`.
 #[wasm_bindgen(
     js_name = verifyDpopProof,
     unchecked_return_type = "Promise<{ jkt: string; jti: string; iat: number }>"
@@ -399,6 +400,45 @@ pub fn verify_dpop_proof(
     #[wasm_bindgen(unchecked_param_type = "DpopCheck")] options: JsValue,
 ) -> Promise {
     spawn(check_dpop_proof(proof, options))
+}
+
+/// Why `verifyDpopProof` failed: the call (its options, the runtime) or the proof. Only a
+/// proof's failure is the client's, with an OAuth error to answer it with.
+enum Failure {
+    Call(Error),
+    Proof(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        Failure::Call(err)
+    }
+}
+
+impl Failure {
+    /// The `OidcEdgeError`; a proof's failure carries, as `error`, the OAuth error the core
+    /// classifies it as (RFC 9449 §7.1, §8: `invalid_dpop_proof` or `use_dpop_nonce`), so
+    /// that `dpopErrorResponse` and `authenticateRequest` need not guess it from the code.
+    /// A signature WebCrypto and the pure-Rust backend cannot check (`crypto_unavailable`)
+    /// is the proof's too: the client chose its key. A store that cannot record the `jti`
+    /// (`store_unavailable`) and the caller's options are not.
+    fn into_js(self) -> JsValue {
+        match self {
+            Failure::Call(err) => into_js_error(err),
+            Failure::Proof(err) => {
+                let oauth_error = match err {
+                    Error::InvalidOption { .. } | Error::StoreUnavailable => None,
+                    ref proof => Some(check::oauth_error(proof)),
+                };
+                let js = into_js_error(err);
+                if let Some(code) = oauth_error {
+                    // An object the glue just made: setting a property cannot fail.
+                    let _ = Reflect::set(&js, &"error".into(), &code.into());
+                }
+                js
+            }
+        }
+    }
 }
 
 async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
@@ -428,10 +468,10 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
         } else if Array::is_array(&proof) {
             Array::from(&proof)
                 .iter()
-                .map(|v| v.as_string().ok_or(Error::DpopHeaderCount))
+                .map(|v| v.as_string().ok_or(Failure::Proof(Error::DpopHeaderCount)))
                 .collect::<Result<_, _>>()?
         } else {
-            return Err(Error::DpopHeaderCount);
+            return Err(Failure::Proof(Error::DpopHeaderCount));
         };
         let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
         let htm = options.required_string("htm")?;
@@ -444,7 +484,8 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
             return Err(Error::InvalidOption {
                 name: "jkt".into(),
                 reason: "is required with accessToken (the token's cnf.jkt)",
-            });
+            }
+            .into());
         }
         let exact_nonce = options.string("nonce")?;
         let nonce_key = nonce_key(&options)?;
@@ -454,7 +495,8 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
                 return Err(Error::InvalidOption {
                     name: "nonce".into(),
                     reason: "give nonce or nonceSecret, not both",
-                });
+                }
+                .into());
             }
             (Some(exact), None) => NoncePolicy::Exact(exact),
             (None, Some(key)) => NoncePolicy::Stateless(key),
@@ -485,14 +527,15 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
             &backend,
             replay.as_deref(),
         )
-        .await?;
+        .await
+        .map_err(Failure::Proof)?;
         let out = Object::new();
         set(&out, "jkt", &checked.jkt.into());
         set(&out, "jti", &checked.jti.into());
         set(&out, "iat", &JsValue::from_f64(checked.iat as f64));
         Ok(JsValue::from(out))
     };
-    run.await.map_err(into_js_error)
+    run.await.map_err(Failure::into_js)
 }
 
 fn nonce_key(options: &Options) -> Result<Option<NonceKey>, Error> {
@@ -525,11 +568,11 @@ pub fn dpop_nonce(
 }
 
 /// The HTTP response for a failed DPoP or token check. `error` is an error thrown by
-/// `verifyDpopProof` (mapped to `invalid_dpop_proof` or `use_dpop_nonce`), by a token
-/// check such as `validateAccessToken` (`insufficient_scope`, else `invalid_token`), or an
-/// OAuth error code such as "invalid_token". Resource endpoints answer 401 with a
-/// `WWW-Authenticate: DPoP` challenge (RFC 9449 §7.1); token endpoints 400 with a JSON
-/// body (§5). `use_dpop_nonce` adds a fresh `DPoP-Nonce` when `nonceSecret` is given.
+/// `verifyDpopProof` (answered with the `invalid_dpop_proof` or `use_dpop_nonce` it names
+/// as `error`), by a token check such as `validateAccessToken` (`insufficient_scope`, else
+/// `invalid_token`), or an OAuth error code such as "invalid_token". Resource endpoints
+/// answer 401 with a `WWW-Authenticate: DPoP` challenge (RFC 9449 §7.1); token endpoints
+/// 400 with a JSON body (§5). `use_dpop_nonce` adds a fresh `DPoP-Nonce` when `nonceSecret` is given.
 #[wasm_bindgen(js_name = dpopErrorResponse, unchecked_return_type = "DpopErrorResponse")]
 pub fn dpop_error_response(
     #[wasm_bindgen(unchecked_param_type = "OidcEdgeError | string")] error: JsValue,
@@ -554,25 +597,26 @@ pub fn dpop_error_response(
         let (oauth_error, description) = match error.as_string() {
             Some(code) => (code, None),
             None => {
-                let code = Reflect::get(&error, &"code".into())
-                    .ok()
-                    .and_then(|c| c.as_string())
-                    .unwrap_or_default();
-                let message = Reflect::get(&error, &"message".into())
-                    .ok()
-                    .and_then(|m| m.as_string());
+                let member = |name: &str| {
+                    Reflect::get(&error, &name.into())
+                        .ok()
+                        .and_then(|value| value.as_string())
+                };
+                let code = member("code").unwrap_or_default();
+                let message = member("message");
                 // RFC 9449 §7.1 for the proof, RFC 6750 §3.1 for the token: a proof that
-                // fails is `invalid_dpop_proof` (or `use_dpop_nonce`); a token that fails
-                // (expired, another audience, a bad signature) is `invalid_token`, and one
-                // that lacks a scope `insufficient_scope`.
-                let mapped = if code.starts_with("dpop_nonce_") {
-                    "use_dpop_nonce"
-                } else if code.starts_with("dpop_") {
-                    "invalid_dpop_proof"
-                } else if code == "insufficient_scope" {
-                    "insufficient_scope"
-                } else {
-                    "invalid_token"
+                // fails is `invalid_dpop_proof` (or `use_dpop_nonce`), as `verifyDpopProof`
+                // names it in `error` whatever the code (a bad signature, a missing claim);
+                // a token that fails (expired, another audience, a bad signature) is
+                // `invalid_token`, and one that lacks a scope `insufficient_scope`. Errors
+                // made elsewhere are mapped by their code.
+                let named = member("error");
+                let mapped = match named.as_deref() {
+                    Some(named @ ("invalid_dpop_proof" | "use_dpop_nonce")) => named,
+                    _ if code.starts_with("dpop_nonce_") => "use_dpop_nonce",
+                    _ if code.starts_with("dpop_") => "invalid_dpop_proof",
+                    _ if code == "insufficient_scope" => "insufficient_scope",
+                    _ => "invalid_token",
                 };
                 (mapped.to_owned(), message)
             }

@@ -25,7 +25,7 @@ export type OidcEdgeErrorCode =
   | "dpop_ath_missing" | "dpop_ath_mismatch" | "dpop_nonce_required" | "dpop_nonce_invalid"
   | "dpop_key_mismatch"
   // Storage, options, loading
-  | "store_unavailable" | "storage_unavailable" | "invalid_option" | "wasm_not_loaded"
+  | "store_unavailable" | "storage_unavailable" | "invalid_option" | "wasm_not_loaded" | "wasm_invalid"
   // Talking to a provider or a JWKS endpoint (OidcClient, createRemoteKeySet, introspection)
   | "network_error" | "aborted" | "response_too_large" | "discovery_invalid" | "jwks_invalid"
   | "introspection_error" | "token_inactive"
@@ -33,7 +33,9 @@ export type OidcEdgeErrorCode =
   | "state_mismatch" | "issuer_mismatch" | "authorization_error" | "callback_invalid" | "token_error"
   | "token_response_invalid" | "not_signed_in" | "no_refresh_token" | "id_token_sub_mismatch"
   | "userinfo_unavailable" | "userinfo_error" | "userinfo_invalid" | "userinfo_sub_mismatch"
-  | "origin_not_allowed" | "redirect_blocked" | "revocation_error";
+  | "origin_not_allowed" | "redirect_blocked" | "revocation_error"
+  // startDeviceAuthorization (RFC 8628)
+  | "device_authorization_error" | "device_authorization_invalid" | "access_denied" | "device_code_expired";
 
 /**
  * Every error the package throws or rejects with, from the wasm core and from its
@@ -53,7 +55,9 @@ export class OidcEdgeError extends Error {
   code: OidcEdgeErrorCode;
   /** The HTTP status, when the error came from a response. */
   status?: number;
-  /** The provider's OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1). */
+  /** The provider's OAuth error code (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1).
+   *  From `verifyDpopProof`, when the proof is at fault: the error to answer the client with,
+   *  "invalid_dpop_proof" or "use_dpop_nonce" (RFC 9449 §7.1, §8), whatever the `code`. */
   error?: string;
   /** The provider's `error_description`. */
   error_description?: string;

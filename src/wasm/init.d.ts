@@ -10,11 +10,14 @@ export type RustCryptoInput = BufferSource | WebAssembly.Module;
  *
  * Rejects with an `OidcEdgeError` of code `wasm_not_loaded` when the wasm had to be fetched
  * and could not be (a Worker has no URL to fetch it from): import it and pass it instead,
- * `import wasm from "oidc-edge/oidc_edge_bg.wasm"; await init({ module_or_path: wasm })`.
+ * `import wasm from "oidc-edge/oidc_edge_bg.wasm"; await init({ module_or_path: wasm })`;
+ * `wasm_invalid` when the bytes or module given do not compile or link (another file,
+ * another version's), with the engine's error as `cause`.
  */
 export default function init(
   options?: { module_or_path?: InitInput | Promise<InitInput>; rustcrypto?: RustCryptoInput } | InitInput | Promise<InitInput>,
 ): Promise<InitOutput>;
 
-/** `init`, synchronously, from bytes or a compiled module (`wasm_not_loaded` without one). */
+/** `init`, synchronously, from bytes or a compiled module (`wasm_not_loaded` without one,
+ *  `wasm_invalid` for one that does not compile or link). */
 export function initSync(options: { module: SyncInitInput; rustcrypto?: RustCryptoInput } | SyncInitInput): InitOutput;

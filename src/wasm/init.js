@@ -17,6 +17,16 @@ function withoutRustCrypto(input) {
 }
 
 // The package's error class, as every error of the package.
+function invalid(cause) {
+  const reason = String(cause?.message ?? cause).replace(/\.$/, "");
+  return new OidcEdgeError(
+    "wasm_invalid",
+    `oidc-edge could not use the wasm it was given: ${reason}. Pass this version's oidc_edge_bg.wasm ` +
+      '(import wasm from "oidc-edge/oidc_edge_bg.wasm"), and the pure-Rust module only as rustcrypto',
+    { cause },
+  );
+}
+
 function notLoaded(reason, cause) {
   return new OidcEdgeError(
     "wasm_not_loaded",
@@ -31,11 +41,12 @@ export default async function init(input) {
   try {
     return await wasmInit(rest);
   } catch (err) {
-    // Bytes or a module the caller passed: a compile or link error is theirs to read as is.
-    // Anything else had to be fetched: by default through `new URL("oidc_edge_bg.wasm",
-    // import.meta.url)`, which throws "Invalid URL string" in a Worker.
+    // Bytes or a module the caller passed: they did not compile or link (another file,
+    // another version's), the engine's error kept as the cause. Anything else had to be
+    // fetched: by default through `new URL("oidc_edge_bg.wasm", import.meta.url)`, which
+    // throws "Invalid URL string" in a Worker.
     const source = isPlainObject(rest) ? rest.module_or_path : rest;
-    if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) throw err;
+    if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) throw invalid(err);
     throw notLoaded(String(err?.message ?? err).replace(/\.$/, ""), err);
   }
 }
@@ -47,6 +58,6 @@ export function initSync(input) {
   } catch (err) {
     // Called without the wasm (and before any init): nothing to compile.
     if ((isPlainObject(rest) ? rest.module : rest) === undefined) throw notLoaded("initSync was given none", err);
-    throw err;
+    throw invalid(err);
   }
 }

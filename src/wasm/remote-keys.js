@@ -13,6 +13,9 @@ const MAX_JWKS_BYTES = 64 * 1024; // the core's own cap on a JWKS (src/jose/jwk.
 const MAX_KEYS = 64; // and on its keys (MAX_JWKS_KEYS)
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i; // application/json, application/jwk-set+json…
 const MAX_HEADER = 8 * 1024; // longest protected header read for its kid (the wasm caps the JWS)
+// Longest `timeout`, in seconds: beyond 2^31 - 1 ms setTimeout fires at once (Node warns
+// and waits 1 ms), which would abort every fetch; ten minutes is past any useful wait.
+const MAX_TIMEOUT = 600;
 
 export function fail(code, message, details) {
   throw new OidcEdgeError(code, message, details);
@@ -38,6 +41,14 @@ export function readOptions(given, types, what) {
     if (!ok) fail("invalid_option", `${what}: ${name} must be ${type === "number" ? "a number of seconds, at least 0" : `a ${type}`}`);
   }
   return given;
+}
+
+/** A `timeout` option (seconds, already a finite number ≥ 0 when given): more than 0, at
+ *  most MAX_TIMEOUT. */
+export function checkTimeout(value, name) {
+  if (value !== undefined && !(value > 0 && value <= MAX_TIMEOUT)) {
+    fail("invalid_option", `${name} must be more than 0 and at most ${MAX_TIMEOUT} seconds`);
+  }
 }
 
 /** `value` as a URL the package may fetch: https, or http on a loopback host (for local
@@ -248,7 +259,7 @@ class RemoteKeySet {
  *  authenticateRequest. Durations in seconds. */
 export function createRemoteKeySet(url, options) {
   const o = readOptions(options, { cooldown: "number", maxAge: "number", timeout: "number", fetch: "function" }, "createRemoteKeySet");
-  if (o.timeout === 0) fail("invalid_option", "createRemoteKeySet: timeout must be more than 0 seconds");
+  checkTimeout(o.timeout, "createRemoteKeySet: timeout");
   if (o.fetch === undefined && typeof globalThis.fetch !== "function") {
     fail("invalid_option", "createRemoteKeySet: fetch is required where there is no global fetch");
   }

@@ -4,7 +4,8 @@
 // configuration fails at start rather than misleading every client.
 import { fail, fetchableUrl } from "./remote-keys.js";
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3
+/** A scope token (RFC 6749 §3.3); authenticateRequest checks requiredScopes with it too. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const ALG = /^[A-Za-z0-9+-]{2,32}$/; // a JWS "alg" value (RFC 7518 §3.1); "none" is refused
 
 const url = (value, name) => {
@@ -65,11 +66,9 @@ const MEMBERS = {
   dpopSigningAlgValuesSupported: ["dpop_signing_alg_values_supported", list(alg)],
   dpopBoundAccessTokensRequired: ["dpop_bound_access_tokens_required", flag],
 };
-const REQUIRED = ["resource", "authorizationServers", "scopesSupported"];
-
 /** The RFC 9728 §2 document for `options` (camelCase names of its members), frozen: serve it
- *  as JSON. `bearerMethodsSupported` defaults to ["header"], the one way authenticateRequest
- *  reads a token. */
+ *  as JSON. `resource` is the one member required (§2); `bearerMethodsSupported` defaults to
+ *  ["header"], the one way authenticateRequest reads a token. */
 export function protectedResourceMetadata(options) {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     fail("invalid_option", "protectedResourceMetadata: options must be an object");
@@ -77,9 +76,7 @@ export function protectedResourceMetadata(options) {
   for (const name of Object.keys(options)) {
     if (!(name in MEMBERS)) fail("invalid_option", `protectedResourceMetadata: unknown option ${name}`);
   }
-  for (const name of REQUIRED) {
-    if (options[name] === undefined) fail("invalid_option", `protectedResourceMetadata: ${name} is required`);
-  }
+  if (options.resource === undefined) fail("invalid_option", "protectedResourceMetadata: resource is required");
   const given = { bearerMethodsSupported: ["header"], ...options };
   const document = {};
   for (const [name, [member, check]] of Object.entries(MEMBERS)) {

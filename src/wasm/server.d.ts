@@ -22,7 +22,7 @@ export interface RemoteKeySetOptions {
    *  max-age` (less `Age`) wins; `no-store` and `no-cache` make it stale at once (it is then
    *  still used until the cooldown allows the next fetch). */
   maxAge?: number;
-  /** Seconds a fetch, body included, may take (default 5): then "aborted". */
+  /** Seconds a fetch, body included, may take (default 5, at most 600): then "aborted". */
   timeout?: number;
   /** Default `globalThis.fetch`. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
@@ -44,7 +44,7 @@ export interface IntrospectionOptions {
   /** This resource server's credentials there, sent with HTTP Basic (RFC 6749 §2.3.1). */
   clientId: string;
   clientSecret: string;
-  /** Seconds the request may take (default 5). */
+  /** Seconds the request may take (default 5, at most 600). */
   timeout?: number;
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
@@ -94,7 +94,8 @@ export type AuthenticateResult =
       ok: false;
       /** The answer to send: 400 invalid_request, 401 (no credentials, invalid_token,
        *  invalid_dpop_proof, use_dpop_nonce with `DPoP-Nonce`), 403 insufficient_scope, or
-       *  503 when the keys or the introspection endpoint could not be reached. */
+       *  503 when the keys or the introspection endpoint could not be reached, or the
+       *  proofs' replay cache is full (store_unavailable). */
       response: Response;
       /** What failed, for logs (absent when the request had no usable credentials). */
       error?: OidcEdgeError;
@@ -104,7 +105,8 @@ export type AuthenticateResult =
  * Checks the access token of `request` for this resource (RFC 6750, RFC 9449, RFC 9068):
  * `Authorization: Bearer` or `DPoP`; the token's signature, `iss`, `aud`, `exp` and scopes
  * (or its introspection); for DPoP the proof (`htm`, `htu`, `ath`, `cnf.jkt`, nonce, replay).
- * A token bound to a key (`cnf`) sent as Bearer is refused (RFC 9449 §7.2). Never rejects for
+ * A token bound to a key (`cnf`) sent as Bearer is refused (RFC 9449 §7.2). The scopes come
+ * last: a bound token without its proof is refused for that. Never rejects for
  * a bad request; throws "invalid_option" for bad options.
  */
 export function authenticateRequest(request: Request, options: AuthenticateOptions): Promise<AuthenticateResult>;
@@ -113,8 +115,9 @@ export interface ProtectedResourceMetadataOptions {
   /** This resource's identifier: an https URL without fragment (RFC 9728 §2). */
   resource: string;
   /** Issuer identifiers of the authorization servers that issue tokens for it. */
-  authorizationServers: string[];
-  scopesSupported: string[];
+  authorizationServers?: string[];
+  /** Scopes a request for it may carry. */
+  scopesSupported?: string[];
   jwksUri?: string;
   /** Default ["header"]: how `authenticateRequest` reads a token. */
   bearerMethodsSupported?: ("header" | "body" | "query")[];
@@ -132,8 +135,8 @@ export interface ProtectedResourceMetadataOptions {
 /** The OAuth 2.0 Protected Resource Metadata document (RFC 9728 §2). */
 export interface ProtectedResourceMetadata {
   readonly resource: string;
-  readonly authorization_servers: readonly string[];
-  readonly scopes_supported: readonly string[];
+  readonly authorization_servers?: readonly string[];
+  readonly scopes_supported?: readonly string[];
   readonly bearer_methods_supported: readonly ("header" | "body" | "query")[];
   readonly jwks_uri?: string;
   readonly resource_signing_alg_values_supported?: readonly string[];
@@ -148,9 +151,9 @@ export interface ProtectedResourceMetadata {
 }
 
 /**
- * The RFC 9728 §2 document, checked (`resource` an https URL without fragment, issuer
- * identifiers without query or fragment, scope tokens, no `none` algorithm; unknown names
- * are "invalid_option") and frozen. Serve it as JSON at
+ * The RFC 9728 §2 document, checked (`resource`, the one member required, an https URL
+ * without fragment, issuer identifiers without query or fragment, scope tokens, no `none`
+ * algorithm; unknown names are "invalid_option") and frozen. Serve it as JSON at
  * `/.well-known/oauth-protected-resource` (plus the resource's path, if it has one: §3.1).
  */
 export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): ProtectedResourceMetadata;

@@ -4,23 +4,29 @@
 // WWW-Authenticate challenge; createRemoteKeySet (remote-keys.js) fetches the provider's
 // keys; protectedResourceMetadata (resource-metadata.js) describes the resource (RFC 9728).
 // The checks themselves are the wasm's: validateAccessToken (RFC 9068), verifyDpopProof.
-import { dpopErrorResponse, verifyDpopProof } from "./oidc_edge.js";
+import { dpopNonce, verifyDpopProof } from "./oidc_edge.js";
 import { OidcEdgeError } from "./error.js";
 import { validateAccessToken } from "./verify.js";
-import { fail, fetchJson, fetchableUrl, isObject, readOptions } from "./remote-keys.js";
+import { checkTimeout, fail, fetchJson, fetchableUrl, isObject, readOptions } from "./remote-keys.js";
+import { SCOPE_TOKEN } from "./resource-metadata.js";
 
 export { createRemoteKeySet } from "./remote-keys.js";
 export { protectedResourceMetadata } from "./resource-metadata.js";
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1 b64token, RFC 9449 §7.1
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/; // the form of an RFC 9068 access token
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3
 const MAX_TOKEN = 16 * 1024; // longest token looked at (the wasm caps a JWS below this)
 const MAX_INTROSPECTION = 64 * 1024; // largest introspection answer read
-// The algorithms verifyDpopProof accepts, listed as dpopErrorResponse lists them (RFC 9449 §7.1).
+// The algorithms verifyDpopProof accepts, listed as dpopErrorResponse lists them (RFC 9449 §7.1);
+// the wasm exports no list, and a test compares the two.
 const DPOP_ALGS = "ES256 ES384 RS256 RS384 RS512 PS256 PS384 PS512 EdDSA";
-// Codes that say the token could not be checked now, not that it is bad: 503, not 401.
-const UNAVAILABLE = ["network_error", "aborted", "response_too_large", "jwks_invalid", "introspection_error", "crypto_unavailable"];
+// Codes that say the token could not be checked now, not that it is bad: 503, not 401. A
+// store_unavailable is the replay cache refusing to record a proof (full: src/store.rs).
+const UNAVAILABLE = [
+  "network_error", "aborted", "response_too_large", "jwks_invalid", "introspection_error", "crypto_unavailable", "store_unavailable",
+];
+// The OAuth errors verifyDpopProof names for a proof that fails (RFC 9449 §7.1, §8).
+const PROOF_ERRORS = ["invalid_dpop_proof", "use_dpop_nonce"];
 
 const OPTIONS = {
   issuer: "string", audience: "string", keys: "object", requiredScopes: "string[]", nonceSecret: "Uint8Array",
@@ -57,7 +63,7 @@ function settings(options) {
     for (const name of ["endpoint", "clientId", "clientSecret"]) {
       if (!given[name]) fail("invalid_option", `authenticateRequest: introspection.${name} is required`);
     }
-    if (given.timeout === 0) fail("invalid_option", "authenticateRequest: introspection.timeout must be more than 0 seconds");
+    checkTimeout(given.timeout, "authenticateRequest: introspection.timeout");
     const http = given.fetch ?? globalThis.fetch;
     introspection = {
       ...given,
@@ -104,18 +110,22 @@ function refusal(o, scheme, { status, error, description, nonce }, cause) {
   return { ok: false, response: new Response(body, { status, headers }), ...(cause ? { error: cause } : {}) };
 }
 
-/** The refusal for an error thrown by a check; errors that are the caller's (options) or
- *  not the package's rethrow. */
-function refused(o, scheme, err) {
+/** The refusal for an error thrown by a check of the token, or of its proof (`proof`);
+ *  errors that are the caller's (options) or not the package's rethrow. */
+function refused(o, scheme, err, proof = false) {
   if (!(err instanceof OidcEdgeError) || err.code === "invalid_option") throw err;
-  if (UNAVAILABLE.includes(err.code)) {
+  // A proof that fails is the client's, whatever the code: verifyDpopProof names its OAuth
+  // error (a key only the missing pure-Rust module could check included). Any other failure
+  // of a token is invalid_token (RFC 6750 §3.1), unless it could not be checked at all.
+  const error = proof && PROOF_ERRORS.includes(err.error) ? err.error : "invalid_token";
+  if (error === "invalid_token" && UNAVAILABLE.includes(err.code)) {
     const body = JSON.stringify({ error: "temporarily_unavailable", error_description: "the access token cannot be checked now" });
     const headers = { "content-type": "application/json", "cache-control": "no-store", "retry-after": "30" };
     return { ok: false, response: new Response(body, { status: 503, headers }), error: err };
   }
-  // dpopErrorResponse maps the code (RFC 9449 §7.1, RFC 6750 §3.1) and mints the nonce.
-  const { status, headers, body } = dpopErrorResponse(err, o.nonceSecret ? { nonceSecret: o.nonceSecret } : undefined);
-  return refusal(o, scheme, { status, error: body.error, description: body.error_description, nonce: headers["DPoP-Nonce"] }, err);
+  // RFC 9449 §8: the nonce to retry with.
+  const nonce = error === "use_dpop_nonce" && o.nonceSecret ? dpopNonce(o.nonceSecret) : undefined;
+  return refusal(o, scheme, { status: 401, error, description: err.message, nonce }, err);
 }
 
 /** RFC 7662: an opaque token's state from the authorization server, checked as a JWT
@@ -152,9 +162,6 @@ async function introspect(token, o) {
   // Required: without an audience, a token meant for another resource would pass.
   if (!Array.isArray(audiences) || !audiences.includes(o.audience)) inactive("aud does not name this resource");
   if (answer.exp !== undefined && answer.exp * 1000 <= Date.now()) inactive("expired");
-  const granted = (answer.scope ?? "").split(" ");
-  const missing = (o.requiredScopes ?? []).find((scope) => !granted.includes(scope));
-  if (missing !== undefined) fail("insufficient_scope", `access token lacks scope ${missing}`);
   return answer;
 }
 
@@ -189,12 +196,13 @@ export async function authenticateRequest(request, options) {
     return invalidRequest("the access token is sent in more than one way (RFC 6750 §3.1)");
   }
 
+  // The token first, then whether the scheme fits its binding, then the proof, and only then
+  // the scopes: a stolen DPoP-bound token, sent without its proof or as a Bearer token, is
+  // refused as such (RFC 9449 §7.1, §7.2), and learns nothing of what it would need.
   let claims;
   try {
     if (o.keys !== undefined && (COMPACT_JWS.test(token) || o.introspection === null)) {
-      ({ payload: claims } = await validateAccessToken(token, o.keys, {
-        issuer: o.issuer, audience: o.audience, requiredScopes: o.requiredScopes,
-      }));
+      ({ payload: claims } = await validateAccessToken(token, o.keys, { issuer: o.issuer, audience: o.audience }));
     } else {
       claims = await introspect(token, o);
     }
@@ -203,25 +211,35 @@ export async function authenticateRequest(request, options) {
   }
 
   const invalidToken = (description) => refusal(o, scheme, { status: 401, error: "invalid_token", description });
+  let jkt;
   if (scheme === "Bearer") {
     // RFC 9449 §7.2: a token bound to a key is no bearer token; sent as one, it may be stolen.
     if (claims.cnf !== undefined) return invalidToken("the token is bound to a key (cnf): send it with the DPoP scheme and a proof");
-    return { ok: true, claims, scheme };
+  } else {
+    jkt = isObject(claims.cnf) ? claims.cnf.jkt : undefined;
+    if (typeof jkt !== "string") return invalidToken("the token is not DPoP-bound (no cnf.jkt): send it with the Bearer scheme");
+    const url = new URL(request.url);
+    try {
+      await verifyDpopProof(proofs(request), {
+        htm: request.method,
+        // Behind a proxy the request's URL is the proxy's; the proof names the one the client used.
+        htu: o.publicOrigin ? `${o.publicOrigin}${url.pathname}${url.search}` : url.href,
+        accessToken: token,
+        jkt,
+        ...(o.nonceSecret ? { nonceSecret: o.nonceSecret } : {}),
+      });
+    } catch (err) {
+      return refused(o, scheme, err, true);
+    }
   }
-  const jkt = isObject(claims.cnf) ? claims.cnf.jkt : undefined;
-  if (typeof jkt !== "string") return invalidToken("the token is not DPoP-bound (no cnf.jkt): send it with the Bearer scheme");
-  const url = new URL(request.url);
-  try {
-    await verifyDpopProof(proofs(request), {
-      htm: request.method,
-      // Behind a proxy the request's URL is the proxy's; the proof names the one the client used.
-      htu: o.publicOrigin ? `${o.publicOrigin}${url.pathname}${url.search}` : url.href,
-      accessToken: token,
-      jkt,
-      ...(o.nonceSecret ? { nonceSecret: o.nonceSecret } : {}),
-    });
-  } catch (err) {
-    return refused(o, scheme, err);
+
+  // One scope check for JWT and introspected tokens alike (RFC 6750 §3.1); `scope`, when
+  // present, is a string in both (the wasm and introspect check its type).
+  const granted = (claims.scope ?? "").split(" ");
+  const missing = (o.requiredScopes ?? []).find((scope) => !granted.includes(scope));
+  if (missing !== undefined) {
+    const description = `access token lacks scope ${missing}`;
+    return refusal(o, scheme, { status: 403, error: "insufficient_scope", description }, new OidcEdgeError("insufficient_scope", description));
   }
-  return { ok: true, claims, scheme, jkt };
+  return { ok: true, claims, scheme, ...(jkt === undefined ? {} : { jkt }) };
 }

@@ -6,9 +6,10 @@
 // tests/e2e/tabs.test.mjs. Each test gets a new context: nothing carries over between them.
 //
 // What is checked: a new tab adopts an open tab's session; a sign-in and a sign-out reach every
-// tab; racing refreshes make one token request; and what a tab must not adopt (another
-// client's channel, tokens bound to another DPoP key, malformed or stale messages), with the
-// fallbacks (shareSession: false, no BroadcastChannel, no Web Locks).
+// tab; racing refreshes make one token request, and a refresh whose answer is lost is never
+// resent by another tab; and what a tab must not adopt (another client's channel, tokens bound
+// to another DPoP key, malformed or stale messages), with the fallbacks (shareSession: false,
+// no BroadcastChannel, no Web Locks).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -69,6 +70,11 @@ async function provide(state, request) {
   // Slow enough that every racing tab has asked before the first answer: a window, not a bound.
   await new Promise((resolve) => setTimeout(resolve, 200));
   state.current = tokens.refresh_token;
+  // The refresh happened here, and its answer is lost on the way (state.dropAnswers of them).
+  if (state.dropAnswers > 0) {
+    state.dropAnswers--;
+    return { drop: true };
+  }
   return { status: 200, body: tokens };
 }
 
@@ -76,9 +82,10 @@ async function provide(state, request) {
  *  pages, state } where state.requests lists the token requests. */
 async function tabs(count) {
   const context = await browser.newContext();
-  const state = { requests: [], current: null, revoked: false, errors: [] };
+  const state = { requests: [], current: null, revoked: false, errors: [], dropAnswers: 0 };
   await context.route(`${ORIGIN}/**`, async (route) => {
     const answer = await provide(state, route.request());
+    if (answer?.drop) return route.abort("connectionreset");
     if (answer) {
       return route.fulfill({ status: answer.status, contentType: "application/json", body: JSON.stringify(answer.body) });
     }
@@ -190,6 +197,35 @@ test("chromium: tabs refreshing at once make one token request, and all get its 
       }
       assert.equal(results[0].claims.sub, signedIn.claims.sub);
     }
+    assert.deepEqual(state.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("chromium: a refresh whose answer is lost spends the refresh token for every tab: the waiting tabs give up rather than send it again (RFC 9700 §4.14.2)", { timeout: WAIT_MS }, async () => {
+  const { context, pages, state } = await tabs(3);
+  try {
+    for (const page of pages) await createClient(page);
+    const signedIn = await signIn(pages[0]);
+    for (const page of pages.slice(1)) await sessionLeaves(page, null);
+    const refresh = (page) => page.evaluate(() => window.client.refresh().then(() => "refreshed", (err) => err.code));
+    state.dropAnswers = 1;
+    const outcomes = await Promise.all(pages.map(refresh));
+    const sent = () => state.requests.filter((r) => r.refreshToken === signedIn.refreshToken);
+    assert.equal(sent().length, 1, `the refresh token was sent once, not ${sent().length} times`);
+    assert.equal(state.revoked, false, "no reuse for the provider to detect");
+    // The tab whose answer was lost says why; the tabs that waited for it are told to sign in again.
+    assert.deepEqual(outcomes.toSorted(), ["network_error", "no_refresh_token", "no_refresh_token"]);
+    for (const [i, page] of pages.entries()) {
+      const now = await session(page);
+      assert.equal(now.accessToken, signedIn.accessToken, `tab ${i} keeps its access token while it lasts`);
+      assert.equal(now.refreshToken, undefined, `tab ${i} holds no spent refresh token`);
+    }
+    // A later refresh, in any tab, sends nothing.
+    const before = state.requests.length;
+    assert.deepEqual(await Promise.all(pages.map(refresh)), ["no_refresh_token", "no_refresh_token", "no_refresh_token"]);
+    assert.equal(state.requests.length, before);
     assert.deepEqual(state.errors, []);
   } finally {
     await context.close();

@@ -54,3 +54,32 @@ test("index.js in Node without rustcrypto: WebCrypto works, the pure-Rust backen
   `);
   assert.deepEqual(result, { webcrypto: "alice", wasm: "crypto_unavailable" });
 });
+
+test("index.js in Node: a wasm given to init or initSync that is not the package's (bytes that do not compile, a module whose imports the glue does not provide) is an OidcEdgeError wasm_invalid, the engine's error its cause", () => {
+  const result = inFreshProcess(`
+    const outcome = async (load) => {
+      try {
+        await load();
+        return "loaded";
+      } catch (err) {
+        return { oidcEdge: err instanceof lib.OidcEdgeError, code: err.code, cause: err.cause?.constructor?.name };
+      }
+    };
+    const garbage = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 255]);
+    // The pure-Rust module compiles, but imports none of what the core's glue provides: the
+    // engine refuses to instantiate it (a TypeError, WebAssembly JS API §"read the imports").
+    const other = new WebAssembly.Module(wasm("oidc_edge_rustcrypto_bg.wasm"));
+    console.log(JSON.stringify({
+      bytes: await outcome(() => lib.default({ module_or_path: garbage })),
+      module: await outcome(() => lib.default({ module_or_path: other })),
+      syncBytes: await outcome(() => lib.initSync({ module: garbage })),
+      syncModule: await outcome(() => lib.initSync({ module: other })),
+    }));
+  `);
+  assert.deepEqual(result, {
+    bytes: { oidcEdge: true, code: "wasm_invalid", cause: "CompileError" },
+    module: { oidcEdge: true, code: "wasm_invalid", cause: "TypeError" },
+    syncBytes: { oidcEdge: true, code: "wasm_invalid", cause: "CompileError" },
+    syncModule: { oidcEdge: true, code: "wasm_invalid", cause: "TypeError" },
+  });
+});

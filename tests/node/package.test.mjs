@@ -4,7 +4,9 @@
 // truly, and every name the README's code imports from the package exists: the README
 // cannot drift from the API unnoticed.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -144,5 +146,65 @@ test("every name the README's code imports from the package is exported, with it
     "protectedResourceMetadata",
   ]) {
     assert.ok(used.has(name), `the README's code imports ${name}`);
+  }
+});
+
+test("the README's references to its own sections name sections it has", () => {
+  const headings = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].trim()));
+  const references = [...readme.matchAll(/"([^"\n]+)" (?:above|below)|\bsee "([^"\n]+)"/g)].map((m) => m[1] ?? m[2]);
+  assert.ok(references.length >= 1, "the README refers to a section");
+  for (const name of references) assert.ok(headings.has(name), `"${name}" is a section of the README (${[...headings].join(", ")})`);
+});
+
+test("the option names the README gives for verifyJwt are verifyJwt's (VerifyOptions, and accepted at runtime)", async () => {
+  const sentence = /The\s+option\s+names\s+are\s+jose's\s+where\s+they\s+mean\s+the\s+same\s*\(([^)]*)\)/.exec(readme);
+  assert.ok(sentence, "the README names verifyJwt's options");
+  const names = [...sentence[1].matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]);
+  assert.ok(names.length >= 5, names.join(", "));
+  const dts = read(PKG, "oidc_edge.d.ts");
+  const start = dts.indexOf("export interface VerifyOptions {");
+  const members = new Set([...dts.slice(start, dts.indexOf("\n}", start)).matchAll(/^\s+(\w+)\?:/gm)].map((m) => m[1]));
+  const lib = await importPackage();
+  const samples = { issuer: "x", audience: "x", algorithms: ["ES256"], typ: "JWT", clockTolerance: 5, requiredClaims: ["sub"] };
+  for (const name of names) {
+    assert.ok(members.has(name), `${name} is a member of VerifyOptions`);
+    const err = await lib.verifyJwt("a.b.c", { keys: [] }, { [name]: samples[name] ?? 60 }).catch((e) => e);
+    assert.notEqual(err?.code, "invalid_option", `verifyJwt accepts ${name}: ${err?.message}`);
+  }
+});
+
+// Names a sample leaves to its reader (an `issuer`, a `token`), Node's own types (not
+// installed here), and implicit `any` parameters: what is left is a mistake in the sample or
+// in the declarations.
+const LEFT_TO_THE_READER = new Set(["TS2304", "TS2552", "TS18004", "TS2591", "TS2580"]);
+
+test("the README's code type-checks against the package's declarations (tsc --checkJs --strict)", { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "oidc-edge-readme-"));
+  try {
+    const blocks = [...readme.matchAll(/^```(js|ts)\n([\s\S]*?)^```$/gm)];
+    const files = blocks.map(([, lang, code], i) => {
+      const name = `block${i}.${lang}`;
+      // Each sample on its own, as a module (top-level await).
+      writeFileSync(join(dir, name), `${code}\nexport {};\n`);
+      return name;
+    });
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
+      compilerOptions: {
+        strict: true, noImplicitAny: false, noEmit: true, allowJs: true, checkJs: true, target: "ES2022",
+        lib: ["ES2022", "DOM"], module: "ESNext", moduleResolution: "bundler", types: [],
+        paths: { "oidc-edge": [join(PKG, "index.d.ts")], "oidc-edge/*": [join(PKG, "*")] },
+      },
+      files,
+    }));
+    const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", dir], { encoding: "utf8" });
+    const errors = `${result.stdout}${result.stderr}`.split("\n").filter((line) => /error TS\d+/.test(line));
+    const mistakes = errors.filter((line) => !LEFT_TO_THE_READER.has(/error (TS\d+)/.exec(line)[1]));
+    const where = (line) => {
+      const block = blocks[Number(/block(\d+)\./.exec(line)?.[1])];
+      return block ? `${line}\n  in the block that starts: ${block[2].split("\n")[0]}` : line;
+    };
+    assert.deepEqual(mistakes.map(where), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

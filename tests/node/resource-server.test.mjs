@@ -7,13 +7,14 @@
 // tokens are signed with `jose` (RFC 9068 at+jwt), never by the package under test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import * as jose from "jose";
 import { importPackage } from "./package.mjs";
-import { rejection } from "../shared/node-helpers.mjs";
+import { challenges, rejection, sha256 } from "../shared/node-helpers.mjs";
 
 const lib = await importPackage();
 const { authenticateRequest, createRemoteKeySet, protectedResourceMetadata, OidcEdgeError, DpopKey } = lib;
@@ -72,19 +73,6 @@ function accessToken(key, claims = {}, header = {}) {
     scope: "openid read write", ...claims,
   };
   return new jose.SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "at+jwt", ...header }).sign(key.privateKey);
-}
-
-/** The auth-params of each challenge of a WWW-Authenticate value, by scheme (RFC 9110 §11.6.1). */
-function challenges(value) {
-  const out = {};
-  let scheme = null;
-  const re = /\s*(?:([A-Za-z][\w-]*)(?=\s+[a-z_]+=|\s*,|\s*$))?\s*(?:([a-z_]+)="((?:[^"\\]|\\.)*)")?\s*,?/gy;
-  let m;
-  while (re.lastIndex < value.length && (m = re.exec(value)) !== null && m[0] !== "") {
-    if (m[1]) out[(scheme = m[1])] = {};
-    if (m[2]) out[scheme][m[2]] = m[3];
-  }
-  return out;
 }
 
 const baseOptions = (keys, extra = {}) => ({ issuer: ISSUER, audience: RESOURCE, keys, resourceMetadata: METADATA_URL, ...extra });
@@ -273,6 +261,10 @@ test("createRemoteKeySet: https only (http on localhost, 127.0.0.1, [::1]); opti
   assert.equal(code(() => createRemoteKeySet("https://op.example/jwks", { maxAge: -1 })), "invalid_option", "negative maxAge");
   assert.equal(code(() => createRemoteKeySet("https://op.example/jwks", { timeout: 0 })), "invalid_option", "timeout 0");
   assert.equal(code(() => createRemoteKeySet("https://op.example/jwks", { timeout: "5" })), "invalid_option", "timeout as a string");
+  // Past 600 s: setTimeout would overflow its 32-bit delay and fire at once, aborting every fetch.
+  assert.equal(code(() => createRemoteKeySet("https://op.example/jwks", { timeout: 601 })), "invalid_option", "timeout over 600 s");
+  assert.equal(code(() => createRemoteKeySet("https://op.example/jwks", { timeout: 3e6 })), "invalid_option", "timeout past setTimeout's range");
+  assert.equal(code(() => createRemoteKeySet("https://op.example/jwks", { timeout: 600 })), "no error", "timeout 600 s");
   assert.equal(code(() => createRemoteKeySet("https://op.example/jwks", { fetch: "fetch" })), "invalid_option", "fetch not a function");
 });
 
@@ -384,6 +376,43 @@ test("RFC 9449 §7.2: a DPoP-bound token (cnf.jkt) sent as a Bearer token is ref
   assert.match(found.Bearer.error_description, /DPoP/);
 });
 
+test("RFC 9449 §7.1, §7.2: the binding and the proof are checked before the scopes: a stolen bound token learns nothing of them, and is refused 401, not 403", async (t) => {
+  const server = await startServer(t);
+  const keys = createRemoteKeySet(server.jwksUrl);
+  const dpopKey = await DpopKey.generate();
+  const options = baseOptions(keys, { requiredScopes: ["admin"] });
+  const { token, req } = await dpopRequest(server, dpopKey); // scope "openid read write"
+  const refusedFor = async (request, scheme, error, what) => {
+    const result = await authenticateRequest(request, options);
+    assert.equal(result.response.status, 401, what);
+    const found = challenges(result.response.headers.get("www-authenticate"))[scheme];
+    assert.equal(found.error, error, what);
+    assert.equal(found.scope, undefined, `${what}: no scope named`);
+    return result;
+  };
+  const noProof = await refusedFor(request(RESOURCE, { authorization: `DPoP ${token}` }), "DPoP", "invalid_dpop_proof", "DPoP without a proof");
+  assert.equal(noProof.error.code, "dpop_header_count");
+  const asBearer = await refusedFor(request(RESOURCE, { authorization: `Bearer ${token}` }), "Bearer", "invalid_token", "sent as Bearer");
+  assert.match(asBearer.error?.message ?? asBearer.response.headers.get("www-authenticate"), /DPoP/);
+  // With its proof, the token is its holder's: then the scope decides, 403 naming it.
+  const scoped = await authenticateRequest(req, options);
+  assert.equal(scoped.response.status, 403);
+  assert.equal(scoped.error.code, "insufficient_scope");
+  assert.equal(challenges(scoped.response.headers.get("www-authenticate")).DPoP.scope, "admin");
+  // The same order for an introspected token (RFC 7662).
+  const answer = { active: true, iss: ISSUER, aud: RESOURCE, scope: "read", token_type: "DPoP", cnf: { jkt: dpopKey.thumbprint } };
+  const config = introspection(server, { bound: answer });
+  const introspected = { issuer: ISSUER, audience: RESOURCE, introspection: config, requiredScopes: ["admin"] };
+  for (const [headers, scheme, error] of [[{ authorization: "DPoP bound" }, "DPoP", "invalid_dpop_proof"], [{ authorization: "Bearer bound" }, "Bearer", "invalid_token"]]) {
+    const result = await authenticateRequest(request(RESOURCE, headers), introspected);
+    assert.equal(result.response.status, 401, headers.authorization);
+    assert.equal(challenges(result.response.headers.get("www-authenticate"))[scheme].error, error, headers.authorization);
+  }
+  const proof = await dpopKey.proof({ htm: "GET", htu: RESOURCE, accessToken: "bound" });
+  const withProof = await authenticateRequest(request(RESOURCE, { authorization: "DPoP bound", dpop: proof }), introspected);
+  assert.deepEqual([withProof.response.status, withProof.error.code], [403, "insufficient_scope"]);
+});
+
 test("the keys cannot be fetched: 503, not a 401 that would send the client to sign in again", async (t) => {
   const server = await startServer(t);
   server.jwks = () => ({ status: 500, body: {} });
@@ -403,6 +432,20 @@ async function dpopRequest(server, dpopKey, { url = RESOURCE, method = "GET", ht
   return { token, proof, req: request(url, { authorization: `DPoP ${token}`, dpop: proof }, method) };
 }
 
+/** A jose key pair, an access token bound to it, and `proof(change)`: a DPoP proof for
+ *  GET RESOURCE with that token, signed by jose, its header and claims changed as asked. */
+async function craftedProofs(server) {
+  const { privateKey, publicKey } = await jose.generateKeyPair("ES256", { extractable: true });
+  const publicJwk = await jose.exportJWK(publicKey);
+  const token = await accessToken(server.keys[0], { cnf: { jkt: await jose.calculateJwkThumbprint(publicJwk) } });
+  const proof = ({ header = {}, claims = {}, omit = [] } = {}) => {
+    const body = { jti: crypto.randomUUID(), htm: "GET", htu: RESOURCE, iat: now(), ath: sha256(token).toString("base64url"), ...claims };
+    for (const name of omit) delete body[name];
+    return new jose.SignJWT(body).setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: publicJwk, ...header }).sign(privateKey);
+  };
+  return { publicJwk, token, proof };
+}
+
 test("DPoP (RFC 9449 §7.1): a bound token with its proof gives the claims and the key's thumbprint", async (t) => {
   const server = await startServer(t);
   const keys = createRemoteKeySet(server.jwksUrl);
@@ -415,7 +458,7 @@ test("DPoP (RFC 9449 §7.1): a bound token with its proof gives the claims and t
   assert.equal(result.claims.cnf.jkt, dpopKey.thumbprint);
 });
 
-test("DPoP (RFC 9449 §4.3, §7.1): no proof, two proofs, another method or URL, a proof for another token or by another key are 401 invalid_dpop_proof", async (t) => {
+test("DPoP (RFC 9449 §4.3, §7.1): no proof, two proofs, another method or URL, a proof for another token or by another key, a bad signature, a malformed or oversized proof, a missing or mistyped claim, a bad jwk are 401 invalid_dpop_proof", async (t) => {
   const server = await startServer(t);
   const keys = createRemoteKeySet(server.jwksUrl);
   const dpopKey = await DpopKey.generate();
@@ -431,6 +474,20 @@ test("DPoP (RFC 9449 §4.3, §7.1): no proof, two proofs, another method or URL,
   const stolen = await accessToken(server.keys[0], { cnf: { jkt: dpopKey.thumbprint } });
   const thiefProof = await thief.proof({ htm: "GET", htu: RESOURCE, accessToken: stolen });
   cases.push([request(RESOURCE, { authorization: `DPoP ${stolen}`, dpop: thiefProof }), "dpop_key_mismatch", "another key's proof"]);
+  // Proofs DpopKey never makes, signed by jose: what fails is the proof, whatever the code.
+  const crafted = await craftedProofs(server);
+  const [header, , signature] = (await crafted.proof()).split(".");
+  const otherClaims = (await crafted.proof()).split(".")[1];
+  for (const [proof, code, what] of [
+    [`${header}.${otherClaims}.${signature}`, "signature_invalid", "a signature over other claims"],
+    ["not-a-proof", "jws_malformed", "not a compact JWS"],
+    [await crafted.proof({ claims: { padding: "x".repeat(9000) } }), "too_large", "a proof over 8 KB"],
+    [await crafted.proof({ omit: ["jti"] }), "jwt_claim_missing", "no jti"],
+    [await crafted.proof({ claims: { iat: String(now()) } }), "jwt_claim_invalid", "iat as a string"],
+    [await crafted.proof({ header: { jwk: { ...crafted.publicJwk, x: "AAAA" } } }), "jwk_invalid", "a jwk whose x is too short"],
+  ]) {
+    cases.push([request(RESOURCE, { authorization: `DPoP ${crafted.token}`, dpop: proof }), code, what]);
+  }
   for (const [req, code, what] of cases) {
     const result = await authenticateRequest(req, baseOptions(keys));
     assert.equal(result.ok, false, what);
@@ -456,6 +513,35 @@ test("DPoP: an unbound token (no cnf.jkt) under the DPoP scheme, or a token that
   result = await authenticateRequest((await dpopRequest(server, dpopKey, { claims: { exp: now() - 60, iat: now() - 900 } })).req, baseOptions(keys));
   assert.equal(result.error.code, "jwt_expired");
   assert.equal(challenges(result.response.headers.get("www-authenticate")).DPoP.error, "invalid_token");
+});
+
+test("RFC 9449 §7.1: a proof key that no backend here can check (a point WebCrypto refuses, and no pure-Rust module loaded, as in a Worker given none) is the proof's fault: 401 invalid_dpop_proof, not 503", () => {
+  // A fresh process with the browser entry, initialised without the pure-Rust module.
+  const script = `
+    import { readFileSync } from "node:fs";
+    import * as jose from "jose";
+    const lib = await import("./pkg/index.js");
+    await lib.default({ module_or_path: readFileSync("./pkg/oidc_edge_bg.wasm") });
+    const issuer = "https://op.example", audience = "https://api.example/";
+    const provider = await jose.generateKeyPair("ES256");
+    const keys = { keys: [{ ...(await jose.exportJWK(provider.publicKey)), kid: "p1", alg: "ES256" }] };
+    const client = await jose.generateKeyPair("ES256", { extractable: true });
+    const jwk = await jose.exportJWK(client.publicKey);
+    const offCurve = { ...jwk, y: jwk.x }; // the right length, not on P-256
+    const iat = Math.floor(Date.now() / 1000);
+    const token = await new jose.SignJWT({ iss: issuer, aud: audience, sub: "alice", client_id: "c", iat, exp: iat + 600, jti: "t1",
+      cnf: { jkt: await jose.calculateJwkThumbprint(offCurve) } }).setProtectedHeader({ alg: "ES256", kid: "p1", typ: "at+jwt" }).sign(provider.privateKey);
+    const ath = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))).toString("base64url");
+    const proof = await new jose.SignJWT({ jti: "j1", htm: "GET", htu: audience, iat, ath })
+      .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: offCurve }).sign(client.privateKey);
+    const result = await lib.authenticateRequest(new Request(audience, { headers: { authorization: "DPoP " + token, dpop: proof } }), { issuer, audience, keys });
+    console.log(JSON.stringify({ status: result.response.status, code: result.error.code, challenge: result.response.headers.get("www-authenticate") }));
+  `;
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" }));
+  assert.equal(out.code, "crypto_unavailable", "the pure-Rust module was needed, and missing");
+  assert.equal(out.status, 401);
+  assert.equal(challenges(out.challenge ?? "").DPoP?.error, "invalid_dpop_proof");
 });
 
 test("RFC 9449 §9: with nonceSecret, a proof without a nonce is 401 use_dpop_nonce with a DPoP-Nonce, and the retry with it passes; a proof is used once (§11.1)", async (t) => {
@@ -586,6 +672,7 @@ test("authenticateRequest: options are checked (unknown names, required ones, ty
     { issuer: ISSUER, audience: RESOURCE, keys, requiredScopes: ["read write"] },
     { issuer: ISSUER, audience: RESOURCE, keys, resourceMetadata: "http://api.example/meta" },
     { issuer: ISSUER, audience: RESOURCE, introspection: { endpoint: "https://op.example/introspect", clientId: "rs" } },
+    { issuer: ISSUER, audience: RESOURCE, introspection: { endpoint: "https://op.example/introspect", clientId: "rs", clientSecret: "s", timeout: 601 } },
   ]) {
     const err = await rejection(authenticateRequest(req, options));
     assert.ok(err instanceof OidcEdgeError);
@@ -627,10 +714,20 @@ test("RFC 9728 §2: protectedResourceMetadata builds the document with the regis
     [{ dpopSigningAlgValuesSupported: ["none"] }, "alg none"],
     [{ bearerMethodsSupported: ["cookie"] }, "unknown bearer method"],
     [{ resourceSigningAlgs: ["ES256"] }, "misspelt option"],
-    [{ scopesSupported: undefined }, "scopesSupported missing"],
+    [{ resource: undefined }, "resource missing"],
   ]) {
     assert.throws(() => protectedResourceMetadata({ ...base, ...extra }), (err) => err instanceof OidcEdgeError && err.code === "invalid_option", what);
   }
+});
+
+test("RFC 9728 §2: resource is the one required member; authorization_servers and scopes_supported are optional", () => {
+  assert.deepEqual(protectedResourceMetadata({ resource: RESOURCE }), { resource: RESOURCE, bearer_methods_supported: ["header"] });
+  assert.deepEqual(protectedResourceMetadata({ resource: RESOURCE, authorizationServers: [ISSUER] }), {
+    resource: RESOURCE, authorization_servers: [ISSUER], bearer_methods_supported: ["header"],
+  });
+  assert.deepEqual(protectedResourceMetadata({ resource: RESOURCE, scopesSupported: ["read"] }), {
+    resource: RESOURCE, scopes_supported: ["read"], bearer_methods_supported: ["header"],
+  });
 });
 
 test("RFC 9728 §5: a client led by the 401 challenge's resource_metadata finds the authorization server (a resource served as the README shows)", async (t) => {

@@ -686,6 +686,48 @@ add("RFC 9449 §7.1: invalid_dpop_proof at a resource server is 401 with a DPoP 
   equal(token.body.error, "invalid_dpop_proof", "token endpoint body.error");
 });
 
+add("RFC 9449 §7.1: every failure of the proof itself is invalid_dpop_proof, whatever its code: verifyDpopProof names the OAuth error as `error`, and dpopErrorResponse answers with it", async (lib) => {
+  const f = await fixtures();
+  const [header, , signature] = (await crafted()).split(".");
+  const otherClaims = (await crafted()).split(".")[1];
+  const refused = [
+    [`${header}.${otherClaims}.${signature}`, "signature_invalid", "a signature over other claims"],
+    ["not-a-proof", "jws_malformed", "not a compact JWS"],
+    [await crafted({ claims: { padding: "x".repeat(9000) } }), "too_large", "over 8 KB"],
+    [await crafted({ omit: ["jti"] }), "jwt_claim_missing", "no jti"],
+    [await crafted({ claims: { iat: String(NOW) } }), "jwt_claim_invalid", "iat as a string"],
+    [await crafted({ header: { jwk: { ...f.publicJwk, x: "AAAA" } } }), "jwk_invalid", "a jwk whose x is too short"],
+  ];
+  for (const [proof, code, what] of refused) {
+    let error;
+    try {
+      await lib.verifyDpopProof(proof, checkOptions("webcrypto"));
+    } catch (err) {
+      error = err;
+    }
+    equal(error?.code, code, `${what}: code`);
+    equal(error.error, "invalid_dpop_proof", `${what}: error`);
+    const response = lib.dpopErrorResponse(error, { algorithms: ["ES256"] });
+    equal(response.status, 401, `${what}: status`);
+    equal(response.body.error, "invalid_dpop_proof", `${what}: body.error`);
+    equal(parseChallenge(response.headers["WWW-Authenticate"]).error, "invalid_dpop_proof", `${what}: challenge`);
+  }
+  // A nonce the proof lacks (§8): use_dpop_nonce.
+  let missing;
+  await lib.verifyDpopProof(await crafted(), checkOptions("webcrypto", { nonceSecret: NONCE_SECRET })).catch((err) => {
+    missing = err;
+  });
+  equal(missing?.code, "dpop_nonce_required", "no nonce: code");
+  equal(missing.error, "use_dpop_nonce", "no nonce: error");
+  // The caller's mistake is no proof's: no OAuth error to answer the client with.
+  let option;
+  await lib.verifyDpopProof(await crafted(), { htm: "POST", htu: TOKEN_URI, maxAge: 60 }).catch((err) => {
+    option = err;
+  });
+  equal(option?.code, "invalid_option", "unknown option: code");
+  equal(option.error, undefined, "unknown option: no error");
+});
+
 add("RFC 6750 §3.1, RFC 9449 §7.1: insufficient_scope is 403 with a DPoP challenge", async (lib) => {
   const response = lib.dpopErrorResponse("insufficient_scope", { algorithms: ["ES256"] });
   equal(response.status, 403, "status");

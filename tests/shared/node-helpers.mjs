@@ -26,3 +26,16 @@ export class MemoryStorage {
 
 export const b64url = (bytes) => Buffer.from(bytes).toString("base64url");
 export const sha256 = (text) => createHash("sha256").update(text).digest();
+
+/** The auth-params of each challenge of a WWW-Authenticate value, by scheme (RFC 9110 §11.6.1). */
+export function challenges(value) {
+  const out = {};
+  let scheme = null;
+  const re = /\s*(?:([A-Za-z][\w-]*)(?=\s+[a-z_]+=|\s*,|\s*$))?\s*(?:([a-z_]+)="((?:[^"\\]|\\.)*)")?\s*,?/gy;
+  let m;
+  while (re.lastIndex < value.length && (m = re.exec(value)) !== null && m[0] !== "") {
+    if (m[1]) out[(scheme = m[1])] = {};
+    if (m[2]) out[scheme][m[2]] = m[3];
+  }
+  return out;
+}

@@ -16,6 +16,7 @@ import init, {
   pkceChallenge,
   protectedResourceMetadata,
   randomToken,
+  startDeviceAuthorization,
   validateAccessToken,
   validateIdToken,
   verifyDpopProof,
@@ -40,7 +41,7 @@ import * as lib from "oidc-edge";
 const exercised: Record<keyof typeof lib, true> = {
   default: true, initSync: true, DpopKey: true, OidcClient: true, OidcEdgeError: true, authenticateRequest: true,
   createKeySet: true, createPkce: true, createRemoteKeySet: true, dpopErrorResponse: true, dpopNonce: true,
-  pkceChallenge: true, protectedResourceMetadata: true, randomToken: true, validateAccessToken: true,
+  pkceChallenge: true, protectedResourceMetadata: true, randomToken: true, startDeviceAuthorization: true, validateAccessToken: true,
   validateIdToken: true, verifyDpopProof: true, verifyJwt: true,
 };
 
@@ -148,3 +149,13 @@ export async function everything(): Promise<void> {
 
   void [exercised, challenge, same, s256, reloaded, alg, exp, subject, authTime, clientId, scope, imported, loaded, jti, nonce, ours, sessionClaims];
 }
+
+// RFC 8628: a CLI's device flow, start to tokens.
+async function deviceFlow(): Promise<string | undefined> {
+  const device = await startDeviceAuthorization({ issuer: "https://op.example", clientId: "cli", scope: "openid" });
+  const shown: string = `${device.verificationUri} ${device.userCode} ${device.expiresIn}`;
+  const tokens = await device.poll({ signal: AbortSignal.timeout(600_000), onSlowDown: (interval: number) => interval });
+  const sub: string | undefined = tokens.claims?.sub;
+  return tokens.accessToken + shown + sub;
+}
+void deviceFlow;

@@ -1,37 +1,50 @@
-// A resource server on Cloudflare Workers in plain JavaScript, written as the package's README
-// shows ("Cloudflare Workers"): the wasm imported as compiled modules, initSync once, and a
-// resource that accepts only a DPoP-bound access token with a valid proof (RFC 9449 §7.1).
-import { initSync, createKeySet, dpopErrorResponse, verifyDpopProof, verifyJwt } from "oidc-edge";
+// The package README's "Protect an API (resource server)" Worker ("In a Cloudflare Worker"),
+// as it is: tests/e2e/js-worker.test.mjs checks that this file is that sample, and runs it on
+// workerd against a JWKS it serves itself. main.js adds the /healthz wrangler.mjs waits for.
+import {
+  initSync, authenticateRequest, createRemoteKeySet, dpopNonce, protectedResourceMetadata,
+} from "oidc-edge";
 import wasm from "oidc-edge/oidc_edge_bg.wasm";
-import rustcrypto from "oidc-edge/oidc_edge_rustcrypto_bg.wasm";
 
-initSync({ module: wasm, rustcrypto });
+initSync({ module: wasm });
 
-let keys; // the provider's JWKS (the JWKS variable), checked once per isolate
-
-// The error's code rides along in a header for the test; the status and the challenge are the
-// package's (dpopErrorResponse).
-const reply = ({ status, headers, body }, code) =>
-  Response.json(body, { status, headers: { ...headers, ...(code ? { "x-error-code": code } : {}) } });
+let keys; // the provider's keys, one set per isolate: its cache lives as long
+// A browser app on another origin must be allowed to read the challenge and the nonce.
+const cors = {
+  "Access-Control-Allow-Origin": "https://app.example",
+  "Access-Control-Expose-Headers": "WWW-Authenticate, DPoP-Nonce",
+};
 
 export default {
+  // The Worker's variables: ISSUER (https://op.example), JWKS_URI, DPOP_NONCE_SECRET.
   async fetch(request, env) {
-    if (new URL(request.url).pathname === "/healthz") return new Response("ok");
-    keys ??= createKeySet(JSON.parse(env.JWKS));
-    try {
-      const [scheme, token, extra] = (request.headers.get("authorization") ?? "").split(" ");
-      if (scheme !== "DPoP" || !token || extra !== undefined) return reply(dpopErrorResponse("invalid_token"));
-      const { payload } = await verifyJwt(token, keys, {
-        issuer: env.ISSUER, audience: env.AUDIENCE, requiredClaims: ["exp"],
-      });
-      const jkt = payload.cnf?.jkt; // without it, not a DPoP-bound token (RFC 9449 §6)
-      if (typeof jkt !== "string") return reply(dpopErrorResponse("invalid_token"));
-      await verifyDpopProof(request.headers.get("dpop"), {
-        htm: request.method, htu: request.url, accessToken: token, jkt,
-      });
-      return Response.json({ sub: payload.sub, jkt });
-    } catch (err) {
-      return reply(dpopErrorResponse(err), err?.code);
+    keys ??= createRemoteKeySet(env.JWKS_URI);
+    const { origin, pathname } = new URL(request.url);
+    if (request.method === "OPTIONS") {
+      return new Response(null, { status: 204, headers: { ...cors, "Access-Control-Allow-Headers": "Authorization, DPoP" } });
     }
+    // RFC 9728 §3: where a client that got a 401 learns which authorization server to ask.
+    const metadata = protectedResourceMetadata({
+      resource: `${origin}/`, authorizationServers: [env.ISSUER], scopesSupported: ["read"],
+      dpopSigningAlgValuesSupported: ["ES256"],
+    });
+    if (pathname === "/.well-known/oauth-protected-resource") return Response.json(metadata, { headers: cors });
+
+    const nonceSecret = new TextEncoder().encode(env.DPOP_NONCE_SECRET); // 32 bytes or more, a secret
+    const auth = await authenticateRequest(request, {
+      issuer: env.ISSUER,
+      audience: metadata.resource,         // the token's aud must name this API
+      keys,
+      requiredScopes: ["read"],
+      nonceSecret,                         // DPoP proofs must carry a nonce from dpopNonce
+      resourceMetadata: `${origin}/.well-known/oauth-protected-resource`,
+    });
+    if (!auth.ok) {
+      const headers = new Headers(auth.response.headers);
+      for (const [name, value] of Object.entries(cors)) headers.set(name, value);
+      return new Response(auth.response.body, { status: auth.response.status, headers });
+    }
+    // A nonce with every answer saves the client a round trip on its next request.
+    return Response.json({ sub: auth.claims.sub }, { headers: { ...cors, "DPoP-Nonce": dpopNonce(nonceSecret) } });
   },
 };
