@@ -36,5 +36,6 @@ for (const [title, onFirstUse] of [["every user loads", false], ["loaded on firs
   console.log(`| **${title}** | **${fmt(sum("bytes"))}** | **${fmt(sum("gzip"))}** | **${minify ? fmt(sum("minGzip")) : "—"}** |`);
 }
 const { core, page } = loadedSizes();
-console.log(`\nevery user loads ${(core / 1000).toFixed(1)} KB gzipped: ${core < TARGET_GZIP_BYTES ? "under" : "over"} the 100 KB target`);
-console.log(`a browser page loads ${(page / 1000).toFixed(1)} KB gzipped (all of the above but node.js)`);
+const budget = `${TARGET_GZIP_BYTES / 1000} KB`;
+console.log(`\nevery user loads ${(core / 1000).toFixed(1)} KB gzipped`);
+console.log(`a browser page loads ${(page / 1000).toFixed(1)} KB gzipped (all of the above but node.js): ${page < TARGET_GZIP_BYTES ? "under" : "over"} the ${budget} budget`);
