@@ -1,5 +1,5 @@
 // What the built npm package (pkg/) puts in front of its users, file by file, for
-// benches/js/size.mjs (the table) and tests/node/size.test.mjs (the 100 KB target): every
+// benches/js/size.mjs (the table) and tests/node/size.test.mjs (the size target): every
 // shipped file but the types, the README and the LICENSE, which never reach a page or a
 // process, each with its gzip -9 size, whether it is loaded only on first use (the
 // pure-Rust module, src/wasm/rustcrypto.js), and whether only a resource server loads it
@@ -14,8 +14,14 @@ import { gzipSync } from "node:zlib";
 
 export const PKG = fileURLToPath(new URL("../pkg/", import.meta.url));
 
-/** What every user may load, gzipped: the package's size target (README, "Benchmarks"). */
-export const TARGET_GZIP_BYTES = 100_000;
+/**
+ * What a browser page may load, gzipped: the package's size budget (benches/README.md,
+ * "Package size"). Issue 16 asks for 60 KB; the stable toolchain without a speed cost
+ * reached 85.8 KB for the page as it was, and with the error class, the proof errors' OAuth
+ * code and the sessions shared across tabs the page is 90.9 KB. The budget sits just above
+ * it, so that any growth is a decision rather than an accident.
+ */
+export const TARGET_GZIP_BYTES = 92_000;
 
 export const gzipBytes = (bytes) => gzipSync(bytes, { level: 9 }).length;
 

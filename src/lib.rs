@@ -53,7 +53,7 @@ pub mod wasm;
 pub use error::Error;
 pub use pkce::{CodeChallenge, CodeVerifier, Pkce, PkceMethod};
 
-/// The npm package's allocator: talc instead of Rust's default dlmalloc, 2.7 KB less
+/// The npm package's allocator: talc instead of Rust's default dlmalloc, 2.5 KB less
 /// gzipped wasm for every page that loads the package. Single-threaded wasm only, which is
 /// what the package is built for (`new_wasm_dynamic_allocator` refuses anything else).
 #[cfg(all(

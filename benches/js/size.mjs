@@ -38,7 +38,8 @@ for (const title of ["every user loads", "a resource server adds", "a command-li
   console.log(`| **${title}** | **${fmt(sum("bytes"))}** | **${fmt(sum("gzip"))}** | **${minify ? fmt(sum("minGzip")) : "—"}** |`);
 }
 const { core, page, server, cli } = loadedSizes();
-console.log(`\nevery user loads ${(core / 1000).toFixed(1)} KB gzipped: ${core < TARGET_GZIP_BYTES ? "under" : "over"} the 100 KB target`);
-console.log(`a browser page loads ${(page / 1000).toFixed(1)} KB gzipped (every user's files but node.js)`);
+const budget = `${TARGET_GZIP_BYTES / 1000} KB`;
+console.log(`\nevery user loads ${(core / 1000).toFixed(1)} KB gzipped`);
+console.log(`a browser page loads ${(page / 1000).toFixed(1)} KB gzipped (every user's files but node.js): ${page < TARGET_GZIP_BYTES ? "under" : "over"} the ${budget} budget`);
 console.log(`a resource server adds ${(server / 1000).toFixed(1)} KB gzipped (the kit: bundlers drop it from pages that do not import it)`);
 console.log(`a command-line tool adds ${(cli / 1000).toFixed(1)} KB gzipped (the device-flow client, beside the kit's remote-keys.js: bundlers drop it from apps that do not import it)`);

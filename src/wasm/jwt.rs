@@ -361,7 +361,7 @@ fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
         .then(|| MADE_SETS.with(|made| made.get(keys.unchecked_ref()).as_f64()))
         .flatten();
     let Some(number) = made else {
-        return parsed(json_text(keys)?);
+        return super::plain_sets::parsed(keys, || json_text(keys), parsed);
     };
     let number = number as u64;
     if let Some(set) = MADE_PARSED.with(|made| made.borrow().0.get(&number)) {

@@ -18,6 +18,8 @@ mod jwt;
 mod options;
 #[cfg(feature = "js")]
 mod pkce;
+#[cfg(feature = "js")]
+mod plain_sets;
 
 pub mod rust_backend;
 pub mod settle;

@@ -19,6 +19,12 @@ use crate::op::signer::{SignatureFuture, TokenSigner};
 
 #[wasm_bindgen]
 extern "C" {
+    /// `globalThis.crypto`: read directly rather than through `js_sys::global()`, whose
+    /// four fallbacks (`globalThis`, `self`, `window`, `global`) cost glue and imports in
+    /// every page; every runtime the package supports has `globalThis`.
+    #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = crypto)]
+    static GLOBAL_CRYPTO: JsValue;
+
     /// `SubtleCrypto`, declared here with just the methods used, typed loosely.
     #[derive(Clone)]
     pub type Subtle;
@@ -87,7 +93,10 @@ pub fn subtle() -> Option<Subtle> {
 }
 
 fn find_subtle() -> Option<Subtle> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    let crypto = GLOBAL_CRYPTO.with(JsValue::clone);
+    if crypto.is_undefined() || crypto.is_null() {
+        return None;
+    }
     let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
     (!subtle.is_undefined() && !subtle.is_null()).then(|| subtle.unchecked_into())
 }

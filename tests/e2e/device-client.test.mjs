@@ -60,14 +60,17 @@ describe('startDeviceAuthorization against the OP on workerd', () => {
 
   /**
    * `fetch` for the client that records the OP's answer to each of its polls in `answers`
-   * (200, or the OAuth error) and calls `onAnswer(answer)`; `beforePoll(url, init)` runs
-   * before each poll is sent.
+   * (200, the OAuth error, or "failed" when none came) and calls `onAnswer(answer)`;
+   * `beforePoll(url, init)` runs before each poll is sent.
    */
   function watchedFetch(answers, { onAnswer = () => {}, beforePoll = async () => {} } = {}) {
     return async (url, init) => {
       const isPoll = url === `${issuer}/token`;
       if (isPoll) await beforePoll(url, init);
-      const res = await fetch(url, init);
+      const res = await fetch(url, init).catch((err) => {
+        if (isPoll) answers.push(`failed (${err.name})`);
+        throw err;
+      });
       if (isPoll) {
         const body = await res.clone().json().catch(() => ({}));
         const answer = res.status === 200 ? 200 : body.error;
@@ -77,6 +80,10 @@ describe('startDeviceAuthorization against the OP on workerd', () => {
       return res;
     };
   }
+
+  // Each request may take as long as it takes on a loaded machine: a poll the client gave up
+  // on may still be counted by the OP, which would then rightly answer the next one slow_down.
+  const timeout = 600;
 
   const once = () => {
     let resolve;
@@ -90,7 +97,7 @@ describe('startDeviceAuthorization against the OP on workerd', () => {
     const answers = [];
     const pending = once();
     const device = await startDeviceAuthorization({
-      issuer, clientId: tv.clientId, scope: 'openid profile offline_access',
+      issuer, clientId: tv.clientId, scope: 'openid profile offline_access', timeout,
       fetch: watchedFetch(answers, { onAnswer: (answer) => answer === 'authorization_pending' && pending.resolve() }),
     });
     assert.match(device.userCode, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
@@ -138,7 +145,7 @@ describe('startDeviceAuthorization against the OP on workerd', () => {
 
     const answers = [];
     const device = await startDeviceAuthorization({
-      issuer, clientId: kiosk.clientId, clientSecret: kiosk.secret, scope: 'openid', fetch: watchedFetch(answers),
+      issuer, clientId: kiosk.clientId, clientSecret: kiosk.secret, scope: 'openid', timeout, fetch: watchedFetch(answers),
     });
     const typed = device.userCode.replace('-', '').toLowerCase();
     const answered = await approve(device.verificationUri, typed, 'deny');
@@ -160,7 +167,7 @@ describe('startDeviceAuthorization against the OP on workerd', () => {
     let interfering = true;
     const pendingAfterSlowDown = once();
     const device = await startDeviceAuthorization({
-      issuer, clientId: tv.clientId, scope: 'openid',
+      issuer, clientId: tv.clientId, scope: 'openid', timeout,
       fetch: watchedFetch(answers, {
         // Until the OP has said slow_down, each of the client's polls is preceded by another
         // poll of the same code (as from a second copy of the device), which takes the turn.

@@ -209,7 +209,8 @@ describe("startDeviceAuthorization against a provider stub", { concurrency: true
 
   test("§3.5: a poll that times out is a network failure too: each next one waits twice as long after it", async (t) => {
     const stub = await startStub(t, { script: ["hang", "hang", "tokens"] });
-    const tokens = await (await start(stub, { timeout: 1 })).poll();
+    // 2 s: long enough for the stub's answers on a loaded machine, which must not time out.
+    const tokens = await (await start(stub, { timeout: 2 })).poll();
     // The doubled waits (2 s, then 4 s) count from the timeout, which the client's clock starts
     // before the stub's: the gaps the stub sees are longer than these.
     assertWaits(stub, [1, 2, 4]);

@@ -1,26 +1,27 @@
-// The package's size target: what every user loads (the core module, its glue, the client,
-// the snippets and the entries; not the pure-Rust module, fetched on first use, nor the
-// resource-server kit or the device-flow client, which bundlers drop from pages that do not
-// import them) stays under
-// 100 KB gzipped. A size, not a timing: it does not depend on the machine. It once crept
-// over the target unnoticed (benches/README.md, "Package size"); this keeps it from doing so
-// again. `node benches/js/size.mjs` prints the table file by file.
+// The package's size budget: what a browser page loads (the core module, its glue, the
+// client, the snippets and the web entry; not the Node entry, nor the pure-Rust module,
+// fetched on first use, nor the resource-server kit or the device-flow client, which bundlers
+// drop from pages that do not import them) stays under TARGET_GZIP_BYTES
+// (scripts/package-files.mjs) gzipped. A size, not a timing: it does not depend on the
+// machine. It once crept over the target unnoticed (benches/README.md, "Package size"); this
+// keeps it from doing so again. `node benches/js/size.mjs` prints the table file by file.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { TARGET_GZIP_BYTES, loadedSizes, shippedFiles } from "../../scripts/package-files.mjs";
 
-test("what every user loads is under 100 KB gzipped", () => {
+test(`what a browser page loads is under ${TARGET_GZIP_BYTES / 1000} KB gzipped`, () => {
   const files = shippedFiles();
   const names = files.map((file) => file.name);
   for (const expected of ["oidc_edge_bg.wasm", "oidc_edge.js", "client.js", "index.js", "node.js"]) {
     assert.ok(names.includes(expected), `${expected} is shipped (${names.join(", ")})`);
   }
   const { core, page } = loadedSizes(files);
-  // The files the failure message names: the ones `core` counts, the same filter.
-  const counted = files.filter((file) => !file.onFirstUse && !file.server && !file.cli);
-  assert.equal(counted.reduce((total, file) => total + file.gzip, 0), core, "the message lists exactly what core sums");
+  // The files the failure message names: the ones `page` counts, the same filter.
+  const counted = files.filter((file) => !file.onFirstUse && !file.server && !file.cli && file.name !== "node.js");
+  assert.equal(counted.reduce((total, file) => total + file.gzip, 0), page, "the message lists exactly what page sums");
+  assert.ok(page <= core, "a page loads no more than every user does");
   const table = counted.map((file) => `${file.name} ${file.gzip}`).join("; ");
-  assert.ok(core < TARGET_GZIP_BYTES, `every user loads ${core} bytes gzipped, over ${TARGET_GZIP_BYTES}: ${table}`);
+  assert.ok(page < TARGET_GZIP_BYTES, `a browser page loads ${page} bytes gzipped, over ${TARGET_GZIP_BYTES}: ${table}`);
   assert.ok(page <= core);
 });

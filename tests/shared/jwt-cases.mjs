@@ -398,6 +398,46 @@ for (const backend of BACKENDS) {
     await throwsCode(() => lib.verifyJwt(token, jwks, throwing), "invalid_option", "throwing getter");
   });
 
+  add(`RFC 7517 §5: a plain JWKS object passed again is remembered only while unchanged: every change is seen on the next call ${tag}`, async (lib) => {
+    const { keys } = await fixtures();
+    const tokens = { es: await signed(keys.ES256), rs: await signed(keys.RS256) };
+    const outcome = async (token, set) => {
+      try {
+        return `ok ${(await lib.verifyJwt(token, set, verifyOptions(backend))).payload.sub}`;
+      } catch (err) {
+        return `error ${err.code}`;
+      }
+    };
+    const other = keys.ES256.otherJwk;
+    // Each change is made to an object the package has seen three times (first seen, then
+    // remembered with a snapshot, then found by it), and must give what the same JSON gives
+    // as an object never seen before.
+    const changes = {
+      "a key removed": (j) => j.keys.splice(0, 1),
+      "a key added": (j) => j.keys.push(structuredClone(keys.RS256.jwk)),
+      "the keys array replaced": (j) => (j.keys = [structuredClone(keys.RS256.jwk)]),
+      "key material replaced": (j) => Object.assign(j.keys[0], { x: other.x, y: other.y }),
+      "kid changed": (j) => (j.keys[0].kid = "rotated"),
+      "use changed": (j) => (j.keys[0].use = "enc"),
+      "a member deleted": (j) => delete j.keys[0].crv,
+      "a member added": (j) => (j.keys[0].key_ops = ["sign"]),
+      "key_ops changed in place": (j) => j.keys[0].key_ops.splice(0, 1, "sign"),
+      "members reordered": (j) => (j.keys[0] = Object.fromEntries(Object.entries(j.keys[0]).reverse())),
+      "an accessor": (j) => Object.defineProperty(j.keys[0], "x", { get: () => other.x, enumerable: true }),
+      "toJSON": (j) => (j.toJSON = () => ({ keys: [] })),
+      "a prototype": (j) => Object.setPrototypeOf(j.keys[0], { extra: 1 }),
+    };
+    for (const [what, change] of Object.entries(changes)) {
+      const jwks = { keys: [{ ...structuredClone(keys.ES256.jwk), key_ops: ["verify"] }, structuredClone(keys.EdDSA.jwk)] };
+      for (let i = 0; i < 3; i++) equal(await outcome(tokens.es, jwks), `ok ${SUB}`, `${what}: call ${i + 1} before`);
+      change(jwks);
+      for (const [name, token] of Object.entries(tokens)) {
+        const fresh = JSON.parse(JSON.stringify(jwks));
+        equal(await outcome(token, jwks), await outcome(token, fresh), `${what}: ${name} token after the change`);
+      }
+    }
+  });
+
   add(`RFC 7517 §5: createKeySet checks a JWKS once and verifies like it; its copy is frozen all the way down ${tag}`, async (lib) => {
     const { keys, jwks } = await fixtures();
     const set = lib.createKeySet(jwks);
