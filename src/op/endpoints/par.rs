@@ -14,18 +14,15 @@
 
 use serde_json::json;
 
-use crate::Error;
-use crate::dpop::{NoncePolicy, ProofCheck, check_proof};
-
 use crate::jose::SignatureVerifier;
 use crate::op::authorize::validate::{self, Source};
 use crate::op::authorize::{par, request_object};
 use crate::op::clients::auth;
-use crate::op::config::Client;
 use crate::op::error::OpError;
 use crate::op::http::{Request, Response};
 use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
+use crate::op::token;
 use crate::store::Store;
 
 /// The parameters that authenticate the client at this endpoint, not part of the request.
@@ -88,7 +85,7 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             "client_id differs from the authenticated client".into(),
         ));
     }
-    let params = match dpop_key(op, req, &client, services).await? {
+    let params = match token::proof_key(op, req, &client, services).await? {
         None => params,
         Some(jkt) if params.get("dpop_jkt").is_none_or(|named| named == jkt) => {
             params.with("dpop_jkt", &jkt)
@@ -113,37 +110,4 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         &json!({ "request_uri": request_uri, "expires_in": expires_in }),
     )
     .no_store())
-}
-
-/// The thumbprint of the key of the request's DPoP proof, after the checks the token
-/// endpoint makes (RFC 9449 §4.3, a server nonce, §8, the algorithms of the client's
-/// profile); `None` without a proof, which a push may leave out.
-async fn dpop_key<S: Store, P, V: SignatureVerifier>(
-    op: &Provider,
-    req: &Request,
-    client: &Client,
-    services: &Services<'_, S, P, V>,
-) -> Result<Option<String>, OpError> {
-    let headers = req.header_all("dpop");
-    if headers.is_empty() {
-        return Ok(None);
-    }
-    let check = ProofCheck {
-        nonce: NoncePolicy::Stateless(op.secrets.nonce()),
-        algorithms: client.signing_algorithms(),
-        ..ProofCheck::new("POST", req.url_without_query())
-    };
-    match check_proof(
-        &headers,
-        &check,
-        services.now,
-        services.verifier,
-        Some(services.store),
-    )
-    .await
-    {
-        Ok(proof) => Ok(Some(proof.jkt)),
-        Err(Error::StoreUnavailable) => Err(OpError::TemporarilyUnavailable),
-        Err(err) => Err(OpError::Dpop(err)),
-    }
 }

@@ -110,8 +110,25 @@ async fn exchange<S: Store, P, V: SignatureVerifier>(
 }
 
 /// The thumbprint of the request's DPoP key, after the full proof check with a server
-/// nonce (RFC 9449 §4.3, §8); `None` without a proof.
+/// nonce (RFC 9449 §4.3, §8); `None` without a proof, which a client that must use DPoP may
+/// not leave out.
 async fn dpop_key<S: Store, P, V: SignatureVerifier>(
+    op: &Provider,
+    req: &Request,
+    client: &Client,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<String>, OpError> {
+    if client.dpop_bound_access_tokens && req.header_all("dpop").is_empty() {
+        return Err(OpError::InvalidRequest("this client must use DPoP".into()));
+    }
+    proof_key(op, req, client, services).await
+}
+
+/// The thumbprint of the key of the request's DPoP proof, after the checks the token
+/// endpoint makes (RFC 9449 §4.3, a server nonce, §8, the algorithms of the client's
+/// profile); `None` without a proof. `/par` checks a pushed request's proof the same way
+/// (RFC 9449 §10.1).
+pub(crate) async fn proof_key<S: Store, P, V: SignatureVerifier>(
     op: &Provider,
     req: &Request,
     client: &Client,
@@ -119,9 +136,6 @@ async fn dpop_key<S: Store, P, V: SignatureVerifier>(
 ) -> Result<Option<String>, OpError> {
     let headers = req.header_all("dpop");
     if headers.is_empty() {
-        if client.dpop_bound_access_tokens {
-            return Err(OpError::InvalidRequest("this client must use DPoP".into()));
-        }
         return Ok(None);
     }
     let check = ProofCheck {
