@@ -16,7 +16,7 @@ use crate::jose::SignatureVerifier;
 use crate::jose::jwt::{Validation, verify_with};
 use crate::op::authorize::validate::requested_scope;
 use crate::op::ciba::{self, Ask};
-use crate::op::clients::auth::authenticate;
+use crate::op::clients::auth::client_form;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
@@ -48,13 +48,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
-    if !req.has_form_body() {
-        return Err(OpError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
-    }
-    let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = authenticate(op, req, &params, services).await?;
+    let (params, client) = client_form(op, req, services).await?;
     if !client.allows_grant(GrantType::Ciba) || client.backchannel_token_delivery_mode.is_none() {
         return Err(OpError::UnauthorizedClient(
             "this client may not use CIBA".into(),

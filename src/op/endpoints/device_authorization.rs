@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::jose::SignatureVerifier;
 use crate::op::authorize::validate::requested_scope;
-use crate::op::clients::auth::authenticate;
+use crate::op::clients::auth::client_form;
 use crate::op::config::GrantType;
 use crate::op::device::{self, user_code};
 use crate::op::endpoints::device::complete_uri;
@@ -38,13 +38,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
-    if !req.has_form_body() {
-        return Err(OpError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
-    }
-    let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = authenticate(op, req, &params, services).await?;
+    let (params, client) = client_form(op, req, services).await?;
     if !client.allows_grant(GrantType::DeviceCode) {
         return Err(OpError::UnauthorizedClient(
             "this client may not use the device authorization grant".into(),

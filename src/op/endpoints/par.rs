@@ -52,13 +52,7 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, OpError> {
-    if !req.has_form_body() {
-        return Err(OpError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
-    }
-    let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = auth::authenticate(op, req, &params, services).await?;
+    let (params, client) = auth::client_form(op, req, services).await?;
     // §2.1: a pushed request is not itself a reference to another.
     if params.has("request_uri") {
         return Err(OpError::InvalidRequest(

@@ -17,7 +17,7 @@ pub use self::jwt::{set_member, user_claims};
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof};
 use crate::jose::SignatureVerifier;
-use crate::op::clients::auth::authenticate;
+use crate::op::clients::auth::client_form;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
@@ -62,13 +62,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
-    if !req.has_form_body() {
-        return Err(OpError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
-    }
-    let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = authenticate(op, req, &params, services).await?;
+    let (params, client) = client_form(op, req, services).await?;
     let grant = match params.get("grant_type") {
         Some(name) => GrantType::parse(name).ok_or(OpError::UnsupportedGrantType)?,
         None => return Err(OpError::InvalidRequest("grant_type is required".into())),

@@ -45,13 +45,15 @@ impl core::fmt::Debug for Credentials {
     }
 }
 
-/// A form POST from an authenticated client, as `/revoke` and `/introspect` take one: the
-/// form body (`invalid_request` otherwise), its client authenticated, and its `token`.
-pub async fn token_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
+/// A form POST from an authenticated client, as the token endpoint and every endpoint
+/// that authenticates as it does take one (`/par`, `/device_authorization`,
+/// `/bc-authorize`): the form body (`invalid_request` otherwise) and its client,
+/// authenticated.
+pub async fn client_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     op: &'p Provider,
     req: &Request,
     services: &Services<'_, S, P, V>,
-) -> Result<(Params, Cow<'p, Client>, String), OpError> {
+) -> Result<(Params, Cow<'p, Client>), OpError> {
     if !req.has_form_body() {
         return Err(OpError::InvalidRequest(
             "the body must be application/x-www-form-urlencoded".into(),
@@ -59,6 +61,16 @@ pub async fn token_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     }
     let params = req.params().map_err(OpError::InvalidRequest)?;
     let client = authenticate(op, req, &params, services).await?;
+    Ok((params, client))
+}
+
+/// A [`client_form`] with a `token`, as `/revoke` and `/introspect` take one.
+pub async fn token_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
+    op: &'p Provider,
+    req: &Request,
+    services: &Services<'_, S, P, V>,
+) -> Result<(Params, Cow<'p, Client>, String), OpError> {
+    let (params, client) = client_form(op, req, services).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OpError::InvalidRequest("token is required".into()))?
