@@ -1014,8 +1014,9 @@ fn hostile_registrations_are_refused_not_crashed_on() {
     assert_eq!(twice.status, 401);
 }
 
-/// RFC 8693 §2.1 and CIBA Core §7.1: token exchange swaps users' tokens and CIBA sends users
-/// requests by name, so a client that registered itself gets neither, even behind the
+/// RFC 8693 §2.1, CIBA Core §7.1 and RFC 8628 §5.4: token exchange swaps users' tokens, CIBA
+/// sends users requests by name and the device grant has users approve a code under the
+/// client's own name, so a client that registered itself gets none of them, even behind the
 /// initial access token; the operator configures such clients. Impersonation is not registry
 /// metadata, so it is ignored (RFC 7591 §2) and never applied.
 #[test]
@@ -1030,6 +1031,8 @@ fn a_registered_client_cannot_take_token_exchange_or_ciba() {
     for grant in [
         "urn:ietf:params:oauth:grant-type:token-exchange",
         "urn:openid:params:grant-type:ciba",
+        // RFC 8628 §5.4: a user approves a code under the name the client gave itself.
+        "urn:ietf:params:oauth:grant-type:device_code",
     ] {
         let mut metadata =
             json!({ "grant_types": [grant], "scope": "api:read", "client_name": "Gateway" });
@@ -1049,4 +1052,31 @@ fn a_registered_client_cannot_take_token_exchange_or_ciba() {
     }));
     assert_eq!(answer.status, 201, "{}", text(&answer));
     assert!(body(&answer).get("token_exchange_impersonation").is_none());
+}
+
+/// RFC 9126 §6, RFC 9101 §10.5: a registered client may hold itself to pushed and signed
+/// requests; what it asks for is registered, echoed and enforced.
+#[test]
+fn a_registered_client_may_require_pushed_requests() {
+    let op = open_op();
+    let mut metadata = spa_metadata();
+    metadata["require_pushed_authorization_requests"] = json!(true);
+    let client = registered(&op, &metadata);
+    assert_eq!(
+        client["require_pushed_authorization_requests"], true,
+        "{client}"
+    );
+    let client_id = client["client_id"].as_str().unwrap();
+    // A plain request at /authorize is refused: it must come through /par.
+    let start = AuthStart::new();
+    let answer = op.send(&Request::new(
+        "GET",
+        &absolute(&start.url(client_id, APP_REDIRECT, "openid", &[])),
+    ));
+    let text = format!(
+        "{} {}",
+        answer.header("location").unwrap_or_default(),
+        text(&answer)
+    );
+    assert!(text.contains("invalid_request"), "{} {text}", answer.status);
 }

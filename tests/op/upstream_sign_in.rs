@@ -799,6 +799,17 @@ fn upstream_configuration_rules() {
         },
         "password_login",
     );
+    // RFC 8628 §3.3 / CIBA Core §7: /device and /ciba sign users in with the password form.
+    refused(
+        &|c| {
+            c["password_login"] = json!(false);
+            c["clients"].as_array_mut().unwrap().push(json!({
+                "client_id": "tv", "client_type": "public", "scopes": ["openid"],
+                "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+            }));
+        },
+        "password_login",
+    );
 
     // On a development issuer (localhost), the upstream may be another local provider.
     let mut config = upstream_config();

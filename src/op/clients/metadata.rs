@@ -19,7 +19,7 @@ use crate::op::config::{
 pub const MAX_METADATA_LEN: usize = 16 * 1024;
 
 /// The registry names read; anything else a client sends is ignored.
-pub const READ_FIELDS: [&str; 17] = [
+pub const READ_FIELDS: [&str; 21] = [
     "redirect_uris",
     "token_endpoint_auth_method",
     "grant_types",
@@ -37,6 +37,11 @@ pub const READ_FIELDS: [&str; 17] = [
     "dpop_bound_access_tokens",
     "id_token_signed_response_alg",
     "introspection_signed_response_alg",
+    // RFC 9126 §6, RFC 9101 §10.5, JARM §3: each only restricts the client itself.
+    "require_pushed_authorization_requests",
+    "require_signed_request_object",
+    "request_object_signing_alg",
+    "authorization_signed_response_alg",
 ];
 
 /// Why metadata was refused (RFC 7591 §3.2.2).

@@ -42,11 +42,14 @@ pub struct SelfAsserted<'a> {
 }
 
 /// Members only the operator may set: a self-asserted client that names one is refused.
-const OPERATOR_ONLY: [&str; 4] = [
+const OPERATOR_ONLY: [&str; 5] = [
     "client_secret_hash",
     "allowed_origins",
     "first_party",
     "access_token_format",
+    // A profile's rules are checked against the provider's keys and lifetimes at start,
+    // which a client arriving later would skip.
+    "profile",
 ];
 
 /// The members a client object may have.
@@ -241,10 +244,14 @@ pub(crate) fn parse_client(
                         "CIBA is only for confidential clients (CIBA Core §7.1)",
                     ));
                 }
-                // Both act on users who never chose the client: token exchange swaps their
-                // tokens, CIBA sends them requests by name. The operator grants that, not
-                // the client itself.
-                if matches!(grant, GrantType::TokenExchange | GrantType::Ciba) && asserted.is_some()
+                // Token exchange swaps users' tokens and CIBA sends users requests by name;
+                // the device grant has a user approve a code a device shows, the remote
+                // phishing RFC 8628 §5.4 warns of, under a name the client chose itself. The
+                // operator grants these, not the client itself.
+                if matches!(
+                    grant,
+                    GrantType::TokenExchange | GrantType::Ciba | GrantType::DeviceCode
+                ) && asserted.is_some()
                 {
                     return Err(ConfigError::new(
                         path,
@@ -344,7 +351,7 @@ pub(crate) fn parse_client(
     if grant_types.contains(&GrantType::RefreshToken) && !grant_types.iter().any(|g| g.has_user()) {
         return Err(ConfigError::new(
             obj.at("grant_types"),
-            "refresh_token is only issued with a grant a user approves (authorization_code or the device grant): add one or remove refresh_token",
+            "refresh_token is only issued with a grant a user approves (authorization_code, the device grant or CIBA): add one or remove refresh_token",
         ));
     }
 

@@ -647,6 +647,20 @@ impl Config {
                 "is false, so users could sign in nowhere: list upstream_providers, or allow passwords",
             ));
         }
+        // `/device` and `/ciba` sign their user in with the password form: an upstream
+        // sign-in starts from a waiting authorization request, which they do not have.
+        if !password_login
+            && let Some((i, _)) = clients.iter().enumerate().find(|(_, c)| {
+                c.allows_grant(GrantType::DeviceCode) || c.allows_grant(GrantType::Ciba)
+            })
+        {
+            return Err(ConfigError::new(
+                obj.at("password_login"),
+                format!(
+                    "is false, but clients[{i}] uses the device grant or CIBA, whose pages sign users in with a password"
+                ),
+            ));
+        }
         // The identity scopes (OpenID Connect Core §5.4, §11), and what the configured APIs
         // take: what a client that registers itself may ask for.
         let mut offered_scopes: Vec<String> = SCOPE_DESCRIPTIONS
