@@ -32,12 +32,12 @@ pub struct Source {
 }
 
 /// Where errors and the answer go: the redirect URI, registered for the client and
-/// compared exactly (RFC 9700 §2.1), the `state`, and the response mode (`query` when the
+/// compared exactly (RFC 9700 §2.1; a native app's loopback port aside, RFC 8252 §7.3), the `state`, and the response mode (`query` when the
 /// one asked for is refused: [`check`] then refuses the request).
 pub fn reply<'p>(client: &'p Client, params: &'p Params) -> Result<Reply<'p>, OpError> {
     let Some(redirect_uri) = params
         .get("redirect_uri")
-        .filter(|uri| client.redirect_uris.iter().any(|r| r == uri))
+        .filter(|uri| client.accepts_redirect_uri(uri))
     else {
         return Err(OpError::InvalidRequest(
             "missing redirect_uri, or not one registered for this client".into(),

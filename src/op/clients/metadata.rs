@@ -19,7 +19,8 @@ use crate::op::config::{
 pub const MAX_METADATA_LEN: usize = 16 * 1024;
 
 /// The registry names read; anything else a client sends is ignored.
-pub const READ_FIELDS: [&str; 21] = [
+pub const READ_FIELDS: [&str; 22] = [
+    "application_type",
     "redirect_uris",
     "token_endpoint_auth_method",
     "grant_types",
@@ -216,5 +217,9 @@ pub fn read(
     let responses: &[&str] = if code_flow { &["code"] } else { &[] };
     registered.insert("response_types".into(), json!(responses));
     registered.insert("scope".into(), json!(client.scopes.join(" ")));
+    registered.insert(
+        "application_type".into(),
+        json!(client.application_type.as_str()),
+    );
     Ok(Read { client, registered })
 }

@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use super::fields::{MAX_DISPLAY_LEN, check_display_text, check_id, is_scope_char, parse_hash};
 use super::reader::Obj;
-use super::uri::{check_fetch_uri, check_origin, check_redirect_uri};
+use super::uri::{check_fetch_uri, check_native_redirect_uri, check_origin, check_redirect_uri};
 use super::{
-    AuthMethod, Client, ClientOrigin, ClientType, ConfigError, GrantType, TokenDelivery,
-    TokenFormat,
+    ApplicationType, AuthMethod, Client, ClientOrigin, ClientType, ConfigError, GrantType,
+    TokenDelivery, TokenFormat,
 };
 use crate::jose::Alg;
 use crate::op::types::{ClientId, RedirectUri};
@@ -58,6 +58,7 @@ const CLIENT_FIELDS: &[&str] = &[
     "client_type",
     "token_endpoint_auth_method",
     "client_secret_hash",
+    "application_type",
     "redirect_uris",
     "post_logout_redirect_uris",
     "grant_types",
@@ -264,9 +265,22 @@ pub(crate) fn parse_client(
         }
     };
 
-    let redirect_uris = uri_list(&obj, "redirect_uris", check_redirect_uri)?;
-    let post_logout_redirect_uris =
-        uri_list(&obj, "post_logout_redirect_uris", check_redirect_uri)?;
+    let application_type = match obj.string("application_type")? {
+        None | Some("web") => ApplicationType::Web,
+        Some("native") => ApplicationType::Native,
+        Some(_) => {
+            return Err(ConfigError::new(
+                obj.at("application_type"),
+                "must be \"web\" or \"native\" (OpenID Connect Registration §2)",
+            ));
+        }
+    };
+    let redirect_check = match application_type {
+        ApplicationType::Web => check_redirect_uri,
+        ApplicationType::Native => check_native_redirect_uri,
+    };
+    let redirect_uris = uri_list(&obj, "redirect_uris", redirect_check)?;
+    let post_logout_redirect_uris = uri_list(&obj, "post_logout_redirect_uris", redirect_check)?;
     let allowed_origins = uri_list(&obj, "allowed_origins", check_origin)?;
     // Back-Channel Logout 1.0 §2.2: an absolute URI without a fragment; https, or http
     // on a loopback host for development.
@@ -417,6 +431,7 @@ pub(crate) fn parse_client(
         client_type,
         token_endpoint_auth_method: method,
         client_secret_hash,
+        application_type,
         redirect_uris: redirect_uris.into_iter().map(RedirectUri::from).collect(),
         post_logout_redirect_uris: post_logout_redirect_uris
             .into_iter()

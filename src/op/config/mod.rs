@@ -316,6 +316,28 @@ pub enum ClientOrigin {
     MetadataDocument,
 }
 
+/// What kind of application a client is (OpenID Connect Registration §2
+/// `application_type`), which decides the redirect URIs it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApplicationType {
+    /// A web application: https redirect URIs (http on loopback for development).
+    #[default]
+    Web,
+    /// An app on the user's device (RFC 8252): private-use schemes too, and a loopback IP
+    /// redirect URI matches on any port (§7.3).
+    Native,
+}
+
+impl ApplicationType {
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "web",
+            ApplicationType::Native => "native",
+        }
+    }
+}
+
 /// One registered client. `Debug` never shows the secret hash.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -329,7 +351,10 @@ pub struct Client {
     /// The secret's hash: present exactly for confidential clients that authenticate with
     /// a secret.
     pub client_secret_hash: Option<PasswordHash>,
-    /// Redirect URIs, compared exactly (RFC 9700 §2.1; RFC 6749 §3.1.2).
+    /// Web or native (OpenID Connect Registration §2).
+    pub application_type: ApplicationType,
+    /// Redirect URIs, compared exactly (RFC 9700 §2.1; RFC 6749 §3.1.2) but for the port of
+    /// a native app's loopback ones: [`Client::accepts_redirect_uri`].
     pub redirect_uris: Vec<RedirectUri>,
     /// Where `/end_session` may send the user back (RP-Initiated Logout §3).
     pub post_logout_redirect_uris: Vec<RedirectUri>,
@@ -429,6 +454,17 @@ impl Client {
             }
         }
         Ok(())
+    }
+
+    /// Whether `uri` is one of the client's redirect URIs: the same string (RFC 9700 §2.1),
+    /// or, for a native app, a loopback IP one with the port it listens on today (RFC 8252
+    /// §7.3).
+    pub fn accepts_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|registered| {
+            registered.as_str() == uri
+                || (self.application_type == ApplicationType::Native
+                    && uri::same_but_loopback_port(registered.as_str(), uri))
+        })
     }
 
     /// Whether the client is registered for grant type `g`.

@@ -125,6 +125,57 @@ pub(super) fn check_redirect_uri(text: &str) -> Result<(), &'static str> {
     parse_http_uri(text).map(|_| ())
 }
 
+/// A native app's redirect URI (RFC 8252 §7): what [`check_redirect_uri`] takes, or a
+/// private-use scheme (§7.1) named after a domain the app controls, in reverse order
+/// (`com.example.app:/callback`). The period that makes it a reverse domain name is what
+/// keeps out `javascript:`, `data:`, `file:` and every other scheme a browser acts on.
+pub(super) fn check_native_redirect_uri(text: &str) -> Result<(), &'static str> {
+    if parse_http_uri(text).is_ok() {
+        return Ok(());
+    }
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return check_redirect_uri(text);
+    };
+    if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+        return check_redirect_uri(text);
+    }
+    // RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+    let scheme_syntax = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_syntax || !scheme.contains('.') || scheme.starts_with('.') || scheme.ends_with('.') {
+        return Err(
+            "must be https, http on a loopback address, or a private-use scheme named after a \
+             domain in reverse order, such as com.example.app:/callback (RFC 8252 §7.1)",
+        );
+    }
+    if rest.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be visible ASCII without spaces, with a path after the scheme");
+    }
+    if text.contains('#') {
+        return Err("must not contain a fragment (RFC 6749 §3.1.2)");
+    }
+    Ok(())
+}
+
+/// Whether `requested` is `registered` with another port, both being `http` URIs on a
+/// loopback IP literal: RFC 8252 §7.3 has a native app listen on whatever port the
+/// system gives it at the time of the request. Not `localhost`, a name that may resolve
+/// elsewhere (§8.3): it is compared exactly, as every other URI is.
+pub(super) fn same_but_loopback_port(registered: &str, requested: &str) -> bool {
+    let loopback_ip = |uri: &HttpUri<'_>| !uri.https && matches!(uri.host, "127.0.0.1" | "[::1]");
+    match (parse_http_uri(registered), parse_http_uri(requested)) {
+        (Ok(r), Ok(q)) => {
+            loopback_ip(&r) && loopback_ip(&q) && r.host == q.host && r.rest == q.rest
+        }
+        _ => false,
+    }
+}
+
 /// An origin as browsers send it (RFC 6454 §6.2): `scheme://host[:port]`, lowercase, no
 /// default port, no path, not even a trailing slash; otherwise it could never match the
 /// `Origin` header.
