@@ -267,11 +267,11 @@ fn oversized_slow_and_failed_documents_make_no_client() {
 /// §4: a document's client shares no secret (`none` or `private_key_jwt` only, no
 /// `client_secret` in it), and gets no tokens without a user (`client_credentials`).
 /// Its metadata is checked like any client's: a fragment in a redirect URI, a `jwks_uri`
-/// on a private address.
+/// on a private address, an algorithm no key of the provider signs with.
 #[test]
 fn a_document_is_held_to_the_rules_of_a_client_that_vouches_for_itself() {
     let op = op();
-    let cases: [(&str, Value); 7] = [
+    let cases: [(&str, Value); 9] = [
         ("token_endpoint_auth_method", json!("client_secret_basic")),
         ("token_endpoint_auth_method", json!("client_secret_post")),
         ("client_secret", json!("published-to-the-world")),
@@ -282,6 +282,9 @@ fn a_document_is_held_to_the_rules_of_a_client_that_vouches_for_itself() {
         ("redirect_uris", json!(["https://app.example/cb#x"])),
         ("jwks_uri", json!("https://10.1.1.1/jwks")),
         ("first_party", json!("ignored, not refused")),
+        // No key of this provider (ES256 only) signs with them.
+        ("id_token_signed_response_alg", json!("RS256")),
+        ("authorization_signed_response_alg", json!("PS256")),
     ];
     for (i, (name, value)) in cases.into_iter().enumerate() {
         let url = format!("https://doc{i}.example/client.json");

@@ -129,6 +129,8 @@ fn read(op: &Provider, url: &str, answer: Fetched) -> Option<(Client, u64)> {
     let client = metadata::read(&document, url, &rules, AuthMethod::None)
         .ok()?
         .client;
+    // As at `/register`: an algorithm no key signs with would fail at the first token.
+    client.check_signing_keys(&op.keys).ok()?;
     let lifetime = answer
         .cache_control
         .as_deref()
