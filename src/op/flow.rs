@@ -11,6 +11,7 @@ use super::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
 use super::records::{
     self, AuthRequest, AuthRequests, Code, Codes, Consents, Key, Session, SessionClients, Sessions,
 };
+use super::users;
 use crate::store::Store;
 use crate::{Error, random};
 
@@ -77,6 +78,23 @@ pub fn is_requested_subject(session: &Session, request: &AuthRequest) -> bool {
         .required_sub
         .as_deref()
         .is_none_or(|sub| sub == session.sub)
+}
+
+/// Whether the user `sub` signs in with a context class the request accepts
+/// ([`AuthRequest::accepts_acr`]): a user's class is that of the way they sign in
+/// ([`users::acr`]: the password, or their upstream provider).
+pub async fn meets_acr<S: Store, P, V>(
+    op: &Provider,
+    sub: &str,
+    request: &AuthRequest,
+    services: &Services<'_, S, P, V>,
+) -> Result<bool, Error> {
+    if request.essential_acr.is_empty() {
+        return Ok(true);
+    }
+    Ok(users::find(op, sub, services)
+        .await?
+        .is_some_and(|user| request.accepts_acr(users::acr(&op.config, &user))))
 }
 
 fn consent_key(sub: &str, client_id: &str) -> Key<Consents> {
@@ -200,7 +218,8 @@ pub async fn load_transaction<S: Store, P, V>(
 /// When the request's `claims` parameter asks for an ID token about another user than
 /// the signed-in one, the flow ends with `login_required` instead (OpenID Connect Core
 /// §5.5.1: the provider "MUST NOT reply with an ID Token or Access Token for a different
-/// user"): every way to a code comes through here.
+/// user"), and with `access_denied` when it asks for an essential `acr` the sign-in does
+/// not meet (§5.5.1.1: the authentication failed): every way to a code comes through here.
 pub async fn issue_code<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
@@ -208,17 +227,18 @@ pub async fn issue_code<S: Store, P, V>(
     tx: Option<&str>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    if !is_requested_subject(session, &request) {
+    let refusal = if !is_requested_subject(session, &request) {
+        Some(OpError::SubjectUnavailable)
+    } else if !meets_acr(op, &session.sub, &request, services).await? {
+        Some(OpError::AccessDenied)
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
         if let Some(tx) = tx {
             records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
         }
-        return response_mode::deliver_error(
-            op,
-            &Reply::of(&request),
-            &OpError::SubjectUnavailable,
-            services,
-        )
-        .await;
+        return response_mode::deliver_error(op, &Reply::of(&request), &refusal, services).await;
     }
     let code = random::token(32)?;
     let record = Code {

@@ -313,6 +313,11 @@ pub struct AuthRequest {
     /// `query` (and absent from records written before it existed).
     #[serde(default, skip_serializing_if = "ResponseMode::is_query")]
     pub response_mode: ResponseMode,
+    /// The context classes one of which the sign-in must meet: `acr` asked for as an
+    /// Essential Claim (OpenID Connect Core §5.5.1.1). Empty, and not written, when it was
+    /// not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub essential_acr: Vec<String>,
 }
 
 impl AuthRequest {
@@ -322,6 +327,12 @@ impl AuthRequest {
     /// what it would add, since they are released in addition to the scopes' claims.
     pub fn requested_claim_names(&self) -> Vec<&str> {
         self.claims.names()
+    }
+
+    /// Whether a sign-in of context class `acr` answers the request: any does, unless
+    /// `acr` was asked for as an Essential Claim (OpenID Connect Core §5.5.1.1).
+    pub fn accepts_acr(&self, acr: &str) -> bool {
+        self.essential_acr.is_empty() || self.essential_acr.iter().any(|value| value == acr)
     }
 }
 

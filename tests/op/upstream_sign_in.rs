@@ -921,3 +921,42 @@ fn discovery_lists_what_upstream_sign_ins_bring() {
     let claims = doc["claims_supported"].as_array().unwrap();
     assert!(claims.contains(&json!("nickname")), "{claims:?}");
 }
+
+/// OpenID Connect Core §5.5.1.1: `acr` as an Essential Claim decides how the user may sign
+/// in. The upstream's class: the login page offers only the upstream. The password's class
+/// with a session of the upstream's: the session is no use, and the page offers only the
+/// password form. (`flow::issue_code` checks the class again, whatever was posted.)
+#[test]
+fn an_essential_acr_chooses_the_way_to_sign_in() {
+    let (op, idp) = setup();
+    let upstream_only =
+        format!(r#"{{"id_token":{{"acr":{{"essential":true,"value":"{FED_ACR}"}}}}}}"#);
+    let started = start(&op, &[("claims", upstream_only.as_str())]);
+    let page = text(&started.browser.get(&started.login));
+    assert!(!page.contains("name=\"password\""), "{page}");
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    let tokens = tokens_after(&op, &started, &back);
+    assert_eq!(
+        payload(tokens["id_token"].as_str().unwrap())["acr"],
+        FED_ACR
+    );
+
+    // The same browser, signed in upstream, asked for the password's class.
+    let password_only = r#"{"id_token":{"acr":{"essential":true,"value":"1"}}}"#;
+    let client = AuthStart::new();
+    let to_login = location(&started.browser.get(&client.url(
+        SPA,
+        SPA_REDIRECT,
+        "openid",
+        &[("claims", password_only)],
+    )));
+    assert!(to_login.starts_with("/login?"), "{to_login}");
+    let page = text(&started.browser.get(&to_login));
+    assert!(page.contains("name=\"password\""), "{page}");
+    assert!(!page.contains("Continue with"), "{page}");
+    let back = location(&started.browser.login(&to_login, "demo", "correct horse"));
+    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    let tokens = body(&exchange(&op, &client, &code));
+    assert_eq!(payload(tokens["id_token"].as_str().unwrap())["acr"], "1");
+}

@@ -185,7 +185,18 @@ pub fn check(
             "acr_values must be space-separated values".into(),
         ));
     }
-    if !essential_acr.is_empty() && !essential_acr.contains(&op.config.password_acr) {
+    // A class no way of signing in here meets fails at once, before any page.
+    let password = op
+        .config
+        .password_login
+        .then_some(op.config.password_acr.as_str());
+    let upstreams = op.config.upstream_providers.iter().map(|p| p.acr.as_str());
+    if !essential_acr.is_empty()
+        && !password
+            .into_iter()
+            .chain(upstreams)
+            .any(|acr| essential_acr.iter().any(|value| value == acr))
+    {
         return Err(OpError::AccessDenied);
     }
     let requested = if scope.has("openid") {
@@ -215,6 +226,7 @@ pub fn check(
         required_sub,
         resources,
         response_mode,
+        essential_acr,
     };
     Ok((request, none))
 }

@@ -121,8 +121,17 @@ async fn decide<S: Store, P, V>(
     let other_user = session
         .as_ref()
         .is_some_and(|s| !flow::is_requested_subject(s, &request));
+    // A session whose user signs in with another context class than an essential `acr`
+    // asks for (§5.5.1.1) is no use either: the login page offers the ways that meet it.
+    let class_met = match &session {
+        Some(s) => flow::meets_acr(op, &s.sub, &request, services).await?,
+        None => true,
+    };
     let usable = session.filter(|s| {
-        !request.force_login && !other_user && flow::fresh_enough(s, &request, services.now.0)
+        !request.force_login
+            && !other_user
+            && class_met
+            && flow::fresh_enough(s, &request, services.now.0)
     });
     let Some(session) = usable else {
         if prompt_none && other_user {

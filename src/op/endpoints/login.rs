@@ -245,11 +245,14 @@ pub(crate) async fn show<S: Store, P, V>(
             format!("{UPSTREAM_START_PATH}?{query}")
         })
         .collect();
+    // Only the ways of signing in that meet an essential `acr` (OpenID Connect Core
+    // §5.5.1.1); `flow::issue_code` refuses the others, whatever is posted.
     let upstreams: Vec<UpstreamLink<'_>> = op
         .config
         .upstream_providers
         .iter()
         .zip(&hrefs)
+        .filter(|(provider, _)| request.accepts_acr(&provider.acr))
         .map(|(provider, href)| UpstreamLink {
             name: &provider.name,
             href,
@@ -264,7 +267,7 @@ pub(crate) async fn show<S: Store, P, V>(
         username,
         error,
         redirect_origin: pages::origin_of(&request.redirect_uri),
-        password: op.config.password_login,
+        password: op.config.password_login && request.accepts_acr(&op.config.password_acr),
         upstreams: &upstreams,
     }))
 }
