@@ -267,6 +267,8 @@ function demoConfig() {
         redirect_uris: ["http://localhost:5173/callback"], post_logout_redirect_uris: ["http://localhost:5173/"],
         grant_types: ["authorization_code", "refresh_token"], scopes: ["openid", "profile", "email", "offline_access"],
         allowed_origins: ["http://localhost:5173"], first_party: true, dpop_bound_access_tokens: false,
+        // The demo page pushes its requests (RFC 9126): the provider refuses any other.
+        require_pushed_authorization_requests: true,
       },
       {
         client_id: "demo-service", client_type: "confidential", token_endpoint_auth_method: "client_secret_basic",

@@ -1,7 +1,8 @@
 // oidc-edge demo: a single-page app that signs in with the oidc-edge npm package (served at
 // /pkg/) against the oidc-edge OpenID Provider. No framework, no build step.
 //
-//   Sign in   → the OP's login page → back at /callback → the verified ID-token claims
+//   Sign in   → the request pushed to the OP (RFC 9126) → the OP's login page → back at
+//               /callback → the verified ID-token claims
 //   Call API  → GET <OP>/api/me with a DPoP-bound access token (the client signs a proof)
 //   Refresh   → a new access token from the refresh token (rotated by the OP)
 //   Sign out  → the refresh token revoked (RFC 7009), then the OP's end_session endpoint,
@@ -114,8 +115,10 @@ async function action(title, run) {
 // Actions
 
 async function signIn() {
+  setStatus(`Pushing the authorization request to ${client.metadata.pushed_authorization_request_endpoint}…`);
+  const url = await client.authorizationUrl();
   setStatus('Going to the OpenID Provider…');
-  location.assign(await client.authorizationUrl());
+  location.assign(url);
 }
 
 async function callApi() {
@@ -203,6 +206,11 @@ async function main() {
       redirectUri: `${location.origin}/callback`,
       postLogoutRedirectUri: `${location.origin}/`,
       scope: SCOPE,
+      // demo-spa is registered with require_pushed_authorization_requests (the defaults in
+      // scripts/dev-env.mjs): the OP takes its authorization requests only through /par
+      // (RFC 9126). Discovery cannot tell (it speaks for every client); the page knows its
+      // own registration, and pushes.
+      par: true,
     });
   } catch (err) {
     setStatus('');
@@ -216,7 +224,7 @@ async function main() {
     history.replaceState(null, '', '/');
     try {
       await client.handleCallback(callbackUrl);
-      setStatus('Signed in: the ID token was verified and the code exchanged with PKCE and DPoP.');
+      setStatus('Signed in through a pushed request: the ID token was verified and the code exchanged with PKCE and DPoP.');
     } catch (err) {
       setStatus('');
       showError('Sign-in failed', err);

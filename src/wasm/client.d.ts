@@ -69,6 +69,24 @@ export interface OidcClientOptions {
    *  after a sign-out in another tab. Not called for this tab's own sign-in, refresh or
    *  sign-out, nor for the session `create()` starts with. */
   onSessionChange?: (session: Session | null) => void;
+  /**
+   * Pushed authorization requests (RFC 9126). When on, `authorizationUrl()` POSTs the
+   * request's parameters (all it would put in the URL: PKCE challenge, `state`, `nonce`,
+   * `dpop_jkt`…) to the provider's `pushed_authorization_request_endpoint`, as a public client
+   * (`client_id` in the body), and returns the authorization endpoint with `client_id` and
+   * the `request_uri` it got, nothing else: the parameters never pass through the browser's
+   * address bar, history or the provider's access logs, and the provider checks them before
+   * the user is sent there. With DPoP, the push also carries a DPoP proof of the client's key
+   * (RFC 9449 §10.1, one retry on `use_dpop_nonce`), to which the provider binds the code.
+   *
+   * Default: whatever the discovery document's `require_pushed_authorization_requests` says
+   * (RFC 9126 §5), so a provider that requires it for every client gets it. A client that
+   * only its own registration holds to it (client metadata, which discovery does not show)
+   * sets `par: true`. `create()` rejects with "invalid_option" for `par: true` when the
+   * provider advertises no `pushed_authorization_request_endpoint`, and for `par: false` when
+   * it requires pushed requests.
+   */
+  par?: boolean;
 }
 
 export interface AuthorizationParams {
@@ -141,6 +159,13 @@ export class OidcClient {
    * The authorization request URL to navigate to (OIDC Core §3.1.2.1): PKCE S256, `state`,
    * `nonce` and, with DPoP, `dpop_jkt` (RFC 9449 §10). The verifier, nonce and max_age wait
    * in `storage` under a key derived from `state`, for 10 minutes.
+   *
+   * With pushed requests (`par`), those parameters are POSTed to the provider first and the
+   * URL carries only `client_id` and `request_uri` (RFC 9126 §4); navigate to it at once, it
+   * expires within the provider's `expires_in` (a minute or so) and serves once. The
+   * provider's refusal of the push rejects with "authorization_error" and its `status`,
+   * `error` and `error_description` (RFC 9126 §2.3: `invalid_request`, `invalid_client`…);
+   * a 201 without a `request_uri` or a positive `expires_in` with "par_response_invalid".
    */
   authorizationUrl(params?: AuthorizationParams): Promise<string>;
   /**

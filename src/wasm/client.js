@@ -1,5 +1,6 @@
 // OidcClient: the authorization code flow for single-page apps (OpenID Connect Core §3.1)
-// with PKCE (RFC 7636), DPoP (RFC 9449) and the `iss` response parameter (RFC 9207).
+// with PKCE (RFC 7636), DPoP (RFC 9449), the `iss` response parameter (RFC 9207) and pushed
+// authorization requests (RFC 9126).
 // This file does the I/O (fetch, storage); every check on a token, every PKCE pair,
 // random value and DPoP proof comes from the wasm core. Provider responses are untrusted
 // input: bodies are capped, JSON is required where the specifications require it.
@@ -22,10 +23,11 @@ const OPTIONS = {
   issuer: "string", clientId: "string", redirectUri: "string", scope: "string",
   postLogoutRedirectUri: "string", dpop: "boolean", dpopKey: "object", storage: "object",
   fetch: "function", clockTolerance: "number", apiOrigins: "object", shareSession: "boolean",
-  onSessionChange: "function",
+  onSessionChange: "function", par: "boolean",
 };
 const ENDPOINTS = [
   "authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint", "revocation_endpoint",
+  "pushed_authorization_request_endpoint",
 ];
 const REQUIRED_ENDPOINTS = ENDPOINTS.slice(0, 3);
 const PRIVATE = Symbol("OidcClient.create");
@@ -321,7 +323,8 @@ export class OidcClient {
     return this.#session;
   }
 
-  /** The authorization request URL (OIDC Core §3.1.2.1, RFC 7636 §4.3, RFC 9449 §10). */
+  /** The authorization request URL (OIDC Core §3.1.2.1, RFC 7636 §4.3, RFC 9449 §10), or,
+   *  pushing the request first (RFC 9126 §2), the URL with its `request_uri` only (§4). */
   async authorizationUrl(params) {
     const { prompt, maxAge, loginHint } = checkNames(
       params, { prompt: "string", maxAge: "number", loginHint: "string" }, "authorizationUrl",
@@ -333,21 +336,50 @@ export class OidcClient {
     const o = this.#o;
     this.#sweep();
     const tx = { verifier, nonce, maxAge, redirectUri: o.redirectUri, createdAt: now() };
+    const txKey = this.#txKey(state);
     try {
-      this.#storage.setItem(this.#txKey(state), JSON.stringify(tx));
+      this.#storage.setItem(txKey, JSON.stringify(tx));
     } catch (cause) {
       fail("storage_unavailable", `cannot keep the request in storage: ${cause?.message}`, { cause });
     }
-    const target = new URL(this.metadata.authorization_endpoint);
-    const query = {
+    let query = {
       response_type: "code", client_id: o.clientId, redirect_uri: o.redirectUri, scope: o.scope,
       state, nonce, code_challenge: challenge, code_challenge_method: "S256",
       dpop_jkt: this.thumbprint ?? undefined, prompt, max_age: maxAge, login_hint: loginHint,
     };
-    for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined) target.searchParams.set(name, String(value));
+    for (const name in query) if (query[name] === undefined) delete query[name];
+    // create() made sure a provider that requires pushed requests gets them (RFC 9126 §5).
+    if (o.par ?? this.metadata.require_pushed_authorization_requests === true) {
+      try {
+        query = { client_id: o.clientId, request_uri: await this.#push(query) };
+      } catch (err) {
+        this.#storage.removeItem(txKey); // nothing will come back for it
+        throw err;
+      }
     }
+    const target = new URL(this.metadata.authorization_endpoint);
+    for (const [name, value] of Object.entries(query)) target.searchParams.set(name, String(value));
     return target.href;
+  }
+
+  /** Pushes the authorization request's parameters (RFC 9126 §2.1) and returns the
+   *  `request_uri` that stands for them (§2.2). With DPoP, a proof goes with them besides
+   *  `dpop_jkt` (RFC 9449 §10.1): the provider then sees the key itself, not only its name,
+   *  and binds the code to it. A refusal (§2.3: the authorization endpoint's errors, and
+   *  invalid_client) is the same `authorization_error` as one at the redirect URI. */
+  async #push(query) {
+    const endpoint = this.metadata.pushed_authorization_request_endpoint;
+    const { res, problem } = await this.#postWithProof(endpoint, query, 201, "pushed authorization error response");
+    if (problem) {
+      fail("authorization_error", `pushed authorization request: ${described(res.status, problem)}`, { ...problem, status: res.status });
+    }
+    const body = await readJson(res, "par_response_invalid", "pushed authorization response");
+    // §2.2: both required; a URI is visible ASCII, an expiry a positive number of seconds.
+    const { request_uri: uri, expires_in: expiry } = body;
+    if (typeof uri !== "string" || !/^[\x21-\x7e]+$/.test(uri) || !(Number.isInteger(expiry) && expiry > 0)) {
+      fail("par_response_invalid", "pushed authorization response: request_uri must be a URI, expires_in a positive integer (RFC 9126 §2.2)");
+    }
+    return uri;
   }
 
   /** Completes the flow at the redirect URI: checks the response, exchanges the code,
@@ -688,9 +720,10 @@ export class OidcClient {
   }
 
   /** A client's form POST to one of the provider's endpoints, `client_id` added: a public
-   *  client identifies itself so (RFC 6749 §2.3, §3.2.1; RFC 7009 §2.1). Never followed: a
-   *  307/308 would resend the code, verifier or token, with any proof, wherever it points
-   *  (RFC 6749 §3.2 names one endpoint); callers treat a 3xx as the error it is. */
+   *  client identifies itself so (RFC 6749 §2.3, §3.2.1; RFC 7009 §2.1; RFC 9126 §2). Never
+   *  followed: a 307/308 would resend the code, verifier, token or pushed request, with any
+   *  proof, wherever it points (RFC 6749 §3.2 names one endpoint); callers treat a 3xx as the
+   *  error it is. */
   #postForm(endpoint, params, { dpop, signal } = {}) {
     const body = new URLSearchParams({ ...params, client_id: this.#o.clientId }).toString();
     const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
@@ -698,19 +731,27 @@ export class OidcClient {
     return send(this.#http, endpoint, { method: "POST", headers, body, redirect: "manual", signal });
   }
 
-  /** A token endpoint request (RFC 6749 §4.1.3, §6), retried once on use_dpop_nonce (RFC 9449 §8).
-   *  `onSent` is called as the request goes out. */
+  /** A token endpoint request (RFC 6749 §4.1.3, §6). `onSent` is called as the request goes out. */
   async #tokenRequest(params, onSent) {
-    const endpoint = this.metadata.token_endpoint;
+    const { res, problem } = await this.#postWithProof(this.metadata.token_endpoint, params, 200, "token error response", onSent);
+    if (!problem) return readJson(res, "token_response_invalid", "token response");
+    fail("token_error", `token endpoint: ${described(res.status, problem)}`, { ...problem, status: res.status });
+  }
+
+  /** A form POST (#postForm) with a DPoP proof when the client has a key, sent again once
+   *  with the server's new nonce when refused with use_dpop_nonce (RFC 9449 §8). Resolves
+   *  with the response, and when its status is not `ok`, with its `problem` (its body read):
+   *  { error, error_description }. `onSent` is called as each request goes out. */
+  async #postWithProof(endpoint, params, ok, what, onSent) {
     for (let attempt = 0; ; attempt++) {
       const dpop = this.dpopKey ? await this.#proof("POST", endpoint) : undefined;
       onSent?.();
       const res = await this.#postForm(endpoint, params, { dpop });
       const fresh = this.#noteNonce(endpoint, res);
-      if (res.status === 200) return readJson(res, "token_response_invalid", "token response");
-      const problem = await oauthError(res, "token error response");
+      if (res.status === ok) return { res };
+      const problem = await oauthError(res, what);
       if (attempt === 0 && this.dpopKey && fresh && res.status === 400 && problem.error === "use_dpop_nonce") continue;
-      fail("token_error", `token endpoint: ${described(res.status, problem)}`, { ...problem, status: res.status });
+      return { res, problem };
     }
   }
 
@@ -846,5 +887,17 @@ async function discover(o) {
     if (typeof metadata[name] !== "string") fail("discovery_invalid", `discovery: ${name} must be a URL`);
     url(metadata[name], "discovery_invalid", `discovery: ${name}`);
   }
+  // RFC 9126 §5: a provider that requires pushed requests refuses all others, so `par` may
+  // be left out (it then follows the provider) but not set against it.
+  const required = metadata.require_pushed_authorization_requests;
+  const endpoint = metadata.pushed_authorization_request_endpoint;
+  if (required !== undefined && typeof required !== "boolean") {
+    fail("discovery_invalid", "discovery: require_pushed_authorization_requests must be a boolean (RFC 9126 §5)");
+  }
+  if (required && !endpoint) {
+    fail("discovery_invalid", "discovery: require_pushed_authorization_requests without a pushed_authorization_request_endpoint (RFC 9126 §5)");
+  }
+  if (o.par === false && required) fail("invalid_option", "par: false, but the provider requires pushed authorization requests (RFC 9126 §5)");
+  if (o.par && !endpoint) fail("invalid_option", "par: true, but the provider advertises no pushed_authorization_request_endpoint (RFC 9126 §5)");
   return Object.freeze(metadata);
 }

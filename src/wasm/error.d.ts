@@ -33,7 +33,7 @@ export type OidcEdgeErrorCode =
   | "state_mismatch" | "issuer_mismatch" | "authorization_error" | "callback_invalid" | "token_error"
   | "token_response_invalid" | "not_signed_in" | "no_refresh_token" | "id_token_sub_mismatch"
   | "userinfo_unavailable" | "userinfo_error" | "userinfo_invalid" | "userinfo_sub_mismatch"
-  | "origin_not_allowed" | "redirect_blocked" | "revocation_error"
+  | "origin_not_allowed" | "redirect_blocked" | "revocation_error" | "par_response_invalid"
   // startDeviceAuthorization (RFC 8628)
   | "device_authorization_error" | "device_authorization_invalid" | "access_denied" | "device_code_expired";
 

@@ -1,11 +1,12 @@
 // The demo SPA (www/) end to end: `make dev`'s own servers (scripts/dev.sh: the OP on
 // `wrangler dev` with local KV, the page server) on free ports with a fresh configuration, and
 // headless Chromium (playwright-core, Debian's build) clicking through the page like a user:
-// sign in through the OP's real login form, see the verified claims, call the API, refresh,
-// sign out. Around the clicks, the test checks what the page cannot show by itself: the token
-// the page holds (verified here with `jose` against the fixture's key), the DPoP key in
-// IndexedDB, and that the API refuses a replayed proof and the token under another key (proofs
-// made here with the independent `dpop` package).
+// sign in (the request pushed to /par, as the OP requires of the demo client) through the OP's
+// real login form, see the verified claims, call the API, refresh, sign out. Around the
+// clicks, the test checks what the page cannot show by itself: the token the page holds
+// (verified here with `jose` against the fixture's key), the DPoP key in IndexedDB, and that
+// the API refuses a replayed proof and the token under another key (proofs made here with the
+// independent `dpop` package).
 //
 //   node --test tests/e2e/spa.test.mjs
 //
@@ -71,6 +72,9 @@ describe('the demo SPA on make dev, in Chromium', () => {
     let wwwPort = await freePort();
     while (wwwPort === opPort) wwwPort = await freePort();
     fx = await opFixture({ issuer: `http://localhost:${opPort}`, spaOrigin: `http://localhost:${wwwPort}` });
+    // As in make dev's defaults (scripts/dev-env.mjs): the demo client's requests must be pushed.
+    fx.config.clients.find((c) => c.client_id === fx.spa.clientId).require_pushed_authorization_requests = true;
+    fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
     dev = await startDev({ opPort, wwwPort, env: fx.secrets });
     www = dev.wwwUrl;
     apiUrl = `${dev.opUrl}/api/me`;
@@ -225,10 +229,24 @@ describe('the demo SPA on make dev, in Chromium', () => {
     seen.ready = true;
   });
 
-  test('Sign in: the OP login form, then back at the SPA with the verified claims', async () => {
+  test('Sign in: the request pushed (RFC 9126), the OP login form, then back at the SPA with the verified claims', async () => {
     assert.ok(seen.ready, 'the page loaded');
+    const pushed = page.waitForResponse(
+      (r) => r.url() === meta.pushed_authorization_request_endpoint && r.request().method() === 'POST' && r.status() === 201,
+    );
+    const authorize = page.waitForRequest((r) => r.url().startsWith(`${meta.authorization_endpoint}?`));
     const login = await navigation(() => page.click('#sign-in'));
     assert.equal(`${login.origin}${login.pathname}`, `${dev.opUrl}/login`, 'the OP login page');
+    // The client the OP holds to pushed requests got in: the request went to /par with a DPoP
+    // proof (RFC 9449 §10.1), and /authorize saw client_id and request_uri only (§4).
+    const push = (await pushed).request();
+    const form = new URLSearchParams(push.postData() ?? '');
+    assert.equal(form.get('client_id'), fx.spa.clientId);
+    assert.equal(form.get('code_challenge_method'), 'S256');
+    assert.ok(push.headers().dpop, 'a DPoP proof with the push');
+    const request = new URL((await authorize).url());
+    assert.deepEqual([...request.searchParams.keys()], ['client_id', 'request_uri']);
+    assert.match(request.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
     await page.fill('#username', fx.user.username);
     await page.fill('#password', fx.user.password);
 

@@ -140,6 +140,9 @@ export async function everything(): Promise<void> {
 
   const client = await OidcClient.create({ issuer: "https://op.example", clientId: "spa", redirectUri: "https://app.example/callback" });
   location.assign(await client.authorizationUrl({ prompt: "login", maxAge: 300 }));
+  // RFC 9126: the request pushed first, the URL carrying only client_id and request_uri.
+  const pushing = await OidcClient.create({ issuer: "https://op.example", clientId: "spa", redirectUri: "https://app.example/callback", par: true });
+  location.assign(await pushing.authorizationUrl());
   const session: Session = await client.handleCallback();
   const sessionClaims: IdTokenClaims = session.claims;
   await client.refresh();
