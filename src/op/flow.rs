@@ -3,6 +3,7 @@
 
 use super::authorize::response_mode::{self, Reply};
 use super::clients::registry;
+use super::config::ApplicationType;
 use super::error::OpError;
 use super::form::Params;
 use super::http::{Request, Response};
@@ -102,22 +103,25 @@ fn consent_key(sub: &str, client_id: &str) -> Key<Consents> {
 }
 
 /// Whether the user must be asked: never for first-party clients (unless
-/// `prompt=consent`), otherwise when some requested scope or claim asked for by name was
-/// not granted before.
+/// `prompt=consent`), always for other native apps, otherwise when some requested scope or
+/// claim asked for by name was not granted before.
 pub async fn needs_consent<S: Store, P, V>(
     op: &Provider,
     request: &AuthRequest,
     sub: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, Error> {
-    let first_party = registry::find(op, &request.client_id, services)
-        .await?
-        .is_some_and(|c| c.first_party);
+    let client = registry::find(op, &request.client_id, services).await?;
     if request.force_consent {
         return Ok(true);
     }
-    if first_party {
-        return Ok(false);
+    match client.as_deref() {
+        Some(client) if client.first_party => return Ok(false),
+        // RFC 8252 §8.6: any app on the device can claim a native app's scheme or listen
+        // on its loopback port, and start a request in its name; a consent given before
+        // says nothing about who asks now.
+        Some(client) if client.application_type == ApplicationType::Native => return Ok(true),
+        _ => {}
     }
     let granted: Option<Vec<String>> =
         records::get(services.store, &consent_key(sub, &request.client_id)).await?;

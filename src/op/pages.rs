@@ -83,6 +83,32 @@ pub(crate) fn page(
         .with_header("referrer-policy", "no-referrer")
 }
 
+/// What a page's CSP `form-action` must allow for a form whose POST ends in a redirect to
+/// `uri` (browsers check the redirect too): the origin of an http(s) URI, or the scheme of
+/// a native app's private-use one (`com.example.app:`, RFC 8252 §7.1), as a CSP scheme
+/// source. Nothing else of a private-use URI reaches the header: the rest is the client's
+/// text, and a `;` or `,` in it would add directives or policies.
+pub fn form_target(uri: &str) -> Option<&str> {
+    if uri.starts_with("https://") || uri.starts_with("http://") {
+        return origin_of(uri);
+    }
+    let end = uri.find(':')?;
+    let scheme = uri.get(..end)?;
+    let valid = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if valid { uri.get(..=end) } else { None }
+}
+
+/// Whether `uri` is an http(s) URI, which a form can be posted to.
+pub fn is_http(uri: &str) -> bool {
+    uri.starts_with("https://") || uri.starts_with("http://")
+}
+
 /// The origin of an absolute URL (`https://host:port`), for CSP.
 pub fn origin_of(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
@@ -420,7 +446,7 @@ pub fn logout(p: &LogoutPage<'_>) -> Response {
         200,
         "Sign out",
         &body,
-        p.post_logout_redirect_uri.and_then(origin_of),
+        p.post_logout_redirect_uri.and_then(form_target),
         None,
     )
 }
@@ -478,5 +504,25 @@ mod tests {
         );
         assert_eq!(origin_of("https://a.example"), Some("https://a.example"));
         assert_eq!(origin_of("nope"), None);
+    }
+
+    #[test]
+    fn form_targets_are_origins_or_schemes() {
+        assert_eq!(
+            form_target("https://a.example:8443/cb?x=1"),
+            Some("https://a.example:8443")
+        );
+        assert_eq!(
+            form_target("com.example.app:/oauth2redirect"),
+            Some("com.example.app:")
+        );
+        // The authority of a private-use URI never reaches the policy.
+        assert_eq!(
+            form_target("com.example.app://a;sandbox,b"),
+            Some("com.example.app:")
+        );
+        assert_eq!(form_target("nope"), None);
+        assert_eq!(form_target("1x.y:/cb"), None);
+        assert_eq!(form_target("a b.c:/cb"), None);
     }
 }

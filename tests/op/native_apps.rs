@@ -232,3 +232,79 @@ fn a_registered_native_app_signs_in_on_any_port() {
     );
     assert_eq!(body(&plain)["application_type"], "web");
 }
+
+/// RFC 8252 §8.6: another app on the device can claim a native app's scheme or port and
+/// ask in its name, so a consent given before is not taken as given again: the user is
+/// asked each time, and `prompt=none` is `consent_required`.
+#[test]
+fn a_native_app_is_asked_for_consent_every_time() {
+    let op = op_with_native(json!({}));
+    let browser = Browser::new(&op);
+    let ask = |extra: &[(&str, &str)]| {
+        let start = AuthStart::new();
+        location(&browser.get(&start.url(NATIVE, LOOPBACK_V4, "openid", extra)))
+    };
+    let to_login = ask(&[]);
+    let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+    let html = text(&browser.get(&to_consent));
+    let back = location(&browser.post(
+        "/consent",
+        &[
+            ("tx", &hidden(&html, "tx")),
+            ("csrf", &hidden(&html, "csrf")),
+            ("decision", "allow"),
+        ],
+    ));
+    assert!(redirect_params(&back).get("code").is_some(), "{back}");
+    // Signed in and consented: asked again all the same.
+    assert!(ask(&[]).starts_with("/consent?"));
+    let none = ask(&[("prompt", "none")]);
+    assert_eq!(
+        redirect_params(&none).get("error"),
+        Some("consent_required"),
+        "{none}"
+    );
+
+    // A web client's consent is remembered.
+    let op = op_with_native(json!({ "client_id": "web-app", "application_type": "web",
+        "redirect_uris": [LOOPBACK_V4] }));
+    let (_, back) = authorize(&op, "web-app", LOOPBACK_V4).unwrap();
+    assert!(redirect_params(&back).get("code").is_some());
+}
+
+/// The pages whose form ends in a redirect to a private-use scheme allow that scheme in
+/// `form-action` (browsers check the redirect after a POST), and nothing more of the URI;
+/// `form_post` cannot post to an app's scheme and is refused, the error going by query.
+#[test]
+fn forms_may_end_at_the_apps_scheme() {
+    let op = op_with_native(json!({}));
+    let browser = Browser::new(&op);
+    let start = AuthStart::new();
+    let to_login = location(&browser.get(&start.url(NATIVE, PRIVATE_USE, "openid", &[])));
+    let login = browser.get(&to_login);
+    let csp = login.header("content-security-policy").unwrap().to_owned();
+    assert!(
+        csp.contains("form-action 'self' com.example.app:;"),
+        "{csp}"
+    );
+    let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
+    let consent = browser.get(&to_consent);
+    let csp = consent.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("form-action 'self' com.example.app:;"),
+        "{csp}"
+    );
+
+    let start = AuthStart::new();
+    let refused = location(&browser.get(&start.url(
+        NATIVE,
+        PRIVATE_USE,
+        "openid",
+        &[("response_mode", "form_post")],
+    )));
+    assert!(refused.starts_with(&format!("{PRIVATE_USE}?")), "{refused}");
+    let params = redirect_params(&refused);
+    assert_eq!(params.get("error"), Some("invalid_request"));
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+}

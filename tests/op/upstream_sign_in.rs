@@ -960,3 +960,77 @@ fn an_essential_acr_chooses_the_way_to_sign_in() {
     let tokens = body(&exchange(&op, &client, &code));
     assert_eq!(payload(tokens["id_token"].as_str().unwrap())["acr"], "1");
 }
+
+/// §5.5.1.1, checked where every code is issued: a password posted for a request that only
+/// the upstream's class answers (the page offered no password form; the CSRF token made as
+/// the provider makes it) ends the flow with `access_denied`, the request gone. A provider
+/// whose class is not accepted cannot be started either; with `prompt=none`, a session of
+/// another class is `login_required`.
+#[test]
+fn an_essential_acr_is_checked_whatever_is_posted() {
+    let (op, _idp) = setup();
+    let upstream_only =
+        format!(r#"{{"id_token":{{"acr":{{"essential":true,"value":"{FED_ACR}"}}}}}}"#);
+    let browser = Browser::new(&op);
+    let client = AuthStart::new();
+    let to_login = location(&browser.get(&client.url(
+        SPA,
+        SPA_REDIRECT,
+        "openid",
+        &[("claims", upstream_only.as_str())],
+    )));
+    let tx = redirect_params(&to_login).get("tx").unwrap().to_owned();
+    let cookie = browser.cookie("__Host-oe_browser").unwrap();
+    let csrf = op.csrf_token("login", &tx, &cookie);
+    let posted = [
+        ("tx", tx.as_str()),
+        ("csrf", csrf.as_str()),
+        ("username", "demo"),
+        ("password", "correct horse"),
+    ];
+    let back = location(&browser.post("/login", &posted));
+    let params = redirect_params(&back);
+    assert_eq!(params.get("error"), Some("access_denied"), "{back}");
+    assert_eq!(params.get("state"), Some(client.state.as_str()));
+    assert!(params.get("code").is_none());
+    let again = browser.get(&to_login);
+    assert!(
+        !text(&again).contains("Continue with"),
+        "the request is gone"
+    );
+
+    // The password's class only: the upstream's link cannot be made to work.
+    let password_only = r#"{"id_token":{"acr":{"essential":true,"value":"1"}}}"#;
+    let browser = Browser::new(&op);
+    let to_login = location(&browser.get(&AuthStart::new().url(
+        SPA,
+        SPA_REDIRECT,
+        "openid",
+        &[("claims", password_only)],
+    )));
+    let tx = redirect_params(&to_login).get("tx").unwrap().to_owned();
+    let cookie = browser.cookie("__Host-oe_browser").unwrap();
+    let csrf = op.csrf_token("upstream", &tx, &cookie);
+    let query = form::encode(&[
+        ("tx", tx.as_str()),
+        ("provider", "idp"),
+        ("csrf", csrf.as_str()),
+    ]);
+    let start = browser.get(&format!("/upstream/start?{query}"));
+    assert_eq!(start.status, 400, "{}", text(&start));
+
+    // prompt=none with a password session and the upstream's class asked for.
+    let (browser, _start, _code) = sign_in(&op, "openid");
+    let client = AuthStart::new();
+    let back = location(&browser.get(&client.url(
+        SPA,
+        SPA_REDIRECT,
+        "openid",
+        &[("claims", upstream_only.as_str()), ("prompt", "none")],
+    )));
+    assert_eq!(
+        redirect_params(&back).get("error"),
+        Some("login_required"),
+        "{back}"
+    );
+}

@@ -287,6 +287,14 @@ impl Op {
         self.keys_json.borrow().clone()
     }
 
+    /// The CSRF token the provider would put in a form for `purpose`, `tx` and `browser`:
+    /// for tests of what the server checks beyond what its pages offer.
+    pub fn csrf_token(&self, purpose: &str, tx: &str, browser: &str) -> String {
+        ServerSecrets::from_text(&self.server_secret)
+            .unwrap()
+            .csrf_token(purpose, tx, browser)
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.0.get()
     }
@@ -390,6 +398,15 @@ impl<'a> Browser<'a> {
 
     pub fn get(&self, path_and_query: &str) -> Response {
         self.send(Request::new("GET", &absolute(path_and_query)))
+    }
+
+    /// The value of the cookie `name` the browser holds.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     }
 
     pub fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {

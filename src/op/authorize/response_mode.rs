@@ -60,6 +60,11 @@ impl ResponseMode {
         }
     }
 
+    /// Whether the answer is a form the browser posts (`form_post`, `form_post.jwt`).
+    pub fn is_form_post(&self) -> bool {
+        matches!(self, ResponseMode::FormPost | ResponseMode::FormPostJwt)
+    }
+
     /// Whether this is the default, which records leave unwritten.
     pub fn is_query(&self) -> bool {
         *self == ResponseMode::Query

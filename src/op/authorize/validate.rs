@@ -12,6 +12,7 @@ use crate::op::claims::{self, ClaimsRequest, RequestedClaims};
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
+use crate::op::pages;
 use crate::op::provider::Provider;
 use crate::op::records::AuthRequest;
 use crate::op::token::jwt::scope_of_claim;
@@ -32,7 +33,8 @@ pub struct Source {
 }
 
 /// Where errors and the answer go: the redirect URI, registered for the client and
-/// compared exactly (RFC 9700 §2.1; a native app's loopback port aside, RFC 8252 §7.3), the `state`, and the response mode (`query` when the
+/// compared exactly (RFC 9700 §2.1; a native app's loopback port aside, RFC 8252 §7.3),
+/// the `state`, and the response mode (`query` when the
 /// one asked for is refused: [`check`] then refuses the request).
 pub fn reply<'p>(client: &'p Client, params: &'p Params) -> Result<Reply<'p>, OpError> {
     let Some(redirect_uri) = params
@@ -51,7 +53,10 @@ pub fn reply<'p>(client: &'p Client, params: &'p Params) -> Result<Reply<'p>, Op
         client_id: &client.client_id,
         redirect_uri,
         state,
-        mode: ResponseMode::parse(params.get("response_mode")).unwrap_or_default(),
+        mode: ResponseMode::parse(params.get("response_mode"))
+            .ok()
+            .filter(|mode| !mode.is_form_post() || pages::is_http(redirect_uri))
+            .unwrap_or_default(),
     })
 }
 
@@ -93,6 +98,12 @@ pub fn check(
     }
     // The reply was read with the same mode, or with `query` if this refuses it.
     let response_mode = ResponseMode::parse(params.get("response_mode"))?;
+    // A native app's private-use scheme is opened, not posted to (RFC 8252 §7.1).
+    if response_mode.is_form_post() && !pages::is_http(reply.redirect_uri) {
+        return Err(OpError::InvalidRequest(
+            "form_post needs an http(s) redirect URI".into(),
+        ));
+    }
     if !client.allows_grant(GrantType::AuthorizationCode) {
         return Err(OpError::UnauthorizedClient(
             "this client may not use the authorization code flow".into(),
@@ -186,15 +197,11 @@ pub fn check(
         ));
     }
     // A class no way of signing in here meets fails at once, before any page.
-    let password = op
-        .config
-        .password_login
-        .then_some(op.config.password_acr.as_str());
-    let upstreams = op.config.upstream_providers.iter().map(|p| p.acr.as_str());
     if !essential_acr.is_empty()
-        && !password
-            .into_iter()
-            .chain(upstreams)
+        && !op
+            .config
+            .acr_values()
+            .iter()
             .any(|acr| essential_acr.iter().any(|value| value == acr))
     {
         return Err(OpError::AccessDenied);

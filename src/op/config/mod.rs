@@ -728,6 +728,21 @@ impl Config {
         })
     }
 
+    /// The context classes a sign-in here can meet (OpenID Connect Core §2 `acr`), each
+    /// once: the password's when passwords are on, and each upstream provider's. What
+    /// discovery lists (`acr_values_supported`), and what an essential `acr` must name.
+    pub fn acr_values(&self) -> Vec<&str> {
+        let mut values: Vec<&str> = Vec::new();
+        let password = self.password_login.then_some(self.password_acr.as_str());
+        let upstreams = self.upstream_providers.iter().map(|p| p.acr.as_str());
+        for acr in password.into_iter().chain(upstreams) {
+            if !values.contains(&acr) {
+                values.push(acr);
+            }
+        }
+        values
+    }
+
     /// The upstream provider with this `id`.
     pub fn upstream_provider(&self, id: &str) -> Option<&UpstreamProvider> {
         self.upstream_providers.iter().find(|p| p.id == id)

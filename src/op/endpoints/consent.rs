@@ -55,7 +55,7 @@ async fn run<S: Store, P, V>(
             provider_name: &op.config.provider_name,
             scopes: &scopes,
             claims: &request.requested_claim_names(),
-            redirect_origin: pages::origin_of(&request.redirect_uri),
+            redirect_origin: pages::form_target(&request.redirect_uri),
         }));
     }
     if !op.secrets.csrf_valid(

@@ -85,15 +85,12 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         }
     }
     // The claims upstream sign-ins bring, and the context classes they meet.
-    let mut acr_values = vec![config.password_acr.as_str()];
+    let acr_values = config.acr_values();
     for upstream in &config.upstream_providers {
         for (name, _) in &upstream.claims {
             if !claims.contains(name) {
                 claims.push(name.clone());
             }
-        }
-        if !acr_values.contains(&upstream.acr.as_str()) {
-            acr_values.push(&upstream.acr);
         }
     }
     // RFC 8414 §2: introspection authenticates confidential clients only, in the ways the

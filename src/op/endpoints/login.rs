@@ -266,7 +266,7 @@ pub(crate) async fn show<S: Store, P, V>(
         provider_name: &op.config.provider_name,
         username,
         error,
-        redirect_origin: pages::origin_of(&request.redirect_uri),
+        redirect_origin: pages::form_target(&request.redirect_uri),
         password: op.config.password_login && request.accepts_acr(&op.config.password_acr),
         upstreams: &upstreams,
     }))
@@ -324,7 +324,9 @@ pub(crate) async fn start_session<S: Store, P, V>(
     Ok((op.cookie(SESSION_COOKIE, &value, ttl), session))
 }
 
-/// After login: the consent page if needed, else the code.
+/// After login: the consent page if needed, else the code. A sign-in of a class the
+/// request does not accept goes straight to `flow::issue_code`, which refuses it, rather
+/// than asking the user to consent first.
 pub(crate) async fn continue_flow<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
@@ -332,7 +334,9 @@ pub(crate) async fn continue_flow<S: Store, P, V>(
     tx: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    if flow::needs_consent(op, &request, &session.sub, services).await? {
+    if flow::meets_acr(op, &session.sub, &request, services).await?
+        && flow::needs_consent(op, &request, &session.sub, services).await?
+    {
         return Ok(Response::redirect(&format!("/consent?tx={tx}")).no_store());
     }
     flow::issue_code(op, request, session, Some(tx), services).await

@@ -46,7 +46,12 @@ async fn run<S: Store, P, V>(
         ));
     }
     let id = params.get("provider").unwrap_or_default();
-    let Some(provider) = op.config.upstream_provider(id) else {
+    // Only a provider the login page offered: one whose class meets an essential `acr`.
+    let offered = op
+        .config
+        .upstream_provider(id)
+        .filter(|provider| request.accepts_acr(&provider.acr));
+    let Some(provider) = offered else {
         return Ok(pages::error(
             400,
             "invalid_request",
