@@ -508,7 +508,7 @@ fn an_id_token_with_a_bad_signature_is_refused() {
     assert_eq!(status, 400);
     assert!(html.contains("signature_invalid"), "{html}");
 
-    // At most one fetch a minute for unknown keys (`clients::jwks_uri::REFETCH_INTERVAL`).
+    // At most one fetch a minute for unknown keys (`kept::REFETCH_INTERVAL`).
     op.advance(61);
     let gets = op.web.gets(IDP_JWKS);
     let unknown = Idp::new("idp-2");
