@@ -316,6 +316,26 @@ pub async fn page_request<'r, S: Store, P, V>(
     }))
 }
 
+/// A page that any browser may open (`/device`, `/ciba`): `answer` gets its parameters (the
+/// query, or the form) and the browser binding, made now if the browser had none, whose
+/// `Set-Cookie` then goes with the answer. Malformed parameters are an error page.
+pub async fn browser_page(
+    op: &Provider,
+    req: &Request,
+    answer: impl AsyncFnOnce(&Params, &str) -> Result<Response, Error>,
+) -> Result<Response, Error> {
+    let params = match req.params() {
+        Ok(params) => params,
+        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
+    };
+    let (browser, set_cookie) = browser(op, req)?;
+    let response = answer(&params, &browser).await?;
+    Ok(match set_cookie {
+        Some(cookie) => response.with_header("set-cookie", &cookie),
+        None => response,
+    })
+}
+
 /// A page handler's answer, with storage failures and other errors as error pages.
 pub fn page_or_error(result: Result<Response, Error>) -> Response {
     match result {

@@ -41,34 +41,20 @@ pub async fn handle<S: Store, P: Pbkdf2, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    flow::page_or_error(run(op, req, services).await)
-}
-
-async fn run<S: Store, P: Pbkdf2, V>(
-    op: &Provider,
-    req: &Request,
-    services: &Services<'_, S, P, V>,
-) -> Result<Response, Error> {
-    let params = match req.params() {
-        Ok(params) => params,
-        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
-    };
-    let (browser, set_cookie) = flow::browser(op, req)?;
-    let page = Page {
-        op,
-        req,
-        params: &params,
-        browser: &browser,
-    };
-    let response = if req.method == "GET" {
-        page.show(services).await?
-    } else {
-        page.submit(services).await?
-    };
-    Ok(match set_cookie {
-        Some(cookie) => response.with_header("set-cookie", &cookie),
-        None => response,
-    })
+    let response = flow::browser_page(op, req, async |params, browser| {
+        let page = Page {
+            op,
+            req,
+            params,
+            browser,
+        };
+        if req.method == "GET" {
+            page.show(services).await
+        } else {
+            page.submit(services).await
+        }
+    });
+    flow::page_or_error(response.await)
 }
 
 /// One request to the page.
