@@ -1,7 +1,15 @@
 //! A provider under test: memory store, a clock the test moves, the Rust PBKDF2 and
 //! signature backends, an in-memory web for what it fetches, and a tiny browser (cookie
-//! jar) to walk the login pages.
+//! jar) to walk the login pages; the forms of the pages a signed-in user answers on
+//! ([`page_forms`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod page_forms;
+
+// Found through `op_support::*` like the rest; tests/kv_consistency.rs, which includes this
+// module too, does not use it.
+#[allow(unused_imports)]
+pub use page_forms::*;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -307,6 +315,27 @@ impl Op {
             now: UnixTime(self.now()),
         };
         run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
+    }
+
+    /// `req` sent twice at once: both in flight before either is answered.
+    pub fn send_together(&self, req: &Request) -> (Response, Response) {
+        let provider = self.provider.borrow();
+        let services = Services {
+            store: &self.store,
+            pbkdf2: &RustPbkdf2,
+            verifier: &RustCrypto,
+            signer: provider.signing_keys(),
+            fetcher: &oidc_edge::op::fetch::NoFetch,
+            now: UnixTime(self.now()),
+        };
+        run_ready(async {
+            Ok(futures_util::future::join(
+                provider.handle(req, &services),
+                provider.handle(req, &services),
+            )
+            .await)
+        })
+        .unwrap()
     }
 
     pub fn send(&self, req: &Request) -> Response {
