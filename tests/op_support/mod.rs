@@ -1,13 +1,16 @@
 //! A provider under test: memory store, a clock the test moves, the Rust PBKDF2 and
 //! signature backends, an in-memory web for what it fetches, and a tiny browser (cookie
 //! jar) to walk the login pages; the forms of the pages a signed-in user answers on
-//! ([`page_forms`]).
+//! ([`page_forms`]), and a client's own signing keys ([`client_keys`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod client_keys;
 mod page_forms;
 
 // Found through `op_support::*` like the rest; tests/kv_consistency.rs, which includes this
-// module too, does not use it.
+// module too, uses neither.
+#[allow(unused_imports)]
+pub use client_keys::*;
 #[allow(unused_imports)]
 pub use page_forms::*;
 
