@@ -9,7 +9,8 @@ use super::http::{Request, Response};
 use super::pages;
 use super::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
 use super::records::{
-    self, AuthRequest, AuthRequests, Code, Codes, Consents, Key, Session, SessionClients, Sessions,
+    self, AuthRequest, AuthRequests, Code, Codes, Consents, Decision, Key, Session, SessionClients,
+    Sessions,
 };
 use crate::store::Store;
 use crate::{Error, random};
@@ -333,6 +334,28 @@ pub async fn browser_page(
     Ok(match set_cookie {
         Some(cookie) => response.with_header("set-cookie", &cookie),
         None => response,
+    })
+}
+
+/// The answer the signed-in user gives on such a page (a device's request, a CIBA
+/// request): the form's `decision`, `allow` or `deny`; else the error page to show.
+pub fn page_decision(params: &Params, session: &Session) -> Result<Decision, Response> {
+    let approved = match params.get("decision") {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => {
+            return Err(pages::error(
+                400,
+                "invalid_request",
+                "decision must be allow or deny",
+            ));
+        }
+    };
+    Ok(Decision {
+        approved,
+        sub: session.sub.clone(),
+        auth_time: session.auth_time,
+        sid: session.sid.clone(),
     })
 }
 
