@@ -68,11 +68,6 @@ fn error_of(response: &Response) -> String {
     body(response)["error"].as_str().unwrap().to_owned()
 }
 
-fn jwt_payload(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&oidc_edge::b64::decode(payload).unwrap()).unwrap()
-}
-
 /// A browser signed in at `/ciba` as `username`, with the list in front of it.
 fn at_the_page<'a>(op: &'a Op, username: &str, password: &str) -> (Browser<'a>, Response) {
     signed_in_at(op, "/ciba", "Sign in to", username, password)

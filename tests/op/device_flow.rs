@@ -673,12 +673,6 @@ fn store_failures_are_503() {
     assert_eq!(lookup.status, 503);
 }
 
-/// The payload of a JWT, unverified (the tokens' signatures have their own tests).
-fn jwt_payload(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&oidc_edge::b64::decode(payload).unwrap()).unwrap()
-}
-
 /// A method, a path and the parameters sent there.
 type Form = (&'static str, &'static str, Vec<(&'static str, String)>);
 

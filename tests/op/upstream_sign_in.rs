@@ -196,12 +196,6 @@ fn token_endpoint_answers(op: &Op, id_token: &str) {
     );
 }
 
-/// The payload of a JWT, unverified.
-fn payload(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&oidc_edge::b64::decode(part).unwrap()).unwrap()
-}
-
 /// The upstream's answer accepted: the SPA's code exchanged; the token response.
 fn tokens_after(op: &Op, started: &Started<'_>, back: &Response) -> Value {
     let to_spa = location(back);
@@ -219,7 +213,7 @@ fn sign_in_as(op: &Op, idp: &Idp, sub: &str) -> Value {
     token_endpoint_answers(op, &idp.sign(&id_claims(op, &started, sub)));
     let back = started.come_back("upstream-code");
     let tokens = tokens_after(op, &started, &back);
-    payload(tokens["id_token"].as_str().unwrap())
+    jwt_payload(tokens["id_token"].as_str().unwrap())
 }
 
 /// The login page shown again after a failed upstream sign-in: its status and message.
@@ -288,7 +282,7 @@ fn a_sign_in_at_the_upstream_ends_at_the_client() {
     );
 
     let tokens = tokens_after(&op, &started, &back);
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     let sub = local_subject("idp", "upstream-user-1");
     assert_eq!(id_token["sub"], json!(sub));
     assert_ne!(id_token["sub"], json!("upstream-user-1"));
@@ -321,7 +315,7 @@ fn a_sign_in_at_the_upstream_ends_at_the_client() {
         ("client_id", SPA),
     ]));
     assert_eq!(refreshed.status, 200, "{}", text(&refreshed));
-    let again = payload(body(&refreshed)["id_token"].as_str().unwrap());
+    let again = jwt_payload(body(&refreshed)["id_token"].as_str().unwrap());
     assert_eq!(again["sub"], json!(sub));
     assert_eq!(again["amr"], json!(["fed"]));
     assert_eq!(again["email"], json!("ada@idp.example"));
@@ -686,7 +680,7 @@ fn a_fresh_sign_in_is_asked_of_the_upstream() {
     token_endpoint_answers(&op, &idp.sign(&claims));
     let back = started.come_back("c");
     let tokens = tokens_after(&op, &started, &back);
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["auth_time"], json!(op.now() - 100));
 }
 

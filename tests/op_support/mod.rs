@@ -608,6 +608,12 @@ pub fn dpop_sign_in<'a>(op: &'a Op, key: &Jwk, scope: &str) -> (Browser<'a>, Val
     (browser, tokens.json_body())
 }
 
+/// The payload of a JWT, unverified (the tokens' signatures have their own tests).
+pub fn jwt_payload(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&b64::decode(payload).unwrap()).unwrap()
+}
+
 /// A response's body as JSON.
 pub fn body(response: &Response) -> Value {
     response.json_body()
