@@ -3,7 +3,7 @@
 //! as a relying party of an upstream provider, that provider's discovery document, keys and
 //! token endpoint ([`crate::op::upstream`]). The core is sans-IO, so the request is the
 //! host's ([`Fetcher`], in [`Services`](crate::op::Services)); what is fetched, how much of
-//! it is read and for how long it is kept are the core's ([`crate::op::clients::jwks_uri`]).
+//! it is read and for how long it is kept are the core's ([`crate::op::kept`]).
 
 use core::future::Future;
 use core::pin::Pin;

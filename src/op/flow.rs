@@ -10,7 +10,8 @@ use super::http::{Request, Response};
 use super::pages;
 use super::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
 use super::records::{
-    self, AuthRequest, AuthRequests, Code, Codes, Consents, Key, Session, SessionClients, Sessions,
+    self, AuthRequest, AuthRequests, Code, Codes, Consents, Decision, Key, Session, SessionClients,
+    Sessions,
 };
 use super::users;
 use crate::store::Store;
@@ -338,6 +339,48 @@ pub async fn page_request<'r, S: Store, P, V>(
         tx,
         request,
     }))
+}
+
+/// A page that any browser may open (`/device`, `/ciba`): `answer` gets its parameters (the
+/// query, or the form) and the browser binding, made now if the browser had none, whose
+/// `Set-Cookie` then goes with the answer. Malformed parameters are an error page.
+pub async fn browser_page(
+    op: &Provider,
+    req: &Request,
+    answer: impl AsyncFnOnce(&Params, &str) -> Result<Response, Error>,
+) -> Result<Response, Error> {
+    let params = match req.params() {
+        Ok(params) => params,
+        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
+    };
+    let (browser, set_cookie) = browser(op, req)?;
+    let response = answer(&params, &browser).await?;
+    Ok(match set_cookie {
+        Some(cookie) => response.with_header("set-cookie", &cookie),
+        None => response,
+    })
+}
+
+/// The answer the signed-in user gives on such a page (a device's request, a CIBA
+/// request): the form's `decision`, `allow` or `deny`; else the error page to show.
+pub fn page_decision(params: &Params, session: &Session) -> Result<Decision, Response> {
+    let approved = match params.get("decision") {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => {
+            return Err(pages::error(
+                400,
+                "invalid_request",
+                "decision must be allow or deny",
+            ));
+        }
+    };
+    Ok(Decision {
+        approved,
+        sub: session.sub.clone(),
+        auth_time: session.auth_time,
+        sid: session.sid.clone(),
+    })
 }
 
 /// A page handler's answer, with storage failures and other errors as error pages.

@@ -19,6 +19,7 @@ pub mod flow;
 pub mod form;
 pub mod grant;
 pub mod http;
+pub mod kept;
 pub mod keys;
 pub mod pages;
 pub mod password;

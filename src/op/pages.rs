@@ -342,6 +342,19 @@ pub(crate) fn hidden_input(name: &str, value: &str) -> String {
     )
 }
 
+/// One scope in a list of what a client asks for: its plain words if it has some, with
+/// the scope itself beside them.
+pub(crate) fn scope_item(&(scope, words): &(&str, Option<&str>)) -> String {
+    match words {
+        Some(words) => format!(
+            "<li>{} <span class=\"scope\">(<code>{}</code>)</span></li>",
+            escape(words),
+            escape(scope)
+        ),
+        None => format!("<li><code>{}</code></li>", escape(scope)),
+    }
+}
+
 /// The consent form.
 pub struct ConsentPage<'a> {
     /// The transaction id.
@@ -366,14 +379,7 @@ pub fn consent(p: &ConsentPage<'_>) -> Response {
     let scopes: String = p
         .scopes
         .iter()
-        .map(|(scope, words)| match words {
-            Some(words) => format!(
-                "<li>{} <span class=\"scope\">(<code>{}</code>)</span></li>",
-                escape(words),
-                escape(scope)
-            ),
-            None => format!("<li><code>{}</code></li>", escape(scope)),
-        })
+        .map(scope_item)
         .chain(p.claims.iter().map(|claim| {
             format!(
                 "<li>Your <code>{}</code> <span class=\"scope\">(asked for by name)</span></li>",

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::{Map, Value};
 
 use super::clients::document::{self, Documents};
-use super::clients::jwks_uri::RemoteKeySets;
+use super::clients::jwks_uri::{self, RemoteKeySets};
 use super::clients::registered::{self, RegisteredCache};
 use super::config::{Config, ConfigError, OWN_API_PATH};
 use super::fetch::Fetcher;
@@ -16,7 +16,7 @@ use super::keys::SigningKeys;
 use super::password::{MIN_USER_ITERATIONS, PasswordHash};
 use super::secrets::ServerSecrets;
 use super::signer::TokenSigner;
-use super::upstream::metadata::Discovered;
+use super::upstream::metadata::{self, Discovered};
 use crate::cache::BoundedCache;
 use crate::jose::JwkSet;
 use crate::jose::jwt::Validation;
@@ -92,11 +92,11 @@ pub struct Provider {
     /// The keys of clients' `jwks_uri`, by URI, with when to fetch them again
     /// (`clients::jwks_uri`). With only configured URIs as keys it never fills up; clients
     /// that arrive on their own share it, bounded.
-    pub(crate) remote_keys: Mutex<RemoteKeySets>,
+    pub(crate) remote_keys: RemoteKeySets,
     /// Clients registered at `/register`, as last read (`clients::registered`).
     pub(crate) registered_clients: Mutex<RegisteredCache>,
     /// Clients described by metadata documents, by URL (`clients::document`).
-    pub(crate) metadata_documents: Mutex<Documents>,
+    pub(crate) metadata_documents: Documents,
     /// The PBKDF2 iterations every password check costs: the highest count among the
     /// users' hashes. Cheaper hashes are padded up to it.
     pub(crate) password_cost: u32,
@@ -106,7 +106,7 @@ pub struct Provider {
     /// Whether cookies may omit `Secure` (an `http://localhost` issuer in development).
     pub(crate) insecure_cookies: bool,
     /// The upstream providers' discovery documents, by provider id (`upstream::metadata`).
-    pub(crate) upstream_metadata: Mutex<Discovered>,
+    pub(crate) upstream_metadata: Discovered,
     /// The client secrets at the upstream providers, by provider id, as the host read them
     /// ([`Provider::with_upstream_secrets`]).
     upstream_secrets: Vec<(String, Secret)>,
@@ -143,7 +143,6 @@ impl Provider {
         }
         // Each upstream provider's keys are kept there too.
         .saturating_add(config.upstream_providers.len());
-        let remote_keys = Mutex::new(BoundedCache::new(remote_keys_size));
         let own_api = format!("{}{OWN_API_PATH}", config.issuer);
         // One discovery document per upstream provider: the cache never fills up.
         let upstream_count = config.upstream_providers.len().max(1);
@@ -171,13 +170,13 @@ impl Provider {
             access_token_rules,
             own_api,
             checked_access_tokens: Mutex::new(BoundedCache::new(MAX_CHECKED_ACCESS_TOKENS)),
-            remote_keys,
+            remote_keys: jwks_uri::cache(remote_keys_size),
             registered_clients: Mutex::new(BoundedCache::new(registered::CACHE_SIZE)),
-            metadata_documents: Mutex::new(BoundedCache::new(document::CACHE_SIZE)),
+            metadata_documents: document::cache(),
             password_cost,
             decoy_hash,
             insecure_cookies,
-            upstream_metadata: Mutex::new(BoundedCache::new(upstream_count)),
+            upstream_metadata: metadata::cache(upstream_count),
             upstream_secrets: Vec::new(),
         }
     }

@@ -68,30 +68,9 @@ fn error_of(response: &Response) -> String {
     body(response)["error"].as_str().unwrap().to_owned()
 }
 
-fn jwt_payload(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&oidc_edge::b64::decode(payload).unwrap()).unwrap()
-}
-
 /// A browser signed in at `/ciba` as `username`, with the list in front of it.
 fn at_the_page<'a>(op: &'a Op, username: &str, password: &str) -> (Browser<'a>, Response) {
-    let browser = Browser::new(op);
-    let sign_in = browser.get("/ciba");
-    let html = text(&sign_in);
-    assert!(html.contains("Sign in to"), "{html}");
-    let back = browser.post(
-        "/ciba",
-        &[
-            ("step", "sign_in"),
-            ("csrf", &hidden(&html, "csrf")),
-            ("username", username),
-            ("password", password),
-        ],
-    );
-    assert_eq!(location(&back), "/ciba");
-    let list = browser.get("/ciba");
-    assert_eq!(list.status, 200);
-    (browser, list)
+    signed_in_at(op, "/ciba", "Sign in to", username, password)
 }
 
 /// The answer form of the request whose binding message is `message`: its fields.
@@ -101,17 +80,11 @@ fn form_of(list: &Response, message: &str) -> Vec<(String, String)> {
         .split("<section>")
         .find(|s| s.contains(message))
         .unwrap_or_else(|| panic!("no request showing {message:?} in {html}"));
-    ["step", "number", "request", "csrf"]
-        .iter()
-        .map(|name| ((*name).to_owned(), hidden(section, name)))
-        .collect()
+    hidden_fields(section)
 }
 
 fn answer(browser: &Browser<'_>, form: &[(String, String)], decision: &str) -> Response {
-    let mut fields: Vec<(&str, &str)> =
-        form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    fields.push(("decision", decision));
-    browser.post("/ciba", &fields)
+    submit_form(browser, "/ciba", form, &[("decision", decision)])
 }
 
 /// §7.3: the acknowledgement; §4: discovery names the endpoint, poll mode and no user code.
@@ -445,28 +418,12 @@ fn concurrent_polls_get_the_tokens_once() {
     let started = ask(&op, "Sign contract");
     let (browser, list) = at_the_page(&op, "demo", "correct horse");
     answer(&browser, &form_of(&list, "Sign contract"), "allow");
-    let provider = op.provider.borrow();
-    let services = oidc_edge::op::Services {
-        store: &op.store,
-        pbkdf2: &oidc_edge::op::password::RustPbkdf2,
-        verifier: &oidc_edge::jose::verifier::RustCrypto,
-        signer: provider.signing_keys(),
-        fetcher: &oidc_edge::op::fetch::NoFetch,
-        now: oidc_edge::time::UnixTime(op.now()),
-    };
     let request = token_request(&[
         ("grant_type", GRANT),
         ("auth_req_id", started["auth_req_id"].as_str().unwrap()),
     ])
     .with_header("authorization", &basic(DESK, SERVICE_SECRET));
-    let (a, b) = oidc_edge::jose::verifier::run_ready(async {
-        Ok(futures_util::future::join(
-            provider.handle(&request, &services),
-            provider.handle(&request, &services),
-        )
-        .await)
-    })
-    .unwrap();
+    let (a, b) = op.send_together(&request);
     let mut statuses = [a.status, b.status];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 400]);

@@ -7,7 +7,7 @@ use oidc_edge::jose::verifier::run_ready;
 use oidc_edge::op::Request;
 use oidc_edge::op::records::{Codes, Grants, Key};
 use oidc_edge::store::Records;
-use oidc_edge::{b64, oidc::IdTokenExpectations, oidc::validate_id_token, time::UnixTime};
+use oidc_edge::{oidc::IdTokenExpectations, oidc::validate_id_token, time::UnixTime};
 use serde_json::{Value, json};
 
 use crate::op_support::*;
@@ -25,12 +25,6 @@ fn sign_in_asking<'a>(op: &'a Op, scope: &str, claims: &Value) -> (Browser<'a>, 
     assert_eq!(params.get("state"), Some(start.state.as_str()), "{back}");
     let code = params.get("code").unwrap().to_owned();
     (browser, start, code)
-}
-
-/// The claims of a JWT the provider signed (its signature is checked elsewhere).
-fn payload(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&b64::decode(part).unwrap()).unwrap()
 }
 
 /// The UserInfo response for `access_token`.
@@ -98,7 +92,7 @@ fn id_token_claims_come_without_their_scope_and_stay_out_of_userinfo() {
     let info = userinfo(&op, access_token);
     assert_eq!(members(&info), ["sub"], "{info}");
     assert!(
-        payload(access_token).get("userinfo_claims").is_none(),
+        jwt_payload(access_token).get("userinfo_claims").is_none(),
         "nothing asked for the UserInfo response"
     );
 }
@@ -111,7 +105,7 @@ fn userinfo_claims_stay_out_of_the_id_token() {
     let asked = json!({ "userinfo": { "name": null, "email": { "essential": false } } });
     let (_b, start, code) = sign_in_asking(&op, "openid", &asked);
     let tokens = body(&exchange(&op, &start, &code));
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert!(id_token.get("name").is_none() && id_token.get("email").is_none());
     let info = userinfo(&op, tokens["access_token"].as_str().unwrap());
     assert_eq!(members(&info), ["email", "name", "sub"], "{info}");
@@ -130,7 +124,7 @@ fn requested_claims_add_to_the_scopes_claims() {
     });
     let (_b, start, code) = sign_in_asking(&op, "openid email", &asked);
     let tokens = body(&exchange(&op, &start, &code));
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["email"], "demo@example.com");
     assert_eq!(id_token["name"], "Demo User");
     assert_eq!(id_token["auth_time"], START);
@@ -156,7 +150,7 @@ fn requested_claims_survive_a_refresh() {
     op.advance(60);
     let third = refresh(&op, second["refresh_token"].as_str().unwrap());
     for tokens in [&first, &second, &third] {
-        let id_token = payload(tokens["id_token"].as_str().unwrap());
+        let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
         assert_eq!(id_token["email"], "demo@example.com");
         assert!(id_token.get("name").is_none());
         let info = userinfo(&op, tokens["access_token"].as_str().unwrap());
@@ -185,14 +179,14 @@ fn unknown_claims_and_members_are_ignored() {
     });
     let (_b, start, code) = sign_in_asking(&op, "openid", &asked);
     let tokens = body(&exchange(&op, &start, &code));
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     for absent in ["https://example.com/unknown", "groups"] {
         assert!(id_token.get(absent).is_none(), "{absent}");
     }
     assert_eq!(id_token["acr"], "1", "the class the sign-in met");
     let access_token = tokens["access_token"].as_str().unwrap();
     assert_eq!(members(&userinfo(&op, access_token)), ["sub"]);
-    assert!(payload(access_token).get("userinfo_claims").is_none());
+    assert!(jwt_payload(access_token).get("userinfo_claims").is_none());
 }
 
 /// §5.5: a claim the user lacks is left out, never sent as `null`. §5.5.1: a `value` or
@@ -214,7 +208,7 @@ fn missing_claims_are_absent_and_values_are_the_users() {
     });
     let (_b, start, code) = sign_in_asking(&op, "openid", &asked);
     let tokens = body(&exchange(&op, &start, &code));
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert!(id_token.get("phone_number").is_none() && id_token.get("given_name").is_none());
     assert_eq!(id_token["email"], "demo@example.com");
     let info = userinfo(&op, tokens["access_token"].as_str().unwrap());
@@ -322,7 +316,10 @@ fn a_requested_sub_is_the_only_user_answered() {
     let back = location(&browser.login(&to_login, "second", "second user pw"));
     let code = redirect_params(&back).get("code").unwrap().to_owned();
     let tokens = body(&exchange(&op, &start, &code));
-    assert_eq!(payload(tokens["id_token"].as_str().unwrap())["sub"], "u2");
+    assert_eq!(
+        jwt_payload(tokens["id_token"].as_str().unwrap())["sub"],
+        "u2"
+    );
 }
 
 /// OpenID Connect Discovery §3: `claims_parameter_supported` is true.
@@ -376,7 +373,7 @@ fn records_written_before_the_claims_parameter_still_work() {
     store(&op, code_key.as_str(), &record);
     let tokens = body(&exchange(&op, &start, &code));
     assert!(
-        payload(tokens["id_token"].as_str().unwrap())
+        jwt_payload(tokens["id_token"].as_str().unwrap())
             .get("email")
             .is_none()
     );
@@ -394,7 +391,7 @@ fn records_written_before_the_claims_parameter_still_work() {
     store(&op, grant_key.as_str(), &grant);
     let refreshed = refresh(&op, refresh_token);
     assert!(
-        payload(refreshed["id_token"].as_str().unwrap())
+        jwt_payload(refreshed["id_token"].as_str().unwrap())
             .get("email")
             .is_none()
     );
@@ -414,7 +411,7 @@ fn claims_stay_within_the_clients_scopes() {
                         "userinfo": { "email": null } });
     let (_b, start, code) = sign_in_asking(&op, "openid", &asked);
     let tokens = body(&exchange(&op, &start, &code));
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert!(
         id_token.get("email").is_none() && id_token.get("name").is_none(),
         "{id_token}"

@@ -63,47 +63,15 @@ fn error_of(response: &Response) -> String {
     body(response)["error"].as_str().unwrap().to_owned()
 }
 
-/// Every hidden input of the page's form.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(at) = rest.find("<input type=\"hidden\" name=\"") {
-        rest = &rest[at + "<input type=\"hidden\" name=\"".len()..];
-        let name = rest.split('"').next().unwrap().to_owned();
-        out.push((name.clone(), hidden(html, &name)));
-    }
-    out
-}
-
 /// Submits the form of `page` with its hidden fields and `fields`.
 fn submit(browser: &Browser<'_>, page: &Response, fields: &[(&str, &str)]) -> Response {
-    let html = text(page);
-    let hidden = hidden_fields(&html);
-    let mut form: Vec<(&str, &str)> = hidden
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    form.retain(|(name, _)| !fields.iter().any(|(n, _)| n == name));
-    form.extend_from_slice(fields);
-    browser.post("/device", &form)
+    submit_form(browser, "/device", &hidden_fields(&text(page)), fields)
 }
 
 /// A browser signed in at `/device` as `username`, with the code form in front of it.
 fn signed_in<'a>(op: &'a Op, username: &str, password: &str) -> (Browser<'a>, Response) {
-    let browser = Browser::new(op);
-    let sign_in = browser.get("/device");
-    assert_eq!(sign_in.status, 200);
-    assert!(
-        text(&sign_in).contains("to connect a device"),
-        "{}",
-        text(&sign_in)
-    );
-    let back = submit(
-        &browser,
-        &sign_in,
-        &[("username", username), ("password", password)],
-    );
-    let code_form = browser.get(&location(&back));
+    let (browser, code_form) =
+        signed_in_at(op, "/device", "to connect a device", username, password);
     assert!(
         text(&code_form).contains("name=\"user_code\""),
         "{}",
@@ -316,28 +284,12 @@ fn concurrent_polls_get_the_tokens_once() {
     let started = start(&op, "openid");
     let device_code = started["device_code"].as_str().unwrap();
     answer(&op, started["user_code"].as_str().unwrap(), "allow");
-    let provider = op.provider.borrow();
-    let services = oidc_edge::op::Services {
-        store: &op.store,
-        pbkdf2: &oidc_edge::op::password::RustPbkdf2,
-        verifier: &oidc_edge::jose::verifier::RustCrypto,
-        signer: provider.signing_keys(),
-        fetcher: &oidc_edge::op::fetch::NoFetch,
-        now: oidc_edge::time::UnixTime(op.now()),
-    };
     let request = token_request(&[
         ("grant_type", GRANT),
         ("device_code", device_code),
         ("client_id", TV),
     ]);
-    let (a, b) = oidc_edge::jose::verifier::run_ready(async {
-        Ok(futures_util::future::join(
-            provider.handle(&request, &services),
-            provider.handle(&request, &services),
-        )
-        .await)
-    })
-    .unwrap();
+    let (a, b) = op.send_together(&request);
     let mut statuses = [a.status, b.status];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 400]);
@@ -719,12 +671,6 @@ fn store_failures_are_503() {
         |req| op.send_with_store_down(req),
     );
     assert_eq!(lookup.status, 503);
-}
-
-/// The payload of a JWT, unverified (the tokens' signatures have their own tests).
-fn jwt_payload(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&oidc_edge::b64::decode(payload).unwrap()).unwrap()
 }
 
 /// A method, a path and the parameters sent there.

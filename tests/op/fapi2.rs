@@ -18,37 +18,6 @@ use crate::op_support::*;
 
 const BANK: &str = "bank-app";
 const BANK_REDIRECT: &str = "https://bank.example/cb";
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-/// A key pair of the client: its private half and the public JWK it registers.
-struct ClientKey {
-    private: SigningKeys,
-    public: Value,
-    kid: String,
-    alg: Alg,
-}
-
-fn client_key(alg: Alg, kid: &str) -> ClientKey {
-    let private = SigningKeys::generate_key(alg, Some(kid)).unwrap();
-    let mut public = private.clone();
-    for member in ["d", "p", "q", "dp", "dq", "qi"] {
-        public.as_object_mut().unwrap().remove(member);
-    }
-    ClientKey {
-        private: SigningKeys::from_jwks_json(&json!({ "keys": [private] }).to_string()).unwrap(),
-        public,
-        kid: kid.to_owned(),
-        alg,
-    }
-}
-
-fn sign(key: &ClientKey, claims: &Value, header: Map<String, Value>) -> String {
-    let mut header = header;
-    header.insert("kid".into(), json!(key.kid));
-    let input = signing_input(header, key.alg, claims.to_string().as_bytes());
-    let signature = run_ready(key.private.sign(&key.kid, key.alg, input.as_bytes())).unwrap();
-    assemble(&input, &signature)
-}
 
 /// The FAPI 2.0 client as an operator writes it: the profile, its keys, nothing else
 /// of the profile's.
@@ -79,20 +48,8 @@ fn refused_at(config: &Value) -> String {
 
 /// An assertion (RFC 7523 §3) of the client, signed by `key`, meant for the issuer.
 fn assertion(op: &Op, key: &ClientKey) -> String {
-    let claims = json!({
-        "iss": BANK, "sub": BANK, "aud": ISSUER, "jti": oidc_edge::random::token(16).unwrap(),
-        "iat": op.now(), "exp": op.now() + 60,
-    });
-    sign(key, &claims, Map::new())
-}
-
-fn with_assertion<'a>(form: &[(&'a str, &'a str)], assertion: &'a str) -> Vec<(&'a str, &'a str)> {
-    let mut form = form.to_vec();
-    form.extend_from_slice(&[
-        ("client_assertion_type", ASSERTION_TYPE),
-        ("client_assertion", assertion),
-    ]);
-    form
+    let jti = oidc_edge::random::token(16).unwrap();
+    sign(key, &assertion_claims(op, BANK, &jti), &[])
 }
 
 fn push(op: &Op, key: &ClientKey, start: &AuthStart, pkce: bool) -> Response {
@@ -222,7 +179,7 @@ fn a_fapi2_client_signs_with_the_profiles_algorithms_only() {
         "scope": "openid", "code_challenge": start.pkce.challenge.as_str(),
         "code_challenge_method": "S256",
     });
-    let rs_object = sign(&rsa, &object, Map::new());
+    let rs_object = sign(&rsa, &object, &[]);
     let es_assertion = assertion(&op, &es);
     let response = op.send(
         &Request::new("POST", &format!("{ISSUER}/par"))
@@ -377,7 +334,7 @@ fn a_signed_request_by_value_is_not_enough() {
         "scope": "openid", "state": start.state, "code_challenge": start.pkce.challenge.as_str(),
         "code_challenge_method": "S256",
     });
-    let request = sign(&key, &object, Map::new());
+    let request = sign(&key, &object, &[]);
     let query = encode(&[("client_id", BANK), ("request", &request)]);
     let back = location(&Browser::new(&op).get(&format!("/authorize?{query}")));
     let params = redirect_params(&back);

@@ -7,45 +7,20 @@ use oidc_edge::jose::Alg;
 use oidc_edge::jose::jws::{assemble, signing_input};
 use oidc_edge::jose::verifier::run_ready;
 use oidc_edge::op::config::Config;
-use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::{Request, Response, TokenSigner};
 use serde_json::{Map, Value, json};
 
 use crate::op_support::*;
 
 const BATCH: &str = "batch-job";
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-/// The client's key pair: its private JWKS (to sign with) and its public `jwks`.
-struct ClientKey {
-    private: SigningKeys,
-    public: Value,
-    kid: String,
-    alg: Alg,
-}
-
-fn client_key(alg: Alg, kid: &str) -> ClientKey {
-    let private = SigningKeys::generate_key(alg, Some(kid)).unwrap();
-    let mut public = private.clone();
-    for member in ["d", "p", "q", "dp", "dq", "qi"] {
-        public.as_object_mut().unwrap().remove(member);
-    }
-    ClientKey {
-        private: SigningKeys::from_jwks_json(&json!({ "keys": [private] }).to_string()).unwrap(),
-        public: json!({ "keys": [public] }),
-        kid: kid.to_owned(),
-        alg,
-    }
-}
 
 /// The provider with a `private_key_jwt` client whose `jwks` holds `keys`.
 fn op_with(keys: &[&ClientKey]) -> Op {
     let mut config = config_json();
-    let public: Vec<Value> = keys.iter().map(|k| k.public["keys"][0].clone()).collect();
     config["clients"].as_array_mut().unwrap().push(json!({
         "client_id": BATCH, "client_type": "confidential",
         "token_endpoint_auth_method": "private_key_jwt",
-        "jwks": { "keys": public },
+        "jwks": jwks_of(keys),
         "grant_types": ["client_credentials"], "scopes": ["api:read"]
     }));
     Op::with_config(config)
@@ -53,31 +28,15 @@ fn op_with(keys: &[&ClientKey]) -> Op {
 
 /// A JWT signed by `key` with `claims`, header `typ` given unless `None`.
 fn signed(key: &ClientKey, claims: &Value, typ: Option<&str>) -> String {
-    let mut header = Map::new();
-    header.insert("kid".into(), json!(key.kid));
-    if let Some(typ) = typ {
-        header.insert("typ".into(), json!(typ));
+    match typ {
+        Some(typ) => sign(key, claims, &[("typ", json!(typ))]),
+        None => sign(key, claims, &[]),
     }
-    let input = signing_input(header, key.alg, claims.to_string().as_bytes());
-    let signature = run_ready(key.private.sign(&key.kid, key.alg, input.as_bytes())).unwrap();
-    assemble(&input, &signature)
 }
 
-/// The claims a well-behaved client sends (what oauth4webapi's `PrivateKeyJwt` does).
+/// The claims a well-behaved batch client sends.
 fn claims(op: &Op, jti: &str) -> Value {
-    json!({
-        "iss": BATCH, "sub": BATCH, "aud": ISSUER, "jti": jti,
-        "iat": op.now(), "exp": op.now() + 60,
-    })
-}
-
-fn with(mut claims: Value, name: &str, value: Value) -> Value {
-    if value.is_null() {
-        claims.as_object_mut().unwrap().remove(name);
-    } else {
-        claims[name] = value;
-    }
-    claims
+    assertion_claims(op, BATCH, jti)
 }
 
 fn client_credentials(op: &Op, assertion: &str, extra: &[(&str, &str)]) -> Response {
@@ -387,7 +346,7 @@ fn private_key_jwt_configuration_rules() {
         let mut config = config_json();
         let mut batch = json!({
             "client_id": BATCH, "client_type": "confidential",
-            "token_endpoint_auth_method": "private_key_jwt", "jwks": key.public.clone(),
+            "token_endpoint_auth_method": "private_key_jwt", "jwks": jwks_of(&[&key]),
             "grant_types": ["client_credentials"], "scopes": ["api:read"]
         });
         change(&mut batch);
@@ -449,11 +408,6 @@ fn private_key_jwt_configuration_rules() {
 
 /// Where the batch client of [`op_with_jwks_uri`] publishes its keys.
 const KEYS_URL: &str = "https://batch.example/.well-known/jwks.json";
-
-/// The public JWKS of `keys`.
-fn jwks_of(keys: &[&ClientKey]) -> Value {
-    json!({ "keys": keys.iter().map(|k| k.public["keys"][0].clone()).collect::<Vec<_>>() })
-}
 
 /// The provider with a `private_key_jwt` client whose keys are at [`KEYS_URL`], where
 /// `keys` are served (nothing is, for none).
@@ -665,7 +619,7 @@ fn a_jwks_uri_that_cannot_be_read_authenticates_nobody() {
         .as_object_mut()
         .unwrap()
         .remove("kid");
-    let big = json!({ "keys": [key.public["keys"][0].clone()], "padding": "x".repeat(70_000) });
+    let big = json!({ "keys": [key.public.clone()], "padding": "x".repeat(70_000) });
     let json = |value: &Value| -> Answer { Ok((200, value.to_string().into_bytes())) };
     let cases: Vec<(&str, Answer)> = vec![
         ("no answer", Err(FetchError::Failed)),
@@ -679,7 +633,7 @@ fn a_jwks_uri_that_cannot_be_read_authenticates_nobody() {
             Ok((201, good.to_string().into_bytes())),
         ),
         ("not JSON", Ok((200, b"<html>".to_vec()))),
-        ("a single JWK", json(&key.public["keys"][0])),
+        ("a single JWK", json(&key.public)),
         ("a private key", json(&with_private)),
         ("a key without kid", json(&without_kid)),
         ("no keys", json(&json!({ "keys": [] }))),
@@ -798,7 +752,7 @@ fn jwks_uri_configuration_rules() {
         err
     };
     let key = client_key(Alg::Es256, "k");
-    let err = refused(&|c| c["jwks"] = key.public.clone(), "clients[3].jwks_uri");
+    let err = refused(&|c| c["jwks"] = jwks_of(&[&key]), "clients[3].jwks_uri");
     assert_eq!(err.message, "give jwks or jwks_uri, not both");
     for uri in [
         "http://batch.example/jwks",

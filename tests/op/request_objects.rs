@@ -4,12 +4,9 @@
 //! provider, long-lived, expired or replayed is `invalid_request_object`.
 
 use oidc_edge::jose::Alg;
-use oidc_edge::jose::jws::{assemble, signing_input};
-use oidc_edge::jose::verifier::run_ready;
 use oidc_edge::op::form::encode;
-use oidc_edge::op::keys::SigningKeys;
-use oidc_edge::op::{Request, Response, TokenSigner};
-use serde_json::{Map, Value, json};
+use oidc_edge::op::{Request, Response};
+use serde_json::{Value, json};
 
 use crate::op_support::*;
 
@@ -17,29 +14,6 @@ const SIGNER: &str = "signer";
 const SIGNER_REDIRECT: &str = "https://signer.example/cb";
 const STRICT: &str = "strict";
 const STRICT_REDIRECT: &str = "https://strict.example/cb";
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-/// A client's key pair: the private half to sign with, the public JWK it registers.
-struct ClientKey {
-    private: SigningKeys,
-    public: Value,
-    kid: String,
-    alg: Alg,
-}
-
-fn client_key(alg: Alg, kid: &str) -> ClientKey {
-    let private = SigningKeys::generate_key(alg, Some(kid)).unwrap();
-    let mut public = private.clone();
-    for member in ["d", "p", "q", "dp", "dq", "qi"] {
-        public.as_object_mut().unwrap().remove(member);
-    }
-    ClientKey {
-        private: SigningKeys::from_jwks_json(&json!({ "keys": [private] }).to_string()).unwrap(),
-        public,
-        kid: kid.to_owned(),
-        alg,
-    }
-}
 
 /// A provider with SIGNER (ES256 key `signer-key`, first-party, private_key_jwt) and
 /// STRICT (`require_signed_request_object`, only ES256), each with its own key.
@@ -69,18 +43,6 @@ fn keys() -> (ClientKey, ClientKey) {
     )
 }
 
-/// A JWS of `claims` signed by `key`, with `header` members added (`typ`…).
-fn sign(key: &ClientKey, claims: &Value, header: &[(&str, Value)]) -> String {
-    let mut protected = Map::new();
-    protected.insert("kid".into(), json!(key.kid));
-    for (name, value) in header {
-        protected.insert((*name).into(), value.clone());
-    }
-    let input = signing_input(protected, key.alg, claims.to_string().as_bytes());
-    let signature = run_ready(key.private.sign(&key.kid, key.alg, input.as_bytes())).unwrap();
-    assemble(&input, &signature)
-}
-
 /// The request object a well-behaved client makes (what oauth4webapi's
 /// `issueRequestObject` does): the whole request, `iss`, `aud`, `jti`, `iat`, `nbf`, `exp`.
 fn object(op: &Op, client_id: &str, redirect_uri: &str, start: &AuthStart, jti: &str) -> Value {
@@ -91,15 +53,6 @@ fn object(op: &Op, client_id: &str, redirect_uri: &str, start: &AuthStart, jti: 
         "scope": "openid", "state": start.state, "nonce": start.nonce,
         "code_challenge": start.pkce.challenge.as_str(), "code_challenge_method": "S256",
     })
-}
-
-fn with(mut claims: Value, name: &str, value: Value) -> Value {
-    if value.is_null() {
-        claims.as_object_mut().unwrap().remove(name);
-    } else {
-        claims[name] = value;
-    }
-    claims
 }
 
 fn by_value(client_id: &str, request: &str, extra: &[(&str, &str)]) -> String {
@@ -120,22 +73,10 @@ fn assert_refused(response: &Response, why: &str) {
     );
 }
 
-/// A `private_key_jwt` assertion for `/par` (RFC 7523 §3).
-fn assertion(op: &Op, key: &ClientKey, client_id: &str, jti: &str) -> String {
-    let claims = json!({
-        "iss": client_id, "sub": client_id, "aud": ISSUER, "jti": jti,
-        "iat": op.now(), "exp": op.now() + 60,
-    });
-    sign(key, &claims, &[])
-}
-
 fn push(op: &Op, key: &ClientKey, client_id: &str, form: &[(&str, &str)]) -> Response {
-    let auth = assertion(op, key, client_id, &oidc_edge::random::token(16).unwrap());
-    let mut form = form.to_vec();
-    form.extend_from_slice(&[
-        ("client_assertion_type", ASSERTION_TYPE),
-        ("client_assertion", auth.as_str()),
-    ]);
+    let jti = oidc_edge::random::token(16).unwrap();
+    let auth = sign(key, &assertion_claims(op, client_id, &jti), &[]);
+    let form = with_assertion(form, &auth);
     op.send(&Request::new("POST", &format!("{ISSUER}/par")).with_form(&form))
 }
 

@@ -3,7 +3,6 @@
 //! refresh may narrow to any resource authorized; anything else is `invalid_target`. The
 //! provider's own API is a resource too, and `/userinfo` refuses a token for another.
 
-use oidc_edge::jose::CompactJws;
 use oidc_edge::op::{Request, Response};
 use serde_json::{Value, json};
 
@@ -29,10 +28,6 @@ fn op() -> Op {
         { "resource": OTHER, "scopes": ["api:write"], "access_token_lifetime": 120 }
     ]);
     Op::with_config(config)
-}
-
-fn payload(jwt: &str) -> Value {
-    serde_json::from_slice(CompactJws::parse(jwt).unwrap().payload()).unwrap()
 }
 
 /// Signs in with `scope` and the `resource`s, and exchanges the code with `token_resources`.
@@ -79,7 +74,7 @@ fn a_token_for_one_resource() {
     );
     assert_eq!(response.status, 200, "{}", text(&response));
     let tokens = body(&response);
-    let access = payload(tokens["access_token"].as_str().unwrap());
+    let access = jwt_payload(tokens["access_token"].as_str().unwrap());
     assert_eq!(access["aud"], API);
     assert_eq!(access["scope"], "api:read");
     assert_eq!(
@@ -116,13 +111,13 @@ fn several_resources_and_narrowing() {
     let op = op();
     let scope = "openid offline_access api:read api:write";
     let all = body(&tokens(&op, scope, &[API, OTHER], &[]));
-    let access = payload(all["access_token"].as_str().unwrap());
+    let access = jwt_payload(all["access_token"].as_str().unwrap());
     assert_eq!(access["aud"], json!([API, OTHER]));
     assert_eq!(access["scope"], "api:read api:write");
     assert_eq!(all["expires_in"], 120);
 
     let one = body(&tokens(&op, scope, &[API, OTHER], &[OTHER]));
-    let access = payload(one["access_token"].as_str().unwrap());
+    let access = jwt_payload(one["access_token"].as_str().unwrap());
     assert_eq!(access["aud"], OTHER);
     assert_eq!(access["scope"], "api:write");
     assert_eq!(
@@ -133,20 +128,20 @@ fn several_resources_and_narrowing() {
     let narrowed = refresh(&op, one["refresh_token"].as_str().unwrap(), &[API]);
     assert_eq!(narrowed.status, 200, "{}", text(&narrowed));
     let narrowed = body(&narrowed);
-    let access = payload(narrowed["access_token"].as_str().unwrap());
+    let access = jwt_payload(narrowed["access_token"].as_str().unwrap());
     assert_eq!(access["aud"], API);
     assert_eq!(access["scope"], "api:read");
     // The successor still covers both resources.
     let again = refresh(&op, narrowed["refresh_token"].as_str().unwrap(), &[OTHER]);
     assert_eq!(again.status, 200, "{}", text(&again));
     assert_eq!(
-        payload(body(&again)["access_token"].as_str().unwrap())["aud"],
+        jwt_payload(body(&again)["access_token"].as_str().unwrap())["aud"],
         OTHER
     );
     // Without resource: all the authorized ones.
     let whole = refresh(&op, body(&again)["refresh_token"].as_str().unwrap(), &[]);
     assert_eq!(
-        payload(body(&whole)["access_token"].as_str().unwrap())["aud"],
+        jwt_payload(body(&whole)["access_token"].as_str().unwrap())["aud"],
         json!([API, OTHER])
     );
 }
@@ -195,7 +190,7 @@ fn token_requests_stay_within_the_authorization() {
     let late = tokens(&op, scope, &[], &[API]);
     assert_eq!(late.status, 200, "{}", text(&late));
     assert_eq!(
-        payload(body(&late)["access_token"].as_str().unwrap())["aud"],
+        jwt_payload(body(&late)["access_token"].as_str().unwrap())["aud"],
         API
     );
 }
@@ -209,7 +204,7 @@ fn client_credentials_for_a_resource() {
             .with_header("authorization", &basic(SERVICE, SERVICE_SECRET)),
     );
     assert_eq!(response.status, 200, "{}", text(&response));
-    let access = payload(body(&response)["access_token"].as_str().unwrap());
+    let access = jwt_payload(body(&response)["access_token"].as_str().unwrap());
     assert_eq!(access["aud"], OTHER);
     assert_eq!(access["scope"], "api:write");
     assert_eq!(body(&response)["expires_in"], 120);
@@ -245,7 +240,7 @@ fn the_providers_own_api_is_a_resource() {
     ));
     assert_eq!(tokens.status, 200, "{}", text(&tokens));
     let access = body(&tokens)["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(payload(&access)["aud"], OWN_API);
+    assert_eq!(jwt_payload(&access)["aud"], OWN_API);
 
     let call = |token: &str, nonce: Option<&str>| {
         op.send(
@@ -367,7 +362,7 @@ fn the_providers_own_api_is_never_asked_for_beside_another() {
     let own = tokens(&op, scope, &[API, OWN_API], &[API]);
     assert_eq!(own.status, 200, "{}", text(&own));
     assert_eq!(
-        payload(body(&own)["access_token"].as_str().unwrap())["scope"],
+        jwt_payload(body(&own)["access_token"].as_str().unwrap())["scope"],
         "api:read"
     );
 }

@@ -66,11 +66,6 @@ fn error_of(response: &Response) -> String {
     body(response)["error"].as_str().unwrap().to_owned()
 }
 
-fn jwt_payload(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&oidc_edge::b64::decode(payload).unwrap()).unwrap()
-}
-
 /// The delegator's own access token (client credentials): its actor token.
 fn delegator_token(op: &Op) -> String {
     let response = op.send(

@@ -196,12 +196,6 @@ fn token_endpoint_answers(op: &Op, id_token: &str) {
     );
 }
 
-/// The payload of a JWT, unverified.
-fn payload(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&oidc_edge::b64::decode(part).unwrap()).unwrap()
-}
-
 /// The upstream's answer accepted: the SPA's code exchanged; the token response.
 fn tokens_after(op: &Op, started: &Started<'_>, back: &Response) -> Value {
     let to_spa = location(back);
@@ -219,7 +213,7 @@ fn sign_in_as(op: &Op, idp: &Idp, sub: &str) -> Value {
     token_endpoint_answers(op, &idp.sign(&id_claims(op, &started, sub)));
     let back = started.come_back("upstream-code");
     let tokens = tokens_after(op, &started, &back);
-    payload(tokens["id_token"].as_str().unwrap())
+    jwt_payload(tokens["id_token"].as_str().unwrap())
 }
 
 /// The login page shown again after a failed upstream sign-in: its status and message.
@@ -288,7 +282,7 @@ fn a_sign_in_at_the_upstream_ends_at_the_client() {
     );
 
     let tokens = tokens_after(&op, &started, &back);
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     let sub = local_subject("idp", "upstream-user-1");
     assert_eq!(id_token["sub"], json!(sub));
     assert_ne!(id_token["sub"], json!("upstream-user-1"));
@@ -321,7 +315,7 @@ fn a_sign_in_at_the_upstream_ends_at_the_client() {
         ("client_id", SPA),
     ]));
     assert_eq!(refreshed.status, 200, "{}", text(&refreshed));
-    let again = payload(body(&refreshed)["id_token"].as_str().unwrap());
+    let again = jwt_payload(body(&refreshed)["id_token"].as_str().unwrap());
     assert_eq!(again["sub"], json!(sub));
     assert_eq!(again["amr"], json!(["fed"]));
     assert_eq!(again["email"], json!("ada@idp.example"));
@@ -508,7 +502,7 @@ fn an_id_token_with_a_bad_signature_is_refused() {
     assert_eq!(status, 400);
     assert!(html.contains("signature_invalid"), "{html}");
 
-    // At most one fetch a minute for unknown keys (`clients::jwks_uri::REFETCH_INTERVAL`).
+    // At most one fetch a minute for unknown keys (`kept::REFETCH_INTERVAL`).
     op.advance(61);
     let gets = op.web.gets(IDP_JWKS);
     let unknown = Idp::new("idp-2");
@@ -686,7 +680,7 @@ fn a_fresh_sign_in_is_asked_of_the_upstream() {
     token_endpoint_answers(&op, &idp.sign(&claims));
     let back = started.come_back("c");
     let tokens = tokens_after(&op, &started, &back);
-    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["auth_time"], json!(op.now() - 100));
 }
 
@@ -938,7 +932,7 @@ fn an_essential_acr_chooses_the_way_to_sign_in() {
     let back = started.come_back("upstream-code");
     let tokens = tokens_after(&op, &started, &back);
     assert_eq!(
-        payload(tokens["id_token"].as_str().unwrap())["acr"],
+        jwt_payload(tokens["id_token"].as_str().unwrap())["acr"],
         FED_ACR
     );
 
@@ -958,7 +952,10 @@ fn an_essential_acr_chooses_the_way_to_sign_in() {
     let back = location(&started.browser.login(&to_login, "demo", "correct horse"));
     let code = redirect_params(&back).get("code").unwrap().to_owned();
     let tokens = body(&exchange(&op, &client, &code));
-    assert_eq!(payload(tokens["id_token"].as_str().unwrap())["acr"], "1");
+    assert_eq!(
+        jwt_payload(tokens["id_token"].as_str().unwrap())["acr"],
+        "1"
+    );
 }
 
 /// §5.5.1.1, checked where every code is issued: a password posted for a request that only

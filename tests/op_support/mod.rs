@@ -1,7 +1,18 @@
 //! A provider under test: memory store, a clock the test moves, the Rust PBKDF2 and
 //! signature backends, an in-memory web for what it fetches, and a tiny browser (cookie
-//! jar) to walk the login pages.
+//! jar) to walk the login pages; the forms of the pages a signed-in user answers on
+//! ([`page_forms`]), and a client's own signing keys ([`client_keys`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod client_keys;
+mod page_forms;
+
+// Found through `op_support::*` like the rest; tests/kv_consistency.rs, which includes this
+// module too, uses neither.
+#[allow(unused_imports)]
+pub use client_keys::*;
+#[allow(unused_imports)]
+pub use page_forms::*;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -317,6 +328,27 @@ impl Op {
         run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
     }
 
+    /// `req` sent twice at once: both in flight before either is answered.
+    pub fn send_together(&self, req: &Request) -> (Response, Response) {
+        let provider = self.provider.borrow();
+        let services = Services {
+            store: &self.store,
+            pbkdf2: &RustPbkdf2,
+            verifier: &RustCrypto,
+            signer: provider.signing_keys(),
+            fetcher: &oidc_edge::op::fetch::NoFetch,
+            now: UnixTime(self.now()),
+        };
+        run_ready(async {
+            Ok(futures_util::future::join(
+                provider.handle(req, &services),
+                provider.handle(req, &services),
+            )
+            .await)
+        })
+        .unwrap()
+    }
+
     pub fn send(&self, req: &Request) -> Response {
         let provider = self.provider.borrow();
         let services = Services {
@@ -591,6 +623,12 @@ pub fn dpop_sign_in<'a>(op: &'a Op, key: &Jwk, scope: &str) -> (Browser<'a>, Val
         String::from_utf8_lossy(&tokens.body)
     );
     (browser, tokens.json_body())
+}
+
+/// The payload of a JWT, unverified (the tokens' signatures have their own tests).
+pub fn jwt_payload(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&b64::decode(payload).unwrap()).unwrap()
 }
 
 /// A response's body as JSON.

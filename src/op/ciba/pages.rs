@@ -3,7 +3,7 @@
 //! deny each. Rendered like every page here (`op::pages`).
 
 use crate::op::http::Response;
-use crate::op::pages::{ClientView, escape, hidden_input, page};
+use crate::op::pages::{ClientView, escape, hidden_input, page, scope_item};
 
 /// What `/ciba`'s forms post to: the page itself.
 pub const ACTION: &str = "/ciba";
@@ -51,18 +51,7 @@ pub fn inbox(provider_name: &str, waiting: &[Waiting<'_>]) -> Response {
 
 /// One request's section and form.
 fn item(w: &Waiting<'_>) -> String {
-    let scopes: String = w
-        .scopes
-        .iter()
-        .map(|(scope, words)| match words {
-            Some(words) => format!(
-                "<li>{} <span class=\"scope\">(<code>{}</code>)</span></li>",
-                escape(words),
-                escape(scope)
-            ),
-            None => format!("<li><code>{}</code></li>", escape(scope)),
-        })
-        .collect();
+    let scopes: String = w.scopes.iter().map(scope_item).collect();
     let binding = w
         .binding_message
         .map(|m| {

@@ -3,7 +3,7 @@
 //! (`op::pages`): escaped values, no script, the same security headers.
 
 use crate::op::http::Response;
-use crate::op::pages::{ClientView, escape, hidden_input, page};
+use crate::op::pages::{ClientView, escape, hidden_input, page, scope_item};
 
 /// What `/device`'s forms post to: the page itself.
 pub const ACTION: &str = "/device";
@@ -65,18 +65,7 @@ pub struct ApprovePage<'a> {
 /// Renders the approval form. It warns that a code from someone else hands them the
 /// account (RFC 8628 §5.4, remote phishing).
 pub fn approve(p: &ApprovePage<'_>) -> Response {
-    let scopes: String = p
-        .scopes
-        .iter()
-        .map(|(scope, words)| match words {
-            Some(words) => format!(
-                "<li>{} <span class=\"scope\">(<code>{}</code>)</span></li>",
-                escape(words),
-                escape(scope)
-            ),
-            None => format!("<li><code>{}</code></li>", escape(scope)),
-        })
-        .collect();
+    let scopes: String = p.scopes.iter().map(scope_item).collect();
     let body = format!(
         "{logo}<h1>Connect this device?</h1><p>{client} on a device asks to use your {provider} account to:</p><ul>{scopes}</ul>\
          <p>The device shows the code <code>{code}</code>. Allow only if it is a device you are setting up yourself: \

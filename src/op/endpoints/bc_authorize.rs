@@ -13,7 +13,6 @@
 use serde_json::{Value, json};
 
 use crate::jose::SignatureVerifier;
-use crate::jose::jwt::{Validation, verify_with};
 use crate::op::authorize::validate::requested_scope;
 use crate::op::ciba::{self, Ask};
 use crate::op::clients::auth::client_form;
@@ -23,6 +22,7 @@ use crate::op::form::Params;
 use crate::op::http::{Request, Response};
 use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
+use crate::op::token::own_id_token::{self, Expect, Expiry};
 use crate::op::token::target;
 use crate::op::users::{self, Profile};
 use crate::store::Store;
@@ -135,23 +135,12 @@ async fn hinted_sub<S, P, V: SignatureVerifier>(
     token: &str,
     services: &Services<'_, S, P, V>,
 ) -> Option<String> {
-    let validation = Validation {
-        issuers: vec![op.config.issuer.clone()],
-        audiences: vec![client.client_id.to_string()],
-        algorithms: op.keys.algorithms(),
-        typ: Some("JWT".into()),
-        clock_tolerance: i64::try_from(op.config.lifetimes.session).unwrap_or(i64::MAX),
-        required_claims: vec!["sub".into(), "aud".into()],
+    let expect = Expect {
+        audience: Some(&client.client_id),
+        expiry: Expiry::WithinASession,
+        required: &["sub", "aud"],
     };
-    let verified = verify_with(
-        token,
-        &op.verify_keys,
-        &validation,
-        services.now,
-        services.verifier,
-    )
-    .await
-    .ok()?;
+    let verified = own_id_token::verified(op, token, &expect, services).await?;
     verified
         .claims()
         .string("sub")

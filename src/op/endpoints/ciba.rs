@@ -19,7 +19,7 @@ use crate::op::pages::{self, ClientView};
 use crate::op::password::Pbkdf2;
 use crate::op::pending;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{Decision, Session};
+use crate::op::records::Session;
 use crate::store::Store;
 
 /// The CSRF purposes of the two forms.
@@ -32,24 +32,10 @@ pub async fn handle<S: Store, P: Pbkdf2, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    flow::page_or_error(run(op, req, services).await)
-}
-
-async fn run<S: Store, P: Pbkdf2, V>(
-    op: &Provider,
-    req: &Request,
-    services: &Services<'_, S, P, V>,
-) -> Result<Response, Error> {
-    let params = match req.params() {
-        Ok(params) => params,
-        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
-    };
-    let (browser, set_cookie) = flow::browser(op, req)?;
-    let response = answer(op, req, &params, &browser, services).await?;
-    Ok(match set_cookie {
-        Some(cookie) => response.with_header("set-cookie", &cookie),
-        None => response,
-    })
+    let response = flow::browser_page(op, req, async |params, browser| {
+        answer(op, req, params, browser, services).await
+    });
+    flow::page_or_error(response.await)
 }
 
 async fn answer<S: Store, P: Pbkdf2, V>(
@@ -159,16 +145,9 @@ async fn decide<S: Store, P, V>(
     session: &Session,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    let approved = match params.get("decision") {
-        Some("allow") => true,
-        Some("deny") => false,
-        _ => {
-            return Ok(pages::error(
-                400,
-                "invalid_request",
-                "decision must be allow or deny",
-            ));
-        }
+    let answer = match flow::page_decision(params, session) {
+        Ok(answer) => answer,
+        Err(error_page) => return Ok(error_page),
     };
     let number = params
         .get("number")
@@ -181,16 +160,10 @@ async fn decide<S: Store, P, V>(
     let Some(request) = found.filter(|request| request.id == id) else {
         return Ok(gone());
     };
-    let answer = Decision {
-        approved,
-        sub: session.sub.clone(),
-        auth_time: session.auth_time,
-        sid: session.sid.clone(),
-    };
     if !pending::decide(&request.pending(op), &answer, services).await? {
         return Ok(gone());
     }
-    Ok(if approved {
+    Ok(if answer.approved {
         ciba_pages::answered(
             "Allowed",
             "The application continues with your account.",

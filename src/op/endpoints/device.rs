@@ -22,7 +22,7 @@ use crate::op::pages::{self, ClientView};
 use crate::op::password::Pbkdf2;
 use crate::op::pending;
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{Decision, Session};
+use crate::op::records::Session;
 use crate::op::throttle::{self, Verdict};
 use crate::store::Store;
 
@@ -41,34 +41,20 @@ pub async fn handle<S: Store, P: Pbkdf2, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Response {
-    flow::page_or_error(run(op, req, services).await)
-}
-
-async fn run<S: Store, P: Pbkdf2, V>(
-    op: &Provider,
-    req: &Request,
-    services: &Services<'_, S, P, V>,
-) -> Result<Response, Error> {
-    let params = match req.params() {
-        Ok(params) => params,
-        Err(description) => return Ok(pages::error(400, "invalid_request", &description)),
-    };
-    let (browser, set_cookie) = flow::browser(op, req)?;
-    let page = Page {
-        op,
-        req,
-        params: &params,
-        browser: &browser,
-    };
-    let response = if req.method == "GET" {
-        page.show(services).await?
-    } else {
-        page.submit(services).await?
-    };
-    Ok(match set_cookie {
-        Some(cookie) => response.with_header("set-cookie", &cookie),
-        None => response,
-    })
+    let response = flow::browser_page(op, req, async |params, browser| {
+        let page = Page {
+            op,
+            req,
+            params,
+            browser,
+        };
+        if req.method == "GET" {
+            page.show(services).await
+        } else {
+            page.submit(services).await
+        }
+    });
+    flow::page_or_error(response.await)
 }
 
 /// One request to the page.
@@ -207,16 +193,9 @@ impl Page<'_> {
         session: &Session,
         services: &Services<'_, S, P, V>,
     ) -> Result<Response, Error> {
-        let approved = match self.params.get("decision") {
-            Some("allow") => true,
-            Some("deny") => false,
-            _ => {
-                return Ok(pages::error(
-                    400,
-                    "invalid_request",
-                    "decision must be allow or deny",
-                ));
-            }
+        let answer = match flow::page_decision(self.params, session) {
+            Ok(answer) => answer,
+            Err(error_page) => return Ok(error_page),
         };
         // The token says this browser was shown this code after a counted look-up: this
         // one is not counted again.
@@ -226,16 +205,10 @@ impl Page<'_> {
             Lookup::Answered => return Ok(self.code_form(typed, Some(ANSWERED), 400)),
             Lookup::Unknown => return Ok(self.code_form(typed, Some(UNKNOWN), 400)),
         };
-        let answer = Decision {
-            approved,
-            sub: session.sub.clone(),
-            auth_time: session.auth_time,
-            sid: session.sid.clone(),
-        };
         if !pending::decide(&request.pending(self.op), &answer, services).await? {
             return Ok(self.code_form(typed, Some(ANSWERED), 400));
         }
-        Ok(device_pages::answered(approved))
+        Ok(device_pages::answered(answer.approved))
     }
 
     /// The normalized code the request names, if it names a well-formed one.

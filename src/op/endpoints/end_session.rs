@@ -15,8 +15,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::Error;
-use crate::jose::jwt::verify_with;
-use crate::jose::{SignatureVerifier, Validation};
+use crate::jose::SignatureVerifier;
 use crate::op::backchannel;
 use crate::op::clients::registry;
 use crate::op::config::Client;
@@ -26,6 +25,7 @@ use crate::op::http::{Request, Response};
 use crate::op::pages::{self, LogoutPage};
 use crate::op::provider::{BROWSER_COOKIE, Provider, SESSION_COOKIE, Services};
 use crate::op::records::{self, Key, Sessions};
+use crate::op::token::own_id_token::{self, Expect, Expiry};
 use crate::store::Store;
 
 /// The CSRF purpose of the confirmation form.
@@ -181,23 +181,12 @@ async fn verify_hint<S, P, V: SignatureVerifier>(
     token: &str,
     services: &Services<'_, S, P, V>,
 ) -> Option<serde_json::Map<String, Value>> {
-    let validation = Validation {
-        issuers: vec![op.config.issuer.clone()],
-        audiences: Vec::new(),
-        algorithms: op.keys.algorithms(),
-        typ: Some("JWT".into()),
-        clock_tolerance: i64::try_from(op.config.lifetimes.session).unwrap_or(i64::MAX),
-        required_claims: vec!["sub".into(), "sid".into(), "aud".into()],
+    let expect = Expect {
+        audience: None,
+        expiry: Expiry::WithinASession,
+        required: &["sub", "sid", "aud"],
     };
-    let verified = verify_with(
-        token,
-        &op.verify_keys,
-        &validation,
-        services.now,
-        services.verifier,
-    )
-    .await
-    .ok()?;
+    let verified = own_id_token::verified(op, token, &expect, services).await?;
     Some(verified.claims().as_map().clone())
 }
 

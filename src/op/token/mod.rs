@@ -9,6 +9,7 @@
 pub mod grants;
 pub mod issue;
 pub mod jwt;
+pub mod own_id_token;
 pub mod target;
 
 use serde_json::Value;

@@ -27,10 +27,10 @@ use crate::jose::SignatureVerifier;
 use crate::json;
 use crate::oidc::{IdTokenExpectations, validate_id_token_with};
 use crate::op::clients::jwks_uri;
-use crate::op::clients::jwks_uri::FETCH_TIMEOUT_MS;
 use crate::op::config::UpstreamProvider;
 use crate::op::fetch::{FetchLimits, FormPost};
 use crate::op::form::{self, Params};
+use crate::op::kept::FETCH_TIMEOUT_MS;
 use crate::op::provider::{Provider, Services};
 
 /// The largest token response read, in bytes: an ID token, an access token and a refresh

@@ -1,10 +1,9 @@
 //! An upstream provider's discovery document (OpenID Connect Discovery 1.0 §4), fetched at
 //! `{issuer}/.well-known/openid-configuration` through the host's
-//! [`Fetcher`](crate::op::fetch::Fetcher) and kept per provider for as long as the answer's
-//! `Cache-Control` says, within the bounds a client's `jwks_uri` is kept in
-//! (`clients::jwks_uri`). A failed fetch is not tried again for
-//! `clients::jwks_uri::REFETCH_INTERVAL`, and a document fetched earlier stays in use
-//! meanwhile if it has not expired.
+//! [`Fetcher`](crate::op::fetch::Fetcher) and kept per provider by the rules of every
+//! document the provider fetches ([`crate::op::kept`]: for as long as the answer's
+//! `Cache-Control` says, within bounds; a failed fetch not tried again for a minute, a
+//! document fetched earlier used meanwhile if it has not expired, and not once it has).
 //!
 //! The document is read strictly, since it decides where the user is sent and where the
 //! provider's client secret goes: its `issuer` must be the configured one exactly (§4.3:
@@ -12,19 +11,14 @@
 //! pass the rule the issuer passed (`config::check_upstream_uri`), it must offer the code
 //! flow, and PKCE with S256 when it lists its methods.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::cache::BoundedCache;
 use crate::jose::Alg;
 use crate::json;
-use crate::op::clients::jwks_uri::{
-    DEFAULT_LIFETIME, FETCH_TIMEOUT_MS, FETCH_TIMEOUT_SECONDS, MAX_LIFETIME, MIN_LIFETIME,
-    REFETCH_INTERVAL,
-};
 use crate::op::config::{UpstreamProvider, check_upstream_uri, is_loopback_issuer};
-use crate::op::fetch::{FetchLimits, Fetched, max_age};
+use crate::op::kept::{Kept, WhileFetching};
 use crate::op::provider::{Provider, Services};
 
 /// The longest discovery document read, in bytes: real ones are a few kilobytes.
@@ -48,19 +42,13 @@ pub struct Metadata {
     pub algorithms: Vec<Alg>,
 }
 
-/// What the provider keeps of one upstream's document.
-#[derive(Clone)]
-pub(crate) struct Kept {
-    /// The document; `None` when the last fetch failed and nothing earlier is still valid.
-    metadata: Option<Arc<Metadata>>,
-    /// Until when (Unix seconds, exclusive) this entry answers without a fetch.
-    until: i64,
-    /// When a fetch last started (Unix seconds).
-    fetched_at: i64,
-}
-
 /// The upstreams' documents, by provider `id`.
-pub(crate) type Discovered = BoundedCache<String, Kept>;
+pub(crate) type Discovered = Kept<Metadata>;
+
+/// Room for the documents of `capacity` upstream providers.
+pub(crate) fn cache(capacity: usize) -> Discovered {
+    Kept::new(capacity, MAX_METADATA_LEN, WhileFetching::Nothing)
+}
 
 /// Where an issuer's discovery document is (OpenID Connect Discovery §4.1): the issuer
 /// without a trailing `/`, then the well-known path.
@@ -73,97 +61,23 @@ pub fn discovery_url(issuer: &str) -> String {
 
 /// The discovery document of `provider`: the kept one while it lasts, else fetched now.
 /// `None` when there is none to be had (the fetch failed, now or less than
-/// `REFETCH_INTERVAL` ago, or the document broke a rule).
+/// [`REFETCH_INTERVAL`](crate::op::kept::REFETCH_INTERVAL) ago, or the document broke a
+/// rule).
 pub(crate) async fn current<S, P, V>(
     op: &Provider,
     provider: &UpstreamProvider,
     services: &Services<'_, S, P, V>,
 ) -> Option<Arc<Metadata>> {
-    let now = services.now.0;
-    let kept = discovered(op).get(&provider.id);
-    if let Some(entry) = &kept
-        && (now < entry.until || now < entry.fetched_at.saturating_add(FETCH_TIMEOUT_SECONDS))
-    {
-        // Current, or a fetch of it still under way: sign-ins meanwhile take what is kept.
-        return entry.metadata.clone();
-    }
-    let (valid, valid_until) = match kept {
-        Some(entry) if now < entry.until => (entry.metadata, entry.until),
-        _ => (None, now),
-    };
-    keep(
-        op,
-        &provider.id,
-        Kept {
-            metadata: valid.clone(),
-            until: valid_until,
-            fetched_at: now,
-        },
-    );
-    let limits = FetchLimits {
-        max_bytes: MAX_METADATA_LEN,
-        timeout_ms: FETCH_TIMEOUT_MS,
-    };
     let url = discovery_url(&provider.issuer);
     let development = is_loopback_issuer(&op.config.issuer);
-    let fetched = services
-        .fetcher
-        .get(&url, limits)
-        .await
-        .ok()
-        .and_then(|answer| read(provider, development, answer));
-    let entry = match (fetched, valid) {
-        (Some((metadata, lifetime)), _) => Kept {
-            metadata: Some(Arc::new(metadata)),
-            until: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
-            fetched_at: now,
-        },
-        (None, Some(valid)) => Kept {
-            metadata: Some(valid),
-            until: valid_until,
-            fetched_at: now,
-        },
-        (None, None) => Kept {
-            metadata: None,
-            until: now.saturating_add(REFETCH_INTERVAL),
-            fetched_at: now,
-        },
+    let read = |body: &[u8]| {
+        let document = json::parse_object(body, MAX_METADATA_LEN, "discovery document").ok()?;
+        parse(&document, provider, development).ok()
     };
-    let metadata = entry.metadata.clone();
-    keep(op, &provider.id, entry);
-    metadata
-}
-
-fn discovered(op: &Provider) -> std::sync::MutexGuard<'_, Discovered> {
-    // Entries are replaced whole: a poisoned lock's contents are as good as any.
+    let (fetcher, now) = (services.fetcher, services.now);
     op.upstream_metadata
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-}
-
-fn keep(op: &Provider, id: &str, entry: Kept) {
-    discovered(op).insert(id.to_owned(), entry);
-}
-
-/// The metadata an answer holds, and how long to keep it.
-fn read(
-    provider: &UpstreamProvider,
-    development: bool,
-    answer: Fetched,
-) -> Option<(Metadata, u64)> {
-    // Anything else, redirects included, is not the document.
-    if answer.status != 200 {
-        return None;
-    }
-    let document = json::parse_object(&answer.body, MAX_METADATA_LEN, "discovery document").ok()?;
-    let metadata = parse(&document, provider, development).ok()?;
-    let lifetime = answer
-        .cache_control
-        .as_deref()
-        .and_then(max_age)
-        .unwrap_or(DEFAULT_LIFETIME)
-        .clamp(MIN_LIFETIME, MAX_LIFETIME);
-    Some((metadata, lifetime))
+        .current(&provider.id, &url, fetcher, now, read)
+        .await
 }
 
 /// The metadata of `document`, or the rule it breaks.

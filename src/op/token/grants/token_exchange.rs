@@ -28,10 +28,10 @@ use serde_json::{Map, Value, json};
 use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::{Exchanged, set_member};
+use super::super::own_id_token::{self, Expect, Expiry};
 use super::super::target;
 use crate::Error;
 use crate::jose::SignatureVerifier;
-use crate::jose::jwt::{Validation, verify_with};
 use crate::op::error::OpError;
 use crate::op::flow;
 use crate::op::grant::lifecycle;
@@ -348,22 +348,11 @@ async fn id_token_claims<S, P, V: SignatureVerifier>(
     token: &str,
     services: &Services<'_, S, P, V>,
 ) -> Option<Map<String, Value>> {
-    let validation = Validation {
-        issuers: vec![op.config.issuer.clone()],
-        audiences: Vec::new(),
-        algorithms: op.keys.algorithms(),
-        typ: Some("JWT".into()),
-        clock_tolerance: 0,
-        required_claims: ["sub", "aud", "exp", "iat"].map(String::from).to_vec(),
+    let expect = Expect {
+        audience: None,
+        expiry: Expiry::Unexpired,
+        required: &["sub", "aud", "exp", "iat"],
     };
-    let verified = verify_with(
-        token,
-        &op.verify_keys,
-        &validation,
-        services.now,
-        services.verifier,
-    )
-    .await
-    .ok()?;
+    let verified = own_id_token::verified(op, token, &expect, services).await?;
     Some(verified.claims().as_map().clone())
 }
