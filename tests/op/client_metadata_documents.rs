@@ -116,14 +116,7 @@ fn a_document_client_signs_in_and_its_document_is_kept_per_max_age() {
         "{html}"
     );
     assert!(html.contains("Example MCP Client"));
-    let back = location(&browser.post(
-        "/consent",
-        &[
-            ("tx", &hidden(&html, "tx")),
-            ("csrf", &hidden(&html, "csrf")),
-            ("decision", "allow"),
-        ],
-    ));
+    let back = location(&browser.answer_consent(&html, "allow"));
     let code = redirect_params(&back).get("code").unwrap().to_owned();
     let tokens = op.send(&token_request(&[
         ("grant_type", "authorization_code"),

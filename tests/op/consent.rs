@@ -38,14 +38,7 @@ fn consent_page() {
     );
     let to_consent = location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid email", &[])));
     let html = text(&browser.get(&to_consent));
-    let allowed = location(&browser.post(
-        "/consent",
-        &[
-            ("tx", &hidden(&html, "tx")),
-            ("csrf", &hidden(&html, "csrf")),
-            ("decision", "allow"),
-        ],
-    ));
+    let allowed = location(&browser.answer_consent(&html, "allow"));
     let code = redirect_params(&allowed).get("code").unwrap().to_owned();
     let remembered = location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid", &[])));
     assert!(
@@ -254,14 +247,7 @@ fn claims_asked_for_by_name_are_consented_to() {
         ),
         "{html}"
     );
-    let allowed = location(&browser.post(
-        "/consent",
-        &[
-            ("tx", &hidden(&html, "tx")),
-            ("csrf", &hidden(&html, "csrf")),
-            ("decision", "allow"),
-        ],
-    ));
+    let allowed = location(&browser.answer_consent(&html, "allow"));
     assert!(allowed.starts_with(THIRD_REDIRECT), "{allowed}");
 
     let remembered = asking(r#"{"id_token":{"email":null}}"#);

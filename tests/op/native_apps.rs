@@ -44,14 +44,7 @@ fn authorize(op: &Op, client_id: &str, redirect_uri: &str) -> Result<(AuthStart,
     let mut back = location(&browser.login(&location(&first), "demo", "correct horse"));
     if back.starts_with("/consent?") {
         let html = text(&browser.get(&back));
-        back = location(&browser.post(
-            "/consent",
-            &[
-                ("tx", &hidden(&html, "tx")),
-                ("csrf", &hidden(&html, "csrf")),
-                ("decision", "allow"),
-            ],
-        ));
+        back = location(&browser.answer_consent(&html, "allow"));
     }
     Ok((start, back))
 }
@@ -248,14 +241,7 @@ fn a_native_app_is_asked_for_consent_every_time() {
     let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
     assert!(to_consent.starts_with("/consent?"), "{to_consent}");
     let html = text(&browser.get(&to_consent));
-    let back = location(&browser.post(
-        "/consent",
-        &[
-            ("tx", &hidden(&html, "tx")),
-            ("csrf", &hidden(&html, "csrf")),
-            ("decision", "allow"),
-        ],
-    ));
+    let back = location(&browser.answer_consent(&html, "allow"));
     assert!(redirect_params(&back).get("code").is_some(), "{back}");
     // Signed in and consented: asked again all the same.
     assert!(ask(&[]).starts_with("/consent?"));

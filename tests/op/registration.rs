@@ -127,14 +127,7 @@ fn code_for(browser: &Browser<'_>, start: &AuthStart, client_id: &str, scope: &s
             html.contains("registered itself"),
             "the consent page says the client registered itself: {html}"
         );
-        location(&browser.post(
-            "/consent",
-            &[
-                ("tx", &hidden(&html, "tx")),
-                ("csrf", &hidden(&html, "csrf")),
-                ("decision", "allow"),
-            ],
-        ))
+        location(&browser.answer_consent(&html, "allow"))
     } else {
         after_login
     };

@@ -130,14 +130,7 @@ fn form_post_posts_errors() {
     )));
     let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
     let html = text(&browser.get(&to_consent));
-    let denied = browser.post(
-        "/consent",
-        &[
-            ("tx", &hidden(&html, "tx")),
-            ("csrf", &hidden(&html, "csrf")),
-            ("decision", "deny"),
-        ],
-    );
+    let denied = browser.answer_consent(&html, "deny");
     let (action, params) = posted_form(&denied);
     assert_eq!(action, THIRD_REDIRECT);
     assert_eq!(params.get("error"), Some("access_denied"));

@@ -459,14 +459,7 @@ fn an_id_token_as_the_subject() {
     let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
     let consent = browser.get(&to_consent);
     let html = text(&consent);
-    let back = location(&browser.post(
-        "/consent",
-        &[
-            ("tx", &hidden(&html, "tx")),
-            ("csrf", &hidden(&html, "csrf")),
-            ("decision", "allow"),
-        ],
-    ));
+    let back = location(&browser.answer_consent(&html, "allow"));
     let code = redirect_params(&back).get("code").unwrap().to_owned();
     let tokens = body(&op.send(&token_request(&[
         ("grant_type", "authorization_code"),

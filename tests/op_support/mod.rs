@@ -432,6 +432,19 @@ impl<'a> Browser<'a> {
         self.send(Request::new("GET", &absolute(path_and_query)))
     }
 
+    /// Answers the consent page `html` (its form's `tx` and `csrf`) with `decision`,
+    /// `allow` or `deny`.
+    pub fn answer_consent(&self, html: &str, decision: &str) -> Response {
+        self.post(
+            "/consent",
+            &[
+                ("tx", &hidden(html, "tx")),
+                ("csrf", &hidden(html, "csrf")),
+                ("decision", decision),
+            ],
+        )
+    }
+
     /// The value of the cookie `name` the browser holds.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies
