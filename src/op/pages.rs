@@ -245,6 +245,8 @@ pub struct LoginPage<'a> {
     pub csrf: &'a str,
     /// The client the user signs in to, when one is known yet.
     pub client: Option<ClientView<'a>>,
+    /// What signing in is for when no client is named ("to connect a device").
+    pub purpose: &'a str,
     /// The provider's name.
     pub provider_name: &'a str,
     /// The username to prefill after a failed attempt.
@@ -315,7 +317,7 @@ pub fn login(p: &LoginPage<'_>) -> Response {
         .collect();
     let client = match p.client {
         Some(client) => format!("to continue to {}", client.label()),
-        None => "to connect a device".to_owned(),
+        None => escape(p.purpose),
     };
     let body = format!(
         "{logo}<h1>Sign in to {provider}</h1><p>{client}</p>{provenance}{error}\

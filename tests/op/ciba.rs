@@ -70,7 +70,13 @@ fn error_of(response: &Response) -> String {
 
 /// A browser signed in at `/ciba` as `username`, with the list in front of it.
 fn at_the_page<'a>(op: &'a Op, username: &str, password: &str) -> (Browser<'a>, Response) {
-    signed_in_at(op, "/ciba", "Sign in to", username, password)
+    signed_in_at(
+        op,
+        "/ciba",
+        "to answer sign-in requests from your apps",
+        username,
+        password,
+    )
 }
 
 /// The answer form of the request whose binding message is `message`: its fields.

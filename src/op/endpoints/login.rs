@@ -149,6 +149,12 @@ pub(crate) fn page_sign_in_form(
         hidden,
         csrf,
         client: None,
+        // The pages that sign their user in themselves: `/ciba`, and `/device`.
+        purpose: if action == crate::op::ciba::pages::ACTION {
+            "to answer sign-in requests from your apps"
+        } else {
+            "to connect a device"
+        },
         provider_name: &op.config.provider_name,
         username: failed.map_or("", |(username, _)| username),
         error: failed.map(|(_, error)| error),
@@ -263,6 +269,7 @@ pub(crate) async fn show<S: Store, P, V>(
         hidden: &[("tx", tx)],
         csrf: &csrf,
         client: Some(client),
+        purpose: "",
         provider_name: &op.config.provider_name,
         username,
         error,
