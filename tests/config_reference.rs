@@ -335,6 +335,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
             let c = &config.clients[0];
             match field {
                 "token_endpoint_auth_method" => json!(c.token_endpoint_auth_method.as_str()),
+                "application_type" => json!(c.application_type.as_str()),
                 "post_logout_redirect_uris" => {
                     strings(c.post_logout_redirect_uris.iter().map(|u| u.as_str()))
                 }
