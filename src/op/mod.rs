@@ -20,6 +20,7 @@ pub mod form;
 pub mod grant;
 pub mod http;
 pub mod keys;
+pub mod mtls;
 pub mod pages;
 pub mod password;
 pub mod pending;

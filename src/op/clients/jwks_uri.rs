@@ -19,10 +19,9 @@ use std::sync::{Arc, PoisonError};
 use serde_json::Value;
 
 use crate::cache::BoundedCache;
-use crate::jose::JwkSet;
 use crate::jose::jwk::MAX_JWKS_LEN;
 use crate::json;
-use crate::op::clients::keys::parse_jwks;
+use crate::op::clients::keys::{ClientKeys, parse_jwks};
 use crate::op::fetch::{FetchLimits, Fetched, max_age};
 use crate::op::provider::{Provider, Services};
 
@@ -46,7 +45,7 @@ pub const REFETCH_INTERVAL: i64 = 60;
 #[derive(Clone)]
 pub(crate) struct RemoteKeys {
     /// The keys; `None` when the last fetch failed and nothing earlier is still valid.
-    keys: Option<Arc<JwkSet>>,
+    keys: Option<Arc<ClientKeys>>,
     /// Until when (Unix seconds, exclusive) this entry answers without a fetch.
     until: i64,
     /// When a fetch of the URI last started (Unix seconds).
@@ -63,7 +62,7 @@ pub(crate) async fn current<S, P, V>(
     op: &Provider,
     uri: &str,
     services: &Services<'_, S, P, V>,
-) -> Option<Arc<JwkSet>> {
+) -> Option<Arc<ClientKeys>> {
     let kept = kept(op, uri);
     if let Some(entry) = &kept
         && services.now.0 < entry.until
@@ -91,7 +90,7 @@ pub(crate) async fn refetched<S, P, V>(
     op: &Provider,
     uri: &str,
     services: &Services<'_, S, P, V>,
-) -> Option<Arc<JwkSet>> {
+) -> Option<Arc<ClientKeys>> {
     let kept = kept(op, uri);
     if kept
         .as_ref()
@@ -124,7 +123,7 @@ async fn fetch<S, P, V>(
     uri: &str,
     services: &Services<'_, S, P, V>,
     kept: Option<RemoteKeys>,
-) -> Option<Arc<JwkSet>> {
+) -> Option<Arc<ClientKeys>> {
     let now = services.now.0;
     // Keys fetched earlier and not expired stay in use if this fetch fails.
     let (valid, valid_until) = match kept {
@@ -170,7 +169,7 @@ async fn fetch<S, P, V>(
 
 /// The keys of an answer, and how long to keep them: a 200 whose body is a JWKS of public
 /// keys by the rules of an inline `jwks`.
-fn read(answer: Fetched) -> Option<(Arc<JwkSet>, u64)> {
+fn read(answer: Fetched) -> Option<(Arc<ClientKeys>, u64)> {
     // Anything else, redirects included, is not the client's keys.
     if answer.status != 200 {
         return None;
