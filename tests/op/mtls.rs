@@ -817,6 +817,7 @@ fn the_configuration_checks_mtls() {
     let refused = |config: &Value| Config::from_json(&config.to_string()).unwrap_err();
     for origin in [
         json!("http://mtls.op.example"),
+        json!("http://localhost:8443"),
         json!("https://mtls.op.example/"),
         json!("https://mtls.op.example/token"),
         json!("https://MTLS.op.example"),
@@ -919,7 +920,8 @@ fn the_configuration_checks_mtls() {
 /// with a certificate, checked as a configured one is.
 #[test]
 fn a_registered_client_may_use_mutual_tls() {
-    let mut config = mtls_config();
+    // No configured client uses mutual TLS: what discovery lists is what registration takes.
+    let mut config = config_json();
     config["registration"] = json!({ "enabled": true });
     let op = Op::with_config(config);
     let register = |metadata: Value| {
@@ -968,10 +970,10 @@ fn a_registered_client_may_use_mutual_tls() {
         "GET",
         &at("/.well-known/openid-configuration"),
     )));
-    assert!(
-        discovery["token_endpoint_auth_methods_supported"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("self_signed_tls_client_auth"))
-    );
+    let methods = discovery["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap();
+    for method in ["tls_client_auth", "self_signed_tls_client_auth"] {
+        assert!(methods.contains(&json!(method)), "{method}");
+    }
 }
