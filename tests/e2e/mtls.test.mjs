@@ -126,6 +126,23 @@ describe('mutual TLS on workerd, request.cf delivered by the local runtime (RFC 
     }
   });
 
+  test('hostile cf objects are no certificate, never a 5xx', async () => {
+    const huge = 'CN=' + 'a'.repeat(100_000);
+    for (const [what, blob] of [
+      ['a 100 KB subject DN', cf('bank-app', { certSubjectDNRFC2253: huge })],
+      ['a 100 KB issuer DN', cf('bank-app', { certIssuerDNRFC2253: huge })],
+      ['a DN that is not RFC 4514', cf('bank-app', { certSubjectDNRFC2253: 'CN=bank-app, OU=Payments, O=Bank of Tests, C=DE' })],
+      ['a DN with escapes that are not UTF-8', cf('bank-app', { certSubjectDNRFC2253: 'CN=\\FF\\FE' })],
+      ['a DN with a line break', cf('bank-app', { certSubjectDNRFC2253: 'CN=bank-app\nOU=Payments' })],
+      ['an object for a DN', cf('bank-app', { certSubjectDNRFC2253: { CN: 'bank-app' } })],
+      ['a thumbprint of multi-byte characters', cf('bank-app', { certFingerprintSHA256: 'é'.repeat(32) })],
+      ['tlsClientAuth an array', { tlsClientAuth: ['1', 'SUCCESS'] }],
+      ['tlsClientAuth a string', { tlsClientAuth: '1' }],
+    ]) {
+      await assertInvalidClient(await credentials('bound-partner', blob), what);
+    }
+  });
+
   test('self_signed_tls_client_auth takes the certificate in its jwks x5c only (§2.2)', async () => {
     assert.equal((await credentials('self-signed', cf('self-signed-1', { verified: false }))).status, 200);
     await assertInvalidClient(await credentials('self-signed', cf('self-signed-2', { verified: false })), 'another one');
