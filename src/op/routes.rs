@@ -282,6 +282,13 @@ pub const UPSTREAM_CALLBACK_PATH: &str = "/upstream/callback";
 /// (RFC 7592 §3 `registration_client_uri`).
 pub const CLIENT_CONFIGURATION_PREFIX: &str = "/register/";
 
+/// Whether a request to `path` may use a TLS client certificate (a [`Route::mtls`]
+/// endpoint): the only paths where the provider looks at one, so the only ones where a host
+/// need read the facts (the Worker reads `request.cf` there alone).
+pub fn takes_client_certificate(path: &str) -> bool {
+    route(path).is_some_and(|route| route.mtls)
+}
+
 /// The route of `path`, if any: the one with this path, or the prefix route it extends by
 /// one segment.
 pub fn route(path: &str) -> Option<&'static Route> {
@@ -462,6 +469,27 @@ mod tests {
         assert!(jwks.allows("GET") && jwks.allows("HEAD") && !jwks.allows("POST"));
         let authorize = route("/authorize").unwrap();
         assert!(!authorize.allows("HEAD") && !authorize.allows("get"));
+    }
+
+    /// RFC 8705 §5: the endpoints that authenticate clients or check bound tokens, and no
+    /// page.
+    #[test]
+    fn certificates_are_read_where_clients_authenticate_or_tokens_are_checked() {
+        for path in [
+            "/token",
+            "/par",
+            "/revoke",
+            "/introspect",
+            "/device_authorization",
+            "/bc-authorize",
+            "/userinfo",
+            "/api/me",
+        ] {
+            assert!(takes_client_certificate(path), "{path}");
+        }
+        for path in ["/authorize", "/login", "/jwks", "/register", "/nowhere", ""] {
+            assert!(!takes_client_certificate(path), "{path}");
+        }
     }
 
     #[test]

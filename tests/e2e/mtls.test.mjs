@@ -143,6 +143,16 @@ describe('mutual TLS on workerd, request.cf delivered by the local runtime (RFC 
     }
   });
 
+  test('the certificate authenticates at /revoke and /introspect too (§2)', async () => {
+    const form = { token: 'not-a-token', client_id: 'bound-partner' };
+    assert.equal((await post('/revoke', form, { blob: cf('bank-app') })).status, 200);
+    await assertInvalidClient(await post('/revoke', form), 'revoke without the certificate');
+    const answer = await post('/introspect', form, { blob: cf('bank-app') });
+    assert.equal(answer.status, 200);
+    assert.deepEqual(await answer.json(), { active: false });
+    await assertInvalidClient(await post('/introspect', form, { blob: cf('other-app') }), 'introspect, another certificate');
+  });
+
   test('self_signed_tls_client_auth takes the certificate in its jwks x5c only (§2.2)', async () => {
     assert.equal((await credentials('self-signed', cf('self-signed-1', { verified: false }))).status, 200);
     await assertInvalidClient(await credentials('self-signed', cf('self-signed-2', { verified: false })), 'another one');

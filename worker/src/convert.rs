@@ -3,6 +3,7 @@
 use futures_util::StreamExt;
 use oidc_edge::op::http::{MAX_BODY_LEN, MAX_HEADERS};
 use oidc_edge::op::mtls::ClientCertificate;
+use oidc_edge::op::routes;
 use oidc_edge::op::{Request, Response};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -45,7 +46,11 @@ pub fn path_of(url: &str) -> &str {
 pub async fn request(req: web_sys::Request) -> Result<Request, Refused> {
     let url = req.url();
     let method = req.method();
-    let client_certificate = client_certificate(&req);
+    // Read only on the paths where the provider looks for a certificate: elsewhere it would
+    // be a crossing into JS and a read of the runtime's `cf` object for nothing.
+    let client_certificate = routes::takes_client_certificate(path_of(&url))
+        .then(|| client_certificate(&req))
+        .flatten();
     let lines = header_lines(&req.headers());
     let mut headers = Vec::new();
     let mut fields = lines.split('\n');
