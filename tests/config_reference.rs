@@ -344,6 +344,9 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 "first_party" => json!(c.first_party),
                 "access_token_format" => format_name(c.access_token_format),
                 "dpop_bound_access_tokens" => json!(c.dpop_bound_access_tokens),
+                "tls_client_certificate_bound_access_tokens" => {
+                    json!(c.tls_client_certificate_bound_access_tokens)
+                }
                 "token_exchange_impersonation" => json!(c.token_exchange_impersonation),
                 "backchannel_token_delivery_mode" => {
                     json!(c.backchannel_token_delivery_mode.map(|_| "poll"))
@@ -626,14 +629,18 @@ fn every_documented_field_is_accepted() {
                 .unwrap_or_else(|| panic!("no example value for {}.{field}", table.object))
                 .clone();
             let mut config = doc.minimal();
-            // A FAPI 2.0 client authenticates with private_key_jwt, and has no secret.
-            if table.object == "clients[i]" && field == "profile" {
+            // A FAPI 2.0 client authenticates with private_key_jwt, and has no secret; a
+            // subject DN is for a client that authenticates with its certificate (RFC 8705
+            // §2.1.2).
+            let method = match (table.object.as_str(), field.as_str()) {
+                ("clients[i]", "profile") => Some("private_key_jwt"),
+                ("clients[i]", "tls_client_auth_subject_dn") => Some("tls_client_auth"),
+                _ => None,
+            };
+            if let Some(method) = method {
                 let client = object_mut(&mut config, "clients[i]");
                 client.remove("client_secret_hash");
-                client.insert(
-                    "token_endpoint_auth_method".into(),
-                    json!("private_key_jwt"),
-                );
+                client.insert("token_endpoint_auth_method".into(), json!(method));
             }
             // A field that is refused without another documented one gets it too.
             for (object, needy, companion) in NEEDS_COMPANION {
@@ -726,6 +733,16 @@ fn required_and_default_cells_match_the_parser() {
             let cell = &row[column];
             let what = format!("{}.{field}", table.object);
             let mut config = doc.minimal();
+            // A required field of an optional object the minimal example leaves out
+            // (`mtls`): the object as the full example has it.
+            let optional_object =
+                !table.object.contains(['[', '.']) && table.object != "OIDC_CONFIG";
+            if cell.starts_with("required")
+                && optional_object
+                && config.get(&table.object).is_none()
+            {
+                config[table.object.as_str()] = doc.full()[table.object.as_str()].clone();
+            }
             let removed = object_mut(&mut config, &table.object).remove(&field);
             if cell.starts_with("required") {
                 assert!(

@@ -2,6 +2,7 @@
 //! the host (the Worker, a test) converts to and from its own types.
 
 use crate::op::form;
+use crate::op::mtls::ClientCertificate;
 
 /// Largest request body read, in bytes. Every endpoint's input is a small form.
 pub const MAX_BODY_LEN: usize = 64 * 1024;
@@ -19,6 +20,10 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body (at most [`MAX_BODY_LEN`] bytes: the host refuses longer ones).
     pub body: Vec<u8>,
+    /// The TLS client certificate the connection presented, as the host reports it
+    /// (RFC 8705); `None` without one. Only the host sets it, from what its TLS stack
+    /// saw: nothing in the request (no header) ever does.
+    pub client_certificate: Option<ClientCertificate>,
 }
 
 impl Request {
@@ -29,7 +34,14 @@ impl Request {
             url: url.to_owned(),
             headers: Vec::new(),
             body: Vec::new(),
+            client_certificate: None,
         }
+    }
+
+    /// This request as if it came over a TLS connection that presented `certificate`.
+    pub fn with_client_certificate(mut self, certificate: ClientCertificate) -> Request {
+        self.client_certificate = Some(certificate);
+        self
     }
 
     /// This request with one more header field.

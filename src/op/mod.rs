@@ -21,6 +21,7 @@ pub mod grant;
 pub mod http;
 pub mod kept;
 pub mod keys;
+pub mod mtls;
 pub mod pages;
 pub mod password;
 pub mod pending;

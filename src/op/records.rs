@@ -379,6 +379,10 @@ pub struct Grant {
     pub sid: String,
     /// The DPoP key the token is bound to, if any.
     pub jkt: Option<String>,
+    /// The TLS client certificate the token is bound to (`x5t#S256`, RFC 8705 §4), if any;
+    /// never with `jkt`. Not written when none; absent from older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5t: Option<String>,
     /// Whether the token may refresh (`offline_access` was granted). A code's grant record
     /// without it only marks the code spent; its token was never handed out. Records from
     /// before this field existed were all handed-out refresh tokens, hence the default.

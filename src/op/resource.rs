@@ -1,6 +1,8 @@
 //! Protected-resource checks shared by `/userinfo` and the provider's own API: the access
-//! token (an RFC 9068 JWT issued here, not revoked), its sender constraint (RFC 9449 §7)
-//! and its scopes, with the RFC 6750 §3 / RFC 9449 §7.1 challenges when they fail.
+//! token (an RFC 9068 JWT issued here, not revoked), its sender constraint (a DPoP proof
+//! of its key, RFC 9449 §7, with the algorithms of its client's profile; or the TLS client
+//! certificate it is bound to, RFC 8705 §3) and its scopes, with the RFC 6750 §3 /
+//! RFC 9449 §7.1 challenges when they fail.
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use crate::op::grant::lifecycle;
 use crate::op::http::{Request, Response};
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Key, OpaqueAccessTokens};
+use crate::op::token::binding::{X5T_S256, presented_thumbprint};
 use crate::store::Store;
 use crate::time::UnixTime;
 
@@ -36,8 +39,10 @@ pub enum Scheme {
 pub struct Policy<'a> {
     /// Scopes the token must carry (403 `insufficient_scope` otherwise).
     pub scopes: &'a [&'a str],
-    /// Only DPoP-bound tokens are accepted; Bearer tokens get a DPoP challenge.
-    pub dpop_only: bool,
+    /// Only sender-constrained tokens are accepted: DPoP-bound ones with their proof, or
+    /// certificate-bound ones over a connection that presents their certificate (RFC 8705
+    /// §3, with the `Bearer` scheme). Challenges name DPoP only.
+    pub sender_constrained: bool,
     /// Proofs must carry a server nonce (RFC 9449 §9): proofs made in advance by a
     /// compromised client are then useless.
     pub require_nonce: bool,
@@ -59,7 +64,8 @@ pub struct Denied {
     pub description: String,
     /// The scheme to challenge with.
     pub scheme: Scheme,
-    /// Whether the resource takes only DPoP, so a bare challenge names only DPoP.
+    /// Whether the resource takes sender-constrained tokens only, so a bare challenge names
+    /// only DPoP.
     pub dpop_only: bool,
     /// Whether challenges name the resource's metadata (RFC 9728 §5.1).
     pub resource_metadata: bool,
@@ -157,10 +163,11 @@ pub async fn authorize_request<S: Store, P, V: SignatureVerifier>(
     check(op, req, services, policy)
         .await
         .map_err(|denied| Denied {
-            dpop_only: policy.dpop_only,
+            dpop_only: policy.sender_constrained,
             resource_metadata: policy.own_api,
-            // A DPoP-only resource challenges with DPoP whatever the request tried.
-            scheme: if policy.dpop_only {
+            // A resource of sender-constrained tokens challenges with DPoP whatever the
+            // request tried.
+            scheme: if policy.sender_constrained {
                 Scheme::Dpop
             } else {
                 denied.scheme
@@ -244,7 +251,7 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     services: &Services<'_, S, P, V>,
     policy: &Policy<'_>,
 ) -> Result<Arc<Map<String, Value>>, Denied> {
-    let (scheme, token) = credentials(req, policy)?;
+    let (scheme, token) = credentials(req)?;
     let claims = access_token_claims(op, token, services)
         .await
         .map_err(|e| match e {
@@ -293,23 +300,37 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     let known = registry::find(op, client_id, services)
         .await
         .map_err(|_| unavailable())?;
-    if known.is_none() {
+    let Some(client) = known else {
         return Err(Denied::new(
             401,
             "invalid_token",
             "the token's client is no longer registered",
             scheme,
         ));
+    };
+    let cnf = claims.get("cnf");
+    // RFC 8705 §3: a certificate-bound token is only good over a connection that presents
+    // its certificate.
+    let certificate_bound = cnf.and_then(|c| c.get(X5T_S256));
+    if let Some(x5t) = certificate_bound
+        && x5t.as_str() != presented_thumbprint(req).as_deref()
+    {
+        return Err(Denied::new(
+            401,
+            "invalid_token",
+            "the token is bound to a TLS client certificate this request does not present",
+            scheme,
+        ));
     }
-    let bound = claims
-        .get("cnf")
-        .and_then(|c| c.get("jkt"))
-        .and_then(Value::as_str);
+    let bound = cnf.and_then(|c| c.get("jkt")).and_then(Value::as_str);
     match (bound, scheme) {
         (Some(jkt), Scheme::Dpop) => {
             let check = ProofCheck {
                 access_token: Some(token),
                 bound_jkt: Some(jkt),
+                // Every asymmetric algorithm, or those of the client's profile (FAPI 2.0
+                // §5.4.1), as at the token endpoint.
+                algorithms: client.signing_algorithms(),
                 nonce: if policy.require_nonce {
                     NoncePolicy::Stateless(op.secrets.nonce())
                 } else {
@@ -348,11 +369,11 @@ async fn check<S: Store, P, V: SignatureVerifier>(
                 Scheme::Dpop,
             ));
         }
-        (None, _) if policy.dpop_only => {
+        (None, _) if policy.sender_constrained && certificate_bound.is_none() => {
             return Err(Denied::new(
                 401,
                 "invalid_token",
-                "this resource accepts only DPoP-bound access tokens",
+                "this resource accepts only DPoP-bound or certificate-bound access tokens",
                 Scheme::Dpop,
             ));
         }
@@ -384,7 +405,7 @@ async fn check<S: Store, P, V: SignatureVerifier>(
 }
 
 /// The one credential of the request: its scheme and token.
-fn credentials<'r>(req: &'r Request, policy: &Policy<'_>) -> Result<(Scheme, &'r str), Denied> {
+fn credentials(req: &Request) -> Result<(Scheme, &str), Denied> {
     let authorizations = req.header_all("authorization");
     // RFC 6750 §3.1: no credentials (or a scheme this server does not take) get a bare
     // challenge, without an error code.
@@ -408,12 +429,8 @@ fn credentials<'r>(req: &'r Request, policy: &Policy<'_>) -> Result<(Scheme, &'r
     }
     match authorization.split_once(' ') {
         Some((s, t)) if s.eq_ignore_ascii_case("dpop") => Ok((Scheme::Dpop, t.trim())),
-        Some((s, _)) if s.eq_ignore_ascii_case("bearer") && policy.dpop_only => Err(Denied::new(
-            401,
-            "invalid_token",
-            "this resource accepts only DPoP-bound access tokens",
-            Scheme::Dpop,
-        )),
+        // A certificate-bound token comes as Bearer even where only sender-constrained
+        // tokens are taken: the token decides, once read.
         Some((s, t)) if s.eq_ignore_ascii_case("bearer") => Ok((Scheme::Bearer, t.trim())),
         _ => Err(Denied::new(
             401,

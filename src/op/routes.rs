@@ -79,6 +79,10 @@ pub struct Route {
     pub discovery: Option<&'static str>,
     /// What serves it.
     pub endpoint: Endpoint,
+    /// Whether it is also served on the mTLS endpoint origin (`mtls.endpoint_origin`,
+    /// RFC 8705 §5): the endpoints that take a TLS client certificate, listed in discovery's
+    /// `mtls_endpoint_aliases` when they are advertised. Nothing else is served there.
+    pub mtls: bool,
 }
 
 /// Where the metadata of the provider's own API is (RFC 9728 §3.1: the well-known prefix,
@@ -93,6 +97,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET"),
         discovery: None,
         endpoint: Endpoint::Discovery,
+        mtls: false,
     },
     Route {
         path: "/.well-known/oauth-authorization-server",
@@ -100,6 +105,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET"),
         discovery: None,
         endpoint: Endpoint::Discovery,
+        mtls: false,
     },
     Route {
         path: "/jwks",
@@ -107,6 +113,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET"),
         discovery: Some("jwks_uri"),
         endpoint: Endpoint::Jwks,
+        mtls: false,
     },
     Route {
         path: "/authorize",
@@ -114,6 +121,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("authorization_endpoint"),
         endpoint: Endpoint::Authorize,
+        mtls: false,
     },
     Route {
         path: "/login",
@@ -121,6 +129,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: None,
         endpoint: Endpoint::Login,
+        mtls: false,
     },
     Route {
         path: "/consent",
@@ -128,6 +137,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: None,
         endpoint: Endpoint::Consent,
+        mtls: false,
     },
     Route {
         path: "/token",
@@ -135,6 +145,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("POST"),
         discovery: Some("token_endpoint"),
         endpoint: Endpoint::Token,
+        mtls: true,
     },
     Route {
         path: "/userinfo",
@@ -142,6 +153,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET, POST"),
         discovery: Some("userinfo_endpoint"),
         endpoint: Endpoint::Userinfo,
+        mtls: true,
     },
     Route {
         path: "/revoke",
@@ -149,6 +161,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("POST"),
         discovery: Some("revocation_endpoint"),
         endpoint: Endpoint::Revoke,
+        mtls: true,
     },
     Route {
         path: "/introspect",
@@ -157,6 +170,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("introspection_endpoint"),
         endpoint: Endpoint::Introspect,
+        mtls: true,
     },
     Route {
         path: "/device_authorization",
@@ -165,6 +179,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("device_authorization_endpoint"),
         endpoint: Endpoint::DeviceAuthorization,
+        mtls: true,
     },
     Route {
         path: "/device",
@@ -172,6 +187,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: None,
         endpoint: Endpoint::Device,
+        mtls: false,
     },
     Route {
         path: "/bc-authorize",
@@ -180,6 +196,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("backchannel_authentication_endpoint"),
         endpoint: Endpoint::BcAuthorize,
+        mtls: true,
     },
     Route {
         path: "/ciba",
@@ -187,6 +204,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: None,
         endpoint: Endpoint::Ciba,
+        mtls: false,
     },
     Route {
         path: "/end_session",
@@ -194,6 +212,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("end_session_endpoint"),
         endpoint: Endpoint::EndSession,
+        mtls: false,
     },
     Route {
         path: "/api/me",
@@ -201,6 +220,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET"),
         discovery: None,
         endpoint: Endpoint::ApiMe,
+        mtls: true,
     },
     Route {
         path: OWN_API_METADATA_PATH,
@@ -208,6 +228,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("GET"),
         discovery: None,
         endpoint: Endpoint::ApiMeMetadata,
+        mtls: false,
     },
     Route {
         path: "/register",
@@ -215,6 +236,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: Some("registration_endpoint"),
         endpoint: Endpoint::Register,
+        mtls: false,
     },
     Route {
         path: CLIENT_CONFIGURATION_PREFIX,
@@ -222,6 +244,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: None,
         endpoint: Endpoint::ClientConfiguration,
+        mtls: false,
     },
     Route {
         path: UPSTREAM_START_PATH,
@@ -229,6 +252,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: None,
         endpoint: Endpoint::UpstreamStart,
+        mtls: false,
     },
     Route {
         path: UPSTREAM_CALLBACK_PATH,
@@ -236,6 +260,7 @@ pub const ROUTES: &[Route] = &[
         cors: None,
         discovery: None,
         endpoint: Endpoint::UpstreamCallback,
+        mtls: false,
     },
     Route {
         path: "/par",
@@ -244,6 +269,7 @@ pub const ROUTES: &[Route] = &[
         cors: Some("POST"),
         discovery: Some("pushed_authorization_request_endpoint"),
         endpoint: Endpoint::Par,
+        mtls: true,
     },
 ];
 
@@ -255,6 +281,13 @@ pub const UPSTREAM_CALLBACK_PATH: &str = "/upstream/callback";
 /// Where a registered client's configuration endpoint is: this, then its `client_id`
 /// (RFC 7592 §3 `registration_client_uri`).
 pub const CLIENT_CONFIGURATION_PREFIX: &str = "/register/";
+
+/// Whether a request to `path` may use a TLS client certificate (a [`Route::mtls`]
+/// endpoint): the only paths where the provider looks at one, so the only ones where a host
+/// need read the facts (the Worker reads `request.cf` there alone).
+pub fn takes_client_certificate(path: &str) -> bool {
+    route(path).is_some_and(|route| route.mtls)
+}
 
 /// The route of `path`, if any: the one with this path, or the prefix route it extends by
 /// one segment.
@@ -298,7 +331,15 @@ impl Provider {
         services: &Services<'_, S, P, V>,
     ) -> Response {
         let method = req.method.as_str();
-        let found = route(req.path()).filter(|route| route.enabled(&self.config));
+        // RFC 8705 §5: the mTLS origin serves the endpoints that take a client certificate,
+        // and nothing else (no pages, so no sign-in and no cookies there).
+        let on_mtls_origin = self
+            .config
+            .mtls
+            .as_ref()
+            .is_some_and(|mtls| mtls.serves(&req.url));
+        let found = route(req.path())
+            .filter(|route| route.enabled(&self.config) && (route.mtls || !on_mtls_origin));
         let Some(route) = found else {
             if method == "OPTIONS" {
                 return Response::empty(403);
@@ -428,6 +469,27 @@ mod tests {
         assert!(jwks.allows("GET") && jwks.allows("HEAD") && !jwks.allows("POST"));
         let authorize = route("/authorize").unwrap();
         assert!(!authorize.allows("HEAD") && !authorize.allows("get"));
+    }
+
+    /// RFC 8705 §5: the endpoints that authenticate clients or check bound tokens, and no
+    /// page.
+    #[test]
+    fn certificates_are_read_where_clients_authenticate_or_tokens_are_checked() {
+        for path in [
+            "/token",
+            "/par",
+            "/revoke",
+            "/introspect",
+            "/device_authorization",
+            "/bc-authorize",
+            "/userinfo",
+            "/api/me",
+        ] {
+            assert!(takes_client_certificate(path), "{path}");
+        }
+        for path in ["/authorize", "/login", "/jwks", "/register", "/nowhere", ""] {
+            assert!(!takes_client_certificate(path), "{path}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! `GET /api/me`, the provider's DPoP-only resource API: RFC 9449 §7.1 (the DPoP scheme
-//! and its challenges), §7.2 (no downgrade to Bearer), §9 (resource-server nonces),
-//! §4.3 (proof replay, `ath`, the bound key).
+//! `GET /api/me`, the provider's resource API of sender-constrained tokens, with DPoP:
+//! RFC 9449 §7.1 (the DPoP scheme and its challenges), §7.2 (no downgrade to Bearer), §9
+//! (resource-server nonces), §4.3 (proof replay, `ath`, the bound key). Certificate-bound
+//! tokens there are tests/op/mtls.rs.
 
 use crate::op_support::*;
 use oidc_edge::op::{Request, Response};
@@ -214,7 +215,9 @@ fn cors_and_methods() {
 
 /// RFC 9728 §3.1: the API's metadata sits at the well-known path made from its URL; §2: it
 /// names the API (`resource` equal to its URL, §3.3), the provider as its authorization
-/// server, the header as the only way to send a token, and DPoP-bound tokens as required.
+/// server, the header as the only way to send a token, DPoP's algorithms, and
+/// certificate-bound tokens (RFC 8705), which need no DPoP proof: DPoP is not "always"
+/// required.
 #[test]
 fn protected_resource_metadata() {
     let op = Op::new();
@@ -233,7 +236,8 @@ fn protected_resource_metadata() {
         metadata["bearer_methods_supported"],
         serde_json::json!(["header"])
     );
-    assert_eq!(metadata["dpop_bound_access_tokens_required"], true);
+    assert_eq!(metadata["dpop_bound_access_tokens_required"], false);
+    assert_eq!(metadata["tls_client_certificate_bound_access_tokens"], true);
     assert!(
         metadata["dpop_signing_alg_values_supported"]
             .as_array()

@@ -341,3 +341,265 @@ fn a_signed_request_by_value_is_not_enough() {
     assert_eq!(params.get("error"), Some("invalid_request"));
     assert_eq!(params.get("state"), Some(start.state.as_str()));
 }
+
+/// The `bank-app` certificate of tests/fixtures/mtls as Cloudflare's edge reports it:
+/// verified by the trusted authority, its SHA-256 and subject.
+fn bank_certificate() -> oidc_edge::op::mtls::ClientCertificate {
+    let facts: Value =
+        serde_json::from_str(include_str!("../fixtures/mtls/certificates.json")).unwrap();
+    let facts = &facts["bank-app"];
+    oidc_edge::op::mtls::ClientCertificate::from_host(
+        true,
+        false,
+        facts["sha256"].as_str().unwrap(),
+        facts["subject_dn"].as_str().unwrap(),
+        facts["issuer_dn"].as_str().unwrap(),
+    )
+    .unwrap()
+}
+
+/// The FAPI 2.0 client authenticating with mutual TLS, its tokens bound to the certificate.
+fn mtls_bank() -> Value {
+    json!({
+        "client_id": BANK, "client_type": "confidential",
+        "token_endpoint_auth_method": "tls_client_auth",
+        "tls_client_auth_subject_dn": "CN=bank-app,OU=Payments,O=Bank of Tests,C=DE",
+        "tls_client_certificate_bound_access_tokens": true,
+        "redirect_uris": [BANK_REDIRECT], "scopes": ["openid", "email"], "first_party": true,
+        "profile": "fapi2"
+    })
+}
+
+/// §5.3.3 and §5.3.2.1 with RFC 8705: mutual TLS is a FAPI 2.0 client authentication and
+/// certificate-bound tokens a FAPI 2.0 sender constraint, DPoP then not forced: the whole
+/// flow through PAR, with the certificate; a token request without it, or with a DPoP
+/// proof besides it, gets nothing.
+#[test]
+fn a_fapi2_client_may_use_mutual_tls_instead() {
+    let parsed = Config::from_json(&config_with(mtls_bank()).to_string()).unwrap();
+    let client = parsed.client(BANK).unwrap();
+    assert!(client.tls_client_certificate_bound_access_tokens);
+    assert!(!client.dpop_bound_access_tokens, "DPoP is not forced");
+    let mut explicit = mtls_bank();
+    explicit["dpop_bound_access_tokens"] = json!(false);
+    assert!(Config::from_json(&config_with(explicit).to_string()).is_ok());
+
+    let op = Op::with_config_and_keys(config_with(mtls_bank()), es256_keys());
+    let start = AuthStart::new();
+    let pushed = op.send(
+        &Request::new("POST", &format!("{ISSUER}/par"))
+            .with_form(&[
+                ("response_type", "code"),
+                ("client_id", BANK),
+                ("redirect_uri", BANK_REDIRECT),
+                ("scope", "openid"),
+                ("state", start.state.as_str()),
+                ("nonce", start.nonce.as_str()),
+                ("code_challenge", start.pkce.challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ])
+            .with_client_certificate(bank_certificate()),
+    );
+    assert_eq!(pushed.status, 201, "{}", text(&pushed));
+    let request_uri = body(&pushed)["request_uri"].as_str().unwrap().to_owned();
+    let browser = Browser::new(&op);
+    let query = encode(&[("client_id", BANK), ("request_uri", &request_uri)]);
+    let to_login = location(&browser.get(&format!("/authorize?{query}")));
+    let back = location(&browser.login(&to_login, "demo", "correct horse"));
+    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", BANK_REDIRECT),
+        ("client_id", BANK),
+        ("code_verifier", start.pkce.verifier.expose()),
+    ];
+    let token_url = format!("{ISSUER}/token");
+    let without = op.send(&token_request(&form));
+    assert_eq!(without.status, 401, "{}", text(&without));
+    assert_eq!(body(&without)["error"], "invalid_client");
+    let with_dpop = op.send(
+        &token_request(&form)
+            .with_header(
+                "dpop",
+                &dpop_proof(&op, &dpop_key(8), "POST", &token_url, None, None),
+            )
+            .with_client_certificate(bank_certificate()),
+    );
+    assert_eq!(with_dpop.status, 400, "{}", text(&with_dpop));
+    assert_eq!(body(&with_dpop)["error"], "invalid_request");
+    let tokens = op.send(&token_request(&form).with_client_certificate(bank_certificate()));
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+    assert_eq!(body(&tokens)["token_type"], "Bearer");
+    let access = body(&tokens)["access_token"].as_str().unwrap().to_owned();
+    let payload = access.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&oidc_edge::b64::decode(payload).unwrap()).unwrap();
+    assert!(claims["cnf"]["x5t#S256"].is_string(), "{claims}");
+    let userinfo = |certificate: bool| {
+        let req = Request::new("GET", &format!("{ISSUER}/userinfo"))
+            .with_header("authorization", &format!("Bearer {access}"));
+        op.send(&if certificate {
+            req.with_client_certificate(bank_certificate())
+        } else {
+            req
+        })
+    };
+    assert_eq!(userinfo(true).status, 200);
+    assert_eq!(userinfo(false).status, 401, "§5.3.2.1: no bearer fallback");
+}
+
+/// An RSA key a DPoP client holds, able to sign PS256 (which FAPI 2.0 allows) and RS256
+/// (which it does not): the same key, so the same thumbprint, either way.
+struct RsaDpopKey {
+    keys: SigningKeys,
+    public: Value,
+}
+
+fn rsa_dpop_key() -> RsaDpopKey {
+    let ps = SigningKeys::generate_key(Alg::Ps256, Some("d-ps")).unwrap();
+    let mut rs = ps.clone();
+    rs["alg"] = json!("RS256");
+    rs["kid"] = json!("d-rs");
+    let public = json!({ "kty": "RSA", "n": ps["n"], "e": ps["e"] });
+    RsaDpopKey {
+        keys: SigningKeys::from_jwks_json(&json!({ "keys": [ps, rs] }).to_string()).unwrap(),
+        public,
+    }
+}
+
+/// A DPoP proof (RFC 9449 §4.2) by `key` under `alg`, with `ath` for `access_token`.
+fn rsa_proof(
+    op: &Op,
+    key: &RsaDpopKey,
+    alg: Alg,
+    (htm, htu): (&str, &str),
+    access_token: Option<&str>,
+    nonce: Option<&str>,
+) -> String {
+    let mut header = Map::new();
+    header.insert("typ".into(), json!("dpop+jwt"));
+    header.insert("jwk".into(), key.public.clone());
+    let mut claims = json!({
+        "jti": oidc_edge::random::token(16).unwrap(), "htm": htm, "htu": htu, "iat": op.now(),
+    });
+    if let Some(token) = access_token {
+        // RFC 9449 §4.2: base64url of the SHA-256 of the access token.
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes());
+        claims["ath"] = json!(oidc_edge::b64::encode(&digest));
+    }
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    let kid = if alg == Alg::Ps256 { "d-ps" } else { "d-rs" };
+    let input = signing_input(header, alg, claims.to_string().as_bytes());
+    let signature = run_ready(key.keys.sign(kid, alg, input.as_bytes())).unwrap();
+    assemble(&input, &signature)
+}
+
+/// §5.4.1 at the resources: a FAPI 2.0 client's DPoP proofs at `/userinfo` and `/api/me`
+/// take the profile's algorithms only, as at the token endpoint. A token bound (with a
+/// PS256 proof) to an RSA key is refused with an RS256 proof of that very key, and taken
+/// with a PS256 one; a client without the profile may use RS256.
+#[test]
+fn a_fapi2_clients_proofs_at_the_resources_take_the_profiles_algorithms() {
+    let key = client_key(Alg::Es256, "bank-es256");
+    let op = Op::with_config_and_keys(config_with(bank(&[&key])), es256_keys());
+    let dpop = rsa_dpop_key();
+    let start = AuthStart::new();
+    let pushed = push(&op, &key, &start, true);
+    let request_uri = body(&pushed)["request_uri"].as_str().unwrap().to_owned();
+    let browser = Browser::new(&op);
+    let query = encode(&[("client_id", BANK), ("request_uri", &request_uri)]);
+    let to_login = location(&browser.get(&format!("/authorize?{query}")));
+    let back = location(&browser.login(&to_login, "demo", "correct horse"));
+    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    let token_url = format!("{ISSUER}/token");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", BANK_REDIRECT),
+        ("code_verifier", start.pkce.verifier.expose()),
+    ];
+    let ask = |nonce: Option<&str>| {
+        let assertion = assertion(&op, &key);
+        op.send(
+            &token_request(&with_assertion(&form, &assertion)).with_header(
+                "dpop",
+                &rsa_proof(&op, &dpop, Alg::Ps256, ("POST", &token_url), None, nonce),
+            ),
+        )
+    };
+    let nonce = ask(None).header("dpop-nonce").unwrap().to_owned();
+    let tokens = ask(Some(&nonce));
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+    let access = body(&tokens)["access_token"].as_str().unwrap().to_owned();
+
+    let userinfo = format!("{ISSUER}/userinfo");
+    let at_userinfo = |alg: Alg| {
+        op.send(
+            &Request::new("GET", &userinfo)
+                .with_header("authorization", &format!("DPoP {access}"))
+                .with_header(
+                    "dpop",
+                    &rsa_proof(&op, &dpop, alg, ("GET", &userinfo), Some(&access), None),
+                ),
+        )
+    };
+    let rs = at_userinfo(Alg::Rs256);
+    assert_eq!(rs.status, 401, "{}", text(&rs));
+    assert_eq!(body(&rs)["error"], "invalid_dpop_proof");
+    assert_eq!(at_userinfo(Alg::Ps256).status, 200);
+
+    let api = format!("{ISSUER}/api/me");
+    let at_api = |alg: Alg, nonce: Option<&str>| {
+        op.send(
+            &Request::new("GET", &api)
+                .with_header("authorization", &format!("DPoP {access}"))
+                .with_header(
+                    "dpop",
+                    &rsa_proof(&op, &dpop, alg, ("GET", &api), Some(&access), nonce),
+                ),
+        )
+    };
+    let api_nonce = at_api(Alg::Ps256, None)
+        .header("dpop-nonce")
+        .unwrap()
+        .to_owned();
+    let rs = at_api(Alg::Rs256, Some(&api_nonce));
+    assert_eq!(rs.status, 401, "{}", text(&rs));
+    assert_eq!(body(&rs)["error"], "invalid_dpop_proof");
+    assert_eq!(at_api(Alg::Ps256, Some(&api_nonce)).status, 200);
+
+    // The SPA has no profile: RS256 is one of every asymmetric algorithm it may use.
+    let (_b, spa_start, spa_code) = sign_in(&op, "openid");
+    let spa_form = code_form(&spa_start, &spa_code);
+    let spa_ask = |nonce: Option<&str>| {
+        op.send(&token_request(&spa_form).with_header(
+            "dpop",
+            &rsa_proof(&op, &dpop, Alg::Rs256, ("POST", &token_url), None, nonce),
+        ))
+    };
+    let nonce = spa_ask(None).header("dpop-nonce").unwrap().to_owned();
+    let spa_tokens = spa_ask(Some(&nonce));
+    assert_eq!(spa_tokens.status, 200, "{}", text(&spa_tokens));
+    let spa_access = body(&spa_tokens)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let spa_rs = op.send(
+        &Request::new("GET", &userinfo)
+            .with_header("authorization", &format!("DPoP {spa_access}"))
+            .with_header(
+                "dpop",
+                &rsa_proof(
+                    &op,
+                    &dpop,
+                    Alg::Rs256,
+                    ("GET", &userinfo),
+                    Some(&spa_access),
+                    None,
+                ),
+            ),
+    );
+    assert_eq!(spa_rs.status, 200, "{}", text(&spa_rs));
+}

@@ -25,6 +25,7 @@ mod hostile;
 mod introspect;
 mod login;
 mod logout;
+mod mtls;
 mod native_apps;
 mod opaque_tokens;
 mod par;

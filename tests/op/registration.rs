@@ -389,7 +389,15 @@ fn every_other_metadata_error_is_invalid_client_metadata() {
         ),
         (
             json!({ "token_endpoint_auth_method": "tls_client_auth" }),
-            "token_endpoint_auth_method",
+            "tls_client_auth_subject_dn",
+        ),
+        (
+            json!({ "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=a, O=b" }),
+            "tls_client_auth_subject_dn",
+        ),
+        (
+            json!({ "token_endpoint_auth_method": "self_signed_tls_client_auth" }),
+            "jwks",
         ),
         (
             json!({ "token_endpoint_auth_method": 7 }),

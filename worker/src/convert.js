@@ -20,3 +20,37 @@ export function makeResponse(status, lines, body) {
   for (let i = 0; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
   return new Response(body, { status, headers });
 }
+
+/**
+ * The client certificate facts Cloudflare's edge puts in `request.cf.tlsClientAuth` when
+ * the host name asks for client certificates (mTLS), as one string for convert.rs:
+ * verified ("1" for certVerified "SUCCESS"), revoked ("1" for certRevoked "1"),
+ * certFingerprintSHA256, certSubjectDNRFC2253, certIssuerDNRFC2253, each followed by "\n"
+ * but the last. The RFC 2253 forms, not certSubjectDN: that one lists the attributes in
+ * the other order, with ", " between them, which RFC 4514 comparison would misread.
+ *
+ * `null` when no certificate was presented (certPresented is not "1", or there is no
+ * `cf` at all, as for a request another Worker made), and when a fact is not what
+ * Cloudflare documents (a flag outside its values, a field that is not a string, a line
+ * break): facts that cannot be read are no certificate, never a guess. A missing DN is
+ * empty (unknown). Whether the thumbprint is 64 hex digits is the core's to check.
+ */
+export function clientCertificate(request) {
+  let auth;
+  try {
+    auth = request.cf?.tlsClientAuth;
+  } catch {
+    return null;
+  }
+  if (auth === null || typeof auth !== "object" || auth.certPresented !== "1") return null;
+  const { certVerified, certRevoked, certFingerprintSHA256 } = auth;
+  if (typeof certVerified !== "string" || typeof certFingerprintSHA256 !== "string") return null;
+  if (certRevoked !== "0" && certRevoked !== "1") return null;
+  const dn = (value) => (value === undefined ? "" : value);
+  const subject = dn(auth.certSubjectDNRFC2253);
+  const issuer = dn(auth.certIssuerDNRFC2253);
+  const facts = [certFingerprintSHA256, subject, issuer];
+  if (!facts.every((fact) => typeof fact === "string" && !fact.includes("\n"))) return null;
+  const verified = certVerified === "SUCCESS" ? "1" : "0";
+  return [verified, certRevoked, ...facts].join("\n");
+}

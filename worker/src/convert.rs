@@ -2,6 +2,8 @@
 
 use futures_util::StreamExt;
 use oidc_edge::op::http::{MAX_BODY_LEN, MAX_HEADERS};
+use oidc_edge::op::mtls::ClientCertificate;
+use oidc_edge::op::routes;
 use oidc_edge::op::{Request, Response};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -12,6 +14,9 @@ use worker::wasm_bindgen_futures::JsFuture;
 extern "C" {
     #[wasm_bindgen(js_name = headerLines)]
     fn header_lines(headers: &web_sys::Headers) -> String;
+
+    #[wasm_bindgen(js_name = clientCertificate)]
+    fn client_certificate_facts(request: &web_sys::Request) -> Option<String>;
 
     #[wasm_bindgen(js_name = makeResponse, catch)]
     fn make_response(
@@ -41,6 +46,11 @@ pub fn path_of(url: &str) -> &str {
 pub async fn request(req: web_sys::Request) -> Result<Request, Refused> {
     let url = req.url();
     let method = req.method();
+    // Read only on the paths where the provider looks for a certificate: elsewhere it would
+    // be a crossing into JS and a read of the runtime's `cf` object for nothing.
+    let client_certificate = routes::takes_client_certificate(path_of(&url))
+        .then(|| client_certificate(&req))
+        .flatten();
     let lines = header_lines(&req.headers());
     let mut headers = Vec::new();
     let mut fields = lines.split('\n');
@@ -71,7 +81,28 @@ pub async fn request(req: web_sys::Request) -> Result<Request, Refused> {
         url,
         headers,
         body,
+        client_certificate,
     })
+}
+
+/// The TLS client certificate Cloudflare's edge reports in `request.cf.tlsClientAuth`
+/// (convert.js reads it; no header is ever read for it), or `None`: none presented, or
+/// facts that do not read (a thumbprint that is not 64 hex digits, a field of another
+/// type), which count as none.
+fn client_certificate(req: &web_sys::Request) -> Option<ClientCertificate> {
+    let facts = client_certificate_facts(req)?;
+    let mut fields = facts.split('\n');
+    let (Some(verified), Some(revoked), Some(sha256), Some(subject), Some(issuer), None) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return None;
+    };
+    ClientCertificate::from_host(verified == "1", revoked == "1", sha256, subject, issuer)
 }
 
 /// A body of a length known to fit, in one read.

@@ -16,10 +16,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::jose::JwkSet;
 use crate::jose::jwk::MAX_JWKS_LEN;
 use crate::json;
-use crate::op::clients::keys::parse_jwks;
+use crate::op::clients::keys::{ClientKeys, parse_jwks};
 use crate::op::kept::{Kept, WhileFetching};
 use crate::op::provider::{Provider, Services};
 
@@ -27,7 +26,7 @@ use crate::op::provider::{Provider, Services};
 pub const MAX_DOCUMENT_LEN: usize = MAX_JWKS_LEN;
 
 /// The keys of every `jwks_uri`, by URI.
-pub(crate) type RemoteKeySets = Kept<JwkSet>;
+pub(crate) type RemoteKeySets = Kept<ClientKeys>;
 
 /// Room for the keys of `capacity` URIs.
 pub(crate) fn cache(capacity: usize) -> RemoteKeySets {
@@ -41,7 +40,7 @@ pub(crate) async fn current<S, P, V>(
     op: &Provider,
     uri: &str,
     services: &Services<'_, S, P, V>,
-) -> Option<Arc<JwkSet>> {
+) -> Option<Arc<ClientKeys>> {
     let (fetcher, now) = (services.fetcher, services.now);
     op.remote_keys.current(uri, uri, fetcher, now, read).await
 }
@@ -53,13 +52,13 @@ pub(crate) async fn refetched<S, P, V>(
     op: &Provider,
     uri: &str,
     services: &Services<'_, S, P, V>,
-) -> Option<Arc<JwkSet>> {
+) -> Option<Arc<ClientKeys>> {
     let (fetcher, now) = (services.fetcher, services.now);
     op.remote_keys.refetched(uri, uri, fetcher, now, read).await
 }
 
 /// The keys of a body: a JWKS of public keys by the rules of an inline `jwks`.
-fn read(body: &[u8]) -> Option<JwkSet> {
+fn read(body: &[u8]) -> Option<ClientKeys> {
     let document = json::parse_object(body, MAX_DOCUMENT_LEN, "JWKS").ok()?;
     parse_jwks(&Value::Object(document)).ok()
 }

@@ -1,14 +1,39 @@
 //! A client's keys (RFC 7591 §2 `jwks`): what its `private_key_jwt` assertions and its
-//! request objects (RFC 9101) are checked with.
+//! request objects (RFC 9101) are checked with, and the certificates its keys carry in
+//! `x5c` (RFC 7517 §4.7), which `self_signed_tls_client_auth` matches (RFC 8705 §2.2).
 
+use base64ct::Encoding;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::jose::JwkSet;
 
+/// The longest certificate read from an `x5c`, in bytes of DER.
+const MAX_CERTIFICATE_LEN: usize = 16 * 1024;
+
+/// What a client registered as its keys.
+#[derive(Debug, Clone)]
+pub struct ClientKeys {
+    /// The public keys its JWTs are checked with.
+    pub set: JwkSet,
+    /// The SHA-256 of the DER of the first certificate of each key's `x5c` (the one that
+    /// holds the key, RFC 7517 §4.7): the certificates the client may present with
+    /// `self_signed_tls_client_auth`.
+    pub certificates: Vec<[u8; 32]>,
+}
+
+impl ClientKeys {
+    /// Whether the certificate with SHA-256 `sha256` heads one of the keys' `x5c`.
+    pub fn has_certificate(&self, sha256: &[u8; 32]) -> bool {
+        self.certificates.iter().any(|c| c == sha256)
+    }
+}
+
 /// A client's `jwks`: a JWKS of public keys, each with a `kid` (an assertion names its key),
-/// of a type that signs (RFC 7517 §4), never a private or symmetric key. An error is the
-/// path below `jwks` (`""`, or `.keys[0].d`) and a message.
-pub fn parse_jwks(value: &Value) -> Result<JwkSet, (String, String)> {
+/// of a type that signs (RFC 7517 §4), never a private or symmetric key, and an `x5c`, if
+/// any, of base64 DER certificates. An error is the path below `jwks` (`""`, or
+/// `.keys[0].d`) and a message.
+pub fn parse_jwks(value: &Value) -> Result<ClientKeys, (String, String)> {
     let refused = |at: String, message: &str| Err((at, message.to_owned()));
     let Value::Object(obj) = value else {
         return refused(String::new(), "must be a JWKS object: {\"keys\": [...]}");
@@ -19,6 +44,7 @@ pub fn parse_jwks(value: &Value) -> Result<JwkSet, (String, String)> {
             "must be a JWKS, {\"keys\": [...]}, not a single JWK",
         );
     }
+    let mut certificates = Vec::new();
     if let Some(Value::Array(keys)) = obj.get("keys") {
         for (i, key) in keys.iter().enumerate() {
             let at = format!(".keys[{i}]");
@@ -39,6 +65,11 @@ pub fn parse_jwks(value: &Value) -> Result<JwkSet, (String, String)> {
                     "is required: assertions name their key by kid",
                 );
             }
+            if let Some(chain) = key.get("x5c") {
+                certificates.push(first_certificate(chain).map_err(|(below, message)| {
+                    (format!("{at}.x5c{below}"), message.to_owned())
+                })?);
+            }
         }
     }
     let set = JwkSet::from_object(obj).map_err(|err| (String::new(), err.to_string()))?;
@@ -48,5 +79,30 @@ pub fn parse_jwks(value: &Value) -> Result<JwkSet, (String, String)> {
             "must hold at least one public key of a supported type (EC P-256 or P-384, RSA, Ed25519)",
         );
     }
-    Ok(set)
+    Ok(ClientKeys { set, certificates })
+}
+
+/// The SHA-256 of the first certificate of an `x5c` (RFC 7517 §4.7: a non-empty array of
+/// base64, not base64url, DER certificates), each of which must read.
+fn first_certificate(chain: &Value) -> Result<[u8; 32], (String, &'static str)> {
+    let Value::Array(items) = chain else {
+        return Err((String::new(), "must be an array of base64 DER certificates"));
+    };
+    let mut first = None;
+    for (i, item) in items.iter().enumerate() {
+        let der = item
+            .as_str()
+            .filter(|text| text.len() <= MAX_CERTIFICATE_LEN.saturating_mul(2))
+            .and_then(|text| base64ct::Base64::decode_vec(text).ok())
+            // A DER certificate is a SEQUENCE.
+            .filter(|der| der.first() == Some(&0x30) && der.len() <= MAX_CERTIFICATE_LEN)
+            .ok_or((
+                format!("[{i}]"),
+                "must be a DER certificate in base64 (RFC 7517 §4.7: not base64url)",
+            ))?;
+        if first.is_none() {
+            first = Some(Sha256::digest(&der).into());
+        }
+    }
+    first.ok_or((String::new(), "must hold at least one certificate"))
 }

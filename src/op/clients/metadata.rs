@@ -19,7 +19,7 @@ use crate::op::config::{
 pub const MAX_METADATA_LEN: usize = 16 * 1024;
 
 /// The registry names read; anything else a client sends is ignored.
-pub const READ_FIELDS: [&str; 22] = [
+pub const READ_FIELDS: [&str; 24] = [
     "application_type",
     "redirect_uris",
     "token_endpoint_auth_method",
@@ -36,6 +36,11 @@ pub const READ_FIELDS: [&str; 22] = [
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
     "dpop_bound_access_tokens",
+    // RFC 8705 §2.1.2, §3.4: a client that registers itself may prove itself with a
+    // certificate, CA-issued with the subject it names or one it registers in its `jwks`,
+    // as with a key it registers for private_key_jwt (`config::mtls`).
+    "tls_client_auth_subject_dn",
+    "tls_client_certificate_bound_access_tokens",
     "id_token_signed_response_alg",
     "introspection_signed_response_alg",
     // RFC 9126 §6, RFC 9101 §10.5, JARM §3: each only restricts the client itself.

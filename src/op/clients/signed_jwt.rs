@@ -21,15 +21,15 @@ pub(crate) async fn verify<S, P, V: SignatureVerifier>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Verified, Error> {
     match (&client.jwks, &client.jwks_uri) {
-        (Some(keys), _) => signed_by(token, keys, validation, services).await,
+        (Some(keys), _) => signed_by(token, &keys.set, validation, services).await,
         (None, Some(uri)) => {
             let keys = jwks_uri::current(op, uri, services)
                 .await
                 .ok_or(Error::KeyNotFound)?;
-            match signed_by(token, &keys, validation, services).await {
+            match signed_by(token, &keys.set, validation, services).await {
                 // At most one fetch a minute for a key the kept ones lack.
                 Err(Error::KeyNotFound) => match jwks_uri::refetched(op, uri, services).await {
-                    Some(keys) => signed_by(token, &keys, validation, services).await,
+                    Some(keys) => signed_by(token, &keys.set, validation, services).await,
                     None => Err(Error::KeyNotFound),
                 },
                 checked => checked,

@@ -66,6 +66,9 @@ const CLIENT_FIELDS: &[&str] = &[
     "allowed_origins",
     "first_party",
     "dpop_bound_access_tokens",
+    // RFC 8705 §2.1.2 and §3.4: `mtls.rs`.
+    "tls_client_auth_subject_dn",
+    "tls_client_certificate_bound_access_tokens",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
     "id_token_signed_response_alg",
@@ -135,7 +138,7 @@ pub(crate) fn parse_client(
         Some(name) => AuthMethod::parse(name).ok_or_else(|| {
             ConfigError::new(
                 &method_path,
-                "must be \"none\", \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\"",
+                "must be \"none\", \"client_secret_basic\", \"client_secret_post\", \"private_key_jwt\", \"tls_client_auth\" or \"self_signed_tls_client_auth\"",
             )
         })?,
     };
@@ -150,20 +153,23 @@ pub(crate) fn parse_client(
         (ClientType::Confidential, AuthMethod::None) => {
             return Err(ConfigError::new(
                 method_path,
-                "must be \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\" for a confidential client",
+                "must be \"client_secret_basic\", \"client_secret_post\", \"private_key_jwt\", \"tls_client_auth\" or \"self_signed_tls_client_auth\" for a confidential client",
             ));
         }
         (ClientType::Confidential, _) => {}
     }
 
     // draft-ietf-oauth-client-id-metadata-document §4: such a client has no secret to share
-    // with every server that reads its document.
+    // with every server that reads its document. A key or a certificate it holds is fine.
     if asserted.is_some_and(|rules| rules.origin == ClientOrigin::MetadataDocument)
-        && !matches!(method, AuthMethod::None | AuthMethod::PrivateKeyJwt)
+        && matches!(
+            method,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
     {
         return Err(ConfigError::new(
             method_path,
-            "must be \"none\" or \"private_key_jwt\" for a client identified by its metadata document (a shared secret is no secret there)",
+            "must be \"none\", \"private_key_jwt\", \"tls_client_auth\" or \"self_signed_tls_client_auth\" for a client identified by its metadata document (a shared secret is no secret there)",
         ));
     }
 
@@ -183,7 +189,10 @@ pub(crate) fn parse_client(
         (ClientType::Confidential, Some(_)) if !uses_secret => {
             return Err(ConfigError::new(
                 secret_path,
-                "a client that authenticates with private_key_jwt has no secret: remove it",
+                format!(
+                    "a client that authenticates with {} has no secret: remove it",
+                    method.as_str()
+                ),
             ));
         }
         (ClientType::Confidential, None) if !uses_secret => None,
@@ -353,6 +362,8 @@ pub(crate) fn parse_client(
         ));
     }
 
+    let mtls = super::mtls::parse_client_mtls(&obj, method, jwks.as_ref(), jwks_uri.is_some())?;
+
     let authorization =
         super::authorization::parse(&obj, jwks.is_some() || jwks_uri.is_some(), signing_alg)?;
 
@@ -442,6 +453,8 @@ pub(crate) fn parse_client(
         allowed_origins,
         first_party: obj.bool("first_party")?,
         dpop_bound_access_tokens: obj.bool("dpop_bound_access_tokens")?,
+        tls_client_certificate_bound_access_tokens: mtls.certificate_bound_access_tokens,
+        tls_client_auth_subject_dn: mtls.subject_dn,
         backchannel_logout_uri,
         backchannel_logout_session_required: obj.bool("backchannel_logout_session_required")?,
         id_token_signed_response_alg: signing_alg(&obj, "id_token_signed_response_alg")?,

@@ -12,15 +12,18 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::clients::keys::ClientKeys;
 use super::keys::SigningKeys;
+use super::mtls::DistinguishedName;
 use super::password::PasswordHash;
 use super::types::{ClientId, RedirectUri};
-use crate::jose::{Alg, JwkSet};
+use crate::jose::Alg;
 use crate::{Error, json};
 
 mod authorization;
 mod client;
 mod fields;
+mod mtls;
 mod profile;
 mod reader;
 mod registration;
@@ -32,6 +35,7 @@ pub use authorization::AuthorizationRules;
 pub(crate) use client::parse_client;
 pub use client::{ClientSource, SelfAsserted};
 use fields::{parse_lifetimes, parse_login_limits, parse_user};
+pub use mtls::Mtls;
 pub use profile::{FAPI2_ALGORITHMS, Profile};
 use reader::Obj;
 pub use registration::Registration;
@@ -114,6 +118,9 @@ pub struct Config {
     /// Every client's authorization requests come through `/par` (RFC 9126 §5), whatever
     /// the client's own `require_pushed_authorization_requests` says.
     pub require_pushed_authorization_requests: bool,
+    /// Where clients reach the endpoints that take TLS client certificates, when that is
+    /// another origin than the issuer's (`mtls`, RFC 8705 §5).
+    pub mtls: Option<Mtls>,
 }
 
 /// The `acr` of a password sign-in unless the configuration names another: level 1 of the
@@ -223,29 +230,49 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// A JWT signed with one of the client's keys (RFC 7523 §2.2, OpenID Connect Core §9).
     PrivateKeyJwt,
+    /// A TLS client certificate the host verified against the certificate authorities it
+    /// trusts, with the subject DN the client registered (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// A TLS client certificate, self-signed or not, that heads the `x5c` of one of the
+    /// client's keys (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
-    /// The registered name: `none`, `client_secret_basic` or `client_secret_post`.
+    /// Every method, in the order the configuration reference lists them.
+    pub const ALL: [AuthMethod; 6] = [
+        AuthMethod::None,
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::TlsClientAuth,
+        AuthMethod::SelfSignedTlsClientAuth,
+    ];
+
+    /// The registered name (RFC 7591 §2, RFC 8705 §2.1.1 and §2.2.1).
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::None => "none",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
     /// The method named `name`, if any.
     pub fn parse(name: &str) -> Option<AuthMethod> {
-        [
-            AuthMethod::None,
-            AuthMethod::ClientSecretBasic,
-            AuthMethod::ClientSecretPost,
-            AuthMethod::PrivateKeyJwt,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == name)
+        AuthMethod::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// Whether the client proves itself with the TLS client certificate of the request
+    /// (RFC 8705 §2): the request itself names the client with `client_id` only.
+    pub fn is_mtls(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
     }
 }
 
@@ -346,7 +373,8 @@ pub struct Client {
     /// Public or confidential.
     pub client_type: ClientType,
     /// `none` for public clients; `client_secret_basic` (the default),
-    /// `client_secret_post` or `private_key_jwt` for confidential ones.
+    /// `client_secret_post`, `private_key_jwt`, `tls_client_auth` or
+    /// `self_signed_tls_client_auth` for confidential ones.
     pub token_endpoint_auth_method: AuthMethod,
     /// The secret's hash: present exactly for confidential clients that authenticate with
     /// a secret.
@@ -370,6 +398,12 @@ pub struct Client {
     pub first_party: bool,
     /// Access tokens must be DPoP-bound (RFC 9449 §5.2 client metadata).
     pub dpop_bound_access_tokens: bool,
+    /// Access tokens are bound to the TLS client certificate of the token request, which
+    /// must then present one (RFC 8705 §3.4); never with `dpop_bound_access_tokens`.
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// The subject DN the certificate of a `tls_client_auth` client must have (RFC 8705
+    /// §2.1.2), as RFC 4514 writes it and [`DistinguishedName`] compares it.
+    pub tls_client_auth_subject_dn: Option<DistinguishedName>,
     /// Where logout tokens are POSTed when a session the client signed in with ends
     /// (OpenID Connect Back-Channel Logout 1.0 §2.2).
     pub backchannel_logout_uri: Option<String>,
@@ -390,8 +424,9 @@ pub struct Client {
     /// The client's terms of service, linked from the consent page (RFC 7591 §2).
     pub tos_uri: Option<String>,
     /// The client's public keys (RFC 7591 §2 `jwks`): what its `private_key_jwt`
-    /// assertions are checked with.
-    pub jwks: Option<JwkSet>,
+    /// assertions and request objects are checked with, and the certificates of their
+    /// `x5c` (`self_signed_tls_client_auth`).
+    pub jwks: Option<ClientKeys>,
     /// The form of the client's access tokens for the provider itself (those without a
     /// resource; a resource's own format decides for tokens for it).
     pub access_token_format: TokenFormat,
@@ -578,6 +613,7 @@ impl Config {
             "upstream_providers",
             "password_login",
             "require_pushed_authorization_requests",
+            "mtls",
         ])?;
 
         let issuer = obj.required_string("issuer")?;
@@ -725,6 +761,10 @@ impl Config {
             offered_scopes,
             require_pushed_authorization_requests: obj
                 .bool("require_pushed_authorization_requests")?,
+            mtls: match obj.get("mtls") {
+                None => None,
+                Some(value) => Some(mtls::parse_mtls(value, issuer)?),
+            },
         })
     }
 

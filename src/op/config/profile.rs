@@ -1,7 +1,9 @@
 //! Client profiles: `"profile": "fapi2"` holds a client to the FAPI 2.0 Security Profile
-//! (Final, §5). What the profile makes a choice of one value is set by it (pushed requests,
-//! DPoP-bound tokens) and refused when written otherwise; what leaves a choice (the client
-//! authentication method, the algorithms) must be a choice the profile allows. Rules that
+//! (Final, §5). What the profile makes a choice of one value is set by it (pushed requests)
+//! and refused when written otherwise; what leaves a choice (the client authentication
+//! method, how tokens are sender-constrained, the algorithms) must be a choice the profile
+//! allows. Tokens are DPoP-bound unless the client asks for certificate-bound ones
+//! (`tls_client_certificate_bound_access_tokens`, RFC 8705 §3). Rules that
 //! need the lifetimes or the signing keys are checked with them ([`check_lifetimes`],
 //! [`check_keys`]); the rest is enforced per request (PKCE, the algorithms of what the
 //! client signs).
@@ -61,15 +63,20 @@ pub(super) fn apply(obj: &Obj<'_>, mut client: Client) -> Result<Client, ConfigE
         }
     };
     client.profile = Some(profile);
-    // §5.3.2.1 / §5.3.3: confidential clients authenticating with private_key_jwt (or
-    // mTLS, which this provider does not offer).
+    // §5.3.2.1 / §5.3.3: confidential clients authenticating with private_key_jwt or mutual
+    // TLS (RFC 8705 §2).
     if client.client_type != ClientType::Confidential
-        || client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt
+        || !matches!(
+            client.token_endpoint_auth_method,
+            AuthMethod::PrivateKeyJwt
+                | AuthMethod::TlsClientAuth
+                | AuthMethod::SelfSignedTlsClientAuth
+        )
     {
         return refuse_at(
             obj,
             "token_endpoint_auth_method",
-            "must be \"private_key_jwt\" in a confidential client",
+            "must be \"private_key_jwt\", \"tls_client_auth\" or \"self_signed_tls_client_auth\" in a confidential client",
             "§5.3.3",
         );
     }
@@ -83,16 +90,19 @@ pub(super) fn apply(obj: &Obj<'_>, mut client: Client) -> Result<Client, ConfigE
         );
     }
     client.authorization.require_pushed_authorization_requests = true;
-    // §5.3.2.1: sender-constrained access tokens only; DPoP is the way this provider offers.
-    if obj.get("dpop_bound_access_tokens") == Some(&Value::Bool(false)) {
-        return refuse_at(
-            obj,
-            "dpop_bound_access_tokens",
-            "cannot be false: access tokens are sender-constrained (DPoP)",
-            "§5.3.2.1",
-        );
+    // §5.3.2.1: sender-constrained access tokens only: bound to the client's certificate
+    // when it asks for that (RFC 8705 §3; never beside DPoP, `mtls.rs`), else to a DPoP key.
+    if !client.tls_client_certificate_bound_access_tokens {
+        if obj.get("dpop_bound_access_tokens") == Some(&Value::Bool(false)) {
+            return refuse_at(
+                obj,
+                "dpop_bound_access_tokens",
+                "cannot be false without tls_client_certificate_bound_access_tokens: access tokens are sender-constrained (DPoP or mutual TLS)",
+                "§5.3.2.1",
+            );
+        }
+        client.dpop_bound_access_tokens = true;
     }
-    client.dpop_bound_access_tokens = true;
     // §5.4.1: the algorithms named for the client must be the profile's.
     for (field, alg) in [
         (

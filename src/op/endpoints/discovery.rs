@@ -62,7 +62,15 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         scopes.extend(config.offered_scopes().iter().map(String::as_str));
         grants
             .extend([GrantType::AuthorizationCode, GrantType::RefreshToken].map(GrantType::as_str));
-        auth_methods.extend([AuthMethod::None, AuthMethod::PrivateKeyJwt].map(AuthMethod::as_str));
+        auth_methods.extend(
+            [
+                AuthMethod::None,
+                AuthMethod::PrivateKeyJwt,
+                AuthMethod::TlsClientAuth,
+                AuthMethod::SelfSignedTlsClientAuth,
+            ]
+            .map(AuthMethod::as_str),
+        );
     }
     if registration.enabled {
         auth_methods.extend(
@@ -123,6 +131,9 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
         "acr_values_supported": acr_values,
         "prompt_values_supported": ["none", "login", "consent"],
         "dpop_signing_alg_values_supported": dpop_algs,
+        // RFC 8705 §3.3: access tokens bound to the TLS client certificate, for clients
+        // registered with `tls_client_certificate_bound_access_tokens`.
+        "tls_client_certificate_bound_access_tokens": true,
         "authorization_response_iss_parameter_supported": true,
         // RFC 9101: request objects by value; by reference only as pushed requests
         // (`request_uri_parameter_supported` is about fetching them, which is not done).
@@ -170,6 +181,7 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
             json!(false),
         );
     }
+    let mut aliases = serde_json::Map::new();
     for route in ROUTES
         .iter()
         .filter(|route| route.enabled(config) && offered(config, route.endpoint))
@@ -180,7 +192,21 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
                 name,
                 json!(format!("{issuer}{}", route.path)),
             );
+            // RFC 8705 §5: where a client that presents a certificate calls it.
+            if let Some(mtls) = config.mtls.as_ref().filter(|_| route.mtls) {
+                aliases.insert(
+                    name.to_owned(),
+                    json!(format!("{}{}", mtls.endpoint_origin, route.path)),
+                );
+            }
         }
+    }
+    if !aliases.is_empty() {
+        set_member(
+            &mut document,
+            "mtls_endpoint_aliases",
+            Value::Object(aliases),
+        );
     }
     document
 }

@@ -35,7 +35,7 @@ use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Grant, Grants, Key, Mark, Rotations};
 use crate::op::resource::access_token_claims;
-use crate::op::token::jwt;
+use crate::op::token::{Binding, jwt};
 use crate::op::users;
 use crate::store::Store;
 
@@ -136,7 +136,8 @@ async fn access_token<S: Store, P, V: SignatureVerifier>(
         .iter()
         .filter_map(|name| Some(((*name).to_owned(), claims.get(*name)?.clone())))
         .collect();
-    // RFC 9449 §6.2: a DPoP-bound token says so, with its key's thumbprint in `cnf`.
+    // RFC 9449 §6.2: a DPoP-bound token says so, with its key's thumbprint in `cnf`. A
+    // certificate-bound one is a Bearer token with `cnf.x5t#S256` (RFC 8705 §3.2).
     let bound = claims.get("cnf").and_then(|c| c.get("jkt")).is_some();
     members.insert(
         "token_type".into(),
@@ -177,8 +178,14 @@ async fn refresh_token<S: Store, P, V>(
     members.insert("sub".into(), json!(record.sub));
     members.insert("iss".into(), json!(op.config.issuer));
     members.insert("token_type".into(), json!("refresh_token"));
-    if let Some(jkt) = &record.jkt {
-        members.insert("cnf".into(), json!({ "jkt": jkt }));
+    // RFC 9449 §6.2, RFC 8705 §3.2: what a public client's refresh token is bound to.
+    let binding = match (&record.jkt, &record.x5t) {
+        (Some(jkt), _) => Some(Binding::Dpop(jkt.clone())),
+        (None, Some(x5t)) => Some(Binding::Certificate(x5t.clone())),
+        (None, None) => None,
+    };
+    if let Some(binding) = binding {
+        members.insert("cnf".into(), binding.cnf());
     }
     Ok(Some(members))
 }

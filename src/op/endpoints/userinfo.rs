@@ -1,5 +1,7 @@
 //! The UserInfo endpoint (OpenID Connect Core §5.3) as a protected resource: Bearer
-//! tokens (RFC 6750) and DPoP-bound tokens (RFC 9449 §7), which must come with a proof.
+//! tokens (RFC 6750), DPoP-bound tokens (RFC 9449 §7), which must come with a proof, and
+//! certificate-bound tokens (RFC 8705 §3), which must come over a connection that presents
+//! their certificate.
 
 use serde_json::Value;
 
@@ -12,10 +14,10 @@ use crate::op::token::user_claims;
 use crate::op::users;
 use crate::store::Store;
 
-/// What `/userinfo` demands: an `openid` token, Bearer or DPoP.
+/// What `/userinfo` demands: an `openid` token, bearer or sender-constrained.
 const POLICY: Policy<'static> = Policy {
     scopes: &["openid"],
-    dpop_only: false,
+    sender_constrained: false,
     require_nonce: false,
     own_api: false,
 };

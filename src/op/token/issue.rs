@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use super::binding::{self, Binding};
 use super::jwt::{self, AccessGrant, Exchanged, IdGrant, set_member};
 use super::target::Target;
 use crate::op::claims::RequestedClaims;
@@ -38,8 +39,8 @@ pub struct Issue<'a> {
     pub sid: Option<&'a str>,
     /// The authentication request's `nonce`, for the ID token.
     pub nonce: Option<&'a str>,
-    /// The DPoP key the access token is bound to.
-    pub jkt: Option<&'a str>,
+    /// The DPoP key or certificate the access token is bound to.
+    pub binding: Option<&'a Binding>,
     /// The claims the authorization request asked for one by one (OpenID Connect Core
     /// §5.5), when a user granted the tokens.
     pub claims: Option<&'a RequestedClaims>,
@@ -68,7 +69,7 @@ pub async fn issue<S: Store, P, V>(
         audience: &target.audience,
         scope: &target.scope,
         auth_time: what.auth_time,
-        jkt: what.jkt,
+        binding: what.binding,
         sid: what.sid,
         grant: what.grant,
         userinfo_claims: requested.map_or(&[], |c| c.userinfo.as_slice()),
@@ -99,7 +100,7 @@ pub async fn issue<S: Store, P, V>(
     // RFC 6749 §5.1: `scope` is the access token's, which resources may narrow.
     let mut body = json!({
         "access_token": access_token,
-        "token_type": if what.jkt.is_some() { "DPoP" } else { "Bearer" },
+        "token_type": binding::token_type(what.binding),
         "expires_in": target.lifetime,
         "scope": target.scope,
     });

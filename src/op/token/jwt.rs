@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::binding::Binding;
 use crate::Error;
 use crate::jose::Alg;
 use crate::jose::jws::{assemble, signing_input};
@@ -127,8 +128,9 @@ pub struct AccessGrant<'a> {
     pub scope: &'a str,
     /// When the user authenticated, if a user did.
     pub auth_time: Option<i64>,
-    /// The DPoP key thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6.1).
-    pub jkt: Option<&'a str>,
+    /// What the token is bound to: a DPoP key (`cnf.jkt`, RFC 9449 §6.1) or a TLS client
+    /// certificate (`cnf.x5t#S256`, RFC 8705 §3.1).
+    pub binding: Option<&'a Binding>,
     /// The session id, so revocation and logout can find the token.
     pub sid: Option<&'a str>,
     /// The grant (refresh family) the token comes from, as the private claim `gid`:
@@ -180,8 +182,8 @@ pub fn access_token_claims(grant: &AccessGrant<'_>, now: UnixTime) -> Value {
     if let Some(auth_time) = grant.auth_time {
         set_member(&mut claims, "auth_time", json!(auth_time));
     }
-    if let Some(jkt) = grant.jkt {
-        set_member(&mut claims, "cnf", json!({ "jkt": jkt }));
+    if let Some(binding) = grant.binding {
+        set_member(&mut claims, "cnf", binding.cnf());
     }
     if let Some(sid) = grant.sid {
         set_member(&mut claims, "sid", json!(sid));

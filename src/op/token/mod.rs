@@ -1,11 +1,13 @@
-//! The token endpoint (RFC 6749 §3.2): it authenticates the client, checks the DPoP proof
-//! if one came (RFC 9449 §5), and hands the request to the module of its `grant_type`
+//! The token endpoint (RFC 6749 §3.2): it authenticates the client, decides what the
+//! tokens are bound to (a DPoP proof's key, RFC 9449 §5, or the TLS client certificate,
+//! RFC 8705 §3: `binding.rs`), and hands the request to the module of its `grant_type`
 //! under `grants/`. Tokens are built in one place, `issue.rs` (the response) over `jwt.rs`
 //! (the JWTs); the grant lifecycle they share with other endpoints is `op::grant`.
 //!
 //! Adding a grant is its module under `grants/`, its [`GrantType`], and one arm in
 //! [`exchange`].
 
+pub mod binding;
 pub mod grants;
 pub mod issue;
 pub mod jwt;
@@ -14,6 +16,7 @@ pub mod target;
 
 use serde_json::Value;
 
+pub use self::binding::Binding;
 pub use self::jwt::{set_member, user_claims};
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof};
@@ -27,16 +30,20 @@ use crate::op::password::Pbkdf2;
 use crate::op::provider::{Provider, Services};
 use crate::store::Store;
 
-/// What every grant works from: the authenticated client, the request's parameters, and
-/// the thumbprint of the DPoP key the tokens are to be bound to.
+/// What every grant works from: the authenticated client, the request's parameters, what
+/// the tokens are to be bound to, and the certificate the request presents.
 #[derive(Debug)]
 pub struct TokenRequest<'r> {
     /// The client, authenticated and allowed this grant.
     pub client: &'r Client,
     /// The request body's parameters.
     pub params: &'r Params,
-    /// The DPoP key's thumbprint (RFC 7638), after the proof passed every check.
-    pub jkt: Option<String>,
+    /// The DPoP key or certificate the tokens are bound to, after every check.
+    pub binding: Option<Binding>,
+    /// The `x5t#S256` of the TLS client certificate the request presents (RFC 8705 §3.1),
+    /// whether or not it binds the tokens: what a certificate-bound refresh token or
+    /// subject token is checked against.
+    pub certificate: Option<String>,
 }
 
 /// Handles `POST /token`.
@@ -74,11 +81,12 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             grant.as_str()
         )));
     }
-    let jkt = dpop_key(op, req, &client, services).await?;
+    let binding = binding::of_request(op, req, &client, services).await?;
     let request = TokenRequest {
         client: &client,
         params: &params,
-        jkt,
+        binding,
+        certificate: binding::presented_thumbprint(req),
     };
     exchange(op, grant, request, services).await
 }
@@ -102,21 +110,6 @@ async fn exchange<S: Store, P, V: SignatureVerifier>(
         GrantType::TokenExchange => grants::token_exchange::exchange(op, request, services).await,
         GrantType::Ciba => grants::ciba::exchange(op, request, services).await,
     }
-}
-
-/// The thumbprint of the request's DPoP key, after the full proof check with a server
-/// nonce (RFC 9449 §4.3, §8); `None` without a proof, which a client that must use DPoP may
-/// not leave out.
-async fn dpop_key<S: Store, P, V: SignatureVerifier>(
-    op: &Provider,
-    req: &Request,
-    client: &Client,
-    services: &Services<'_, S, P, V>,
-) -> Result<Option<String>, OpError> {
-    if client.dpop_bound_access_tokens && req.header_all("dpop").is_empty() {
-        return Err(OpError::InvalidRequest("this client must use DPoP".into()));
-    }
-    proof_key(op, req, client, services).await
 }
 
 /// The thumbprint of the key of the request's DPoP proof, after the checks the token

@@ -110,22 +110,33 @@ pub async fn finish<S, P, V: SignatureVerifier>(
     let keys = jwks_uri::current(op, &metadata.jwks_uri, services)
         .await
         .ok_or(Failure::Unreachable)?;
-    let verified =
-        match validate_id_token_with(id_token, &keys, &expected, services.now, services.verifier)
+    let verified = match validate_id_token_with(
+        id_token,
+        &keys.set,
+        &expected,
+        services.now,
+        services.verifier,
+    )
+    .await
+    {
+        // The upstream signs with a key the kept set lacks: it rotated. Fetched again at
+        // most once a minute, so made-up `kid`s cannot make it fetch on every sign-in.
+        Err(Error::KeyNotFound) => {
+            let keys = jwks_uri::refetched(op, &metadata.jwks_uri, services)
+                .await
+                .ok_or_else(|| describe(&Error::KeyNotFound))?;
+            validate_id_token_with(
+                id_token,
+                &keys.set,
+                &expected,
+                services.now,
+                services.verifier,
+            )
             .await
-        {
-            // The upstream signs with a key the kept set lacks: it rotated. Fetched again at
-            // most once a minute, so made-up `kid`s cannot make it fetch on every sign-in.
-            Err(Error::KeyNotFound) => {
-                let keys = jwks_uri::refetched(op, &metadata.jwks_uri, services)
-                    .await
-                    .ok_or_else(|| describe(&Error::KeyNotFound))?;
-                validate_id_token_with(id_token, &keys, &expected, services.now, services.verifier)
-                    .await
-            }
-            other => other,
         }
-        .map_err(|err| describe(&err))?;
+        other => other,
+    }
+    .map_err(|err| describe(&err))?;
     let claims = verified.claims();
     let upstream_sub = claims
         .string("sub")

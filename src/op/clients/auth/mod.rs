@@ -4,9 +4,16 @@
 //! one it is registered with (`token_endpoint_auth_method`), and that method's module
 //! checks them. Adding a method is its module here, its [`AuthMethod`], and one arm in
 //! [`authenticate`].
+//!
+//! A request that names its client with `client_id` alone is a public client's, or one
+//! that authenticates with its TLS client certificate (RFC 8705 §2: the certificate is the
+//! credential, and the body carries only `client_id`): which one is the client's
+//! registered method.
 
 pub mod client_secret;
 pub mod private_key_jwt;
+pub mod self_signed_tls_client_auth;
+pub mod tls_client_auth;
 
 use std::borrow::Cow;
 
@@ -26,7 +33,8 @@ use crate::store::Store;
 pub struct Credentials {
     /// The client it names.
     pub client_id: String,
-    /// How it authenticates.
+    /// How it authenticates: [`AuthMethod::None`] when the request names the client with
+    /// `client_id` alone, which a client registered for mutual TLS does too.
     pub method: AuthMethod,
     /// The client secret, for the secret methods.
     pub secret: Option<Secret>,
@@ -90,11 +98,17 @@ pub async fn authenticate<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     let client = registry::find(op, &credentials.client_id, services)
         .await?
         .ok_or(OpError::InvalidClient { basic })?;
-    if client.token_endpoint_auth_method != credentials.method {
+    let registered = client.token_endpoint_auth_method;
+    let by_client_id_alone = credentials.method == AuthMethod::None && registered.is_mtls();
+    if registered != credentials.method && !by_client_id_alone {
         return Err(OpError::InvalidClient { basic });
     }
-    let verified = match credentials.method {
+    let verified = match registered {
         AuthMethod::None => client.client_secret_hash.is_none(),
+        AuthMethod::TlsClientAuth => tls_client_auth::verify(&client, req),
+        AuthMethod::SelfSignedTlsClientAuth => {
+            self_signed_tls_client_auth::verify(op, &client, req, services).await
+        }
         AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
             client_secret::verify(&client, credentials.secret.as_ref(), services.pbkdf2).await?
         }
@@ -113,7 +127,8 @@ pub async fn authenticate<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
 }
 
 /// The one way the request authenticates: `Authorization: Basic`, a `client_secret` in
-/// the body, a `client_assertion` (RFC 7521 §4.2), or only a `client_id` (a public client).
+/// the body, a `client_assertion` (RFC 7521 §4.2), or only a `client_id` (a public client, or
+/// one that authenticates with its TLS client certificate).
 /// Two ways at once are refused (RFC 6749 §2.3: "MUST NOT use more than one authentication
 /// method in each request").
 fn presented(req: &Request, params: &Params) -> Result<Credentials, OpError> {

@@ -5,7 +5,8 @@
 //! The assertion must be signed with an asymmetric algorithm its key allows (the key
 //! decides: `none` and HMAC never verify), name the client as both `iss` and `sub`, be meant
 //! for this provider (`aud`: the issuer, the token endpoint, or the endpoint it is sent
-//! to), expire soon (`exp` at most [`MAX_LIFETIME`] ahead: a long-lived assertion is a
+//! to, on the issuer's origin or, when one is configured, its mTLS alias: RFC 8705 §5),
+//! expire soon (`exp` at most [`MAX_LIFETIME`] ahead: a long-lived assertion is a
 //! password by another name), and carry a `jti` that is accepted once (kept in the
 //! single-use store until the assertion expires).
 
@@ -57,13 +58,19 @@ pub async fn verify<S: Store, P, V: SignatureVerifier>(
     }
     // This provider's own names only, never the host the request came in on (an
     // assertion made for another server and replayed here, or sent here through another
-    // name, names that one): the issuer, the token endpoint, or the endpoint it reaches.
+    // name, names that one): the issuer, the token endpoint, or the endpoint it reaches,
+    // and those two at the mTLS alias (RFC 8705 §5), where a client that binds its tokens
+    // to its certificate calls them.
     let issuer = &op.config.issuer;
-    let audiences = vec![
+    let mut audiences = vec![
         issuer.clone(),
         format!("{issuer}/token"),
         format!("{issuer}{}", req.path()),
     ];
+    if let Some(mtls) = &op.config.mtls {
+        let origin = &mtls.endpoint_origin;
+        audiences.extend([format!("{origin}/token"), format!("{origin}{}", req.path())]);
+    }
     let validation = Validation {
         issuers: vec![client.client_id.as_str().to_owned()],
         audiences: audiences.clone(),

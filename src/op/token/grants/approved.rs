@@ -9,12 +9,12 @@
 use futures_util::future::try_join;
 use serde_json::{Value, json};
 
-use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::set_member;
 use super::super::target;
+use super::super::{Binding, TokenRequest};
 use crate::op::claims::RequestedClaims;
-use crate::op::config::GrantType;
+use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Decision, Grant, Grants, Key};
@@ -46,7 +46,8 @@ pub async fn issue_once<S: Store, P, V>(
     TokenRequest {
         client,
         params,
-        jkt,
+        binding,
+        ..
     }: TokenRequest<'_>,
     approved: Approved<'_>,
     services: &Services<'_, S, P, V>,
@@ -74,12 +75,10 @@ pub async fn issue_once<S: Store, P, V>(
         scope: approved.scope.clone(),
         auth_time: answer.auth_time,
         sid: answer.sid.clone(),
-        // RFC 9449 §5: refresh tokens of public clients are bound to the DPoP key.
-        jkt: if client.is_public() {
-            jkt.clone()
-        } else {
-            None
-        },
+        // RFC 9449 §5, RFC 8705 §4: refresh tokens of public clients are bound to the DPoP
+        // key or the certificate, as their access tokens are.
+        jkt: public_binding(client, binding.as_ref(), Binding::jkt),
+        x5t: public_binding(client, binding.as_ref(), Binding::x5t),
         refreshable,
         claims: RequestedClaims::default(),
         resources: approved.resources.to_vec(),
@@ -112,7 +111,7 @@ pub async fn issue_once<S: Store, P, V>(
             auth_time: Some(answer.auth_time),
             sid: Some(&answer.sid),
             nonce: None,
-            jkt: jkt.as_deref(),
+            binding: binding.as_ref(),
             claims: None,
             exchanged: None,
         },
@@ -126,6 +125,20 @@ pub async fn issue_once<S: Store, P, V>(
         set_member(&mut body, "refresh_token", json!(first_refresh));
     }
     Ok(body)
+}
+
+/// What a public client's refresh token is bound to, as `part` of its tokens' binding:
+/// a confidential client's refresh tokens are bound by its authentication instead
+/// (RFC 9449 §5, RFC 8705 §4).
+pub(super) fn public_binding(
+    client: &Client,
+    binding: Option<&Binding>,
+    part: fn(&Binding) -> Option<&str>,
+) -> Option<String> {
+    binding
+        .filter(|_| client.is_public())
+        .and_then(part)
+        .map(str::to_owned)
 }
 
 /// The answer to a code that is unknown, another client's, or spent.

@@ -5,10 +5,11 @@
 use futures_util::future::try_join;
 use serde_json::{Value, json};
 
-use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::set_member;
 use super::super::target;
+use super::super::{Binding, TokenRequest};
+use super::approved::public_binding;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
@@ -26,7 +27,8 @@ pub async fn exchange<S: Store, P, V>(
     TokenRequest {
         client,
         params,
-        jkt,
+        binding,
+        ..
     }: TokenRequest<'_>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
@@ -54,7 +56,8 @@ pub async fn exchange<S: Store, P, V>(
         ));
     };
     let request = &record.request;
-    let bound = match check_binding(client, params, jkt.as_deref(), &record) {
+    let jkt = binding.as_ref().and_then(Binding::jkt);
+    let bound = match check_binding(client, params, jkt, &record) {
         Ok(()) => users::find(op, &record.sub, services)
             .await?
             .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into())),
@@ -95,12 +98,10 @@ pub async fn exchange<S: Store, P, V>(
         scope: request.scope.clone(),
         auth_time: record.auth_time,
         sid: record.sid.clone(),
-        // RFC 9449 §5: refresh tokens of public clients are bound to the DPoP key.
-        jkt: if client.is_public() {
-            jkt.clone()
-        } else {
-            None
-        },
+        // RFC 9449 §5, RFC 8705 §4: refresh tokens of public clients are bound to the DPoP
+        // key or the certificate, as their access tokens are.
+        jkt: public_binding(client, binding.as_ref(), Binding::jkt),
+        x5t: public_binding(client, binding.as_ref(), Binding::x5t),
         refreshable,
         // Refreshed ID tokens and UserInfo keep honoring the `claims` parameter.
         claims: request.claims.clone(),
@@ -135,7 +136,7 @@ pub async fn exchange<S: Store, P, V>(
             auth_time: Some(record.auth_time),
             sid: Some(&record.sid),
             nonce: request.nonce.as_deref(),
-            jkt: jkt.as_deref(),
+            binding: binding.as_ref(),
             claims: Some(&request.claims),
             exchanged: None,
         },

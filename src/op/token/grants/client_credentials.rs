@@ -22,7 +22,8 @@ pub async fn exchange<S: Store, P, V>(
     TokenRequest {
         client,
         params,
-        jkt,
+        binding,
+        ..
     }: TokenRequest<'_>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
@@ -62,7 +63,7 @@ pub async fn exchange<S: Store, P, V>(
             auth_time: None,
             sid: None,
             nonce: None,
-            jkt: jkt.as_deref(),
+            binding: binding.as_ref(),
             claims: None,
             exchanged: None,
         },

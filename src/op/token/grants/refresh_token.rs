@@ -1,15 +1,15 @@
 //! `refresh_token` (RFC 6749 §6) with rotation on every use and reuse detection (OAuth 2.0
 //! Security BCP, RFC 9700 §4.14.2): each use gets a successor; a token used again after a
 //! short grace revokes its whole family. Public clients' tokens are bound to their DPoP
-//! key (RFC 9449 §5).
+//! key (RFC 9449 §5) or their TLS client certificate (RFC 8705 §4).
 
 use futures_util::future::{try_join, try_join3};
 use serde_json::{Value, json};
 
-use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::set_member;
 use super::super::target;
+use super::super::{Binding, TokenRequest};
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
 use crate::op::provider::{Provider, Services};
@@ -29,7 +29,8 @@ pub async fn exchange<S: Store, P, V>(
     TokenRequest {
         client,
         params,
-        jkt,
+        binding,
+        certificate,
     }: TokenRequest<'_>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
@@ -53,9 +54,16 @@ pub async fn exchange<S: Store, P, V>(
     if !record.refreshable || record.client_id != client.client_id {
         return Err(invalid());
     }
-    if record.jkt.is_some() && record.jkt != jkt {
+    if record.jkt.is_some() && record.jkt.as_deref() != binding.as_ref().and_then(Binding::jkt) {
         return Err(OpError::InvalidGrant(
             "the refresh token is bound to another DPoP key".into(),
+        ));
+    }
+    // RFC 8705 §4: a public client's certificate-bound refresh token is used over a
+    // connection that presents that certificate.
+    if record.x5t.is_some() && record.x5t != certificate {
+        return Err(OpError::InvalidGrant(
+            "the refresh token is bound to another TLS client certificate".into(),
         ));
     }
     let successor = op.secrets.successor(token);
@@ -120,7 +128,7 @@ pub async fn exchange<S: Store, P, V>(
             auth_time: Some(record.auth_time),
             sid: Some(&record.sid),
             nonce: None,
-            jkt: jkt.as_deref(),
+            binding: binding.as_ref(),
             // The claims the authorization request asked for (OpenID Connect Core §5.5)
             // are part of the grant: refreshed ID tokens and UserInfo keep honoring them.
             claims: Some(&record.claims),

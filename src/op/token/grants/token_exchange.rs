@@ -17,19 +17,20 @@
 //!   token is the subject's own (impersonation, §1.1), which only a client registered with
 //!   `token_exchange_impersonation` may ask for.
 //! - A DPoP-bound subject or actor token is exchanged only with a proof of its key, and
-//!   the new token is bound to that key too: an exchange is no way around sender
-//!   constraint (RFC 9449).
+//!   the new token is bound to that key too; a certificate-bound one only over a connection
+//!   that presents its certificate, and the new token is bound to that certificate unless
+//!   DPoP binds it: an exchange is no way around sender constraint (RFC 9449, RFC 8705).
 //! - The token names a grant of its own (`gid`: the client may revoke it) and the grants
 //!   of the tokens it came from (`pgid`): revoking the subject token's grant revokes what
 //!   was exchanged from it (`grant::lifecycle::token_revoked`). No refresh token is issued.
 
 use serde_json::{Map, Value, json};
 
-use super::super::TokenRequest;
 use super::super::issue::{Issue, issue};
 use super::super::jwt::{Exchanged, set_member};
 use super::super::own_id_token::{self, Expect, Expiry};
 use super::super::target;
+use super::super::{Binding, TokenRequest};
 use crate::Error;
 use crate::jose::SignatureVerifier;
 use crate::op::error::OpError;
@@ -63,8 +64,8 @@ struct Presented {
     grants: Vec<String>,
     /// Its own `act`, if it was itself delegated.
     act: Option<Value>,
-    /// The DPoP key it is bound to (`cnf.jkt`).
-    jkt: Option<String>,
+    /// The DPoP key or certificate it is bound to (`cnf`).
+    binding: Option<Binding>,
     /// When it expires.
     exp: i64,
     /// When the user authenticated, if a user did.
@@ -79,7 +80,8 @@ pub async fn exchange<S: Store, P, V: SignatureVerifier>(
     TokenRequest {
         client,
         params,
-        jkt,
+        binding,
+        certificate,
     }: TokenRequest<'_>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
@@ -128,16 +130,30 @@ pub async fn exchange<S: Store, P, V: SignatureVerifier>(
         }
         _ => {}
     }
+    let mut binding = binding;
     for (name, token) in [
         ("subject_token", Some(&subject)),
         ("actor_token", actor.as_ref()),
     ] {
-        if let Some(bound) = token.and_then(|t| t.jkt.as_deref())
-            && jkt.as_deref() != Some(bound)
-        {
-            return Err(OpError::InvalidRequest(format!(
-                "the {name} is DPoP-bound: exchange it with a proof of its key"
-            )));
+        match token.and_then(|t| t.binding.as_ref()) {
+            Some(Binding::Dpop(bound))
+                if binding.as_ref().and_then(Binding::jkt) != Some(bound) =>
+            {
+                return Err(OpError::InvalidRequest(format!(
+                    "the {name} is DPoP-bound: exchange it with a proof of its key"
+                )));
+            }
+            Some(Binding::Certificate(bound)) if certificate.as_deref() != Some(bound) => {
+                return Err(OpError::InvalidRequest(format!(
+                    "the {name} is bound to a TLS client certificate: exchange it over a connection that presents it (RFC 8705 §3)"
+                )));
+            }
+            // Presented with its certificate: the new token is bound to it too, unless a
+            // DPoP key binds it.
+            Some(Binding::Certificate(bound)) if binding.is_none() => {
+                binding = Some(Binding::Certificate(bound.clone()));
+            }
+            _ => {}
         }
     }
     let named: Vec<&str> = params
@@ -179,7 +195,7 @@ pub async fn exchange<S: Store, P, V: SignatureVerifier>(
             auth_time: subject.auth_time,
             sid: subject.sid.as_deref(),
             nonce: None,
-            jkt: jkt.as_deref(),
+            binding: binding.as_ref(),
             claims: None,
             exchanged: Some(&exchanged),
         },
@@ -330,11 +346,7 @@ async fn presented<S: Store, P, V: SignatureVerifier>(
         scope: is_access.then(|| Scope::new(text("scope").unwrap_or_default())),
         grants,
         act: claims.get("act").cloned(),
-        jkt: claims
-            .get("cnf")
-            .and_then(|cnf| cnf.get("jkt"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        binding: Binding::of_cnf(claims.get("cnf")),
         exp,
         auth_time: claims.get("auth_time").and_then(Value::as_i64),
         sid: text("sid"),
