@@ -1,6 +1,7 @@
-//! Percent-encoding (RFC 3986 §2.1), the one part two parsers share: form bodies and
-//! queries (`op::form`) and the `htu` of DPoP proofs (`dpop::htu`). Strict: exactly two
-//! hexadecimal digits, no sign, no whitespace.
+//! Percent-encoding (RFC 3986 §2.1), the one part several parsers share: form bodies and
+//! queries (`op::form`), the `htu` of DPoP proofs (`dpop::htu`), and the two-digit hex of
+//! DN escapes and certificate thumbprints (`op::mtls`). Strict: exactly two hexadecimal
+//! digits, no sign, no whitespace.
 
 /// The byte of the escape whose `%` was just read: the next two bytes of `rest` as
 /// hexadecimal digits, either case. `None` when fewer than two follow or one is not a

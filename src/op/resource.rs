@@ -312,8 +312,9 @@ async fn check<S: Store, P, V: SignatureVerifier>(
     // RFC 8705 §3: a certificate-bound token is only good over a connection that presents
     // its certificate.
     let certificate_bound = cnf.and_then(|c| c.get(X5T_S256));
+    // A member that is not a string binds to nothing that could be presented: refused.
     if let Some(x5t) = certificate_bound
-        && x5t.as_str() != presented_thumbprint(req).as_deref()
+        && (x5t.as_str().is_none() || x5t.as_str() != presented_thumbprint(req).as_deref())
     {
         return Err(Denied::new(
             401,

@@ -748,8 +748,16 @@ fn the_mtls_origin_serves_the_aliased_endpoints_only() {
         "/jwks",
         "/end_session",
     ] {
-        let response = op.send(&Request::new("GET", &format!("{MTLS_ORIGIN}{path}")));
-        assert_eq!(response.status, 404, "{path}");
+        // Its host on another port or scheme, as the edge may serve it, is the same host.
+        for origin in [
+            MTLS_ORIGIN,
+            "https://mtls.op.example:8443",
+            "http://mtls.op.example",
+            "https://MTLS.op.example.",
+        ] {
+            let response = op.send(&Request::new("GET", &format!("{origin}{path}")));
+            assert_eq!(response.status, 404, "{origin}{path}");
+        }
     }
 }
 
@@ -975,5 +983,24 @@ fn a_registered_client_may_use_mutual_tls() {
         .unwrap();
     for method in ["tls_client_auth", "self_signed_tls_client_auth"] {
         assert!(methods.contains(&json!(method)), "{method}");
+    }
+}
+
+/// RFC 7517 §4.7 matters only to a client that authenticates with its certificate (RFC 8705
+/// §2.2): any other client's keys load with an `x5c` that does not read (base64url, empty,
+/// not an array), as they did before certificates were read.
+#[test]
+fn an_unreadable_x5c_is_refused_only_where_it_is_used() {
+    let der_b64url = b64::encode(&der("self-signed-1"));
+    for bad in [json!([der_b64url]), json!([]), json!("MII")] {
+        let mut jwk = jwk_with_x5c("self-signed-1", "pk");
+        jwk["x5c"] = bad.clone();
+        let mut config = config_json();
+        config["clients"].as_array_mut().unwrap().push(json!({
+            "client_id": "assertions", "client_type": "confidential",
+            "token_endpoint_auth_method": "private_key_jwt", "jwks": { "keys": [jwk] },
+            "grant_types": ["client_credentials"], "scopes": ["api:read"]
+        }));
+        assert!(Config::from_json(&config.to_string()).is_ok(), "{bad}");
     }
 }

@@ -20,6 +20,11 @@ pub struct ClientKeys {
     /// holds the key, RFC 7517 §4.7): the certificates the client may present with
     /// `self_signed_tls_client_auth`.
     pub certificates: Vec<[u8; 32]>,
+    /// The first `x5c` that does not read as such certificates: where (below `jwks`) and
+    /// why. Only a client that authenticates with its certificates is refused for it
+    /// (`config::mtls`); to every other use of the keys an `x5c` means nothing, and keys
+    /// registered before certificates were read must go on working.
+    pub unreadable_certificate: Option<(String, &'static str)>,
 }
 
 impl ClientKeys {
@@ -30,8 +35,8 @@ impl ClientKeys {
 }
 
 /// A client's `jwks`: a JWKS of public keys, each with a `kid` (an assertion names its key),
-/// of a type that signs (RFC 7517 §4), never a private or symmetric key, and an `x5c`, if
-/// any, of base64 DER certificates. An error is the path below `jwks` (`""`, or
+/// of a type that signs (RFC 7517 §4), never a private or symmetric key; the certificates
+/// of the `x5c`s that read as base64 DER. An error is the path below `jwks` (`""`, or
 /// `.keys[0].d`) and a message.
 pub fn parse_jwks(value: &Value) -> Result<ClientKeys, (String, String)> {
     let refused = |at: String, message: &str| Err((at, message.to_owned()));
@@ -45,6 +50,7 @@ pub fn parse_jwks(value: &Value) -> Result<ClientKeys, (String, String)> {
         );
     }
     let mut certificates = Vec::new();
+    let mut unreadable_certificate = None;
     if let Some(Value::Array(keys)) = obj.get("keys") {
         for (i, key) in keys.iter().enumerate() {
             let at = format!(".keys[{i}]");
@@ -65,10 +71,12 @@ pub fn parse_jwks(value: &Value) -> Result<ClientKeys, (String, String)> {
                     "is required: assertions name their key by kid",
                 );
             }
-            if let Some(chain) = key.get("x5c") {
-                certificates.push(first_certificate(chain).map_err(|(below, message)| {
-                    (format!("{at}.x5c{below}"), message.to_owned())
-                })?);
+            match key.get("x5c").map(first_certificate) {
+                Some(Ok(sha256)) => certificates.push(sha256),
+                Some(Err((below, message))) if unreadable_certificate.is_none() => {
+                    unreadable_certificate = Some((format!("{at}.x5c{below}"), message));
+                }
+                _ => {}
             }
         }
     }
@@ -79,7 +87,11 @@ pub fn parse_jwks(value: &Value) -> Result<ClientKeys, (String, String)> {
             "must hold at least one public key of a supported type (EC P-256 or P-384, RSA, Ed25519)",
         );
     }
-    Ok(ClientKeys { set, certificates })
+    Ok(ClientKeys {
+        set,
+        certificates,
+        unreadable_certificate,
+    })
 }
 
 /// The SHA-256 of the first certificate of an `x5c` (RFC 7517 §4.7: a non-empty array of

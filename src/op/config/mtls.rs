@@ -79,6 +79,15 @@ pub(super) fn parse_client_mtls(
                     "is required for self_signed_tls_client_auth (or jwks_uri): keys whose x5c holds the client's certificate (RFC 8705 §2.2)",
                 ));
             }
+            Some(ClientKeys {
+                unreadable_certificate: Some((below, message)),
+                ..
+            }) => {
+                return Err(ConfigError::new(
+                    format!("{}{below}", obj.at("jwks")),
+                    *message,
+                ));
+            }
             Some(keys) if keys.certificates.is_empty() => {
                 return Err(ConfigError::new(
                     obj.at("jwks"),
@@ -109,11 +118,27 @@ pub struct Mtls {
 }
 
 impl Mtls {
-    /// Whether `url` (an absolute request URL) is on the endpoint origin.
+    /// Whether `url` (an absolute request URL) is for the endpoint origin's host, by any
+    /// scheme or port: the edge may take HTTPS on other ports than 443 (and plain HTTP) for
+    /// a host, and the rule that the host serves no pages must hold on all of them.
     pub fn serves(&self, url: &str) -> bool {
-        url.strip_prefix(self.endpoint_origin.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        host_of(url)
+            .zip(host_of(&self.endpoint_origin))
+            .is_some_and(|(asked, ours)| asked.eq_ignore_ascii_case(ours))
     }
+}
+
+/// The host of an absolute URL, without user information, port or a final dot.
+fn host_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host_and_port.starts_with('[') {
+        host_and_port.split_inclusive(']').next()?
+    } else {
+        host_and_port.split(':').next()?
+    };
+    Some(host.strip_suffix('.').unwrap_or(host))
 }
 
 /// `mtls`, for a provider at `issuer` (already checked).

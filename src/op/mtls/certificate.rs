@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use super::dn::MAX_DN_LEN;
-use crate::b64;
+use crate::{b64, percent};
 
 /// What the host knows of the client certificate of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,11 +95,9 @@ fn parse_hex_digest(text: &str) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    let mut digits = text.chars().map(|c| c.to_digit(16));
+    let mut digits = text.bytes();
     for byte in &mut out {
-        let high = digits.next().flatten()?;
-        let low = digits.next().flatten()?;
-        *byte = u8::try_from(high.saturating_mul(16).saturating_add(low)).ok()?;
+        *byte = percent::escaped_byte(&mut digits)?;
     }
     Some(out)
 }

@@ -17,6 +17,8 @@
 //! (`CN=a, O=b`) is an error, as are the characters RFC 4514 §2.4 says must be escaped
 //! (`"`, `;`, `<`, `>`, NUL) written bare.
 
+use crate::percent;
+
 /// The longest name read, in bytes: a certificate subject of every attribute RFC 5280
 /// bounds, at their upper bounds and escaped, fits several times.
 pub const MAX_DN_LEN: usize = 2048;
@@ -183,10 +185,8 @@ impl Reader<'_> {
             return Ok(first);
         }
         let second = self.next().ok_or("has an escape that is not \\XX hex")?;
-        match (hex_digit(first), hex_digit(second)) {
-            (Some(high), Some(low)) => Ok(high.saturating_mul(16).saturating_add(low)),
-            _ => Err("has an escape that is neither a special character nor \\XX hex"),
-        }
+        percent::escaped_byte(&mut [first, second].into_iter())
+            .ok_or("has an escape that is neither a special character nor \\XX hex")
     }
 
     /// RFC 4514 §3 `hexstring` after its `#`: one or more hex pairs.
@@ -194,23 +194,16 @@ impl Reader<'_> {
         let mut bytes = Vec::new();
         while let Some(first) = self.peek().filter(|b| !matches!(b, b',' | b'+')) {
             self.at = self.at.saturating_add(1);
-            let second = self.next();
-            match (hex_digit(first), second.and_then(hex_digit)) {
-                (Some(high), Some(low)) => bytes.push(high.saturating_mul(16).saturating_add(low)),
-                _ => return Err("has a # value that is not pairs of hex digits"),
-            }
+            let pair = [Some(first), self.next()].into_iter().flatten();
+            let byte = percent::escaped_byte(&mut pair.into_iter())
+                .ok_or("has a # value that is not pairs of hex digits")?;
+            bytes.push(byte);
         }
         if bytes.is_empty() {
             return Err("has an empty # value");
         }
         Ok(AttributeValue::Encoded(bytes))
     }
-}
-
-fn hex_digit(byte: u8) -> Option<u8> {
-    char::from(byte)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// RFC 4512 §1.4 `numericoid`: numbers without leading zeros, at least two, dot-separated.
