@@ -34,7 +34,7 @@ inputs() {
   done
   for path in Cargo.toml Cargo.lock package-lock.json README.md LICENSE src rustcrypto .cargo \
     rust-toolchain rust-toolchain.toml scripts/build-pkg.sh scripts/finish-pkg.mjs \
-    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs; do
+    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs scripts/wasm-fmt-trap.mjs; do
     [[ -e $path ]] && find "$path" -type f -exec cksum {} +
   done | LC_ALL=C sort
 }
@@ -105,7 +105,11 @@ for module in pkg/oidc_edge_bg.wasm pkg/oidc_edge_server_bg.wasm; do
     "^core$c::cell::(panic_already_(mutably_)?borrowed|lazy::panic_poisoned)\$" \
     "^std$c::thread::local::panic_access_error\$" \
     "^alloc$c::(raw_vec::capacity_overflow|alloc::handle_alloc_error)\$"
-  mv "$module.trap" "$module"
+  # Then core::fmt, which only the function table still holds (scripts/wasm-fmt-trap.mjs
+  # checks that nothing else reaches it, on the module optimised once with its names).
+  node_modules/.bin/wasm-opt -g -Oz --converge "${features[@]}" "$module.trap" -o "$module.named"
+  node scripts/wasm-fmt-trap.mjs "$module.named" "$module"
+  rm "$module.trap" "$module.named"
   optimise "$module"
 done
 
