@@ -33,3 +33,13 @@ export function loadModule(name) {
 }
 
 export const rustCrypto = () => loadModule("rustcrypto");
+
+// SHA-384 / SHA-512 for the core's at_hash and c_hash where it does not ask WebCrypto
+// (backend "wasm"): the module's, as a promise of the bytes. `data` is a view of the core's
+// memory, copied before anything else can move it.
+export async function rustDigest(name, data) {
+  const copy = data.slice();
+  const digest = (await rustCrypto()).digest(name, copy);
+  if (digest.length === 0) throw new Error(`the pure-Rust module has no ${name}`);
+  return digest;
+}
