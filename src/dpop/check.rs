@@ -136,7 +136,7 @@ pub async fn check_proof<V: SignatureVerifier, S: Store>(
             alg: header.alg.as_str().to_owned(),
         });
     }
-    let raw_jwk = header.jwk.as_ref().ok_or(Error::DpopJwkMissing)?;
+    let raw_jwk = header.jwk().ok_or(Error::DpopJwkMissing)?;
     if PRIVATE_MEMBERS
         .iter()
         .any(|member| raw_jwk.contains_key(*member))
