@@ -32,9 +32,9 @@ inputs() {
   for var in RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR; do
     printf '%s=%s\n' "$var" "${!var-<unset>}"
   done
-  for path in Cargo.toml Cargo.lock package-lock.json README.md LICENSE src rustcrypto .cargo \
+  for path in Cargo.toml Cargo.lock build.rs package-lock.json README.md LICENSE src rustcrypto .cargo \
     rust-toolchain rust-toolchain.toml scripts/build-pkg.sh scripts/finish-pkg.mjs \
-    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs scripts/wasm-fmt-trap.mjs; do
+    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs scripts/wasm-fmt-trap.mjs scripts/wasm-data-trap.mjs; do
     [[ -e $path ]] && find "$path" -type f -exec cksum {} +
   done | LC_ALL=C sort
 }
@@ -53,8 +53,12 @@ start=$SECONDS
 
 # (This crate at opt-level "z" would save 3 KB gzipped and cost 5 – 8 µs of CPU per
 # verification, about 5 %: measured and not taken, benches/README.md, "Package size".)
-wasm-pack --quiet build --no-pack --target web --release --out-dir pkg -- \
-  --no-default-features --features js-page
+# Each of this crate's two modules is linked with a map of its data (build.rs), kept with the
+# linked module for scripts/wasm-data-trap.mjs below.
+linked=target/wasm32-unknown-unknown/release/oidc_edge.wasm
+OIDC_EDGE_LINK_MAP="$root/target/oidc_edge.map" wasm-pack --quiet build --no-pack --target web --release \
+  --out-dir pkg -- --no-default-features --features js-page
+cp "$linked" target/oidc_edge.linked.wasm
 # wasm-pack --no-pack skips package.json; finish-pkg.mjs writes it whole. The other modules
 # are built beside, then moved in: wasm-pack owns the files of its out-dir.
 wasm-pack --quiet build --no-pack --target web --release --out-dir "$root/target/rustcrypto-pkg" rustcrypto
@@ -66,8 +70,9 @@ done
 # same snippets as the core's (one crate, so one snippets/ directory): the error class, the
 # job driver and the loader of the pure-Rust module are shared, each file once in pkg/.
 rm -rf target/server-pkg
-wasm-pack --quiet build --no-pack --target web --release --out-dir "$root/target/server-pkg" \
-  --out-name oidc_edge_server -- --no-default-features --features js-server
+OIDC_EDGE_LINK_MAP="$root/target/oidc_edge_server.map" wasm-pack --quiet build --no-pack --target web --release \
+  --out-dir "$root/target/server-pkg" --out-name oidc_edge_server -- --no-default-features --features js-server
+cp "$linked" target/oidc_edge_server.linked.wasm
 for file in oidc_edge_server.js oidc_edge_server.d.ts oidc_edge_server_bg.wasm oidc_edge_server_bg.wasm.d.ts; do
   mv "target/server-pkg/$file" pkg/
 done
@@ -95,7 +100,8 @@ optimise() {
 # that -Oz drops the message formatting behind it. Each pattern names diverging functions
 # only: a panic, a failed unwrap, an index or slice error, a failed borrow or allocation.
 c='(\[[0-9a-f]+\])?' # std's crate disambiguator in the name section
-for module in pkg/oidc_edge_bg.wasm pkg/oidc_edge_server_bg.wasm; do
+for name in oidc_edge oidc_edge_server; do
+  module=pkg/${name}_bg.wasm
   node scripts/wasm-panic-trap.mjs "$module" "$module.trap" \
     "^core$c::panicking::(panic_fmt|panic|panic_bounds_check|assert_failed.*|panic_const::.*)\$" \
     "^std$c::panicking::panic_with_hook\$" \
@@ -110,6 +116,10 @@ for module in pkg/oidc_edge_bg.wasm pkg/oidc_edge_server_bg.wasm; do
   node_modules/.bin/wasm-opt -g -Oz --converge "${features[@]}" "$module.trap" -o "$module.named"
   node scripts/wasm-fmt-trap.mjs "$module.named" "$module"
   rm "$module.trap" "$module.named"
+  optimise "$module"
+  # Last, the read-only data only the trapped code read, zeroed where the linker put it; the
+  # second pass packs the zeros away.
+  node scripts/wasm-data-trap.mjs "$module" "target/$name.linked.wasm" "target/$name.map"
   optimise "$module"
 done
 
