@@ -5,7 +5,8 @@
 #   oidc_edge_bg.wasm             the core and the JS API a page loads (feature `js-page`,
 #                                 no RustCrypto)
 #   oidc_edge_server_bg.wasm      the resource-server module (feature `js-server`:
-#                                 verifyDpopProof), loaded on first use (dpop-check.js)
+#                                 validateAccessToken, verifyDpopProof), loaded on first
+#                                 use (server-module.js)
 #   oidc_edge_rustcrypto_bg.wasm  rustcrypto/: the pure-Rust signature code, which the
 #                                 core loads on first use (src/wasm/rust_backend.rs)
 #

@@ -36,12 +36,12 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts", "device.d.ts", "dpop-check.d.ts"]) {
+for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts", "device.d.ts", "server-module.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
 // wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
 // entry and init.js import it there (RUSTCRYPTO_SNIPPET) to tell it where the modules loaded
-// on first use find their wasm, and dpop-check.js to load the resource-server module.
+// on first use find their wasm, and server-module.js to load the resource-server module.
 const snippetDirs = readdirSync(join(pkg, "snippets")).filter((dir) =>
   existsSync(join(pkg, "snippets", dir, "src/wasm/rustcrypto.js")),
 );
@@ -66,11 +66,11 @@ const minified = (code, file) =>
     format: "esm", minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: file !== "node.js", legalComments: "none",
   }).code;
 const HAND_WRITTEN = [
-  "client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "device.js", "dpop-check.js", "init.js", "node.js",
+  "client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "device.js", "server-module.js", "init.js", "node.js",
 ];
 for (const file of HAND_WRITTEN) {
   let text = readFileSync(join(root, "src/wasm", file), "utf8");
-  if (["init.js", "node.js", "dpop-check.js"].includes(file)) {
+  if (["init.js", "node.js", "server-module.js"].includes(file)) {
     if (!text.includes("RUSTCRYPTO_SNIPPET")) throw new Error(`src/wasm/${file} lost its RUSTCRYPTO_SNIPPET mark`);
     text = text.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`);
   }
@@ -83,12 +83,14 @@ for (const file of readdirSync(snippets).filter((name) => name.endsWith(".js")))
 // The entry point: what the wasm module exports (init as the default), the error class, the
 // resource-server kit and the client. `Job` is the JS API's internal job class
 // (src/wasm/job.rs), exported by wasm-bindgen only so that drive.js can resume it: it is
-// left out of the entry. The three verify functions come from verify.js, which adds fetched
-// key sets (createRemoteKeySet) to what the wasm's take; verifyDpopProof and
-// dpopErrorResponse from dpop-check.js (the resource-server module, oidc_edge_server.js,
-// is loaded by it, never exported).
+// left out of the entry. verifyJwt and validateIdToken come from verify.js, which adds fetched
+// key sets (createRemoteKeySet) to what the wasm's take; validateAccessToken,
+// verifyDpopProof and dpopErrorResponse from server-module.js (the resource-server module,
+// oidc_edge_server.js, is loaded by it, never exported). The three verify functions' types
+// are verify.d.ts's.
 const INTERNAL = ["Job"];
-const WRAPPED = ["verifyJwt", "validateIdToken", "validateAccessToken"];
+const WRAPPED = ["verifyJwt", "validateIdToken"];
+const VERIFY_TYPES = [...WRAPPED, "validateAccessToken"];
 const glue = readFileSync(join(pkg, "oidc_edge.js"), "utf8");
 const named = [...glue.matchAll(/^export (?:class|function) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
 for (const name of INTERNAL) {
@@ -103,17 +105,17 @@ const kit = "authenticateRequest, createRemoteKeySet, protectedResourceMetadata"
 const entry =
   `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
   `export { default, initSync } from "./init.js";\nexport { OidcEdgeError } from "${errorSnippet}";\n` +
-  'export { verifyDpopProof, dpopErrorResponse } from "./dpop-check.js";\n' +
+  'export { validateAccessToken, verifyDpopProof, dpopErrorResponse } from "./server-module.js";\n' +
   `export { ${kit} } from "./server.js";\nexport { OidcClient } from "./client.js";\n` +
   // The device-flow client, for command-line tools: bundlers drop it from apps that do not use it.
   'export { startDeviceAuthorization } from "./device.js";\n';
 writeFileSync(join(pkg, "index.js"), entry);
 // Named re-exports win over `export *` (the wasm's declarations of the three).
 const entryTypes =
-  `export * from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
+  `export * from "./oidc_edge.js";\nexport { ${VERIFY_TYPES.join(", ")} } from "./verify.js";\n` +
   'export type { KeySource } from "./verify.js";\nexport { default, initSync } from "./init.js";\n' +
   'export type { RustCryptoInput } from "./init.js";\nexport * from "./error.js";\nexport * from "./server.js";\n' +
-  'export * from "./dpop-check.js";\n' +
+  'export * from "./server-module.js";\n' +
   'export * from "./client.js";\nexport * from "./device.js";\n';
 writeFileSync(join(pkg, "index.d.ts"), entryTypes);
 writeFileSync(join(pkg, "node.d.ts"), entryTypes);
@@ -122,7 +124,7 @@ const files = [
   "oidc_edge_bg.wasm", "oidc_edge.js", "oidc_edge.d.ts", "oidc_edge_bg.wasm.d.ts",
   "oidc_edge_rustcrypto_bg.wasm", "oidc_edge_rustcrypto.js", "oidc_edge_rustcrypto.d.ts",
   "oidc_edge_rustcrypto_bg.wasm.d.ts", "oidc_edge_server_bg.wasm", "oidc_edge_server.js", "oidc_edge_server.d.ts",
-  "oidc_edge_server_bg.wasm.d.ts", "dpop-check.js", "dpop-check.d.ts",
+  "oidc_edge_server_bg.wasm.d.ts", "server-module.js", "server-module.d.ts",
   "client.js", "client.d.ts", "init.js", "init.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
   "error.d.ts", "verify.js", "verify.d.ts", "server.js", "server.d.ts", "remote-keys.js",
   "resource-metadata.js", "device.js", "device.d.ts",

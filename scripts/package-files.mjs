@@ -17,11 +17,11 @@ export const PKG = fileURLToPath(new URL("../pkg/", import.meta.url));
 /**
  * What a browser page may load, gzipped: the package's size budget (benches/README.md,
  * "Package size"). Issue 16 asks for 60 KB; on the stable toolchain and without a speed cost
- * the page is at 69.1 KB (the resource-server module loaded on first use, core::fmt and the
+ * the page is at 67.8 KB (the resource-server module loaded on first use, core::fmt and the
  * data only it read trapped, the JavaScript minified). The budget sits about 1 KB above it,
  * so that any growth is a decision rather than an accident.
  */
-export const TARGET_GZIP_BYTES = 70_000;
+export const TARGET_GZIP_BYTES = 68_800;
 
 export const gzipBytes = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
@@ -31,8 +31,9 @@ function filesUnder(path) {
 }
 
 /** The resource-server kit's modules (src/wasm/server.js and what only it imports), and
- *  dpop-check.js (verifyDpopProof, dpopErrorResponse), which only servers import. */
-export const SERVER_FILES = ["server.js", "remote-keys.js", "resource-metadata.js", "dpop-check.js"];
+ *  server-module.js (validateAccessToken, verifyDpopProof, dpopErrorResponse), which only
+ *  servers import. */
+export const SERVER_FILES = ["server.js", "remote-keys.js", "resource-metadata.js", "server-module.js"];
 
 /** The device-flow client's module (src/wasm/device.js; it shares remote-keys.js with the kit). */
 export const CLI_FILES = ["device.js"];

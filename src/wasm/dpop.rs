@@ -1,6 +1,6 @@
 //! `DpopKey` and `dpopNonce` (RFC 9449): what a client makes proofs with, and the nonce a
 //! server hands out (synchronous, so it stays in the core: `dpopErrorResponse` in
-//! `dpop-check.js` mints one with it). Checking proofs is the resource-server module's
+//! `server-module.js` mints one with it). Checking proofs is the resource-server module's
 //! (`dpop_check.rs`).
 
 use std::rc::Rc;

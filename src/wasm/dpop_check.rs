@@ -1,7 +1,7 @@
 //! `verifyDpopProof` (RFC 9449 §4.3, §7.1, §8): the npm package's resource-server module
 //! (feature `js-server`, `oidc_edge_server_bg.wasm`). A page that signs in never checks a
 //! proof, so the proof rules a server needs (`htu` normalisation, nonce checks, the replay
-//! memory) live in a module of their own, loaded on first use (`dpop-check.js`), and not in
+//! memory) live in a module of their own, loaded on first use (`server-module.js`), and not in
 //! the core a page loads.
 
 use std::cell::RefCell;

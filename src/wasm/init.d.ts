@@ -7,7 +7,7 @@ export type RustCryptoInput = BufferSource | WebAssembly.Module;
 /**
  * Loads the package's wasm. `module_or_path` as in wasm-bindgen (default: fetched beside the
  * glue). `rustcrypto`: the pure-Rust module, and `server`: the resource-server module
- * (`verifyDpopProof`, and so `authenticateRequest` with DPoP), for runtimes that cannot fetch
+ * (`validateAccessToken`, `verifyDpopProof`, and so `authenticateRequest`), for runtimes that cannot fetch
  * them on first use (a Worker, the web entry in Node); without them, each is fetched when a
  * call needs it.
  *

@@ -16,13 +16,13 @@ mod dpop_check;
 mod error;
 #[cfg(feature = "js-api")]
 pub mod job;
-#[cfg(feature = "js-page")]
+#[cfg(feature = "js-api")]
 mod jwt;
 #[cfg(feature = "js-api")]
 mod options;
 #[cfg(feature = "js-page")]
 mod pkce;
-#[cfg(feature = "js-page")]
+#[cfg(feature = "js-api")]
 mod plain_sets;
 
 pub mod rust_backend;
@@ -33,7 +33,9 @@ pub mod webcrypto;
 pub use dpop::{DpopKey, dpop_nonce};
 #[cfg(feature = "js-server")]
 pub use dpop_check::verify_dpop_proof;
+#[cfg(feature = "js-server")]
+pub use jwt::validate_access_token;
 #[cfg(feature = "js-page")]
-pub use jwt::{create_key_set, validate_access_token, validate_id_token, verify_jwt};
+pub use jwt::{create_key_set, validate_id_token, verify_jwt};
 #[cfg(feature = "js-page")]
 pub use pkce::{create_pkce, pkce_challenge, random_token};

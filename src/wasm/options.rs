@@ -12,7 +12,6 @@ use crate::time::{Clock, SystemClock, UnixTime};
 
 /// The JSON text of a JS value given as data (a JWK, a JWKS): a string as it is, anything
 /// else through `JSON.stringify`; `unreadable` when that gives no text.
-#[cfg(feature = "js-page")]
 pub fn json_text(value: &JsValue, unreadable: Error) -> Result<String, Error> {
     if let Some(text) = value.as_string() {
         return Ok(text);

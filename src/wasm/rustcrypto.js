@@ -1,7 +1,8 @@
 // Loads the package's modules that are fetched on first use, so that code which never calls
 // them never downloads them: the pure-Rust module (oidc_edge_rustcrypto.js + wasm, from
 // rustcrypto/), which the core calls from src/wasm/rust_backend.rs; and the resource-server
-// module (oidc_edge_server.js + wasm: verifyDpopProof), which dpop-check.js calls. Shipped
+// module (oidc_edge_server.js + wasm: validateAccessToken, verifyDpopProof), which
+// server-module.js calls. Shipped
 // at snippets/<crate>/src/wasm/, four levels down; the resource-server module's own glue
 // imports this file too, so both modules share the one pure-Rust module.
 const modules = {

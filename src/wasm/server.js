@@ -3,12 +3,12 @@
 // RFC 9449 (DPoP) ask, and turns every refusal into a ready Response with its
 // WWW-Authenticate challenge; createRemoteKeySet (remote-keys.js) fetches the provider's
 // keys; protectedResourceMetadata (resource-metadata.js) describes the resource (RFC 9728).
-// The checks themselves are the wasm's: validateAccessToken (RFC 9068) in the core,
-// verifyDpopProof in the resource-server module (dpop-check.js loads it on first use).
+// The checks themselves are the resource-server module's (server-module.js loads it on first
+// use): validateAccessToken (RFC 9068), verifyDpopProof.
 import { dpopNonce } from "./oidc_edge.js";
-import { DPOP_ALGS, describe, verifyDpopProof } from "./dpop-check.js";
+import { DPOP_ALGS, describe, validateAccessToken, verifyDpopProof } from "./server-module.js";
 import { OidcEdgeError } from "./error.js";
-import { validateAccessToken } from "./verify.js";
+
 import { checkTimeout, fail, fetchJson, fetchableUrl, isObject, readOptions } from "./remote-keys.js";
 import { SCOPE_TOKEN } from "./resource-metadata.js";
 

@@ -1,5 +1,5 @@
 // The package's resource-server module (oidc_edge_server_bg.wasm: verifyDpopProof, loaded by
-// src/wasm/dpop-check.js) in headless Chromium: a page that signs in (PKCE, a DPoP key and its
+// src/wasm/server-module.js) in headless Chromium: a page that signs in (PKCE, a DPoP key and its
 // proofs, an ID token checked) never downloads it; the first proof check loads it once; a
 // failed load is `wasm_not_loaded` naming the fix, and the next call loads it again.
 import { after, before, test } from "node:test";

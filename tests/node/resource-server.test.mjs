@@ -811,3 +811,26 @@ test("a page that signs in and verifies ID tokens bundles none of the resource-s
   const gz = (text) => gzipSync(text, { level: 9 }).length;
   t.diagnostic(`JS minified + gzip -9: sign-in page ${gz(page)} B, resource server ${gz(server)} B (wasm not included)`);
 });
+
+test("the core and the resource-server module keep their plain key sets apart: each JWKS object finds its own keys in both, whatever the order (src/wasm/plain_sets.js)", async () => {
+  const issuer = "https://op.example", audience = "https://api.example/";
+  const make = async () => {
+    const { publicKey, privateKey } = await jose.generateKeyPair("ES256");
+    const keys = { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k1", alg: "ES256" }] };
+    const token = await new jose.SignJWT({ client_id: "c", scope: "read" }).setProtectedHeader({ alg: "ES256", kid: "k1", typ: "at+jwt" })
+      .setIssuer(issuer).setAudience(audience).setSubject("alice").setJti(crypto.randomUUID()).setIssuedAt().setExpirationTime("5m").sign(privateKey);
+    return { keys, token };
+  };
+  const a = await make();
+  const b = await make();
+  const options = { issuer, audience };
+  // Each object is remembered (by number) on its second call: A first by the core, B first by
+  // the resource-server module; then each is used by the other module, twice.
+  for (let i = 0; i < 2; i++) assert.equal((await lib.verifyJwt(a.token, a.keys, options)).payload.sub, "alice");
+  for (let i = 0; i < 2; i++) assert.equal((await lib.validateAccessToken(b.token, b.keys, options)).payload.sub, "alice");
+  for (let i = 0; i < 3; i++) assert.equal((await lib.validateAccessToken(a.token, a.keys, options)).payload.sub, "alice", `A in the server module, call ${i}`);
+  for (let i = 0; i < 3; i++) assert.equal((await lib.verifyJwt(b.token, b.keys, options)).payload.sub, "alice", `B in the core, call ${i}`);
+  // And a token is still refused with the other set, in both.
+  await assert.rejects(lib.validateAccessToken(a.token, b.keys, options), (err) => err.code === "signature_invalid");
+  await assert.rejects(lib.verifyJwt(b.token, a.keys, options), (err) => err.code === "signature_invalid");
+});

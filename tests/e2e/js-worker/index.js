@@ -5,7 +5,7 @@ import {
   initSync, authenticateRequest, createRemoteKeySet, dpopNonce, protectedResourceMetadata,
 } from "oidc-edge";
 import wasm from "oidc-edge/oidc_edge_bg.wasm";
-import server from "oidc-edge/oidc_edge_server_bg.wasm"; // verifyDpopProof's module: for DPoP
+import server from "oidc-edge/oidc_edge_server_bg.wasm"; // where tokens and proofs are checked
 
 initSync({ module: wasm, server });
 

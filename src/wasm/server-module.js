@@ -1,10 +1,12 @@
-// What a server does with DPoP (RFC 9449) beyond handing out nonces: verifyDpopProof, which
-// runs in the resource-server module (oidc_edge_server_bg.wasm, src/wasm/dpop_check.rs),
-// loaded the first time it is called; and dpopErrorResponse, the answer to a refused proof
-// or token, which needs no wasm beyond dpopNonce. A page that signs in calls neither, so
-// neither weighs on it: bundlers drop this file from apps that do not import them.
+// What only a resource server (or a token endpoint) does: verifyDpopProof and
+// validateAccessToken, which run in the resource-server module (oidc_edge_server_bg.wasm:
+// src/wasm/dpop_check.rs, the RFC 9068 profile of src/wasm/jwt.rs), loaded the first time
+// one is called; and dpopErrorResponse, the answer to a refused proof or token, which needs no
+// wasm beyond dpopNonce. A page that signs in calls none of them, so none weighs on it:
+// bundlers drop this file from apps that do not import them.
 import { dpopNonce } from "./oidc_edge.js";
 import { OidcEdgeError } from "./error.js";
+import { acceptingFetchedKeys } from "./verify.js";
 // src/wasm/rustcrypto.js as wasm-bindgen ships it; scripts/finish-pkg.mjs writes the path.
 import { loadModule } from "./snippets/RUSTCRYPTO_SNIPPET";
 
@@ -13,10 +15,20 @@ function notLoaded(cause) {
   const reason = String(cause?.message ?? cause).replace(/\.$/, "");
   return new OidcEdgeError(
     "wasm_not_loaded",
-    `oidc-edge could not load its resource-server module (verifyDpopProof): ${reason}. Where it cannot be fetched ` +
-      '(a Worker), pass it: import server from "oidc-edge/oidc_edge_server_bg.wasm"; initSync({ module: wasm, server })',
+    `oidc-edge could not load its resource-server module (verifyDpopProof, validateAccessToken): ${reason}. Where it ` +
+      'cannot be fetched (a Worker), pass it: import server from "oidc-edge/oidc_edge_server_bg.wasm"; initSync({ module: wasm, server })',
     { cause },
   );
+}
+
+/** `call(module)` with the resource-server module: at once once it is loaded (no promise of
+ *  ours around the call), else when it is; a failed load is `wasm_not_loaded`. */
+function withServerModule(call) {
+  const module = loadModule("server");
+  if (!(module instanceof Promise)) return call(module);
+  return module.then(call, (cause) => {
+    throw notLoaded(cause);
+  });
 }
 
 /**
@@ -25,16 +37,14 @@ function notLoaded(cause) {
  * a JOSE one) and, when the proof is at fault, the OAuth error to answer with as `error`.
  */
 export function verifyDpopProof(proof, options) {
-  const module = loadModule("server");
-  // Loaded: the call goes straight to the module, with no promise of ours around it.
-  if (!(module instanceof Promise)) return module.verifyDpopProof(proof, options);
-  return module.then(
-    (loaded) => loaded.verifyDpopProof(proof, options),
-    (cause) => {
-      throw notLoaded(cause);
-    },
-  );
+  return withServerModule((module) => module.verifyDpopProof(proof, options));
 }
+
+/** Validates a JWT access token as a resource server (RFC 9068 §4), in the resource-server
+ *  module; takes fetched key sets like verify.js's functions. */
+export const validateAccessToken = /* @__PURE__ */ acceptingFetchedKeys((token, keys, options) =>
+  withServerModule((module) => module.validateAccessToken(token, keys, options)),
+);
 
 /** RFC 6750 §3 / RFC 6749 §5.2: what a challenge's `error_description` may hold, %x20-21 /
  *  %x23-5B / %x5D-7E: anything else is dropped (not escaped: RFC 6750 allows no `"` or `\`),

@@ -1,5 +1,6 @@
-// Types of dpop-check.js: verifyDpopProof (the resource-server module, loaded on first use)
-// and dpopErrorResponse. Re-exported by the package entry point.
+// Types of server-module.js: verifyDpopProof (the resource-server module, loaded on first use)
+// and dpopErrorResponse. Its validateAccessToken is declared in verify.d.ts, beside the other
+// token checks. Re-exported by the package entry point.
 import type { DpopCheck } from "./oidc_edge_server.js";
 import type { OidcEdgeError } from "./error.js";
 
