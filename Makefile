@@ -38,7 +38,8 @@ fmt:
 lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --features js --all-targets -- -D warnings
-	cargo clippy --target wasm32-unknown-unknown --no-default-features --features js --lib -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --no-default-features --features js-page --lib -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --no-default-features --features js-server --lib -- -D warnings
 	cargo clippy -p oidc-edge-rustcrypto --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p oidc-edge-worker --target wasm32-unknown-unknown -- -D warnings
 

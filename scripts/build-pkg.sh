@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: two wasm modules by wasm-pack (web target, release),
+# Builds the npm package into pkg/: three wasm modules by wasm-pack (web target, release),
 # each through the npm binaryen's wasm-opt, then scripts/finish-pkg.mjs for the entry
 # points and the package.json fields wasm-pack does not write.
-#   oidc_edge_bg.wasm             the core and the JS API (feature `js`, no RustCrypto)
+#   oidc_edge_bg.wasm             the core and the JS API a page loads (feature `js-page`,
+#                                 no RustCrypto)
+#   oidc_edge_server_bg.wasm      the resource-server module (feature `js-server`:
+#                                 validateAccessToken, verifyDpopProof), loaded on first
+#                                 use (server-module.js)
 #   oidc_edge_rustcrypto_bg.wasm  rustcrypto/: the pure-Rust signature code, which the
 #                                 core loads on first use (src/wasm/rust_backend.rs)
 #
@@ -29,9 +33,9 @@ inputs() {
   for var in RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR; do
     printf '%s=%s\n' "$var" "${!var-<unset>}"
   done
-  for path in Cargo.toml Cargo.lock package-lock.json README.md LICENSE src rustcrypto .cargo \
+  for path in Cargo.toml Cargo.lock build.rs package-lock.json README.md LICENSE src rustcrypto .cargo \
     rust-toolchain rust-toolchain.toml scripts/build-pkg.sh scripts/finish-pkg.mjs \
-    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs; do
+    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs scripts/wasm-fmt-trap.mjs scripts/wasm-data-trap.mjs; do
     [[ -e $path ]] && find "$path" -type f -exec cksum {} +
   done | LC_ALL=C sort
 }
@@ -50,14 +54,34 @@ start=$SECONDS
 
 # (This crate at opt-level "z" would save 3 KB gzipped and cost 5 – 8 µs of CPU per
 # verification, about 5 %: measured and not taken, benches/README.md, "Package size".)
-wasm-pack --quiet build --no-pack --target web --release --out-dir pkg -- \
-  --no-default-features --features js
-# wasm-pack --no-pack skips package.json; finish-pkg.mjs writes it whole. The second
-# module is built beside, then moved in: wasm-pack owns the files of its out-dir.
+# Each of this crate's two modules is linked with a map of its data (build.rs), kept with the
+# linked module for scripts/wasm-data-trap.mjs below.
+linked=target/wasm32-unknown-unknown/release/oidc_edge.wasm
+OIDC_EDGE_LINK_MAP="$root/target/oidc_edge.map" wasm-pack --quiet build --no-pack --target web --release \
+  --out-dir pkg -- --no-default-features --features js-page
+cp "$linked" target/oidc_edge.linked.wasm
+# wasm-pack --no-pack skips package.json; finish-pkg.mjs writes it whole. The other modules
+# are built beside, then moved in: wasm-pack owns the files of its out-dir.
 wasm-pack --quiet build --no-pack --target web --release --out-dir "$root/target/rustcrypto-pkg" rustcrypto
 for file in oidc_edge_rustcrypto.js oidc_edge_rustcrypto.d.ts oidc_edge_rustcrypto_bg.wasm \
   oidc_edge_rustcrypto_bg.wasm.d.ts; do
   mv "target/rustcrypto-pkg/$file" pkg/
+done
+# The resource-server module: the same crate with the other exports. Its glue imports the
+# same snippets as the core's (one crate, so one snippets/ directory): the error class, the
+# job driver and the loader of the pure-Rust module are shared, each file once in pkg/.
+rm -rf target/server-pkg
+OIDC_EDGE_LINK_MAP="$root/target/oidc_edge_server.map" wasm-pack --quiet build --no-pack --target web --release \
+  --out-dir "$root/target/server-pkg" --out-name oidc_edge_server -- --no-default-features --features js-server
+cp "$linked" target/oidc_edge_server.linked.wasm
+for file in oidc_edge_server.js oidc_edge_server.d.ts oidc_edge_server_bg.wasm oidc_edge_server_bg.wasm.d.ts; do
+  mv "target/server-pkg/$file" pkg/
+done
+(cd target/server-pkg && find snippets -type f) | while read -r snippet; do
+  cmp -s "target/server-pkg/$snippet" "pkg/$snippet" || {
+    echo "build-pkg: the resource-server module's $snippet is not the core's" >&2
+    exit 1
+  }
 done
 
 # The features are the ones rustc's wasm32 target emits by default; wasm-opt must be told.
@@ -72,23 +96,33 @@ optimise() {
   mv "$1.opt" "$1"
 }
 
-# The core module: the standard library's panic path made a bare trap first (what it ends in
-# anyway: scripts/wasm-panic-trap.mjs says why that is safe), so that -Oz drops the message
-# formatting behind it. Each pattern names diverging functions only: a panic, a failed
-# unwrap, an index or slice error, a failed borrow or allocation.
-core=pkg/oidc_edge_bg.wasm
+# The core and the resource-server module: the standard library's panic path made a bare
+# trap first (what it ends in anyway: scripts/wasm-panic-trap.mjs says why that is safe), so
+# that -Oz drops the message formatting behind it. Each pattern names diverging functions
+# only: a panic, a failed unwrap, an index or slice error, a failed borrow or allocation.
 c='(\[[0-9a-f]+\])?' # std's crate disambiguator in the name section
-node scripts/wasm-panic-trap.mjs "$core" "$core.trap" \
-  "^core$c::panicking::(panic_fmt|panic|panic_bounds_check|assert_failed.*|panic_const::.*)\$" \
-  "^std$c::panicking::panic_with_hook\$" \
-  "^core$c::(result|option)::(unwrap_failed|expect_failed)\$" \
-  "^core$c::str::slice_error_fail(_rt)?\$" \
-  "^core$c::slice::index::slice_.*_fail\$" \
-  "^core$c::cell::(panic_already_(mutably_)?borrowed|lazy::panic_poisoned)\$" \
-  "^std$c::thread::local::panic_access_error\$" \
-  "^alloc$c::(raw_vec::capacity_overflow|alloc::handle_alloc_error)\$"
-mv "$core.trap" "$core"
-optimise "$core"
+for name in oidc_edge oidc_edge_server; do
+  module=pkg/${name}_bg.wasm
+  node scripts/wasm-panic-trap.mjs "$module" "$module.trap" \
+    "^core$c::panicking::(panic_fmt|panic|panic_bounds_check|assert_failed.*|panic_const::.*)\$" \
+    "^std$c::panicking::panic_with_hook\$" \
+    "^core$c::(result|option)::(unwrap_failed|expect_failed)\$" \
+    "^core$c::str::slice_error_fail(_rt)?\$" \
+    "^core$c::slice::index::slice_.*_fail\$" \
+    "^core$c::cell::(panic_already_(mutably_)?borrowed|lazy::panic_poisoned)\$" \
+    "^std$c::thread::local::panic_access_error\$" \
+    "^alloc$c::(raw_vec::capacity_overflow|alloc::handle_alloc_error)\$"
+  # Then core::fmt, which only the function table still holds (scripts/wasm-fmt-trap.mjs
+  # checks that nothing else reaches it, on the module optimised once with its names).
+  node_modules/.bin/wasm-opt -g -Oz --converge "${features[@]}" "$module.trap" -o "$module.named"
+  node scripts/wasm-fmt-trap.mjs "$module.named" "$module"
+  rm "$module.trap" "$module.named"
+  optimise "$module"
+  # Last, the read-only data only the trapped code read, zeroed where the linker put it; the
+  # second pass packs the zeros away.
+  node scripts/wasm-data-trap.mjs "$module" "target/$name.linked.wasm" "target/$name.map"
+  optimise "$module"
+done
 
 # The pure-Rust module: first inline the P-256 field arithmetic's hot leaves (the 64-bit
 # limb products, the Montgomery multiplication and reduction) and nothing else, since

@@ -1,6 +1,7 @@
 // Completes the wasm-pack output in pkg/ into a publishable npm package: copies the
 // hand-written JavaScript (the code-flow client, the resource-server kit, the verify
-// functions that take fetched key sets, the device-flow client) and the Node entry point
+// functions that take fetched key sets, the DPoP proof check that loads the resource-server
+// module, the device-flow client) and the Node entry point
 // (with the path of the pure-Rust module's loader written in), writes the package entry
 // (index.js: the wasm exports, the error class, the kit and the clients) and package.json
 // with conditional exports (browser/bundler ESM by default, the self-initialising entry
@@ -35,12 +36,12 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts", "device.d.ts"]) {
+for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts", "device.d.ts", "server-module.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
 // wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
-// entry and init.js import it there (RUSTCRYPTO_SNIPPET) to tell it where the pure-Rust
-// module's wasm is.
+// entry and init.js import it there (RUSTCRYPTO_SNIPPET) to tell it where the modules loaded
+// on first use find their wasm, and server-module.js to load the resource-server module.
 const snippetDirs = readdirSync(join(pkg, "snippets")).filter((dir) =>
   existsSync(join(pkg, "snippets", dir, "src/wasm/rustcrypto.js")),
 );
@@ -52,19 +53,28 @@ const snippets = join(pkg, "snippets", snippetDirs[0], "src/wasm");
 const errorSnippet = `./snippets/${snippetDirs[0]}/src/wasm/error.js`;
 if (!existsSync(join(pkg, errorSnippet))) throw new Error(`${errorSnippet} is missing: error.rs imports it`);
 
-// What ships of hand-written JavaScript has no comments and whitespace (esbuild, names kept,
-// so stack traces still read): the package's size target counts what users load
-// (benches/js/size.mjs). The commented sources are in src/wasm/.
-const minified = (code) =>
-  esbuild.transformSync(code, { format: "esm", minifyWhitespace: true, minifySyntax: true, legalComments: "none" }).code;
-const HAND_WRITTEN = ["client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "device.js", "init.js", "node.js"];
+// What ships of JavaScript is minified as a bundler would (esbuild: whitespace, syntax and
+// local names; 1.6 KB gzipped less for a page than with names kept), except that classes
+// keep their names (`DpopKey.name`, `new OidcClient` in a stack trace): a static `name`, which
+// leaves a class as free of side effects as before, so bundlers still drop an unused one.
+// Exported names never change. The package's size target counts what users load
+// (benches/js/size.mjs); the commented sources are in src/wasm/.
+const CLASS = /^((?:export )?class ([A-Za-z_$][\w$]*)(?: extends [\w$.]+)? \{)$/gm;
+// The Node entry, which no page loads, keeps its local names too.
+const minified = (code, file) =>
+  esbuild.transformSync(code.replace(CLASS, '$1 static name = "$2";'), {
+    format: "esm", minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: file !== "node.js", legalComments: "none",
+  }).code;
+const HAND_WRITTEN = [
+  "client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "device.js", "server-module.js", "init.js", "node.js",
+];
 for (const file of HAND_WRITTEN) {
   let text = readFileSync(join(root, "src/wasm", file), "utf8");
-  if (file === "init.js" || file === "node.js") {
+  if (["init.js", "node.js", "server-module.js"].includes(file)) {
     if (!text.includes("RUSTCRYPTO_SNIPPET")) throw new Error(`src/wasm/${file} lost its RUSTCRYPTO_SNIPPET mark`);
     text = text.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`);
   }
-  writeFileSync(join(pkg, file), minified(text.replaceAll('from "./error.js"', `from "${errorSnippet}"`)));
+  writeFileSync(join(pkg, file), minified(text.replaceAll('from "./error.js"', `from "${errorSnippet}"`), file));
 }
 // The snippets too, as wasm-bindgen copied them.
 for (const file of readdirSync(snippets).filter((name) => name.endsWith(".js"))) {
@@ -73,10 +83,14 @@ for (const file of readdirSync(snippets).filter((name) => name.endsWith(".js")))
 // The entry point: what the wasm module exports (init as the default), the error class, the
 // resource-server kit and the client. `Job` is the JS API's internal job class
 // (src/wasm/job.rs), exported by wasm-bindgen only so that drive.js can resume it: it is
-// left out of the entry. The three verify functions come from verify.js, which adds fetched
-// key sets (createRemoteKeySet) to what the wasm's take.
+// left out of the entry. verifyJwt and validateIdToken come from verify.js, which adds fetched
+// key sets (createRemoteKeySet) to what the wasm's take; validateAccessToken,
+// verifyDpopProof and dpopErrorResponse from server-module.js (the resource-server module,
+// oidc_edge_server.js, is loaded by it, never exported). The three verify functions' types
+// are verify.d.ts's.
 const INTERNAL = ["Job"];
-const WRAPPED = ["verifyJwt", "validateIdToken", "validateAccessToken"];
+const WRAPPED = ["verifyJwt", "validateIdToken"];
+const VERIFY_TYPES = [...WRAPPED, "validateAccessToken"];
 const glue = readFileSync(join(pkg, "oidc_edge.js"), "utf8");
 const named = [...glue.matchAll(/^export (?:class|function) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
 for (const name of INTERNAL) {
@@ -91,15 +105,17 @@ const kit = "authenticateRequest, createRemoteKeySet, protectedResourceMetadata"
 const entry =
   `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
   `export { default, initSync } from "./init.js";\nexport { OidcEdgeError } from "${errorSnippet}";\n` +
+  'export { validateAccessToken, verifyDpopProof, dpopErrorResponse } from "./server-module.js";\n' +
   `export { ${kit} } from "./server.js";\nexport { OidcClient } from "./client.js";\n` +
   // The device-flow client, for command-line tools: bundlers drop it from apps that do not use it.
   'export { startDeviceAuthorization } from "./device.js";\n';
 writeFileSync(join(pkg, "index.js"), entry);
 // Named re-exports win over `export *` (the wasm's declarations of the three).
 const entryTypes =
-  `export * from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
+  `export * from "./oidc_edge.js";\nexport { ${VERIFY_TYPES.join(", ")} } from "./verify.js";\n` +
   'export type { KeySource } from "./verify.js";\nexport { default, initSync } from "./init.js";\n' +
   'export type { RustCryptoInput } from "./init.js";\nexport * from "./error.js";\nexport * from "./server.js";\n' +
+  'export * from "./server-module.js";\n' +
   'export * from "./client.js";\nexport * from "./device.js";\n';
 writeFileSync(join(pkg, "index.d.ts"), entryTypes);
 writeFileSync(join(pkg, "node.d.ts"), entryTypes);
@@ -107,7 +123,8 @@ writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 const files = [
   "oidc_edge_bg.wasm", "oidc_edge.js", "oidc_edge.d.ts", "oidc_edge_bg.wasm.d.ts",
   "oidc_edge_rustcrypto_bg.wasm", "oidc_edge_rustcrypto.js", "oidc_edge_rustcrypto.d.ts",
-  "oidc_edge_rustcrypto_bg.wasm.d.ts",
+  "oidc_edge_rustcrypto_bg.wasm.d.ts", "oidc_edge_server_bg.wasm", "oidc_edge_server.js", "oidc_edge_server.d.ts",
+  "oidc_edge_server_bg.wasm.d.ts", "server-module.js", "server-module.d.ts",
   "client.js", "client.d.ts", "init.js", "init.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
   "error.d.ts", "verify.js", "verify.d.ts", "server.js", "server.d.ts", "remote-keys.js",
   "resource-metadata.js", "device.js", "device.d.ts",
@@ -116,7 +133,7 @@ const files = [
 // from TypeScript's lib esnext.disposable / es2025 on: under a plain `lib: ["ES2022", "DOM"]`
 // the declarations would not compile (tests/types checks they do). The method is still
 // there at runtime; `free()` is the declared way to release a key early.
-for (const file of ["oidc_edge.d.ts", "oidc_edge_rustcrypto.d.ts"]) {
+for (const file of ["oidc_edge.d.ts", "oidc_edge_rustcrypto.d.ts", "oidc_edge_server.d.ts"]) {
   const text = readFileSync(join(pkg, file), "utf8");
   writeFileSync(join(pkg, file), text.replace(/^\s*\[Symbol\.dispose\]\(\): void;\n/gm, ""));
 }
@@ -164,6 +181,7 @@ const manifest = {
     },
     "./oidc_edge_bg.wasm": "./oidc_edge_bg.wasm",
     "./oidc_edge_rustcrypto_bg.wasm": "./oidc_edge_rustcrypto_bg.wasm",
+    "./oidc_edge_server_bg.wasm": "./oidc_edge_server_bg.wasm",
     "./package.json": "./package.json",
   },
   files: [...files, ...extra, ...Object.keys(docs)],
@@ -179,6 +197,6 @@ writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest, null, 2) + "\n
 // Last, once the glue has been read for its exports: wasm-bindgen's glue, minified like the
 // hand-written files above (7.5 KB gzipped of glue became 4.7: benches/README.md, "Package
 // size"). The two entries are re-exports only, which esbuild would spell longer.
-for (const file of ["oidc_edge.js", "oidc_edge_rustcrypto.js"]) {
+for (const file of ["oidc_edge.js", "oidc_edge_rustcrypto.js", "oidc_edge_server.js"]) {
   writeFileSync(join(pkg, file), minified(readFileSync(join(pkg, file), "utf8")));
 }

@@ -24,9 +24,9 @@ suite() {
 suite "format" cargo fmt --all --check
 suite "clippy (native)" cargo clippy --quiet --all-targets -- -D warnings
 suite "clippy (wasm, js)" cargo clippy --quiet --target wasm32-unknown-unknown --features js --all-targets -- -D warnings
-# The npm package's two modules as scripts/build-pkg.sh builds them: the core without
-# RustCrypto, and rustcrypto/.
-suite "clippy (wasm, package)" bash -c 'cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features js --lib -- -D warnings && cargo clippy --quiet -p oidc-edge-rustcrypto --target wasm32-unknown-unknown -- -D warnings'
+# The npm package's three modules as scripts/build-pkg.sh builds them: the core without
+# RustCrypto, the resource-server module, and rustcrypto/.
+suite "clippy (wasm, package)" bash -c 'cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features js-page --lib -- -D warnings && cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features js-server --lib -- -D warnings && cargo clippy --quiet -p oidc-edge-rustcrypto --target wasm32-unknown-unknown -- -D warnings'
 suite "clippy (worker)" cargo clippy --quiet -p oidc-edge-worker --target wasm32-unknown-unknown -- -D warnings
 suite "cargo test (native)" cargo test --quiet
 suite "wasm in Chromium" wasm-pack test --headless --chrome -- --features js

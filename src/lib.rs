@@ -57,7 +57,7 @@ pub use pkce::{CodeChallenge, CodeVerifier, Pkce, PkceMethod};
 /// gzipped wasm for every page that loads the package. Single-threaded wasm only, which is
 /// what the package is built for (`new_wasm_dynamic_allocator` refuses anything else).
 #[cfg(all(
-    feature = "js",
+    feature = "js-api",
     target_arch = "wasm32",
     not(target_feature = "atomics")
 ))]

@@ -168,7 +168,7 @@ pub fn dpop_proof(data: &[u8]) {
     };
     assert_eq!(headers.len(), 1);
     let jws = oidc_edge::jose::CompactJws::parse(&proof).expect("an accepted proof parses");
-    let header_key = Jwk::from_object(jws.header().jwk.as_ref().expect("has jwk")).expect("jwk");
+    let header_key = Jwk::from_object(jws.header().jwk().expect("has jwk")).expect("jwk");
     assert!(!header_key.is_private());
     assert_eq!(checked.jkt, header_key.thumbprint());
     assert!(algorithms.is_empty() || algorithms.contains(&jws.header().alg));

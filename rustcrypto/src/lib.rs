@@ -34,7 +34,7 @@ use std::rc::Rc;
 
 use oidc_edge::Error;
 use oidc_edge::cache::BoundedCache;
-use oidc_edge::jose::{Alg, Jwk, crypto, outcome};
+use oidc_edge::jose::{Alg, HashAlg, Jwk, crypto, outcome};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 
@@ -71,6 +71,17 @@ pub fn verify(jwk: &str, alg: &str, message: &[u8], signature: &[u8]) -> u32 {
     let result = key(jwk)
         .and_then(|key| crypto::verify(Alg::parse(alg)?, key.public_key(), message, signature));
     outcome::encode(&result)
+}
+
+/// The SHA-2 digest `hash` ("SHA-256", "SHA-384" or "SHA-512") of `data`: the core's
+/// `at_hash` / `c_hash` where WebCrypto is not used (its module carries SHA-256 only). Empty
+/// for another name.
+#[wasm_bindgen]
+pub fn digest(hash: &str, data: &[u8]) -> Vec<u8> {
+    [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512]
+        .into_iter()
+        .find(|alg| alg.name() == hash)
+        .map_or_else(Vec::new, |alg| alg.digest(data))
 }
 
 /// The ES256 signature (r || s) over `message` with the private P-256 JWK `jwk`; empty

@@ -99,7 +99,13 @@ fn normalize_percent(text: &str) -> Result<String, Error> {
         if value.is_ascii_alphanumeric() || matches!(value, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(value));
         } else {
-            out.push_str(&format!("%{value:02X}"));
+            // By hand: `format!` here was what kept `core::fmt::write` on the package's DPoP
+            // proof path.
+            out.push('%');
+            for nibble in [value / 16, value % 16] {
+                let digit = char::from_digit(u32::from(nibble), 16).unwrap_or('0');
+                out.push(digit.to_ascii_uppercase());
+            }
         }
     }
     Ok(out)

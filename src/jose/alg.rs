@@ -56,6 +56,27 @@ pub enum HashAlg {
     Sha512,
 }
 
+impl HashAlg {
+    /// The digest of `data`, in Rust.
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        use sha2::{Digest, Sha256, Sha384, Sha512};
+        match self {
+            HashAlg::Sha256 => Sha256::digest(data).to_vec(),
+            HashAlg::Sha384 => Sha384::digest(data).to_vec(),
+            HashAlg::Sha512 => Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// The WebCrypto name (`SHA-256`…), which the pure-Rust module's `digest` takes too.
+    pub fn name(self) -> &'static str {
+        match self {
+            HashAlg::Sha256 => "SHA-256",
+            HashAlg::Sha384 => "SHA-384",
+            HashAlg::Sha512 => "SHA-512",
+        }
+    }
+}
+
 impl Alg {
     /// Every algorithm, in the order discovery documents list them.
     pub const ALL: [Alg; 9] = [

@@ -22,12 +22,18 @@ pub struct Header {
     pub kid: Option<String>,
     /// `typ`, if present.
     pub typ: Option<String>,
-    /// The embedded `jwk` object (DPoP proofs carry one), if present; not yet parsed.
-    pub jwk: Option<Map<String, Value>>,
     /// The whole header object.
     pub raw: Map<String, Value>,
     /// The header as decoded JSON text (checked: one object, no repeated names).
     pub json: String,
+}
+
+impl Header {
+    /// The embedded `jwk` object (DPoP proofs carry one), if present; not yet parsed. The
+    /// parse refused a `jwk` that is not an object.
+    pub fn jwk(&self) -> Option<&Map<String, Value>> {
+        self.raw.get("jwk").and_then(Value::as_object)
+    }
 }
 
 /// A compact JWS split and decoded, its signature not yet checked.
@@ -122,7 +128,8 @@ impl<'t> CompactJws<'t> {
 fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
     let raw = json::parse_object(bytes, MAX_HEADER_LEN, "JWS header")?;
     // Valid JSON is valid UTF-8, so this conversion cannot fail after the parse.
-    let json = String::from_utf8_lossy(bytes).into_owned();
+    let json =
+        String::from_utf8(bytes.to_vec()).map_err(|_| Error::JsonInvalid { what: "JWS header" })?;
     let alg = match raw.get("alg") {
         Some(Value::String(alg)) => Alg::parse(alg)?,
         Some(_) => return Err(Error::HeaderInvalid { name: "alg" }),
@@ -134,11 +141,10 @@ fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
     };
     let kid = optional_string(&raw, "kid")?;
     let typ = optional_string(&raw, "typ")?;
-    let jwk = match raw.get("jwk") {
-        None => None,
-        Some(Value::Object(jwk)) => Some(jwk.clone()),
-        Some(_) => return Err(Error::HeaderInvalid { name: "jwk" }),
-    };
+    // Read in place by `Header::jwk` (a copy of the object cost the package 0.4 KB).
+    if matches!(raw.get("jwk"), Some(jwk) if !jwk.is_object()) {
+        return Err(Error::HeaderInvalid { name: "jwk" });
+    }
     check_crit(&raw)?;
     // RFC 7797 unencoded payloads change what is signed; refuse them outright.
     if raw.contains_key("b64") {
@@ -150,7 +156,6 @@ fn parse_header(bytes: &[u8]) -> Result<Header, Error> {
         alg,
         kid,
         typ,
-        jwk,
         raw,
         json,
     })

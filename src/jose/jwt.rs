@@ -123,8 +123,11 @@ impl Claims {
     /// Parses a decoded JWS payload as a claim set: one JSON object, no duplicate names.
     pub fn parse(payload: &[u8]) -> Result<Claims, Error> {
         let map = json::parse_object(payload, MAX_CLAIMS_LEN, "JWT claims")?;
-        // Valid JSON is valid UTF-8: the conversion is lossless after the parse.
-        Ok(Claims(map, String::from_utf8_lossy(payload).into_owned()))
+        // Valid JSON is valid UTF-8, so this cannot fail after the parse (and it carries no
+        // replacement-character code, as a lossy conversion would).
+        let json = String::from_utf8(payload.to_vec())
+            .map_err(|_| Error::JsonInvalid { what: "JWT claims" })?;
+        Ok(Claims(map, json))
     }
 
     /// The claim set as the token carried it: JSON text, checked by [`Claims::parse`].

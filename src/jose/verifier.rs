@@ -6,7 +6,7 @@ use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
-use super::alg::Alg;
+use super::alg::{Alg, HashAlg};
 use super::jwk::Jwk;
 use crate::Error;
 
@@ -22,6 +22,14 @@ pub trait SignatureVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error>;
+
+    /// The digest `hash` of `data`, for `at_hash` / `c_hash` (OpenID Connect Core
+    /// §3.1.3.6). In Rust by default; the JS API's backend leaves SHA-384 and SHA-512 to
+    /// WebCrypto (or the pure-Rust module), so that the package's core module carries
+    /// SHA-256 only.
+    async fn digest(&self, hash: HashAlg, data: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(hash.digest(data))
+    }
 }
 
 /// The pure-Rust backend: RustCrypto's p256, p384, rsa and ed25519-dalek. Its futures are

@@ -1,12 +1,10 @@
 //! ID token validation: OpenID Connect Core 1.0 §3.1.3.7 (code flow), with `at_hash`
 //! (§3.1.3.8 / §3.2.2.9) and `c_hash` (§3.3.2.11) when the caller has the token or code.
 
-use sha2::{Digest, Sha256, Sha384, Sha512};
-
 use crate::jose::jwt::{Validation, Verified, same_media_type, verify_with};
 #[cfg(feature = "rustcrypto")]
 use crate::jose::verifier::{RustCrypto, run_ready};
-use crate::jose::{Alg, HashAlg, JwkSet, SignatureVerifier};
+use crate::jose::{Alg, JwkSet, SignatureVerifier};
 use crate::secret::constant_time_eq;
 use crate::time::UnixTime;
 use crate::{Error, b64};
@@ -125,44 +123,36 @@ pub async fn validate_id_token_with<V: SignatureVerifier>(
 
     // at_hash / c_hash: optional in the code flow, but when present they must match.
     let alg = verified.header().alg;
-    check_half_hash(
-        claims.string("at_hash")?,
-        expected.access_token.as_deref(),
-        alg,
-        Error::AtHashMismatch,
-    )?;
-    check_half_hash(
-        claims.string("c_hash")?,
-        expected.code.as_deref(),
-        alg,
-        Error::CHashMismatch,
-    )?;
-    Ok(verified)
-}
-
-fn check_half_hash(
-    claim: Option<&str>,
-    value: Option<&str>,
-    alg: Alg,
-    mismatch: Error,
-) -> Result<(), Error> {
-    match (claim, value) {
-        (Some(claim), Some(value))
-            if !constant_time_eq(claim.as_bytes(), token_hash(alg, value).as_bytes()) =>
-        {
-            Err(mismatch)
+    let hashes = [
+        (
+            claims.string("at_hash")?,
+            expected.access_token.as_deref(),
+            Error::AtHashMismatch,
+        ),
+        (
+            claims.string("c_hash")?,
+            expected.code.as_deref(),
+            Error::CHashMismatch,
+        ),
+    ];
+    for (claim, value, mismatch) in hashes {
+        if let (Some(claim), Some(value)) = (claim, value) {
+            // The verifier hashes: the JS API's asks WebCrypto for SHA-384 and SHA-512.
+            let digest = verifier.digest(alg.hash(), value.as_bytes()).await?;
+            if !constant_time_eq(claim.as_bytes(), half_hash(&digest).as_bytes()) {
+                return Err(mismatch);
+            }
         }
-        _ => Ok(()),
     }
+    Ok(verified)
 }
 
 /// `at_hash` / `c_hash` (OpenID Connect Core §3.1.3.6): base64url of the left half of the
 /// hash of the ASCII value, with the hash of the ID token's `alg` (SHA-512 for EdDSA).
 pub fn token_hash(alg: Alg, value: &str) -> String {
-    let digest: Vec<u8> = match alg.hash() {
-        HashAlg::Sha256 => Sha256::digest(value.as_bytes()).to_vec(),
-        HashAlg::Sha384 => Sha384::digest(value.as_bytes()).to_vec(),
-        HashAlg::Sha512 => Sha512::digest(value.as_bytes()).to_vec(),
-    };
+    half_hash(&alg.hash().digest(value.as_bytes()))
+}
+
+fn half_hash(digest: &[u8]) -> String {
     b64::encode(digest.get(..digest.len() / 2).unwrap_or_default())
 }

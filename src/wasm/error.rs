@@ -25,10 +25,11 @@ pub fn into_js_error(err: Error) -> JsValue {
     OidcEdgeError::new(err.code(), &err.message()).into()
 }
 
-/// Reads an optional JS number argument as an integer in `min..=max`.
+/// Reads an optional JS number argument (`createPkce`, `randomToken`) as an integer in `min..=max`.
 ///
 /// wasm-bindgen's own integer conversion would wrap `-1` to 4294967295 and truncate
 /// `64.5` to 64; taking an `f64` and checking it here rejects both with a clear error.
+#[cfg(feature = "js-page")]
 pub fn integer_arg(
     value: Option<f64>,
     default: usize,

@@ -1,18 +1,20 @@
-// `init` and `initSync` of the package: wasm-bindgen's, plus a `rustcrypto` option (the
-// pure-Rust module's wasm, bytes or compiled) for runtimes that cannot fetch it on first
-// use, and an error that names the fix where the core's wasm cannot be fetched.
+// `init` and `initSync` of the package: wasm-bindgen's, plus the `rustcrypto` and `server`
+// options (the pure-Rust module's and the resource-server module's wasm, bytes or compiled)
+// for runtimes that cannot fetch them on first use, and an error that names the fix where
+// the core's wasm cannot be fetched.
 // scripts/finish-pkg.mjs writes the snippet path in.
 import wasmInit, { initSync as wasmInitSync } from "./oidc_edge.js";
-import { setRustCryptoSource } from "./snippets/RUSTCRYPTO_SNIPPET";
+import { setModuleSource } from "./snippets/RUSTCRYPTO_SNIPPET";
 import { OidcEdgeError } from "./error.js";
 
 const isPlainObject = (value) =>
   value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
 
-function withoutRustCrypto(input) {
+function withoutModules(input) {
   if (!isPlainObject(input)) return input;
-  const { rustcrypto, ...rest } = input;
-  if (rustcrypto !== undefined) setRustCryptoSource(() => rustcrypto);
+  const { rustcrypto, server, ...rest } = input;
+  if (rustcrypto !== undefined) setModuleSource("rustcrypto", () => rustcrypto);
+  if (server !== undefined) setModuleSource("server", () => server);
   return rest;
 }
 
@@ -22,7 +24,7 @@ function invalid(cause) {
   return new OidcEdgeError(
     "wasm_invalid",
     `oidc-edge could not use the wasm it was given: ${reason}. Pass this version's oidc_edge_bg.wasm ` +
-      '(import wasm from "oidc-edge/oidc_edge_bg.wasm"), and the pure-Rust module only as rustcrypto',
+      '(import wasm from "oidc-edge/oidc_edge_bg.wasm"), the pure-Rust module only as rustcrypto and the resource-server module only as server',
     { cause },
   );
 }
@@ -37,7 +39,7 @@ function notLoaded(reason, cause) {
 }
 
 export default async function init(input) {
-  const rest = withoutRustCrypto(input);
+  const rest = withoutModules(input);
   try {
     return await wasmInit(rest);
   } catch (err) {
@@ -52,7 +54,7 @@ export default async function init(input) {
 }
 
 export function initSync(input) {
-  const rest = withoutRustCrypto(input);
+  const rest = withoutModules(input);
   try {
     return wasmInitSync(rest);
   } catch (err) {

@@ -1,9 +1,13 @@
-//! `verifyJwt`, `validateIdToken`, `validateAccessToken`.
+//! `verifyJwt`, `validateIdToken` and `createKeySet` (the core a page loads, feature
+//! `js-page`), `validateAccessToken` (the resource-server module, `js-server`: a signing-in
+//! page never checks an access token). Both modules read key sets the same way.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{JSON, Object, Promise, WeakMap};
+use js_sys::{JSON, Promise};
+#[cfg(feature = "js-page")]
+use js_sys::{Object, WeakMap};
 use wasm_bindgen::prelude::*;
 
 use super::error::into_js_error;
@@ -13,11 +17,13 @@ use super::webcrypto::Backend;
 use crate::Error;
 use crate::cache::SmallCache;
 use crate::jose::JwkSet;
-use crate::jose::jwt::{Validation, Verified, verify_with};
-use crate::oidc::{
-    AccessTokenExpectations, IdTokenExpectations, validate_access_token_with,
-    validate_id_token_with,
-};
+use crate::jose::jwt::Verified;
+#[cfg(feature = "js-page")]
+use crate::jose::jwt::{Validation, verify_with};
+#[cfg(feature = "js-server")]
+use crate::oidc::{AccessTokenExpectations, validate_access_token_with};
+#[cfg(feature = "js-page")]
+use crate::oidc::{IdTokenExpectations, validate_id_token_with};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_JWT: &'static str = r#"
@@ -153,10 +159,13 @@ const COMMON: [&str; 4] = ["algorithms", "clockTolerance", "currentTime", "backe
 #[derive(Clone, Copy)]
 enum Profile {
     /// RFC 7519 / RFC 8725 with the caller's options.
+    #[cfg(feature = "js-page")]
     Jwt,
     /// OpenID Connect Core §3.1.3.7.
+    #[cfg(feature = "js-page")]
     IdToken,
     /// RFC 9068 §4.
+    #[cfg(feature = "js-server")]
     AccessToken,
 }
 
@@ -164,6 +173,7 @@ enum Profile {
 /// `options` (RFC 7519, RFC 8725): `exp` is required unless `requireExp: false`. Resolves
 /// to `{ header, payload }`; rejects with an error whose `code` says why
 /// (`signature_invalid`, `jwt_expired`, `alg_not_allowed`…).
+#[cfg(feature = "js-page")]
 #[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "Promise<VerifiedJwt>")]
 pub fn verify_jwt(
     token: String,
@@ -175,6 +185,7 @@ pub fn verify_jwt(
 
 /// Validates an OpenID Connect ID token (Core §3.1.3.7): signature, iss, aud, azp, exp,
 /// iat, nonce, auth_time with max_age, at_hash and c_hash. Resolves to the claims.
+#[cfg(feature = "js-page")]
 #[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<IdTokenClaims>")]
 pub fn validate_id_token(
     token: String,
@@ -186,6 +197,7 @@ pub fn validate_id_token(
 
 /// Validates a JWT access token as a resource server (RFC 9068 §4): typ `at+jwt`,
 /// signature, iss, aud, exp, required claims and scopes. Resolves to `{ header, payload }`.
+#[cfg(feature = "js-server")]
 #[wasm_bindgen(
     js_name = validateAccessToken,
     unchecked_return_type = "Promise<VerifiedJwt<AccessTokenClaims>>"
@@ -208,7 +220,9 @@ async fn check(
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let allowed: &[&str] = match profile {
+        #[cfg(feature = "js-page")]
         Profile::Jwt => &["issuer", "audience", "typ", "requiredClaims", "requireExp"],
+        #[cfg(feature = "js-page")]
         Profile::IdToken => &[
             "issuer",
             "clientId",
@@ -217,6 +231,7 @@ async fn check(
             "accessToken",
             "code",
         ],
+        #[cfg(feature = "js-server")]
         Profile::AccessToken => &["issuer", "audience", "requiredScopes"],
     };
     let run = async {
@@ -227,6 +242,7 @@ async fn check(
         let now = options.now()?;
         let backend = Backend::choose(options.prefers_wasm_backend()?);
         match profile {
+            #[cfg(feature = "js-page")]
             Profile::Jwt => {
                 let mut required_claims = options.strings("requiredClaims")?;
                 // A token that never expires is valid for whoever holds it, forever: refused
@@ -248,6 +264,7 @@ async fn check(
                     .await
                     .map(header_and_payload)
             }
+            #[cfg(feature = "js-page")]
             Profile::IdToken => {
                 let expected = IdTokenExpectations {
                     issuer: options.required_string("issuer")?,
@@ -263,6 +280,7 @@ async fn check(
                     .await
                     .map(|verified| parse_json(verified.claims().json()))
             }
+            #[cfg(feature = "js-server")]
             Profile::AccessToken => {
                 let expected = AccessTokenExpectations {
                     issuer: options.required_string("issuer")?,
@@ -291,12 +309,15 @@ thread_local! {
 
     /// The number of each key set `createKeySet` made, by the (frozen) object itself: a
     /// verification with one of them finds its parsed form without copying or hashing its
-    /// text. Entries go with the objects.
+    /// text. Entries go with the objects. (The resource-server module, which makes no sets,
+    /// reads them as plain objects: `plain_sets`.)
+    #[cfg(feature = "js-page")]
     static MADE_SETS: WeakMap = WeakMap::new();
 
     /// Parsed `createKeySet` sets by number, and the last number given. Numbers are never
     /// reused (2^53 of them fit a JS number exactly), so a number in a set's entry can
     /// only ever find that set.
+    #[cfg(feature = "js-page")]
     static MADE_PARSED: RefCell<(SmallCache<u64, Rc<JwkSet>>, u64)> =
         RefCell::new((SmallCache::new(MAX_CACHED_SETS), 0));
 }
@@ -310,6 +331,7 @@ const NOT_KEYS: Error = Error::JwkInvalid {
 /// `createLocalJWKSet` is to `jwtVerify`. Plain JWKS objects work too, at the cost of a
 /// `JSON.stringify` per call to find their parsed form; a frozen copy cannot change after
 /// it was checked, so it needs none. Throws `jwk_invalid`… for a set that does not parse.
+#[cfg(feature = "js-page")]
 #[wasm_bindgen(js_name = createKeySet, unchecked_return_type = "KeySet")]
 pub fn create_key_set(
     #[wasm_bindgen(unchecked_param_type = "JWKS | JWK")] keys: JsValue,
@@ -331,11 +353,13 @@ pub fn create_key_set(
 
 /// Keeps the parsed form of made set `number`; past [`MAX_CACHED_SETS`] the others go (a
 /// set whose parsed form went is parsed again from its frozen copy when next used).
+#[cfg(feature = "js-page")]
 fn remember_made(number: u64, set: Rc<JwkSet>) {
     MADE_PARSED.with(|made| made.borrow_mut().0.insert(number, set));
 }
 
 /// Freezes an object and everything in it (a JWK's members are strings and arrays).
+#[cfg(feature = "js-page")]
 fn deep_freeze(value: &JsValue) {
     if let Some(object) = value.dyn_ref::<Object>() {
         for member in Object::values(object).iter() {
@@ -355,21 +379,31 @@ fn json_text(keys: &JsValue) -> Result<String, Error> {
 
 /// The parsed key set for a `createKeySet` result, a JS JWKS / JWK object, or JSON text.
 fn key_set(keys: &JsValue) -> Result<Rc<JwkSet>, Error> {
+    #[cfg(feature = "js-page")]
+    if let Some(set) = made_set(keys)? {
+        return Ok(set);
+    }
+    super::plain_sets::parsed(keys, || json_text(keys), parsed)
+}
+
+/// The parsed form of a set `createKeySet` made, or `None` for any other value.
+#[cfg(feature = "js-page")]
+fn made_set(keys: &JsValue) -> Result<Option<Rc<JwkSet>>, Error> {
     // `is_object` is a `typeof` test; `dyn_ref::<Object>` would be an `instanceof` call.
     let made = keys
         .is_object()
         .then(|| MADE_SETS.with(|made| made.get(keys.unchecked_ref()).as_f64()))
         .flatten();
     let Some(number) = made else {
-        return super::plain_sets::parsed(keys, || json_text(keys), parsed);
+        return Ok(None);
     };
     let number = number as u64;
     if let Some(set) = MADE_PARSED.with(|made| made.borrow().0.get(&number)) {
-        return Ok(set);
+        return Ok(Some(set));
     }
     let set = parsed(json_text(keys)?)?;
     remember_made(number, set.clone());
-    Ok(set)
+    Ok(Some(set))
 }
 
 /// The parsed key set of a JSON text, from the cache when it was seen before.

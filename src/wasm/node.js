@@ -5,11 +5,14 @@
 import { readFileSync } from "node:fs";
 import { initSync } from "./oidc_edge.js";
 // src/wasm/rustcrypto.js as wasm-bindgen ships it; scripts/finish-pkg.mjs writes the path.
-import { setRustCryptoSource } from "./snippets/RUSTCRYPTO_SNIPPET";
+import { setModuleSource } from "./snippets/RUSTCRYPTO_SNIPPET";
 
 initSync({ module: readFileSync(new URL("./oidc_edge_bg.wasm", import.meta.url)) });
-// The pure-Rust module is read from the package directory too, on first use.
-setRustCryptoSource(() => readFileSync(new URL("./oidc_edge_rustcrypto_bg.wasm", import.meta.url)));
+// The pure-Rust and resource-server modules are read from the package directory too, on
+// first use.
+for (const name of ["rustcrypto", "server"]) {
+  setModuleSource(name, () => readFileSync(new URL(`./oidc_edge_${name}_bg.wasm`, import.meta.url)));
+}
 
 // The same names as the browser entry (index.js, written by scripts/finish-pkg.mjs).
 export * from "./index.js";

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, JSON, Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::Error;
@@ -16,7 +16,7 @@ pub fn json_text(value: &JsValue, unreadable: Error) -> Result<String, Error> {
     if let Some(text) = value.as_string() {
         return Ok(text);
     }
-    JSON::stringify(value)
+    js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or(unreadable)
@@ -126,7 +126,8 @@ impl Options {
         }
     }
 
-    /// Optional bytes, given as a `Uint8Array`.
+    /// Optional bytes, given as a `Uint8Array` (`verifyDpopProof`'s `nonceSecret`).
+    #[cfg(feature = "js-server")]
     pub fn bytes(&self, name: &'static str) -> Result<Option<Vec<u8>>, Error> {
         match self.get(name)? {
             None => Ok(None),

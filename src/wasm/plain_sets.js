@@ -5,24 +5,25 @@
 // cannot vouch for (an accessor, toJSON, a prototype other than Object's or Array's, a
 // value JSON.stringify drops or rewrites) is never remembered, and any change since the
 // snapshot is a miss: the object is then read afresh, as every call did before.
-// Per object: null once seen, false when it cannot be vouched for, else { snapshot, number }.
-const seen = new WeakMap();
+// Per wasm module (0 the core, 1 the resource-server module: each numbers its own sets) and
+// object: null once seen, false when it cannot be vouched for, else { snapshot, number }.
+const seen = [new WeakMap(), new WeakMap()];
 
 /**
  * The number the object was remembered under, if it is unchanged since; -1 when it should
  * be remembered now (seen before, or changed since: rememberPlainSet follows); undefined
  * otherwise (first sighting: a set built for one call is not worth a snapshot).
  */
-export function plainSetNumber(keys) {
-  const entry = seen.get(keys);
+export function plainSetNumber(keys, module) {
+  const entry = seen[module].get(keys);
   if (entry === undefined) {
-    seen.set(keys, null);
+    seen[module].set(keys, null);
     return undefined;
   }
   if (entry === null) return -1;
   if (entry === false) return undefined;
   if (same(keys, entry.snapshot, 0)) return entry.number;
-  seen.set(keys, null);
+  seen[module].set(keys, null);
   return undefined;
 }
 
@@ -31,10 +32,10 @@ export function plainSetNumber(keys) {
  * before): only if a snapshot can vouch for every member and the object still reads as
  * that text. Returns whether it did.
  */
-export function rememberPlainSet(keys, text, number) {
+export function rememberPlainSet(keys, text, number, module) {
   const snapshot = take(keys, 0);
   const remembered = snapshot !== undefined && JSON.stringify(keys) === text;
-  seen.set(keys, remembered ? { snapshot, number } : false);
+  seen[module].set(keys, remembered ? { snapshot, number } : false);
   return remembered;
 }
 

@@ -16,11 +16,18 @@ use crate::jose::JwkSet;
 #[wasm_bindgen(module = "/src/wasm/plain_sets.js")]
 extern "C" {
     #[wasm_bindgen(js_name = plainSetNumber)]
-    fn plain_set_number(keys: &JsValue) -> Option<f64>;
+    fn plain_set_number(keys: &JsValue, module: u32) -> Option<f64>;
 
     #[wasm_bindgen(js_name = rememberPlainSet)]
-    fn remember_plain_set(keys: &JsValue, text: &str, number: f64) -> bool;
+    fn remember_plain_set(keys: &JsValue, text: &str, number: f64, module: u32) -> bool;
 }
+
+/// Which module's numbers these are: the core's and the resource-server module's caches are
+/// apart, and so must their numbers be in `plain_sets.js`, which both load.
+#[cfg(feature = "js-page")]
+const MODULE: u32 = 0;
+#[cfg(not(feature = "js-page"))]
+const MODULE: u32 = 1;
 
 /// Most plain sets kept parsed by number; past it the cache starts over.
 const MAX_SETS: usize = 16;
@@ -42,7 +49,7 @@ pub fn parsed(
     if !keys.is_object() {
         return parse(text()?);
     }
-    let state = plain_set_number(keys);
+    let state = plain_set_number(keys, MODULE);
     if let Some(number) = state.filter(|number| *number >= 0.0)
         && let Some(set) = PLAIN.with(|plain| plain.borrow().0.get(&(number as u64)))
     {
@@ -58,7 +65,7 @@ pub fn parsed(
         *next = next.saturating_add(1);
         *next
     });
-    let remembered = remember_plain_set(keys, &text, number as f64);
+    let remembered = remember_plain_set(keys, &text, number as f64, MODULE);
     let set = parse(text)?;
     if remembered {
         PLAIN.with(|plain| plain.borrow_mut().0.insert(number, set.clone()));

@@ -10,10 +10,15 @@
 
 use zeroize::Zeroizing;
 
-use crate::Error;
 #[cfg(not(feature = "rustcrypto"))]
-use crate::jose::outcome;
+use js_sys::Promise;
+#[cfg(not(feature = "rustcrypto"))]
+use wasm_bindgen::JsValue;
+
+use crate::Error;
 use crate::jose::{Alg, Jwk};
+#[cfg(not(feature = "rustcrypto"))]
+use crate::jose::{HashAlg, outcome};
 
 /// Checks `signature` over `message` with `key` under `alg`.
 pub async fn verify(alg: Alg, key: &Jwk, message: &[u8], signature: &[u8]) -> Result<(), Error> {
@@ -32,6 +37,14 @@ pub async fn verify(alg: Alg, key: &Jwk, message: &[u8], signature: &[u8]) -> Re
             .map_err(|_| Error::CryptoUnavailable)?;
         outcome::decode(code)
     }
+}
+
+/// The promise of the digest `hash` of `data` by the pure-Rust module (`rustcrypto.js`
+/// loads it first): `at_hash` / `c_hash` where WebCrypto is not used. (With the
+/// `rustcrypto` feature the backend hashes in-process.)
+#[cfg(not(feature = "rustcrypto"))]
+pub fn digest(hash: HashAlg, data: &[u8]) -> Result<Promise, JsValue> {
+    module::rust_digest(hash.name(), data)
 }
 
 /// Checks what a private JWK's shape does not show: its points are on the curve and the
@@ -103,6 +116,10 @@ mod module {
         /// The loaded module's exports, or a promise of them while it loads.
         #[wasm_bindgen(js_name = rustCrypto)]
         fn rust_crypto() -> JsValue;
+
+        /// The promise of the module's `digest` (a `Uint8Array`), loading it first.
+        #[wasm_bindgen(js_name = rustDigest, catch)]
+        pub fn rust_digest(hash: &str, data: &[u8]) -> Result<Promise, JsValue>;
 
         /// The exports of `rustcrypto/` (see its `lib.rs`).
         pub type Module;

@@ -3,10 +3,12 @@
 // RFC 9449 (DPoP) ask, and turns every refusal into a ready Response with its
 // WWW-Authenticate challenge; createRemoteKeySet (remote-keys.js) fetches the provider's
 // keys; protectedResourceMetadata (resource-metadata.js) describes the resource (RFC 9728).
-// The checks themselves are the wasm's: validateAccessToken (RFC 9068), verifyDpopProof.
-import { dpopNonce, verifyDpopProof } from "./oidc_edge.js";
+// The checks themselves are the resource-server module's (server-module.js loads it on first
+// use): validateAccessToken (RFC 9068), verifyDpopProof.
+import { dpopNonce } from "./oidc_edge.js";
+import { DPOP_ALGS, describe, validateAccessToken, verifyDpopProof } from "./server-module.js";
 import { OidcEdgeError } from "./error.js";
-import { validateAccessToken } from "./verify.js";
+
 import { checkTimeout, fail, fetchJson, fetchableUrl, isObject, readOptions } from "./remote-keys.js";
 import { SCOPE_TOKEN } from "./resource-metadata.js";
 
@@ -17,9 +19,6 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1 b64token, RFC 9449 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/; // the form of an RFC 9068 access token
 const MAX_TOKEN = 16 * 1024; // longest token looked at (the wasm caps a JWS below this)
 const MAX_INTROSPECTION = 64 * 1024; // largest introspection answer read
-// The algorithms verifyDpopProof accepts, listed as dpopErrorResponse lists them (RFC 9449 §7.1);
-// the wasm exports no list, and a test compares the two.
-const DPOP_ALGS = "ES256 ES384 RS256 RS384 RS512 PS256 PS384 PS512 EdDSA";
 // Codes that say the token could not be checked now, not that it is bad: 503, not 401. A
 // store_unavailable is the replay cache refusing to record a proof (full: src/store.rs).
 const UNAVAILABLE = [
@@ -81,9 +80,6 @@ function settings(options) {
   };
 }
 
-/** RFC 6750 §3 / RFC 6749 §5.2: descriptions are %x20-21 / %x23-5B / %x5D-7E only. */
-const describe = (text) => String(text).replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "").slice(0, 300);
-
 /**
  * A refusal as a Response (RFC 6750 §3, RFC 9449 §7.1): a challenge for each scheme the
  * resource takes, the one the client used first and carrying the error; `resource_metadata`
@@ -98,7 +94,7 @@ function refusal(o, scheme, { status, error, description, nonce }, cause) {
     ...(error === "insufficient_scope" && o.scope ? [`scope="${o.scope}"`] : []),
   ];
   const challenge = (name, own) => [name, [...(scheme === name ? problem : []), ...own, ...common].join(", ")].join(" ").trim();
-  const challenges = [challenge("Bearer", []), challenge("DPoP", [`algs="${DPOP_ALGS}"`])];
+  const challenges = [challenge("Bearer", []), challenge("DPoP", [`algs="${DPOP_ALGS.join(" ")}"`])];
   if (scheme === "DPoP") challenges.reverse();
   const headers = new Headers({ "www-authenticate": challenges.join(", "), "cache-control": "no-store" });
   if (nonce) headers.set("dpop-nonce", nonce);
@@ -113,7 +109,9 @@ function refusal(o, scheme, { status, error, description, nonce }, cause) {
 /** The refusal for an error thrown by a check of the token, or of its proof (`proof`);
  *  errors that are the caller's (options) or not the package's rethrow. */
 function refused(o, scheme, err, proof = false) {
-  if (!(err instanceof OidcEdgeError) || err.code === "invalid_option") throw err;
+  // The wasm modules not loaded (a Worker not given the resource-server module) is the
+  // deployment's mistake, as an option is: thrown, not answered as the client's.
+  if (!(err instanceof OidcEdgeError) || ["invalid_option", "wasm_not_loaded", "wasm_invalid"].includes(err.code)) throw err;
   // A proof that fails is the client's, whatever the code: verifyDpopProof names its OAuth
   // error (a key only the missing pure-Rust module could check included). Any other failure
   // of a token is invalid_token (RFC 6750 §3.1), unless it could not be checked at all.

@@ -14,12 +14,12 @@
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-#[cfg(feature = "js")]
+#[cfg(feature = "js-api")]
 use std::cell::RefCell;
 
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
-#[cfg(not(feature = "js"))]
+#[cfg(not(feature = "js-api"))]
 use wasm_bindgen_futures::JsFuture;
 
 /// The outcome of `promise`: its value, or what it rejected with.
@@ -34,7 +34,7 @@ pub enum Settle {
     /// Handed to a job's driver; the job brings the outcome back.
     HandedOff,
     /// Awaited through `wasm_bindgen_futures` (the Worker, which has no jobs).
-    #[cfg(not(feature = "js"))]
+    #[cfg(not(feature = "js-api"))]
     Js(JsFuture),
     /// Finished.
     Done,
@@ -60,7 +60,7 @@ impl Future for Settle {
                     Poll::Pending
                 }
             },
-            #[cfg(not(feature = "js"))]
+            #[cfg(not(feature = "js-api"))]
             Settle::Js(future) => poll_js(this, future, cx),
             Settle::Done => Poll::Pending,
         }
@@ -69,7 +69,7 @@ impl Future for Settle {
 
 /// The exchange between a polling job and the [`Settle`] futures inside it (the JS API
 /// only: the Worker has no jobs).
-#[cfg(feature = "js")]
+#[cfg(feature = "js-api")]
 pub(crate) enum Handoff {
     /// A job is polling and nothing is handed off yet.
     Open,
@@ -79,14 +79,14 @@ pub(crate) enum Handoff {
     Settled(Result<JsValue, JsValue>),
 }
 
-#[cfg(feature = "js")]
+#[cfg(feature = "js-api")]
 thread_local! {
     /// `Some` while a job polls its future; `None` otherwise.
     pub(crate) static HANDOFF: RefCell<Option<Handoff>> = const { RefCell::new(None) };
 }
 
 /// Gives `promise` to the polling job, if there is one and it waits for nothing else.
-#[cfg(feature = "js")]
+#[cfg(feature = "js-api")]
 fn hand_off(promise: Promise) -> Result<(), Promise> {
     HANDOFF.with(|handoff| match &mut *handoff.borrow_mut() {
         Some(slot @ Handoff::Open) => {
@@ -98,7 +98,7 @@ fn hand_off(promise: Promise) -> Result<(), Promise> {
 }
 
 /// The outcome the polling job brought back for the promise handed off, if any.
-#[cfg(feature = "js")]
+#[cfg(feature = "js-api")]
 fn take_settled() -> Option<Result<JsValue, JsValue>> {
     HANDOFF.with(|handoff| {
         let mut handoff = handoff.borrow_mut();
@@ -113,12 +113,12 @@ fn take_settled() -> Option<Result<JsValue, JsValue>> {
     })
 }
 
-#[cfg(not(feature = "js"))]
+#[cfg(not(feature = "js-api"))]
 fn hand_off(promise: Promise) -> Result<(), Promise> {
     Err(promise)
 }
 
-#[cfg(not(feature = "js"))]
+#[cfg(not(feature = "js-api"))]
 fn take_settled() -> Option<Result<JsValue, JsValue>> {
     None
 }
@@ -126,7 +126,7 @@ fn take_settled() -> Option<Result<JsValue, JsValue>> {
 /// A promise awaited outside a job: the JS API awaits only inside its jobs, so with
 /// feature `js` this is a caller's mistake, reported as a rejection rather than awaited
 /// through a second mechanism the package would have to carry.
-#[cfg(feature = "js")]
+#[cfg(feature = "js-api")]
 fn outside_job(_: &mut Settle, _: Promise, _: &mut Context<'_>) -> Poll<Result<JsValue, JsValue>> {
     Poll::Ready(Err(JsValue::from_str(
         "settle: a promise awaited outside a job of the JS API",
@@ -134,7 +134,7 @@ fn outside_job(_: &mut Settle, _: Promise, _: &mut Context<'_>) -> Poll<Result<J
 }
 
 /// Outside a job (the Worker): a `JsFuture`.
-#[cfg(not(feature = "js"))]
+#[cfg(not(feature = "js-api"))]
 fn outside_job(
     this: &mut Settle,
     promise: Promise,
@@ -143,7 +143,7 @@ fn outside_job(
     poll_js(this, JsFuture::from(promise), cx)
 }
 
-#[cfg(not(feature = "js"))]
+#[cfg(not(feature = "js-api"))]
 fn poll_js(
     this: &mut Settle,
     mut future: JsFuture,

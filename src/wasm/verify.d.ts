@@ -20,7 +20,9 @@ export function verifyJwt(token: string, keys: KeySource, options?: VerifyOption
 export function validateIdToken(token: string, keys: KeySource, options: IdTokenOptions): Promise<IdTokenClaims>;
 
 /** Validates a JWT access token as a resource server (RFC 9068 §4): typ `at+jwt`, signature,
- *  iss, aud, exp, required claims and scopes ("insufficient_scope"). */
+ *  iss, aud, exp, required claims and scopes ("insufficient_scope"). Runs in the
+ *  resource-server module, loaded on the first call: where it cannot be fetched (a Worker),
+ *  give it to `init` / `initSync` as `server`, or the call rejects with `wasm_not_loaded`. */
 export function validateAccessToken(
   token: string,
   keys: KeySource,

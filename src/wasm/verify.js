@@ -1,13 +1,10 @@
-// verifyJwt, validateIdToken and validateAccessToken as the package entry exports them: the
-// wasm functions, which also take a key set that fetches its keys (createRemoteKeySet in
-// remote-keys.js). Such a set answers to RESOLVE with the keys to verify with; this file
+// verifyJwt and validateIdToken as the package entry exports them: the wasm functions, which
+// also take a key set that fetches its keys (createRemoteKeySet in remote-keys.js); and the
+// same for validateAccessToken (server-module.js, which runs it in the resource-server
+// module). Such a set answers to RESOLVE with the keys to verify with; this file
 // needs nothing else of it, so a page that verifies with keys it holds loads none of the
 // fetching code (nor its header parsing).
-import {
-  validateAccessToken as wasmValidateAccessToken,
-  validateIdToken as wasmValidateIdToken,
-  verifyJwt as wasmVerifyJwt,
-} from "./oidc_edge.js";
+import { validateIdToken as wasmValidateIdToken, verifyJwt as wasmVerifyJwt } from "./oidc_edge.js";
 
 /** `set[RESOLVE](token, tried)`: the key set to verify `token` with; with `tried`, the set
  *  that had no key for it: a newer one, or null when there is none to be had yet. */
@@ -28,9 +25,8 @@ async function withFetchedKeys(check, token, keySet, options) {
 }
 
 // Plain key sets go straight to the wasm, without an extra promise.
-const acceptingFetchedKeys = (check) => (token, keys, options) =>
+export const acceptingFetchedKeys = (check) => (token, keys, options) =>
   typeof keys?.[RESOLVE] === "function" ? withFetchedKeys(check, token, keys, options) : check(token, keys, options);
 
 export const verifyJwt = /* @__PURE__ */ acceptingFetchedKeys(wasmVerifyJwt);
 export const validateIdToken = /* @__PURE__ */ acceptingFetchedKeys(wasmValidateIdToken);
-export const validateAccessToken = /* @__PURE__ */ acceptingFetchedKeys(wasmValidateAccessToken);

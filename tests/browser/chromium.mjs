@@ -62,7 +62,7 @@ export async function openPage() {
 export async function runCasesInPage(page, casesPath, exportName) {
   return page.evaluate(
     async ({ casesUrl, exportName }) => {
-      const lib = await import("/pkg/oidc_edge.js");
+      const lib = await import("/pkg/index.js");
       await lib.default();
       const cases = (await import(casesUrl))[exportName];
       const results = [];

@@ -39,7 +39,7 @@ test("chromium: a saved DpopKey survives a page reload, still non-extractable, a
   try {
     const { page } = own;
     const saved = await page.evaluate(async () => {
-      const lib = await import("/pkg/oidc_edge.js");
+      const lib = await import("/pkg/index.js");
       await lib.default();
       const key = await lib.DpopKey.generate();
       await key.save("test-key");
@@ -55,7 +55,7 @@ test("chromium: a saved DpopKey survives a page reload, still non-extractable, a
       const out = {};
       out.markerGone = window.__beforeReload === undefined;
       out.navigationType = performance.getEntriesByType("navigation")[0]?.type;
-      const lib = await import("/pkg/oidc_edge.js");
+      const lib = await import("/pkg/index.js");
       await lib.default();
       const jose = await import("/node_modules/jose/dist/webapi/index.js");
 
@@ -145,7 +145,7 @@ test("chromium: DpopKey.load of a name never saved resolves to null", async () =
   const own = await openPage();
   try {
     const seen = await own.page.evaluate(async () => {
-      const lib = await import("/pkg/oidc_edge.js");
+      const lib = await import("/pkg/index.js");
       await lib.default();
       const kind = (v) => (v === null ? "null" : v === undefined ? "undefined" : typeof v);
       const before = kind(await lib.DpopKey.load("absent"));

@@ -46,7 +46,7 @@ async function moduleRequests(run) {
 function verifyInPage(backend) {
   return session.page.evaluate(
     async ({ token, jwks, backend }) => {
-      const lib = await import("/pkg/oidc_edge.js");
+      const lib = await import("/pkg/index.js");
       await lib.default();
       try {
         const verified = await lib.verifyJwt(token, jwks, {

@@ -79,7 +79,7 @@ async function assertDpopProof(proof, thumbprint, htm) {
 }
 
 /** Checks what the page reported, against jose and the inputs. */
-async function assertApp({ signIn, pureRust }) {
+async function assertApp({ signIn, pureRust, proofCheck }) {
   assert.ok(signIn.ok, `signIn failed: ${JSON.stringify(signIn.error)}`);
   const app = signIn.value;
   assert.match(app.pkce.verifier, /^[A-Za-z0-9._~-]{43,128}$/);
@@ -98,6 +98,10 @@ async function assertApp({ signIn, pureRust }) {
   if (pureRust) {
     assert.ok(pureRust.ok, `pureRust failed: ${JSON.stringify(pureRust.error)}`);
     await assertDpopProof(pureRust.value.proof, pureRust.value.thumbprint, "GET");
+  }
+  if (proofCheck) {
+    assert.ok(proofCheck.ok, `proofCheck failed: ${JSON.stringify(proofCheck.error)}`);
+    assert.equal(proofCheck.value.jkt, proofCheck.value.thumbprint);
   }
 }
 
@@ -154,7 +158,7 @@ test("npm install from the registry's tarball: the dev server needs no setting",
   }
 });
 
-test("vite build: the wasm are assets, the pure-Rust module loads on first use only", async (t) => {
+test("vite build: the wasm are assets, the pure-Rust and resource-server modules load on first use only", async (t) => {
   const project = createProject(APP, "pack");
   const outDir = mkdtempSync(join(tmpdir(), "oidc-edge-vite-dist-"));
   try {
@@ -162,7 +166,8 @@ test("vite build: the wasm are assets, the pure-Rust module loads on first use o
     const assets = readdirSync(join(outDir, "assets"));
     const core = assets.find((name) => /^oidc_edge_bg-[\w-]+\.wasm$/.test(name));
     const rust = assets.find((name) => /^oidc_edge_rustcrypto_bg-[\w-]+\.wasm$/.test(name));
-    assert.ok(core && rust, `both wasm are emitted as assets: ${assets.join(", ")}`);
+    const proofs = assets.find((name) => /^oidc_edge_server_bg-[\w-]+\.wasm$/.test(name));
+    assert.ok(core && rust && proofs, `the three wasm are emitted as assets: ${assets.join(", ")}`);
     assert.deepEqual(readFileSync(join(outDir, "assets", core)), readFileSync(join(PKG_DIR, "oidc_edge_bg.wasm")));
 
     const server = await serveStatic(outDir);
@@ -177,7 +182,8 @@ test("vite build: the wasm are assets, the pure-Rust module loads on first use o
         const signIn = await page.evaluate((args) => window.oidcEdgeApp.signIn(args), signing);
         loaded = [...server.served];
         const pureRust = await page.evaluate((args) => window.oidcEdgeApp.pureRust(args), signing);
-        app = { signIn, pureRust };
+        const proofCheck = await page.evaluate((args) => window.oidcEdgeApp.proofCheck(args), signing);
+        app = { signIn, pureRust, proofCheck };
       } finally {
         await context.close();
       }
@@ -185,11 +191,13 @@ test("vite build: the wasm are assets, the pure-Rust module loads on first use o
       assert.ok(loaded.includes(`/assets/${core}`), `the page loaded the core wasm: ${loaded.join(", ")}`);
       assert.ok(!loaded.includes(`/assets/${rust}`), "the pure-Rust module waits for first use");
       assert.ok(server.served.includes(`/assets/${rust}`), "the pure-Rust module is fetched on first use");
+      assert.ok(!loaded.includes(`/assets/${proofs}`), "the resource-server module waits for the first proof check");
+      assert.ok(server.served.includes(`/assets/${proofs}`), "the resource-server module is fetched by the first proof check");
 
       const gzipped = (paths) => paths.reduce((total, path) => total + gzipBytes(readFileSync(join(outDir, path))), 0);
       const onFirstUse = server.served.filter((path) => !loaded.includes(path));
       t.diagnostic(`sign-in page loads ${(gzipped(loaded) / 1000).toFixed(1)} KB gzipped (gzip -9): ${loaded.join(", ")}`);
-      t.diagnostic(`the pure-Rust module adds ${(gzipped(onFirstUse) / 1000).toFixed(1)} KB: ${onFirstUse.join(", ")}`);
+      t.diagnostic(`the modules loaded on first use add ${(gzipped(onFirstUse) / 1000).toFixed(1)} KB: ${onFirstUse.join(", ")}`);
     } finally {
       await server.close();
     }

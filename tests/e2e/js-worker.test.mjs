@@ -226,4 +226,13 @@ describe('init() with no argument in a Worker', () => {
     assert.equal(payload.htu, 'https://api.example/orders');
     assert.equal(await calculateJwkThumbprint(protectedHeader.jwk), fixed.thumbprint);
   });
+
+  test('verifyDpopProof without the resource-server module fails with wasm_not_loaded and the import that fixes it; passing it as `server` then works', async () => {
+    const unloaded = await (await fetch(`${worker.url}/proof-check`)).json();
+    assert.deepEqual([unloaded.checked, unloaded.name, unloaded.code], [false, 'OidcEdgeError', 'wasm_not_loaded']);
+    assert.ok(unloaded.message.includes('import server from "oidc-edge/oidc_edge_server_bg.wasm"; initSync({ module: wasm, server })'), unloaded.message);
+    assert.match(unloaded.message, /Invalid URL string/);
+    const loaded = await (await fetch(`${worker.url}/proof-check-with-server`)).json();
+    assert.equal(loaded.checked, true, JSON.stringify(loaded));
+  });
 });

@@ -23,7 +23,11 @@ test("Node has no IndexedDB: save() and load() reject with storage_unavailable",
 // DESIGN.md's JS API: `generate(options?)`, `proof(...) -> Promise<string>`; the options
 // objects are optional at runtime, and `backend` is accepted by verifyDpopProof.
 test("TypeScript declarations of the DPoP API match the contract and the runtime", () => {
-  const dts = readFileSync(new URL("../../pkg/oidc_edge.d.ts", import.meta.url), "utf8");
+  // DpopKey and dpopNonce are the core's; verifyDpopProof is server-module.js's, with DpopCheck
+  // from the resource-server module it loads.
+  const dts = ["oidc_edge.d.ts", "server-module.d.ts", "oidc_edge_server.d.ts"]
+    .map((file) => readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8"))
+    .join("\n");
   const declaration = (pattern) => {
     const line = dts.split("\n").find((l) => pattern.test(l));
     assert.ok(line, `a declaration matching ${pattern}`);
@@ -44,4 +48,23 @@ test("TypeScript declarations of the DPoP API match the contract and the runtime
   const check = dts.slice(dts.indexOf("export interface DpopCheck"), dts.indexOf("}", dts.indexOf("export interface DpopCheck")));
   if (!/\bbackend\?:/.test(check)) problems.push("DpopCheck has no `backend?:` member, but verifyDpopProof accepts { backend }");
   assert.deepEqual(problems, []);
+});
+
+// RFC 9449 §7.1: the challenge's `algs` (dpopErrorResponse, written in JavaScript) lists what
+// verifyDpopProof (the resource-server module) accepts, no more and no less.
+test("RFC 9449 §7.1: dpopErrorResponse's default algs are exactly the algorithms verifyDpopProof accepts", async () => {
+  const challenge = lib.dpopErrorResponse("invalid_dpop_proof").headers["WWW-Authenticate"];
+  const listed = /algs="([^"]*)"/.exec(challenge)[1].split(" ");
+  const verdict = (algorithms) =>
+    lib.verifyDpopProof("a proof", { htm: "GET", htu: "https://rs.example/", algorithms }).then(
+      () => "accepted",
+      (err) => err.code,
+    );
+  for (const alg of listed) assert.equal(await verdict([alg]), "jws_malformed", `${alg} is accepted as an option`);
+  for (const alg of ["HS256", "none"]) assert.equal(await verdict([alg]), "alg_not_allowed", alg);
+  for (const alg of ["ES512", "RS1", "Ed25519"]) {
+    assert.equal(await verdict([alg]), "alg_unsupported", `${alg}: not accepted, so not listed`);
+    assert.ok(!listed.includes(alg));
+  }
+  assert.equal(listed.length, 9);
 });

@@ -208,3 +208,15 @@ test("the README's code type-checks against the package's declarations (tsc --ch
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the shipped JavaScript is minified, local names included, but its classes keep their names", async () => {
+  const lib = await import(new URL("node.js", `file://${PKG}/`).href);
+  const key = await lib.DpopKey.generate();
+  assert.equal(key.constructor.name, "DpopKey");
+  assert.equal(lib.OidcClient.name, "OidcClient");
+  assert.equal(lib.OidcEdgeError.name, "OidcEdgeError");
+  assert.equal(lib.createRemoteKeySet("https://op.example/jwks").constructor.name, "RemoteKeySet");
+  // Minified: no comment, and the glue's local helpers renamed.
+  const glue = readFileSync(join(PKG, "oidc_edge.js"), "utf8");
+  assert.ok(!glue.includes("function getUint8ArrayMemory0"), "local names are minified");
+});

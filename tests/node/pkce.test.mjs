@@ -33,13 +33,14 @@ test("package.json declares name, version, types and every file it ships", () =>
 });
 
 test("TypeScript declarations cover every export of both entries, and nothing internal is exported", async () => {
-  const dts = ["oidc_edge.d.ts", "init.d.ts", "client.d.ts", "error.d.ts", "verify.d.ts", "server.d.ts", "device.d.ts"]
+  const dts = ["oidc_edge.d.ts", "init.d.ts", "client.d.ts", "error.d.ts", "verify.d.ts", "server.d.ts", "device.d.ts", "server-module.d.ts"]
     .map((file) => readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8"))
     .join("\n");
   const entries = ["index.js", "node.js"].map((file) => new URL(`../../pkg/${file}`, import.meta.url));
   const [browser, node] = await Promise.all(entries.map(async (url) => Object.keys(await import(url)).sort()));
   assert.deepEqual(node, browser, "the Node entry exports what the browser entry does");
   assert.ok(!browser.includes("Job"), "the JS API's internal job class (src/wasm/job.rs) is not exported");
+  assert.ok(!browser.includes("loadModule") && !browser.includes("DPOP_ALGS"), "server-module.js's helpers are not exported");
   for (const name of browser) {
     if (name === "default") {
       assert.match(dts, /export default function init\(/);

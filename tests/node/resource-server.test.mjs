@@ -516,12 +516,13 @@ test("DPoP: an unbound token (no cnf.jkt) under the DPoP scheme, or a token that
 });
 
 test("RFC 9449 §7.1: a proof key that no backend here can check (a point WebCrypto refuses, and no pure-Rust module loaded, as in a Worker given none) is the proof's fault: 401 invalid_dpop_proof, not 503", () => {
-  // A fresh process with the browser entry, initialised without the pure-Rust module.
+  // A fresh process with the browser entry, initialised with the resource-server module and
+  // without the pure-Rust module.
   const script = `
     import { readFileSync } from "node:fs";
     import * as jose from "jose";
     const lib = await import("./pkg/index.js");
-    await lib.default({ module_or_path: readFileSync("./pkg/oidc_edge_bg.wasm") });
+    await lib.default({ module_or_path: readFileSync("./pkg/oidc_edge_bg.wasm"), server: readFileSync("./pkg/oidc_edge_server_bg.wasm") });
     const issuer = "https://op.example", audience = "https://api.example/";
     const provider = await jose.generateKeyPair("ES256");
     const keys = { keys: [{ ...(await jose.exportJWK(provider.publicKey)), kid: "p1", alg: "ES256" }] };
@@ -542,6 +543,38 @@ test("RFC 9449 §7.1: a proof key that no backend here can check (a point WebCry
   assert.equal(out.code, "crypto_unavailable", "the pure-Rust module was needed, and missing");
   assert.equal(out.status, 401);
   assert.equal(challenges(out.challenge ?? "").DPoP?.error, "invalid_dpop_proof");
+});
+
+test("the resource-server module not given where it cannot be fetched (the browser entry in Node, as in a Worker): verifyDpopProof rejects with wasm_not_loaded naming the fix, authenticateRequest throws it rather than blame the client, and init with `server` mends it", () => {
+  const script = `
+    import { readFileSync } from "node:fs";
+    import * as jose from "jose";
+    const lib = await import("./pkg/index.js");
+    const module = readFileSync("./pkg/oidc_edge_bg.wasm");
+    lib.initSync({ module });
+    const issuer = "https://op.example", audience = "https://api.example/";
+    const provider = await jose.generateKeyPair("ES256");
+    const keys = { keys: [{ ...(await jose.exportJWK(provider.publicKey)), kid: "p1", alg: "ES256" }] };
+    const key = await lib.DpopKey.generate();
+    const iat = Math.floor(Date.now() / 1000);
+    const token = await new jose.SignJWT({ iss: issuer, aud: audience, sub: "alice", client_id: "c", iat, exp: iat + 600, jti: "t1",
+      cnf: { jkt: key.thumbprint } }).setProtectedHeader({ alg: "ES256", kid: "p1", typ: "at+jwt" }).sign(provider.privateKey);
+    const request = async () => new Request(audience, { headers: { authorization: "DPoP " + token, dpop: await key.proof({ htm: "GET", htu: audience, accessToken: token }) } });
+    const outcome = (promise) => promise.then((value) => ({ value }), (err) => ({ code: err.code, message: err.message, error: err.error }));
+    const direct = await outcome(lib.verifyDpopProof(await key.proof({ htm: "GET", htu: audience }), { htm: "GET", htu: audience }));
+    const kit = await outcome(lib.authenticateRequest(await request(), { issuer, audience, keys }));
+    lib.initSync({ module, server: readFileSync("./pkg/oidc_edge_server_bg.wasm") });
+    const mended = await lib.authenticateRequest(await request(), { issuer, audience, keys });
+    console.log(JSON.stringify({ direct, kit, mended: { ok: mended.ok, sub: mended.claims?.sub } }));
+  `;
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" }));
+  for (const failed of [out.direct, out.kit]) {
+    assert.equal(failed.code, "wasm_not_loaded");
+    assert.equal(failed.error, undefined, "not the proof's fault: no OAuth error named");
+    assert.match(failed.message, /import server from "oidc-edge\/oidc_edge_server_bg\.wasm"; initSync\(\{ module: wasm, server \}\)/);
+  }
+  assert.deepEqual(out.mended, { ok: true, sub: "alice" });
 });
 
 test("RFC 9449 §9: with nonceSecret, a proof without a nonce is 401 use_dpop_nonce with a DPoP-Nonce, and the retry with it passes; a proof is used once (§11.1)", async (t) => {
@@ -777,4 +810,27 @@ test("a page that signs in and verifies ID tokens bundles none of the resource-s
   }
   const gz = (text) => gzipSync(text, { level: 9 }).length;
   t.diagnostic(`JS minified + gzip -9: sign-in page ${gz(page)} B, resource server ${gz(server)} B (wasm not included)`);
+});
+
+test("the core and the resource-server module keep their plain key sets apart: each JWKS object finds its own keys in both, whatever the order (src/wasm/plain_sets.js)", async () => {
+  const issuer = "https://op.example", audience = "https://api.example/";
+  const make = async () => {
+    const { publicKey, privateKey } = await jose.generateKeyPair("ES256");
+    const keys = { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k1", alg: "ES256" }] };
+    const token = await new jose.SignJWT({ client_id: "c", scope: "read" }).setProtectedHeader({ alg: "ES256", kid: "k1", typ: "at+jwt" })
+      .setIssuer(issuer).setAudience(audience).setSubject("alice").setJti(crypto.randomUUID()).setIssuedAt().setExpirationTime("5m").sign(privateKey);
+    return { keys, token };
+  };
+  const a = await make();
+  const b = await make();
+  const options = { issuer, audience };
+  // Each object is remembered (by number) on its second call: A first by the core, B first by
+  // the resource-server module; then each is used by the other module, twice.
+  for (let i = 0; i < 2; i++) assert.equal((await lib.verifyJwt(a.token, a.keys, options)).payload.sub, "alice");
+  for (let i = 0; i < 2; i++) assert.equal((await lib.validateAccessToken(b.token, b.keys, options)).payload.sub, "alice");
+  for (let i = 0; i < 3; i++) assert.equal((await lib.validateAccessToken(a.token, a.keys, options)).payload.sub, "alice", `A in the server module, call ${i}`);
+  for (let i = 0; i < 3; i++) assert.equal((await lib.verifyJwt(b.token, b.keys, options)).payload.sub, "alice", `B in the core, call ${i}`);
+  // And a token is still refused with the other set, in both.
+  await assert.rejects(lib.validateAccessToken(a.token, b.keys, options), (err) => err.code === "signature_invalid");
+  await assert.rejects(lib.verifyJwt(b.token, a.keys, options), (err) => err.code === "signature_invalid");
 });

@@ -1,7 +1,7 @@
 // An app built with Vite that uses oidc-edge as its README says: imported by name, `init()`
 // with no argument (the wasm is fetched from wherever the bundler put it). It hands its
 // results to tests/bundlers/vite.test.mjs, which checks them in Node.
-import init, { createPkce, verifyJwt, DpopKey, OidcClient } from "oidc-edge";
+import init, { createPkce, verifyJwt, verifyDpopProof, DpopKey, OidcClient } from "oidc-edge";
 
 // The error as plain data: an Error does not cross page.evaluate with its `code`.
 const failure = (err) => ({ name: err?.name, code: err?.code, message: String(err?.message ?? err) });
@@ -40,6 +40,14 @@ async function pureRust({ htu }) {
   return { proof: await key.proof({ htm: "GET", htu }), thumbprint: key.thumbprint };
 }
 
+// The resource-server module, fetched on the first proof check only: a third wasm asset.
+async function proofCheck({ htu }) {
+  await init();
+  const key = await DpopKey.generate();
+  const checked = await verifyDpopProof(await key.proof({ htm: "GET", htu }), { htm: "GET", htu });
+  return { jkt: checked.jkt, thumbprint: key.thumbprint };
+}
+
 // Each check answers { ok: true, value } or { ok: false, error }.
 const settle = (run) => (args) => run(args).then((value) => ({ ok: true, value }), (err) => ({ ok: false, error: failure(err) }));
-window.oidcEdgeApp = { signIn: settle(signIn), pureRust: settle(pureRust) };
+window.oidcEdgeApp = { signIn: settle(signIn), pureRust: settle(pureRust), proofCheck: settle(proofCheck) };

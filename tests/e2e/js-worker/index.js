@@ -5,8 +5,9 @@ import {
   initSync, authenticateRequest, createRemoteKeySet, dpopNonce, protectedResourceMetadata,
 } from "oidc-edge";
 import wasm from "oidc-edge/oidc_edge_bg.wasm";
+import server from "oidc-edge/oidc_edge_server_bg.wasm"; // where tokens and proofs are checked
 
-initSync({ module: wasm });
+initSync({ module: wasm, server });
 
 let keys; // the provider's keys, one set per isolate: its cache lives as long
 // A browser app on another origin must be allowed to read the challenge and the nonce.

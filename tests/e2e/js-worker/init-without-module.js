@@ -1,9 +1,12 @@
 // The package in a Worker that calls `init()` with no argument, as a browser app does: a
 // Worker has no URL to fetch the wasm from, and the error must say what to do instead. Then
-// the Worker does what it says. Each path reports plain JSON for tests/e2e/js-worker.test.mjs.
-import init, { DpopKey, createPkce, initSync } from "oidc-edge";
+// the Worker does what it says. The same for the resource-server module, which
+// verifyDpopProof loads on its first call. Each path reports plain JSON for
+// tests/e2e/js-worker.test.mjs.
+import init, { DpopKey, createPkce, initSync, verifyDpopProof } from "oidc-edge";
 import wasm from "oidc-edge/oidc_edge_bg.wasm";
 import rustcrypto from "oidc-edge/oidc_edge_rustcrypto_bg.wasm";
+import server from "oidc-edge/oidc_edge_server_bg.wasm";
 
 // Loaded: a PKCE pair from the core, and a DPoP proof from a key of the pure-Rust module.
 const attempt = async (load) => {
@@ -14,6 +17,19 @@ const attempt = async (load) => {
     return Response.json({ loaded: true, pkce: createPkce(), proof, thumbprint: key.thumbprint });
   } catch (err) {
     return Response.json({ loaded: false, name: err?.name, code: err?.code, message: String(err?.message ?? err) });
+  }
+};
+
+// A proof made and checked: the check runs in the resource-server module.
+const check = async (options) => {
+  try {
+    initSync(options);
+    const key = await DpopKey.generate();
+    const htu = "https://api.example/orders";
+    const checked = await verifyDpopProof(await key.proof({ htm: "GET", htu }), { htm: "GET", htu });
+    return Response.json({ checked: checked.jkt === key.thumbprint });
+  } catch (err) {
+    return Response.json({ checked: false, name: err?.name, code: err?.code, message: String(err?.message ?? err) });
   }
 };
 
@@ -28,6 +44,10 @@ export default {
         return attempt(() => initSync());
       case "/init-with-module":
         return attempt(() => init({ module_or_path: wasm, rustcrypto }));
+      case "/proof-check":
+        return check({ module: wasm });
+      case "/proof-check-with-server":
+        return check({ module: wasm, server });
       default:
         return new Response("not found", { status: 404 });
     }

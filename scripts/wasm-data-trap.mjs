@@ -1,0 +1,147 @@
+// Zeroes the read-only data that nothing in a finished module can read any more: the tables
+// and texts only the trapped panic and formatting code used (Unicode printability tables,
+// digit tables, type names, error texts of `Display` implementations). The linker kept them
+// because that code was live when it linked; scripts/wasm-panic-trap.mjs and
+// scripts/wasm-fmt-trap.mjs made it dead, and an optimiser cannot tell which bytes of the
+// data section a pointer reaches. Zeroed bytes stay in place (no address moves), and the
+// optimiser run after this packs the zero runs away: 2.7 KB gzipped of the core module
+// (benches/README.md, "Package size").
+//
+// How an object is judged dead: the linker's map (build.rs asks for it through
+// `OIDC_EDGE_LINK_MAP`) gives every input section of `.rodata`, with its address and size. A
+// program reaches such an object only through an address: an `i32.const` in the code, the
+// constant `offset=` of a load or store (where the optimiser folded the address in), or a
+// pointer stored in data (a vtable, a `&str` in a static). Every such number found anywhere
+// (all 4-byte words of the data, dead or alive) counts as a reference; an object with none
+// within its bytes, or up to 64 bytes before them (an index that starts below its base), is
+// dead. Before zeroing, its bytes in the finished module must equal those the linker wrote at
+// that address (wasm-bindgen and wasm-opt move no data): a mismatch fails the build. Merged
+// string sections (`<internal>`) are never touched: their parts have no addresses in the map.
+//
+// Usage: node scripts/wasm-data-trap.mjs MODULE.wasm LINKED.wasm LINK.map
+// MODULE.wasm (optimised, after the traps) is rewritten in place.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const [modulePath, linkedPath, mapPath] = process.argv.slice(2);
+if (!modulePath || !linkedPath || !mapPath) {
+  console.error("usage: wasm-data-trap.mjs MODULE.wasm LINKED.wasm LINK.map");
+  process.exit(2);
+}
+const fail = (message) => {
+  console.error(`wasm-data-trap: ${message}`);
+  process.exit(1);
+};
+
+/** Reads an unsigned LEB128 at `pos`: [value, next position]. */
+function readU32(bytes, pos) {
+  let value = 0;
+  let shift = 0;
+  let byte;
+  do {
+    byte = bytes[pos++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [value, pos];
+}
+
+/** The active data segments of a module: [{ address, start (in the file), length }]. */
+function segments(bytes) {
+  const found = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos];
+    const [size, start] = readU32(bytes, pos + 1);
+    if (id === 11) {
+      let [count, at] = readU32(bytes, start);
+      for (let i = 0; i < count; i++) {
+        let flags;
+        [flags, at] = readU32(bytes, at);
+        if (flags !== 0 || bytes[at] !== 0x41) fail("a data segment that is not active at an i32.const address");
+        let address;
+        [address, at] = readU32(bytes, at + 1);
+        if (bytes[at] !== 0x0b) fail("a data segment address that is not a plain i32.const");
+        let length;
+        [length, at] = readU32(bytes, at + 1);
+        found.push({ address, start: at, length });
+        at += length;
+      }
+    }
+    pos = start + size;
+  }
+  return found;
+}
+
+/** The bytes at [address, address + length) of a module's data, or null where none are. */
+function dataAt(bytes, list, address, length) {
+  const segment = list.find((s) => s.address <= address && address + length <= s.address + s.length);
+  return segment ? bytes.subarray(segment.start + address - segment.address, segment.start + address - segment.address + length) : null;
+}
+
+// The `.rodata` input sections of the map: "Addr Off Size Out In Symbol" rows, addresses in hex.
+const objects = [];
+let inRodata = false;
+for (const line of readFileSync(mapPath, "utf8").split("\n")) {
+  const row = /^\s*([0-9a-f]+|-)\s+([0-9a-f]+)\s+([0-9a-f]+)\s(.*)$/.exec(line);
+  if (!row) continue;
+  const [, addr, , size, rest] = row;
+  if (/^\S/.test(rest)) {
+    inRodata = rest.trim() === ".rodata"; // an output section
+    continue;
+  }
+  const input = rest.trim();
+  if (inRodata && addr !== "-" && input.includes(":(")) {
+    objects.push({ address: parseInt(addr, 16), size: parseInt(size, 16), name: input.slice(input.lastIndexOf(":(") + 2, -1) });
+  }
+}
+if (objects.length === 0) fail(`no .rodata objects in ${mapPath}`);
+
+const bytes = readFileSync(modulePath);
+const linked = readFileSync(linkedPath);
+const own = segments(bytes);
+const original = segments(linked);
+
+// Every address-like number the finished module holds.
+const wasmOpt = fileURLToPath(new URL("../node_modules/.bin/wasm-opt", import.meta.url));
+const text = execFileSync(wasmOpt, [
+  "--enable-bulk-memory", "--enable-reference-types", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
+  "--enable-mutable-globals", "--enable-multivalue", "--enable-exception-handling", modulePath, "--print",
+], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+const references = [];
+for (const [, value] of text.matchAll(/(?:i32\.const |offset=)(-?\d+)/g)) references.push(Number(value) >>> 0);
+for (const segment of own) {
+  for (let at = segment.start; at + 4 <= segment.start + segment.length; at++) {
+    if ((segment.address + at - segment.start) % 4 === 0) references.push(bytes.readUInt32LE(at));
+  }
+}
+references.sort((a, b) => a - b);
+/** Whether some reference lies in [low, high]. */
+function referenced(low, high) {
+  let lo = 0;
+  let hi = references.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (references[mid] < low) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < references.length && references[lo] <= high;
+}
+
+const BELOW = 64;
+let zeroed = 0;
+const names = [];
+for (const object of objects) {
+  if (object.size === 0 || referenced(Math.max(0, object.address - BELOW), object.address + object.size - 1)) continue;
+  const now = dataAt(bytes, own, object.address, object.size);
+  const then = dataAt(linked, original, object.address, object.size);
+  if (!now) continue; // packed away already (all zeros)
+  if (!then || !now.equals(then)) fail(`${object.name} at 0x${object.address.toString(16)} is not where the map says`);
+  now.fill(0);
+  zeroed += object.size;
+  names.push(object.name);
+}
+writeFileSync(modulePath, bytes);
+console.error(`wasm-data-trap: ${zeroed} bytes of ${names.length} unreferenced objects zeroed`);
+if (process.env.WASM_DATA_TRAP_LIST) console.error(names.join("\n"));
