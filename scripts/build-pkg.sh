@@ -35,7 +35,7 @@ inputs() {
   done
   for path in Cargo.toml Cargo.lock build.rs package-lock.json README.md LICENSE src rustcrypto .cargo \
     rust-toolchain rust-toolchain.toml scripts/build-pkg.sh scripts/finish-pkg.mjs \
-    scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs scripts/wasm-fmt-trap.mjs scripts/wasm-data-trap.mjs; do
+    scripts/wasm-binary.mjs scripts/wasm-hot-inline.mjs scripts/wasm-panic-trap.mjs scripts/wasm-fmt-trap.mjs scripts/wasm-data-trap.mjs; do
     [[ -e $path ]] && find "$path" -type f -exec cksum {} +
   done | LC_ALL=C sort
 }

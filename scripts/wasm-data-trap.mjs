@@ -23,6 +23,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { readU32 } from "./wasm-binary.mjs";
 
 const [modulePath, linkedPath, mapPath] = process.argv.slice(2);
 if (!modulePath || !linkedPath || !mapPath) {
@@ -33,19 +34,6 @@ const fail = (message) => {
   console.error(`wasm-data-trap: ${message}`);
   process.exit(1);
 };
-
-/** Reads an unsigned LEB128 at `pos`: [value, next position]. */
-function readU32(bytes, pos) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = bytes[pos++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value, pos];
-}
 
 /** The active data segments of a module: [{ address, start (in the file), length }]. */
 function segments(bytes) {

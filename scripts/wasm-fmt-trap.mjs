@@ -29,6 +29,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import binaryen from "binaryen";
+import { trapFunctions } from "./wasm-binary.mjs";
 
 const [input, output] = process.argv.slice(2);
 if (!input || !output) {
@@ -113,14 +114,4 @@ if (live.length > 0) {
   process.exit(1);
 }
 
-for (const name of set) {
-  const info = binaryen.getFunctionInfo(module.getFunction(name));
-  module.removeFunction(name);
-  module.addFunction(name, info.params, info.results, [], module.unreachable());
-}
-if (!module.validate()) {
-  console.error("wasm-fmt-trap: the module no longer validates");
-  process.exit(1);
-}
-binaryen.setDebugInfo(true); // keep the name section: the final wasm-opt run strips it
-writeFileSync(output, module.emitBinary());
+writeFileSync(output, trapFunctions(module, set, "wasm-fmt-trap"));

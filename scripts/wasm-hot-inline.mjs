@@ -13,6 +13,7 @@
 // The module must still carry its name section (wasm-bindgen keeps it; the final
 // wasm-opt run of scripts/build-pkg.sh strips it).
 import { readFileSync, writeFileSync } from "node:fs";
+import { readU32 } from "./wasm-binary.mjs";
 
 const [input, output, ...patterns] = process.argv.slice(2);
 if (!input || !output || patterns.length === 0) {
@@ -20,19 +21,6 @@ if (!input || !output || patterns.length === 0) {
   process.exit(2);
 }
 const hot = patterns.map((p) => new RegExp(p));
-
-/** Reads an unsigned LEB128 at `pos`: [value, next position]. */
-function readU32(bytes, pos) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = bytes[pos++];
-    value |= (byte & 0x7f) << shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value >>> 0, pos];
-}
 
 function u32(value) {
   const out = [];

@@ -21,6 +21,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 
 import binaryen from "binaryen";
+import { readU32, trapFunctions } from "./wasm-binary.mjs";
 
 const [input, output, ...patterns] = process.argv.slice(2);
 if (!input || !output || patterns.length === 0) {
@@ -41,6 +42,7 @@ for (let i = 0; i < module.getNumFunctions(); i++) {
   const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
   if (!info.module) names.push(info.name); // imports have a module name; they have no body
 }
+const trapped = [];
 for (const pattern of patterns) {
   const regex = new RegExp(pattern);
   const matching = names.filter((name) => regex.test(name));
@@ -48,31 +50,9 @@ for (const pattern of patterns) {
     console.error(`wasm-panic-trap: no function matches ${pattern}`);
     process.exit(1);
   }
-  for (const name of matching) {
-    const info = binaryen.getFunctionInfo(module.getFunction(name));
-    module.removeFunction(name);
-    module.addFunction(name, info.params, info.results, [], module.unreachable());
-  }
+  trapped.push(...matching);
 }
-if (!module.validate()) {
-  console.error("wasm-panic-trap: the module no longer validates");
-  process.exit(1);
-}
-binaryen.setDebugInfo(true); // keep the name section: the final wasm-opt run strips it
-writeFileSync(output, blankSourcePaths(Buffer.from(module.emitBinary())));
-
-/** Reads an unsigned LEB128 at `pos`: [value, next position]. */
-function readU32(bytes, pos) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = bytes[pos++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value, pos];
-}
+writeFileSync(output, blankSourcePaths(trapFunctions(module, trapped, "wasm-panic-trap")));
 
 /**
  * Overwrites, in the data section only and byte for byte (no offset moves), every source

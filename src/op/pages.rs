@@ -94,14 +94,11 @@ pub fn form_target(uri: &str) -> Option<&str> {
     }
     let end = uri.find(':')?;
     let scheme = uri.get(..end)?;
-    let valid = scheme
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if valid { uri.get(..=end) } else { None }
+    if crate::op::config::is_scheme(scheme) {
+        uri.get(..=end)
+    } else {
+        None
+    }
 }
 
 /// Whether `uri` is an http(s) URI, which a form can be posted to.

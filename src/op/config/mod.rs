@@ -42,6 +42,7 @@ pub use registration::Registration;
 pub use resources::Resource;
 pub use upstream::UpstreamProvider;
 use uri::check_issuer;
+pub(crate) use uri::is_scheme;
 pub use uri::{check_client_id_url, check_fetch_uri, check_upstream_uri, is_loopback_issuer};
 
 /// Largest configuration accepted, in bytes of JSON.

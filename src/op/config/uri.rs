@@ -139,15 +139,11 @@ pub(super) fn check_native_redirect_uri(text: &str) -> Result<(), &'static str> 
     if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
         return check_redirect_uri(text);
     }
-    // RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
-    let scheme_syntax = scheme
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_syntax || !scheme.contains('.') || scheme.starts_with('.') || scheme.ends_with('.') {
+    if !is_scheme(scheme)
+        || !scheme.contains('.')
+        || scheme.starts_with('.')
+        || scheme.ends_with('.')
+    {
         return Err(
             "must be https, http on a loopback address, or a private-use scheme named after a \
              domain in reverse order, such as com.example.app:/callback (RFC 8252 §7.1)",
@@ -160,6 +156,14 @@ pub(super) fn check_native_redirect_uri(text: &str) -> Result<(), &'static str> 
         return Err("must not contain a fragment (RFC 6749 §3.1.2)");
     }
     Ok(())
+}
+
+/// Whether `text` is a URI scheme (RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )).
+pub(crate) fn is_scheme(text: &str) -> bool {
+    text.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// Whether `requested` is `registered` with another port, both being `http` URIs on a
