@@ -57,6 +57,9 @@ start=$SECONDS
 # Each of this crate's two modules is linked with a map of its data (build.rs), kept with the
 # linked module for scripts/wasm-data-trap.mjs below.
 linked=target/wasm32-unknown-unknown/release/oidc_edge.wasm
+# wasm-pack adds to its out-dir without clearing it: snippets of an earlier build (another
+# hash, from other snippet contents) would stay beside the new ones.
+rm -rf pkg/snippets
 OIDC_EDGE_LINK_MAP="$root/target/oidc_edge.map" wasm-pack --quiet build --no-pack --target web --release \
   --out-dir pkg -- --no-default-features --features js-page
 cp "$linked" target/oidc_edge.linked.wasm

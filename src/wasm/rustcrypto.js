@@ -22,8 +22,14 @@ export function loadModule(name) {
   entry.loading ??= entry
     .load()
     .then(async (module) => {
-      if (entry.source) module.initSync({ module: entry.source() });
-      else await module.default();
+      if (entry.source) {
+        // What the caller gave is not this module (another file, another version).
+        try {
+          module.initSync({ module: entry.source() });
+        } catch (cause) {
+          throw Object.assign(new Error(cause?.message ?? cause), { cause, given: true });
+        }
+      } else await module.default();
       return (entry.ready = module);
     })
     .catch((reason) => {

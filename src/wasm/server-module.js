@@ -10,9 +10,17 @@ import { acceptingFetchedKeys } from "./verify.js";
 // src/wasm/rustcrypto.js as wasm-bindgen ships it; scripts/finish-pkg.mjs writes the path.
 import { loadModule } from "./snippets/RUSTCRYPTO_SNIPPET";
 
-// Where the module could not be fetched (a Worker has no URL to fetch it from), the fix.
+// Where the module could not be fetched (a Worker has no URL to fetch it from), the fix; where
+// the one given as `server` would not run, what to give.
 function notLoaded(cause) {
   const reason = String(cause?.message ?? cause).replace(/\.$/, "");
+  if (cause?.given) {
+    return new OidcEdgeError(
+      "wasm_invalid",
+      `oidc-edge could not use the resource-server module it was given: ${reason}. Pass this version's oidc_edge_server_bg.wasm as server`,
+      { cause },
+    );
+  }
   return new OidcEdgeError(
     "wasm_not_loaded",
     `oidc-edge could not load its resource-server module (verifyDpopProof, validateAccessToken): ${reason}. Where it ` +
@@ -102,7 +110,9 @@ function algorithms(value) {
  *  fragment: what RFC 9728 §2 asks of a resource, and what is safe in a quoted string. */
 function checkUrl(url, name) {
   if (typeof url !== "string") throw invalid(name, "must be a string");
-  if (url.length > MAX_URL || !/^[\x21\x23-\x7e]*$/.test(url)) throw invalid(name, "must be a URL of visible ASCII, without quotes");
+  // No `"` (it would end the quoted value) and no `\` (it would escape its closing quote;
+  // RFC 3986 has no use for either).
+  if (url.length > MAX_URL || !/^[\x21\x23-\x5b\x5d-\x7e]*$/.test(url)) throw invalid(name, "must be a URL of visible ASCII, without quotes or backslashes");
   if (url.includes("#")) throw invalid(name, "must not have a fragment");
   if (!url.startsWith("https://") && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])([:/]|$)/.test(url)) {
     throw invalid(name, "must be an https URL (http only on localhost, 127.0.0.1 or [::1])");

@@ -50,6 +50,20 @@ test("TypeScript declarations of the DPoP API match the contract and the runtime
   assert.deepEqual(problems, []);
 });
 
+// RFC 9728 §5.1 / RFC 6750 §3: `resource_metadata` is a quoted value; a URL with a quote or a
+// backslash would end it or escape its closing quote, so it is refused as an option.
+test("RFC 9728 §5.1: dpopErrorResponse refuses a resourceMetadata with a quote or a backslash", () => {
+  const ok = lib.dpopErrorResponse("invalid_token", { resourceMetadata: "https://rs.example/meta" });
+  assert.match(ok.headers["WWW-Authenticate"], /resource_metadata="https:\/\/rs\.example\/meta"/);
+  for (const url of ["https://rs.example/\\", 'https://rs.example/"x', "https://rs.example/a b"]) {
+    assert.throws(
+      () => lib.dpopErrorResponse("invalid_token", { resourceMetadata: url }),
+      (err) => err instanceof lib.OidcEdgeError && err.code === "invalid_option",
+      url,
+    );
+  }
+});
+
 // RFC 9449 §7.1: the challenge's `algs` (dpopErrorResponse, written in JavaScript) lists what
 // verifyDpopProof (the resource-server module) accepts, no more and no less.
 test("RFC 9449 §7.1: dpopErrorResponse's default algs are exactly the algorithms verifyDpopProof accepts", async () => {

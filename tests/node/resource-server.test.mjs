@@ -545,7 +545,7 @@ test("RFC 9449 §7.1: a proof key that no backend here can check (a point WebCry
   assert.equal(challenges(out.challenge ?? "").DPoP?.error, "invalid_dpop_proof");
 });
 
-test("the resource-server module not given where it cannot be fetched (the browser entry in Node, as in a Worker): verifyDpopProof rejects with wasm_not_loaded naming the fix, authenticateRequest throws it rather than blame the client, and init with `server` mends it", () => {
+test("the resource-server module not given where it cannot be fetched (the browser entry in Node, as in a Worker): verifyDpopProof rejects with wasm_not_loaded naming the fix, authenticateRequest throws it rather than blame the client, another module given is wasm_invalid, and init with `server` mends it", () => {
   const script = `
     import { readFileSync } from "node:fs";
     import * as jose from "jose";
@@ -563,9 +563,11 @@ test("the resource-server module not given where it cannot be fetched (the brows
     const outcome = (promise) => promise.then((value) => ({ value }), (err) => ({ code: err.code, message: err.message, error: err.error }));
     const direct = await outcome(lib.verifyDpopProof(await key.proof({ htm: "GET", htu: audience }), { htm: "GET", htu: audience }));
     const kit = await outcome(lib.authenticateRequest(await request(), { issuer, audience, keys }));
+    lib.initSync({ module, server: readFileSync("./pkg/oidc_edge_rustcrypto_bg.wasm") });
+    const wrong = await outcome(lib.verifyDpopProof(await key.proof({ htm: "GET", htu: audience }), { htm: "GET", htu: audience }));
     lib.initSync({ module, server: readFileSync("./pkg/oidc_edge_server_bg.wasm") });
     const mended = await lib.authenticateRequest(await request(), { issuer, audience, keys });
-    console.log(JSON.stringify({ direct, kit, mended: { ok: mended.ok, sub: mended.claims?.sub } }));
+    console.log(JSON.stringify({ direct, kit, wrong, mended: { ok: mended.ok, sub: mended.claims?.sub } }));
   `;
   const root = fileURLToPath(new URL("../../", import.meta.url));
   const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" }));
@@ -574,6 +576,9 @@ test("the resource-server module not given where it cannot be fetched (the brows
     assert.equal(failed.error, undefined, "not the proof's fault: no OAuth error named");
     assert.match(failed.message, /import server from "oidc-edge\/oidc_edge_server_bg\.wasm"; initSync\(\{ module: wasm, server \}\)/);
   }
+  // Another module given as `server` is the caller's to mend: wasm_invalid, saying what to pass.
+  assert.equal(out.wrong.code, "wasm_invalid");
+  assert.match(out.wrong.message, /oidc_edge_server_bg\.wasm as server/);
   assert.deepEqual(out.mended, { ok: true, sub: "alice" });
 });
 
