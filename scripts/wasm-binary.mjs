@@ -34,3 +34,76 @@ export function trapFunctions(module, names, tool) {
   binaryen.setDebugInfo(true);
   return Buffer.from(module.emitBinary());
 }
+
+// The expressions a body may hold, with the fields that hold its operands (binaryen.js's
+// getExpressionInfo names them). Only the features rustc's wasm32 target emits: a body with
+// any other kind of expression fails `references` below rather than hide a call in it.
+const OPERANDS = new Map([
+  [binaryen.BlockId, ["children"]],
+  [binaryen.IfId, ["condition", "ifTrue", "ifFalse"]],
+  [binaryen.LoopId, ["body"]],
+  [binaryen.BreakId, ["condition", "value"]],
+  [binaryen.SwitchId, ["condition", "value"]],
+  [binaryen.CallId, ["operands"]],
+  [binaryen.CallIndirectId, ["target", "operands"]],
+  [binaryen.LocalGetId, []],
+  [binaryen.LocalSetId, ["value"]],
+  [binaryen.GlobalGetId, []],
+  [binaryen.GlobalSetId, ["value"]],
+  [binaryen.LoadId, ["ptr"]],
+  [binaryen.StoreId, ["ptr", "value"]],
+  [binaryen.ConstId, []],
+  [binaryen.UnaryId, ["value"]],
+  [binaryen.BinaryId, ["left", "right"]],
+  [binaryen.SelectId, ["ifTrue", "ifFalse", "condition"]],
+  [binaryen.DropId, ["value"]],
+  [binaryen.ReturnId, ["value"]],
+  [binaryen.MemorySizeId, []],
+  [binaryen.MemoryGrowId, ["delta"]],
+  [binaryen.NopId, []],
+  [binaryen.UnreachableId, []],
+  [binaryen.MemoryInitId, ["dest", "offset", "size"]],
+  [binaryen.DataDropId, []],
+  [binaryen.MemoryCopyId, ["dest", "source", "size"]],
+  [binaryen.MemoryFillId, ["dest", "value", "size"]],
+  [binaryen.RefNullId, []],
+  [binaryen.RefIsNullId, ["value"]],
+  [binaryen.RefFuncId, []],
+  [binaryen.RefEqId, ["left", "right"]],
+  [binaryen.TableGetId, ["index"]],
+  [binaryen.TableSetId, ["index", "value"]],
+  [binaryen.TableSizeId, []],
+  [binaryen.TableGrowId, ["value", "delta"]],
+  [binaryen.TryId, ["body", "catchBodies"]],
+  [binaryen.ThrowId, ["operands"]],
+  [binaryen.RethrowId, []],
+  [binaryen.TupleMakeId, ["operands"]],
+  [binaryen.TupleExtractId, ["tuple"]],
+  [binaryen.PopId, []],
+]);
+
+/**
+ * What an expression tree names: the functions it calls directly (`call`, `return_call`) and
+ * those whose reference it takes (`ref.func`), each added to the given set. Throws on an
+ * expression this walk does not know, so that a new kind cannot hide a call.
+ */
+export function references(expression, calls, refs) {
+  const stack = [expression];
+  while (stack.length > 0) {
+    const at = stack.pop();
+    if (!at) continue; // an absent operand (a `br` without value, an `if` without `else`)
+    const id = binaryen.getExpressionId(at);
+    const fields = OPERANDS.get(id);
+    if (!fields) throw new Error(`an expression of kind ${id} the walk does not know`);
+    // (binaryen.js's getExpressionInfo throws on `nop` and `unreachable`: leaves are skipped.)
+    if (fields.length === 0 && id !== binaryen.RefFuncId) continue;
+    const info = binaryen.getExpressionInfo(at);
+    if (info.id === binaryen.CallId) calls.add(info.target);
+    if (info.id === binaryen.RefFuncId) refs.add(info.func);
+    for (const field of fields) {
+      const value = info[field];
+      if (Array.isArray(value)) stack.push(...value);
+      else stack.push(value);
+    }
+  }
+}
