@@ -35,21 +35,24 @@ fn string_field(obj: &JsValue, key: &str) -> String {
 fn rfc7636_appendix_b_in_the_browser() {
     let verifier = CodeVerifier::parse(RFC7636_VERIFIER).unwrap();
     assert_eq!(verifier.challenge().as_str(), RFC7636_CHALLENGE);
-    assert_eq!(pkce_challenge(RFC7636_VERIFIER).unwrap(), RFC7636_CHALLENGE);
+    assert_eq!(
+        pkce_challenge(RFC7636_VERIFIER.into()).unwrap(),
+        RFC7636_CHALLENGE
+    );
 }
 
 /// Randomness comes from crypto.getRandomValues through getrandom's wasm_js backend.
 #[wasm_bindgen_test]
 fn create_pkce_uses_browser_randomness() {
-    let a = create_pkce(None).unwrap();
-    let b = create_pkce(Some(43.0)).unwrap();
+    let a = create_pkce(JsValue::UNDEFINED).unwrap();
+    let b = create_pkce(43.0.into()).unwrap();
     let verifier = string_field(&a, "verifier");
     assert_eq!(verifier.len(), 64);
     assert_eq!(string_field(&b, "verifier").len(), 43);
     assert_eq!(string_field(&a, "method"), "S256");
     assert_eq!(
         string_field(&a, "challenge"),
-        pkce_challenge(&verifier).unwrap()
+        pkce_challenge(verifier.as_str().into()).unwrap()
     );
     assert_ne!(verifier, string_field(&b, "verifier"));
     assert!(Pkce::generate(128).is_ok());
@@ -59,25 +62,25 @@ fn create_pkce_uses_browser_randomness() {
 #[wasm_bindgen_test]
 fn errors_carry_stable_codes() {
     assert_eq!(
-        code_of(pkce_challenge("short").unwrap_err()),
+        code_of(pkce_challenge("short".into()).unwrap_err()),
         "pkce_verifier_length"
     );
     let bad_char = format!("{}+", "a".repeat(50));
     assert_eq!(
-        code_of(pkce_challenge(&bad_char).unwrap_err()),
+        code_of(pkce_challenge(bad_char.as_str().into()).unwrap_err()),
         "pkce_verifier_charset"
     );
     for bad in [42.0, 129.0, 64.5, -1.0, f64::NAN, f64::INFINITY] {
         assert_eq!(
-            code_of(create_pkce(Some(bad)).unwrap_err()),
+            code_of(create_pkce(bad.into()).unwrap_err()),
             "invalid_length"
         );
     }
     assert_eq!(
-        code_of(random_token(Some(8.0)).unwrap_err()),
+        code_of(random_token(8.0.into()).unwrap_err()),
         "invalid_length"
     );
-    assert_eq!(random_token(None).unwrap().len(), 43);
+    assert_eq!(random_token(JsValue::UNDEFINED).unwrap().len(), 43);
 }
 
 /// The provider's WebCrypto signer (what the Worker signs tokens with): it imports every

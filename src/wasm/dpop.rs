@@ -326,16 +326,21 @@ fn json_text(value: &JsValue) -> Result<String, Error> {
 /// one to two steps.
 #[wasm_bindgen(js_name = dpopNonce)]
 pub fn dpop_nonce(
-    secret: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] secret: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "{ nonceStep?: number; currentTime?: number }")]
     options: JsValue,
 ) -> Result<String, JsValue> {
+    // Anything but bytes is no secret: refused as a short one is, by `NonceKey::new`.
+    let secret = secret
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+        .unwrap_or_default();
     let run = || {
         let options = Options::new(&options, &["nonceStep", "currentTime"])?;
         let step = options
             .seconds("nonceStep")?
             .unwrap_or(nonce::DEFAULT_STEP_SECONDS);
-        Ok(NonceKey::new(secret, step)?.current(options.now()?))
+        Ok(NonceKey::new(&secret, step)?.current(options.now()?))
     };
     run().map_err(into_js_error)
 }

@@ -21,9 +21,11 @@ export interface Pkce {
 /// (43–128, default 64) from the unreserved set, and its S256 challenge.
 /// Throws `invalid_length` for any other length.
 #[wasm_bindgen(js_name = createPkce, unchecked_return_type = "Pkce")]
-pub fn create_pkce(length: Option<f64>) -> Result<JsValue, JsValue> {
+pub fn create_pkce(
+    #[wasm_bindgen(unchecked_optional_param_type = "number | null")] length: JsValue,
+) -> Result<JsValue, JsValue> {
     let len = integer_arg(
-        length,
+        optional_number(&length),
         pkce::DEFAULT_VERIFIER_LEN,
         "verifier length",
         pkce::MIN_VERIFIER_LEN,
@@ -44,21 +46,39 @@ pub fn create_pkce(length: Option<f64>) -> Result<JsValue, JsValue> {
 /// The S256 code challenge of `verifier` (RFC 7636 §4.2). Throws
 /// `pkce_verifier_length` or `pkce_verifier_charset` when the verifier breaks §4.1.
 #[wasm_bindgen(js_name = pkceChallenge)]
-pub fn pkce_challenge(verifier: &str) -> Result<String, JsValue> {
-    let verifier = CodeVerifier::parse(verifier).map_err(into_js_error)?;
+pub fn pkce_challenge(
+    #[wasm_bindgen(unchecked_param_type = "string")] verifier: JsValue,
+) -> Result<String, JsValue> {
+    // Anything but a string is no verifier: refused as the empty one is (§4.1, its length).
+    let verifier =
+        CodeVerifier::parse(&verifier.as_string().unwrap_or_default()).map_err(into_js_error)?;
     Ok(verifier.challenge().as_str().to_owned())
 }
 
 /// A base64url string of `bytes` random bytes (16–1024, default 32), for `state`,
 /// `nonce` and similar values. Throws `invalid_length` for any other size.
 #[wasm_bindgen(js_name = randomToken)]
-pub fn random_token(bytes: Option<f64>) -> Result<String, JsValue> {
+pub fn random_token(
+    #[wasm_bindgen(unchecked_optional_param_type = "number | null")] bytes: JsValue,
+) -> Result<String, JsValue> {
     let n = integer_arg(
-        bytes,
+        optional_number(&bytes),
         random::DEFAULT_TOKEN_BYTES,
         "token bytes",
         random::MIN_TOKEN_BYTES,
         random::MAX_TOKEN_BYTES,
     )?;
     random::token(n).map_err(into_js_error)
+}
+
+/// An optional number argument as `integer_arg` reads it: `None` when left out (`undefined`
+/// or `null`), and NaN (not an integer, so refused there) for anything that is not a number,
+/// where the glue's own conversion would throw a `TypeError` (a BigInt, a Symbol) instead of
+/// the package's error.
+fn optional_number(value: &JsValue) -> Option<f64> {
+    if value.is_undefined() || value.is_null() {
+        None
+    } else {
+        Some(value.as_f64().unwrap_or(f64::NAN))
+    }
 }

@@ -5,6 +5,7 @@
 // needs nothing else of it, so a page that verifies with keys it holds loads none of the
 // fetching code (nor its header parsing).
 import { validateIdToken as wasmValidateIdToken, verifyJwt as wasmVerifyJwt } from "./oidc_edge.js";
+import { OidcEdgeError } from "./error.js";
 
 /** `set[RESOLVE](token, tried)`: the key set to verify `token` with; with `tried`, the set
  *  that had no key for it: a newer one, or null when there is none to be had yet. */
@@ -25,8 +26,14 @@ async function withFetchedKeys(check, token, keySet, options) {
 }
 
 // Plain key sets go straight to the wasm, without an extra promise.
+// A token that is not a string is refused here, as a malformed one (RFC 7515 §7.1), before the
+// glue's string conversion would throw a TypeError of its own.
 export const acceptingFetchedKeys = (check) => (token, keys, options) =>
-  typeof keys?.[RESOLVE] === "function" ? withFetchedKeys(check, token, keys, options) : check(token, keys, options);
+  typeof token !== "string"
+    ? Promise.reject(new OidcEdgeError("jws_malformed", "malformed JWS: a compact JWS is a string"))
+    : typeof keys?.[RESOLVE] === "function"
+      ? withFetchedKeys(check, token, keys, options)
+      : check(token, keys, options);
 
 export const verifyJwt = /* @__PURE__ */ acceptingFetchedKeys(wasmVerifyJwt);
 export const validateIdToken = /* @__PURE__ */ acceptingFetchedKeys(wasmValidateIdToken);
