@@ -1,7 +1,24 @@
 // What the build's wasm post-processing scripts share: reading the binary format's LEB128
 // numbers, and turning functions into traps with binaryen.
 
+import { readFileSync } from "node:fs";
+
 import binaryen from "binaryen";
+
+/**
+ * The module at `path`, read by binaryen with the features rustc's wasm32 target emits by
+ * default, as scripts/build-pkg.sh tells wasm-opt: with more, binaryen would write types
+ * today's engines refuse.
+ */
+export function readModule(path) {
+  const module = binaryen.readBinary(readFileSync(path));
+  const F = binaryen.Features;
+  module.setFeatures(
+    F.BulkMemory | F.BulkMemoryOpt | F.ReferenceTypes | F.CallIndirectOverlong |
+      F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.Multivalue | F.ExceptionHandling,
+  );
+  return module;
+}
 
 /** Reads an unsigned LEB128 at `pos` of `bytes`: [value, next position]. */
 export function readU32(bytes, pos) {

@@ -38,10 +38,10 @@
 // Usage: node scripts/wasm-fmt-trap.mjs IN.wasm OUT.wasm
 // IN.wasm must be optimised (wasm-opt -Oz after the panic trap, so the dead callers are gone)
 // and carry its name section.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 
 import binaryen from "binaryen";
-import { references, trapFunctions } from "./wasm-binary.mjs";
+import { readModule, references, trapFunctions } from "./wasm-binary.mjs";
 
 const [input, output] = process.argv.slice(2);
 if (!input || !output) {
@@ -64,12 +64,7 @@ const FORMATTING = [
 ];
 const formatting = (name) => FORMATTING.some((pattern) => pattern.test(name));
 
-const module = binaryen.readBinary(readFileSync(input));
-const F = binaryen.Features;
-module.setFeatures(
-  F.BulkMemory | F.BulkMemoryOpt | F.ReferenceTypes | F.CallIndirectOverlong |
-    F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.Multivalue | F.ExceptionHandling,
-);
+const module = readModule(input);
 
 // Every body's direct calls and function references, walked with binaryen itself.
 const bodies = [];

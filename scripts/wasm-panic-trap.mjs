@@ -18,10 +18,10 @@
 // The module must still carry its name section. Each pattern must match at least one
 // function: a toolchain whose standard library names them otherwise fails the build here
 // rather than ship the formatting code unnoticed.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 
 import binaryen from "binaryen";
-import { readU32, trapFunctions } from "./wasm-binary.mjs";
+import { readModule, readU32, trapFunctions } from "./wasm-binary.mjs";
 
 const [input, output, ...patterns] = process.argv.slice(2);
 if (!input || !output || patterns.length === 0) {
@@ -29,14 +29,7 @@ if (!input || !output || patterns.length === 0) {
   process.exit(2);
 }
 
-const module = binaryen.readBinary(readFileSync(input));
-// The features rustc's wasm32 target emits by default, as scripts/build-pkg.sh tells
-// wasm-opt: with more, binaryen would write types today's engines refuse.
-const F = binaryen.Features;
-module.setFeatures(
-  F.BulkMemory | F.BulkMemoryOpt | F.ReferenceTypes | F.CallIndirectOverlong |
-    F.NontrappingFPToInt | F.SignExt | F.MutableGlobals | F.Multivalue | F.ExceptionHandling,
-);
+const module = readModule(input);
 const names = [];
 for (let i = 0; i < module.getNumFunctions(); i++) {
   const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));

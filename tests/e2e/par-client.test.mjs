@@ -8,18 +8,15 @@
 //   node --test tests/e2e/par-client.test.mjs      (needs pkg/: bash scripts/build-pkg.sh)
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import * as jose from 'jose';
 
 import { launchChromium } from '../browser/chromium.mjs';
 import { opFixture } from './fixture.mjs';
-import { ROOT, freePort, startWrangler } from './wrangler.mjs';
+import { servePackagePage } from './package-page.mjs';
+import { freePort, startWrangler } from './wrangler.mjs';
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm' };
 const SCOPE = 'openid profile email offline_access';
 const URN = 'urn:ietf:params:oauth:request_uri:';
 /** A guard against hanging forever on a broken page, not a performance limit. */
@@ -38,21 +35,7 @@ describe('OidcClient with par: true against the OP on workerd, in Chromium', () 
   const pageErrors = [];
 
   before(async () => {
-    spaServer = createServer(async (req, res) => {
-      const path = new URL(req.url, 'http://x').pathname;
-      // The package from pkg/; any other path of the SPA (/, /callback) is the blank page.
-      const file = path.startsWith('/pkg/') ? normalize(decodeURIComponent(path)).slice(1) : 'tests/shared/blank.html';
-      if (file.split(sep).includes('..')) return res.writeHead(403).end();
-      try {
-        const body = await readFile(join(ROOT, file));
-        return res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
-      } catch {
-        return res.writeHead(404).end();
-      }
-    });
-    await new Promise((resolve) => spaServer.listen(0, '127.0.0.1', resolve));
-    // localhost: a secure context, so WebCrypto and IndexedDB behave as in production.
-    spa = `http://localhost:${spaServer.address().port}`;
+    ({ server: spaServer, origin: spa } = await servePackagePage());
     const port = await freePort();
     fx = await opFixture({ issuer: `http://127.0.0.1:${port}`, spaOrigin: spa });
     // RFC 9126 §6: this client's requests must be pushed; discovery does not say so (it
