@@ -115,6 +115,8 @@ pub(super) fn parse_client_mtls(
 pub struct Mtls {
     /// `https://host[:port]`, lower case, without a path: as a request URL begins.
     pub endpoint_origin: String,
+    /// Its host, which [`Mtls::serves`] compares every request's with.
+    host: String,
 }
 
 impl Mtls {
@@ -122,9 +124,7 @@ impl Mtls {
     /// scheme or port: the edge may take HTTPS on other ports than 443 (and plain HTTP) for
     /// a host, and the rule that the host serves no pages must hold on all of them.
     pub fn serves(&self, url: &str) -> bool {
-        host_of(url)
-            .zip(host_of(&self.endpoint_origin))
-            .is_some_and(|(asked, ours)| asked.eq_ignore_ascii_case(ours))
+        host_of(url).is_some_and(|asked| asked.eq_ignore_ascii_case(&self.host))
     }
 }
 
@@ -160,7 +160,10 @@ pub(super) fn parse_mtls(value: &Value, issuer: &str) -> Result<Mtls, ConfigErro
             "is the issuer's own origin: leave mtls out when the issuer's host asks for client certificates",
         ));
     }
+    // `check_origin` read a host, so there is one; without a port or a final dot.
+    let host = host_of(origin).unwrap_or_default().to_owned();
     Ok(Mtls {
         endpoint_origin: origin.to_owned(),
+        host,
     })
 }

@@ -11,7 +11,7 @@ use crate::Error;
 use crate::op::ciba::pages::{self as ciba_pages, Waiting};
 use crate::op::ciba::{self};
 use crate::op::clients::registry;
-use crate::op::endpoints::login;
+use crate::op::endpoints::login::{self, PageForm};
 use crate::op::flow;
 use crate::op::form::Params;
 use crate::op::http::{Request, Response};
@@ -46,18 +46,17 @@ async fn answer<S: Store, P: Pbkdf2, V>(
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
     let sign_in_csrf = op.secrets.csrf_token(SIGN_IN, "", browser);
-    let sign_in_form = (
-        ciba_pages::ACTION,
-        &[("step", "sign_in")][..],
-        sign_in_csrf.as_str(),
-    );
+    let sign_in_form = PageForm {
+        action: ciba_pages::ACTION,
+        purpose: "to answer sign-in requests from your apps",
+        hidden: &[("step", "sign_in")],
+        csrf: sign_in_csrf.as_str(),
+    };
     let session = flow::session(op, req, services).await?;
     if req.method == "GET" {
         return Ok(match session {
             Some(session) => list(op, &session, browser, services).await?,
-            None => {
-                login::page_sign_in_form(op, sign_in_form.0, sign_in_form.1, sign_in_form.2, None)
-            }
+            None => login::page_sign_in_form(op, sign_in_form, None),
         });
     }
     let csrf = params.get("csrf").unwrap_or_default();

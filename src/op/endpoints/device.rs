@@ -14,7 +14,7 @@ use crate::Error;
 use crate::op::clients::registry;
 use crate::op::device::pages::{self as device_pages, ApprovePage, CodePage};
 use crate::op::device::{self, Lookup, user_code};
-use crate::op::endpoints::login;
+use crate::op::endpoints::login::{self, PageForm};
 use crate::op::flow;
 use crate::op::form::{self, Params};
 use crate::op::http::{Request, Response};
@@ -32,6 +32,8 @@ const CODE: &str = "device code";
 const DECIDE: &str = "device decision";
 
 const EXPIRED: &str = "The form expired. Open the page again and enter the code.";
+/// What signing in here is for, as the sign-in form says.
+const PURPOSE: &str = "to connect a device";
 const UNKNOWN: &str = "That code is not valid, or it has expired. Check the code on your device, or start again there.";
 const ANSWERED: &str = "That code has already been used.";
 
@@ -132,7 +134,12 @@ impl Page<'_> {
     ) -> Result<Response, Error> {
         let (hidden, csrf) = self.sign_in_fields();
         let hidden: Vec<(&str, &str)> = hidden.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        let form = (device_pages::ACTION, hidden.as_slice(), csrf.as_str());
+        let form = PageForm {
+            action: device_pages::ACTION,
+            purpose: PURPOSE,
+            hidden: hidden.as_slice(),
+            csrf: csrf.as_str(),
+        };
         Ok(
             match login::page_sign_in(self.op, self.req, self.params, form, services).await? {
                 Ok(cookie) => self.back_here().with_header("set-cookie", &cookie),
@@ -245,7 +252,13 @@ impl Page<'_> {
             .filter(|(_, v)| !v.is_empty())
             .map(|(n, v)| (*n, v.as_str()))
             .collect();
-        login::page_sign_in_form(self.op, device_pages::ACTION, &hidden, &csrf, None)
+        let form = PageForm {
+            action: device_pages::ACTION,
+            purpose: PURPOSE,
+            hidden: &hidden,
+            csrf: &csrf,
+        };
+        login::page_sign_in_form(self.op, form, None)
     }
 
     /// The code form.

@@ -135,26 +135,31 @@ pub(crate) async fn sign_in<S: Store, P: Pbkdf2, V>(
 }
 
 /// The sign-in form of a page that signs its user in itself (`/device`, `/ciba`): the
-/// login page's form, posting back to `action` with `hidden` and `csrf`; `failed` is the
-/// username tried and what went wrong.
+/// login page's form, posting back to its `action` with its `hidden` fields and `csrf`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageForm<'a> {
+    /// Where the form posts: the page itself.
+    pub action: &'a str,
+    /// What signing in is for, shown under the title ("to connect a device").
+    pub purpose: &'a str,
+    /// The page's own fields, carried through the sign-in.
+    pub hidden: &'a [(&'a str, &'a str)],
+    /// The form's CSRF token.
+    pub csrf: &'a str,
+}
+
+/// `form` as a page; `failed` is the username tried and what went wrong.
 pub(crate) fn page_sign_in_form(
     op: &Provider,
-    action: &str,
-    hidden: &[(&str, &str)],
-    csrf: &str,
+    form: PageForm<'_>,
     failed: Option<(&str, &str)>,
 ) -> Response {
     pages::login(&LoginPage {
-        action,
-        hidden,
-        csrf,
+        action: form.action,
+        hidden: form.hidden,
+        csrf: form.csrf,
         client: None,
-        // The pages that sign their user in themselves: `/ciba`, and `/device`.
-        purpose: if action == crate::op::ciba::pages::ACTION {
-            "to answer sign-in requests from your apps"
-        } else {
-            "to connect a device"
-        },
+        purpose: form.purpose,
         provider_name: &op.config.provider_name,
         username: failed.map_or("", |(username, _)| username),
         error: failed.map(|(_, error)| error),
@@ -170,35 +175,22 @@ pub(crate) async fn page_sign_in<S: Store, P: Pbkdf2, V>(
     op: &Provider,
     req: &Request,
     params: &Params,
-    form: (&str, &[(&str, &str)], &str),
+    form: PageForm<'_>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Result<String, Response>, Error> {
-    let (action, hidden, csrf) = form;
     let username = params.get("username").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
     if !op.config.password_login {
-        let page = page_sign_in_form(op, action, hidden, csrf, Some((username, NO_PASSWORDS)));
+        let page = page_sign_in_form(op, form, Some((username, NO_PASSWORDS)));
         return Ok(Err(with_status(page, 403)));
     }
     Ok(
         match sign_in(op, req, username, password, services).await? {
             SignIn::Throttled { retry_after } => Err(too_many_attempts(
-                page_sign_in_form(
-                    op,
-                    action,
-                    hidden,
-                    csrf,
-                    Some((username, &throttled_message(retry_after))),
-                ),
+                page_sign_in_form(op, form, Some((username, &throttled_message(retry_after)))),
                 retry_after,
             )),
-            SignIn::Wrong => Err(page_sign_in_form(
-                op,
-                action,
-                hidden,
-                csrf,
-                Some((username, WRONG)),
-            )),
+            SignIn::Wrong => Err(page_sign_in_form(op, form, Some((username, WRONG)))),
             SignIn::SignedIn { cookie, .. } => Ok(cookie),
         },
     )
