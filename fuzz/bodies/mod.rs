@@ -23,6 +23,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 
 mod config;
+mod dn;
 mod dpop_proof;
 mod http_input;
 mod json;
@@ -33,6 +34,7 @@ mod phc;
 mod provider;
 
 pub use config::config;
+pub use dn::dn;
 pub use dpop_proof::dpop_proof;
 pub use http_input::http_input;
 pub use json::json;
@@ -44,7 +46,7 @@ pub use provider::{provider, trace as provider_trace};
 
 /// Every target: its name (the directory under `fuzz/corpus/` and `fuzz/regressions/`)
 /// and its body.
-pub const TARGETS: [(&str, fn(&[u8])); 9] = [
+pub const TARGETS: [(&str, fn(&[u8])); 10] = [
     ("json", json),
     ("jws_compact", jws_compact),
     ("jwk", jwk),
@@ -54,6 +56,7 @@ pub const TARGETS: [(&str, fn(&[u8])); 9] = [
     ("config", config),
     ("phc", phc),
     ("provider", provider),
+    ("dn", dn),
 ];
 
 /// The seeds of every target, as (target, name, bytes): written to `fuzz/corpus/` by the
@@ -61,12 +64,13 @@ pub const TARGETS: [(&str, fn(&[u8])); 9] = [
 /// checked to decode back to the values they were written from.
 pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let mut out = Vec::new();
-    let byte_targets: [(&'static str, Vec<(String, Vec<u8>)>); 5] = [
+    let byte_targets: [(&'static str, Vec<(String, Vec<u8>)>); 6] = [
         ("json", json::seeds()),
         ("jws_compact", jws_compact::seeds()),
         ("jwk", jwk::seeds()),
         ("config", config::seeds()),
         ("phc", phc::seeds()),
+        ("dn", dn::seeds()),
     ];
     for (target, seeds) in byte_targets {
         for (name, bytes) in seeds {

@@ -285,6 +285,41 @@ fn approved_at_the_page_then_tokens_once() {
     assert_eq!(error_of(&elsewhere), "invalid_request");
 }
 
+/// §7.1: `id_token_hint` is an ID token the provider issued to the client (OpenID Connect
+/// Core §2: `typ` `JWT`), never one of its access tokens, which say `at+jwt` (RFC 9068
+/// §2.1). Claims that pass as a hint (this issuer, the client as `aud`, a user's `sub`),
+/// signed with the provider's key, are refused as `at+jwt` and taken as `JWT`.
+#[test]
+fn a_hint_typed_as_an_access_token_is_refused() {
+    let op = ciba_op();
+    let claims = json!({
+        "iss": ISSUER, "aud": DESK, "sub": "248289761001",
+        "iat": op.now(), "exp": op.now() + 600,
+    });
+    let hinted = |typ: &str| {
+        ask_as(
+            &op,
+            DESK,
+            &[
+                ("scope", "openid"),
+                ("id_token_hint", &provider_signed(&op, typ, &claims)),
+            ],
+        )
+    };
+    let refused = hinted("at+jwt");
+    assert_eq!(error_of(&refused), "invalid_request");
+    assert!(
+        body(&refused)["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("id_token_hint"),
+        "{}",
+        text(&refused)
+    );
+    let accepted = hinted("JWT");
+    assert_eq!(accepted.status, 200, "{}", text(&accepted));
+}
+
 /// Only the user a request names sees it and can answer it: another signed-in user's page
 /// lists nothing, and in a browser that showed the request to its user, the form (its CSRF
 /// token valid there) does nothing once another user signs in.

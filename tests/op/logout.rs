@@ -194,6 +194,41 @@ fn bad_requests_are_pages_not_redirects() {
     assert_eq!(stale.status, 400);
 }
 
+/// §2: `id_token_hint` is an ID token the provider issued (OpenID Connect Core §2: `typ`
+/// `JWT`), never one of its access tokens, which say `at+jwt` (RFC 9068 §2.1). The test
+/// isolates the type: the claims of a real ID token for the current session, signed again
+/// with the provider's key with `typ` `at+jwt`, are refused and sign nobody out; the same
+/// claims signed again with `typ` `JWT` sign the user out.
+#[test]
+fn a_hint_typed_as_an_access_token_is_refused() {
+    let op = Op::new();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let tokens = exchange(&op, &start, &code).json_body();
+    assert_eq!(
+        jwt_header(tokens["access_token"].as_str().unwrap())["typ"],
+        "at+jwt",
+        "what the provider's access tokens say they are"
+    );
+    let claims = jwt_payload(tokens["id_token"].as_str().unwrap());
+    let logout = |typ: &str| {
+        browser.get(&logout_url(&[
+            ("id_token_hint", &provider_signed(&op, typ, &claims)),
+            ("post_logout_redirect_uri", BACK),
+        ]))
+    };
+    let refused = logout("at+jwt");
+    assert_eq!(refused.status, 400);
+    assert!(
+        String::from_utf8_lossy(&refused.body).contains("not an ID token"),
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    assert!(signed_in(&browser));
+    let accepted = logout("JWT");
+    assert_eq!(location(&accepted), BACK);
+    assert!(!signed_in(&browser));
+}
+
 fn exchange_access(op: &Op) -> String {
     let (_b, start, code) = sign_in(op, "openid");
     exchange(op, &start, &code).json_body()["access_token"]

@@ -202,6 +202,10 @@ fn the_fixture_certificates_are_real() {
         "other-app",
         "self-signed-1",
         "self-signed-2",
+        "self-signed-p384",
+        "self-signed-compressed",
+        "self-signed-rsa",
+        "self-signed-ed25519",
     ] {
         let hex: String = Sha256::digest(der(name))
             .iter()
@@ -329,6 +333,118 @@ fn self_signed_tls_client_auth_takes_a_registered_certificate() {
     assert_invalid_client(
         &token_for(&op, PARTNER, Some(cert("self-signed-1"))),
         "the self-signed client's certificate for the CA client",
+    );
+}
+
+/// The self-signed fixtures: a key of each type a JWK here may be (P-256, P-384, RSA,
+/// Ed25519), and a P-256 key whose certificate writes its point compressed.
+const SELF_SIGNED_FIXTURES: [&str; 6] = [
+    "self-signed-1",
+    "self-signed-2",
+    "self-signed-p384",
+    "self-signed-compressed",
+    "self-signed-rsa",
+    "self-signed-ed25519",
+];
+
+/// The configuration with the self-signed client's keys replaced by `keys`, or why it is
+/// refused (path and message).
+fn self_signed_with_keys(keys: Value) -> Result<Op, (String, String)> {
+    let mut config = mtls_config();
+    let clients = config["clients"].as_array_mut().unwrap();
+    let client = clients.iter_mut().find(|c| c["client_id"] == SELF_SIGNED);
+    client.unwrap()["jwks"] = json!({ "keys": keys });
+    match Config::from_json(&config.to_string()) {
+        Ok(_) => Ok(Op::with_config(config)),
+        Err(err) => Err((err.path, err.message)),
+    }
+}
+
+/// RFC 7517 §4.7 ("The key in the first certificate MUST match the public key represented
+/// by other members of the JWK") for §2.2: a certificate that carries its JWK's key
+/// authenticates the client, whatever the key's type and however the certificate writes
+/// it (OpenSSL made each, and wrote each JWK from the key it reads in it); another key's
+/// certificate beside a JWK is refused with the configuration, where it stands.
+#[test]
+fn the_certificate_of_a_key_must_carry_that_key() {
+    for name in SELF_SIGNED_FIXTURES {
+        let op = self_signed_with_keys(json!([jwk_with_x5c(name, "k")]))
+            .unwrap_or_else(|err| panic!("{name}: {err:?}"));
+        let ok = token_for(&op, SELF_SIGNED, Some(cert(name)));
+        assert_eq!(ok.status, 200, "{name}: {}", text(&ok));
+    }
+    for jwk_of in SELF_SIGNED_FIXTURES {
+        for certificate_of in SELF_SIGNED_FIXTURES.iter().filter(|c| **c != jwk_of) {
+            let mut jwk = jwk_with_x5c(jwk_of, "k");
+            jwk["x5c"] = json!([fixtures()[certificate_of]["der"]]);
+            let Err((path, message)) = self_signed_with_keys(json!([jwk])) else {
+                panic!("the JWK of {jwk_of} with the certificate of {certificate_of} was taken");
+            };
+            assert!(path.ends_with(".jwks.keys[0].x5c[0]"), "{path}");
+            assert!(message.contains("RFC 7517 §4.7"), "{message}");
+        }
+    }
+    // The first certificate is the key's; the rest of the chain may be any certificates.
+    let mut chained = jwk_with_x5c("self-signed-1", "k");
+    chained["x5c"] = json!([fixtures()["self-signed-1"]["der"], fixtures()["ca"]["der"]]);
+    assert!(self_signed_with_keys(json!([chained])).is_ok());
+    let mut behind = jwk_with_x5c("self-signed-1", "k");
+    behind["x5c"] = json!([fixtures()["ca"]["der"], fixtures()["self-signed-1"]["der"]]);
+    assert!(self_signed_with_keys(json!([behind])).is_err());
+}
+
+/// A certificate beside a JWK whose key the provider does not read (RFC 7517 §5: such keys
+/// are skipped) cannot be checked against it, so it is refused like one that does not read.
+#[test]
+fn the_certificate_of_an_unread_key_is_refused() {
+    let p521 = json!({ "kty": "EC", "crv": "P-521", "kid": "p521",
+        "x": "AA", "y": "AA", "x5c": [fixtures()["self-signed-2"]["der"]] });
+    let Err((path, message)) =
+        self_signed_with_keys(json!([jwk_with_x5c("self-signed-1", "k"), p521]))
+    else {
+        panic!("a certificate beside a P-521 key was taken");
+    };
+    assert!(path.ends_with(".jwks.keys[1].x5c[0]"), "{path}");
+    assert!(message.contains("cannot be checked"), "{message}");
+}
+
+/// The same rule for keys fetched from a `jwks_uri` and for a client that registers itself
+/// (RFC 7591 §3.2.2: `invalid_client_metadata`, saying which certificate and why).
+#[test]
+fn a_certificate_of_another_key_authenticates_nobody() {
+    let op = mtls_op();
+    let mut mismatched = jwk_with_x5c("self-signed-1", "r1");
+    mismatched["x5c"] = json!([fixtures()["self-signed-2"]["der"]]);
+    op.web.serve_json(
+        REMOTE_JWKS,
+        Some("max-age=3600"),
+        &json!({ "keys": [mismatched.clone()] }),
+    );
+    for name in ["self-signed-1", "self-signed-2"] {
+        assert_invalid_client(&token_for(&op, REMOTE, Some(cert(name))), name);
+    }
+
+    let mut config = config_json();
+    config["registration"] = json!({ "enabled": true });
+    let op = Op::with_config(config);
+    let mut req = Request::new("POST", &at("/register"))
+        .with_header("content-type", "application/json")
+        .with_header("cf-connecting-ip", "198.51.100.7");
+    req.body = json!({
+        "redirect_uris": ["https://registered.example/cb"],
+        "token_endpoint_auth_method": "self_signed_tls_client_auth",
+        "jwks": { "keys": [mismatched] },
+    })
+    .to_string()
+    .into_bytes();
+    let refused = op.send(&req);
+    assert_eq!(refused.status, 400, "{}", text(&refused));
+    let refused = body(&refused);
+    assert_eq!(refused["error"], "invalid_client_metadata");
+    let description = refused["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("jwks.keys[0].x5c[0]") && description.contains("RFC 7517 §4.7"),
+        "{description}"
     );
 }
 
@@ -909,11 +1025,16 @@ fn the_configuration_checks_mtls() {
     // RFC 7517 §4.7: base64 DER, not base64url (the fixture's base64 has `+` and `/`).
     let der_b64url = b64::encode(&der("self-signed-1"));
     assert!(der_b64url.contains(['-', '_']));
+    // RFC 5280 §4.1: a SEQUENCE that is not a certificate, or a certificate with a byte after.
+    let trailing = [der("self-signed-1"), vec![0]].concat();
+    let trailing = <base64ct::Base64 as base64ct::Encoding>::encode_string(&trailing);
     for bad in [
         json!([der_b64url]),
         json!([]),
         json!("MII"),
         json!(["AAAA"]),
+        json!(["MAA="]),
+        json!([trailing]),
     ] {
         let (field, _) = path(SELF_SIGNED, &|c| c["jwks"]["keys"][0]["x5c"] = bad.clone());
         assert!(
@@ -988,11 +1109,12 @@ fn a_registered_client_may_use_mutual_tls() {
 
 /// RFC 7517 §4.7 matters only to a client that authenticates with its certificate (RFC 8705
 /// §2.2): any other client's keys load with an `x5c` that does not read (base64url, empty,
-/// not an array), as they did before certificates were read.
+/// not an array) or carries another key, as they did before certificates were read.
 #[test]
 fn an_unreadable_x5c_is_refused_only_where_it_is_used() {
     let der_b64url = b64::encode(&der("self-signed-1"));
-    for bad in [json!([der_b64url]), json!([]), json!("MII")] {
+    let another_key = json!([fixtures()["self-signed-2"]["der"]]);
+    for bad in [json!([der_b64url]), json!([]), json!("MII"), another_key] {
         let mut jwk = jwk_with_x5c("self-signed-1", "pk");
         jwk["x5c"] = bad.clone();
         let mut config = config_json();

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use oidc_edge::dpop::proof::{ProofClaims, sign_es256};
+use oidc_edge::jose::jws::{assemble, signing_input};
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{Jwk, JwkSet};
 use oidc_edge::op::config::Config;
@@ -27,12 +28,12 @@ use oidc_edge::op::form::{self, Params};
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::{PasswordHash, Pbkdf2, RustPbkdf2};
 use oidc_edge::op::secrets::ServerSecrets;
-use oidc_edge::op::{Provider, Request, Response, Services};
+use oidc_edge::op::{Provider, Request, Response, Services, TokenSigner};
 use oidc_edge::pkce::Pkce;
 use oidc_edge::store::MemoryStore;
 use oidc_edge::time::{Clock, UnixTime};
 use oidc_edge::{b64, random};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub const ISSUER: &str = "https://op.example";
 pub const SPA: &str = "spa";
@@ -642,6 +643,26 @@ pub fn dpop_sign_in<'a>(op: &'a Op, key: &Jwk, scope: &str) -> (Browser<'a>, Val
 pub fn jwt_payload(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&b64::decode(payload).unwrap()).unwrap()
+}
+
+/// The protected header of a compact JWS.
+pub fn jwt_header(jwt: &str) -> Value {
+    let header = jwt.split('.').next().unwrap();
+    serde_json::from_slice(&b64::decode(header).unwrap()).unwrap()
+}
+
+/// `claims` signed by the provider's own key for its ID tokens, the header naming that key
+/// and carrying `typ`: a token the provider could have issued, of the type `typ` says.
+pub fn provider_signed(op: &Op, typ: &str, claims: &Value) -> String {
+    let keys = SigningKeys::from_jwks_json(&op.keys_json().to_string()).unwrap();
+    let alg = keys.id_token_algorithm();
+    let kid = keys.kid_for(alg).unwrap();
+    let mut header = Map::new();
+    header.insert("kid".into(), json!(kid));
+    header.insert("typ".into(), json!(typ));
+    let input = signing_input(header, alg, claims.to_string().as_bytes());
+    let signature = run_ready(keys.sign(kid, alg, input.as_bytes())).unwrap();
+    assemble(&input, &signature)
 }
 
 /// A response's body as JSON.

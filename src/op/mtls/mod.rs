@@ -1,6 +1,7 @@
 //! Mutual TLS (RFC 8705): the client certificate facts a request carries
 //! ([`ClientCertificate`], set by the host), the distinguished names `tls_client_auth`
-//! compares ([`DistinguishedName`]), and the certificate a request presents for
+//! compares ([`DistinguishedName`]), the key a registered certificate carries
+//! ([`CertifiedKey`], which must be its JWK's), and the certificate a request presents for
 //! authentication and token binding ([`presented`]).
 //!
 //! The provider terminates no TLS: the host in front of it (Cloudflare's edge, for the
@@ -10,9 +11,11 @@
 //! `token::binding` and `resource`.
 
 pub mod certificate;
+pub mod certified_key;
 pub mod dn;
 
 pub use certificate::ClientCertificate;
+pub use certified_key::CertifiedKey;
 pub use dn::DistinguishedName;
 
 use crate::op::http::Request;

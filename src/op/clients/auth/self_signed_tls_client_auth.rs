@@ -1,6 +1,7 @@
 //! `self_signed_tls_client_auth` (RFC 8705 §2.2): the client presents a TLS client
 //! certificate (self-signed or not; the host need not verify it) that it registered: the
-//! first certificate of the `x5c` of one of its keys, inline (`jwks`) or at its `jwks_uri`.
+//! first certificate of the `x5c` of one of its keys, inline (`jwks`) or at its `jwks_uri`,
+//! when it carries that key (RFC 7517 §4.7, checked as the keys are read: `clients::keys`).
 //! The certificate is matched by the SHA-256 of its DER encoding, what the host reports.
 //!
 //! A certificate missing from the kept keys of a `jwks_uri` fetches them again, at most
