@@ -285,8 +285,8 @@ fn approved_at_the_page_then_tokens_once() {
     assert_eq!(error_of(&elsewhere), "invalid_request");
 }
 
-/// §7.1: `id_token_hint` is an ID token the provider issued to the client (OpenID Connect
-/// Core §2: `typ` `JWT`), never one of its access tokens, which say `at+jwt` (RFC 9068
+/// §7.1: `id_token_hint` is an ID token the provider issued to the client (typed
+/// `JWT`, RFC 7519 §5.1, as the provider types its ID tokens), never one of its access tokens, which say `at+jwt` (RFC 9068
 /// §2.1). Claims that pass as a hint (this issuer, the client as `aud`, a user's `sub`),
 /// signed with the provider's key, are refused as `at+jwt` and taken as `JWT`.
 #[test]

@@ -194,8 +194,8 @@ fn bad_requests_are_pages_not_redirects() {
     assert_eq!(stale.status, 400);
 }
 
-/// §2: `id_token_hint` is an ID token the provider issued (OpenID Connect Core §2: `typ`
-/// `JWT`), never one of its access tokens, which say `at+jwt` (RFC 9068 §2.1). The test
+/// §2: `id_token_hint` is an ID token the provider issued (typed `JWT`, RFC 7519 §5.1,
+/// as the provider types its ID tokens), never one of its access tokens, which say `at+jwt` (RFC 9068 §2.1). The test
 /// isolates the type: the claims of a real ID token for the current session, signed again
 /// with the provider's key with `typ` `at+jwt`, are refused and sign nobody out; the same
 /// claims signed again with `typ` `JWT` sign the user out.

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::jose::{Jwk, JwkSet};
 use crate::op::mtls::CertifiedKey;
-use crate::op::mtls::certified_key::{OTHER_KEY, UNKNOWN_KEY_TYPE};
+use crate::op::mtls::certified_key::{OTHER_KEY, SKIPPED_JWK};
 
 /// The longest certificate read from an `x5c`, in bytes of DER.
 const MAX_CERTIFICATE_LEN: usize = 16 * 1024;
@@ -120,7 +120,7 @@ fn carries_its_key(key: &Map<String, Value>, der: &[u8]) -> Result<(), &'static 
     let certified = CertifiedKey::read(der)?;
     let jwk = match Jwk::from_object(key) {
         Ok(jwk) => jwk,
-        Err(Error::JwkUnsupported { .. }) => return Err(UNKNOWN_KEY_TYPE),
+        Err(Error::JwkUnsupported { .. }) => return Err(SKIPPED_JWK),
         // The set read this key, so it is well formed; a key that is not has no certificate.
         Err(_) => return Err(OTHER_KEY),
     };

@@ -39,6 +39,9 @@ const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 pub const NOT_A_CERTIFICATE: &str = "must be an X.509 certificate (RFC 5280 §4.1) in base64 DER";
 /// The certificate's key is of a type no JWK here describes.
 pub const UNKNOWN_KEY_TYPE: &str = "carries a key of a type the provider does not read (EC P-256 or P-384, RSA, Ed25519), so it cannot be checked against the JWK";
+/// The certificate belongs to a JWK the provider skips (RFC 7517 §5: a type or size it does
+/// not use): there is no key to compare it with.
+pub const SKIPPED_JWK: &str = "belongs to a JWK of a type or size the provider skips (it reads EC P-256 and P-384, RSA of 2048 to 4096 bits, Ed25519), so it cannot be checked against the JWK";
 /// The certificate's key is another key than the JWK's.
 pub const OTHER_KEY: &str = "must carry the key the JWK's other members describe (RFC 7517 §4.7): its subject public key is another key";
 
@@ -245,6 +248,59 @@ mod tests {
         assert!(!is_point(&[&[0x06][..], &x, &y_even].concat(), &x, &y_even));
         assert!(!is_point(&[0x00], &x, &y_even));
         assert!(!is_point(&[], &x, &y_even));
+    }
+
+    /// The DER of a PEM fixture made by tests/fixtures/mtls/make.sh.
+    fn fixture(pem: &str) -> Vec<u8> {
+        use base64ct::{Base64, Encoding};
+        let body: String = pem
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        Base64::decode_vec(&body).unwrap()
+    }
+
+    /// `der` with the one occurrence of `from` replaced by `to` (same length: no DER length
+    /// changes, and a self-signed certificate's signature is not what is read here).
+    fn replaced(der: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        let at: Vec<usize> = (0..der.len())
+            .filter(|&i| der[i..].starts_with(from))
+            .collect();
+        assert_eq!(at.len(), 1, "{from:02x?} occurs once");
+        let mut out = der.to_vec();
+        out[at[0]..at[0] + to.len()].copy_from_slice(to);
+        out
+    }
+
+    /// A certificate whose key is of a type no JWK here describes is [`UNKNOWN_KEY_TYPE`]:
+    /// an EC key on another named curve (P-192 for P-256), an Edwards key other than Ed25519
+    /// (Ed448, RFC 8410 §3).
+    #[test]
+    fn refuses_keys_of_other_types() {
+        let p256 = fixture(include_str!(
+            "../../../tests/fixtures/mtls/self-signed-1.pem"
+        ));
+        assert!(CertifiedKey::read(&p256).is_ok());
+        // 1.2.840.10045.3.1.7 (P-256) becomes 1.2.840.10045.3.1.1 (P-192).
+        let p192 = replaced(
+            &p256,
+            &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
+            &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01],
+        );
+        assert_eq!(CertifiedKey::read(&p192).err(), Some(UNKNOWN_KEY_TYPE));
+        let ed25519 = fixture(include_str!(
+            "../../../tests/fixtures/mtls/self-signed-ed25519.pem"
+        ));
+        assert!(CertifiedKey::read(&ed25519).is_ok());
+        // 1.3.101.112 (Ed25519) becomes 1.3.101.113 (Ed448), in the key and the signature
+        // algorithm alike: only the key's is read.
+        let mut ed448 = ed25519.clone();
+        for i in 0..ed448.len().saturating_sub(4) {
+            if ed448[i..].starts_with(&[0x06, 0x03, 0x2b, 0x65, 0x70]) {
+                ed448[i + 4] = 0x71;
+            }
+        }
+        assert_eq!(CertifiedKey::read(&ed448).err(), Some(UNKNOWN_KEY_TYPE));
     }
 
     /// Anything but a certificate is [`NOT_A_CERTIFICATE`], never a panic.

@@ -2,7 +2,7 @@
 //! `id_token_hint` of `/end_session` (RP-Initiated Logout 1.0 §2) and `/bc-authorize`
 //! (CIBA Core §7.1), and a subject token at token exchange (RFC 8693 §2.1). Each must be
 //! signed with one of the provider's keys and algorithms, by this issuer, with `typ` `JWT`
-//! (OpenID Connect Core §2), which its access, logout and introspection tokens do not
+//! (RFC 7519 §5.1: how the provider types its ID tokens), which its access, logout and introspection tokens do not
 //! carry; what else it must be is the caller's [`Expect`].
 
 use crate::jose::SignatureVerifier;
