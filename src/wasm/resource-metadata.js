@@ -2,7 +2,8 @@
 // a resource serves at /.well-known/oauth-protected-resource (§3), from which a client learns
 // which authorization servers issue tokens for it. Checked as it is built, so a typo in the
 // configuration fails at start rather than misleading every client.
-import { fail, fetchableUrl } from "./remote-keys.js";
+import { fetchableUrl } from "./remote-keys.js";
+import { fail } from "./options.js";
 
 /** A scope token (RFC 6749 §3.3); authenticateRequest checks requiredScopes with it too. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
