@@ -93,6 +93,7 @@ export class DpopKey {
   #publicJwk;
   #thumbprint;
   #header;
+  #ath = null; // [the last access token, its hash]: a client sends one token many times
 
   /** Not called directly: `DpopKey.generate`, `importJwk` and `load` make keys. */
   constructor(token, sign, cryptoKey, publicJwk, thumbprint) {
@@ -181,7 +182,10 @@ export class DpopKey {
     const random = globalThis.crypto?.getRandomValues?.(new Uint8Array(16));
     if (!random) fail("random_unavailable", "the platform random number generator failed");
     const claims = { jti: base64url(random), htm, htu: htu(uri), iat: iat ?? Math.floor(Date.now() / 1000) };
-    if (accessToken !== undefined) claims.ath = base64url(await sha256(encoder.encode(accessToken)));
+    if (accessToken !== undefined) {
+      if (this.#ath?.[0] !== accessToken) this.#ath = [accessToken, base64url(await sha256(encoder.encode(accessToken)))];
+      claims.ath = this.#ath[1];
+    }
     if (nonce !== undefined) claims.nonce = nonce;
     const input64 = this.#header + base64url(encoder.encode(JSON.stringify(claims)));
     return `${input64}.${base64url(await this.#sign(encoder.encode(input64)))}`;

@@ -59,6 +59,24 @@ function formattingModule(build, { table = [DISPLAY], withWrite = true } = {}) {
   return m;
 }
 
+// The panic trap's patterns must each name a function (a toolchain that renames one fails the
+// build), except one marked optional with `?`: a function only some modules link in (the
+// core slices no string, the resource-server module does).
+test("wasm-panic-trap: a pattern that matches nothing fails the build unless it is marked optional", (t) => {
+  const dir = scratch(t);
+  const input = join(dir, "in.wasm");
+  const output = join(dir, "out.wasm");
+  emit(formattingModule((m) => m.drop(m.call("helper", [], i32))), input);
+  const missing = run("wasm-panic-trap.mjs", input, output, "^leaf$", "^no_such_function$");
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no function matches \^no_such_function\$/);
+  const optional = run("wasm-panic-trap.mjs", input, output, "^leaf$", "?^no_such_function$");
+  assert.equal(optional.status, 0, optional.stderr);
+  const out = binaryen.readBinary(readFileSync(output));
+  assert.equal(binaryen.getExpressionId(binaryen.getFunctionInfo(out.getFunction("leaf")).body), binaryen.UnreachableId, "the named function is a trap");
+  assert.notEqual(binaryen.getExpressionId(binaryen.getFunctionInfo(out.getFunction("helper")).body), binaryen.UnreachableId, "the others are not");
+});
+
 test("wasm-fmt-trap: traps formatting only the function table holds (the build's case)", (t) => {
   const dir = scratch(t);
   emit(formattingModule((m) => m.drop(m.call("helper", [], i32))), join(dir, "in.wasm"));
