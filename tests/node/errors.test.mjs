@@ -177,7 +177,7 @@ test("one class for every error: the wasm core's, the JavaScript's and IndexedDB
   }
   await lib.verifyJwt("not.a.jwt", { keys: [] }).catch(keep); // rejected by a wasm job
   await lib.verifyDpopProof(undefined, { htm: "GET", htu: "https://rs.example/" }).catch(keep);
-  await (await lib.DpopKey.generate()).save("k").catch(keep); // idb.js: no IndexedDB in Node
+  await (await lib.DpopKey.generate()).save("k").catch(keep); // dpop-key.js: no IndexedDB in Node
   await lib.OidcClient.create({ issuer: "x" }).catch(keep); // client.js
   await lib.authenticateRequest(new Request("https://rs.example/"), {}).catch(keep); // server.js
   try {
