@@ -89,7 +89,8 @@ pub fn sign_es256(jwk: &str, message: &[u8]) -> Vec<u8> {
 
 /// What `DpopKey` (src/wasm/dpop-key.js) holds of a private P-256 JWK once it passes every
 /// check (shape, point on the curve, a private half that matches): `[canonical public JWK
-/// (RFC 7638 §3.3), thumbprint]`. A key that does not pass, or is not a private P-256 key,
+/// (RFC 7638 §3.3), thumbprint]`. A key that does not pass, is not a private P-256 key or
+/// is not for signing ES256,
 /// throws `[code, message]`, the core error's, which the caller turns into an
 /// `OidcEdgeError`.
 #[wasm_bindgen(js_name = dpopKey)]
@@ -100,6 +101,10 @@ pub fn dpop_key(jwk: &str) -> Result<js_sys::Array, js_sys::Array> {
         return Err(refused(Error::JwkInvalid {
             reason: "a DPoP key must be a private P-256 JWK",
         }));
+    }
+    // Its `alg`, `use` and `key_ops`, when given, must allow signing ES256 (RFC 7517 §4.2–4.4).
+    if !key.may_sign(Alg::Es256) {
+        return Err(refused(Error::KeyAlgMismatch));
     }
     Ok(js_sys::Array::of2(
         &key.canonical_json().into(),

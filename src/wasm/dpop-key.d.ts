@@ -26,8 +26,11 @@ export class DpopKey {
    * `extractable` (default false) only applies to WebCrypto keys.
    */
   static generate(options?: { backend?: "webcrypto" | "wasm"; extractable?: boolean }): Promise<DpopKey>;
-  /** A key from a private P-256 JWK (`kty`, `crv`, `x`, `y`, `d`), on the wasm backend. */
-  static importJwk(privateJwk: JWK): Promise<DpopKey>;
+  /**
+   * A key from a private P-256 JWK (`kty`, `crv`, `x`, `y`, `d`; its `alg`, `use` and
+   * `key_ops`, when given, must allow signing ES256), or its JSON text, on the wasm backend.
+   */
+  static importJwk(privateJwk: JWK | string): Promise<DpopKey>;
   /** The key saved under `name`, or `null`. */
   static load(name: string): Promise<DpopKey | null>;
   /**

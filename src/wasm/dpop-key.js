@@ -15,6 +15,7 @@ import { rustCrypto } from "./snippets/RUSTCRYPTO_SNIPPET";
 const MAX_URI_LEN = 4096; // the core's cap on an htu (src/dpop/htu.rs)
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/; // RFC 9110 §5.6.2 token, as the core checks htm
 const PRINTABLE = /^[\x21-\x7e]+$/; // no spaces, controls or non-ASCII in a URI
+const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]{1,4096}$/; // RFC 9449 §8.1 1*NQCHAR, capped like an htu
 const B64URL_256 = /^[A-Za-z0-9_-]{43}$/; // a P-256 coordinate, base64url without padding
 const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
 const ES256 = { name: "ECDSA", hash: "SHA-256" };
@@ -50,6 +51,15 @@ async function loadRustCrypto() {
   }
 }
 
+/** A call into the pure-Rust module, a trap there being `crypto_unavailable`. */
+function inModule(call) {
+  try {
+    return call();
+  } catch (cause) {
+    throw cryptoFailed(cause);
+  }
+}
+
 /** RFC 7638 §3.3: the required members of a P-256 JWK in lexicographic order, no spaces. */
 const canonical = (x, y) => `{"crv":"P-256","kty":"EC","x":"${x}","y":"${y}"}`;
 
@@ -57,7 +67,6 @@ const canonical = (x, y) => `{"crv":"P-256","kty":"EC","x":"${x}","y":"${y}"}`;
  *  Only absolute http and https URIs, as the core's check takes them (src/dpop/htu.rs). */
 function htu(uri) {
   const invalid = (reason) => fail("dpop_invalid_uri", `invalid DPoP URI: ${reason}`);
-  if (uri.length > MAX_URI_LEN) invalid("longer than 4096 bytes");
   if (!PRINTABLE.test(uri)) invalid("contains spaces, controls or non-ASCII characters");
   let url;
   try {
@@ -67,8 +76,13 @@ function htu(uri) {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") invalid("scheme must be http or https");
   if (url.username || url.password) invalid("user information is not allowed");
+  // The parser keeps a `%` that starts no escape, which the core refuses.
+  if (/%(?![0-9a-f]{2})/i.test(url.pathname)) invalid("invalid percent-encoding");
   // Upper-case escapes, as the core normalises them (RFC 3986 §6.2.2.1).
-  return url.origin + url.pathname.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase());
+  const htu = url.origin + url.pathname.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase());
+  // Checked once parsed: the parser's own escapes make a URI longer.
+  if (htu.length > MAX_URI_LEN) invalid("longer than 4096 bytes");
+  return htu;
 }
 
 /** A JWK given as an object (or as its JSON text) as JSON text. */
@@ -113,7 +127,10 @@ export class DpopKey {
     const backend = o.backend ?? (subtle() ? "webcrypto" : "wasm");
     if (backend === "wasm") {
       const module = await loadRustCrypto();
-      return wasmKey(module.generateP256(), module);
+      const text = inModule(() => module.generateP256());
+      // The module answers "" when the platform's random number generator failed.
+      if (text === "") fail("random_unavailable", "the platform random number generator failed");
+      return wasmKey(text, module);
     }
     if (backend !== "webcrypto") unsupported('must be "webcrypto" or "wasm"');
     const platform = subtle();
@@ -140,8 +157,14 @@ export class DpopKey {
     if (record === undefined || record === null) return null;
     const damaged = () => fail("jwk_invalid", "invalid JWK: stored DPoP key record is damaged");
     if (!subtle()) unsupported("this runtime has no WebCrypto");
-    if (!isObject(record) || !(record.privateKey instanceof CryptoKey) || !isObject(record.publicJwk)) damaged();
-    return webCryptoKey(record.privateKey, record.publicJwk, damaged);
+    const key = record?.privateKey;
+    if (
+      !isObject(record) || !(key instanceof CryptoKey) || key.type !== "private" || key.algorithm.name !== "ECDSA" ||
+      key.algorithm.namedCurve !== "P-256" || !key.usages.includes("sign") || !isObject(record.publicJwk)
+    ) {
+      damaged();
+    }
+    return webCryptoKey(key, record.publicJwk, damaged);
   }
 
   /** The RFC 7638 thumbprint of the public key: what tokens are bound to (`cnf.jkt`). */
@@ -167,18 +190,14 @@ export class DpopKey {
   /** A proof for one request: `typ` dpop+jwt, ES256, the public `jwk`, `htm`, `htu` without
    *  query and fragment, `iat`, a fresh `jti`, and `ath` / `nonce` when given. */
   async proof(input) {
-    let o;
-    try {
-      o = readOptions(input, { htm: "string", htu: "string", accessToken: "string", nonce: "string", iat: "number" }, "proof");
-    } catch (err) {
-      // A getter that throws, a Proxy that refuses: no options to read.
-      if (err instanceof OidcEdgeError) throw err;
-      fail("invalid_option", "proof: options could not be read", { cause: err });
-    }
-    const { htm, htu: uri, accessToken, nonce, iat } = o;
+    if (!(#sign in this)) fail("invalid_option", "proof: not called on a DpopKey");
+    const { htm, htu: uri, accessToken, nonce, iat } = readOptions(
+      input, { htm: "string", htu: "string", accessToken: "string", nonce: "string", iat: "number" }, "proof",
+    );
     if (htm === undefined || uri === undefined) fail("invalid_option", `proof: ${htm === undefined ? "htm" : "htu"} is required`);
     if (iat !== undefined && !(Number.isInteger(iat) && iat <= 1e15)) fail("invalid_option", "proof: iat must be a whole number of seconds, at least 0");
     if (!METHOD.test(htm)) fail("dpop_htm_mismatch", "DPoP proof htm must be an HTTP method token");
+    if (nonce !== undefined && !NONCE.test(nonce)) fail("invalid_option", "proof: nonce must be 1 to 4096 NQCHAR (RFC 9449 §8.1)");
     const random = globalThis.crypto?.getRandomValues?.(new Uint8Array(16));
     if (!random) fail("random_unavailable", "the platform random number generator failed");
     const claims = { jti: base64url(random), htm, htu: htu(uri), iat: iat ?? Math.floor(Date.now() / 1000) };
@@ -194,6 +213,7 @@ export class DpopKey {
   /** Stores a WebCrypto key in IndexedDB under `name` (browsers): its private half stays a
    *  non-extractable `CryptoKey`. */
   async save(name) {
+    if (!(#sign in this)) fail("invalid_option", "save: not called on a DpopKey");
     if (!this.#cryptoKey) unsupported("only WebCrypto keys can be saved");
     await idbPut(name, { privateKey: this.#cryptoKey, publicJwk: this.publicJwk() });
   }
@@ -219,7 +239,6 @@ async function webCryptoKey(privateKey, jwk, damaged = () => fail("crypto_unavai
  *  module (given, or loaded here). */
 async function wasmKey(text, module) {
   module ??= await loadRustCrypto();
-  if (text === "") fail("random_unavailable", "the platform random number generator failed");
   let described;
   try {
     described = module.dpopKey(text);
@@ -232,7 +251,7 @@ async function wasmKey(text, module) {
   const [publicText, thumbprint] = described;
   const { kty, crv, x, y } = JSON.parse(publicText);
   const sign = async (data) => {
-    const signature = module.signEs256(text, data);
+    const signature = inModule(() => module.signEs256(text, data));
     if (signature.length === 0) fail("key_alg_mismatch", "the selected key cannot be used with the token's algorithm");
     return signature;
   };
@@ -261,7 +280,18 @@ async function open() {
   return request(req);
 }
 
+/** `use(store)` in a transaction of `mode`; what IndexedDB refuses (a sandboxed origin, a
+ *  name it cannot take as a key, a full disk) is `storage_unavailable`. */
 async function withStore(mode, use) {
+  try {
+    return await transaction(mode, use);
+  } catch (cause) {
+    if (cause instanceof OidcEdgeError) throw cause;
+    fail("storage_unavailable", `IndexedDB: ${cause?.message ?? cause}`, { cause });
+  }
+}
+
+async function transaction(mode, use) {
   const db = await open();
   try {
     const tx = db.transaction(STORE, mode);

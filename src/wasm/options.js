@@ -11,11 +11,21 @@ export const isObject = (value) => typeof value === "object" && value !== null &
 
 /** `given` checked against `types` (name → "string", "number", "boolean", "object",
  *  "function", "Uint8Array", "string[]"): unknown names and wrong types are `invalid_option`.
- *  A number is finite and at least 0 (every number option is a duration or a time). */
+ *  A number is finite and at least 0 (every number option is a duration or a time). Returns
+ *  what was checked, read once: a copy of the own options, never a value from a prototype or a
+ *  getter's second answer; a getter or Proxy that throws is `invalid_option` too. */
 export function readOptions(given, types, what) {
-  if (given === undefined) return {};
-  if (!isObject(given)) fail("invalid_option", `${what}: options must be an object`);
-  for (const [name, value] of Object.entries(given)) {
+  const read = Object.create(null);
+  if (given === undefined) return read;
+  let entries;
+  try {
+    // A revoked Proxy throws from Array.isArray already.
+    if (isObject(given)) entries = Object.entries(given);
+  } catch (cause) {
+    fail("invalid_option", `${what}: options could not be read`, { cause });
+  }
+  if (!entries) fail("invalid_option", `${what}: options must be an object`);
+  for (const [name, value] of entries) {
     const type = Object.hasOwn(types, name) ? types[name] : undefined;
     if (type === undefined) fail("invalid_option", `${what}: unknown option ${name}`);
     const ok =
@@ -25,6 +35,7 @@ export function readOptions(given, types, what) {
         : type === "object" ? isObject(value)
         : typeof value === type && (type !== "number" || (Number.isFinite(value) && value >= 0)));
     if (!ok) fail("invalid_option", `${what}: ${name} must be ${type === "number" ? "a number of seconds, at least 0" : `a ${type}`}`);
+    read[name] = value;
   }
-  return given;
+  return read;
 }

@@ -234,6 +234,19 @@ add("RFC 7638 §3, RFC 7515 A.3.1: importJwk of a fixed private JWK has a stable
   equal(await jose.calculateJwkThumbprint(decode(proof).header.jwk), FIXED_JKT, "thumbprint of the proof's jwk");
 });
 
+add("RFC 7517 §4.2–4.4: importJwk takes a key whose alg, use and key_ops allow signing ES256, and refuses one they do not", async (lib) => {
+  for (const members of [{ alg: "ES256" }, { use: "sig" }, { key_ops: ["sign"] }, { key_ops: ["sign", "verify"] }]) {
+    const key = await lib.DpopKey.importJwk({ ...FIXED_JWK, ...members });
+    equal(key.thumbprint, FIXED_JKT, `${JSON.stringify(members)}: thumbprint`);
+  }
+  for (const members of [{ alg: "RS256" }, { alg: "ES384" }, { use: "enc" }, { key_ops: ["verify"] }, { key_ops: ["encrypt"] }]) {
+    await throwsCode(() => lib.DpopKey.importJwk({ ...FIXED_JWK, ...members }), "key_alg_mismatch", JSON.stringify(members));
+  }
+  // Its JSON text is taken too; text that is no JWK is the JSON parser's error.
+  equal((await lib.DpopKey.importJwk(JSON.stringify(FIXED_JWK))).thumbprint, FIXED_JKT, "as JSON text");
+  await throwsCode(() => lib.DpopKey.importJwk(""), "json_invalid", "empty text");
+});
+
 add("importJwk refuses a public-only JWK and a non-P-256 key", async (lib) => {
   const { d, ...publicMembers } = FIXED_JWK;
   await throwsCode(() => lib.DpopKey.importJwk(publicMembers), "jwk_invalid", "public P-256 JWK");
@@ -386,6 +399,22 @@ for (const backend of BACKENDS) {
     await throwsCode(() => key.proof({ htu: TOKEN_URI }), "invalid_option", "htm missing");
     await throwsCode(() => key.proof({ htm: "GET", htu: TOKEN_URI, iat: 1.5 }), "invalid_option", "a fractional iat");
     await throwsCode(() => key.proof({ htm: "GET", htu: TOKEN_URI, nonce: 7 }), "invalid_option", "a nonce that is no string");
+    // The core refuses these as request URIs (src/dpop/htu.rs): a proof naming one would never pass.
+    await throwsCode(() => key.proof({ htm: "GET", htu: "https://api.example.com/a%zz" }), "dpop_invalid_uri", "a broken escape");
+    await throwsCode(() => key.proof({ htm: "GET", htu: "https://api.example.com/a%" }), "dpop_invalid_uri", "a bare %");
+    // Under 4096 bytes as given, over once the parser has escaped it.
+    await throwsCode(() => key.proof({ htm: "GET", htu: `https://api.example.com/${"\"".repeat(1400)}` }), "dpop_invalid_uri", "long once escaped");
+    // RFC 9449 §8.1: a nonce is 1*NQCHAR.
+    for (const nonce of ["", "a b", 'a"b', "\ud800", "é", "n".repeat(4097)]) {
+      await throwsCode(() => key.proof({ htm: "GET", htu: TOKEN_URI, nonce }), "invalid_option", `nonce ${JSON.stringify(nonce.slice(0, 10))}`);
+    }
+    equal(decode(await key.proof({ htm: "GET", htu: TOKEN_URI, nonce: "n".repeat(4096) })).payload.nonce.length, 4096, "a 4096-character nonce");
+    // Options are read once, from the object itself: nothing from its prototype.
+    const inherited = Object.create({ htm: "DELETE", accessToken: "x" });
+    inherited.htu = TOKEN_URI;
+    await throwsCode(() => key.proof(inherited), "invalid_option", "htm only on the prototype");
+    const claims = decode(await key.proof(Object.assign(Object.create({ accessToken: "x", nonce: "n" }), { htm: "GET", htu: TOKEN_URI }))).payload;
+    ok(!("ath" in claims) && !("nonce" in claims), "no ath or nonce from the prototype");
   });
 
   add(`RFC 9449 §4.2: proof() refuses a non-HTTP htu with dpop_invalid_uri ${tag}`, async (lib) => {
