@@ -36,7 +36,7 @@ function workspaceField(name) {
 // wasm-pack writes a catch-all .gitignore into pkg/; the repository already ignores pkg/,
 // and npm must not read it as an ignore list for the published files.
 rmSync(join(pkg, ".gitignore"), { force: true });
-for (const file of ["client.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts", "device.d.ts", "server-module.d.ts"]) {
+for (const file of ["client.d.ts", "dpop-key.d.ts", "init.d.ts", "error.d.ts", "server.d.ts", "verify.d.ts", "device.d.ts", "server-module.d.ts"]) {
   copyFileSync(join(root, "src/wasm", file), join(pkg, file));
 }
 // wasm-bindgen ships src/wasm/rustcrypto.js under snippets/<crate and hash>/; the Node
@@ -66,11 +66,12 @@ const minified = (code, file) =>
     format: "esm", minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: file !== "node.js", legalComments: "none",
   }).code;
 const HAND_WRITTEN = [
-  "client.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "device.js", "server-module.js", "init.js", "node.js",
+  "client.js", "dpop-key.js", "options.js", "verify.js", "server.js", "remote-keys.js", "resource-metadata.js", "device.js",
+  "server-module.js", "init.js", "node.js",
 ];
 for (const file of HAND_WRITTEN) {
   let text = readFileSync(join(root, "src/wasm", file), "utf8");
-  if (["init.js", "node.js", "server-module.js"].includes(file)) {
+  if (["init.js", "node.js", "server-module.js", "dpop-key.js"].includes(file)) {
     if (!text.includes("RUSTCRYPTO_SNIPPET")) throw new Error(`src/wasm/${file} lost its RUSTCRYPTO_SNIPPET mark`);
     text = text.replace("RUSTCRYPTO_SNIPPET", `${snippetDirs[0]}/src/wasm/rustcrypto.js`);
   }
@@ -106,7 +107,7 @@ const entry =
   `export { ${exported.join(", ")} } from "./oidc_edge.js";\nexport { ${WRAPPED.join(", ")} } from "./verify.js";\n` +
   `export { default, initSync } from "./init.js";\nexport { OidcEdgeError } from "${errorSnippet}";\n` +
   'export { validateAccessToken, verifyDpopProof, dpopErrorResponse } from "./server-module.js";\n' +
-  `export { ${kit} } from "./server.js";\nexport { OidcClient } from "./client.js";\n` +
+  `export { ${kit} } from "./server.js";\nexport { OidcClient } from "./client.js";\nexport { DpopKey } from "./dpop-key.js";\n` +
   // The device-flow client, for command-line tools: bundlers drop it from apps that do not use it.
   'export { startDeviceAuthorization } from "./device.js";\n';
 writeFileSync(join(pkg, "index.js"), entry);
@@ -116,7 +117,7 @@ const entryTypes =
   'export type { KeySource } from "./verify.js";\nexport { default, initSync } from "./init.js";\n' +
   'export type { RustCryptoInput } from "./init.js";\nexport * from "./error.js";\nexport * from "./server.js";\n' +
   'export * from "./server-module.js";\n' +
-  'export * from "./client.js";\nexport * from "./device.js";\n';
+  'export * from "./client.js";\nexport * from "./dpop-key.js";\nexport * from "./device.js";\n';
 writeFileSync(join(pkg, "index.d.ts"), entryTypes);
 writeFileSync(join(pkg, "node.d.ts"), entryTypes);
 
@@ -125,7 +126,7 @@ const files = [
   "oidc_edge_rustcrypto_bg.wasm", "oidc_edge_rustcrypto.js", "oidc_edge_rustcrypto.d.ts",
   "oidc_edge_rustcrypto_bg.wasm.d.ts", "oidc_edge_server_bg.wasm", "oidc_edge_server.js", "oidc_edge_server.d.ts",
   "oidc_edge_server_bg.wasm.d.ts", "server-module.js", "server-module.d.ts",
-  "client.js", "client.d.ts", "init.js", "init.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
+  "client.js", "client.d.ts", "dpop-key.js", "dpop-key.d.ts", "options.js", "init.js", "init.d.ts", "index.js", "index.d.ts", "node.js", "node.d.ts",
   "error.d.ts", "verify.js", "verify.d.ts", "server.js", "server.d.ts", "remote-keys.js",
   "resource-metadata.js", "device.js", "device.d.ts",
 ];
@@ -187,7 +188,7 @@ const manifest = {
   files: [...files, ...extra, ...Object.keys(docs)],
   // Only node.js does something on import (it loads the wasm: initSync); a bundler may drop
   // every other file whose exports go unused. wasm-pack lists ./snippets/* by default, for
-  // snippets in general: ours (drive.js, idb.js, rustcrypto.js) only declare functions and
+  // snippets in general: ours (drive.js, error.js, plain_sets.js, rustcrypto.js) only declare functions and
   // module state (tests/node/package.test.mjs checks both).
   sideEffects: ["./node.js"],
   engines: { node: ">=20" },

@@ -8,7 +8,7 @@ import { printTable } from "./harness.mjs";
 const { browser, page, errors } = await openPage();
 try {
   const { proofRows, checkRows, notes } = await page.evaluate(async () => {
-    const lib = await import("/pkg/oidc_edge.js");
+    const lib = await import("/pkg/index.js");
     await lib.default();
     const jose = await import("/node_modules/jose/dist/webapi/index.js");
     const dpop = await import("/node_modules/dpop/build/index.js");

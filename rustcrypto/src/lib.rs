@@ -34,7 +34,7 @@ use std::rc::Rc;
 
 use oidc_edge::Error;
 use oidc_edge::cache::BoundedCache;
-use oidc_edge::jose::{Alg, HashAlg, Jwk, crypto, outcome};
+use oidc_edge::jose::{Alg, HashAlg, Jwk, KeyKind, crypto, outcome};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 
@@ -56,12 +56,6 @@ fn key(jwk: &str) -> Result<Rc<Jwk>, Error> {
     let key = Rc::new(Jwk::from_json(jwk.as_bytes())?);
     KEYS.with(|keys| keys.borrow_mut().insert(id, key.clone()));
     Ok(key)
-}
-
-/// Checks a JWK: 0, or the outcome number of why it is refused.
-#[wasm_bindgen]
-pub fn check(jwk: &str) -> u32 {
-    outcome::encode(&key(jwk).map(drop))
 }
 
 /// Checks `signature` over `message` with the public JWK `jwk` under `alg`.
@@ -91,6 +85,31 @@ pub fn sign_es256(jwk: &str, message: &[u8]) -> Vec<u8> {
     key(jwk)
         .and_then(|key| key.es256_signature(message))
         .map_or_else(|_| Vec::new(), |signature| signature.to_vec())
+}
+
+/// What `DpopKey` (src/wasm/dpop-key.js) holds of a private P-256 JWK once it passes every
+/// check (shape, point on the curve, a private half that matches): `[canonical public JWK
+/// (RFC 7638 §3.3), thumbprint]`. A key that does not pass, is not a private P-256 key or
+/// is not for signing ES256,
+/// throws `[code, message]`, the core error's, which the caller turns into an
+/// `OidcEdgeError`.
+#[wasm_bindgen(js_name = dpopKey)]
+pub fn dpop_key(jwk: &str) -> Result<js_sys::Array, js_sys::Array> {
+    let refused = |err: Error| js_sys::Array::of2(&err.code().into(), &err.message().into());
+    let key = key(jwk).map_err(refused)?;
+    if key.kind() != KeyKind::P256 || !key.is_private() {
+        return Err(refused(Error::JwkInvalid {
+            reason: "a DPoP key must be a private P-256 JWK",
+        }));
+    }
+    // Its `alg`, `use` and `key_ops`, when given, must allow signing ES256 (RFC 7517 §4.2–4.4).
+    if !key.may_sign(Alg::Es256) {
+        return Err(refused(Error::KeyAlgMismatch));
+    }
+    Ok(js_sys::Array::of2(
+        &key.canonical_json().into(),
+        &key.thumbprint().into(),
+    ))
 }
 
 /// A fresh private P-256 JWK as JSON text; empty when the platform's random number

@@ -1,5 +1,6 @@
-//! Building DPoP proofs (RFC 9449 §4.2) for clients. The signing itself belongs to the
-//! key's backend: [`sign_es256`] here for keys held in Rust, WebCrypto in the JS API.
+//! Building DPoP proofs (RFC 9449 §4.2) for Rust clients, with keys held in Rust
+//! ([`sign_es256`]) or any signer over [`signing_input`]. The npm package makes the same
+//! proofs in JavaScript (`src/wasm/dpop-key.js`): a page's wasm then carries no proof code.
 
 use sha2::{Digest, Sha256};
 

@@ -159,13 +159,23 @@ impl Jwk {
     /// same, `use` (if any) is `sig`, and `key_ops` (if any) includes `verify`
     /// (RFC 7517 §4.2–4.4, RFC 8725 §3.1).
     pub fn permits(&self, alg: Alg) -> bool {
+        self.fits(alg, "verify")
+    }
+
+    /// Whether this key may sign under `alg`: a private key, whose type, `alg`, `use` and
+    /// `key_ops` (which must then include `sign`) allow it, as [`Jwk::permits`] reads them.
+    pub fn may_sign(&self, alg: Alg) -> bool {
+        self.is_private() && self.fits(alg, "sign")
+    }
+
+    fn fits(&self, alg: Alg, operation: &str) -> bool {
         self.kind() == alg.key_kind()
             && self.alg.as_deref().is_none_or(|a| a == alg.as_str())
             && self.key_use.as_deref().is_none_or(|u| u == "sig")
             && self
                 .key_ops
                 .as_ref()
-                .is_none_or(|ops| ops.iter().any(|op| op == "verify"))
+                .is_none_or(|ops| ops.iter().any(|op| op == operation))
     }
 
     /// The RFC 7638 JWK thumbprint: SHA-256 over the required members, base64url.

@@ -1,5 +1,6 @@
 // Types of the code-flow client (client.js). Re-exported by the package entry point.
-import type { DpopKey, IdTokenClaims } from "./oidc_edge.js";
+import type { IdTokenClaims } from "./oidc_edge.js";
+import type { DpopKey } from "./dpop-key.js";
 import type { OidcEdgeError } from "./error.js";
 
 /** What `OidcClient` needs to keep an authorization request across the redirect

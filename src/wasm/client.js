@@ -1,11 +1,13 @@
 // OidcClient: the authorization code flow for single-page apps (OpenID Connect Core §3.1)
 // with PKCE (RFC 7636), DPoP (RFC 9449), the `iss` response parameter (RFC 9207) and pushed
 // authorization requests (RFC 9126).
-// This file does the I/O (fetch, storage); every check on a token, every PKCE pair,
-// random value and DPoP proof comes from the wasm core. Provider responses are untrusted
+// This file does the I/O (fetch, storage); every check on a token, every PKCE pair and
+// random value comes from the wasm core, and DPoP proofs from DpopKey (dpop-key.js). Provider responses are untrusted
 // input: bodies are capped, JSON is required where the specifications require it.
-import init, { createKeySet, createPkce, randomToken, validateIdToken, DpopKey } from "./oidc_edge.js";
+import init, { createKeySet, createPkce, randomToken, validateIdToken } from "./oidc_edge.js";
+import { DpopKey } from "./dpop-key.js";
 import { OidcEdgeError } from "./error.js";
+import { fail, isObject, readOptions } from "./options.js";
 
 const MAX_BODY = 64 * 1024;
 const TX_PREFIX = "oidc-edge:tx:";
@@ -22,7 +24,7 @@ const BODY_HEADERS = ["content-encoding", "content-language", "content-location"
 const OPTIONS = {
   issuer: "string", clientId: "string", redirectUri: "string", scope: "string",
   postLogoutRedirectUri: "string", dpop: "boolean", dpopKey: "object", storage: "object",
-  fetch: "function", clockTolerance: "number", apiOrigins: "object", shareSession: "boolean",
+  fetch: "function", clockTolerance: "number", apiOrigins: "string[]", shareSession: "boolean",
   onSessionChange: "function", par: "boolean",
 };
 const ENDPOINTS = [
@@ -32,24 +34,7 @@ const ENDPOINTS = [
 const REQUIRED_ENDPOINTS = ENDPOINTS.slice(0, 3);
 const PRIVATE = Symbol("OidcClient.create");
 
-function fail(code, message, extra) {
-  throw new OidcEdgeError(code, message, extra);
-}
-
 const now = () => Math.floor(Date.now() / 1000);
-const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function checkNames(object, types, what) {
-  if (object === undefined) return {};
-  if (!isObject(object)) fail("invalid_option", `${what} must be an object`);
-  for (const [name, value] of Object.entries(object)) {
-    if (!(name in types)) fail("invalid_option", `${what}: unknown option ${name}`);
-    if (value !== undefined && typeof value !== types[name]) {
-      fail("invalid_option", `${what}: ${name} must be a ${types[name]}`);
-    }
-  }
-  return object;
-}
 
 /** `apiOrigins` as given: an array of origins, each exactly `scheme://host[:port]`. */
 function apiOrigins(list) {
@@ -253,7 +238,7 @@ export class OidcClient {
 
   /** Fetches the provider's metadata (OIDC Discovery §4) and readies the DPoP key. */
   static async create(options) {
-    const given = checkNames(options, OPTIONS, "OidcClient.create");
+    const given = readOptions(options, OPTIONS, "OidcClient.create");
     const o = { ...given, scope: given.scope ?? "openid profile email" };
     for (const name of ["issuer", "clientId", "redirectUri"]) {
       if (!o[name]) fail("invalid_option", `${name} is required`);
@@ -326,7 +311,7 @@ export class OidcClient {
   /** The authorization request URL (OIDC Core §3.1.2.1, RFC 7636 §4.3, RFC 9449 §10), or,
    *  pushing the request first (RFC 9126 §2), the URL with its `request_uri` only (§4). */
   async authorizationUrl(params) {
-    const { prompt, maxAge, loginHint } = checkNames(
+    const { prompt, maxAge, loginHint } = readOptions(
       params, { prompt: "string", maxAge: "number", loginHint: "string" }, "authorizationUrl",
     );
     checkSeconds(maxAge, "maxAge");
@@ -636,7 +621,7 @@ export class OidcClient {
     const session = this.#session;
     this.#set(Math.max(Date.now(), this.#at + 1), null);
     this.#tell("out");
-    const { revoke = true, onRevocationError } = checkNames(
+    const { revoke = true, onRevocationError } = readOptions(
       options, { revoke: "boolean", onRevocationError: "function" }, "signOut",
     );
     const logout = this.#logoutUrl(session);

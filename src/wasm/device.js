@@ -9,7 +9,8 @@
 // app that does not use it.
 import { OidcEdgeError } from "./error.js";
 import { validateIdToken } from "./verify.js";
-import { checkTimeout, createRemoteKeySet, fail, fetchJson, fetchableUrl, isObject, readOptions } from "./remote-keys.js";
+import { checkTimeout, createRemoteKeySet, fetchJson, fetchableUrl } from "./remote-keys.js";
+import { fail, isObject, readOptions } from "./options.js";
 
 const GRANT = "urn:ietf:params:oauth:grant-type:device_code"; // RFC 8628 §3.4
 const MAX_BODY = 64 * 1024; // largest discovery document, device or token answer read

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 
 use super::error::into_js_error;
 use super::job::spawn;
-use super::options::Options;
+use super::options::{self, Options};
 use super::webcrypto::{Backend, set};
 use crate::Error;
 use crate::dpop::check::{self, NoncePolicy, ProofCheck};
@@ -147,7 +147,7 @@ async fn check_dpop_proof(proof: JsValue, options: JsValue) -> Result<JsValue, J
             Vec::new()
         } else if let Some(one) = proof.as_string() {
             vec![one]
-        } else if Array::is_array(&proof) {
+        } else if options::is_array(&proof) == Some(true) {
             Array::from(&proof)
                 .iter()
                 .map(|v| v.as_string().ok_or(Failure::Proof(Error::DpopHeaderCount)))

@@ -8,8 +8,6 @@
 //! [`crate::Error`] into a JS `Error` whose `code` property is [`crate::Error::code`].
 //! The functions are public so the browser tests can call them from Rust as well.
 
-#[cfg(feature = "js-page")]
-mod dpop;
 #[cfg(feature = "js-server")]
 mod dpop_check;
 #[cfg(feature = "js-api")]
@@ -18,6 +16,8 @@ mod error;
 pub mod job;
 #[cfg(feature = "js-api")]
 mod jwt;
+#[cfg(feature = "js-page")]
+mod nonce;
 #[cfg(feature = "js-api")]
 mod options;
 #[cfg(feature = "js-page")]
@@ -29,13 +29,13 @@ pub mod rust_backend;
 pub mod settle;
 pub mod webcrypto;
 
-#[cfg(feature = "js-page")]
-pub use dpop::{DpopKey, dpop_nonce};
 #[cfg(feature = "js-server")]
 pub use dpop_check::verify_dpop_proof;
 #[cfg(feature = "js-server")]
 pub use jwt::validate_access_token;
 #[cfg(feature = "js-page")]
 pub use jwt::{create_key_set, validate_id_token, verify_jwt};
+#[cfg(feature = "js-page")]
+pub use nonce::dpop_nonce;
 #[cfg(feature = "js-page")]
 pub use pkce::{create_pkce, pkce_challenge, random_token};

@@ -22,6 +22,22 @@ pub fn json_text(value: &JsValue, unreadable: Error) -> Result<String, Error> {
         .ok_or(unreadable)
 }
 
+#[wasm_bindgen]
+extern "C" {
+    // `Array.isArray` and `Object.keys` as calls that may throw: a revoked Proxy throws from
+    // both, and a Proxy's `ownKeys` trap runs in `Object.keys`. Through js-sys's bindings the
+    // exception would leave the package as the engine's TypeError.
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
+    fn is_array_or_throw(value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
+    fn keys_or_throw(object: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// Whether `value` is an array; `None` when asking throws (a revoked Proxy).
+pub fn is_array(value: &JsValue) -> Option<bool> {
+    is_array_or_throw(value).ok()
+}
+
 /// A JS options object, checked against the names a function accepts.
 pub struct Options(Object);
 
@@ -43,11 +59,12 @@ impl Options {
         if value.is_undefined() || value.is_null() {
             return Ok(Options(Object::new()));
         }
-        if !value.is_object() || Array::is_array(value) {
+        let unreadable = || invalid("options", "could not be read");
+        if !value.is_object() || is_array(value).ok_or_else(unreadable)? {
             return Err(invalid("options", "must be an object"));
         }
         let object: Object = value.clone().unchecked_into();
-        for key in Object::keys(&object).iter() {
+        for key in keys_or_throw(&object).map_err(|_| unreadable())?.iter() {
             let key = key.as_string().unwrap_or_default();
             if !allowed.contains(&key.as_str()) {
                 return Err(Error::InvalidOption {
@@ -103,7 +120,7 @@ impl Options {
         if let Some(one) = value.as_string() {
             return Ok(vec![one]);
         }
-        if !Array::is_array(&value) {
+        if is_array(&value) != Some(true) {
             return Err(invalid(name, "must be a string or an array of strings"));
         }
         let list: Array = value.unchecked_into();

@@ -3,10 +3,11 @@
 // no-cache), never longer than `maxAge`; fetched again early for a `kid` it does not know
 // (the provider rotated its keys), but at most once per `cooldown`, since anyone can send a
 // token with a made-up kid. verify.js asks it for keys through RESOLVE; the keys themselves
-// are checked by the wasm's createKeySet. Also the small HTTP and option helpers server.js
+// are checked by the wasm's createKeySet. Also the small HTTP helpers server.js
 // shares: every response read here is untrusted, so each is capped in size and in time.
 import { createKeySet } from "./oidc_edge.js";
 import { OidcEdgeError } from "./error.js";
+import { fail, isObject, readOptions } from "./options.js";
 import { RESOLVE } from "./verify.js";
 
 const MAX_JWKS_BYTES = 64 * 1024; // the core's own cap on a JWKS (src/jose/jwk.rs MAX_JWKS_LEN)
@@ -16,32 +17,6 @@ const MAX_HEADER = 8 * 1024; // longest protected header read for its kid (the w
 // Longest `timeout`, in seconds: beyond 2^31 - 1 ms setTimeout fires at once (Node warns
 // and waits 1 ms), which would abort every fetch; ten minutes is past any useful wait.
 const MAX_TIMEOUT = 600;
-
-export function fail(code, message, details) {
-  throw new OidcEdgeError(code, message, details);
-}
-
-export const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
-
-/** `given` checked against `types` (name → "string", "number", "boolean", "object",
- *  "function", "Uint8Array", "string[]"): unknown names and wrong types are `invalid_option`,
- *  so a misspelt option cannot switch a check off. */
-export function readOptions(given, types, what) {
-  if (given === undefined) return {};
-  if (!isObject(given)) fail("invalid_option", `${what}: options must be an object`);
-  for (const [name, value] of Object.entries(given)) {
-    const type = types[name];
-    if (type === undefined) fail("invalid_option", `${what}: unknown option ${name}`);
-    const ok =
-      value === undefined ||
-      (type === "Uint8Array" ? value instanceof Uint8Array
-        : type === "string[]" ? Array.isArray(value) && value.every((item) => typeof item === "string")
-        : type === "object" ? isObject(value)
-        : typeof value === type && (type !== "number" || (Number.isFinite(value) && value >= 0)));
-    if (!ok) fail("invalid_option", `${what}: ${name} must be ${type === "number" ? "a number of seconds, at least 0" : `a ${type}`}`);
-  }
-  return given;
-}
 
 /** A `timeout` option (seconds, already a finite number ≥ 0 when given): more than 0, at
  *  most MAX_TIMEOUT. */

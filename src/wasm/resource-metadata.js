@@ -2,7 +2,9 @@
 // a resource serves at /.well-known/oauth-protected-resource (§3), from which a client learns
 // which authorization servers issue tokens for it. Checked as it is built, so a typo in the
 // configuration fails at start rather than misleading every client.
-import { fail, fetchableUrl } from "./remote-keys.js";
+import { fetchableUrl } from "./remote-keys.js";
+import { OidcEdgeError } from "./error.js";
+import { fail } from "./options.js";
 
 /** A scope token (RFC 6749 §3.3); authenticateRequest checks requiredScopes with it too. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -70,14 +72,21 @@ const MEMBERS = {
  *  as JSON. `resource` is the one member required (§2); `bearerMethodsSupported` defaults to
  *  ["header"], the one way authenticateRequest reads a token. */
 export function protectedResourceMetadata(options) {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    fail("invalid_option", "protectedResourceMetadata: options must be an object");
+  // Each option read once; a revoked Proxy, a throwing ownKeys or getter is invalid_option.
+  const given = { bearerMethodsSupported: ["header"] };
+  let names;
+  try {
+    if (typeof options === "object" && options !== null && !Array.isArray(options)) names = Object.keys(options);
+    for (const name of names ?? []) {
+      if (!Object.hasOwn(MEMBERS, name)) fail("invalid_option", `protectedResourceMetadata: unknown option ${name}`);
+      given[name] = options[name];
+    }
+  } catch (cause) {
+    if (cause instanceof OidcEdgeError) throw cause;
+    fail("invalid_option", "protectedResourceMetadata: options could not be read", { cause });
   }
-  for (const name of Object.keys(options)) {
-    if (!(name in MEMBERS)) fail("invalid_option", `protectedResourceMetadata: unknown option ${name}`);
-  }
-  if (options.resource === undefined) fail("invalid_option", "protectedResourceMetadata: resource is required");
-  const given = { bearerMethodsSupported: ["header"], ...options };
+  if (!names) fail("invalid_option", "protectedResourceMetadata: options must be an object");
+  if (given.resource === undefined) fail("invalid_option", "protectedResourceMetadata: resource is required");
   const document = {};
   for (const [name, [member, check]] of Object.entries(MEMBERS)) {
     if (given[name] !== undefined) document[member] = check(given[name], name);

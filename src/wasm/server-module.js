@@ -73,8 +73,15 @@ const invalid = (name, reason) => new OidcEdgeError("invalid_option", `option ${
  *  throw and wrong types are `invalid_option`, so a misspelt option switches nothing off. */
 function readOptions(options) {
   if (options === undefined || options === null) return {};
-  if (typeof options !== "object" || Array.isArray(options)) throw invalid("options", "must be an object");
-  for (const name of Object.keys(options)) {
+  let names;
+  try {
+    // A revoked Proxy throws from Array.isArray, a Proxy's ownKeys from Object.keys.
+    if (typeof options === "object" && !Array.isArray(options)) names = Object.keys(options);
+  } catch {
+    throw invalid("options", "could not be read");
+  }
+  if (!names) throw invalid("options", "must be an object");
+  for (const name of names) {
     if (!OPTIONS.includes(name)) throw invalid(name, "unknown option");
   }
   const read = {};

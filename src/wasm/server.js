@@ -9,7 +9,8 @@ import { dpopNonce } from "./oidc_edge.js";
 import { DPOP_ALGS, describe, validateAccessToken, verifyDpopProof } from "./server-module.js";
 import { OidcEdgeError } from "./error.js";
 
-import { checkTimeout, fail, fetchJson, fetchableUrl, isObject, readOptions } from "./remote-keys.js";
+import { checkTimeout, fetchJson, fetchableUrl } from "./remote-keys.js";
+import { fail, isObject, readOptions } from "./options.js";
 import { SCOPE_TOKEN } from "./resource-metadata.js";
 
 export { createRemoteKeySet } from "./remote-keys.js";

@@ -161,3 +161,60 @@ test("chromium: DpopKey.load of a name never saved resolves to null", async () =
     await own.browser.close();
   }
 });
+
+// What IndexedDB holds can be changed by any script of the origin: a record that is not what
+// `save` wrote (no private ECDSA P-256 signing key, or a public JWK that is not a P-256
+// point's) is refused with jwk_invalid rather than made into a key that fails later (or a
+// TypeError). That the two halves belong together is not checked: whoever can write there
+// runs script on the origin anyway.
+test("chromium: DpopKey.load refuses a damaged record with jwk_invalid", async () => {
+  const own = await openPage();
+  try {
+    const codes = await own.page.evaluate(async () => {
+      const lib = await import("/pkg/index.js");
+      await lib.default();
+      const key = await lib.DpopKey.generate();
+      await key.save("good");
+      const put = (record) => new Promise((resolve, reject) => {
+        const open = indexedDB.open("oidc-edge", 1);
+        open.onsuccess = () => {
+          const tx = open.result.transaction("dpop-keys", "readwrite");
+          tx.objectStore("dpop-keys").put(record, "bad");
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+        open.onerror = () => reject(open.error);
+      });
+      const jwk = key.publicJwk();
+      const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+      const hmac = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const p384 = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-384" }, false, ["sign"]);
+      const records = [
+        "a string",
+        { privateKey: "not a key", publicJwk: jwk },
+        { privateKey: pair.publicKey, publicJwk: jwk },
+        { privateKey: hmac, publicJwk: jwk },
+        { privateKey: p384.privateKey, publicJwk: jwk },
+        { privateKey: key.cryptoKey },
+        { privateKey: key.cryptoKey, publicJwk: { ...jwk, crv: "P-384" } },
+        { privateKey: key.cryptoKey, publicJwk: { ...jwk, x: jwk.x.slice(1) } },
+        { privateKey: key.cryptoKey, publicJwk: { ...jwk, y: 5 } },
+      ];
+      const codes = [];
+      for (const record of records) {
+        await put(record);
+        codes.push(await lib.DpopKey.load("bad").then(() => "loaded", (err) => `${err instanceof lib.OidcEdgeError} ${err.code}`));
+      }
+      const good = await lib.DpopKey.load("good");
+      codes.push(good.thumbprint === key.thumbprint ? "good" : "other");
+      return codes;
+    });
+    assert.deepEqual(codes, [...Array(9).fill("true jwk_invalid"), "good"]);
+    assert.deepEqual(own.errors, [], "no uncaught page errors");
+  } finally {
+    await own.browser.close();
+  }
+});

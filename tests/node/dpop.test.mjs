@@ -23,9 +23,9 @@ test("Node has no IndexedDB: save() and load() reject with storage_unavailable",
 // DESIGN.md's JS API: `generate(options?)`, `proof(...) -> Promise<string>`; the options
 // objects are optional at runtime, and `backend` is accepted by verifyDpopProof.
 test("TypeScript declarations of the DPoP API match the contract and the runtime", () => {
-  // DpopKey and dpopNonce are the core's; verifyDpopProof is server-module.js's, with DpopCheck
-  // from the resource-server module it loads.
-  const dts = ["oidc_edge.d.ts", "server-module.d.ts", "oidc_edge_server.d.ts"]
+  // DpopKey is dpop-key.js's, dpopNonce the core's; verifyDpopProof is server-module.js's, with
+  // DpopCheck from the resource-server module it loads.
+  const dts = ["dpop-key.d.ts", "oidc_edge.d.ts", "server-module.d.ts", "oidc_edge_server.d.ts"]
     .map((file) => readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8"))
     .join("\n");
   const declaration = (pattern) => {

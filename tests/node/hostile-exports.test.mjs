@@ -75,6 +75,10 @@ const OPTIONS = [
   { htm: "GET", htu: "https://api.example/r", nonce: null }, { nonceStep: "60" }, { nonceStep: 0 }, { nonceStep: -5 },
   { iat: "x" }, { resource: 5 }, { resource: "https://api.example/", authorizationServers: "x" },
   new Proxy({}, { get: () => 1 }),
+  // Options that cannot be read: a getter that throws, a revoked Proxy, a Proxy whose keys throw.
+  Object.defineProperty({}, "htm", { get() { throw new Error("getter"); }, enumerable: true }),
+  (() => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy; })(),
+  new Proxy({}, { ownKeys() { throw new Error("ownKeys"); } }),
 ];
 
 function b64(text) {
@@ -88,7 +92,11 @@ function show(value) {
     const text = JSON.stringify(value);
     return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 60)}… (${text.length})` : text;
   } catch {
-    return Object.prototype.toString.call(value);
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return "(a revoked Proxy)";
+    }
   }
 }
 

@@ -33,7 +33,7 @@ test("package.json declares name, version, types and every file it ships", () =>
 });
 
 test("TypeScript declarations cover every export of both entries, and nothing internal is exported", async () => {
-  const dts = ["oidc_edge.d.ts", "init.d.ts", "client.d.ts", "error.d.ts", "verify.d.ts", "server.d.ts", "device.d.ts", "server-module.d.ts"]
+  const dts = ["oidc_edge.d.ts", "init.d.ts", "client.d.ts", "dpop-key.d.ts", "error.d.ts", "verify.d.ts", "server.d.ts", "device.d.ts", "server-module.d.ts"]
     .map((file) => readFileSync(new URL(`../../pkg/${file}`, import.meta.url), "utf8"))
     .join("\n");
   const entries = ["index.js", "node.js"].map((file) => new URL(`../../pkg/${file}`, import.meta.url));

@@ -13,7 +13,7 @@ import { TARGET_GZIP_BYTES, loadedSizes, shippedFiles } from "../../scripts/pack
 test(`what a browser page loads is under ${TARGET_GZIP_BYTES / 1000} KB gzipped`, () => {
   const files = shippedFiles();
   const names = files.map((file) => file.name);
-  for (const expected of ["oidc_edge_bg.wasm", "oidc_edge.js", "client.js", "index.js", "node.js", "oidc_edge_server_bg.wasm"]) {
+  for (const expected of ["oidc_edge_bg.wasm", "oidc_edge.js", "client.js", "dpop-key.js", "index.js", "node.js", "oidc_edge_server_bg.wasm"]) {
     assert.ok(names.includes(expected), `${expected} is shipped (${names.join(", ")})`);
   }
   // The modules loaded on first use are not counted, and only they.

@@ -59,6 +59,69 @@ function formattingModule(build, { table = [DISPLAY], withWrite = true } = {}) {
   return m;
 }
 
+// wasm-short-imports.mjs renames what a module imports from its own glue, in both files: the
+// renamed module must still instantiate with the objects the renamed glue builds, and a glue
+// that does not spell each name once as a key fails the build.
+function importingModule(path) {
+  const m = new binaryen.Module();
+  m.setFeatures(binaryen.Features.MVP);
+  m.addFunctionImport("own", "./tiny_bg.js", "__wbg_answer_0123456789abcdef", binaryen.none, i32);
+  m.addFunctionImport("snippet", "./snippets/s.js", "helper", binaryen.none, i32);
+  m.addFunction("run", binaryen.none, i32, [], m.i32.add(m.call("own", [], i32), m.call("snippet", [], i32)));
+  m.addFunctionExport("run", "run");
+  emit(m, path);
+}
+const GLUE = 'const D={helper(){return 2}};function T(){return{__proto__:null,"./tiny_bg.js":{__proto__:null,__wbg_answer_0123456789abcdef:function(){return 40}},"./snippets/s.js":D}}';
+
+test("wasm-short-imports: the glue's own imports get short names in the module and the glue, which still instantiate together", (t) => {
+  const dir = scratch(t);
+  const wasm = join(dir, "tiny_bg.wasm");
+  const glue = join(dir, "tiny.js");
+  importingModule(wasm);
+  writeFileSync(glue, GLUE);
+  const { status, stderr } = run("wasm-short-imports.mjs", wasm, glue);
+  assert.equal(status, 0, stderr);
+  const renamed = readFileSync(glue, "utf8");
+  assert.ok(!renamed.includes("__wbg_answer"), renamed);
+  const imports = new Function(`${renamed}; return T();`)();
+  assert.deepEqual(Object.keys(imports["./tiny_bg.js"]), ["a"]);
+  assert.deepEqual(Object.keys(imports["./snippets/s.js"]), ["helper"], "a snippet's import keeps its name");
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasm)), imports);
+  assert.equal(instance.exports.run(), 42);
+});
+
+test("wasm-short-imports: fails when a name is not a key of the glue exactly once", (t) => {
+  const dir = scratch(t);
+  const wasm = join(dir, "tiny_bg.wasm");
+  const glue = join(dir, "tiny.js");
+  for (const text of [GLUE.replace("__wbg_answer_0123456789abcdef:", '"__wbg_answer_0123456789abcdef":'), GLUE.replace("},\"./snippets", ",__wbg_answer_0123456789abcdef:function(){return 1}},\"./snippets")]) {
+    importingModule(wasm);
+    writeFileSync(glue, text);
+    const { status, stderr } = run("wasm-short-imports.mjs", wasm, glue);
+    assert.equal(status, 1, text);
+    assert.match(stderr, /__wbg_answer_0123456789abcdef is (not|2 times) a key/);
+    assert.equal(readFileSync(glue, "utf8"), text, "nothing written");
+  }
+});
+
+// The panic trap's patterns must each name a function (a toolchain that renames one fails the
+// build), except one marked optional with `?`: a function only some modules link in (the
+// core slices no string, the resource-server module does).
+test("wasm-panic-trap: a pattern that matches nothing fails the build unless it is marked optional", (t) => {
+  const dir = scratch(t);
+  const input = join(dir, "in.wasm");
+  const output = join(dir, "out.wasm");
+  emit(formattingModule((m) => m.drop(m.call("helper", [], i32))), input);
+  const missing = run("wasm-panic-trap.mjs", input, output, "^leaf$", "^no_such_function$");
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no function matches \^no_such_function\$/);
+  const optional = run("wasm-panic-trap.mjs", input, output, "^leaf$", "?^no_such_function$");
+  assert.equal(optional.status, 0, optional.stderr);
+  const out = binaryen.readBinary(readFileSync(output));
+  assert.equal(binaryen.getExpressionId(binaryen.getFunctionInfo(out.getFunction("leaf")).body), binaryen.UnreachableId, "the named function is a trap");
+  assert.notEqual(binaryen.getExpressionId(binaryen.getFunctionInfo(out.getFunction("helper")).body), binaryen.UnreachableId, "the others are not");
+});
+
 test("wasm-fmt-trap: traps formatting only the function table holds (the build's case)", (t) => {
   const dir = scratch(t);
   emit(formattingModule((m) => m.drop(m.call("helper", [], i32))), join(dir, "in.wasm"));

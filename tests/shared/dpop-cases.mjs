@@ -173,6 +173,17 @@ function add(name, run) {
 
 // --- Keys --------------------------------------------------------------------------------
 
+add("DpopKey has no public constructor: keys come from generate, importJwk and load", async (lib) => {
+  await throwsCode(async () => new lib.DpopKey(), "invalid_option", "new DpopKey()");
+  const key = await lib.DpopKey.generate();
+  await throwsCode(async () => new lib.DpopKey(undefined, null, key.cryptoKey, key.publicJwk(), key.thumbprint), "invalid_option", "new DpopKey(…) with a key's parts");
+  // What a key shows of itself is a copy: changing it changes no proof.
+  const shown = key.publicJwk();
+  shown.x = "changed";
+  equal(decode(await key.proof({ htm: "GET", htu: TOKEN_URI })).header.jwk.x, key.publicJwk().x, "the proof's jwk");
+  ok(key.publicJwk().x !== "changed", "publicJwk() is a fresh copy");
+});
+
 add("DpopKey.generate() defaults to a WebCrypto, non-extractable P-256 private key", async (lib) => {
   const key = await lib.DpopKey.generate();
   equal(key.backend, "webcrypto", "backend");
@@ -221,6 +232,19 @@ add("RFC 7638 §3, RFC 7515 A.3.1: importJwk of a fixed private JWK has a stable
   const fixedPublic = await jose.importJWK(publicMembers, "ES256");
   await resolves(() => jose.jwtVerify(proof, fixedPublic, { typ: "dpop+jwt", currentDate: new Date(NOW * 1000) }), "jose with the fixed public key");
   equal(await jose.calculateJwkThumbprint(decode(proof).header.jwk), FIXED_JKT, "thumbprint of the proof's jwk");
+});
+
+add("RFC 7517 §4.2–4.4: importJwk takes a key whose alg, use and key_ops allow signing ES256, and refuses one they do not", async (lib) => {
+  for (const members of [{ alg: "ES256" }, { use: "sig" }, { key_ops: ["sign"] }, { key_ops: ["sign", "verify"] }]) {
+    const key = await lib.DpopKey.importJwk({ ...FIXED_JWK, ...members });
+    equal(key.thumbprint, FIXED_JKT, `${JSON.stringify(members)}: thumbprint`);
+  }
+  for (const members of [{ alg: "RS256" }, { alg: "ES384" }, { use: "enc" }, { key_ops: ["verify"] }, { key_ops: ["encrypt"] }]) {
+    await throwsCode(() => lib.DpopKey.importJwk({ ...FIXED_JWK, ...members }), "key_alg_mismatch", JSON.stringify(members));
+  }
+  // Its JSON text is taken too; text that is no JWK is the JSON parser's error.
+  equal((await lib.DpopKey.importJwk(JSON.stringify(FIXED_JWK))).thumbprint, FIXED_JKT, "as JSON text");
+  await throwsCode(() => lib.DpopKey.importJwk(""), "json_invalid", "empty text");
 });
 
 add("importJwk refuses a public-only JWK and a non-P-256 key", async (lib) => {
@@ -330,6 +354,67 @@ for (const backend of BACKENDS) {
     const now = Math.floor(Date.now() / 1000);
     const live = decode(await key.proof({ htm: "POST", htu: TOKEN_URI })).payload.iat;
     ok(Number.isInteger(live) && Math.abs(live - now) <= 2, `iat defaults to now (${live} vs ${now})`);
+  });
+
+  add(`RFC 9449 §4.2: htu is the URI fetch sends, without query and fragment: dot segments resolved, escapes upper-cased, and checked equal by verifyDpopProof ${tag}`, async (lib) => {
+    const key = await newKey(lib);
+    const htuOf = async (uri) => decode(await key.proof({ htm: "GET", htu: uri, iat: NOW })).payload.htu;
+    const cases = [
+      ["https://API.example.com:443/a/./b/../c%2fd?x=1#f", "https://api.example.com/a/c%2Fd"],
+      ["http://api.example.com:80", "http://api.example.com/"],
+      ["http://127.0.0.1:8787/token", "http://127.0.0.1:8787/token"],
+      ["https://[::1]:8443/r", "https://[::1]:8443/r"],
+    ];
+    for (const [given, expected] of cases) {
+      equal(await htuOf(given), expected, given);
+      // The request URI as a server sees it is equivalent (RFC 9449 §4.3 step 9).
+      await resolves(
+        async () => lib.verifyDpopProof(await key.proof({ htm: "GET", htu: given, iat: NOW }), checkOptions(backend, { htm: "GET", htu: expected })),
+        `verifyDpopProof of ${given}`,
+      );
+    }
+    equal(await htuOf(RESOURCE_URI), RESOURCE_URI, "a URI without query and fragment is kept as it is");
+  });
+
+  add(`RFC 9449 §4.2: ath follows the access token of each proof, tokens alternating on one key, concurrently too ${tag}`, async (lib) => {
+    const key = await newKey(lib);
+    const tokens = [ACCESS_TOKEN, "another-token", "", ACCESS_TOKEN, "another-token"];
+    const proofs = await Promise.all(tokens.map((accessToken) => key.proof({ htm: "GET", htu: RESOURCE_URI, accessToken })));
+    for (const [i, proof] of proofs.entries()) {
+      equal(decode(proof).payload.ath, await sha256B64url(tokens[i]), `proof ${i}`);
+    }
+    for (const accessToken of tokens) {
+      equal(decode(await key.proof({ htm: "GET", htu: RESOURCE_URI, accessToken })).payload.ath, await sha256B64url(accessToken), `in turn: ${accessToken}`);
+    }
+  });
+
+  add(`RFC 9449 §4.2: proof() refuses user information, spaces and over-long URIs in htu, and an htm that is no method token ${tag}`, async (lib) => {
+    const key = await newKey(lib);
+    await throwsCode(() => key.proof({ htm: "GET", htu: "https://user:pw@api.example.com/r" }), "dpop_invalid_uri", "user information");
+    await throwsCode(() => key.proof({ htm: "GET", htu: "https://api.example.com/a b" }), "dpop_invalid_uri", "a space");
+    await throwsCode(() => key.proof({ htm: "GET", htu: `https://api.example.com/${"a".repeat(4096)}` }), "dpop_invalid_uri", "over 4096 bytes");
+    await throwsCode(() => key.proof({ htm: "GET", htu: "javascript:alert(1)" }), "dpop_invalid_uri", "a javascript: URI");
+    await throwsCode(() => key.proof({ htm: "GET POST", htu: TOKEN_URI }), "dpop_htm_mismatch", "two methods");
+    await throwsCode(() => key.proof({ htm: "", htu: TOKEN_URI }), "dpop_htm_mismatch", "no method");
+    await throwsCode(() => key.proof({ htu: TOKEN_URI }), "invalid_option", "htm missing");
+    await throwsCode(() => key.proof({ htm: "GET", htu: TOKEN_URI, iat: 1.5 }), "invalid_option", "a fractional iat");
+    await throwsCode(() => key.proof({ htm: "GET", htu: TOKEN_URI, nonce: 7 }), "invalid_option", "a nonce that is no string");
+    // The core refuses these as request URIs (src/dpop/htu.rs): a proof naming one would never pass.
+    await throwsCode(() => key.proof({ htm: "GET", htu: "https://api.example.com/a%zz" }), "dpop_invalid_uri", "a broken escape");
+    await throwsCode(() => key.proof({ htm: "GET", htu: "https://api.example.com/a%" }), "dpop_invalid_uri", "a bare %");
+    // Under 4096 bytes as given, over once the parser has escaped it.
+    await throwsCode(() => key.proof({ htm: "GET", htu: `https://api.example.com/${"\"".repeat(1400)}` }), "dpop_invalid_uri", "long once escaped");
+    // RFC 9449 §8.1: a nonce is 1*NQCHAR.
+    for (const nonce of ["", "a b", 'a"b', "\ud800", "é", "n".repeat(4097)]) {
+      await throwsCode(() => key.proof({ htm: "GET", htu: TOKEN_URI, nonce }), "invalid_option", `nonce ${JSON.stringify(nonce.slice(0, 10))}`);
+    }
+    equal(decode(await key.proof({ htm: "GET", htu: TOKEN_URI, nonce: "n".repeat(4096) })).payload.nonce.length, 4096, "a 4096-character nonce");
+    // Options are read once, from the object itself: nothing from its prototype.
+    const inherited = Object.create({ htm: "DELETE", accessToken: "x" });
+    inherited.htu = TOKEN_URI;
+    await throwsCode(() => key.proof(inherited), "invalid_option", "htm only on the prototype");
+    const claims = decode(await key.proof(Object.assign(Object.create({ accessToken: "x", nonce: "n" }), { htm: "GET", htu: TOKEN_URI }))).payload;
+    ok(!("ath" in claims) && !("nonce" in claims), "no ath or nonce from the prototype");
   });
 
   add(`RFC 9449 §4.2: proof() refuses a non-HTTP htu with dpop_invalid_uri ${tag}`, async (lib) => {

@@ -84,7 +84,8 @@ export async function everything(): Promise<void> {
   const loaded: DpopKey | null = await DpopKey.load("key");
   await key.save("key");
   const thumbprint: string = key.thumbprint;
-  key.free();
+  const backend: "webcrypto" | "wasm" = key.backend;
+  const publicJwk: JWK = key.publicJwk();
 
   const checked = await verifyDpopProof(proof, {
     htm: "GET", htu: "https://api.example/me", accessToken: token, jkt: thumbprint, nonceSecret: secret, maxTokenAge: 60,
