@@ -50,6 +50,9 @@ pub enum OpError {
     /// `login_required`: the `claims` parameter asks for an ID token about one `sub`, and
     /// the signed-in user is another (OpenID Connect Core §5.5.1).
     SubjectUnavailable,
+    /// `login_required`: the `id_token_hint` names another user than the signed-in one
+    /// (OpenID Connect Core §3.1.2.1).
+    NotTheHintedUser,
     /// `consent_required` (`prompt=none` without consent).
     ConsentRequired,
     /// `request_uri_not_supported` (RFC 9101 §7): a `request_uri` that is not a pushed
@@ -86,7 +89,9 @@ impl OpError {
             OpError::ExpiredToken => "expired_token",
             OpError::UnknownUserId => "unknown_user_id",
             OpError::InvalidBindingMessage(_) => "invalid_binding_message",
-            OpError::LoginRequired | OpError::SubjectUnavailable => "login_required",
+            OpError::LoginRequired | OpError::SubjectUnavailable | OpError::NotTheHintedUser => {
+                "login_required"
+            }
             OpError::ConsentRequired => "consent_required",
             OpError::RequestUriNotSupported => "request_uri_not_supported",
             OpError::InvalidRequestObject(_) => "invalid_request_object",
@@ -122,6 +127,9 @@ impl OpError {
             OpError::LoginRequired => "the user is not signed in".into(),
             OpError::SubjectUnavailable => {
                 "the subject the claims parameter requests is not the signed-in user".into()
+            }
+            OpError::NotTheHintedUser => {
+                "the signed-in user is not the subject of the id_token_hint".into()
             }
             OpError::ConsentRequired => "the user has not consented".into(),
             OpError::RequestUriNotSupported => {

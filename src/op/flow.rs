@@ -82,6 +82,19 @@ pub fn is_requested_subject(session: &Session, request: &AuthRequest) -> bool {
         .is_none_or(|sub| sub == session.sub)
 }
 
+/// Whether the session's user is the one the request's `id_token_hint` names, when it has
+/// one (OpenID Connect Core §3.1.2.1). A `sub` is compared as this provider puts it in the
+/// client's ID tokens: it issues public subjects only (discovery's
+/// `subject_types_supported`), the user's own `sub` for every client, so the hint's `sub`
+/// is the session's as it is. A pairwise subject type would compare the `sub` computed for
+/// the request's client here.
+pub fn is_hinted_subject(session: &Session, request: &AuthRequest) -> bool {
+    request
+        .hinted_sub
+        .as_deref()
+        .is_none_or(|sub| sub == session.sub)
+}
+
 /// Whether the user `sub` signs in with a context class the request accepts
 /// ([`AuthRequest::accepts_acr`]): a user's class is that of the way they sign in
 /// ([`users::acr`]: the password, or their upstream provider).
@@ -223,8 +236,11 @@ pub async fn load_transaction<S: Store, P, V>(
 /// When the request's `claims` parameter asks for an ID token about another user than
 /// the signed-in one, the flow ends with `login_required` instead (OpenID Connect Core
 /// §5.5.1: the provider "MUST NOT reply with an ID Token or Access Token for a different
-/// user"), and with `access_denied` when it asks for an essential `acr` the sign-in does
-/// not meet (§5.5.1.1: the authentication failed): every way to a code comes through here.
+/// user"), and so it does when its `id_token_hint` names another user (§3.1.2.1; the
+/// login page asks for that user first, `endpoints::login`, so this is reached only when
+/// the session changed meanwhile, in another tab); with `access_denied` when it asks for
+/// an essential `acr` the sign-in does not meet (§5.5.1.1: the authentication failed).
+/// Every way to a code comes through here.
 pub async fn issue_code<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
@@ -234,6 +250,8 @@ pub async fn issue_code<S: Store, P, V>(
 ) -> Result<Response, Error> {
     let refusal = if !is_requested_subject(session, &request) {
         Some(OpError::SubjectUnavailable)
+    } else if !is_hinted_subject(session, &request) {
+        Some(OpError::NotTheHintedUser)
     } else if !meets_acr(op, &session.sub, &request, services).await? {
         Some(OpError::AccessDenied)
     } else {

@@ -305,6 +305,12 @@ pub struct AuthRequest {
     /// sign-in may answer this request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_sub: Option<String>,
+    /// The `sub` of the request's `id_token_hint` (OpenID Connect Core §3.1.2.1), checked
+    /// as an ID token this provider issued to the client: only that user's sign-in answers
+    /// this request. Not written when there was no hint (nor in records written before it
+    /// was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hinted_sub: Option<String>,
     /// The resources the request named (RFC 8707 §2), which the code's tokens may be for.
     /// Absent from records when none (and in records written before it existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -550,7 +556,7 @@ mod tests {
     fn records_written_before_requested_claims_still_read() {
         let request = r#"{"client_id":"c","redirect_uri":"https://c.example/cb","scope":"openid","state":null,"nonce":null,"code_challenge":null,"max_age":null,"force_login":false,"force_consent":false,"dpop_jkt":null,"browser":"b"}"#;
         let old: AuthRequest = serde_json::from_str(request).unwrap();
-        assert!(old.claims.is_empty() && old.required_sub.is_none());
+        assert!(old.claims.is_empty() && old.required_sub.is_none() && old.hinted_sub.is_none());
         assert!(old.requested_claim_names().is_empty());
         assert_eq!(serde_json::to_string(&old).unwrap(), request);
         let code = format!(r#"{{"request":{request},"sub":"s","auth_time":1,"sid":"x"}}"#);

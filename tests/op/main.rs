@@ -22,6 +22,7 @@ mod discovery;
 mod dpop;
 mod fapi2;
 mod hostile;
+mod id_token_hint;
 mod introspect;
 mod login;
 mod logout;

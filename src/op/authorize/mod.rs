@@ -7,6 +7,7 @@
 //! it at `/authorize`.
 
 pub mod form_post;
+pub mod id_token_hint;
 pub mod jarm;
 pub mod par;
 pub mod request_object;

@@ -7,13 +7,15 @@
 //! error cannot be sent to the client (RFC 6749 §4.1.2.1). [`check`] does the rest; its
 //! errors go to the client through the [`Reply`].
 
+use super::id_token_hint;
 use super::response_mode::{Reply, ResponseMode};
+use crate::jose::SignatureVerifier;
 use crate::op::claims::{self, ClaimsRequest, RequestedClaims};
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
 use crate::op::pages;
-use crate::op::provider::Provider;
+use crate::op::provider::{Provider, Services};
 use crate::op::records::AuthRequest;
 use crate::op::token::jwt::scope_of_claim;
 use crate::op::token::target;
@@ -62,12 +64,13 @@ pub fn reply<'p>(client: &'p Client, params: &'p Params) -> Result<Reply<'p>, Op
 
 /// Checks every parameter after the reply's, building the request to keep (its
 /// `browser` left for `/authorize` to bind) and whether it asked for `prompt=none`.
-pub fn check(
+pub async fn check<S, P, V: SignatureVerifier>(
     op: &Provider,
     client: &Client,
     reply: &Reply<'_>,
     params: &Params,
     source: Source,
+    services: &Services<'_, S, P, V>,
 ) -> Result<(AuthRequest, bool), OpError> {
     // RFC 9126 §5: a client (or a provider) that requires pushed requests takes no other.
     if !source.pushed
@@ -206,6 +209,17 @@ pub fn check(
     {
         return Err(OpError::AccessDenied);
     }
+    // OpenID Connect Core §3.1.2.1: the user the client expects, as an ID token it holds.
+    // Like a `sub` the `claims` parameter asks for, it binds the request with or without
+    // `openid`: no code is issued for another user than the one the client named.
+    let hinted_sub = id_token_hint::hinted_sub(op, client, params, services).await?;
+    if let (Some(hinted), Some(required)) = (&hinted_sub, &required_sub)
+        && hinted != required
+    {
+        return Err(OpError::InvalidRequest(
+            "the id_token_hint and the claims parameter name different users".into(),
+        ));
+    }
     let requested = if scope.has("openid") {
         let mut requested = requested;
         // A claim asked for by name is released only to a client that may ask for the
@@ -231,6 +245,7 @@ pub fn check(
         browser: String::new(),
         claims: requested,
         required_sub,
+        hinted_sub,
         resources,
         response_mode,
         essential_acr,

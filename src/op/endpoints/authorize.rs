@@ -54,7 +54,7 @@ pub async fn handle<S: Store, P, V: SignatureVerifier>(
         Ok(pair) => pair,
         Err(_) => return pages::error(503, "temporarily_unavailable", "try again"),
     };
-    let decided = match validate::check(op, client, &reply, &request, source) {
+    let decided = match validate::check(op, client, &reply, &request, source, services).await {
         Ok((mut request, none)) => {
             request.browser = browser_hash(&browser);
             decide(op, (request, none), req, services).await
@@ -121,6 +121,13 @@ async fn decide<S: Store, P, V>(
     let other_user = session
         .as_ref()
         .is_some_and(|s| !flow::is_requested_subject(s, &request));
+    // Nor is a session of another user than the `id_token_hint` names (Core §3.1.2.1: a
+    // positive response only if "the End-User identified by the ID Token is logged in or
+    // is logged in by the request"): the login page, or `login_required` with
+    // `prompt=none`.
+    let not_hinted = session
+        .as_ref()
+        .is_some_and(|s| !flow::is_hinted_subject(s, &request));
     // A session whose user signs in with another context class than an essential `acr`
     // asks for (§5.5.1.1) is no use either: the login page offers the ways that meet it.
     let class_met = match &session {
@@ -130,12 +137,16 @@ async fn decide<S: Store, P, V>(
     let usable = session.filter(|s| {
         !request.force_login
             && !other_user
+            && !not_hinted
             && class_met
             && flow::fresh_enough(s, &request, services.now.0)
     });
     let Some(session) = usable else {
         if prompt_none && other_user {
             return Err(OpError::SubjectUnavailable);
+        }
+        if prompt_none && not_hinted {
+            return Err(OpError::NotTheHintedUser);
         }
         if prompt_none {
             return Err(OpError::LoginRequired);

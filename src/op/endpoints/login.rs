@@ -80,11 +80,16 @@ async fn run<S: Store, P: Pbkdf2, V>(
         }
         SignIn::Wrong => show(op, tx, browser, &request, username, Some(WRONG), services).await,
         SignIn::SignedIn { cookie, session } => {
-            let response = continue_flow(op, request, &session, tx, services).await?;
+            let response = continue_flow(op, request, &session, tx, browser, services).await?;
             Ok(response.with_header("set-cookie", &cookie))
         }
     }
 }
+
+/// What the login page says when the user who signed in is not the one the client's
+/// `id_token_hint` names.
+pub(crate) const NOT_HINTED: &str =
+    "The application asked for another account. Sign in with that account to continue.";
 
 /// What a password sent where passwords are off (`password_login`) gets.
 const NO_PASSWORDS: &str =
@@ -323,16 +328,32 @@ pub(crate) async fn start_session<S: Store, P, V>(
     Ok((op.cookie(SESSION_COOKIE, &value, ttl), session))
 }
 
-/// After login: the consent page if needed, else the code. A sign-in of a class the
-/// request does not accept goes straight to `flow::issue_code`, which refuses it, rather
-/// than asking the user to consent first.
+/// After login (a password here, or an upstream provider's answer): the consent page if
+/// needed, else the code. A sign-in of a class the request does not accept goes straight
+/// to `flow::issue_code`, which refuses it, rather than asking the user to consent first.
+/// A sign-in as another user than the request's `id_token_hint` names shows the login
+/// page again, the request still waiting in `browser`.
 pub(crate) async fn continue_flow<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
     session: &Session,
     tx: &str,
+    browser: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
+    // OpenID Connect Core §3.1.2.1 leaves open what follows when the user signed in by the
+    // request is not the one the hint names ("SHOULD return an error, such as
+    // login_required"). This asks again, as node-oidc-provider does (its login prompt's
+    // `id_token_hint` check asks for a sign-in for as long as the signed-in subject
+    // differs), rather than ending the flow at once: the usual cause is a user who signed
+    // in with the wrong one of their accounts, who can put it right here, where an error
+    // would send them back to the client, which would send them here again. Nothing is
+    // given away by this: no code is issued for another user (`flow::issue_code` checks
+    // again), the page does not say whom the hint names, and the request waits no longer
+    // than any other (`flow::TRANSACTION_TTL`).
+    if !flow::is_hinted_subject(session, &request) {
+        return show(op, tx, browser, &request, "", Some(NOT_HINTED), services).await;
+    }
     if flow::meets_acr(op, &session.sub, &request, services).await?
         && flow::needs_consent(op, &request, &session.sub, services).await?
     {

@@ -95,7 +95,7 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
         pushed: true,
         signed,
     };
-    validate::check(op, &client, &reply, &params, source)?;
+    validate::check(op, &client, &reply, &params, source, services).await?;
     let (request_uri, expires_in) =
         par::push(op, &client.client_id, params.clone(), signed, services).await?;
     // §2.2: 201 Created, not cacheable.

@@ -107,6 +107,6 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     // When the user authenticated there, which `max_age` is judged by from now on.
     let auth_time = signed_in.auth_time.unwrap_or(services.now.0);
     let (cookie, session) = login::start_session(op, &account.sub, auth_time, services).await?;
-    let response = login::continue_flow(op, request, &session, tx, services).await?;
+    let response = login::continue_flow(op, request, &session, tx, browser, services).await?;
     Ok(response.with_header("set-cookie", &cookie))
 }

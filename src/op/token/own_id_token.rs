@@ -1,9 +1,10 @@
 //! ID tokens this provider signed, read back when a client hands one in: the
-//! `id_token_hint` of `/end_session` (RP-Initiated Logout 1.0 §2) and `/bc-authorize`
-//! (CIBA Core §7.1), and a subject token at token exchange (RFC 8693 §2.1). Each must be
-//! signed with one of the provider's keys and algorithms, by this issuer, with `typ` `JWT`
-//! (RFC 7519 §5.1: how the provider types its ID tokens), which its access, logout and introspection tokens do not
-//! carry; what else it must be is the caller's [`Expect`].
+//! `id_token_hint` of `/authorize` (OpenID Connect Core §3.1.2.1), `/end_session`
+//! (RP-Initiated Logout 1.0 §2) and `/bc-authorize` (CIBA Core §7.1), and a subject token
+//! at token exchange (RFC 8693 §2.1). Each must be signed with one of the provider's keys
+//! and algorithms, by this issuer, with `typ` `JWT` (RFC 7519 §5.1: how the provider types
+//! its ID tokens), which its access, logout and introspection tokens do not carry; what else
+//! it must be is the caller's [`Expect`].
 
 use crate::jose::SignatureVerifier;
 use crate::jose::jwt::{Validation, Verified, verify_with};
