@@ -2,9 +2,10 @@
 //! Ed25519) for the JS API's `wasm` backend, built as a wasm module of its own so the
 //! package's core module stays small. The core module loads it on first use
 //! (`src/wasm/rustcrypto.js`) and calls it from `src/wasm/rust_backend.rs`; results come
-//! back as `oidc_edge::jose::outcome` numbers.
+//! back as `oidc_edge::jose::outcome` numbers. `DpopKey`'s `wasm` backend
+//! (`src/wasm/dpop-key.js`) calls it directly: `dpopKey`, `signEs256`, `generateP256`.
 //!
-//! Keys arrive as JWK JSON text the core has already checked for shape; here they are
+//! Keys arrive as JWK JSON text (the core has checked a public key's shape already); here they are
 //! parsed with the `rustcrypto` checks (points on the curve, private halves that match),
 //! once, and kept by the SHA-256 of their text (a private JWK's text is not kept; its
 //! parsed key wipes itself when dropped).
@@ -90,9 +91,8 @@ pub fn sign_es256(jwk: &str, message: &[u8]) -> Vec<u8> {
 /// What `DpopKey` (src/wasm/dpop-key.js) holds of a private P-256 JWK once it passes every
 /// check (shape, point on the curve, a private half that matches): `[canonical public JWK
 /// (RFC 7638 §3.3), thumbprint]`. A key that does not pass, is not a private P-256 key or
-/// is not for signing ES256,
-/// throws `[code, message]`, the core error's, which the caller turns into an
-/// `OidcEdgeError`.
+/// is not for signing ES256 throws `[code, message]`, the core error's, which the caller
+/// turns into an `OidcEdgeError`.
 #[wasm_bindgen(js_name = dpopKey)]
 pub fn dpop_key(jwk: &str) -> Result<js_sys::Array, js_sys::Array> {
     let refused = |err: Error| js_sys::Array::of2(&err.code().into(), &err.message().into());

@@ -2,8 +2,9 @@
 // with PKCE (RFC 7636), DPoP (RFC 9449), the `iss` response parameter (RFC 9207) and pushed
 // authorization requests (RFC 9126).
 // This file does the I/O (fetch, storage); every check on a token, every PKCE pair and
-// random value comes from the wasm core, and DPoP proofs from DpopKey (dpop-key.js). Provider responses are untrusted
-// input: bodies are capped, JSON is required where the specifications require it.
+// random value comes from the wasm core, and DPoP proofs from DpopKey (dpop-key.js).
+// Provider responses are untrusted input: bodies are capped, JSON is required where the
+// specifications require it.
 import init, { createKeySet, createPkce, randomToken, validateIdToken } from "./oidc_edge.js";
 import { DpopKey } from "./dpop-key.js";
 import { OidcEdgeError } from "./error.js";

@@ -5,7 +5,7 @@
 // send. It is a fixed header, a handful of claims, SHA-256 for `ath` and one signature, all
 // of which the platform does natively (JSON, WebCrypto), so it is done here rather than in
 // the wasm core, which keeps what reads untrusted input: tokens, proofs, JWKS (benches/
-// README.md, "Package size": the core is 11 KB gzipped smaller without this). The keys of
+// README.md, "Package size": the core is 10 KB gzipped smaller without this). The keys of
 // the `wasm` backend live in the pure-Rust module, which checks an imported private JWK in
 // full (its shape, the point on the curve, a private half that matches) and signs with it.
 import { OidcEdgeError } from "./error.js";
@@ -40,7 +40,8 @@ function unsupported(reason) {
 async function sha256(bytes) {
   const platform = subtle();
   if (platform) return new Uint8Array(await platform.digest("SHA-256", bytes).catch((cause) => Promise.reject(cryptoFailed(cause))));
-  return (await loadRustCrypto()).digest("SHA-256", bytes);
+  const module = await loadRustCrypto();
+  return inModule(() => module.digest("SHA-256", bytes));
 }
 
 async function loadRustCrypto() {
