@@ -5,10 +5,10 @@
 //! back as `oidc_edge::jose::outcome` numbers. `DpopKey`'s `wasm` backend
 //! (`src/wasm/dpop-key.js`) calls it directly: `dpopKey`, `signEs256`, `generateP256`.
 //!
-//! Keys arrive as JWK JSON text (the core has checked a public key's shape already); here they are
-//! parsed with the `rustcrypto` checks (points on the curve, private halves that match),
-//! once, and kept by the SHA-256 of their text (a private JWK's text is not kept; its
-//! parsed key wipes itself when dropped).
+//! Keys arrive as JWK JSON text (the core has checked a public key's shape already); here
+//! they are parsed with the `rustcrypto` checks (points on the curve, private halves that
+//! match), once, and kept by the SHA-256 of their text (a private JWK's text is not kept;
+//! its parsed key wipes itself when dropped).
 
 // No panics on the request path (a panic traps the isolate and fails every request in
 // flight); the same lints as the core, src/lib.rs, says why.
