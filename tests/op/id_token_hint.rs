@@ -247,7 +247,8 @@ fn a_hint_and_a_claims_sub_naming_different_users_are_invalid_request() {
 
 /// §3.1.2.1: the user who answers the consent page must still be the hinted one. When
 /// the browser signs in as someone else meanwhile (another tab), the consent ends in
-/// `login_required`, and no code.
+/// `login_required`, and no code; and that user's consent is not remembered, so the
+/// client's next request for them asks again.
 #[test]
 fn a_consent_given_by_another_user_than_the_hinted_one_gets_no_code() {
     let op = Op::new();
@@ -277,6 +278,10 @@ fn a_consent_given_by_another_user_than_the_hinted_one_gets_no_code() {
     assert_eq!(params.get("error"), Some("login_required"));
     assert_eq!(params.get("state"), Some(start.state.as_str()));
     assert!(params.get("code").is_none());
+
+    let later = browser.get(&AuthStart::new().url(THIRD, THIRD_REDIRECT, "openid", &[]));
+    let to_consent = location(&later);
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
 }
 
 /// A provider with SIGNER: a first-party client with its own ES256 key, for request
