@@ -1071,3 +1071,48 @@ fn a_consent_refused_for_its_acr_is_not_remembered() {
     let to_consent = location(&later);
     assert!(to_consent.starts_with("/consent?"), "{to_consent}");
 }
+
+/// OpenID Connect Core §3.1.2.1: a request whose `id_token_hint` names one user, completed
+/// through an upstream sign-in as another, gets no code: the login page comes back, saying
+/// why and not whom, the request still waiting; the hinted user's sign-in then answers it.
+#[test]
+fn an_upstream_sign_in_as_another_user_than_the_hinted_one_gets_no_code() {
+    let (op, idp) = setup();
+    let (_demo, demo_start, code) = sign_in(&op, "openid");
+    let tokens = body(&exchange(&op, &demo_start, &code));
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
+    assert_eq!(jwt_payload(&hint)["sub"], "248289761001");
+
+    let started = start(&op, &[("id_token_hint", hint.as_str())]);
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    // The login page with an error, as after a wrong password.
+    assert_eq!(back.status, 401, "{}", text(&back));
+    assert!(
+        back.header("location").is_none(),
+        "no answer to the client yet"
+    );
+    let html = text(&back);
+    assert!(html.contains("asked for another account"), "{html}");
+    assert!(html.contains("Continue with"), "the login page: {html}");
+    assert!(
+        html.contains(r#"autocomplete="username" value="""#),
+        "the page names nobody: {html}"
+    );
+
+    // The page shown again is the form for the same waiting request.
+    let signed_in = started.browser.post(
+        "/login",
+        &[
+            ("tx", &hidden(&html, "tx")),
+            ("csrf", &hidden(&html, "csrf")),
+            ("username", "demo"),
+            ("password", "correct horse"),
+        ],
+    );
+    let tokens = tokens_after(&op, &started, &signed_in);
+    assert_eq!(
+        jwt_payload(tokens["id_token"].as_str().unwrap())["sub"],
+        "248289761001"
+    );
+}
