@@ -419,12 +419,13 @@ fn a_hint_in_a_request_object_is_checked_the_same() {
 
 /// RFC 9126 §2: a pushed request's hint is checked at `/par` (a JSON `invalid_request`
 /// to the client) and again at `/authorize`, where the signed-in user's hint is answered
-/// with `prompt=none`.
+/// with `prompt=none` and another user's is `login_required` (§3.1.2.1).
 #[test]
 fn a_pushed_hint_is_checked_the_same() {
     let key = client_key(Alg::Es256, "signer-key");
     let op = op_with_signer(&key);
     let (browser, hint) = signer_signed_in_as(&op, &key, "demo", "correct horse");
+    let (_b, second_hint) = signer_signed_in_as(&op, &key, "second", "second user pw");
     let (_b, spa_hint) = signed_in_as(&op, "demo", "correct horse");
     let push = |start: &AuthStart, hint: &str| {
         let auth = assertion(&op, &key);
@@ -457,12 +458,21 @@ fn a_pushed_hint_is_checked_the_same() {
         "{error}"
     );
 
-    let start = AuthStart::new();
-    let pushed = push(&start, &hint).json_body();
-    let request_uri = pushed["request_uri"].as_str().unwrap();
-    let params = at_signer(&browser.get(&format!(
-        "/authorize?{}",
-        encode(&[("client_id", SIGNER), ("request_uri", request_uri)])
-    )));
+    // Pushed, then used at `/authorize` in the browser signed in as demo.
+    let authorize = |start: &AuthStart, hint: &str| {
+        let pushed = push(start, hint).json_body();
+        let request_uri = pushed["request_uri"].as_str().unwrap();
+        at_signer(&browser.get(&format!(
+            "/authorize?{}",
+            encode(&[("client_id", SIGNER), ("request_uri", request_uri)])
+        )))
+    };
+    let params = authorize(&AuthStart::new(), &hint);
     assert!(params.get("code").is_some(), "{params:?}");
+
+    let start = AuthStart::new();
+    let params = authorize(&start, &second_hint);
+    assert_eq!(params.get("error"), Some("login_required"), "{params:?}");
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+    assert!(params.get("code").is_none());
 }
