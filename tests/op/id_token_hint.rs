@@ -207,10 +207,16 @@ fn a_hint_this_provider_did_not_issue_to_this_client_is_invalid_request() {
     let (start, response) = silent(&provider_signed(&op, "JWT", &elsewhere));
     assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
 
-    let mut tampered = hint.clone();
-    tampered.pop();
-    tampered.push(if hint.ends_with('A') { 'B' } else { 'A' });
-    let unsigned = format!("{}.", hint.rsplit_once('.').unwrap().0);
+    // A character in the middle of the signature: every one of its six bits is signature,
+    // where the last character's low bits are unused (RFC 4648 §3.5), and changing only
+    // those would fail the hint as non-canonical base64url, never reaching the signature.
+    let (signed, signature) = hint.rsplit_once('.').unwrap();
+    let middle = signature.len() / 2;
+    let mut changed = signature.to_owned();
+    let was = &signature[middle..=middle];
+    changed.replace_range(middle..=middle, if was == "A" { "B" } else { "A" });
+    let tampered = format!("{signed}.{changed}");
+    let unsigned = format!("{signed}.");
     for malformed in [
         tampered.as_str(),
         unsigned.as_str(),
