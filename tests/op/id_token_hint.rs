@@ -17,6 +17,9 @@ use crate::op_support::*;
 const DEMO_SUB: &str = "248289761001";
 const SIGNER: &str = "signer";
 const SIGNER_REDIRECT: &str = "https://signer.example/cb";
+/// What a hint that is not a valid ID token of this provider gets, whether another
+/// provider's, tampered, or older than a session.
+const NOT_OURS: &str = "not a valid ID token of this provider, or is older than a session";
 
 /// The SPA flow walked by `username` in a new browser: the browser, now signed in as
 /// that user, and the ID token the SPA got.
@@ -198,14 +201,14 @@ fn a_hint_this_provider_did_not_issue_to_this_client_is_invalid_request() {
 
     let other_provider = Op::new();
     let (start, response) = silent(&provider_signed(&other_provider, "JWT", &claims));
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 
     let (start, response) = silent(&provider_signed(&op, "at+jwt", &claims));
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 
     let elsewhere = with(claims.clone(), "iss", json!("https://other.example"));
     let (start, response) = silent(&provider_signed(&op, "JWT", &elsewhere));
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 
     // A character in the middle of the signature: every one of its six bits is signature,
     // where the last character's low bits are unused (RFC 4648 §3.5), and changing only
@@ -226,14 +229,14 @@ fn a_hint_this_provider_did_not_issue_to_this_client_is_invalid_request() {
         "eyJhbGciOiJub25lIn0.e30.",
     ] {
         let (start, response) = silent(malformed);
-        assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+        assert_invalid_hint(&response, &start, NOT_OURS);
     }
     // Far past a session's lifetime, a hint names no live session.
     op.advance(2 * 86_400);
     let (browser, _) = signed_in_as(&op, "demo", "correct horse");
     let start = AuthStart::new();
     let response = with_hint(&browser, &start, &hint, &[("prompt", "none")]);
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 }
 
 /// A hint and a `claims` parameter that ask for different users (§3.1.2.1, §5.5.1) can
