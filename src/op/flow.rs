@@ -229,18 +229,53 @@ pub async fn load_transaction<S: Store, P, V>(
     }))
 }
 
+/// Why the flow must end without a code for the signed-in `session`, if it must: when
+/// the request's `claims` parameter asks for an ID token about another user than the
+/// signed-in one, `login_required` (OpenID Connect Core §5.5.1: the provider "MUST NOT
+/// reply with an ID Token or Access Token for a different user"), and so when its
+/// `id_token_hint` names another user (§3.1.2.1; the login page asks for that user first,
+/// `endpoints::login`, so this is reached only when the session changed meanwhile, in
+/// another tab); `access_denied` when it asks for an essential `acr` the sign-in does not
+/// meet (§5.5.1.1: the authentication failed).
+///
+/// [`issue_code`] asks this before any code; the consent page asks it before remembering
+/// a consent, since a flow that ends refused grants nothing.
+pub async fn refusal<S: Store, P, V>(
+    op: &Provider,
+    request: &AuthRequest,
+    session: &Session,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<OpError>, Error> {
+    Ok(if !is_requested_subject(session, request) {
+        Some(OpError::SubjectUnavailable)
+    } else if !is_hinted_subject(session, request) {
+        Some(OpError::NotTheHintedUser)
+    } else if !meets_acr(op, &session.sub, request, services).await? {
+        Some(OpError::AccessDenied)
+    } else {
+        None
+    })
+}
+
+/// Ends the flow with `error` at the client's redirect URI, in the request's response
+/// mode; the transaction, if any, is removed.
+pub async fn refuse<S: Store, P, V>(
+    op: &Provider,
+    request: &AuthRequest,
+    error: &OpError,
+    tx: Option<&str>,
+    services: &Services<'_, S, P, V>,
+) -> Result<Response, Error> {
+    if let Some(tx) = tx {
+        records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
+    }
+    response_mode::deliver_error(op, &Reply::of(request), error, services).await
+}
+
 /// Ends the flow successfully: stores a single-use code and answers the client with
 /// `code`, `state` and `iss` (RFC 9207) in the request's response mode. The transaction,
-/// if any, is removed.
-///
-/// When the request's `claims` parameter asks for an ID token about another user than
-/// the signed-in one, the flow ends with `login_required` instead (OpenID Connect Core
-/// §5.5.1: the provider "MUST NOT reply with an ID Token or Access Token for a different
-/// user"), and so it does when its `id_token_hint` names another user (§3.1.2.1; the
-/// login page asks for that user first, `endpoints::login`, so this is reached only when
-/// the session changed meanwhile, in another tab); with `access_denied` when it asks for
-/// an essential `acr` the sign-in does not meet (§5.5.1.1: the authentication failed).
-/// Every way to a code comes through here.
+/// if any, is removed. A flow the signed-in user may not finish ([`refusal`]) ends with
+/// that error instead. Every way to a code comes through here.
 pub async fn issue_code<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
@@ -248,20 +283,8 @@ pub async fn issue_code<S: Store, P, V>(
     tx: Option<&str>,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    let refusal = if !is_requested_subject(session, &request) {
-        Some(OpError::SubjectUnavailable)
-    } else if !is_hinted_subject(session, &request) {
-        Some(OpError::NotTheHintedUser)
-    } else if !meets_acr(op, &session.sub, &request, services).await? {
-        Some(OpError::AccessDenied)
-    } else {
-        None
-    };
-    if let Some(refusal) = refusal {
-        if let Some(tx) = tx {
-            records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
-        }
-        return response_mode::deliver_error(op, &Reply::of(&request), &refusal, services).await;
+    if let Some(error) = refusal(op, &request, session, services).await? {
+        return refuse(op, &request, &error, tx, services).await;
     }
     let code = random::token(32)?;
     let record = Code {

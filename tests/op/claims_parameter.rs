@@ -322,6 +322,32 @@ fn a_requested_sub_is_the_only_user_answered() {
     );
 }
 
+/// §5.5.1: a flow that ends in `login_required` because the signed-in user is not the
+/// `sub` asked for grants nothing: the consent given on the way is not remembered, and the
+/// client's next request for that user shows the consent page again.
+#[test]
+fn a_consent_in_a_flow_for_another_sub_is_not_remembered() {
+    let op = Op::new();
+    let browser = Browser::new(&op);
+    let for_u2 = json!({ "id_token": { "sub": { "value": "u2" } } }).to_string();
+    let start = AuthStart::new();
+    let to_login =
+        location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid", &[("claims", &for_u2)])));
+    let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+    let html = text(&browser.get(&to_consent));
+    let back = location(&browser.answer_consent(&html, "allow"));
+    assert!(back.starts_with(THIRD_REDIRECT), "{back}");
+    let params = redirect_params(&back);
+    assert_eq!(params.get("error"), Some("login_required"));
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+    assert!(params.get("code").is_none());
+
+    let later = browser.get(&AuthStart::new().url(THIRD, THIRD_REDIRECT, "openid", &[]));
+    let to_consent = location(&later);
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+}
+
 /// OpenID Connect Discovery §3: `claims_parameter_supported` is true.
 #[test]
 fn discovery_says_the_claims_parameter_is_supported() {

@@ -17,6 +17,9 @@ use crate::op_support::*;
 const DEMO_SUB: &str = "248289761001";
 const SIGNER: &str = "signer";
 const SIGNER_REDIRECT: &str = "https://signer.example/cb";
+/// What a hint that is not a valid ID token of this provider gets, whether another
+/// provider's, tampered, or older than a session.
+const NOT_OURS: &str = "not a valid ID token of this provider, or is older than a session";
 
 /// The SPA flow walked by `username` in a new browser: the browser, now signed in as
 /// that user, and the ID token the SPA got.
@@ -198,19 +201,25 @@ fn a_hint_this_provider_did_not_issue_to_this_client_is_invalid_request() {
 
     let other_provider = Op::new();
     let (start, response) = silent(&provider_signed(&other_provider, "JWT", &claims));
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 
     let (start, response) = silent(&provider_signed(&op, "at+jwt", &claims));
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 
     let elsewhere = with(claims.clone(), "iss", json!("https://other.example"));
     let (start, response) = silent(&provider_signed(&op, "JWT", &elsewhere));
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 
-    let mut tampered = hint.clone();
-    tampered.pop();
-    tampered.push(if hint.ends_with('A') { 'B' } else { 'A' });
-    let unsigned = format!("{}.", hint.rsplit_once('.').unwrap().0);
+    // A character in the middle of the signature: every one of its six bits is signature,
+    // where the last character's low bits are unused (RFC 4648 §3.5), and changing only
+    // those would fail the hint as non-canonical base64url, never reaching the signature.
+    let (signed, signature) = hint.rsplit_once('.').unwrap();
+    let middle = signature.len() / 2;
+    let mut changed = signature.to_owned();
+    let was = &signature[middle..=middle];
+    changed.replace_range(middle..=middle, if was == "A" { "B" } else { "A" });
+    let tampered = format!("{signed}.{changed}");
+    let unsigned = format!("{signed}.");
     for malformed in [
         tampered.as_str(),
         unsigned.as_str(),
@@ -220,14 +229,14 @@ fn a_hint_this_provider_did_not_issue_to_this_client_is_invalid_request() {
         "eyJhbGciOiJub25lIn0.e30.",
     ] {
         let (start, response) = silent(malformed);
-        assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+        assert_invalid_hint(&response, &start, NOT_OURS);
     }
     // Far past a session's lifetime, a hint names no live session.
     op.advance(2 * 86_400);
     let (browser, _) = signed_in_as(&op, "demo", "correct horse");
     let start = AuthStart::new();
     let response = with_hint(&browser, &start, &hint, &[("prompt", "none")]);
-    assert_invalid_hint(&response, &start, "not an ID token issued by this provider");
+    assert_invalid_hint(&response, &start, NOT_OURS);
 }
 
 /// A hint and a `claims` parameter that ask for different users (§3.1.2.1, §5.5.1) can
@@ -247,7 +256,8 @@ fn a_hint_and_a_claims_sub_naming_different_users_are_invalid_request() {
 
 /// §3.1.2.1: the user who answers the consent page must still be the hinted one. When
 /// the browser signs in as someone else meanwhile (another tab), the consent ends in
-/// `login_required`, and no code.
+/// `login_required`, and no code; and that user's consent is not remembered, so the
+/// client's next request for them asks again.
 #[test]
 fn a_consent_given_by_another_user_than_the_hinted_one_gets_no_code() {
     let op = Op::new();
@@ -277,6 +287,10 @@ fn a_consent_given_by_another_user_than_the_hinted_one_gets_no_code() {
     assert_eq!(params.get("error"), Some("login_required"));
     assert_eq!(params.get("state"), Some(start.state.as_str()));
     assert!(params.get("code").is_none());
+
+    let later = browser.get(&AuthStart::new().url(THIRD, THIRD_REDIRECT, "openid", &[]));
+    let to_consent = location(&later);
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
 }
 
 /// A provider with SIGNER: a first-party client with its own ES256 key, for request
@@ -414,12 +428,13 @@ fn a_hint_in_a_request_object_is_checked_the_same() {
 
 /// RFC 9126 §2: a pushed request's hint is checked at `/par` (a JSON `invalid_request`
 /// to the client) and again at `/authorize`, where the signed-in user's hint is answered
-/// with `prompt=none`.
+/// with `prompt=none` and another user's is `login_required` (§3.1.2.1).
 #[test]
 fn a_pushed_hint_is_checked_the_same() {
     let key = client_key(Alg::Es256, "signer-key");
     let op = op_with_signer(&key);
     let (browser, hint) = signer_signed_in_as(&op, &key, "demo", "correct horse");
+    let (_b, second_hint) = signer_signed_in_as(&op, &key, "second", "second user pw");
     let (_b, spa_hint) = signed_in_as(&op, "demo", "correct horse");
     let push = |start: &AuthStart, hint: &str| {
         let auth = assertion(&op, &key);
@@ -452,12 +467,21 @@ fn a_pushed_hint_is_checked_the_same() {
         "{error}"
     );
 
-    let start = AuthStart::new();
-    let pushed = push(&start, &hint).json_body();
-    let request_uri = pushed["request_uri"].as_str().unwrap();
-    let params = at_signer(&browser.get(&format!(
-        "/authorize?{}",
-        encode(&[("client_id", SIGNER), ("request_uri", request_uri)])
-    )));
+    // Pushed, then used at `/authorize` in the browser signed in as demo.
+    let authorize = |start: &AuthStart, hint: &str| {
+        let pushed = push(start, hint).json_body();
+        let request_uri = pushed["request_uri"].as_str().unwrap();
+        at_signer(&browser.get(&format!(
+            "/authorize?{}",
+            encode(&[("client_id", SIGNER), ("request_uri", request_uri)])
+        )))
+    };
+    let params = authorize(&AuthStart::new(), &hint);
     assert!(params.get("code").is_some(), "{params:?}");
+
+    let start = AuthStart::new();
+    let params = authorize(&start, &second_hint);
+    assert_eq!(params.get("error"), Some("login_required"), "{params:?}");
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+    assert!(params.get("code").is_none());
 }

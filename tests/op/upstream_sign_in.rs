@@ -1031,3 +1031,88 @@ fn an_essential_acr_is_checked_whatever_is_posted() {
         "{back}"
     );
 }
+
+/// §5.5.1.1 at the consent page: a consent answered after the browser signed in meanwhile
+/// (another tab) in a way whose class the essential `acr` does not accept ends in
+/// `access_denied`, and grants nothing: that user's consent is not remembered, and the
+/// client's next request for them shows the consent page again.
+#[test]
+fn a_consent_refused_for_its_acr_is_not_remembered() {
+    let (op, idp) = setup();
+    let password_only = r#"{"id_token":{"acr":{"essential":true,"value":"1"}}}"#;
+    let browser = Browser::new(&op);
+    let client = AuthStart::new();
+    let to_login = location(&browser.get(&client.url(
+        THIRD,
+        THIRD_REDIRECT,
+        "openid",
+        &[("claims", password_only)],
+    )));
+    let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+    let html = text(&browser.get(&to_consent));
+
+    // Another tab: the same browser signs in at the upstream, whose class is not "1".
+    let started = start_in(browser, &[("prompt", "login")]);
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    tokens_after(&op, &started, &back);
+
+    let back = location(&started.browser.answer_consent(&html, "allow"));
+    assert!(back.starts_with(THIRD_REDIRECT), "{back}");
+    let params = redirect_params(&back);
+    assert_eq!(params.get("error"), Some("access_denied"), "{back}");
+    assert_eq!(params.get("state"), Some(client.state.as_str()));
+    assert!(params.get("code").is_none());
+
+    let later = started
+        .browser
+        .get(&AuthStart::new().url(THIRD, THIRD_REDIRECT, "openid", &[]));
+    let to_consent = location(&later);
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+}
+
+/// OpenID Connect Core §3.1.2.1: a request whose `id_token_hint` names one user, completed
+/// through an upstream sign-in as another, gets no code: the login page comes back, saying
+/// why and not whom, the request still waiting; the hinted user's sign-in then answers it.
+#[test]
+fn an_upstream_sign_in_as_another_user_than_the_hinted_one_gets_no_code() {
+    let (op, idp) = setup();
+    let (_demo, demo_start, code) = sign_in(&op, "openid");
+    let tokens = body(&exchange(&op, &demo_start, &code));
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
+    assert_eq!(jwt_payload(&hint)["sub"], "248289761001");
+
+    let started = start(&op, &[("id_token_hint", hint.as_str())]);
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    // The login page with an error, as after a wrong password.
+    assert_eq!(back.status, 401, "{}", text(&back));
+    assert!(
+        back.header("location").is_none(),
+        "no answer to the client yet"
+    );
+    let html = text(&back);
+    assert!(html.contains("asked for another account"), "{html}");
+    assert!(html.contains("Continue with"), "the login page: {html}");
+    assert!(
+        html.contains(r#"autocomplete="username" value="""#),
+        "the page names nobody: {html}"
+    );
+
+    // The page shown again is the form for the same waiting request.
+    let signed_in = started.browser.post(
+        "/login",
+        &[
+            ("tx", &hidden(&html, "tx")),
+            ("csrf", &hidden(&html, "csrf")),
+            ("username", "demo"),
+            ("password", "correct horse"),
+        ],
+    );
+    let tokens = tokens_after(&op, &started, &signed_in);
+    assert_eq!(
+        jwt_payload(tokens["id_token"].as_str().unwrap())["sub"],
+        "248289761001"
+    );
+}

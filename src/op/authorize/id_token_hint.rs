@@ -38,11 +38,15 @@ pub async fn hinted_sub<S, P, V: SignatureVerifier>(
         expiry: Expiry::WithinASession,
         required: &["sub", "aud"],
     };
+    // `verified` does not say which check failed: another provider's token, a tampered
+    // one, or one of ours past a session's lifetime (`Expiry::WithinASession`); the
+    // description names both, so that an old hint of ours is not called foreign.
     let verified = own_id_token::verified(op, token, &expect, services)
         .await
         .ok_or_else(|| {
             OpError::InvalidRequest(
-                "id_token_hint is not an ID token issued by this provider".into(),
+                "id_token_hint is not a valid ID token of this provider, or is older than a session"
+                    .into(),
             )
         })?;
     let claims = verified.claims();

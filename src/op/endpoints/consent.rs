@@ -2,14 +2,12 @@
 //! first-party clients and for scopes already granted.
 
 use crate::Error;
-use crate::op::authorize::response_mode::{self, Reply};
 use crate::op::clients::registry;
 use crate::op::error::OpError;
 use crate::op::flow;
 use crate::op::http::{Request, Response};
 use crate::op::pages::{self, ClientView, ConsentPage};
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, AuthRequests, Key};
 use crate::store::Store;
 
 const EXPIRED: &str =
@@ -72,13 +70,16 @@ async fn run<S: Store, P, V>(
     }
     match params.get("decision") {
         Some("allow") => {
+            // A flow that ends refused grants nothing: were the consent remembered, the
+            // client's next request for this user would skip this page.
+            if let Some(error) = flow::refusal(op, &request, &session, services).await? {
+                return flow::refuse(op, &request, &error, Some(tx), services).await;
+            }
             flow::remember_consent(&request, &session.sub, services).await?;
             flow::issue_code(op, request, &session, Some(tx), services).await
         }
         Some("deny") => {
-            records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
-            response_mode::deliver_error(op, &Reply::of(&request), &OpError::AccessDenied, services)
-                .await
+            flow::refuse(op, &request, &OpError::AccessDenied, Some(tx), services).await
         }
         _ => Ok(pages::error(
             400,
