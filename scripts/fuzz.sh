@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-600}
-FUZZ_TARGETS=${FUZZ_TARGETS:-json jws_compact jwk jwt_claims dpop_proof http_input config phc dn provider}
+FUZZ_TARGETS=${FUZZ_TARGETS:-json jws_compact jwk jwt_claims dpop_proof http_input config phc dn certificate provider}
 FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}
 FUZZ_SANITIZER=${FUZZ_SANITIZER:-none}
 FUZZ_ARGS=${FUZZ_ARGS:-}

@@ -111,3 +111,39 @@ fn provider_seeds_reach_their_flows() {
         }
     }
 }
+
+/// The certificate seeds start where the checks are: each fixture certificate reads, as
+/// `x509-cert` reads it too, and a self-signed one carries its own JWK's key (so
+/// `parse_jwks` lists it); the ones cut short are not certificates. If the fixtures or
+/// the reader change so that one stops short, this says which.
+#[test]
+fn certificate_seeds_reach_the_key_check() {
+    use oidc_edge::op::mtls::certified_key::NOT_A_CERTIFICATE;
+    let mut keyed = 0;
+    for (target, name, bytes) in bodies::seeds() {
+        if target != "certificate" {
+            continue;
+        }
+        let trace = bodies::certificate_trace(&bytes);
+        eprintln!("{name}: {trace:?}");
+        let cut_short = ["-header", "-half", "-in-key", "-one-short"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix));
+        if cut_short {
+            assert_eq!(trace.read, Err(NOT_A_CERTIFICATE), "{name}");
+            assert!(!trace.x509, "{name}");
+            continue;
+        }
+        assert!(trace.read.is_ok() && trace.x509, "{name}: {trace:?}");
+        if name.starts_with("self-signed-") {
+            assert_eq!(trace.key_of, Some(name.as_str()), "{name}");
+            keyed += 1;
+        } else {
+            assert_eq!(trace.key_of, None, "{name}");
+        }
+    }
+    assert_eq!(
+        keyed, 6,
+        "the six self-signed fixtures, each of its own key"
+    );
+}

@@ -22,6 +22,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+mod certificate;
 mod config;
 mod dn;
 mod dpop_proof;
@@ -33,6 +34,7 @@ mod jwt_claims;
 mod phc;
 mod provider;
 
+pub use certificate::{certificate, trace as certificate_trace};
 pub use config::config;
 pub use dn::dn;
 pub use dpop_proof::dpop_proof;
@@ -46,7 +48,7 @@ pub use provider::{provider, trace as provider_trace};
 
 /// Every target: its name (the directory under `fuzz/corpus/` and `fuzz/regressions/`)
 /// and its body.
-pub const TARGETS: [(&str, fn(&[u8])); 10] = [
+pub const TARGETS: [(&str, fn(&[u8])); 11] = [
     ("json", json),
     ("jws_compact", jws_compact),
     ("jwk", jwk),
@@ -57,6 +59,7 @@ pub const TARGETS: [(&str, fn(&[u8])); 10] = [
     ("phc", phc),
     ("provider", provider),
     ("dn", dn),
+    ("certificate", certificate),
 ];
 
 /// The seeds of every target, as (target, name, bytes): written to `fuzz/corpus/` by the
@@ -64,13 +67,14 @@ pub const TARGETS: [(&str, fn(&[u8])); 10] = [
 /// checked to decode back to the values they were written from.
 pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let mut out = Vec::new();
-    let byte_targets: [(&'static str, Vec<(String, Vec<u8>)>); 6] = [
+    let byte_targets: [(&'static str, Vec<(String, Vec<u8>)>); 7] = [
         ("json", json::seeds()),
         ("jws_compact", jws_compact::seeds()),
         ("jwk", jwk::seeds()),
         ("config", config::seeds()),
         ("phc", phc::seeds()),
         ("dn", dn::seeds()),
+        ("certificate", certificate::seeds()),
     ];
     for (target, seeds) in byte_targets {
         for (name, bytes) in seeds {

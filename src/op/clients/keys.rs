@@ -16,7 +16,7 @@ use crate::op::mtls::CertifiedKey;
 use crate::op::mtls::certified_key::{OTHER_KEY, SKIPPED_JWK};
 
 /// The longest certificate read from an `x5c`, in bytes of DER.
-const MAX_CERTIFICATE_LEN: usize = 16 * 1024;
+pub const MAX_CERTIFICATE_LEN: usize = 16 * 1024;
 
 /// What a client registered as its keys.
 #[derive(Debug, Clone)]
