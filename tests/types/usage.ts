@@ -25,7 +25,9 @@ import init, {
 import type {
   AccessTokenClaims,
   AuthenticateResult,
+  DpopProofInput,
   IdTokenClaims,
+  JWK,
   JWKS,
   KeySet,
   KeySource,
@@ -79,8 +81,10 @@ export async function everything(): Promise<void> {
   const scope: string | undefined = claims.scope;
 
   const key = await DpopKey.generate({ backend: "webcrypto" });
-  const proof: string = await key.proof({ htm: "GET", htu: "https://api.example/me", accessToken: token });
+  const input: DpopProofInput = { htm: "GET", htu: "https://api.example/me", accessToken: token };
+  const proof: string = await key.proof(input);
   const imported: DpopKey = await DpopKey.importJwk({ kty: "EC", crv: "P-256", x: "x", y: "y", d: "d" });
+  const fromText: DpopKey = await DpopKey.importJwk('{"kty":"EC"}');
   const loaded: DpopKey | null = await DpopKey.load("key");
   await key.save("key");
   const thumbprint: string = key.thumbprint;
