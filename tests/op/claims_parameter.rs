@@ -336,16 +336,13 @@ fn a_consent_in_a_flow_for_another_sub_is_not_remembered() {
     let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
     assert!(to_consent.starts_with("/consent?"), "{to_consent}");
     let html = text(&browser.get(&to_consent));
-    let back = location(&browser.answer_consent(&html, "allow"));
-    assert!(back.starts_with(THIRD_REDIRECT), "{back}");
-    let params = redirect_params(&back);
-    assert_eq!(params.get("error"), Some("login_required"));
-    assert_eq!(params.get("state"), Some(start.state.as_str()));
-    assert!(params.get("code").is_none());
-
-    let later = browser.get(&AuthStart::new().url(THIRD, THIRD_REDIRECT, "openid", &[]));
-    let to_consent = location(&later);
-    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+    assert_refused_at_consent(
+        &browser,
+        &html,
+        (THIRD, THIRD_REDIRECT),
+        &start,
+        "login_required",
+    );
 }
 
 /// OpenID Connect Discovery §3: `claims_parameter_supported` is true.

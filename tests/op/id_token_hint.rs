@@ -281,16 +281,13 @@ fn a_consent_given_by_another_user_than_the_hinted_one_gets_no_code() {
     let signed_in = location(&browser.login(&to_login, "second", "second user pw"));
     assert!(redirect_params(&signed_in).get("code").is_some());
 
-    let back = location(&browser.answer_consent(&html, "allow"));
-    assert!(back.starts_with(THIRD_REDIRECT), "{back}");
-    let params = redirect_params(&back);
-    assert_eq!(params.get("error"), Some("login_required"));
-    assert_eq!(params.get("state"), Some(start.state.as_str()));
-    assert!(params.get("code").is_none());
-
-    let later = browser.get(&AuthStart::new().url(THIRD, THIRD_REDIRECT, "openid", &[]));
-    let to_consent = location(&later);
-    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+    assert_refused_at_consent(
+        &browser,
+        &html,
+        (THIRD, THIRD_REDIRECT),
+        &start,
+        "login_required",
+    );
 }
 
 /// A provider with SIGNER: a first-party client with its own ES256 key, for request

@@ -1058,18 +1058,13 @@ fn a_consent_refused_for_its_acr_is_not_remembered() {
     let back = started.come_back("upstream-code");
     tokens_after(&op, &started, &back);
 
-    let back = location(&started.browser.answer_consent(&html, "allow"));
-    assert!(back.starts_with(THIRD_REDIRECT), "{back}");
-    let params = redirect_params(&back);
-    assert_eq!(params.get("error"), Some("access_denied"), "{back}");
-    assert_eq!(params.get("state"), Some(client.state.as_str()));
-    assert!(params.get("code").is_none());
-
-    let later = started
-        .browser
-        .get(&AuthStart::new().url(THIRD, THIRD_REDIRECT, "openid", &[]));
-    let to_consent = location(&later);
-    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+    assert_refused_at_consent(
+        &started.browser,
+        &html,
+        (THIRD, THIRD_REDIRECT),
+        &client,
+        "access_denied",
+    );
 }
 
 /// OpenID Connect Core §3.1.2.1: a request whose `id_token_hint` names one user, completed

@@ -550,6 +550,27 @@ impl AuthStart {
     }
 }
 
+/// Allowing the consent page `html` for `client` ended the flow refused: `error` at the
+/// client with the request's `state` and no code, and the consent was not remembered (the
+/// browser's next request for `client` shows the consent page again).
+pub fn assert_refused_at_consent(
+    browser: &Browser,
+    html: &str,
+    (client, redirect): (&str, &str),
+    start: &AuthStart,
+    error: &str,
+) {
+    let back = location(&browser.answer_consent(html, "allow"));
+    assert!(back.starts_with(redirect), "{back}");
+    let params = redirect_params(&back);
+    assert_eq!(params.get("error"), Some(error));
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+    assert!(params.get("code").is_none());
+    let later = browser.get(&AuthStart::new().url(client, redirect, "openid", &[]));
+    let to_consent = location(&later);
+    assert!(to_consent.starts_with("/consent?"), "{to_consent}");
+}
+
 /// Walks the whole SPA code flow as user "demo" and returns (browser, start, code).
 pub fn sign_in<'a>(op: &'a Op, scope: &str) -> (Browser<'a>, AuthStart, String) {
     let browser = Browser::new(op);
