@@ -38,8 +38,13 @@ pub fn is_array(value: &JsValue) -> Option<bool> {
     is_array_or_throw(value).ok()
 }
 
-/// A JS options object, checked against the names a function accepts.
-pub struct Options(Object);
+/// A JS options object, checked against the names a function accepts, with the names it
+/// has: only those are read (an absent option costs no call into JS, and nothing comes from
+/// its prototype or a property `Object.keys` does not list).
+pub struct Options {
+    object: Object,
+    present: Vec<&'static str>,
+}
 
 thread_local! {
     /// Option names as JS strings, by name.
@@ -55,30 +60,40 @@ fn invalid(name: &str, reason: &'static str) -> Error {
 
 impl Options {
     /// `value` must be `undefined`, `null` or a plain object whose keys are all in `allowed`.
-    pub fn new(value: &JsValue, allowed: &[&str]) -> Result<Options, Error> {
+    pub fn new(value: &JsValue, allowed: &[&'static str]) -> Result<Options, Error> {
         if value.is_undefined() || value.is_null() {
-            return Ok(Options(Object::new()));
+            return Ok(Options {
+                object: Object::new(),
+                present: Vec::new(),
+            });
         }
         let unreadable = || invalid("options", "could not be read");
         if !value.is_object() || is_array(value).ok_or_else(unreadable)? {
             return Err(invalid("options", "must be an object"));
         }
         let object: Object = value.clone().unchecked_into();
+        let mut present = Vec::new();
         for key in keys_or_throw(&object).map_err(|_| unreadable())?.iter() {
             let key = key.as_string().unwrap_or_default();
-            if !allowed.contains(&key.as_str()) {
-                return Err(Error::InvalidOption {
-                    name: key,
-                    reason: "unknown option",
-                });
+            match allowed.iter().find(|name| **name == key) {
+                Some(name) => present.push(*name),
+                None => {
+                    return Err(Error::InvalidOption {
+                        name: key,
+                        reason: "unknown option",
+                    });
+                }
             }
         }
-        Ok(Options(object))
+        Ok(Options { object, present })
     }
 
     /// The option's value, `None` when it is absent or `undefined`. A getter that throws
     /// is an error, not an absent option: that would switch its check off.
     fn get(&self, name: &'static str) -> Result<Option<JsValue>, Error> {
+        if !self.present.contains(&name) {
+            return Ok(None);
+        }
         // The name's JS string, made once: converting it on every call was a measurable part
         // of a verification (the JS API is called per token). The map is not borrowed while
         // JS runs: a getter may call back into this module.
@@ -91,7 +106,7 @@ impl Options {
             names.push((name, key.clone()));
             key
         });
-        let value = Reflect::get(&self.0, &key).map_err(|_| invalid(name, "could not be read"))?;
+        let value = Reflect::get(&self.object, &key).map_err(|_| invalid(name, "could not be read"))?;
         Ok((!value.is_undefined()).then_some(value))
     }
 
