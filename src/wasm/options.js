@@ -9,7 +9,14 @@ export function fail(code, message, details) {
 
 export const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** `given` checked against `types` (name → "string", "number", "boolean", "object",
+/** An object literal or `Object.create(null)`: nothing to inherit an option from. */
+export function isPlainObject(value) {
+  if (!isObject(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === null || prototype === Object.prototype;
+}
+
+/** `given` (an object literal or `Object.create(null)`) checked against `types` (name → "string", "number", "boolean", "object",
  *  "function", "Uint8Array", "string[]"): unknown names and wrong types are `invalid_option`.
  *  A number is finite and at least 0 (every number option is a duration or a time). Returns
  *  what was checked, read once: a copy of the own options, never a value from a prototype or a
@@ -19,12 +26,14 @@ export function readOptions(given, types, what) {
   if (given === undefined) return read;
   let entries;
   try {
-    // A revoked Proxy throws from Array.isArray already.
-    if (isObject(given)) entries = Object.entries(given);
+    // Only own options are read: one inherited would be skipped silently, so an object that
+    // can inherit any (not a literal, not Object.create(null)) is refused. (A revoked Proxy
+    // throws from Array.isArray already.)
+    if (isPlainObject(given)) entries = Object.entries(given);
   } catch (cause) {
     fail("invalid_option", `${what}: options could not be read`, { cause });
   }
-  if (!entries) fail("invalid_option", `${what}: options must be an object`);
+  if (!entries) fail("invalid_option", `${what}: options must be a plain object`);
   for (const [name, value] of entries) {
     const type = Object.hasOwn(types, name) ? types[name] : undefined;
     if (type === undefined) fail("invalid_option", `${what}: unknown option ${name}`);

@@ -31,6 +31,13 @@ extern "C" {
     fn is_array_or_throw(value: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
     fn keys_or_throw(object: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(js_namespace = Object, js_name = getPrototypeOf, catch)]
+    fn prototype_or_throw(object: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    /// `Object.prototype`, what an object literal inherits from.
+    static OBJECT_PROTOTYPE: JsValue = Object::get_prototype_of(&Object::new()).into();
 }
 
 /// Whether `value` is an array; `None` when asking throws (a revoked Proxy).
@@ -38,9 +45,8 @@ pub fn is_array(value: &JsValue) -> Option<bool> {
     is_array_or_throw(value).ok()
 }
 
-/// A JS options object, checked against the names a function accepts, with the names it
-/// has: only those are read (an absent option costs no call into JS, and nothing comes from
-/// its prototype or a property `Object.keys` does not list).
+/// A JS options object (a plain one), checked against the names a function accepts, with
+/// the names it has: only those are read (an absent option costs no call into JS).
 pub struct Options {
     object: Object,
     present: Vec<&'static str>,
@@ -70,6 +76,12 @@ impl Options {
         let unreadable = || invalid("options", "could not be read");
         if !value.is_object() || is_array(value).ok_or_else(unreadable)? {
             return Err(invalid("options", "must be an object"));
+        }
+        // Only the object's own options are read, so one it inherits would be skipped
+        // silently: anything but an object literal (or `Object.create(null)`) is refused.
+        let prototype = prototype_or_throw(value).map_err(|_| unreadable())?;
+        if !prototype.is_null() && !OBJECT_PROTOTYPE.with(|plain| Object::is(&prototype, plain)) {
+            return Err(invalid("options", "must be a plain object"));
         }
         let object: Object = value.clone().unchecked_into();
         let mut present = Vec::new();
@@ -106,7 +118,8 @@ impl Options {
             names.push((name, key.clone()));
             key
         });
-        let value = Reflect::get(&self.object, &key).map_err(|_| invalid(name, "could not be read"))?;
+        let value =
+            Reflect::get(&self.object, &key).map_err(|_| invalid(name, "could not be read"))?;
         Ok((!value.is_undefined()).then_some(value))
     }
 

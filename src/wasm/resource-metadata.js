@@ -4,7 +4,7 @@
 // configuration fails at start rather than misleading every client.
 import { fetchableUrl } from "./remote-keys.js";
 import { OidcEdgeError } from "./error.js";
-import { fail } from "./options.js";
+import { fail, isPlainObject } from "./options.js";
 
 /** A scope token (RFC 6749 §3.3); authenticateRequest checks requiredScopes with it too. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -76,7 +76,7 @@ export function protectedResourceMetadata(options) {
   const given = { bearerMethodsSupported: ["header"] };
   let names;
   try {
-    if (typeof options === "object" && options !== null && !Array.isArray(options)) names = Object.keys(options);
+    if (isPlainObject(options)) names = Object.keys(options);
     for (const name of names ?? []) {
       if (!Object.hasOwn(MEMBERS, name)) fail("invalid_option", `protectedResourceMetadata: unknown option ${name}`);
       given[name] = options[name];
@@ -85,7 +85,7 @@ export function protectedResourceMetadata(options) {
     if (cause instanceof OidcEdgeError) throw cause;
     fail("invalid_option", "protectedResourceMetadata: options could not be read", { cause });
   }
-  if (!names) fail("invalid_option", "protectedResourceMetadata: options must be an object");
+  if (!names) fail("invalid_option", "protectedResourceMetadata: options must be a plain object");
   if (given.resource === undefined) fail("invalid_option", "protectedResourceMetadata: resource is required");
   const document = {};
   for (const [name, [member, check]] of Object.entries(MEMBERS)) {

@@ -828,6 +828,24 @@ for (const backend of BACKENDS) {
     );
   });
 
+  add(`API contract (no RFC): options are a plain object, read from itself: one that could inherit an option is invalid_option, not read without it ${tag}`, async (lib) => {
+    const { keys, jwks } = await fixtures();
+    const token = await signed(keys.ES256);
+    // An issuer on the prototype would otherwise be no issuer check at all.
+    const inherited = Object.assign(Object.create({ issuer: "https://other.example" }), verifyOptions(backend));
+    delete inherited.issuer;
+    await throwsCode(() => lib.verifyJwt(token, jwks, inherited), "invalid_option", "an object with a prototype of its own");
+    class Options {
+      get issuer() {
+        return ISS;
+      }
+    }
+    await throwsCode(() => lib.verifyJwt(token, jwks, new Options()), "invalid_option", "a class instance");
+    await throwsCode(() => lib.validateAccessToken(token, jwks, Object.create({ issuer: ISS })), "invalid_option", "validateAccessToken");
+    const bare = Object.assign(Object.create(null), verifyOptions(backend));
+    equal((await resolves(() => lib.verifyJwt(token, jwks, bare), "Object.create(null)")).payload.sub, SUB);
+  });
+
   add(`API contract (no RFC): option values of the wrong type or range are invalid_option ${tag}`, async (lib) => {
     const { keys, jwks } = await fixtures();
     const token = await signed(keys.ES256);
