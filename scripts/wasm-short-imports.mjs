@@ -4,7 +4,7 @@
 // wasm-bindgen names each of them after the JS it calls plus a hash of its signature,
 // `__wbg_getRandomValues_8b6f1f663e6f188d`, and spells each name twice: in the module's
 // import section and as a key of the imports object its glue builds. Sixteen random hex
-// digits per import, some 45 imports, in two files: gzip cannot shrink them, and they were
+// digits per import, some 40 to 50 imports, in two files: gzip cannot shrink them, and they were
 // 1.7 KB of what a page loads. Nothing else reads those names: the glue hands the object to
 // `WebAssembly.instantiate`, which matches imports by name, and neither the package's API
 // nor its exports change.

@@ -10,7 +10,7 @@
 import { OidcEdgeError } from "./error.js";
 import { validateIdToken } from "./verify.js";
 import { checkTimeout, createRemoteKeySet, fetchJson, fetchableUrl } from "./remote-keys.js";
-import { fail, isObject, readOptions } from "./options.js";
+import { fail, readOptions } from "./options.js";
 
 const GRANT = "urn:ietf:params:oauth:grant-type:device_code"; // RFC 8628 §3.4
 const MAX_BODY = 64 * 1024; // largest discovery document, device or token answer read
@@ -327,9 +327,9 @@ class DeviceAuthorization {
  * the tokens once the user has approved.
  */
 export async function startDeviceAuthorization(options) {
-  if (!isObject(options)) fail("invalid_option", "startDeviceAuthorization: options must be an object");
-  const { resource, ...rest } = options;
-  const given = readOptions(rest, OPTIONS, "startDeviceAuthorization");
+  if (options === undefined || options === null) fail("invalid_option", "startDeviceAuthorization: options must be an object");
+  // `resource` is read with the others, and checked by resources().
+  const { resource, ...given } = readOptions(options, { ...OPTIONS, resource: "any" }, "startDeviceAuthorization");
   for (const name of ["issuer", "clientId", "scope"]) {
     if (typeof given[name] !== "string" || given[name] === "") fail("invalid_option", `startDeviceAuthorization: ${name} is required`);
   }

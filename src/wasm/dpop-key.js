@@ -124,7 +124,7 @@ export class DpopKey {
   /** A new key: `backend` "webcrypto" (the default where the runtime has it) or "wasm";
    *  `extractable` (default false) applies to WebCrypto keys only. */
   static async generate(options) {
-    const o = readOptions(options ?? undefined, { backend: "string", extractable: "boolean" }, "DpopKey.generate");
+    const o = readOptions(options, { backend: "string", extractable: "boolean" }, "DpopKey.generate");
     const backend = o.backend ?? (subtle() ? "webcrypto" : "wasm");
     if (backend === "wasm") {
       const module = await loadRustCrypto();

@@ -31,13 +31,6 @@ extern "C" {
     fn is_array_or_throw(value: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
     fn keys_or_throw(object: &JsValue) -> Result<Array, JsValue>;
-    #[wasm_bindgen(js_namespace = Object, js_name = getPrototypeOf, catch)]
-    fn prototype_or_throw(object: &JsValue) -> Result<JsValue, JsValue>;
-}
-
-thread_local! {
-    /// `Object.prototype`, what an object literal inherits from.
-    static OBJECT_PROTOTYPE: JsValue = Object::get_prototype_of(&Object::new()).into();
 }
 
 /// Whether `value` is an array; `None` when asking throws (a revoked Proxy).
@@ -45,12 +38,10 @@ pub fn is_array(value: &JsValue) -> Option<bool> {
     is_array_or_throw(value).ok()
 }
 
-/// A JS options object (a plain one), checked against the names a function accepts, with
-/// the names it has: only those are read (an absent option costs no call into JS).
-pub struct Options {
-    object: Object,
-    present: Vec<&'static str>,
-}
+/// A JS options object, checked against the names a function accepts. Options are read by
+/// name, as JavaScript reads properties (inherited and non-enumerable ones too): none the
+/// object exposes is skipped.
+pub struct Options(Object);
 
 thread_local! {
     /// Option names as JS strings, by name.
@@ -66,46 +57,30 @@ fn invalid(name: &str, reason: &'static str) -> Error {
 
 impl Options {
     /// `value` must be `undefined`, `null` or a plain object whose keys are all in `allowed`.
-    pub fn new(value: &JsValue, allowed: &[&'static str]) -> Result<Options, Error> {
+    pub fn new(value: &JsValue, allowed: &[&str]) -> Result<Options, Error> {
         if value.is_undefined() || value.is_null() {
-            return Ok(Options {
-                object: Object::new(),
-                present: Vec::new(),
-            });
+            return Ok(Options(Object::new()));
         }
         let unreadable = || invalid("options", "could not be read");
         if !value.is_object() || is_array(value).ok_or_else(unreadable)? {
             return Err(invalid("options", "must be an object"));
         }
-        // Only the object's own options are read, so one it inherits would be skipped
-        // silently: anything but an object literal (or `Object.create(null)`) is refused.
-        let prototype = prototype_or_throw(value).map_err(|_| unreadable())?;
-        if !prototype.is_null() && !OBJECT_PROTOTYPE.with(|plain| Object::is(&prototype, plain)) {
-            return Err(invalid("options", "must be a plain object"));
-        }
         let object: Object = value.clone().unchecked_into();
-        let mut present = Vec::new();
         for key in keys_or_throw(&object).map_err(|_| unreadable())?.iter() {
             let key = key.as_string().unwrap_or_default();
-            match allowed.iter().find(|name| **name == key) {
-                Some(name) => present.push(*name),
-                None => {
-                    return Err(Error::InvalidOption {
-                        name: key,
-                        reason: "unknown option",
-                    });
-                }
+            if !allowed.contains(&key.as_str()) {
+                return Err(Error::InvalidOption {
+                    name: key,
+                    reason: "unknown option",
+                });
             }
         }
-        Ok(Options { object, present })
+        Ok(Options(object))
     }
 
     /// The option's value, `None` when it is absent or `undefined`. A getter that throws
     /// is an error, not an absent option: that would switch its check off.
     fn get(&self, name: &'static str) -> Result<Option<JsValue>, Error> {
-        if !self.present.contains(&name) {
-            return Ok(None);
-        }
         // The name's JS string, made once: converting it on every call was a measurable part
         // of a verification (the JS API is called per token). The map is not borrowed while
         // JS runs: a getter may call back into this module.
@@ -118,8 +93,7 @@ impl Options {
             names.push((name, key.clone()));
             key
         });
-        let value =
-            Reflect::get(&self.object, &key).map_err(|_| invalid(name, "could not be read"))?;
+        let value = Reflect::get(&self.0, &key).map_err(|_| invalid(name, "could not be read"))?;
         Ok((!value.is_undefined()).then_some(value))
     }
 

@@ -3,8 +3,7 @@
 // which authorization servers issue tokens for it. Checked as it is built, so a typo in the
 // configuration fails at start rather than misleading every client.
 import { fetchableUrl } from "./remote-keys.js";
-import { OidcEdgeError } from "./error.js";
-import { fail, isPlainObject } from "./options.js";
+import { fail, readOptions } from "./options.js";
 
 /** A scope token (RFC 6749 §3.3); authenticateRequest checks requiredScopes with it too. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -72,20 +71,11 @@ const MEMBERS = {
  *  as JSON. `resource` is the one member required (§2); `bearerMethodsSupported` defaults to
  *  ["header"], the one way authenticateRequest reads a token. */
 export function protectedResourceMetadata(options) {
-  // Each option read once; a revoked Proxy, a throwing ownKeys or getter is invalid_option.
-  const given = { bearerMethodsSupported: ["header"] };
-  let names;
-  try {
-    if (isPlainObject(options)) names = Object.keys(options);
-    for (const name of names ?? []) {
-      if (!Object.hasOwn(MEMBERS, name)) fail("invalid_option", `protectedResourceMetadata: unknown option ${name}`);
-      given[name] = options[name];
-    }
-  } catch (cause) {
-    if (cause instanceof OidcEdgeError) throw cause;
-    fail("invalid_option", "protectedResourceMetadata: options could not be read", { cause });
-  }
-  if (!names) fail("invalid_option", "protectedResourceMetadata: options must be a plain object");
+  if (options === undefined || options === null) fail("invalid_option", "protectedResourceMetadata: options must be an object");
+  // Each option read once, by name; each member checks its own value below.
+  const types = Object.fromEntries(Object.keys(MEMBERS).map((name) => [name, "any"]));
+  const given = readOptions(options, types, "protectedResourceMetadata");
+  if (!("bearerMethodsSupported" in given)) given.bearerMethodsSupported = ["header"];
   if (given.resource === undefined) fail("invalid_option", "protectedResourceMetadata: resource is required");
   const document = {};
   for (const [name, [member, check]] of Object.entries(MEMBERS)) {

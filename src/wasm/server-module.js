@@ -6,7 +6,6 @@
 // bundlers drop this file from apps that do not import them.
 import { dpopNonce } from "./oidc_edge.js";
 import { OidcEdgeError } from "./error.js";
-import { isPlainObject } from "./options.js";
 import { acceptingFetchedKeys } from "./verify.js";
 // src/wasm/rustcrypto.js as wasm-bindgen ships it; scripts/finish-pkg.mjs writes the path.
 import { loadModule } from "./snippets/RUSTCRYPTO_SNIPPET";
@@ -76,13 +75,12 @@ function readOptions(options) {
   if (options === undefined || options === null) return {};
   let names;
   try {
-    // A revoked Proxy throws from Array.isArray, a Proxy's ownKeys from Object.keys. Only own
-    // options are read, so one that could be inherited is refused (isPlainObject).
-    if (isPlainObject(options)) names = Object.keys(options);
+    // A revoked Proxy throws from Array.isArray, a Proxy's ownKeys from Object.keys.
+    if (typeof options === "object" && !Array.isArray(options)) names = Object.keys(options);
   } catch {
     throw invalid("options", "could not be read");
   }
-  if (!names) throw invalid("options", "must be a plain object");
+  if (!names) throw invalid("options", "must be an object");
   for (const name of names) {
     if (!OPTIONS.includes(name)) throw invalid(name, "unknown option");
   }

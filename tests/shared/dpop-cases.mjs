@@ -409,12 +409,16 @@ for (const backend of BACKENDS) {
       await throwsCode(() => key.proof({ htm: "GET", htu: TOKEN_URI, nonce }), "invalid_option", `nonce ${JSON.stringify(nonce.slice(0, 10))}`);
     }
     equal(decode(await key.proof({ htm: "GET", htu: TOKEN_URI, nonce: "n".repeat(4096) })).payload.nonce.length, 4096, "a 4096-character nonce");
-    // Options are read once, from the object itself, which must be a plain object: one that
-    // could inherit an option is refused rather than read without it.
+    // Options are read once each, by name, and checked: an inherited one counts as an own one
+    // does (never skipped, never unchecked).
     const inherited = Object.assign(Object.create({ accessToken: "x", nonce: "n" }), { htm: "GET", htu: TOKEN_URI });
-    await throwsCode(() => key.proof(inherited), "invalid_option", "options with a prototype of their own");
+    const withInherited = decode(await key.proof(inherited)).payload;
+    equal(withInherited.ath, await sha256B64url("x"), "an inherited accessToken");
+    equal(withInherited.nonce, "n", "an inherited nonce");
+    await throwsCode(() => key.proof(Object.assign(Object.create({ nonce: {} }), { htm: "GET", htu: TOKEN_URI })), "invalid_option", "an inherited nonce of the wrong type");
     const bare = Object.assign(Object.create(null), { htm: "GET", htu: TOKEN_URI });
     ok(!("ath" in decode(await key.proof(bare)).payload), "Object.create(null) options");
+    equal(decode(await key.proof({ htm: "GET", htu: TOKEN_URI, iat: NOW })).payload.iat, NOW, "a plain literal");
   });
 
   add(`RFC 9449 §4.2: proof() refuses a non-HTTP htu with dpop_invalid_uri ${tag}`, async (lib) => {
