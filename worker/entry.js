@@ -16,8 +16,14 @@
 //    (tests/e2e/recovery.test.mjs proves it on workerd). The handler called is the one
 //    worker-build generates, `function (request) { return exports.fetch.call(this, request,
 //    this.env, this.ctx) }`, so `this` carries what the class instance would.
+//
+// 3. A GET of a public document the module has answered before (discovery, `/jwks`,
+//    protected-resource metadata: what its `Cache-Control` lets any shared cache keep) is
+//    answered from a copy kept for the same deploy, without entering the module
+//    (src/public-cache.js).
 import { DurableObject } from "cloudflare:workers";
 import entrypoint, { SingleUseObject } from "./build/index.js";
+import { PublicCache } from "./src/public-cache.js";
 
 Object.setPrototypeOf(SingleUseObject.prototype, DurableObject.prototype);
 Object.setPrototypeOf(SingleUseObject, DurableObject);
@@ -27,9 +33,15 @@ if (typeof handleFetch !== "function") {
   throw new Error("build/index.js has no fetch handler: is it a workers-rs build?");
 }
 
+const publicDocuments = new PublicCache();
+
 export { SingleUseObject };
 export default {
   fetch(request, env, ctx) {
-    return handleFetch.call({ env, ctx }, request);
+    const kept = publicDocuments.answer(request, env);
+    if (kept !== undefined) return kept;
+    const response = handleFetch.call({ env, ctx }, request);
+    publicDocuments.learn(request, env, response);
+    return response;
   },
 };

@@ -267,7 +267,8 @@ function tomlWithoutBuild() {
 
 /**
  * Our Worker: built by scripts/build-worker.sh (as tests/e2e/wrangler.mjs builds it), then
- * worker/build, worker/entry.js and worker/wrangler.toml (without [build]) frozen. Returns freezeTree's handle
+ * worker/build, worker/entry.js (with the module it imports, worker/src/public-cache.js) and
+ * worker/wrangler.toml (without [build]) frozen. Returns freezeTree's handle
  * plus wasmSha256.
  */
 export function frozenWorker() {
@@ -276,6 +277,7 @@ export function frozenWorker() {
   const frozen = freezeTree((workerDir) => {
     copyStableBuild(join(workerDir, 'build'));
     cpSync(join(ROOT, 'worker', 'entry.js'), join(workerDir, 'entry.js'));
+    cpSync(join(ROOT, 'worker', 'src', 'public-cache.js'), join(workerDir, 'src', 'public-cache.js'));
     writeFileSync(join(workerDir, 'wrangler.toml'), tomlWithoutBuild());
   });
   return { ...frozen, wasmSha256: sha256(join(frozen.dir, 'worker', 'build', 'index_bg.wasm')) };

@@ -643,6 +643,30 @@ describe('the OP on workerd, driven by oauth4webapi', () => {
       assert.equal(bad.headers.get('access-control-allow-origin'), null);
     });
 
+    await t.test('a public document kept by the Worker is given only to requests with the same Origin (RFC 9111 §4.1)', async () => {
+      // worker/src/public-cache.js answers a GET it has seen from a copy: the copy made for
+      // one Origin must never reach another.
+      for (const path of ['/jwks', '/.well-known/openid-configuration']) {
+        for (let i = 0; i < 2; i++) {
+          const plain = await fetch(`${op.url}${path}`);
+          assert.equal(plain.status, 200, path);
+          assert.equal(plain.headers.get('access-control-allow-origin'), null, `${path} without Origin`);
+          await plain.arrayBuffer();
+        }
+        for (let i = 0; i < 2; i++) {
+          const fromSpa = await fetch(`${op.url}${path}`, { headers: { origin: spaOrigin } });
+          assert.equal(fromSpa.headers.get('access-control-allow-origin'), spaOrigin, `${path} from the SPA, request ${i + 1}`);
+          await fromSpa.arrayBuffer();
+          const fromEvil = await fetch(`${op.url}${path}`, { headers: { origin: evil } });
+          assert.equal(fromEvil.headers.get('access-control-allow-origin'), null, `${path} from another origin, request ${i + 1}`);
+          await fromEvil.arrayBuffer();
+        }
+        const again = await fetch(`${op.url}${path}`);
+        assert.equal(again.headers.get('access-control-allow-origin'), null, `${path} without Origin, after the others`);
+        await again.arrayBuffer();
+      }
+    });
+
     await t.test('token responses carry Cache-Control: no-store and Pragma: no-cache, success and error (RFC 6749 §5.1, §5.2)', async () => {
       const ok = await oauth.clientCredentialsGrantRequest(as, service, oauth.ClientSecretBasic(fx.service.secret), {}, insecure);
       assert.equal(ok.status, 200);

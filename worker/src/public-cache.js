@@ -1,0 +1,128 @@
+// Public documents answered again from a copy, without entering the module.
+//
+// The provider marks what any shared cache may keep: `Cache-Control: public, max-age=N` on
+// its discovery document, `/jwks` and its protected-resource metadata (RFC 9111 §5.2.2.9,
+// §5.2.2.1). Such an answer is a function of the URL, of the request fields its `Vary` names
+// (RFC 9111 §4.1), and of the deployment: the configuration and the signing keys arrive in
+// the isolate's `env`, which changes only with a deploy (key rotation publishes a key a full
+// `max-age` before it signs: src/op/keys/rotation.rs). So a copy kept per `env`, for no
+// longer than the answer's own freshness lifetime, is what a cache in front of the Worker
+// would serve, and relying parties fetch these documents more than anything else.
+//
+// What it saves is the module's fixed cost of an answer: handing the URL and every header
+// field to wasm, and building the Response from wasm memory (benches/README.md, "Side by
+// side", the metadata row). Only a GET is answered from a copy; a HEAD, a preflight and
+// everything else go to the module as before.
+
+/** At most this many documents are kept; a URL with a query is never kept, so the set is the provider's own few paths. */
+const MAX_ENTRIES = 16;
+/** A bigger body is not kept. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * How many seconds `cacheControl` lets a shared cache keep an answer: `s-maxage`, else
+ * `max-age`, when it says `public` and none of `no-store`, `no-cache` and `private`; `null`
+ * otherwise (and for anything malformed). Directive names are case-insensitive (§5.2).
+ */
+export function sharedLifetime(cacheControl) {
+  if (cacheControl === null) return null;
+  let isPublic = false;
+  let maxAge = null;
+  let sharedMaxAge = null;
+  for (const directive of cacheControl.split(",")) {
+    const [rawName, ...rest] = directive.split("=");
+    const name = rawName.trim().toLowerCase();
+    const value = rest.join("=").trim();
+    if (name === "no-store" || name === "no-cache" || name === "private") return null;
+    if (name === "public") isPublic = true;
+    if (name === "max-age" || name === "s-maxage") {
+      if (!/^\d{1,9}$/.test(value)) return null;
+      if (name === "max-age") maxAge = Number(value);
+      else sharedMaxAge = Number(value);
+    }
+  }
+  const lifetime = sharedMaxAge ?? maxAge;
+  return isPublic && lifetime !== null && lifetime > 0 ? lifetime : null;
+}
+
+/** The lower-cased field names of a `Vary` value; `null` for `*`, which no cache may match. */
+function varyNames(vary) {
+  if (vary === null) return [];
+  const names = vary.split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+  return names.includes("*") ? null : names;
+}
+
+export class PublicCache {
+  #env = undefined;
+  /** url → { body, headers, expires, vary: [[name, value or null]] } */
+  #entries = new Map();
+  #now;
+
+  /** @param {() => number} now  milliseconds, as Date.now */
+  constructor(now = Date.now) {
+    this.#now = now;
+  }
+
+  /** The entries of `env`; another env (a new deploy) drops every copy made before it. */
+  #entriesOf(env) {
+    if (env !== this.#env) {
+      this.#env = env;
+      this.#entries.clear();
+    }
+    return this.#entries;
+  }
+
+  /** A fresh copy of the answer kept for this GET, or undefined. */
+  answer(request, env) {
+    let method;
+    let url;
+    try {
+      ({ method, url } = request);
+    } catch {
+      // Not a request whose fields read: the module's to answer (or to fail on).
+      return undefined;
+    }
+    if (method !== "GET") return undefined;
+    const entries = this.#entriesOf(env);
+    if (entries.size === 0) return undefined;
+    const entry = entries.get(url);
+    if (entry === undefined) return undefined;
+    if (this.#now() >= entry.expires) {
+      entries.delete(url);
+      return undefined;
+    }
+    for (const [name, value] of entry.vary) {
+      if (request.headers.get(name) !== value) return undefined;
+    }
+    return new Response(entry.body, { status: 200, headers: entry.headers });
+  }
+
+  /**
+   * Keeps a copy of `response` (the module's answer to `request`: a Response, or a promise
+   * of one, which is never kept) if a shared cache could. The body is read from a clone, so
+   * `response` itself goes out untouched.
+   */
+  learn(request, env, response) {
+    if (!(response instanceof Response) || request.method !== "GET" || response.status !== 200) return;
+    if (request.url.includes("?") || response.headers.has("set-cookie")) return;
+    const lifetime = sharedLifetime(response.headers.get("cache-control"));
+    const names = varyNames(response.headers.get("vary"));
+    if (lifetime === null || names === null) return;
+    const entries = this.#entriesOf(env);
+    if (entries.size >= MAX_ENTRIES && !entries.has(request.url)) return;
+    const headers = [...response.headers];
+    const vary = names.map((name) => [name, request.headers.get(name)]);
+    const expires = this.#now() + lifetime * 1000;
+    response.clone().arrayBuffer().then(
+      (body) => {
+        // Kept only if the deploy it was made under is still the one answering.
+        if (body.byteLength > MAX_BODY_BYTES || env !== this.#env) return;
+        if (entries.size >= MAX_ENTRIES && !entries.has(request.url)) return;
+        entries.set(request.url, { body: new Uint8Array(body), headers, expires, vary });
+      },
+      () => {
+        // A body that cannot be read is simply not kept.
+      },
+    );
+  }
+}
