@@ -8,6 +8,8 @@
 //! A refused origin consumes nothing: the same code, refresh token or request works from
 //! the right origin afterwards.
 
+use oidc_edge::op::cors::Cors;
+use oidc_edge::op::routes;
 use oidc_edge::op::{Request, Response};
 use serde_json::{Value, json};
 
@@ -465,4 +467,41 @@ fn configured_clients_keep_their_listed_origins() {
     let (_browser, start, code) = sign_in(&op, "openid");
     let same_origin = op.send(&token_from(Some(ISSUER), &code_form(&start, &code)));
     assert_eq!(same_origin.status, 200, "{}", text(&same_origin));
+}
+
+/// The route table decides: every endpoint where clients authenticate refuses a page on an
+/// origin its client does not allow exactly when its route answers pages as clients'
+/// (`Cors::Clients`: token, revocation, PAR); those that answer no page (introspection,
+/// device authorization, CIBA) leave the `Origin` alone, as before.
+#[test]
+fn the_origin_check_follows_the_route_table() {
+    let op = Op::new();
+    for path in [
+        "/token",
+        "/revoke",
+        "/par",
+        "/introspect",
+        "/device_authorization",
+        "/bc-authorize",
+    ] {
+        let answer = op.send(
+            &Request::new("POST", &absolute(path))
+                .with_form(&[("grant_type", "client_credentials"), ("token", "x")])
+                .with_header("authorization", &basic(SERVICE, SERVICE_SECRET))
+                .with_header("origin", "https://spa.example"),
+        );
+        let description = body(&answer)["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let refused_for_origin = answer.status == 400 && description.contains("origin");
+        let answers_pages = matches!(routes::route(path).unwrap().cors, Cors::Clients(_));
+        assert_eq!(
+            refused_for_origin,
+            answers_pages,
+            "{path}: {} {}",
+            answer.status,
+            text(&answer)
+        );
+    }
 }
