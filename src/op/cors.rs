@@ -8,8 +8,8 @@
 //!   nothing to what a script with curl can do, and a browser MCP host must register.
 //! - client endpoints (token, revocation, PAR, UserInfo, the provider's own API): a
 //!   preflight carries no client, so it is answered for any origin that is a client's or
-//!   could be one ([`Provider::may_be_client_origin`]); the request itself is decided once
-//!   its client is known ([`Provider::origin_allowed_for`]): an origin that client does not
+//!   could be one (`Provider::may_be_client_origin`); the request itself is decided once
+//!   its client is known (`Provider::origin_allowed_for`): an origin that client does not
 //!   allow is refused with `invalid_request` before anything is consumed (a code, a refresh
 //!   token, a pushed request stays usable). That refusal is readable by the page, as every
 //!   answer of the route is to an origin the preflight accepts: it says nothing a request

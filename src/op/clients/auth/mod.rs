@@ -58,7 +58,7 @@ impl core::fmt::Debug for Credentials {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origins {
     /// It does: a request from a page must come from an origin its client allows
-    /// ([`Provider::origin_allowed_for`]), checked once the client is found and before its
+    /// (`Provider::origin_allowed_for`), checked once the client is found and before its
     /// credentials are, so a refused request consumes nothing (not even an assertion's
     /// `jti`).
     Client,
