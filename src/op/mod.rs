@@ -11,6 +11,7 @@ pub mod ciba;
 pub mod claims;
 pub mod clients;
 pub mod config;
+pub mod cors;
 pub mod device;
 pub mod endpoints;
 pub mod error;

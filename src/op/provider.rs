@@ -252,12 +252,4 @@ impl Provider {
             cookie.host_only
         }
     }
-
-    /// Whether an origin belongs to a configured client.
-    pub(crate) fn allowed_origin(&self, origin: &str) -> bool {
-        self.config
-            .clients
-            .iter()
-            .any(|c| c.allowed_origins.iter().any(|o| o == origin))
-    }
 }

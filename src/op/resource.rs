@@ -308,6 +308,16 @@ async fn check<S: Store, P, V: SignatureVerifier>(
             scheme,
         ));
     };
+    // CORS (`op::cors`): a page calls as the token's client, from an origin that client
+    // allows; checked before the DPoP proof, whose `jti` would be spent.
+    if !op.origin_allowed_for(req, &client) {
+        return Err(Denied::new(
+            400,
+            "invalid_request",
+            "this origin is not allowed for the token's client (CORS)",
+            scheme,
+        ));
+    }
     let cnf = claims.get("cnf");
     // RFC 8705 §3: a certificate-bound token is only good over a connection that presents
     // its certificate.

@@ -7,6 +7,7 @@
 //! [`Provider`] state and never the router, so nothing cycles back.
 
 use super::config::Config;
+use super::cors::Cors;
 use super::endpoints;
 use super::http::{Request, Response};
 use super::password::Pbkdf2;
@@ -72,9 +73,9 @@ pub struct Route {
     /// The methods it answers, as the `Allow` header lists them. A `HEAD` is answered as
     /// the `GET` would be, without the body.
     pub methods: &'static str,
-    /// The methods a browser app may call it with from another origin (Fetch §3.2, for the
-    /// origins clients list in `allowed_origins`); `None` for pages and navigations.
-    pub cors: Option<&'static str>,
+    /// Who may call it from a page on another origin, with which methods (Fetch §3.2):
+    /// `cors.rs`.
+    pub cors: Cors,
     /// Its metadata name in the discovery document, if it is advertised there.
     pub discovery: Option<&'static str>,
     /// What serves it.
@@ -94,7 +95,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/.well-known/openid-configuration",
         methods: "GET, HEAD",
-        cors: Some("GET"),
+        cors: Cors::Public("GET"),
         discovery: None,
         endpoint: Endpoint::Discovery,
         mtls: false,
@@ -102,7 +103,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/.well-known/oauth-authorization-server",
         methods: "GET, HEAD",
-        cors: Some("GET"),
+        cors: Cors::Public("GET"),
         discovery: None,
         endpoint: Endpoint::Discovery,
         mtls: false,
@@ -110,7 +111,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/jwks",
         methods: "GET, HEAD",
-        cors: Some("GET"),
+        cors: Cors::Public("GET"),
         discovery: Some("jwks_uri"),
         endpoint: Endpoint::Jwks,
         mtls: false,
@@ -118,7 +119,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/authorize",
         methods: "GET, POST",
-        cors: None,
+        cors: Cors::None,
         discovery: Some("authorization_endpoint"),
         endpoint: Endpoint::Authorize,
         mtls: false,
@@ -126,7 +127,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/login",
         methods: "GET, POST",
-        cors: None,
+        cors: Cors::None,
         discovery: None,
         endpoint: Endpoint::Login,
         mtls: false,
@@ -134,7 +135,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/consent",
         methods: "GET, POST",
-        cors: None,
+        cors: Cors::None,
         discovery: None,
         endpoint: Endpoint::Consent,
         mtls: false,
@@ -142,7 +143,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/token",
         methods: "POST",
-        cors: Some("POST"),
+        cors: Cors::Clients("POST"),
         discovery: Some("token_endpoint"),
         endpoint: Endpoint::Token,
         mtls: true,
@@ -150,7 +151,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/userinfo",
         methods: "GET, POST",
-        cors: Some("GET, POST"),
+        cors: Cors::Clients("GET, POST"),
         discovery: Some("userinfo_endpoint"),
         endpoint: Endpoint::Userinfo,
         mtls: true,
@@ -158,7 +159,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/revoke",
         methods: "POST",
-        cors: Some("POST"),
+        cors: Cors::Clients("POST"),
         discovery: Some("revocation_endpoint"),
         endpoint: Endpoint::Revoke,
         mtls: true,
@@ -167,7 +168,7 @@ pub const ROUTES: &[Route] = &[
         path: "/introspect",
         methods: "POST",
         // Resource servers call it, not browser apps: public clients may not.
-        cors: None,
+        cors: Cors::None,
         discovery: Some("introspection_endpoint"),
         endpoint: Endpoint::Introspect,
         mtls: true,
@@ -176,7 +177,7 @@ pub const ROUTES: &[Route] = &[
         path: "/device_authorization",
         methods: "POST",
         // Devices and command-line tools call it, not browser apps.
-        cors: None,
+        cors: Cors::None,
         discovery: Some("device_authorization_endpoint"),
         endpoint: Endpoint::DeviceAuthorization,
         mtls: true,
@@ -184,7 +185,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/device",
         methods: "GET, POST",
-        cors: None,
+        cors: Cors::None,
         discovery: None,
         endpoint: Endpoint::Device,
         mtls: false,
@@ -193,7 +194,7 @@ pub const ROUTES: &[Route] = &[
         path: "/bc-authorize",
         methods: "POST",
         // Confidential clients call it from their servers.
-        cors: None,
+        cors: Cors::None,
         discovery: Some("backchannel_authentication_endpoint"),
         endpoint: Endpoint::BcAuthorize,
         mtls: true,
@@ -201,7 +202,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/ciba",
         methods: "GET, POST",
-        cors: None,
+        cors: Cors::None,
         discovery: None,
         endpoint: Endpoint::Ciba,
         mtls: false,
@@ -209,7 +210,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/end_session",
         methods: "GET, POST",
-        cors: None,
+        cors: Cors::None,
         discovery: Some("end_session_endpoint"),
         endpoint: Endpoint::EndSession,
         mtls: false,
@@ -217,7 +218,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/me",
         methods: "GET, HEAD",
-        cors: Some("GET"),
+        cors: Cors::Clients("GET"),
         discovery: None,
         endpoint: Endpoint::ApiMe,
         mtls: true,
@@ -225,7 +226,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: OWN_API_METADATA_PATH,
         methods: "GET, HEAD",
-        cors: Some("GET"),
+        cors: Cors::Public("GET"),
         discovery: None,
         endpoint: Endpoint::ApiMeMetadata,
         mtls: false,
@@ -233,7 +234,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/register",
         methods: "POST",
-        cors: None,
+        cors: Cors::Registration("POST"),
         discovery: Some("registration_endpoint"),
         endpoint: Endpoint::Register,
         mtls: false,
@@ -241,7 +242,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: CLIENT_CONFIGURATION_PREFIX,
         methods: "GET, PUT, DELETE",
-        cors: None,
+        cors: Cors::Registration("GET, PUT, DELETE"),
         discovery: None,
         endpoint: Endpoint::ClientConfiguration,
         mtls: false,
@@ -249,7 +250,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: UPSTREAM_START_PATH,
         methods: "GET",
-        cors: None,
+        cors: Cors::None,
         discovery: None,
         endpoint: Endpoint::UpstreamStart,
         mtls: false,
@@ -257,7 +258,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: UPSTREAM_CALLBACK_PATH,
         methods: "GET",
-        cors: None,
+        cors: Cors::None,
         discovery: None,
         endpoint: Endpoint::UpstreamCallback,
         mtls: false,
@@ -266,7 +267,7 @@ pub const ROUTES: &[Route] = &[
         path: "/par",
         methods: "POST",
         // A browser app may push its own requests, as it calls the token endpoint.
-        cors: Some("POST"),
+        cors: Cors::Clients("POST"),
         discovery: Some("pushed_authorization_request_endpoint"),
         endpoint: Endpoint::Par,
         mtls: true,
@@ -342,13 +343,13 @@ impl Provider {
             .filter(|route| route.enabled(&self.config) && (route.mtls || !on_mtls_origin));
         let Some(route) = found else {
             if method == "OPTIONS" {
-                return Response::empty(403);
+                return self.preflight(req, Cors::None);
             }
             let not_found = Response::json(404, &serde_json::json!({ "error": "not_found" }));
             return without_body_for_head(method, not_found.no_store());
         };
         if method == "OPTIONS" {
-            return self.preflight(req, route);
+            return self.preflight(req, route.cors);
         }
         let response = if route.allows(method) {
             dispatch(self, route.endpoint, req, services).await
@@ -357,42 +358,7 @@ impl Provider {
                 .with_header("allow", route.methods)
         };
         let response = without_body_for_head(method, response);
-        self.with_cors(req, route, response)
-    }
-
-    /// CORS (Fetch §3.2) for the routes a browser app calls, only for the origins the
-    /// configuration lists. Pages and `/authorize` are navigations, not fetches: no CORS.
-    fn with_cors(&self, req: &Request, route: &Route, response: Response) -> Response {
-        if route.cors.is_none() {
-            return response;
-        }
-        match req.header("origin") {
-            Some(origin) if self.allowed_origin(origin) => response
-                .with_header("access-control-allow-origin", origin)
-                .with_header(
-                    "access-control-expose-headers",
-                    "DPoP-Nonce, WWW-Authenticate",
-                )
-                .with_header("vary", "Origin"),
-            _ => response.with_header("vary", "Origin"),
-        }
-    }
-
-    /// Answers a CORS preflight: `403` unless both the origin and the route allow it.
-    fn preflight(&self, req: &Request, route: &Route) -> Response {
-        let origin = req.header("origin").filter(|o| self.allowed_origin(o));
-        let (Some(origin), Some(methods)) = (origin, route.cors) else {
-            return Response::empty(403);
-        };
-        Response::empty(204)
-            .with_header("access-control-allow-origin", origin)
-            .with_header("access-control-allow-methods", methods)
-            .with_header(
-                "access-control-allow-headers",
-                "Authorization, Content-Type, DPoP",
-            )
-            .with_header("access-control-max-age", "600")
-            .with_header("vary", "Origin")
+        self.with_cors(req, route.cors, response)
     }
 }
 

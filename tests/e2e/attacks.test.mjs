@@ -778,10 +778,14 @@ describe('CORS look-alikes (Fetch §3.2.5 CORS check; RFC 6454 §5: origins comp
     'https://evil.example',
     '',
   ];
-  const paths = [['POST', '/token'], ['GET', '/userinfo'], ['GET', '/api/me'], ['GET', '/jwks'], ['GET', '/.well-known/openid-configuration']];
+  /** The endpoints that act for a client: CORS per client, never for a look-alike. */
+  const paths = [['POST', '/token'], ['GET', '/userinfo'], ['GET', '/api/me']];
+  /** The public documents: `*` for every origin. */
+  const documents = ['/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
+  const tokenBody = 'grant_type=refresh_token&refresh_token=x&client_id=demo-spa';
 
   test('the SPA\'s origin gets Access-Control-Allow-Origin (the control)', async () => {
-    const res = await call(`${op.url}/jwks`, { headers: { origin: spa.origin } });
+    const res = await call(`${op.url}/token`, { method: 'POST', headers: { origin: spa.origin, 'content-type': FORM }, body: tokenBody });
     assert.equal(res.headers.get('access-control-allow-origin'), spa.origin);
   });
 
@@ -792,7 +796,7 @@ describe('CORS look-alikes (Fetch §3.2.5 CORS check; RFC 6454 §5: origins comp
           method,
           target: path,
           headers: [['origin', origin], ...(method === 'POST' ? [['content-type', FORM]] : [])],
-          body: method === 'POST' ? 'grant_type=refresh_token&refresh_token=x&client_id=demo-spa' : undefined,
+          body: method === 'POST' ? tokenBody : undefined,
         });
         assert.equal(res.header('access-control-allow-origin'), null, `${method} ${path} from ${JSON.stringify(origin)}`);
         assert.equal(res.header('access-control-allow-credentials'), null);
@@ -808,8 +812,24 @@ describe('CORS look-alikes (Fetch §3.2.5 CORS check; RFC 6454 §5: origins comp
     }
   });
 
+  test('public documents answer every origin, look-alikes included, with * and never the origin or credentials', async () => {
+    for (const origin of lookAlikes()) {
+      for (const path of documents) {
+        const res = await rawRequest(op.url, { target: path, headers: [['origin', origin]] });
+        assert.equal(res.status, 200, path);
+        assert.equal(res.header('access-control-allow-origin'), '*', `${path} from ${JSON.stringify(origin)}`);
+        assert.equal(res.header('access-control-allow-credentials'), null);
+      }
+    }
+  });
+
   test('two Origin fields, the first one allowed, get no ACAO', async () => {
-    const res = await rawRequest(op.url, { target: '/jwks', headers: [['origin', spa.origin], ['origin', 'https://evil.example']] });
+    const res = await rawRequest(op.url, {
+      method: 'POST',
+      target: '/token',
+      headers: [['origin', spa.origin], ['origin', 'https://evil.example'], ['content-type', FORM]],
+      body: tokenBody,
+    });
     const acao = res.header('access-control-allow-origin');
     assert.ok(acao === null || acao === spa.origin, `ACAO ${acao}`);
     assert.notEqual(acao, 'https://evil.example');

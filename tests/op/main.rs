@@ -17,6 +17,7 @@ mod client_credentials;
 mod client_metadata_documents;
 mod config;
 mod consent;
+mod cors;
 mod device_flow;
 mod discovery;
 mod dpop;

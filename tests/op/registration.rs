@@ -492,7 +492,7 @@ fn a_registered_client_cannot_claim_what_only_the_operator_grants() {
     let mut metadata = spa_metadata();
     for (name, value) in [
         ("first_party", json!(true)),
-        ("allowed_origins", json!(["https://app.example"])),
+        ("allowed_origins", json!(["https://claimed.example"])),
         (
             "client_secret_hash",
             json!(
@@ -539,13 +539,17 @@ fn a_registered_client_cannot_claim_what_only_the_operator_grants() {
         3,
         "a JWT, not the opaque format it asked for"
     );
-    // No CORS for its redirect origin.
-    let preflight = op.send(
-        &Request::new("OPTIONS", &absolute("/token"))
-            .with_header("origin", "https://app.example")
-            .with_header("access-control-request-method", "POST"),
+    // Its CORS origins are those of its redirect URIs (tests/op/cors.rs), not the ones it
+    // claimed.
+    let claimed = op.send(
+        &token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", client_id),
+        ])
+        .with_header("origin", "https://claimed.example"),
     );
-    assert_eq!(preflight.status, 403);
+    assert_eq!(error_of(&claimed).1, "invalid_request");
 }
 
 /// RFC 7591 §3.2.1: scopes the provider does not offer to registered clients are left out

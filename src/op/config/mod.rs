@@ -42,8 +42,8 @@ pub use registration::Registration;
 pub use resources::Resource;
 pub use upstream::UpstreamProvider;
 use uri::check_issuer;
-pub(crate) use uri::is_scheme;
 pub use uri::{check_client_id_url, check_fetch_uri, check_upstream_uri, is_loopback_issuer};
+pub(crate) use uri::{is_scheme, is_web_origin};
 
 /// Largest configuration accepted, in bytes of JSON.
 pub const MAX_CONFIG_LEN: usize = 1024 * 1024;
@@ -392,8 +392,9 @@ pub struct Client {
     pub grant_types: Vec<GrantType>,
     /// The scopes the client may request (RFC 6749 §3.3 scope tokens).
     pub scopes: Vec<String>,
-    /// Browser origins allowed to call the token endpoint (CORS), as
-    /// `scheme://host[:port]`.
+    /// The browser origins that may call the provider as a configured client (CORS), as
+    /// `scheme://host[:port]`; operator-only, so empty for a client that arrived on its own,
+    /// whose origins [`Client::allows_origin`] derives from its redirect URIs.
     pub allowed_origins: Vec<String>,
     /// Consent is implied (the operator's own application).
     pub first_party: bool,
@@ -459,6 +460,25 @@ pub enum TokenDelivery {
 }
 
 impl Client {
+    /// Whether a browser app on `origin` may call the provider as this client (CORS,
+    /// Fetch §3.2). A configured client lists its origins (`allowed_origins`): the operator
+    /// said which. A client that arrived on its own (registered, or described by a metadata
+    /// document) has the origins of its redirect URIs if it is a web application, as
+    /// Keycloak's "+" web origin derives them: the page the user returns to is the page that
+    /// redeems the code. A native app has none: it calls from no web page.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        match self.origin {
+            ClientOrigin::Configured => self.allowed_origins.iter().any(|o| o == origin),
+            ClientOrigin::Registered | ClientOrigin::MetadataDocument => {
+                self.application_type == ApplicationType::Web
+                    && self
+                        .redirect_uris
+                        .iter()
+                        .any(|uri| uri::web_origin_of(uri.as_str()).as_deref() == Some(origin))
+            }
+        }
+    }
+
     /// Checks that a key signs with each algorithm the client names; the error's path is
     /// the field's name.
     pub fn check_signing_keys(&self, keys: &SigningKeys) -> Result<(), ConfigError> {

@@ -198,6 +198,26 @@ pub(super) fn check_origin(text: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Whether `text` could be the `Origin` a browser app sends from the web (RFC 6454 §6.2):
+/// an origin as [`check_origin`] takes one, so https, or http on a loopback host.
+pub(crate) fn is_web_origin(text: &str) -> bool {
+    check_origin(text).is_ok()
+}
+
+/// The origin a browser sends from a page at `uri` (RFC 6454 §6.2): `scheme://host[:port]`
+/// with the host in lowercase and without the scheme's default port; `None` for what is not
+/// an https URI or an http one on a loopback host (a private-use scheme has no web origin).
+pub(crate) fn web_origin_of(uri: &str) -> Option<String> {
+    let parsed = parse_http_uri(uri).ok()?;
+    let scheme = if parsed.https { "https" } else { "http" };
+    let default_port = if parsed.https { "443" } else { "80" };
+    let host = parsed.host.to_ascii_lowercase();
+    Some(match parsed.port.filter(|port| *port != default_port) {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
+    })
+}
+
 /// What a URI's host is, for the URIs the provider fetches on a client's word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HostKind {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::jose::SignatureVerifier;
 use crate::op::authorize::validate::requested_scope;
 use crate::op::ciba::{self, Ask};
-use crate::op::clients::auth::client_form;
+use crate::op::clients::auth::{Origins, client_form};
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
@@ -48,7 +48,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
-    let (params, client) = client_form(op, req, services).await?;
+    let (params, client) = client_form(op, req, Origins::Ignored, services).await?;
     if !client.allows_grant(GrantType::Ciba) || client.backchannel_token_delivery_mode.is_none() {
         return Err(OpError::UnauthorizedClient(
             "this client may not use CIBA".into(),

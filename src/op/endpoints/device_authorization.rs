@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::jose::SignatureVerifier;
 use crate::op::authorize::validate::requested_scope;
-use crate::op::clients::auth::client_form;
+use crate::op::clients::auth::{Origins, client_form};
 use crate::op::config::GrantType;
 use crate::op::device::{self, user_code};
 use crate::op::endpoints::device::complete_uri;
@@ -38,7 +38,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
-    let (params, client) = client_form(op, req, services).await?;
+    let (params, client) = client_form(op, req, Origins::Ignored, services).await?;
     if !client.allows_grant(GrantType::DeviceCode) {
         return Err(OpError::UnauthorizedClient(
             "this client may not use the device authorization grant".into(),

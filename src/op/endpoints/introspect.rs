@@ -25,7 +25,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::jose::SignatureVerifier;
-use crate::op::clients::auth::token_form;
+use crate::op::clients::auth::{Origins, token_form};
 use crate::op::clients::registry;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
@@ -75,7 +75,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, OpError> {
-    let (params, client, token) = token_form(op, req, services).await?;
+    let (params, client, token) = token_form(op, req, Origins::Ignored, services).await?;
     if client.is_public() {
         // §2.1: the caller must be authorized; a public client cannot prove who it is.
         return Err(OpError::InvalidClient { basic: false });

@@ -52,7 +52,7 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, OpError> {
-    let (params, client) = auth::client_form(op, req, services).await?;
+    let (params, client) = auth::client_form(op, req, auth::Origins::Client, services).await?;
     // §2.1: a pushed request is not itself a reference to another.
     if params.has("request_uri") {
         return Err(OpError::InvalidRequest(

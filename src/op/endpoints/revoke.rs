@@ -27,7 +27,7 @@
 use serde_json::Value;
 
 use crate::jose::SignatureVerifier;
-use crate::op::clients::auth::token_form;
+use crate::op::clients::auth::{Origins, token_form};
 use crate::op::config::Client;
 use crate::op::error::OpError;
 use crate::op::grant::lifecycle;
@@ -65,7 +65,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), OpError> {
-    let (params, client, token) = token_form(op, req, services).await?;
+    let (params, client, token) = token_form(op, req, Origins::Client, services).await?;
     let token = token.as_str();
     // §2.1: the hint only orders the search, which extends to the other type when the
     // token is not found as the hinted one. §2.2: "An invalid token type hint value is

@@ -21,7 +21,7 @@ pub use self::jwt::{set_member, user_claims};
 use crate::Error;
 use crate::dpop::{NoncePolicy, ProofCheck, check_proof};
 use crate::jose::SignatureVerifier;
-use crate::op::clients::auth::client_form;
+use crate::op::clients::auth::{Origins, client_form};
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
 use crate::op::form::Params;
@@ -70,7 +70,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Value, OpError> {
-    let (params, client) = client_form(op, req, services).await?;
+    let (params, client) = client_form(op, req, Origins::Client, services).await?;
     let grant = match params.get("grant_type") {
         Some(name) => GrantType::parse(name).ok_or(OpError::UnsupportedGrantType)?,
         None => return Err(OpError::InvalidRequest("grant_type is required".into())),

@@ -53,13 +53,27 @@ impl core::fmt::Debug for Credentials {
     }
 }
 
+/// Whether an endpoint answers pages on other origins as its clients' (its route's CORS is
+/// [`Cors::Clients`](crate::op::cors::Cors::Clients)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origins {
+    /// It does: a request from a page must come from an origin its client allows
+    /// (`Provider::origin_allowed_for`), checked once the client is found and before its
+    /// credentials are, so a refused request consumes nothing (not even an assertion's
+    /// `jti`).
+    Client,
+    /// It does not: no page may read its answers, and the `Origin` is not looked at.
+    Ignored,
+}
+
 /// A form POST from an authenticated client, as the token endpoint and every endpoint
 /// that authenticates as it does take one (`/par`, `/device_authorization`,
 /// `/bc-authorize`): the form body (`invalid_request` otherwise) and its client,
-/// authenticated.
+/// authenticated, from an origin it allows where `origins` says so.
 pub async fn client_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     op: &'p Provider,
     req: &Request,
+    origins: Origins,
     services: &Services<'_, S, P, V>,
 ) -> Result<(Params, Cow<'p, Client>), OpError> {
     if !req.has_form_body() {
@@ -68,7 +82,7 @@ pub async fn client_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
         ));
     }
     let params = req.params().map_err(OpError::InvalidRequest)?;
-    let client = authenticate(op, req, &params, services).await?;
+    let client = authenticate(op, req, &params, origins, services).await?;
     Ok((params, client))
 }
 
@@ -76,9 +90,10 @@ pub async fn client_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
 pub async fn token_form<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     op: &'p Provider,
     req: &Request,
+    origins: Origins,
     services: &Services<'_, S, P, V>,
 ) -> Result<(Params, Cow<'p, Client>, String), OpError> {
-    let (params, client) = client_form(op, req, services).await?;
+    let (params, client) = client_form(op, req, origins, services).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OpError::InvalidRequest("token is required".into()))?
@@ -91,6 +106,7 @@ pub async fn authenticate<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     op: &'p Provider,
     req: &Request,
     params: &Params,
+    origins: Origins,
     services: &Services<'_, S, P, V>,
 ) -> Result<Cow<'p, Client>, OpError> {
     let credentials = presented(req, params)?;
@@ -98,6 +114,11 @@ pub async fn authenticate<'p, S: Store, P: Pbkdf2, V: SignatureVerifier>(
     let client = registry::find(op, &credentials.client_id, services)
         .await?
         .ok_or(OpError::InvalidClient { basic })?;
+    if origins == Origins::Client && !op.origin_allowed_for(req, &client) {
+        return Err(OpError::InvalidRequest(
+            "this origin is not allowed for the client (CORS)".into(),
+        ));
+    }
     let registered = client.token_endpoint_auth_method;
     let by_client_id_alone = credentials.method == AuthMethod::None && registered.is_mtls();
     if registered != credentials.method && !by_client_id_alone {
