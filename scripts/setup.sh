@@ -59,8 +59,12 @@ if ! command -v openssl >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq openssl >/dev/null
 fi
 
-# npm ci when node_modules is missing or older than the lockfile.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules is missing or older than the lockfile. A node_modules that is a
+# symbolic link (a second working tree sharing the first one's install) is left alone: npm ci
+# would empty the directory it points to, under the other tree.
+if [ -L node_modules ]; then
+  say "node_modules is a link to $(readlink node_modules); not reinstalling it"
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
