@@ -1111,3 +1111,32 @@ fn an_upstream_sign_in_as_another_user_than_the_hinted_one_gets_no_code() {
         "248289761001"
     );
 }
+
+/// Core §3.1.2.1: a hint naming the account of an upstream provider since removed from
+/// the configuration names a user no sign-in here can be: `login_required` at the client at
+/// once. While the provider is configured, the account's user can sign in there again: the
+/// login page.
+#[test]
+fn a_hint_naming_an_account_of_a_removed_provider_ends_the_request() {
+    let (op, idp) = setup();
+    let started = start(&op, &[]);
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    let hint = tokens_after(&op, &started, &back)["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = AuthStart::new();
+    let url = client.url(SPA, SPA_REDIRECT, "openid", &[("id_token_hint", &hint)]);
+    let to_login = location(&Browser::new(&op).get(&url));
+    assert!(to_login.starts_with("/login?"), "{to_login}");
+
+    let mut config = upstream_config();
+    config["upstream_providers"][0]["id"] = json!("renamed");
+    op.deploy_config(config);
+    let back = location(&Browser::new(&op).get(&url));
+    assert!(back.starts_with(SPA_REDIRECT), "{back}");
+    let params = redirect_params(&back);
+    assert_eq!(params.get("error"), Some("login_required"));
+    assert_eq!(params.get("state"), Some(client.state.as_str()));
+}
