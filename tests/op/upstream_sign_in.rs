@@ -1112,6 +1112,56 @@ fn an_upstream_sign_in_as_another_user_than_the_hinted_one_gets_no_code() {
     );
 }
 
+/// Core §3.1.2.1, §5.5.1: when the login page comes back because the account signed in at
+/// the upstream is not the one the request names (its `id_token_hint`, or the `sub` of its
+/// `claims` parameter), "Continue with" asks the upstream for a fresh sign-in
+/// (`prompt=login`): still signed in there, it would answer with the same account again.
+/// No `login_hint` is made up for it. The right account then gets the code.
+#[test]
+fn a_sign_in_as_the_wrong_account_asks_the_upstream_for_a_fresh_one() {
+    let (op, idp) = setup();
+    let started = start(&op, &[]);
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    let hint_token = tokens_after(&op, &started, &back)["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ada = jwt_payload(&hint_token)["sub"].as_str().unwrap().to_owned();
+    let claims = json!({ "id_token": { "sub": { "value": ada } } }).to_string();
+    for named in [("id_token_hint", hint_token.as_str()), ("claims", &claims)] {
+        let started = start(&op, &[named]);
+        assert_eq!(
+            started.sent.get("prompt"),
+            None,
+            "{named:?}: no session yet"
+        );
+        token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "mallory")));
+        let again = started.come_back("upstream-code");
+        assert_eq!(again.status, 401, "{named:?}: {}", text(&again));
+        let html = text(&again);
+        assert!(html.contains("asked for another account"), "{html}");
+
+        let to_idp = location(&started.browser.get(&upstream_link(&html, IDP_NAME)));
+        let sent = redirect_params(&to_idp);
+        assert_eq!(sent.get("prompt"), Some("login"), "{named:?}: {to_idp}");
+        assert_eq!(sent.get("login_hint"), None);
+        let id_token = idp.sign(&json!({
+            "iss": IDP, "sub": "ada", "aud": IDP_CLIENT, "iat": op.now(), "exp": op.now() + 300,
+            "nonce": sent.get("nonce").unwrap(), "email": "ada@idp.example",
+        }));
+        token_endpoint_answers(&op, &id_token);
+        let state = sent.get("state").unwrap();
+        let back = started.browser.get(&format!(
+            "/upstream/callback?{}",
+            form::encode(&[("state", state), ("code", "c"), ("iss", IDP)])
+        ));
+        let tokens = tokens_after(&op, &started, &back);
+        let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
+        assert_eq!(id_token["sub"], json!(ada), "{named:?}");
+    }
+}
+
 /// Core §3.1.2.1: a hint naming the account of an upstream provider since removed from
 /// the configuration names a user no sign-in here can be: `login_required` at the client at
 /// once. While the provider is configured, the account's user can sign in there again: the
