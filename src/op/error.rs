@@ -53,6 +53,10 @@ pub enum OpError {
     /// `login_required`: the `id_token_hint` names another user than the signed-in one
     /// (OpenID Connect Core §3.1.2.1).
     NotTheHintedUser,
+    /// `login_required`: the `id_token_hint` names a user who cannot sign in here any more
+    /// (removed from the configuration, or an account of an upstream provider no longer
+    /// configured): no sign-in can ever answer the request.
+    HintedUserGone,
     /// `consent_required` (`prompt=none` without consent).
     ConsentRequired,
     /// `request_uri_not_supported` (RFC 9101 §7): a `request_uri` that is not a pushed
@@ -89,9 +93,10 @@ impl OpError {
             OpError::ExpiredToken => "expired_token",
             OpError::UnknownUserId => "unknown_user_id",
             OpError::InvalidBindingMessage(_) => "invalid_binding_message",
-            OpError::LoginRequired | OpError::SubjectUnavailable | OpError::NotTheHintedUser => {
-                "login_required"
-            }
+            OpError::LoginRequired
+            | OpError::SubjectUnavailable
+            | OpError::NotTheHintedUser
+            | OpError::HintedUserGone => "login_required",
             OpError::ConsentRequired => "consent_required",
             OpError::RequestUriNotSupported => "request_uri_not_supported",
             OpError::InvalidRequestObject(_) => "invalid_request_object",
@@ -130,6 +135,9 @@ impl OpError {
             }
             OpError::NotTheHintedUser => {
                 "the signed-in user is not the subject of the id_token_hint".into()
+            }
+            OpError::HintedUserGone => {
+                "the subject of the id_token_hint cannot sign in here any more".into()
             }
             OpError::ConsentRequired => "the user has not consented".into(),
             OpError::RequestUriNotSupported => {

@@ -1,7 +1,7 @@
 //! What the provider reads from elsewhere on the web: a client's keys at its `jwks_uri`
 //! (RFC 7591 §2), client ID metadata documents ([`crate::op::clients::document`]), and,
-//! as a relying party of an upstream provider, that provider's discovery document, keys and
-//! token endpoint ([`crate::op::upstream`]). The core is sans-IO, so the request is the
+//! as a relying party of an upstream provider, that provider's discovery document, keys,
+//! token endpoint and UserInfo endpoint ([`crate::op::upstream`]). The core is sans-IO, so the request is the
 //! host's ([`Fetcher`], in [`Services`](crate::op::Services)); what is fetched, how much of
 //! it is read and for how long it is kept are the core's ([`crate::op::kept`]).
 
@@ -33,8 +33,10 @@ pub struct FetchLimits {
 /// refuses it: a redirect could move the request to another host); `limits` enforced.
 /// Nothing else of the request is the host's to choose.
 ///
-/// [`Fetcher::post_form`] is the one request that carries something of the provider's: a
-/// token request to an upstream provider, with the provider's client credentials there.
+/// [`Fetcher::post_form`] and [`Fetcher::get_bearer`] are the two requests that carry
+/// something of the provider's: a token request to an upstream provider, with the
+/// provider's client credentials there, and a UserInfo request with the access token that
+/// upstream issued.
 pub trait Fetcher {
     /// The answer to `GET url`, any status; an error only when there is no answer within
     /// `limits` (or no answer at all: the network, DNS, TLS, a refused connection).
@@ -46,6 +48,30 @@ pub trait Fetcher {
     /// [`Fetcher::get`] (no redirect followed, no cookies). The authorization is a
     /// credential: a host never logs it, nor the form.
     fn post_form<'a>(&'a self, post: FormPost<'a>, limits: FetchLimits) -> FetchFuture<'a>;
+
+    /// The answer to `GET get.url` with `Authorization: Bearer get.access_token` (RFC 6750
+    /// §2.1) and `Accept: application/json`; any status, under the same rules and limits as
+    /// [`Fetcher::get`]. The access token is a credential: a host never logs it.
+    fn get_bearer<'a>(&'a self, get: BearerGet<'a>, limits: FetchLimits) -> FetchFuture<'a>;
+}
+
+/// A GET the provider makes with an access token: a UserInfo request at an upstream
+/// provider (OpenID Connect Core §5.3.1).
+#[derive(Clone, Copy)]
+pub struct BearerGet<'a> {
+    /// Where, already checked by the core.
+    pub url: &'a str,
+    /// The access token, sent as a Bearer token.
+    pub access_token: &'a str,
+}
+
+impl core::fmt::Debug for BearerGet<'_> {
+    /// The URL only: the access token is a credential.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BearerGet")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A form POST the provider makes: a token request at an upstream provider (RFC 6749
@@ -77,6 +103,8 @@ pub struct Fetched {
     /// The `Cache-Control` field, if any (every field line joined with `, `, as the Fetch
     /// standard's `Headers.get` gives it).
     pub cache_control: Option<String>,
+    /// The `Content-Type` field, if any.
+    pub content_type: Option<String>,
     /// The body, at most [`FetchLimits::max_bytes`] long.
     pub body: Vec<u8>,
 }
@@ -115,6 +143,10 @@ impl Fetcher for NoFetch {
     }
 
     fn post_form<'a>(&'a self, _post: FormPost<'a>, _limits: FetchLimits) -> FetchFuture<'a> {
+        Box::pin(core::future::ready(Err(FetchError::Failed)))
+    }
+
+    fn get_bearer<'a>(&'a self, _get: BearerGet<'a>, _limits: FetchLimits) -> FetchFuture<'a> {
         Box::pin(core::future::ready(Err(FetchError::Failed)))
     }
 }

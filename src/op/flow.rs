@@ -233,10 +233,10 @@ pub async fn load_transaction<S: Store, P, V>(
 /// the request's `claims` parameter asks for an ID token about another user than the
 /// signed-in one, `login_required` (OpenID Connect Core §5.5.1: the provider "MUST NOT
 /// reply with an ID Token or Access Token for a different user"), and so when its
-/// `id_token_hint` names another user (§3.1.2.1; the login page asks for that user first,
-/// `endpoints::login`, so this is reached only when the session changed meanwhile, in
-/// another tab); `access_denied` when it asks for an essential `acr` the sign-in does not
-/// meet (§5.5.1.1: the authentication failed).
+/// `id_token_hint` names another user (§3.1.2.1); `access_denied` when it asks for an
+/// essential `acr` the sign-in does not meet (§5.5.1.1: the authentication failed). For
+/// another user, the login page asks for the one named first (`endpoints::login`), so this
+/// is reached only when the session changed meanwhile (in another tab, before consent).
 ///
 /// [`issue_code`] asks this before any code; the consent page asks it before remembering
 /// a consent, since a flow that ends refused grants nothing.

@@ -238,7 +238,7 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use crate::op::fetch::{FetchError, FetchFuture, FormPost};
+    use crate::op::fetch::{BearerGet, FetchError, FetchFuture, FormPost};
 
     /// Answers `v1` kept for 60 s, or never answers while `hang` is set; counts requests.
     struct Server {
@@ -255,11 +255,16 @@ mod tests {
             Box::pin(core::future::ready(Ok(Fetched {
                 status: 200,
                 cache_control: Some("max-age=60".to_owned()),
+                content_type: None,
                 body: b"v1".to_vec(),
             })))
         }
 
         fn post_form<'a>(&'a self, _post: FormPost<'a>, _limits: FetchLimits) -> FetchFuture<'a> {
+            Box::pin(core::future::ready(Err(FetchError::Failed)))
+        }
+
+        fn get_bearer<'a>(&'a self, _get: BearerGet<'a>, _limits: FetchLimits) -> FetchFuture<'a> {
             Box::pin(core::future::ready(Err(FetchError::Failed)))
         }
     }

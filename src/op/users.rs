@@ -95,6 +95,26 @@ pub async fn find<'a, S: Store, P, V>(
     Ok(account::find(op, sub, services).await?.map(Found::Upstream))
 }
 
+/// Whether the user `sub` can still sign in here: a configured user while passwords are
+/// accepted (a password is the one way such a user signs in), or the kept account of an
+/// upstream sign-in whose provider is still configured (its user signs in there again).
+/// Nobody else can: a removed user, an account of a removed provider, a client's subject.
+///
+/// An upstream account is kept longer than any `id_token_hint` naming it is accepted
+/// ([`account::account_ttl`]), so a hint's user is never taken for gone while they could
+/// sign in at the upstream again.
+pub async fn can_sign_in<S: Store, P, V>(
+    op: &Provider,
+    sub: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<bool, Error> {
+    Ok(match find(op, sub, services).await? {
+        Some(Found::Configured(_)) => op.config.password_login,
+        Some(Found::Upstream(_)) => true,
+        None => false,
+    })
+}
+
 /// The `acr` of the user's sign-in (OpenID Connect Core §2): the configured one of the
 /// upstream provider the user signs in at, else `password_acr`.
 pub fn acr<'c>(config: &'c Config, user: &dyn Profile) -> &'c str {

@@ -6,8 +6,9 @@
 // through /upstream/callback and completes the SPA's code flow at the downstream provider. The
 // ID token's `sub` is the local subject the downstream derives from the upstream's (computed
 // here independently), the same at every sign-in; `amr` is `fed` (RFC 8176 §2); the claims are
-// the upstream's, mapped. Hostile answers at the callback (another issuer, a replayed state, the
-// user refusing consent upstream) end on a page, never a 500.
+// the upstream's, mapped, and a mapped claim the upstream's ID token lacks is read from its
+// UserInfo endpoint (OpenID Connect Core §5.3). Hostile answers at the callback (another issuer,
+// a replayed state, the user refusing consent upstream) end on a page, never a 500.
 //
 //   node --test tests/e2e/upstream.test.mjs
 
@@ -25,6 +26,7 @@ import { freePort, startWrangler } from './wrangler.mjs';
 const PROVIDER_ID = 'corp';
 const PROVIDER_NAME = 'Corp Login';
 const SECRET_VAR = 'UPSTREAM_CORP_SECRET';
+const PHONE = '+1 555 0100';
 
 /**
  * The local subject of `upstreamSub` at provider `providerId` (src/op/upstream/account.rs):
@@ -67,15 +69,17 @@ describe('upstream sign-in between two providers on wrangler dev', () => {
     up.config.clients.push({
       client_id: 'downstream-op', client_type: 'confidential', token_endpoint_auth_method: 'client_secret_basic',
       client_secret_hash: phc(secret, 1000), redirect_uris: [`${downUrl}/upstream/callback`],
-      grant_types: ['authorization_code'], scopes: ['openid', 'profile', 'email'],
+      grant_types: ['authorization_code'], scopes: ['openid', 'profile', 'email', 'phone'],
     });
+    up.config.users[0].claims.phone_number = PHONE;
     up.config.users.push({ sub: second.sub, username: second.username, password_hash: phc(second.password, 10_000) });
     up.secrets.OIDC_CONFIG = JSON.stringify(up.config);
     down = await opFixture({ issuer: downUrl });
+    down.config.clients[0].scopes.push('phone');
     down.config.upstream_providers = [{
       id: PROVIDER_ID, name: PROVIDER_NAME, issuer: upUrl, client_id: 'downstream-op',
       client_secret_var: SECRET_VAR, scopes: ['openid', 'profile', 'email'],
-      claims: { name: 'name', email: 'email', email_verified: 'email_verified' },
+      claims: { name: 'name', email: 'email', email_verified: 'email_verified', phone_number: 'phone_number' },
     }];
     down.secrets.OIDC_CONFIG = JSON.stringify(down.config);
     [upstream, downstream] = await Promise.all([
@@ -93,13 +97,13 @@ describe('upstream sign-in between two providers on wrangler dev', () => {
    * authorization endpoint. Returns the two user agents, the request's PKCE/state/nonce, and
    * that redirect.
    */
-  async function startAtDownstream() {
+  async function startAtDownstream(scope = 'openid profile email') {
     const atDown = new Browser(downstream.url);
     const atUp = new Browser(upstream.url);
     const { verifier, challenge } = pkce();
     const state = b64url(randomBytes(12));
     const nonce = b64url(randomBytes(12));
-    const login = await atDown.navigate(authorizeUrl(downstream.url, down.spa, { challenge, state, nonce, scope: 'openid profile email' }));
+    const login = await atDown.navigate(authorizeUrl(downstream.url, down.spa, { challenge, state, nonce, scope }));
     assert.equal(new URL(login.url).pathname, '/login');
     assert.ok(login.html.includes('name="password"'), 'the password form beside the link');
     const link = new URL(upstreamLink(login.html, PROVIDER_NAME), login.url).href;
@@ -124,10 +128,16 @@ describe('upstream sign-in between two providers on wrangler dev', () => {
     return step.location;
   }
 
-  /** A whole sign-in through the upstream; the downstream's token response and ID token claims. */
-  async function signIn() {
-    const started = await startAtDownstream();
-    const callback = await atUpstream(started.atUp, started.toUpstream);
+  /**
+   * A whole sign-in through the upstream; the downstream's token response and ID token claims.
+   * `upstreamParams` are added to the request the user agent carries to the upstream; `scope` is
+   * what the SPA asks the downstream for.
+   */
+  async function signIn(upstreamParams = {}, scope = undefined) {
+    const started = await startAtDownstream(scope);
+    const toUpstream = new URL(started.toUpstream);
+    for (const [name, value] of Object.entries(upstreamParams)) toUpstream.searchParams.set(name, value);
+    const callback = await atUpstream(started.atUp, toUpstream.href);
     assert.equal(new URL(callback).searchParams.get('iss'), upstream.url, 'RFC 9207 iss from the upstream');
     const back = await started.atDown.navigate(callback);
     assert.ok(back.location?.startsWith(down.spa.redirectUri), `ended at ${back.url} (${back.res.status}): ${back.html?.slice(0, 800)}`);
@@ -161,6 +171,27 @@ describe('upstream sign-in between two providers on wrangler dev', () => {
     // Another sign-in, in new user agents: the same subject.
     const again = await signIn();
     assert.equal(again.claims.sub, expected);
+  });
+
+  // Core §5.4 lets a provider put the scopes' claims in the ID token as well as at UserInfo, and
+  // this one does; a claim asked for by name for UserInfo alone (§5.5, the `claims` parameter's
+  // `userinfo` member) is the one it releases there and not in the ID token. The user agent adds
+  // that to the request it carries to the upstream, as a client of the upstream could ask it.
+  test('a mapped claim the upstream releases only at its UserInfo endpoint arrives downstream (Core §5.3)', async () => {
+    const claimsRequest = JSON.stringify({ userinfo: { phone_number: null } });
+    const scope = 'openid profile email phone';
+    const { tokens, claims } = await signIn({ claims: claimsRequest }, scope);
+    assert.equal(claims.sub, localSubject(PROVIDER_ID, up.user.sub));
+    assert.equal(claims.phone_number, PHONE, 'from the upstream\'s UserInfo');
+    assert.equal(claims.email, 'demo@example.com', 'from the upstream\'s ID token');
+    const userinfo = await call(new URL('/userinfo', downstream.url), { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(userinfo.status, 200, userinfo.text);
+    assert.equal(userinfo.json.phone_number, PHONE);
+
+    // Without the claim asked for at the upstream, its UserInfo has none to give: the
+    // sign-in goes on, and the account (rewritten at each sign-in) has none either.
+    const again = await signIn({}, scope);
+    assert.equal(again.claims.phone_number, undefined);
   });
 
   test('a replayed answer, and one from another issuer, end on a page; the code is not used', async () => {

@@ -270,7 +270,9 @@ fn malformed_claims_are_invalid_request_at_the_redirect_uri() {
 
 /// §5.5.1: an ID token asked for about a given `sub` is only ever about that user: a
 /// session of another user is not used (`login_required` with `prompt=none`, the login
-/// page without), and a sign-in as another user ends in `login_required`.
+/// page without), and a sign-in as another user shows the login page again, saying why
+/// and not whom, as for an `id_token_hint` (node-oidc-provider's login prompt does the
+/// same for both); the named user's sign-in on that page gets the code.
 #[test]
 fn a_requested_sub_is_the_only_user_answered() {
     let op = Op::new();
@@ -298,23 +300,35 @@ fn a_requested_sub_is_the_only_user_answered() {
     ));
     assert!(redirect_params(&location(&at_once)).get("code").is_some());
 
-    // Another user: the login page; signing in as demo again does not answer for u2.
+    // Another user: the login page; signing in as demo again shows it again.
     let to_login =
         location(&browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &[("claims", &other)])));
     assert!(to_login.starts_with("/login?"), "{to_login}");
-    let back = location(&browser.login(&to_login, "demo", "correct horse"));
-    let params = redirect_params(&back);
-    assert!(back.starts_with(SPA_REDIRECT), "{back}");
-    assert_eq!(params.get("error"), Some("login_required"));
-    assert_eq!(params.get("state"), Some(start.state.as_str()));
-    assert_eq!(params.get("iss"), Some(ISSUER));
-    assert!(params.get("code").is_none());
+    let again = browser.login(&to_login, "demo", "correct horse");
+    assert!(
+        again.header("location").is_none(),
+        "no answer to the client yet"
+    );
+    let html = text(&again);
+    assert!(html.contains("asked for another account"), "{html}");
+    assert!(
+        html.contains(r#"autocomplete="username" value="""#),
+        "the page names nobody: {html}"
+    );
 
-    // Signing in as u2 does.
-    let to_login =
-        location(&browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &[("claims", &other)])));
-    let back = location(&browser.login(&to_login, "second", "second user pw"));
-    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    // Signing in as u2 on that page, for the same waiting request, answers it.
+    let back = location(&browser.post(
+        "/login",
+        &[
+            ("tx", &hidden(&html, "tx")),
+            ("csrf", &hidden(&html, "csrf")),
+            ("username", "second"),
+            ("password", "second user pw"),
+        ],
+    ));
+    let params = redirect_params(&back);
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+    let code = params.get("code").unwrap().to_owned();
     let tokens = body(&exchange(&op, &start, &code));
     assert_eq!(
         jwt_payload(tokens["id_token"].as_str().unwrap())["sub"],
@@ -323,8 +337,10 @@ fn a_requested_sub_is_the_only_user_answered() {
 }
 
 /// §5.5.1: a flow that ends in `login_required` because the signed-in user is not the
-/// `sub` asked for grants nothing: the consent given on the way is not remembered, and the
-/// client's next request for that user shows the consent page again.
+/// `sub` asked for grants nothing. The user named signs in and reaches the consent page;
+/// the browser signs in as someone else meanwhile (another tab); the consent given then
+/// is not remembered, and the client's next request for that user shows the consent page
+/// again.
 #[test]
 fn a_consent_in_a_flow_for_another_sub_is_not_remembered() {
     let op = Op::new();
@@ -333,9 +349,17 @@ fn a_consent_in_a_flow_for_another_sub_is_not_remembered() {
     let start = AuthStart::new();
     let to_login =
         location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid", &[("claims", &for_u2)])));
-    let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
+    let to_consent = location(&browser.login(&to_login, "second", "second user pw"));
     assert!(to_consent.starts_with("/consent?"), "{to_consent}");
     let html = text(&browser.get(&to_consent));
+
+    // Another tab: the same browser signs in as demo.
+    let other = AuthStart::new();
+    let to_login =
+        location(&browser.get(&other.url(SPA, SPA_REDIRECT, "openid", &[("prompt", "login")])));
+    let signed_in = location(&browser.login(&to_login, "demo", "correct horse"));
+    assert!(redirect_params(&signed_in).get("code").is_some());
+
     assert_refused_at_consent(
         &browser,
         &html,

@@ -173,6 +173,65 @@ fn the_hinted_user_is_asked_to_sign_in() {
     assert_eq!(jwt_payload(&id_token_of(&op, &start, code))["sub"], "u2");
 }
 
+/// The configuration without the user `u2` ("second"), as an operator removes a user.
+fn without_second_user() -> Value {
+    let mut config = config_json();
+    config["users"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|user| user["sub"] != "u2");
+    config
+}
+
+/// `login_required` at the client's redirect URI because the hint's user is gone, with
+/// its `state`, and no code.
+#[track_caller]
+fn assert_hinted_user_gone(response: &Response, start: &AuthStart) {
+    let params = at_client(response);
+    assert_eq!(params.get("error"), Some("login_required"));
+    assert_eq!(params.get("state"), Some(start.state.as_str()));
+    assert!(params.get("code").is_none());
+    let description = params.get("error_description").unwrap_or_default();
+    assert!(description.contains("cannot sign in here"), "{description}");
+}
+
+/// §3.1.2.1 ("SHOULD return an error, such as login_required"), §3.1.2.6: a hint naming
+/// a user this provider can no longer sign in (removed from the configuration) can never
+/// be answered. The request ends with `login_required` at the client's redirect URI at
+/// once, with or without a session, rather than with a login page that no sign-in gets
+/// past.
+#[test]
+fn a_hint_naming_a_removed_user_ends_the_request() {
+    let op = Op::new();
+    let (_second, second_hint) = signed_in_as(&op, "second", "second user pw");
+    let (browser, _demo_hint) = signed_in_as(&op, "demo", "correct horse");
+    op.deploy_config(without_second_user());
+    for (browser, extra) in [
+        (&browser, &[][..]),
+        (&Browser::new(&op), &[][..]),
+        (&browser, &[("prompt", "login")][..]),
+    ] {
+        let start = AuthStart::new();
+        let response = with_hint(browser, &start, &second_hint, extra);
+        assert_hinted_user_gone(&response, &start);
+    }
+}
+
+/// The same when the user is removed while the login page waits: the sign-in of another
+/// user there ends the request with `login_required` instead of showing the page again.
+#[test]
+fn a_hinted_user_removed_while_the_login_page_waits_ends_the_request() {
+    let op = Op::new();
+    let (browser, _demo_hint) = signed_in_as(&op, "demo", "correct horse");
+    let (_second, second_hint) = signed_in_as(&op, "second", "second user pw");
+    let start = AuthStart::new();
+    let to_login = location(&with_hint(&browser, &start, &second_hint, &[]));
+    assert!(to_login.starts_with("/login?"), "{to_login}");
+    op.deploy_config(without_second_user());
+    let response = browser.login(&to_login, "demo", "correct horse");
+    assert_hinted_user_gone(&response, &start);
+}
+
 /// §3.1.2.1, §2: a hint that is not an ID token this provider issued to this client is
 /// `invalid_request` at the client's redirect URI, whoever is signed in. Each case changes
 /// one thing in a hint that is otherwise accepted: the `aud` (another client's), the key

@@ -45,3 +45,4 @@ mod signing_algorithms;
 mod throttle;
 mod token_exchange;
 mod upstream_sign_in;
+mod upstream_userinfo;

@@ -21,26 +21,26 @@ use serde_json::{Map, Value, json};
 
 use crate::op_support::*;
 
-const IDP: &str = "https://idp.example";
-const IDP_DISCOVERY: &str = "https://idp.example/.well-known/openid-configuration";
-const IDP_AUTHORIZE: &str = "https://idp.example/authorize";
-const IDP_TOKEN: &str = "https://idp.example/token";
-const IDP_JWKS: &str = "https://idp.example/jwks";
-const IDP_CLIENT: &str = "op-at-idp";
-const IDP_NAME: &str = "Example IdP";
-const SECRET_VAR: &str = "IDP_CLIENT_SECRET";
-const CALLBACK: &str = "https://op.example/upstream/callback";
-const FED_ACR: &str = "urn:example:idp";
+pub(crate) const IDP: &str = "https://idp.example";
+pub(crate) const IDP_DISCOVERY: &str = "https://idp.example/.well-known/openid-configuration";
+pub(crate) const IDP_AUTHORIZE: &str = "https://idp.example/authorize";
+pub(crate) const IDP_TOKEN: &str = "https://idp.example/token";
+pub(crate) const IDP_JWKS: &str = "https://idp.example/jwks";
+pub(crate) const IDP_CLIENT: &str = "op-at-idp";
+pub(crate) const IDP_NAME: &str = "Example IdP";
+pub(crate) const SECRET_VAR: &str = "IDP_CLIENT_SECRET";
+pub(crate) const CALLBACK: &str = "https://op.example/upstream/callback";
+pub(crate) const FED_ACR: &str = "urn:example:idp";
 
 /// The upstream provider's signing key.
-struct Idp {
-    keys: SigningKeys,
-    kid: String,
-    public: Value,
+pub(crate) struct Idp {
+    pub(crate) keys: SigningKeys,
+    pub(crate) kid: String,
+    pub(crate) public: Value,
 }
 
 impl Idp {
-    fn new(kid: &str) -> Idp {
+    pub(crate) fn new(kid: &str) -> Idp {
         let keys =
             SigningKeys::from_jwks_json(&SigningKeys::generate(Some(kid)).unwrap().to_string())
                 .unwrap();
@@ -53,7 +53,7 @@ impl Idp {
     }
 
     /// `claims` as a JWS of this key, `typ` JWT.
-    fn sign(&self, claims: &Value) -> String {
+    pub(crate) fn sign(&self, claims: &Value) -> String {
         let mut header = Map::new();
         header.insert("kid".into(), json!(self.kid));
         header.insert("typ".into(), json!("JWT"));
@@ -63,7 +63,7 @@ impl Idp {
     }
 }
 
-fn provider_entry() -> Value {
+pub(crate) fn provider_entry() -> Value {
     json!({
         "id": "idp", "name": IDP_NAME, "issuer": IDP, "client_id": IDP_CLIENT,
         "client_secret_var": SECRET_VAR,
@@ -74,14 +74,14 @@ fn provider_entry() -> Value {
     })
 }
 
-fn upstream_config() -> Value {
+pub(crate) fn upstream_config() -> Value {
     let mut config = config_json();
     config["upstream_providers"] = json!([provider_entry()]);
     config
 }
 
 /// The upstream's discovery document (OpenID Connect Discovery §3).
-fn metadata() -> Value {
+pub(crate) fn metadata() -> Value {
     json!({
         "issuer": IDP,
         "authorization_endpoint": IDP_AUTHORIZE,
@@ -96,7 +96,7 @@ fn metadata() -> Value {
 }
 
 /// A provider with the upstream configured and served.
-fn setup_with(config: Value) -> (Op, Idp) {
+pub(crate) fn setup_with(config: Value) -> (Op, Idp) {
     let op = Op::with_config(config);
     let idp = Idp::new("idp-1");
     op.web.serve_json(IDP_DISCOVERY, None, &metadata());
@@ -104,21 +104,21 @@ fn setup_with(config: Value) -> (Op, Idp) {
     (op, idp)
 }
 
-fn setup() -> (Op, Idp) {
+pub(crate) fn setup() -> (Op, Idp) {
     setup_with(upstream_config())
 }
 
 /// A sign-in sent to the upstream: the browser, the client's request, the login page's
 /// path, and the authentication request the upstream received.
-struct Started<'a> {
-    browser: Browser<'a>,
-    client: AuthStart,
-    login: String,
-    sent: Params,
+pub(crate) struct Started<'a> {
+    pub(crate) browser: Browser<'a>,
+    pub(crate) client: AuthStart,
+    pub(crate) login: String,
+    pub(crate) sent: Params,
 }
 
 impl Started<'_> {
-    fn param(&self, name: &str) -> String {
+    pub(crate) fn param(&self, name: &str) -> String {
         self.sent
             .get(name)
             .unwrap_or_else(|| panic!("no {name}"))
@@ -126,7 +126,7 @@ impl Started<'_> {
     }
 
     /// The upstream's answer with `params` (besides `state`) at the callback.
-    fn answer(&self, params: &[(&str, &str)]) -> Response {
+    pub(crate) fn answer(&self, params: &[(&str, &str)]) -> Response {
         let state = self.param("state");
         let mut all = vec![("state", state.as_str())];
         all.extend_from_slice(params);
@@ -135,13 +135,13 @@ impl Started<'_> {
     }
 
     /// The upstream's answer with `code`, as a conformant one sends it.
-    fn come_back(&self, code: &str) -> Response {
+    pub(crate) fn come_back(&self, code: &str) -> Response {
         self.answer(&[("code", code), ("iss", IDP)])
     }
 }
 
 /// The href of the login page's link to `name`, as a browser reads it.
-fn upstream_link(html: &str, name: &str) -> String {
+pub(crate) fn upstream_link(html: &str, name: &str) -> String {
     let end = html
         .find(&format!("\">Continue with {name}</a>"))
         .unwrap_or_else(|| panic!("no link to {name} in {html}"));
@@ -154,11 +154,11 @@ fn upstream_link(html: &str, name: &str) -> String {
 }
 
 /// The SPA's code flow started, the login page's "Continue with" followed.
-fn start<'a>(op: &'a Op, extra: &[(&str, &str)]) -> Started<'a> {
+pub(crate) fn start<'a>(op: &'a Op, extra: &[(&str, &str)]) -> Started<'a> {
     start_in(Browser::new(op), extra)
 }
 
-fn start_in<'a>(browser: Browser<'a>, extra: &[(&str, &str)]) -> Started<'a> {
+pub(crate) fn start_in<'a>(browser: Browser<'a>, extra: &[(&str, &str)]) -> Started<'a> {
     let client = AuthStart::new();
     let scope = "openid email profile offline_access";
     let login = location(&browser.get(&client.url(SPA, SPA_REDIRECT, scope, extra)));
@@ -176,7 +176,7 @@ fn start_in<'a>(browser: Browser<'a>, extra: &[(&str, &str)]) -> Started<'a> {
 }
 
 /// What a well-behaved upstream puts in the ID token for user `sub` of `started`.
-fn id_claims(op: &Op, started: &Started<'_>, sub: &str) -> Value {
+pub(crate) fn id_claims(op: &Op, started: &Started<'_>, sub: &str) -> Value {
     json!({
         "iss": IDP, "sub": sub, "aud": IDP_CLIENT,
         "iat": op.now(), "exp": op.now() + 300,
@@ -187,7 +187,7 @@ fn id_claims(op: &Op, started: &Started<'_>, sub: &str) -> Value {
 }
 
 /// The upstream's token endpoint answers with `id_token`.
-fn token_endpoint_answers(op: &Op, id_token: &str) {
+pub(crate) fn token_endpoint_answers(op: &Op, id_token: &str) {
     op.web.serve_json(
         IDP_TOKEN,
         Some("no-store"),
@@ -197,7 +197,7 @@ fn token_endpoint_answers(op: &Op, id_token: &str) {
 }
 
 /// The upstream's answer accepted: the SPA's code exchanged; the token response.
-fn tokens_after(op: &Op, started: &Started<'_>, back: &Response) -> Value {
+pub(crate) fn tokens_after(op: &Op, started: &Started<'_>, back: &Response) -> Value {
     let to_spa = location(back);
     assert!(to_spa.starts_with(SPA_REDIRECT), "{to_spa}");
     let params = redirect_params(&to_spa);
@@ -208,7 +208,7 @@ fn tokens_after(op: &Op, started: &Started<'_>, back: &Response) -> Value {
 }
 
 /// The whole sign-in of upstream user `sub`: the ID token our provider issued.
-fn sign_in_as(op: &Op, idp: &Idp, sub: &str) -> Value {
+pub(crate) fn sign_in_as(op: &Op, idp: &Idp, sub: &str) -> Value {
     let started = start(op, &[]);
     token_endpoint_answers(op, &idp.sign(&id_claims(op, &started, sub)));
     let back = started.come_back("upstream-code");
@@ -217,7 +217,7 @@ fn sign_in_as(op: &Op, idp: &Idp, sub: &str) -> Value {
 }
 
 /// The login page shown again after a failed upstream sign-in: its status and message.
-fn failed(response: &Response) -> (u16, String) {
+pub(crate) fn failed(response: &Response) -> (u16, String) {
     let html = text(response);
     assert!(
         html.contains("Continue with"),
@@ -1110,4 +1110,83 @@ fn an_upstream_sign_in_as_another_user_than_the_hinted_one_gets_no_code() {
         jwt_payload(tokens["id_token"].as_str().unwrap())["sub"],
         "248289761001"
     );
+}
+
+/// Core §3.1.2.1, §5.5.1: when the login page comes back because the account signed in at
+/// the upstream is not the one the request names (its `id_token_hint`, or the `sub` of its
+/// `claims` parameter), "Continue with" asks the upstream for a fresh sign-in
+/// (`prompt=login`): still signed in there, it would answer with the same account again.
+/// No `login_hint` is made up for it. The right account then gets the code.
+#[test]
+fn a_sign_in_as_the_wrong_account_asks_the_upstream_for_a_fresh_one() {
+    let (op, idp) = setup();
+    let started = start(&op, &[]);
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    let hint_token = tokens_after(&op, &started, &back)["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ada = jwt_payload(&hint_token)["sub"].as_str().unwrap().to_owned();
+    let claims = json!({ "id_token": { "sub": { "value": ada } } }).to_string();
+    for named in [("id_token_hint", hint_token.as_str()), ("claims", &claims)] {
+        let started = start(&op, &[named]);
+        assert_eq!(
+            started.sent.get("prompt"),
+            None,
+            "{named:?}: no session yet"
+        );
+        token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "mallory")));
+        let again = started.come_back("upstream-code");
+        assert_eq!(again.status, 401, "{named:?}: {}", text(&again));
+        let html = text(&again);
+        assert!(html.contains("asked for another account"), "{html}");
+
+        let to_idp = location(&started.browser.get(&upstream_link(&html, IDP_NAME)));
+        let sent = redirect_params(&to_idp);
+        assert_eq!(sent.get("prompt"), Some("login"), "{named:?}: {to_idp}");
+        assert_eq!(sent.get("login_hint"), None);
+        let id_token = idp.sign(&json!({
+            "iss": IDP, "sub": "ada", "aud": IDP_CLIENT, "iat": op.now(), "exp": op.now() + 300,
+            "nonce": sent.get("nonce").unwrap(), "email": "ada@idp.example",
+        }));
+        token_endpoint_answers(&op, &id_token);
+        let state = sent.get("state").unwrap();
+        let back = started.browser.get(&format!(
+            "/upstream/callback?{}",
+            form::encode(&[("state", state), ("code", "c"), ("iss", IDP)])
+        ));
+        let tokens = tokens_after(&op, &started, &back);
+        let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
+        assert_eq!(id_token["sub"], json!(ada), "{named:?}");
+    }
+}
+
+/// Core §3.1.2.1: a hint naming the account of an upstream provider since removed from
+/// the configuration names a user no sign-in here can be: `login_required` at the client at
+/// once. While the provider is configured, the account's user can sign in there again: the
+/// login page.
+#[test]
+fn a_hint_naming_an_account_of_a_removed_provider_ends_the_request() {
+    let (op, idp) = setup();
+    let started = start(&op, &[]);
+    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    let hint = tokens_after(&op, &started, &back)["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = AuthStart::new();
+    let url = client.url(SPA, SPA_REDIRECT, "openid", &[("id_token_hint", &hint)]);
+    let to_login = location(&Browser::new(&op).get(&url));
+    assert!(to_login.starts_with("/login?"), "{to_login}");
+
+    let mut config = upstream_config();
+    config["upstream_providers"][0]["id"] = json!("renamed");
+    op.deploy_config(config);
+    let back = location(&Browser::new(&op).get(&url));
+    assert!(back.starts_with(SPA_REDIRECT), "{back}");
+    let params = redirect_params(&back);
+    assert_eq!(params.get("error"), Some("login_required"));
+    assert_eq!(params.get("state"), Some(client.state.as_str()));
 }

@@ -23,7 +23,9 @@ use oidc_edge::jose::jws::{assemble, signing_input};
 use oidc_edge::jose::verifier::{RustCrypto, run_ready};
 use oidc_edge::jose::{Jwk, JwkSet};
 use oidc_edge::op::config::Config;
-use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher, FormPost};
+use oidc_edge::op::fetch::{
+    BearerGet, FetchError, FetchFuture, FetchLimits, Fetched, Fetcher, FormPost,
+};
 use oidc_edge::op::form::{self, Params};
 use oidc_edge::op::keys::SigningKeys;
 use oidc_edge::op::password::{PasswordHash, Pbkdf2, RustPbkdf2};
@@ -77,6 +79,15 @@ pub struct Web {
     answers: RefCell<HashMap<String, Result<Fetched, FetchError>>>,
     gets: RefCell<Vec<(String, FetchLimits)>>,
     posts: RefCell<Vec<Posted>>,
+    bearer_gets: RefCell<Vec<BearerGot>>,
+}
+
+/// A GET with a Bearer token the provider made.
+#[derive(Debug, Clone)]
+pub struct BearerGot {
+    pub url: String,
+    pub access_token: String,
+    pub limits: FetchLimits,
 }
 
 /// A form POST the provider made.
@@ -91,11 +102,25 @@ pub struct Posted {
 impl Web {
     /// Serves `body` at `url` with `status` and `Cache-Control: cache_control`.
     pub fn serve(&self, url: &str, status: u16, cache_control: Option<&str>, body: &[u8]) {
+        self.serve_typed(url, status, cache_control, None, body);
+    }
+
+    /// Serves `body` at `url` with `status`, `Cache-Control: cache_control` and
+    /// `Content-Type: content_type`.
+    pub fn serve_typed(
+        &self,
+        url: &str,
+        status: u16,
+        cache_control: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) {
         self.answers.borrow_mut().insert(
             url.to_owned(),
             Ok(Fetched {
                 status,
                 cache_control: cache_control.map(str::to_owned),
+                content_type: content_type.map(str::to_owned),
                 body: body.to_vec(),
             }),
         );
@@ -103,7 +128,14 @@ impl Web {
 
     /// Serves `value` as JSON at `url`, 200, with `Cache-Control: cache_control`.
     pub fn serve_json(&self, url: &str, cache_control: Option<&str>, value: &Value) {
-        self.serve(url, 200, cache_control, value.to_string().as_bytes());
+        let body = value.to_string();
+        self.serve_typed(
+            url,
+            200,
+            cache_control,
+            Some("application/json"),
+            body.as_bytes(),
+        );
     }
 
     /// GETs of `url` fail with `error`.
@@ -127,6 +159,16 @@ impl Web {
             .borrow()
             .iter()
             .filter(|p| p.url == url)
+            .cloned()
+            .collect()
+    }
+
+    /// The GETs with a Bearer token made to `url`, in order.
+    pub fn bearer_gets(&self, url: &str) -> Vec<BearerGot> {
+        self.bearer_gets
+            .borrow()
+            .iter()
+            .filter(|g| g.url == url)
             .cloned()
             .collect()
     }
@@ -155,6 +197,15 @@ impl Fetcher for Web {
             limits,
         });
         Box::pin(std::future::ready(self.answer(post.url, limits)))
+    }
+
+    fn get_bearer<'a>(&'a self, get: BearerGet<'a>, limits: FetchLimits) -> FetchFuture<'a> {
+        self.bearer_gets.borrow_mut().push(BearerGot {
+            url: get.url.to_owned(),
+            access_token: get.access_token.to_owned(),
+            limits,
+        });
+        Box::pin(std::future::ready(self.answer(get.url, limits)))
     }
 }
 

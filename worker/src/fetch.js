@@ -1,5 +1,5 @@
 // Requests for the provider (a client's `jwks_uri`, a client ID metadata document, an upstream
-// provider's discovery document, keys and token endpoint), with the limits the core asks for
+// provider's discovery document, keys, token endpoint and UserInfo endpoint), with the limits the core asks for
 // enforced here, where the bytes arrive: the body is read chunk by chunk and dropped past
 // `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns the answer into
 // the core's `Fetched` or `FetchError`.
@@ -8,7 +8,7 @@
  * GETs `url` without following redirects (workerd has no `redirect: "error"`; with "manual" a
  * 3xx is answered as it is, and the core refuses it) and without credentials (a Worker's fetch
  * has no cookie jar and sends none). Resolves, never rejects, to
- * `{ status, cacheControl, body: Uint8Array }` or `{ failure: "too_large" | "timed_out" |
+ * `{ status, cacheControl, contentType, body: Uint8Array }` or `{ failure: "too_large" | "timed_out" |
  * "failed", detail }`.
  */
 export function getCapped(url, maxBytes, timeoutMs) {
@@ -25,6 +25,16 @@ export function postFormCapped(url, authorization, form, maxBytes, timeoutMs) {
   if (authorization) headers.authorization = authorization;
   // `form` is a view into the module's memory, valid only during this call: copy it.
   return capped(url, { method: "POST", headers, body: form.slice() }, maxBytes, timeoutMs);
+}
+
+/**
+ * GETs `url` with `Authorization: Bearer accessToken` (an upstream provider's UserInfo endpoint),
+ * under the same rules and limits as `getCapped`. The token never reaches a log: `detail` is the
+ * runtime's error only.
+ */
+export function getBearerCapped(url, accessToken, maxBytes, timeoutMs) {
+  const headers = { accept: "application/json", authorization: `Bearer ${accessToken}` };
+  return capped(url, { method: "GET", headers }, maxBytes, timeoutMs);
 }
 
 async function capped(url, init, maxBytes, timeoutMs) {
@@ -57,7 +67,12 @@ async function capped(url, init, maxBytes, timeoutMs) {
       body.set(chunk, at);
       at += chunk.byteLength;
     }
-    return { status: response.status, cacheControl: response.headers.get("cache-control"), body };
+    return {
+      status: response.status,
+      cacheControl: response.headers.get("cache-control"),
+      contentType: response.headers.get("content-type"),
+      body,
+    };
   } catch (err) {
     const timedOut = signal.aborted || err?.name === "TimeoutError";
     return { failure: timedOut ? "timed_out" : "failed", detail: String(err) };

@@ -2,9 +2,11 @@
 //! the body under the size limit and the deadline the core asks for, and follows no
 //! redirect. A failed request is logged with its URL (the core only learns that it failed:
 //! the client is then not authenticated, the upstream sign-in fails, and the log says why);
-//! never with a form or an `Authorization` field.
+//! never with a form, an `Authorization` field or an access token.
 
-use oidc_edge::op::fetch::{FetchError, FetchFuture, FetchLimits, Fetched, Fetcher, FormPost};
+use oidc_edge::op::fetch::{
+    BearerGet, FetchError, FetchFuture, FetchLimits, Fetched, Fetcher, FormPost,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::console_error;
@@ -23,6 +25,9 @@ extern "C" {
         max_bytes: u32,
         timeout_ms: u32,
     ) -> Promise;
+    #[wasm_bindgen(js_name = getBearerCapped)]
+    fn get_bearer_capped(url: &str, access_token: &str, max_bytes: u32, timeout_ms: u32)
+    -> Promise;
 }
 
 /// Requests with the runtime's `fetch`.
@@ -49,6 +54,15 @@ impl Fetcher for WorkerFetcher {
                 limits.timeout_ms,
             );
             logged("POST", post.url, answer(promise, limits).await)
+        })
+    }
+
+    fn get_bearer<'a>(&'a self, get: BearerGet<'a>, limits: FetchLimits) -> FetchFuture<'a> {
+        Box::pin(async move {
+            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
+            let promise =
+                get_bearer_capped(get.url, get.access_token, max_bytes, limits.timeout_ms);
+            logged("GET", get.url, answer(promise, limits).await)
         })
     }
 }
@@ -112,6 +126,7 @@ async fn answer(promise: Promise, limits: FetchLimits) -> Result<Fetched, (Fetch
     Ok(Fetched {
         status,
         cache_control: field("cacheControl").and_then(|c| c.as_string()),
+        content_type: field("contentType").and_then(|c| c.as_string()),
         body,
     })
 }

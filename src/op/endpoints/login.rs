@@ -6,6 +6,7 @@
 //! `/upstream/callback`, which come back here for the session and the rest of the flow.
 
 use crate::op::clients::registry;
+use crate::op::error::OpError;
 use crate::op::flow;
 use crate::op::form::{self, Params};
 use crate::op::http::{Request, Response};
@@ -15,6 +16,7 @@ use crate::op::provider::{Provider, SESSION_COOKIE, Services};
 use crate::op::records::{self, AuthRequest, Key, Session, Sessions};
 use crate::op::routes::UPSTREAM_START_PATH;
 use crate::op::throttle::{self, Verdict};
+use crate::op::users;
 use crate::store::Store;
 use crate::{Error, random};
 
@@ -87,8 +89,8 @@ async fn run<S: Store, P: Pbkdf2, V>(
 }
 
 /// What the login page says when the user who signed in is not the one the client's
-/// `id_token_hint` names.
-pub(crate) const NOT_HINTED: &str =
+/// request names (`id_token_hint`, or the `sub` of its `claims` parameter).
+pub(crate) const NOT_WANTED: &str =
     "The application asked for another account. Sign in with that account to continue.";
 
 /// What a password sent where passwords are off (`password_login`) gets.
@@ -331,8 +333,10 @@ pub(crate) async fn start_session<S: Store, P, V>(
 /// After login (a password here, or an upstream provider's answer): the consent page if
 /// needed, else the code. A sign-in of a class the request does not accept goes straight
 /// to `flow::issue_code`, which refuses it, rather than asking the user to consent first.
-/// A sign-in as another user than the request's `id_token_hint` names shows the login
-/// page again, the request still waiting in `browser`.
+/// A sign-in as another user than the request wants (its `id_token_hint`, or the `sub` of
+/// its `claims` parameter) shows the login page again, the request still waiting in
+/// `browser`; when the hinted user can no longer sign in here at all, the request ends
+/// with `login_required` instead.
 pub(crate) async fn continue_flow<S: Store, P, V>(
     op: &Provider,
     request: AuthRequest,
@@ -341,18 +345,29 @@ pub(crate) async fn continue_flow<S: Store, P, V>(
     browser: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, Error> {
-    // OpenID Connect Core §3.1.2.1 leaves open what follows when the user signed in by the
-    // request is not the one the hint names ("SHOULD return an error, such as
-    // login_required"). This asks again, as node-oidc-provider does (its login prompt's
-    // `id_token_hint` check asks for a sign-in for as long as the signed-in subject
-    // differs), rather than ending the flow at once: the usual cause is a user who signed
-    // in with the wrong one of their accounts, who can put it right here, where an error
-    // would send them back to the client, which would send them here again. Nothing is
-    // given away by this: no code is issued for another user (`flow::issue_code` checks
-    // again), the page does not say whom the hint names, and the request waits no longer
-    // than any other (`flow::TRANSACTION_TTL`).
-    if !flow::is_hinted_subject(session, &request) {
-        return show(op, tx, browser, &request, "", Some(NOT_HINTED), services).await;
+    // OpenID Connect Core §3.1.2.1 and §5.5.1 leave open what follows when the user signed
+    // in by the request is not the one it names ("SHOULD return an error, such as
+    // login_required"; "MUST NOT reply with an ID Token or Access Token for a different
+    // user"). This asks again, as node-oidc-provider does for both (its login prompt's
+    // `id_token_hint` and `claims_id_token_sub_value` checks request a sign-in for as long
+    // as the signed-in subject differs; `login_required` only with `prompt=none`), rather
+    // than ending the flow at once: the usual cause is a user who signed in with the wrong
+    // one of their accounts, who can put it right here, where an error would send them back
+    // to the client, which would send them here again. Nothing is given away by this: no
+    // code is issued for another user (`flow::issue_code` checks again), the page does not
+    // say whom the request names, and the request waits no longer than any other
+    // (`flow::TRANSACTION_TTL`). A "Continue with" link on the page asks the upstream for a
+    // fresh sign-in (`endpoints::upstream_start`), or it would answer with the same account.
+    if !flow::is_hinted_subject(session, &request) || !flow::is_requested_subject(session, &request)
+    {
+        // Asking again would be in vain: no sign-in can be the hinted user's.
+        if let Some(hinted) = request.hinted_sub.as_deref()
+            && !users::can_sign_in(op, hinted, services).await?
+        {
+            let gone = OpError::HintedUserGone;
+            return flow::refuse(op, &request, &gone, Some(tx), services).await;
+        }
+        return show(op, tx, browser, &request, "", Some(NOT_WANTED), services).await;
     }
     if flow::meets_acr(op, &session.sub, &request, services).await?
         && flow::needs_consent(op, &request, &session.sub, services).await?

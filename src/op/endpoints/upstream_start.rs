@@ -1,7 +1,8 @@
 //! `GET /upstream/start`: where a login page's "Continue with …" link leads. It checks the
 //! link (its transaction belongs to this browser, its CSRF token was made for this
 //! transaction and browser) and sends the user to the upstream provider's authorization
-//! endpoint (`upstream::authorization`).
+//! endpoint (`upstream::authorization`), asking it for a fresh sign-in when the user
+//! signed in here is not the one the request names.
 
 use crate::Error;
 use crate::op::endpoints::login::{self, UPSTREAM_CSRF_PURPOSE};
@@ -58,7 +59,18 @@ async fn run<S: Store, P, V>(
             "There is no such provider to sign in with.",
         ));
     };
-    match authorization::start(op, provider, tx, &request, services).await? {
+    // The login page is shown for a user other than the one signed in here (the request's
+    // `id_token_hint` or `claims` `sub` names another): the upstream, likely still signed in
+    // as that user, is asked for a fresh sign-in (`prompt=login`), or it would answer with
+    // the same account and the page would come back again. No `login_hint` is invented for
+    // it: the hint's user is ours to name, not the upstream's.
+    let fresh = flow::session(op, req, services)
+        .await?
+        .is_some_and(|session| {
+            !flow::is_hinted_subject(&session, &request)
+                || !flow::is_requested_subject(&session, &request)
+        });
+    match authorization::start(op, provider, tx, &request, fresh, services).await? {
         Some(redirect) => Ok(redirect),
         None => {
             let message = format!(

@@ -63,10 +63,19 @@ pub fn is_local_subject(sub: &str) -> bool {
 }
 
 /// How long an account is kept after a sign-in: as long as the tokens it may back (a
-/// refresh family read after the account is gone ends, as it would for a removed user).
+/// refresh family read after the account is gone ends, as it would for a removed user),
+/// and then as long as an `id_token_hint` naming it is still accepted (the last ID token
+/// is issued by the last refresh; a hint is a fine one up to a session's lifetime after it
+/// expires, `authorize::id_token_hint`), so that a request with such a hint is never
+/// ended as naming a user who is gone (`users::can_sign_in`) while that user could sign
+/// in at the upstream again.
 pub fn account_ttl(op: &Provider) -> u64 {
     let lifetimes = &op.config.lifetimes;
-    lifetimes.refresh_token.max(lifetimes.session)
+    lifetimes
+        .refresh_token
+        .max(lifetimes.session)
+        .saturating_add(lifetimes.id_token)
+        .saturating_add(lifetimes.session)
 }
 
 /// Keeps the account of a sign-in at `provider`: its subject, and our claims from the

@@ -53,13 +53,15 @@ pub fn redirect_uri(op: &Provider) -> String {
 }
 
 /// Starts a sign-in at `provider` for `request`, waiting as `tx`: the redirect to the
-/// upstream's authorization endpoint.
+/// upstream's authorization endpoint. `fresh`: the upstream is asked for a new sign-in
+/// (`prompt=login`) whatever the request asks.
 /// `None` when the upstream's discovery document cannot be had.
 pub async fn start<S: Store, P, V>(
     op: &Provider,
     provider: &UpstreamProvider,
     tx: &str,
     request: &AuthRequest,
+    fresh: bool,
     services: &Services<'_, S, P, V>,
 ) -> Result<Option<Response>, Error> {
     let Some(metadata) = metadata::current(op, provider, services).await else {
@@ -94,9 +96,10 @@ pub async fn start<S: Store, P, V>(
         ("code_challenge", pkce.challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    // The client asked for a fresh sign-in (Core §3.1.2.1): the upstream is asked for one
-    // too, or a session there would answer without the user doing anything.
-    if request.force_login {
+    // The client asked for a fresh sign-in (Core §3.1.2.1), or the caller wants one: the
+    // upstream is asked for one too, or a session there would answer without the user
+    // doing anything.
+    if request.force_login || fresh {
         params.push(("prompt", "login"));
     }
     if let Some(max_age) = &max_age {

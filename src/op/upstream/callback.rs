@@ -17,11 +17,14 @@
 //!    `client_id` there (`azp` too when there are several), the `nonce` sent, not expired
 //!    nor issued in the future, `auth_time` recent enough when `max_age` was sent, and
 //!    `at_hash` right when present.
+//! 5. The upstream's UserInfo endpoint, for the mapped claims the ID token lacks
+//!    ([`super::userinfo`]: its `sub` must be the ID token's).
 
 use serde_json::{Map, Value};
 
 use super::authorization::{PendingSignIn, redirect_uri};
 use super::metadata::{self, Metadata};
+use super::userinfo;
 use crate::Error;
 use crate::jose::SignatureVerifier;
 use crate::json;
@@ -47,7 +50,8 @@ const MAX_ERROR_LEN: usize = 64;
 pub struct SignedIn {
     /// The user's `sub` there.
     pub upstream_sub: String,
-    /// Every claim of the ID token (the configuration picks which become ours).
+    /// Every claim of the ID token, and those it lacks from the upstream's UserInfo
+    /// endpoint when one was asked (the configuration picks which become ours).
     pub claims: Map<String, Value>,
     /// When the user authenticated there (`auth_time`), if the ID token says, never later
     /// than now.
@@ -58,7 +62,8 @@ pub struct SignedIn {
 /// the user may try again or sign in another way; none is this provider's fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// The upstream's discovery document, keys or token endpoint cannot be had.
+    /// The upstream's discovery document, keys, token endpoint or UserInfo endpoint cannot
+    /// be had.
     Unreachable,
     /// The upstream answered with an error (RFC 6749 §4.1.2.1): its code, when it is one.
     Refused(String),
@@ -150,9 +155,17 @@ pub async fn finish<S, P, V: SignatureVerifier>(
         .ok()
         .flatten()
         .map(|t| (t as i64).min(services.now.0));
+    let claims = userinfo::complete(
+        provider,
+        &metadata,
+        &tokens,
+        claims.as_map().clone(),
+        services,
+    )
+    .await?;
     Ok(SignedIn {
         upstream_sub,
-        claims: claims.as_map().clone(),
+        claims,
         auth_time,
     })
 }

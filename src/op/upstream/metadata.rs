@@ -8,7 +8,8 @@
 //! The document is read strictly, since it decides where the user is sent and where the
 //! provider's client secret goes: its `issuer` must be the configured one exactly (§4.3:
 //! the defence against a document that speaks for another provider), every endpoint must
-//! pass the rule the issuer passed (`config::check_upstream_uri`), it must offer the code
+//! pass the rule the issuer passed (`config::check_upstream_uri`, the UserInfo endpoint's
+//! too when it names one), it must offer the code
 //! flow, and PKCE with S256 when it lists its methods.
 
 use std::sync::Arc;
@@ -33,6 +34,9 @@ pub struct Metadata {
     pub token_endpoint: String,
     /// Where its ID-token keys are (`jwks_uri`).
     pub jwks_uri: String,
+    /// Where its UserInfo endpoint is (`userinfo_endpoint`, OpenID Connect Core §5.3), if
+    /// it has one: asked for the mapped claims its ID tokens lack.
+    pub userinfo_endpoint: Option<String>,
     /// Whether it sends `iss` in every authorization response (RFC 9207 §3,
     /// `authorization_response_iss_parameter_supported`): then a response without it is
     /// refused.
@@ -99,6 +103,12 @@ pub fn parse(
     let authorization_endpoint = endpoint("authorization_endpoint")?;
     let token_endpoint = endpoint("token_endpoint")?;
     let jwks_uri = endpoint("jwks_uri")?;
+    // Optional (Discovery §3 RECOMMENDED), but held to the same rule when named: the
+    // access token goes there.
+    let userinfo_endpoint = match document.get("userinfo_endpoint") {
+        None => None,
+        Some(_) => Some(endpoint("userinfo_endpoint")?),
+    };
     let lists = |name: &str, wanted: &str| {
         document
             .get(name)
@@ -135,6 +145,7 @@ pub fn parse(
         authorization_endpoint,
         token_endpoint,
         jwks_uri,
+        userinfo_endpoint,
         iss_parameter: document
             .get("authorization_response_iss_parameter_supported")
             .and_then(Value::as_bool)
