@@ -467,6 +467,10 @@ pub struct CibaRequest {
     pub expires_at: i64,
     /// The polling interval the client was given (seconds, §7.3).
     pub interval: u64,
+    /// What the ping of a ping-mode client's request sends when the user answers (§10.2):
+    /// in the inbox record only (`op::ciba::ping`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping: Option<crate::op::ciba::ping::PingBack>,
 }
 
 /// What the user answered to a device or CIBA request: who, from which sign-in, and
