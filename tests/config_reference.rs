@@ -349,7 +349,7 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
                 }
                 "token_exchange_impersonation" => json!(c.token_exchange_impersonation),
                 "backchannel_token_delivery_mode" => {
-                    json!(c.backchannel_token_delivery_mode.map(|_| "poll"))
+                    json!(c.backchannel_token_delivery_mode.as_ref().map(|m| m.name()))
                 }
                 "backchannel_logout_session_required" => {
                     json!(c.backchannel_logout_session_required)
@@ -613,11 +613,22 @@ fn full_example_has_every_field() {
 #[test]
 fn every_documented_field_is_accepted() {
     /// Fields refused alone, each with the field it needs: request objects are checked
-    /// with the client's keys (RFC 9101 §6.1).
-    const NEEDS_COMPANION: [(&str, &str, &str); 3] = [
+    /// with the client's keys (RFC 9101 §6.1); CIBA's ping mode and its notification
+    /// endpoint go together (CIBA Core §4).
+    const NEEDS_COMPANION: [(&str, &str, &str); 5] = [
         ("clients[i]", "require_signed_request_object", "jwks"),
         ("clients[i]", "request_object_signing_alg", "jwks"),
         ("clients[i]", "profile", "jwks"),
+        (
+            "clients[i]",
+            "backchannel_token_delivery_mode",
+            "backchannel_client_notification_endpoint",
+        ),
+        (
+            "clients[i]",
+            "backchannel_client_notification_endpoint",
+            "backchannel_token_delivery_mode",
+        ),
     ];
     let doc = doc();
     let full = doc.full();

@@ -45,6 +45,7 @@ pub async fn notices<S: Store, P, V>(
         effects.push(Effect::Post {
             url,
             content_type: "application/x-www-form-urlencoded",
+            authorization: None,
             body: form::encode(&[("logout_token", &token)]).into_bytes(),
         });
     }

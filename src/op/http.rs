@@ -1,8 +1,11 @@
 //! HTTP as plain values: the provider takes a [`Request`] and returns a [`Response`], and
 //! the host (the Worker, a test) converts to and from its own types.
 
+use crate::op::fetch::FetchLimits;
 use crate::op::form;
+use crate::op::kept::FETCH_TIMEOUT_MS;
 use crate::op::mtls::ClientCertificate;
+use crate::secret::Secret;
 
 /// Largest request body read, in bytes. Every endpoint's input is a small form.
 pub const MAX_BODY_LEN: usize = 64 * 1024;
@@ -161,16 +164,28 @@ pub struct Response {
 #[non_exhaustive]
 pub enum Effect {
     /// POST `body` (of type `content_type`) to `url`: a back-channel logout token
-    /// (OpenID Connect Back-Channel Logout 1.0 §2.5). Fire and forget, within a few seconds.
+    /// (OpenID Connect Back-Channel Logout 1.0 §2.5), or a CIBA ping (CIBA Core 1.0
+    /// §10.2). Fire and forget, under [`EFFECT_LIMITS`]: no redirect followed (a 3xx is a
+    /// failure), the answer's body read up to the limit and ignored.
     Post {
         /// Where.
         url: String,
         /// The body's media type.
         content_type: &'static str,
+        /// The `Authorization` field, if any (a CIBA ping's `Bearer` token): a credential
+        /// of the client's, which `Debug` never shows and a host never logs.
+        authorization: Option<Secret>,
         /// The body.
         body: Vec<u8>,
     },
 }
+
+/// The limits of an [`Effect::Post`]: as long as a document fetch may take, and a small
+/// answer (the provider reads nothing of it).
+pub const EFFECT_LIMITS: FetchLimits = FetchLimits {
+    max_bytes: 16 * 1024,
+    timeout_ms: FETCH_TIMEOUT_MS,
+};
 
 impl Response {
     /// A response with a status and no body.

@@ -1,6 +1,6 @@
 //! Requests a user answers away from the client that made them, which the client polls
-//! for: the device authorization grant (RFC 8628, `op::device`) and CIBA in poll mode
-//! (OpenID Connect CIBA Core 1.0, `op::ciba`). Both share the answer and the polling rules,
+//! for: the device authorization grant (RFC 8628, `op::device`) and CIBA in poll and ping
+//! modes (OpenID Connect CIBA Core 1.0, `op::ciba`). Both share the answer and the polling rules,
 //! each a record written once, so each holds under concurrency on a strongly consistent
 //! store (`op::records` routes these kinds there):
 //!

@@ -13,7 +13,7 @@
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
 //! | `device`, `user-code` | /device_authorization | /token (by device code), /device (by user code) | write-once; the user code written with [`reserve`], unique among pending requests |
 //! | `decision` | /device, /ciba | /token | write-once with [`reserve`]: one answer per request |
-//! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter |
+//! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter, and for a ping client holding what the ping sends (the `auth_req_id` and the client's notification token) |
 //! | `poll-slot` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
@@ -467,6 +467,10 @@ pub struct CibaRequest {
     pub expires_at: i64,
     /// The polling interval the client was given (seconds, §7.3).
     pub interval: u64,
+    /// What the ping of a ping-mode client's request sends when the user answers (§10.2):
+    /// in the inbox record only (`op::ciba::ping`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping: Option<crate::op::ciba::ping::PingBack>,
 }
 
 /// What the user answered to a device or CIBA request: who, from which sign-in, and

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::op_support::*;
 
-const GRANT: &str = "urn:openid:params:grant-type:ciba";
+pub(crate) const GRANT: &str = "urn:openid:params:grant-type:ciba";
 const DESK: &str = "call-centre";
 const TILL: &str = "till";
 
@@ -28,7 +28,7 @@ fn ciba_op() -> Op {
 }
 
 /// `/bc-authorize` from `client` with `form`.
-fn ask_as(op: &Op, client: &str, form: &[(&str, &str)]) -> Response {
+pub(crate) fn ask_as(op: &Op, client: &str, form: &[(&str, &str)]) -> Response {
     op.send(
         &Request::new("POST", &absolute("/bc-authorize"))
             .with_form(form)
@@ -51,14 +51,14 @@ fn ask(op: &Op, message: &str) -> Value {
     body(&response)
 }
 
-fn poll_as(op: &Op, client: &str, auth_req_id: &str) -> Response {
+pub(crate) fn poll_as(op: &Op, client: &str, auth_req_id: &str) -> Response {
     op.send(
         &token_request(&[("grant_type", GRANT), ("auth_req_id", auth_req_id)])
             .with_header("authorization", &basic(client, SERVICE_SECRET)),
     )
 }
 
-fn error_of(response: &Response) -> String {
+pub(crate) fn error_of(response: &Response) -> String {
     assert!(
         matches!(response.status, 400 | 401),
         "{} {}",
@@ -69,7 +69,11 @@ fn error_of(response: &Response) -> String {
 }
 
 /// A browser signed in at `/ciba` as `username`, with the list in front of it.
-fn at_the_page<'a>(op: &'a Op, username: &str, password: &str) -> (Browser<'a>, Response) {
+pub(crate) fn at_the_page<'a>(
+    op: &'a Op,
+    username: &str,
+    password: &str,
+) -> (Browser<'a>, Response) {
     signed_in_at(
         op,
         "/ciba",
@@ -80,7 +84,7 @@ fn at_the_page<'a>(op: &'a Op, username: &str, password: &str) -> (Browser<'a>, 
 }
 
 /// The answer form of the request whose binding message is `message`: its fields.
-fn form_of(list: &Response, message: &str) -> Vec<(String, String)> {
+pub(crate) fn form_of(list: &Response, message: &str) -> Vec<(String, String)> {
     let html = text(list);
     let section = html
         .split("<section>")
@@ -89,11 +93,12 @@ fn form_of(list: &Response, message: &str) -> Vec<(String, String)> {
     hidden_fields(section)
 }
 
-fn answer(browser: &Browser<'_>, form: &[(String, String)], decision: &str) -> Response {
+pub(crate) fn answer(browser: &Browser<'_>, form: &[(String, String)], decision: &str) -> Response {
     submit_form(browser, "/ciba", form, &[("decision", decision)])
 }
 
-/// §7.3: the acknowledgement; §4: discovery names the endpoint, poll mode and no user code.
+/// §7.3: the acknowledgement; §4: discovery names the endpoint, the poll and ping modes
+/// (`ciba_ping.rs`) and no user code.
 #[test]
 fn backchannel_authentication_response() {
     let op = ciba_op();
@@ -114,7 +119,7 @@ fn backchannel_authentication_response() {
     );
     assert_eq!(
         doc["backchannel_token_delivery_modes_supported"],
-        json!(["poll"])
+        json!(["poll", "ping"])
     );
     assert_eq!(doc["backchannel_user_code_parameter_supported"], false);
     assert!(
@@ -487,7 +492,7 @@ fn the_page_lists_the_newest_first() {
     assert!(html.find("Request 12") < html.find("Request 03"));
 }
 
-/// The configuration: CIBA is for confidential clients in poll mode.
+/// The configuration: CIBA is for confidential clients, with a delivery mode.
 #[test]
 fn configuration_rules() {
     let hash = config_json()["clients"][2]["client_secret_hash"].clone();
@@ -510,7 +515,8 @@ fn configuration_rules() {
         with_client(no_mode).unwrap_err().path,
         "clients[3].backchannel_token_delivery_mode"
     );
-    for mode in ["ping", "push", "poll "] {
+    // Ping mode's rules are in `ciba_ping.rs`.
+    for mode in ["push", "poll ", "Poll"] {
         let mut other = base.clone();
         other["backchannel_token_delivery_mode"] = json!(mode);
         let err = with_client(other).unwrap_err();

@@ -346,6 +346,7 @@ fn ending_a_session_tells_the_clients_it_signed_in_to() {
     let Some(Effect::Post {
         url,
         content_type,
+        authorization: None,
         body,
     }) = response.effects.first()
     else {

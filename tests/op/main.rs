@@ -12,6 +12,7 @@ mod api_me;
 mod authorization_code;
 mod authorize;
 mod ciba;
+mod ciba_ping;
 mod claims_parameter;
 mod client_credentials;
 mod client_metadata_documents;

@@ -1,12 +1,17 @@
 //! The provider's [`Effect`]s, carried out after the answer: each runs in `waitUntil`, so
 //! the user's response never waits on a client's endpoint, and the runtime keeps the
-//! isolate alive until they finish (at most 30 s after the response). A failure is logged
-//! and changes nothing else: back-channel logout is best effort by design (Back-Channel
-//! Logout 1.0 §2.8, the RP's session may already be gone).
+//! isolate alive until they finish (at most 30 s after the response). Each POST goes through
+//! fetch.js under [`EFFECT_LIMITS`], as the provider's other requests do: a deadline, no
+//! redirect followed (a 3xx is a failure: CIBA Core 1.0 §10.2 forbids following one), the
+//! answer's body read only up to the limit. A failure is logged with the URL and status only
+//! (never the body or the `Authorization` field) and changes nothing else: back-channel
+//! logout is best effort by design (Back-Channel Logout 1.0 §2.8, the RP's session may
+//! already be gone), and a CIBA client that missed its ping polls for its tokens.
 
-use oidc_edge::op::Effect;
-use worker::js_sys::Uint8Array;
-use worker::{Context, Fetch, Headers, Method, Request, RequestInit, console_error};
+use oidc_edge::op::{EFFECT_LIMITS, Effect};
+use worker::{Context, console_error};
+
+use crate::fetch;
 
 /// Starts every effect of a response.
 pub fn spawn(ctx: &Context, effects: Vec<Effect>) {
@@ -20,25 +25,19 @@ async fn run(effect: Effect) {
         Effect::Post {
             url,
             content_type,
+            authorization,
             body,
-        } => match post(&url, content_type, &body).await {
-            Ok(status) if (200..300).contains(&status) => {}
-            Ok(status) => console_error!("oidc-edge: POST {url} answered {status}"),
-            Err(err) => console_error!("oidc-edge: POST {url} failed: {err}"),
-        },
+        } => {
+            let authorization = authorization.as_ref().map(|a| a.expose());
+            match fetch::post(&url, content_type, authorization, &body, EFFECT_LIMITS).await {
+                Ok(status) if (200..300).contains(&status) => {}
+                Ok(status) => console_error!("oidc-edge: POST {url} answered {status}"),
+                Err((error, detail)) => {
+                    console_error!("oidc-edge: POST {url}: {error} ({detail})");
+                }
+            }
+        }
         // `Effect` may grow; a Worker built against a newer core logs what it cannot do.
         _ => console_error!("oidc-edge: an effect this Worker does not know was skipped"),
     }
-}
-
-/// POSTs `body`; the status the endpoint answered.
-async fn post(url: &str, content_type: &str, body: &[u8]) -> worker::Result<u16> {
-    let headers = Headers::new();
-    headers.set("content-type", content_type)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(Uint8Array::from(body).into()));
-    let request = Request::new_with_init(url, &init)?;
-    Ok(Fetch::Request(request).send().await?.status_code())
 }

@@ -21,10 +21,20 @@ export function getCapped(url, maxBytes, timeoutMs) {
  * form nor the authorization ever reaches a log: `detail` is the runtime's error only.
  */
 export function postFormCapped(url, authorization, form, maxBytes, timeoutMs) {
-  const headers = { accept: "application/json", "content-type": "application/x-www-form-urlencoded" };
+  return postCapped(url, "application/x-www-form-urlencoded", authorization, form, maxBytes, timeoutMs);
+}
+
+/**
+ * POSTs `body` (bytes of type `contentType`) to `url`, with `Authorization: authorization`
+ * unless it is empty, under the same rules and limits as `getCapped`: the provider's effects
+ * (a back-channel logout token, a CIBA ping, which must not follow redirects: CIBA Core §10.2)
+ * and `postFormCapped`. Neither the body nor the authorization ever reaches a log.
+ */
+export function postCapped(url, contentType, authorization, body, maxBytes, timeoutMs) {
+  const headers = { accept: "application/json", "content-type": contentType };
   if (authorization) headers.authorization = authorization;
-  // `form` is a view into the module's memory, valid only during this call: copy it.
-  return capped(url, { method: "POST", headers, body: form.slice() }, maxBytes, timeoutMs);
+  // `body` is a view into the module's memory, valid only during this call: copy it.
+  return capped(url, { method: "POST", headers, body: body.slice() }, maxBytes, timeoutMs);
 }
 
 /**

@@ -28,6 +28,36 @@ extern "C" {
     #[wasm_bindgen(js_name = getBearerCapped)]
     fn get_bearer_capped(url: &str, access_token: &str, max_bytes: u32, timeout_ms: u32)
     -> Promise;
+    #[wasm_bindgen(js_name = postCapped)]
+    fn post_capped(
+        url: &str,
+        content_type: &str,
+        authorization: &str,
+        body: &[u8],
+        max_bytes: u32,
+        timeout_ms: u32,
+    ) -> Promise;
+}
+
+/// One POST of the provider's own ([`Effect::Post`](oidc_edge::op::Effect)), under `limits`:
+/// the status the endpoint answered, or why there was none and what the runtime said.
+pub async fn post(
+    url: &str,
+    content_type: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+    limits: FetchLimits,
+) -> Result<u16, (FetchError, String)> {
+    let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
+    let promise = post_capped(
+        url,
+        content_type,
+        authorization.unwrap_or_default(),
+        body,
+        max_bytes,
+        limits.timeout_ms,
+    );
+    answer(promise, limits).await.map(|fetched| fetched.status)
 }
 
 /// Requests with the runtime's `fetch`.

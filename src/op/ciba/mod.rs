@@ -1,8 +1,8 @@
-//! CIBA in poll mode (OpenID Connect Client-Initiated Backchannel Authentication Core 1.0)
-//! as a life cycle: a confidential client names a user and asks (`/bc-authorize`), the
-//! user, signed in at `/ciba` on a device of their own, sees their waiting requests and
-//! approves or denies each, and the client polls the token endpoint with its `auth_req_id`
-//! (`token::grants::ciba`). The answer, the polling rules and the tokens once are those of
+//! CIBA in poll and ping modes (OpenID Connect Client-Initiated Backchannel Authentication
+//! Core 1.0) as a life cycle: a confidential client names a user and asks (`/bc-authorize`),
+//! the user, signed in at `/ciba` on a device of their own, sees their waiting requests and
+//! approves or denies each, a ping client is told so ([`ping`]), and the client calls the
+//! token endpoint with its `auth_req_id` (`token::grants::ciba`). The answer, the polling rules and the tokens once are those of
 //! every request a user answers elsewhere (`op::pending`).
 //!
 //! A request is stored twice, written once each: under its `auth_req_id` (by hash) for the
@@ -12,11 +12,14 @@
 //! [`INBOX_SHOWN`] entries.
 
 pub mod pages;
+pub mod ping;
 
+use crate::op::ciba::ping::PingBack;
 use crate::op::pending::{self, INTERVAL, Pending};
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, CibaInbox, CibaRequest, CibaRequests, Key};
 use crate::op::types::{ClientId, Scope};
+use crate::secret::Secret;
 use crate::store::{Store, parse_count};
 use crate::{Error, random};
 
@@ -46,6 +49,8 @@ pub struct Ask<'a> {
     pub resources: Vec<String>,
     /// Seconds until it expires (within `lifetimes.ciba`).
     pub expires_in: u64,
+    /// A ping client's `client_notification_token` (§7.1), checked.
+    pub client_notification_token: Option<Secret>,
 }
 
 /// A request just started: what the client is told (CIBA Core §7.3).
@@ -77,6 +82,7 @@ pub async fn start<S: Store, P, V>(
             .0
             .saturating_add(i64::try_from(ask.expires_in).unwrap_or(i64::MAX)),
         interval: INTERVAL,
+        ping: None,
     };
     let auth_req_id = random::token(32)?;
     let ttl = record_ttl(op);
@@ -88,6 +94,14 @@ pub async fn start<S: Store, P, V>(
         ttl,
     )
     .await?;
+    // The inbox record, which `/ciba` answers, also holds what the ping sends.
+    let request = CibaRequest {
+        ping: ask.client_notification_token.map(|token| PingBack {
+            auth_req_id: Secret::new(auth_req_id.clone()),
+            client_notification_token: token,
+        }),
+        ..request
+    };
     let counter = counter_key(&request.sub);
     let mut placed = false;
     for _ in 0..MAX_TRIES {

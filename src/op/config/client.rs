@@ -13,7 +13,7 @@ use super::reader::Obj;
 use super::uri::{check_fetch_uri, check_native_redirect_uri, check_origin, check_redirect_uri};
 use super::{
     ApplicationType, AuthMethod, Client, ClientOrigin, ClientType, ConfigError, GrantType,
-    TokenDelivery, TokenFormat,
+    TokenFormat,
 };
 use crate::jose::Alg;
 use crate::op::types::{ClientId, RedirectUri};
@@ -88,7 +88,9 @@ const CLIENT_FIELDS: &[&str] = &[
     "access_token_format",
     "jwks_uri",
     "token_exchange_impersonation",
+    // CIBA Core §4: `ciba.rs`.
     "backchannel_token_delivery_mode",
+    "backchannel_client_notification_endpoint",
 ];
 
 /// The client described by `value` (an object of [`CLIENT_FIELDS`] members), at `path` for
@@ -380,28 +382,8 @@ pub(crate) fn parse_client(
         ));
     }
 
-    let backchannel_token_delivery_mode = match obj.string("backchannel_token_delivery_mode")? {
-        None => None,
-        Some("poll") => Some(TokenDelivery::Poll),
-        Some("ping" | "push") => {
-            return Err(ConfigError::new(
-                obj.at("backchannel_token_delivery_mode"),
-                "only \"poll\" is supported: the provider calls no client endpoint with tokens (CIBA Core §5)",
-            ));
-        }
-        Some(_) => {
-            return Err(ConfigError::new(
-                obj.at("backchannel_token_delivery_mode"),
-                "must be \"poll\" (CIBA Core §5)",
-            ));
-        }
-    };
-    if grant_types.contains(&GrantType::Ciba) && backchannel_token_delivery_mode.is_none() {
-        return Err(ConfigError::new(
-            obj.at("backchannel_token_delivery_mode"),
-            "is required with urn:openid:params:grant-type:ciba: \"poll\" (CIBA Core §4)",
-        ));
-    }
+    let backchannel_token_delivery_mode =
+        super::ciba::parse(&obj, &grant_types, asserted.is_none())?;
     let token_exchange_impersonation = obj.bool("token_exchange_impersonation")?;
     if token_exchange_impersonation && asserted.is_some() {
         return Err(ConfigError::new(

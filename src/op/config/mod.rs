@@ -21,6 +21,7 @@ use crate::jose::Alg;
 use crate::{Error, json};
 
 mod authorization;
+mod ciba;
 mod client;
 mod fields;
 mod mtls;
@@ -32,6 +33,7 @@ mod upstream;
 mod uri;
 
 pub use authorization::AuthorizationRules;
+pub use ciba::TokenDelivery;
 pub(crate) use client::parse_client;
 pub use client::{ClientSource, SelfAsserted};
 use fields::{parse_lifetimes, parse_login_limits, parse_user};
@@ -442,21 +444,14 @@ pub struct Client {
     /// it must name the actor.
     pub token_exchange_impersonation: bool,
     /// How the client gets the tokens of its CIBA requests (CIBA Core §4
-    /// `backchannel_token_delivery_mode`): required with the CIBA grant.
+    /// `backchannel_token_delivery_mode`, with the `backchannel_client_notification_endpoint`
+    /// of ping mode): required with the CIBA grant.
     pub backchannel_token_delivery_mode: Option<TokenDelivery>,
     /// How its authorization requests come and their answers go (PAR, request objects,
     /// JARM).
     pub authorization: AuthorizationRules,
     /// The profile it is held to (`"fapi2"`: the FAPI 2.0 Security Profile).
     pub profile: Option<Profile>,
-}
-
-/// How a client gets the tokens of its CIBA requests (CIBA Core §5). Poll mode only: the
-/// client polls the token endpoint, and the provider calls no endpoint of the client's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenDelivery {
-    /// `poll` (CIBA Core §5.1).
-    Poll,
 }
 
 impl Client {
@@ -651,6 +646,7 @@ impl Config {
             }
             clients.push(client);
         }
+        ciba::check_endpoints(issuer, &clients)?;
 
         let mut users: Vec<User> = Vec::new();
         for (i, value) in obj.array("users")?.iter().enumerate() {

@@ -1,7 +1,8 @@
 //! The backchannel authentication endpoint, `/bc-authorize` (OpenID Connect CIBA Core 1.0
-//! §7): a confidential client registered for CIBA in poll mode names a user and asks for
-//! their approval, which the user gives at `/ciba`; the client then polls the token
-//! endpoint with the `auth_req_id` it gets here.
+//! §7): a confidential client registered for CIBA names a user and asks for their approval,
+//! which the user gives at `/ciba`; the client then calls the token endpoint with the
+//! `auth_req_id` it gets here: polling (poll mode), or once told the user answered (ping
+//! mode, with the `client_notification_token` it sends here, `op::ciba::ping`).
 //!
 //! The user is named by exactly one hint (§7.1): `login_hint` (their username here) or
 //! `id_token_hint` (an ID token this provider issued to this client; expired ones are fine
@@ -14,9 +15,9 @@ use serde_json::{Value, json};
 
 use crate::jose::SignatureVerifier;
 use crate::op::authorize::validate::requested_scope;
-use crate::op::ciba::{self, Ask};
+use crate::op::ciba::{self, Ask, ping};
 use crate::op::clients::auth::{Origins, client_form};
-use crate::op::config::{Client, GrantType};
+use crate::op::config::{Client, GrantType, TokenDelivery};
 use crate::op::error::OpError;
 use crate::op::form::Params;
 use crate::op::http::{Request, Response};
@@ -61,6 +62,14 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             )));
         }
     }
+    // §7.1: a ping client's requests each carry the token its notification is sent with; a
+    // poll client's are never notified, so whatever it sends is not kept.
+    let client_notification_token = match client.backchannel_token_delivery_mode {
+        Some(TokenDelivery::Ping { .. }) => Some(ping::notification_token(
+            params.get("client_notification_token"),
+        )?),
+        _ => None,
+    };
     let scope = requested_scope(&client, params.get("scope"))?;
     // §7.1: a CIBA request is an OpenID Connect authentication request.
     if !scope.has("openid") {
@@ -82,6 +91,7 @@ async fn run<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             binding_message,
             resources,
             expires_in,
+            client_notification_token,
         },
         services,
     )

@@ -1,7 +1,7 @@
 //! The CIBA page, `/ciba` (OpenID Connect CIBA Core 1.0 §8, the authentication device's
 //! side): the user signs in here (the login page's form and limits) and sees the requests
 //! waiting for them — the client's name, the scopes, the binding message — and approves or
-//! denies each.
+//! denies each; a ping client is then notified (§10.2) after the page is answered.
 //!
 //! Each answer's form is CSRF-protected, its token bound to the request's id and the
 //! browser. A request is found in the signed-in user's own inbox (by their `sub` and the
@@ -162,7 +162,10 @@ async fn decide<S: Store, P, V>(
     if !pending::decide(&request.pending(op), &answer, services).await? {
         return Ok(gone());
     }
-    Ok(if answer.approved {
+    // CIBA Core §10.2: a ping client is told of the answer, either way. The answer is stored
+    // above, so the page and the client's tokens never depend on the ping arriving.
+    let ping = ciba::ping::notice(op, &request);
+    let page = if answer.approved {
         ciba_pages::answered(
             "Allowed",
             "The application continues with your account.",
@@ -170,7 +173,8 @@ async fn decide<S: Store, P, V>(
         )
     } else {
         ciba_pages::answered("Denied", "The application was not given access.", 200)
-    })
+    };
+    Ok(page.with_effects(ping))
 }
 
 /// A request no longer waiting: answered, expired, or not this user's.

@@ -168,12 +168,13 @@ pub fn document(config: &Config, keys: &SigningKeys) -> Value {
             json!(true),
         );
     }
-    // CIBA Core §4: poll mode only, no user_code, wherever a client may use CIBA.
+    // CIBA Core §4: poll and ping modes (push is not offered), no user_code, wherever a
+    // client may use CIBA.
     if offered(config, Endpoint::BcAuthorize) {
         set_member(
             &mut document,
             "backchannel_token_delivery_modes_supported",
-            json!(["poll"]),
+            json!(["poll", "ping"]),
         );
         set_member(
             &mut document,

@@ -1,5 +1,5 @@
 //! The tokens of a request a user approved away from the client that polls for them (the
-//! device grant, CIBA in poll mode): issued once. Like a code's exchange, the poll that
+//! device grant, CIBA, either mode): issued once. Like a code's exchange, the poll that
 //! issues them writes the grant record, with `reserve`, under a refresh token derived from
 //! the code the client polls with: of polls in flight at once exactly one writes it and
 //! answers with the tokens, and every other poll, then or later, is `invalid_grant`. A

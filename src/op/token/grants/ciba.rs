@@ -1,5 +1,8 @@
-//! `urn:openid:params:grant-type:ciba` (OpenID Connect CIBA Core 1.0 §10.1, poll mode): the
-//! client polls with its `auth_req_id` until the user has answered at `/ciba` (`op::ciba`).
+//! `urn:openid:params:grant-type:ciba` (OpenID Connect CIBA Core 1.0 §10.1): the client
+//! polls with its `auth_req_id` until the user has answered at `/ciba` (`op::ciba`). A ping
+//! client calls once it is notified, "as in poll mode" (§10.2), under the same rules: §7.3
+//! gives the `interval` to clients in poll and ping modes alike, so one that calls early,
+//! or missed its ping and polls, is held to it as well.
 //!
 //! Answers, in order (§11): an `auth_req_id` that is unknown or another client's is
 //! `invalid_grant`; an expired one `expired_token`; one not answered yet

@@ -1,0 +1,159 @@
+//! CIBA ping mode (OpenID Connect CIBA Core 1.0 §5, §10.2): a client registered with
+//! `backchannel_token_delivery_mode: "ping"` gives each request a `client_notification_token`
+//! (§7.1), and when the user answers at `/ciba` — allowing or denying — the provider POSTs
+//! the request's `auth_req_id` to the client's notification endpoint with that token as a
+//! bearer credential. The client then calls the token endpoint as in poll mode.
+//!
+//! The POST is an [`Effect`] the host sends after the user's page is answered, so a slow or
+//! failing endpoint never holds up or fails the page, and the answer is already stored:
+//! a client that missed its ping polls and gets its tokens (or `access_denied`) all the same.
+//!
+//! Both values the ping carries are the client's credentials and are kept recoverable, as
+//! the provider must send them back: only in the request's inbox record (what `/ciba` reads
+//! when the user answers), never in the record under the `auth_req_id`'s hash (which would
+//! then name its own key), never in `Debug` or a log.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::json;
+
+use crate::op::config::TokenDelivery;
+use crate::op::error::OpError;
+use crate::op::http::Effect;
+use crate::op::provider::Provider;
+use crate::op::records::CibaRequest;
+use crate::secret::Secret;
+
+/// The longest `client_notification_token`, in characters (§7.1).
+pub const MAX_NOTIFICATION_TOKEN: usize = 1024;
+
+/// What a ping sends: kept with a ping client's request until the user answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PingBack {
+    /// The request's `auth_req_id`, the ping's body.
+    #[serde(with = "secret_text")]
+    pub auth_req_id: Secret,
+    /// The client's `client_notification_token` (§7.1), the ping's bearer token.
+    #[serde(with = "secret_text")]
+    pub client_notification_token: Secret,
+}
+
+/// The `client_notification_token` of a ping client's request (§7.1): required, a bearer
+/// token in the syntax of RFC 6750 §2.1 (`b64token`), at most
+/// [`MAX_NOTIFICATION_TOKEN`] characters. The errors never repeat the value.
+pub fn notification_token(value: Option<&str>) -> Result<Secret, OpError> {
+    let Some(token) = value else {
+        return Err(OpError::InvalidRequest(
+            "client_notification_token is required for a client in ping mode (CIBA Core §7.1)"
+                .into(),
+        ));
+    };
+    if token.len() > MAX_NOTIFICATION_TOKEN {
+        return Err(OpError::InvalidRequest(format!(
+            "client_notification_token must be at most {MAX_NOTIFICATION_TOKEN} characters (CIBA Core §7.1)"
+        )));
+    }
+    if !is_b64token(token) {
+        return Err(OpError::InvalidRequest(
+            "client_notification_token must be a bearer token: letters, digits and -._~+/, then any = (RFC 6750 §2.1)".into(),
+        ));
+    }
+    Ok(Secret::new(token.to_owned()))
+}
+
+/// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. What
+/// goes into the ping's `Authorization` field, so nothing else may (no spaces, no line
+/// breaks).
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+/// The ping for `request`, just answered (§10.2): a POST of `{"auth_req_id": …}` as JSON to
+/// the client's notification endpoint with `Authorization: Bearer <client_notification_token>`.
+/// None when the request is not a ping client's, or the client has left ping mode since.
+pub fn notice(op: &Provider, request: &CibaRequest) -> Option<Effect> {
+    let ping = request.ping.as_ref()?;
+    // CIBA is for configured clients only: no store is read here, so building the ping
+    // cannot fail the user's page.
+    let client = op.config.client(&request.client_id)?;
+    let Some(TokenDelivery::Ping {
+        notification_endpoint,
+    }) = &client.backchannel_token_delivery_mode
+    else {
+        return None;
+    };
+    let body = json!({ "auth_req_id": ping.auth_req_id.expose() });
+    Some(Effect::Post {
+        url: notification_endpoint.clone(),
+        content_type: "application/json",
+        authorization: Some(Secret::new(format!(
+            "Bearer {}",
+            ping.client_notification_token.expose()
+        ))),
+        body: body.to_string().into_bytes(),
+    })
+}
+
+/// A [`Secret`] in a record: its text.
+mod secret_text {
+    use super::{Deserialize, Deserializer, Secret, Serializer};
+
+    pub fn serialize<S: Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6750 §2.1 `b64token`, and the §7.1 length limit.
+    #[test]
+    fn notification_tokens() {
+        for good in [
+            "a",
+            "8d67dc78-7faa-4d41-aabd-67707b374255",
+            "a+/b=",
+            "x==",
+            "-._~",
+        ] {
+            assert!(notification_token(Some(good)).is_ok(), "{good}");
+        }
+        let longest = "a".repeat(MAX_NOTIFICATION_TOKEN);
+        assert!(notification_token(Some(&longest)).is_ok());
+        let longer = "a".repeat(MAX_NOTIFICATION_TOKEN + 1);
+        for bad in [
+            None,
+            Some(""),
+            Some("="),
+            Some("a b"),
+            Some("a=b"),
+            Some("a\r\nX: y"),
+            Some("é"),
+            Some(longer.as_str()),
+        ] {
+            assert!(notification_token(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Neither secret is shown by `Debug`.
+    #[test]
+    fn debug_hides_the_secrets() {
+        let ping = PingBack {
+            auth_req_id: Secret::new("the-auth-req-id".into()),
+            client_notification_token: Secret::new("the-notification-token".into()),
+        };
+        let shown = format!("{ping:?}");
+        assert!(
+            !shown.contains("the-auth-req-id") && !shown.contains("the-notification-token"),
+            "{shown}"
+        );
+    }
+}
