@@ -35,6 +35,16 @@ async function learned(cache, request, response, env = ENV) {
   await settle();
 }
 
+test("a copy says how old it is in Age, in whole seconds (RFC 9111 §5.1)", async () => {
+  const { cache, clock } = cacheWithClock();
+  await learned(cache, get(), answer("doc", { "cache-control": PUBLIC, age: "7" }));
+  assert.equal(cache.answer(get(), ENV).headers.get("age"), "0", "the module's own Age is not kept");
+  clock.now += 2_999;
+  assert.equal(cache.answer(get(), ENV).headers.get("age"), "2");
+  clock.now += 1;
+  assert.equal(cache.answer(get(), ENV).headers.get("age"), "3");
+});
+
 test("a public GET answer is answered again from the copy, body and fields as they were", async () => {
   const { cache } = cacheWithClock();
   await learned(cache, get(), answer('{"keys":[]}', { "cache-control": PUBLIC, "content-type": "application/jwk-set+json" }));
@@ -162,6 +172,18 @@ test("bounded: a body over 64 KiB is not kept, nor more than 16 documents", asyn
   for (let i = 0; i < 17; i++) await learned(cache, get(`https://op.example/doc${i}`), answer(`doc ${i}`));
   assert.ok(cache.answer(get("https://op.example/doc15"), ENV));
   assert.equal(cache.answer(get("https://op.example/doc16"), ENV), undefined);
+});
+
+test("copies past their lifetime give their places to new documents", async () => {
+  const { cache, clock } = cacheWithClock();
+  await learned(cache, get("https://op.example/short"), answer("short", { "cache-control": "public, max-age=1" }));
+  for (let i = 0; i < 15; i++) await learned(cache, get(`https://op.example/doc${i}`), answer(`doc ${i}`));
+  await learned(cache, get("https://op.example/late"), answer("late"));
+  assert.equal(cache.answer(get("https://op.example/late"), ENV), undefined, "16 fresh copies: no place");
+  clock.now += 1_000;
+  await learned(cache, get("https://op.example/late"), answer("late"));
+  assert.equal(await cache.answer(get("https://op.example/late"), ENV)?.text(), "late");
+  assert.ok(cache.answer(get("https://op.example/doc0"), ENV), "the fresh ones stay");
 });
 
 test("a request whose fields cannot be read goes to the module", () => {

@@ -12,7 +12,8 @@
 // What it saves is the module's fixed cost of an answer: handing the URL and every header
 // field to wasm, and building the Response from wasm memory (benches/README.md, "Side by
 // side", the metadata row). Only a GET is answered from a copy; a HEAD, a preflight and
-// everything else go to the module as before.
+// everything else go to the module as before. A copy says how old it is in `Age` (RFC 9111
+// §5.1), as any cache's answer does, so a client's own freshness reckoning stays right.
 
 /** At most this many documents are kept; a URL with a query is never kept, so the set is the provider's own few paths. */
 const MAX_ENTRIES = 16;
@@ -54,7 +55,7 @@ function varyNames(vary) {
 
 export class PublicCache {
   #env = undefined;
-  /** url → { body, headers, expires, vary: [[name, value or null]] } */
+  /** url → { body, headers, stored, expires, vary: [[name, value or null]] } */
   #entries = new Map();
   #now;
 
@@ -87,20 +88,32 @@ export class PublicCache {
     if (entries.size === 0) return undefined;
     const entry = entries.get(url);
     if (entry === undefined) return undefined;
-    if (this.#now() >= entry.expires) {
+    const now = this.#now();
+    if (now >= entry.expires) {
       entries.delete(url);
       return undefined;
     }
     for (const [name, value] of entry.vary) {
       if (request.headers.get(name) !== value) return undefined;
     }
-    return new Response(entry.body, { status: 200, headers: entry.headers });
+    const copy = new Response(entry.body, { status: 200, headers: entry.headers });
+    copy.headers.set("age", String(Math.floor((now - entry.stored) / 1000)));
+    return copy;
+  }
+
+  /** Drops the copies whose lifetime is over, so they do not hold places others could take. */
+  #dropExpired(entries) {
+    const now = this.#now();
+    for (const [url, entry] of entries) {
+      if (now >= entry.expires) entries.delete(url);
+    }
   }
 
   /**
    * Keeps a copy of `response` (the module's answer to `request`: a Response, or a promise
    * of one, which is never kept) if a shared cache could. The body is read from a clone, so
-   * `response` itself goes out untouched.
+   * `response` itself goes out untouched. Called only once the module has answered
+   * `request`, so its fields read (unlike in `answer`, which runs first).
    */
   learn(request, env, response) {
     if (!(response instanceof Response) || request.method !== "GET" || response.status !== 200) return;
@@ -109,16 +122,21 @@ export class PublicCache {
     const names = varyNames(response.headers.get("vary"));
     if (lifetime === null || names === null) return;
     const entries = this.#entriesOf(env);
-    if (entries.size >= MAX_ENTRIES && !entries.has(request.url)) return;
-    const headers = [...response.headers];
+    const full = () => {
+      if (entries.size < MAX_ENTRIES || entries.has(request.url)) return false;
+      this.#dropExpired(entries);
+      return entries.size >= MAX_ENTRIES;
+    };
+    if (full()) return;
+    const headers = [...response.headers].filter(([name]) => name !== "age");
     const vary = names.map((name) => [name, request.headers.get(name)]);
-    const expires = this.#now() + lifetime * 1000;
+    const stored = this.#now();
+    const expires = stored + lifetime * 1000;
     response.clone().arrayBuffer().then(
       (body) => {
         // Kept only if the deploy it was made under is still the one answering.
-        if (body.byteLength > MAX_BODY_BYTES || env !== this.#env) return;
-        if (entries.size >= MAX_ENTRIES && !entries.has(request.url)) return;
-        entries.set(request.url, { body: new Uint8Array(body), headers, expires, vary });
+        if (body.byteLength > MAX_BODY_BYTES || env !== this.#env || full()) return;
+        entries.set(request.url, { body: new Uint8Array(body), headers, stored, expires, vary });
       },
       () => {
         // A body that cannot be read is simply not kept.
