@@ -3,9 +3,12 @@
 //!
 //! - public documents (discovery, the JWKS, protected-resource metadata): every origin,
 //!   with `*`. The answer is the same for every request, so it needs no `Vary: Origin`.
-//! - registration (RFC 7591, RFC 7592): every origin, with `*`. Registration is already
-//!   open (or behind an initial access token) and rate limited per address; a page adds
-//!   nothing to what a script with curl can do, and a browser MCP host must register.
+//! - registration (RFC 7591, RFC 7592): every origin, with `*`, as a browser MCP host must
+//!   register. A page adds one thing a script with curl lacks: the addresses of everyone
+//!   who visits it, each of whom its script can make register, out of reach of the
+//!   per-address limit. What bounds that is the deployment-wide limit
+//!   (`registration.max_per_hour`, `endpoints::register`), at the price of refusing
+//!   everyone's registrations while a flood lasts.
 //! - client endpoints (token, revocation, PAR, UserInfo, the provider's own API): a
 //!   preflight carries no client, so it is answered for any origin that is a client's or
 //!   could be one (`Provider::may_be_client_origin`); the request itself is decided once

@@ -505,3 +505,28 @@ fn the_origin_check_follows_the_route_table() {
         );
     }
 }
+
+/// The deployment-wide registration limit (`registration.max_per_hour`) is what bounds a
+/// page that makes its visitors' browsers register: past it a page reads the 429 and
+/// `Retry-After` (RFC 6585 §4) like any other answer of the route.
+#[test]
+fn a_page_reads_the_deployment_registration_limit() {
+    let op = op_with_registration(json!({ "enabled": true, "max_per_hour": 1 }));
+    register_app(&op);
+    // From the same address, well under its own limit of 20.
+    let refused = op.send(&json_from(
+        ELSEWHERE,
+        "POST",
+        "/register",
+        &json!({ "redirect_uris": [APP_REDIRECT], "token_endpoint_auth_method": "none" }),
+    ));
+    assert_eq!(refused.status, 429, "{}", text(&refused));
+    assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
+    assert!(refused.header("retry-after").is_some());
+    assert!(
+        refused
+            .header("access-control-expose-headers")
+            .unwrap()
+            .contains("Retry-After")
+    );
+}

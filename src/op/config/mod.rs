@@ -40,7 +40,7 @@ use fields::{parse_lifetimes, parse_login_limits, parse_user};
 pub use mtls::Mtls;
 pub use profile::{FAPI2_ALGORITHMS, Profile};
 use reader::Obj;
-pub use registration::Registration;
+pub use registration::{DEFAULT_MAX_PER_HOUR, MAX_PER_HOUR_RANGE, Registration};
 pub use resources::Resource;
 pub use upstream::UpstreamProvider;
 use uri::check_issuer;
