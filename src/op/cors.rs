@@ -13,8 +13,9 @@
 //!   preflight carries no client, so it is answered for any origin that is a client's or
 //!   could be one (`Provider::may_be_client_origin`); the request itself is decided once
 //!   its client is known (`Provider::origin_allowed_for`): an origin that client does not
-//!   allow is refused with `invalid_request` before anything is consumed (a code, a refresh
-//!   token, a pushed request stays usable). That refusal is readable by the page, as every
+//!   allow is refused with `invalid_request` before anything single-use is spent: a code,
+//!   a refresh token, a `private_key_jwt` assertion's or a DPoP proof's `jti` all stay
+//!   good from the right origin. That refusal is readable by the page, as every
 //!   answer of the route is to an origin the preflight accepts: it says nothing a request
 //!   from curl would not, and a readable error names the mistake where a network error
 //!   would look like an outage.
