@@ -79,11 +79,13 @@ impl Provider {
 
     /// Whether the request may call a client endpoint as `client`: it comes from no
     /// browser page (no `Origin`), from the issuer's own origin (same-origin: no CORS), or
-    /// from an origin the client allows ([`Client::allows_origin`]).
+    /// from an origin the client allows ([`Client::allows_origin`]). The issuer's origin is
+    /// the one a browser sends (lowercase host, no default port), not the configured text,
+    /// which may differ in either.
     pub(crate) fn origin_allowed_for(&self, req: &Request, client: &Client) -> bool {
         match request_origin(req) {
             None => true,
-            Some(origin) => origin == self.config.issuer || client.allows_origin(origin),
+            Some(origin) => origin == self.config.issuer_origin() || client.allows_origin(origin),
         }
     }
 

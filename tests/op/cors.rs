@@ -588,6 +588,29 @@ fn a_refused_origin_spends_no_client_assertion() {
     assert_eq!(error_of(&replayed), (401, "invalid_client".to_owned()));
 }
 
+/// RFC 6454 §6.2: a browser on the issuer's own pages sends its origin with the host in
+/// lowercase and without the default port, whatever case or port the configured issuer
+/// is written with; such a request is same-origin, not a CORS request, for any client.
+#[test]
+fn the_issuers_own_origin_is_the_one_browsers_send() {
+    let mut config = config_json();
+    config["issuer"] = json!("https://OP.Example:443");
+    let op = Op::with_config(config);
+    let from = |origin: &str| {
+        op.send(
+            &token_from(Some(origin), &[("grant_type", "client_credentials")])
+                .with_header("authorization", &basic(SERVICE, SERVICE_SECRET)),
+        )
+    };
+    let same_origin = from("https://op.example");
+    assert_eq!(same_origin.status, 200, "{}", text(&same_origin));
+    assert_eq!(
+        error_of(&from("https://op.example:8443")),
+        (400, "invalid_request".to_owned()),
+        "another port is another origin"
+    );
+}
+
 /// The deployment-wide registration limit (`registration.max_per_hour`) is what bounds a
 /// page that makes its visitors' browsers register: past it a page reads the 429 and
 /// `Retry-After` (RFC 6585 §4) like any other answer of the route.
