@@ -460,9 +460,9 @@ impl Client {
     /// Whether a browser app on `origin` may call the provider as this client (CORS,
     /// Fetch §3.2). A configured client lists its origins (`allowed_origins`): the operator
     /// said which. A client that arrived on its own (registered, or described by a metadata
-    /// document) has the origins of its redirect URIs if it is a web application, as
-    /// Keycloak's "+" web origin derives them: the page the user returns to is the page that
-    /// redeems the code. A native app has none: it calls from no web page.
+    /// document) has the origins of its redirect URIs if it is a web application: the page
+    /// the user returns to is the page that redeems the code. A native app has none: it
+    /// calls from no web page.
     pub fn allows_origin(&self, origin: &str) -> bool {
         match self.origin {
             ClientOrigin::Configured => self.allowed_origins.iter().any(|o| o == origin),
