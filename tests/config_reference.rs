@@ -385,12 +385,13 @@ fn project(config: &Config, path: &str, field: &str) -> Value {
         }
         ("registration", _) => {
             let r = &config.registration;
-            json!(match field {
-                "enabled" => r.enabled,
-                "client_id_metadata_documents" => r.client_id_metadata_documents,
-                "allow_loopback_fetch" => r.allow_loopback_fetch,
+            match field {
+                "enabled" => json!(r.enabled),
+                "client_id_metadata_documents" => json!(r.client_id_metadata_documents),
+                "allow_loopback_fetch" => json!(r.allow_loopback_fetch),
+                "max_per_hour" => json!(r.max_per_hour),
                 _ => panic!("no projection for registration.{field}: add one to this test"),
-            })
+            }
         }
         ("lifetimes", _) => {
             let l = &config.lifetimes;

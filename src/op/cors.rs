@@ -3,15 +3,19 @@
 //!
 //! - public documents (discovery, the JWKS, protected-resource metadata): every origin,
 //!   with `*`. The answer is the same for every request, so it needs no `Vary: Origin`.
-//! - registration (RFC 7591, RFC 7592): every origin, with `*`. Registration is already
-//!   open (or behind an initial access token) and rate limited per address; a page adds
-//!   nothing to what a script with curl can do, and a browser MCP host must register.
+//! - registration (RFC 7591, RFC 7592): every origin, with `*`, as a browser MCP host must
+//!   register. A page adds one thing a script with curl lacks: the addresses of everyone
+//!   who visits it, each of whom its script can make register, out of reach of the
+//!   per-address limit. What bounds that is the deployment-wide limit
+//!   (`registration.max_per_hour`, `endpoints::register`), at the price of refusing
+//!   everyone's registrations while a flood lasts.
 //! - client endpoints (token, revocation, PAR, UserInfo, the provider's own API): a
 //!   preflight carries no client, so it is answered for any origin that is a client's or
 //!   could be one (`Provider::may_be_client_origin`); the request itself is decided once
 //!   its client is known (`Provider::origin_allowed_for`): an origin that client does not
-//!   allow is refused with `invalid_request` before anything is consumed (a code, a refresh
-//!   token, a pushed request stays usable). That refusal is readable by the page, as every
+//!   allow is refused with `invalid_request` before anything single-use is spent: a code,
+//!   a refresh token, a `private_key_jwt` assertion's or a DPoP proof's `jti` all stay
+//!   good from the right origin. That refusal is readable by the page, as every
 //!   answer of the route is to an origin the preflight accepts: it says nothing a request
 //!   from curl would not, and a readable error names the mistake where a network error
 //!   would look like an outage.
@@ -75,11 +79,13 @@ impl Provider {
 
     /// Whether the request may call a client endpoint as `client`: it comes from no
     /// browser page (no `Origin`), from the issuer's own origin (same-origin: no CORS), or
-    /// from an origin the client allows ([`Client::allows_origin`]).
+    /// from an origin the client allows ([`Client::allows_origin`]). The issuer's origin is
+    /// the one a browser sends (lowercase host, no default port), not the configured text,
+    /// which may differ in either.
     pub(crate) fn origin_allowed_for(&self, req: &Request, client: &Client) -> bool {
         match request_origin(req) {
             None => true,
-            Some(origin) => origin == self.config.issuer || client.allows_origin(origin),
+            Some(origin) => origin == self.config.issuer_origin() || client.allows_origin(origin),
         }
     }
 

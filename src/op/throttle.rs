@@ -1,6 +1,6 @@
-//! Throttling: sign-in attempts, and requests counted per client address
-//! ([`per_address`]: registrations at `/register`), in fixed windows on the store's atomic
-//! counters.
+//! Throttling: sign-in attempts, requests counted per client address ([`per_address`]:
+//! registrations at `/register`), and across the whole deployment ([`deployment_wide`]:
+//! registrations stored), in fixed windows on the store's atomic counters.
 //!
 //! At sign-in, every attempt at the login form counts against the username it
 //! names, and a failed one also against the client address it comes from
@@ -162,6 +162,38 @@ pub async fn per_address<S: Store>(
         Verdict::Allowed
     })
 }
+
+/// Counts one event of kind `kind` (`register`) for the whole deployment, wherever it comes
+/// from, and says whether it may go on: at most `limit` in a window of `window` seconds.
+/// One counter per window, in the strongly consistent store where there is one (the
+/// store's atomic [`SingleUse::increment`]), so events racing at every location are each
+/// counted. A refused event counts too: past the limit the count only grows until the
+/// window turns.
+///
+/// [`SingleUse::increment`]: crate::store::SingleUse::increment
+pub async fn deployment_wide<S: Store>(
+    store: &S,
+    kind: &str,
+    limit: u64,
+    window: u64,
+    now: UnixTime,
+) -> Result<Verdict, Error> {
+    let (index, into_window) = window_of(window, now);
+    let count = store
+        .increment(&key(kind, DEPLOYMENT, index), window)
+        .await?;
+    Ok(if count > limit {
+        Verdict::Refused {
+            retry_after: window.saturating_sub(into_window),
+        }
+    } else {
+        Verdict::Allowed
+    })
+}
+
+/// The subject of a deployment-wide counter: a text no header can carry (a newline), so
+/// it is never an address's counter.
+const DEPLOYMENT: &str = "\ndeployment";
 
 /// The failure counter of the request's address in window `index`, if it names one.
 fn address_key(req: &Request, index: u64) -> Option<String> {

@@ -5,6 +5,8 @@
 //   and consent pages driven by ./browserless.mjs), its management (RFC 7592) over HTTP, and
 //   hostile registrations: redirect URIs with fragments or wrong schemes, and a flood from one
 //   address, which the per-address limit stops;
+// - the deployment-wide limit (`registration.max_per_hour`) counted in the Durable Object:
+//   a flood sent at once stores exactly that many registrations;
 // - client ID metadata documents (draft-ietf-oauth-client-id-metadata-document) served over
 //   https by a local server whose certificate comes from a throwaway CA (openssl), which
 //   wrangler is given as NODE_EXTRA_CA_CERTS: the Worker fetches the document, a code flow
@@ -235,6 +237,45 @@ describe('dynamic client registration (RFC 7591, RFC 7592) on wrangler dev', () 
     assert.ok(Number(refused.headers.get('retry-after')) > 0);
     const health = await call(new URL('/.well-known/openid-configuration', op.url));
     assert.equal(health.status, 200);
+  });
+});
+
+describe('the deployment-wide registration limit on wrangler dev', () => {
+  const MAX_PER_HOUR = 3;
+  let op;
+
+  before(async () => {
+    const port = await freePort();
+    const fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
+    fx.config.registration = { enabled: true, max_per_hour: MAX_PER_HOUR };
+    fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
+    op = await startWrangler({ port, secrets: fx.secrets });
+  });
+  after(async () => {
+    await op?.stop();
+  });
+
+  test(`a flood sent at once stores exactly max_per_hour (${MAX_PER_HOUR}) registrations; malformed ones use none (429, Retry-After; RFC 6585 §4)`, async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const malformed = await register(op.url, { redirect_uris: ['https://flood.example/cb#f'], token_endpoint_auth_method: 'none' });
+      assert.equal(malformed.status, 400, malformed.text);
+    }
+    const hour = () => Math.floor(Date.now() / 3_600_000);
+    const startedIn = hour();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => register(op.url, { redirect_uris: ['https://flood.example/cb'], token_endpoint_auth_method: 'none' })),
+    );
+    const statuses = answers.map((a) => a.status);
+    assert.ok(statuses.every((s) => s === 201 || s === 429), `statuses: ${statuses}`);
+    const created = statuses.filter((s) => s === 201).length;
+    // The counter is the Durable Object's atomic increment: none of the racing registrations
+    // is missed. Only if the hour turned mid-flood could a second hour's allowance pass.
+    if (hour() === startedIn) assert.equal(created, MAX_PER_HOUR, `statuses: ${statuses}`);
+    else assert.ok(created <= 2 * MAX_PER_HOUR, `statuses: ${statuses}`);
+    const refused = answers.find((a) => a.status === 429);
+    assert.equal(refused.json.error, 'too_many_requests');
+    assert.match(refused.json.error_description, /this hour/);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
   });
 });
 

@@ -505,3 +505,133 @@ fn the_origin_check_follows_the_route_table() {
         );
     }
 }
+
+/// RFC 9449 §11.1 (a proof's `jti` is used once) meets Fetch §3.2: a DPoP proof sent from
+/// an origin the client does not allow is refused before it is checked, so it is not spent.
+/// At the token endpoint the same proof then redeems the same code from the client's
+/// origin; at UserInfo (OpenID Connect Core §5.3) the same proof then reads the claims.
+#[test]
+fn a_refused_origin_spends_no_dpop_proof() {
+    let op = Op::new();
+    let spa = "https://spa.example";
+    let key = dpop_key(21);
+    let token_url = format!("{ISSUER}/token");
+    let (_browser, start, code) = sign_in(&op, "openid email");
+    let form = code_form(&start, &code);
+    let first = op.send(&token_from(Some(spa), &form).with_header(
+        "dpop",
+        &dpop_proof(&op, &key, "POST", &token_url, None, None),
+    ));
+    assert_eq!(body(&first)["error"], "use_dpop_nonce");
+    let nonce = first.header("dpop-nonce").unwrap().to_owned();
+    let proof = dpop_proof(&op, &key, "POST", &token_url, None, Some(&nonce));
+    let refused = op.send(&token_from(Some(ELSEWHERE), &form).with_header("dpop", &proof));
+    assert_eq!(error_of(&refused), (400, "invalid_request".to_owned()));
+    let tokens = op.send(&token_from(Some(spa), &form).with_header("dpop", &proof));
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+    let tokens = body(&tokens);
+    assert_eq!(tokens["token_type"], "DPoP");
+    let access = tokens["access_token"].as_str().unwrap();
+
+    let userinfo_url = format!("{ISSUER}/userinfo");
+    let proof = dpop_proof(&op, &key, "GET", &userinfo_url, Some(access), None);
+    let userinfo = |origin: &str| {
+        op.send(
+            &Request::new("GET", &userinfo_url)
+                .with_header("origin", origin)
+                .with_header("authorization", &format!("DPoP {access}"))
+                .with_header("dpop", &proof),
+        )
+    };
+    let refused = userinfo(ELSEWHERE);
+    assert_eq!(refused.status, 400, "{}", text(&refused));
+    assert!(
+        refused
+            .header("www-authenticate")
+            .unwrap()
+            .contains("invalid_request")
+    );
+    let read = userinfo(spa);
+    assert_eq!(read.status, 200, "{}", text(&read));
+    assert_eq!(body(&read)["email"], "demo@example.com");
+    assert_eq!(userinfo(spa).status, 401, "the proof is still single use");
+}
+
+/// RFC 7523 §3 (7) (an assertion's `jti` is accepted once) meets Fetch §3.2: a
+/// `private_key_jwt` assertion sent from an origin the client does not allow is refused
+/// before the client is authenticated, so the same assertion then authenticates it from
+/// its own origin.
+#[test]
+fn a_refused_origin_spends_no_client_assertion() {
+    let batch = "browser-batch";
+    let batch_origin = "https://batch.example";
+    let key = client_key(oidc_edge::jose::Alg::Es256, "batch-key");
+    let mut config = config_json();
+    config["clients"].as_array_mut().unwrap().push(json!({
+        "client_id": batch, "client_type": "confidential",
+        "token_endpoint_auth_method": "private_key_jwt", "jwks": jwks_of(&[&key]),
+        "grant_types": ["client_credentials"], "scopes": ["api:read"],
+        "allowed_origins": [batch_origin]
+    }));
+    let op = Op::with_config(config);
+    let assertion = sign(&key, &assertion_claims(&op, batch, "one-jti"), &[]);
+    let form = with_assertion(
+        &[("grant_type", "client_credentials"), ("scope", "api:read")],
+        &assertion,
+    );
+    let refused = op.send(&token_from(Some(ELSEWHERE), &form));
+    assert_eq!(error_of(&refused), (400, "invalid_request".to_owned()));
+    let tokens = op.send(&token_from(Some(batch_origin), &form));
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+    assert!(readable_by(&tokens, batch_origin));
+    let replayed = op.send(&token_from(Some(batch_origin), &form));
+    assert_eq!(error_of(&replayed), (401, "invalid_client".to_owned()));
+}
+
+/// RFC 6454 §6.2: a browser on the issuer's own pages sends its origin with the host in
+/// lowercase and without the default port, whatever case or port the configured issuer
+/// is written with; such a request is same-origin, not a CORS request, for any client.
+#[test]
+fn the_issuers_own_origin_is_the_one_browsers_send() {
+    let mut config = config_json();
+    config["issuer"] = json!("https://OP.Example:443");
+    let op = Op::with_config(config);
+    let from = |origin: &str| {
+        op.send(
+            &token_from(Some(origin), &[("grant_type", "client_credentials")])
+                .with_header("authorization", &basic(SERVICE, SERVICE_SECRET)),
+        )
+    };
+    let same_origin = from("https://op.example");
+    assert_eq!(same_origin.status, 200, "{}", text(&same_origin));
+    assert_eq!(
+        error_of(&from("https://op.example:8443")),
+        (400, "invalid_request".to_owned()),
+        "another port is another origin"
+    );
+}
+
+/// The deployment-wide registration limit (`registration.max_per_hour`) is what bounds a
+/// page that makes its visitors' browsers register: past it a page reads the 429 and
+/// `Retry-After` (RFC 6585 §4) like any other answer of the route.
+#[test]
+fn a_page_reads_the_deployment_registration_limit() {
+    let op = op_with_registration(json!({ "enabled": true, "max_per_hour": 1 }));
+    register_app(&op);
+    // From the same address, well under its own limit of 20.
+    let refused = op.send(&json_from(
+        ELSEWHERE,
+        "POST",
+        "/register",
+        &json!({ "redirect_uris": [APP_REDIRECT], "token_endpoint_auth_method": "none" }),
+    ));
+    assert_eq!(refused.status, 429, "{}", text(&refused));
+    assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
+    assert!(refused.header("retry-after").is_some());
+    assert!(
+        refused
+            .header("access-control-expose-headers")
+            .unwrap()
+            .contains("Retry-After")
+    );
+}

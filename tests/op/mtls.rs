@@ -949,6 +949,12 @@ fn the_configuration_checks_mtls() {
         config["mtls"] = json!({ "endpoint_origin": origin });
         assert_eq!(refused(&config).path, "mtls.endpoint_origin", "{origin}");
     }
+    // The issuer's origin as a browser or client sends it (RFC 6454 §6.2), however the
+    // issuer is written.
+    let mut config = mtls_config();
+    config["issuer"] = json!(ISSUER.replace("op.example", "OP.example") + ":443");
+    config["mtls"] = json!({ "endpoint_origin": ISSUER });
+    assert_eq!(refused(&config).path, "mtls.endpoint_origin");
     let mut config = mtls_config();
     config["mtls"] = json!({ "endpoint_origin": MTLS_ORIGIN, "aliases": [] });
     assert_eq!(refused(&config).path, "mtls.aliases");

@@ -622,6 +622,87 @@ fn registrations_per_address_are_limited() {
     assert_eq!(with_token(ADDRESS).status, 201, "the next window");
 }
 
+/// Registrations from many addresses, each under its own limit, still meet the
+/// deployment's: `max_per_hour` are stored per hour, then 429 with `Retry-After` (RFC 6585
+/// §4) for every address until the hour turns. Only registrations that passed every check
+/// count: malformed metadata and a wrong initial access token use up nothing.
+#[test]
+fn registrations_across_the_deployment_are_limited() {
+    let op = op_with(json!({ "max_per_hour": 3 }));
+    // Windows start at multiples of an hour: start 100 s into one.
+    op.advance(3600 - op.now().rem_euclid(3600) + 100);
+    let malformed = json!({ "redirect_uris": ["not a uri"] });
+    for n in 0..5 {
+        assert_eq!(register_from(&op, &malformed, n).status, 400);
+    }
+    for n in 0..3 {
+        let answer = register_from(&op, &spa_metadata(), n);
+        assert_eq!(answer.status, 201, "registration {n}: {}", text(&answer));
+    }
+    let refused = register_from(&op, &spa_metadata(), 3);
+    let (status, error, description) = error_of(&refused);
+    assert_eq!((status, error.as_str()), (429, "too_many_requests"));
+    assert!(description.contains("this hour"), "{description}");
+    assert_eq!(refused.header("retry-after"), Some("3500"));
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    op.advance(3500);
+    assert_eq!(
+        register_from(&op, &spa_metadata(), 4).status,
+        201,
+        "the next hour"
+    );
+
+    // Behind an initial access token, guesses at it count toward nothing.
+    let hash = PasswordHash::create(INITIAL_TOKEN.as_bytes(), 1_000).unwrap();
+    let op = op_with(json!({ "initial_access_token_hash": hash.to_string(), "max_per_hour": 1 }));
+    op.advance(3600 - op.now().rem_euclid(3600));
+    let attempt = |token: &str, n: usize| {
+        op.send(
+            &json_request_from(
+                "POST",
+                "/register",
+                &spa_metadata(),
+                &format!("198.51.100.{n}"),
+            )
+            .with_header("authorization", &format!("Bearer {token}")),
+        )
+    };
+    for n in 0..5 {
+        assert_eq!(attempt("guess", n).status, 401);
+    }
+    assert_eq!(attempt(INITIAL_TOKEN, 5).status, 201);
+    assert_eq!(attempt(INITIAL_TOKEN, 6).status, 429);
+}
+
+/// The deployment-wide limit's default and bounds (docs/configuration.md `registration`).
+#[test]
+fn the_deployment_limit_is_configured_within_bounds() {
+    let with = |registration: Value| {
+        let mut config = config_json();
+        config["registration"] = registration;
+        Config::from_json(&config.to_string())
+    };
+    let default = with(json!({ "enabled": true })).unwrap();
+    assert_eq!(default.registration.max_per_hour, 1000);
+    let set = with(json!({ "enabled": true, "max_per_hour": 1_000_000 })).unwrap();
+    assert_eq!(set.registration.max_per_hour, 1_000_000);
+    for wrong in [
+        json!(0),
+        json!(1_000_001),
+        json!(-1),
+        json!(2.5),
+        json!("1000"),
+    ] {
+        let err = with(json!({ "enabled": true, "max_per_hour": wrong }))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("registration.max_per_hour: must be"),
+            "{wrong}: {err}"
+        );
+    }
+}
+
 /// RFC 7592 §2.1: the registration is read with its registration access token; a missing
 /// or wrong token, another client's, or a client that is not registered here (a
 /// configured one, an unknown id) is `401 invalid_token`.

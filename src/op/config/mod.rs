@@ -40,7 +40,7 @@ use fields::{parse_lifetimes, parse_login_limits, parse_user};
 pub use mtls::Mtls;
 pub use profile::{FAPI2_ALGORITHMS, Profile};
 use reader::Obj;
-pub use registration::Registration;
+pub use registration::{DEFAULT_MAX_PER_HOUR, MAX_PER_HOUR_RANGE, Registration};
 pub use resources::Resource;
 pub use upstream::UpstreamProvider;
 use uri::check_issuer;
@@ -118,6 +118,8 @@ pub struct Config {
     pub password_login: bool,
     /// The scopes a client that registers itself may have ([`Config::offered_scopes`]).
     offered_scopes: Vec<String>,
+    /// The issuer's web origin ([`Config::issuer_origin`]).
+    issuer_origin: String,
     /// Every client's authorization requests come through `/par` (RFC 9126 §5), whatever
     /// the client's own `require_pushed_authorization_requests` says.
     pub require_pushed_authorization_requests: bool,
@@ -458,9 +460,9 @@ impl Client {
     /// Whether a browser app on `origin` may call the provider as this client (CORS,
     /// Fetch §3.2). A configured client lists its origins (`allowed_origins`): the operator
     /// said which. A client that arrived on its own (registered, or described by a metadata
-    /// document) has the origins of its redirect URIs if it is a web application, as
-    /// Keycloak's "+" web origin derives them: the page the user returns to is the page that
-    /// redeems the code. A native app has none: it calls from no web page.
+    /// document) has the origins of its redirect URIs if it is a web application: the page
+    /// the user returns to is the page that redeems the code. A native app has none: it
+    /// calls from no web page.
     pub fn allows_origin(&self, origin: &str) -> bool {
         match self.origin {
             ClientOrigin::Configured => self.allowed_origins.iter().any(|o| o == origin),
@@ -762,8 +764,11 @@ impl Config {
             }
         }
 
+        // check_issuer accepted it, so it has a web origin.
+        let issuer_origin = uri::web_origin_of(issuer).unwrap_or_else(|| issuer.to_owned());
         Ok(Config {
             issuer: issuer.to_owned(),
+            issuer_origin,
             clients,
             users,
             lifetimes,
@@ -848,6 +853,13 @@ impl Config {
             })?;
         }
         Ok(())
+    }
+
+    /// The `Origin` a browser sends from the issuer's own pages (RFC 6454 §6.2): the
+    /// issuer with its host in lowercase and without the scheme's default port, however
+    /// the configuration writes it (`https://OP.example:443` is `https://op.example`).
+    pub fn issuer_origin(&self) -> &str {
+        &self.issuer_origin
     }
 
     /// The scopes a client that registers itself (or is described by its metadata

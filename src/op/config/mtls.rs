@@ -19,7 +19,7 @@
 use serde_json::Value;
 
 use super::reader::Obj;
-use super::uri::check_origin;
+use super::uri::{check_origin, web_origin_of};
 use super::{AuthMethod, ConfigError};
 use crate::op::clients::keys::ClientKeys;
 use crate::op::mtls::DistinguishedName;
@@ -154,7 +154,9 @@ pub(super) fn parse_mtls(value: &Value, issuer: &str) -> Result<Mtls, ConfigErro
             "must be an https origin: a client certificate is presented in a TLS handshake",
         ));
     }
-    if origin == issuer {
+    // Compared with the origin a client reaches the issuer at, not the configured text,
+    // whose host may be in capitals or carry the default port.
+    if web_origin_of(issuer).as_deref() == Some(origin) {
         return Err(ConfigError::new(
             path,
             "is the issuer's own origin: leave mtls out when the issuer's host asks for client certificates",

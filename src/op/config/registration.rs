@@ -11,7 +11,7 @@ use super::{ConfigError, fields};
 use crate::op::password::PasswordHash;
 
 /// How clients may arrive without being configured.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Registration {
     /// `/register` and `/register/<client_id>` are served (and advertised).
     pub enabled: bool,
@@ -23,6 +23,31 @@ pub struct Registration {
     /// Fetches on a client's word (metadata documents, registered clients' `jwks_uri` and
     /// `backchannel_logout_uri`) may reach `localhost`: only with a loopback issuer.
     pub allow_loopback_fetch: bool,
+    /// Registrations the whole deployment stores per hour, whatever address they come
+    /// from ([`MAX_PER_HOUR_RANGE`]). The per-address limit alone bounds nothing once
+    /// registrations come from many addresses: a page anyone visits can make each
+    /// visitor's browser register from that visitor's address.
+    pub max_per_hour: u64,
+}
+
+/// The default of [`Registration::max_per_hour`]: room for many clients arriving at once
+/// (a launch, a crowd of MCP hosts), while a flood stores at most this many records (each
+/// kept a year) per hour.
+pub const DEFAULT_MAX_PER_HOUR: u64 = 1_000;
+
+/// The values `max_per_hour` may take.
+pub const MAX_PER_HOUR_RANGE: core::ops::RangeInclusive<u64> = 1..=1_000_000;
+
+impl Default for Registration {
+    fn default() -> Registration {
+        Registration {
+            enabled: false,
+            initial_access_token_hash: None,
+            client_id_metadata_documents: false,
+            allow_loopback_fetch: false,
+            max_per_hour: DEFAULT_MAX_PER_HOUR,
+        }
+    }
 }
 
 impl Registration {
@@ -40,6 +65,7 @@ pub(super) fn parse_registration(value: &Value, issuer: &str) -> Result<Registra
         "initial_access_token_hash",
         "client_id_metadata_documents",
         "allow_loopback_fetch",
+        "max_per_hour",
     ])?;
     // DESIGN.md writes an open registration's hash as null.
     let initial_access_token_hash = match obj.get("initial_access_token_hash") {
@@ -61,10 +87,27 @@ pub(super) fn parse_registration(value: &Value, issuer: &str) -> Result<Registra
             "is for development only: allowed with an http://localhost (or loopback) issuer, never in production",
         ));
     }
+    let max_per_hour = match obj.get("max_per_hour") {
+        None => DEFAULT_MAX_PER_HOUR,
+        Some(value) => value
+            .as_u64()
+            .filter(|n| MAX_PER_HOUR_RANGE.contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    obj.at("max_per_hour"),
+                    format!(
+                        "must be a whole number of registrations, {} to {}",
+                        MAX_PER_HOUR_RANGE.start(),
+                        MAX_PER_HOUR_RANGE.end()
+                    ),
+                )
+            })?,
+    };
     Ok(Registration {
         enabled: obj.bool("enabled")?,
         initial_access_token_hash,
         client_id_metadata_documents: obj.bool("client_id_metadata_documents")?,
         allow_loopback_fetch,
+        max_per_hour,
     })
 }

@@ -11,6 +11,16 @@
 //! PBKDF2 hash is configured). Each address (`CF-Connecting-IP`) may try
 //! [`REGISTRATIONS_PER_ADDRESS`] times per [`REGISTRATION_WINDOW`], counted before anything
 //! else is checked; bodies over [`MAX_METADATA_LEN`] are refused.
+//!
+//! The whole deployment stores at most `registration.max_per_hour` registrations per
+//! window, counted once a registration has passed every check and is about to be stored.
+//! Pages on every origin may register (`op::cors`), so a page many people visit can make
+//! each visitor's browser register from that visitor's own address, where the per-address
+//! limit never bites; the deployment-wide count is what bounds the records such a flood
+//! leaves in the store. Its price: while a flood lasts, registration is refused to
+//! everyone until the window turns (clients in the configuration, and those named by a
+//! metadata document, are not affected). Counting only what passed the checks keeps
+//! malformed requests, and guesses at the initial access token, from using it up.
 
 use serde_json::{Map, Value, json};
 
@@ -44,6 +54,12 @@ pub enum RegistrationError {
     TooLarge,
     /// Too many registrations from the address (429).
     TooMany {
+        /// Seconds until the window turns.
+        retry_after: u64,
+    },
+    /// The deployment has stored `registration.max_per_hour` registrations in this
+    /// window (429).
+    DeploymentFull {
         /// Seconds until the window turns.
         retry_after: u64,
     },
@@ -89,6 +105,11 @@ impl RegistrationError {
                 "too_many_requests",
                 "too many registrations from this address; try again later".to_owned(),
             ),
+            RegistrationError::DeploymentFull { .. } => (
+                429,
+                "too_many_requests",
+                "the provider takes no more registrations this hour; try again later".to_owned(),
+            ),
             RegistrationError::Unavailable => (
                 503,
                 "temporarily_unavailable",
@@ -109,7 +130,8 @@ impl RegistrationError {
                 "www-authenticate",
                 &format!("Bearer error=\"invalid_token\", error_description=\"{why}\""),
             ),
-            RegistrationError::TooMany { retry_after } => {
+            RegistrationError::TooMany { retry_after }
+            | RegistrationError::DeploymentFull { retry_after } => {
                 response.with_header("retry-after", &retry_after.to_string())
             }
             _ => response,
@@ -165,6 +187,17 @@ async fn run<S: Store, P: Pbkdf2, V>(
         AuthMethod::ClientSecretBasic,
     )?;
     check_keys(op, &read.client)?;
+    let verdict = throttle::deployment_wide(
+        services.store,
+        "register",
+        op.config.registration.max_per_hour,
+        REGISTRATION_WINDOW,
+        services.now,
+    )
+    .await?;
+    if let Verdict::Refused { retry_after } = verdict {
+        return Err(RegistrationError::DeploymentFull { retry_after });
+    }
     let now = services.now.0;
     let expires_at = now.saturating_add(i64::try_from(LIFETIME).unwrap_or(i64::MAX));
     let secret = if registered::uses_secret(&read.client) {
