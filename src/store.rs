@@ -138,6 +138,18 @@ impl<C: Clock> MemoryStore<C> {
         self.len() == 0
     }
 
+    /// Whether any live key or value contains `bytes`: how a test shows that a credential
+    /// the provider keeps only as a hash (or no longer needs) is nowhere in the store.
+    pub fn holds(&self, bytes: &[u8]) -> bool {
+        let now = self.clock.now();
+        let found = |text: &[u8]| bytes.is_empty() || text.windows(bytes.len()).any(|w| w == bytes);
+        self.entries
+            .borrow()
+            .iter()
+            .filter(|(_, (_, expires))| *expires > now)
+            .any(|(key, (value, _))| found(key.as_bytes()) || found(value))
+    }
+
     fn purge(&self) {
         let now = self.clock.now();
         let mut entries = self.entries.borrow_mut();

@@ -1,7 +1,6 @@
 //! HTTP as plain values: the provider takes a [`Request`] and returns a [`Response`], and
 //! the host (the Worker, a test) converts to and from its own types.
 
-use crate::op::fetch::FetchLimits;
 use crate::op::form;
 use crate::op::kept::FETCH_TIMEOUT_MS;
 use crate::op::mtls::ClientCertificate;
@@ -160,13 +159,18 @@ pub struct Response {
 /// Something the provider asks its host to do: the engine stays sans-IO (it sends
 /// nothing itself, like quinn's transmit queue) and its host carries these out after
 /// answering. A failure changes nothing in the answer already given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows where and what kind of request, never its credentials: a POST's
+/// `Authorization` and body (a CIBA ping's `auth_req_id`, a logout token) are left out.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Effect {
     /// POST `body` (of type `content_type`) to `url`: a back-channel logout token
     /// (OpenID Connect Back-Channel Logout 1.0 §2.5), or a CIBA ping (CIBA Core 1.0
-    /// §10.2). Fire and forget, under [`EFFECT_LIMITS`]: no redirect followed (a 3xx is a
-    /// failure), the answer's body read up to the limit and ignored.
+    /// §10.2). Fire and forget, within [`EFFECT_TIMEOUT_MS`]: no redirect followed (a 3xx
+    /// is a failure), and only the answer's status read: its body, which both specifications
+    /// say to ignore, is cancelled unread, so an endpoint answering a large page is still
+    /// a delivery.
     Post {
         /// Where.
         url: String,
@@ -175,17 +179,33 @@ pub enum Effect {
         /// The `Authorization` field, if any (a CIBA ping's `Bearer` token): a credential
         /// of the client's, which `Debug` never shows and a host never logs.
         authorization: Option<Secret>,
-        /// The body.
+        /// The body: a credential too (the `auth_req_id`, the logout token), never shown.
         body: Vec<u8>,
     },
 }
 
-/// The limits of an [`Effect::Post`]: as long as a document fetch may take, and a small
-/// answer (the provider reads nothing of it).
-pub const EFFECT_LIMITS: FetchLimits = FetchLimits {
-    max_bytes: 16 * 1024,
-    timeout_ms: FETCH_TIMEOUT_MS,
-};
+impl core::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Effect::Post {
+                url,
+                content_type,
+                authorization,
+                body,
+            } => f
+                .debug_struct("Post")
+                .field("url", url)
+                .field("content_type", content_type)
+                .field("authorization", &authorization.as_ref().map(|_| "***"))
+                .field("body_len", &body.len())
+                .finish(),
+        }
+    }
+}
+
+/// How long an [`Effect::Post`] may take, from the request to the answer's status: as
+/// long as a document fetch may take.
+pub const EFFECT_TIMEOUT_MS: u32 = FETCH_TIMEOUT_MS;
 
 impl Response {
     /// A response with a status and no body.
@@ -284,5 +304,30 @@ mod tests {
         assert_eq!(req.cookie("y"), Some("2"));
         assert_eq!(req.cookie("z"), None);
         assert_eq!(Request::new("GET", "https://op.example").path(), "/");
+    }
+
+    /// An effect's `Debug` names the request (URL, media type, body length) and never
+    /// shows its credentials: neither the `Authorization` field nor the body, as text or
+    /// as the bytes a derived `Debug` would print.
+    #[test]
+    fn effect_debug_hides_the_credentials() {
+        let body = br#"{"auth_req_id":"the-auth-req-id"}"#.to_vec();
+        let effect = Effect::Post {
+            url: "https://client.example/ciba".into(),
+            content_type: "application/json",
+            authorization: Some(Secret::new("Bearer the-notification-token".into())),
+            body: body.clone(),
+        };
+        let shown = format!("{effect:?} {effect:#?}");
+        assert!(shown.contains("https://client.example/ciba"), "{shown}");
+        assert!(shown.contains("application/json"), "{shown}");
+        assert!(shown.contains(&body.len().to_string()), "{shown}");
+        for hidden in ["the-auth-req-id", "the-notification-token", "Bearer"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        // The body's bytes as a derived `Debug` prints them (`[123, 34, …]`).
+        let as_bytes = format!("{:?}", &body[..8]);
+        let as_bytes = as_bytes.trim_end_matches(']');
+        assert!(!shown.contains(as_bytes), "{shown}");
     }
 }

@@ -39,6 +39,6 @@ pub mod upstream;
 pub mod users;
 
 pub use error::OpError;
-pub use http::{EFFECT_LIMITS, Effect, Request, Response};
+pub use http::{EFFECT_TIMEOUT_MS, Effect, Request, Response};
 pub use provider::{Provider, Services};
 pub use signer::TokenSigner;

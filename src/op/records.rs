@@ -13,7 +13,8 @@
 //! | `consent` | consent | /authorize | cacheable; a stale read asks again |
 //! | `device`, `user-code` | /device_authorization | /token (by device code), /device (by user code) | write-once; the user code written with [`reserve`], unique among pending requests |
 //! | `decision` | /device, /ciba | /token | write-once with [`reserve`]: one answer per request |
-//! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter, and for a ping client holding what the ping sends (the `auth_req_id` and the client's notification token) |
+//! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter. Neither holds the `auth_req_id`, which is derived from the request's id (`ServerSecrets::auth_req_id`) |
+//! | `ciba-ping` | /bc-authorize, for a ping client | /ciba, when the user answers | written once, kept for the request's life at most and deleted once the answer is stored and the ping built: the client's notification token, which must be sent back as it is |
 //! | `poll-slot` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
@@ -171,6 +172,9 @@ kinds! {
     /// The same requests in their user's inbox, by `sub` and a number the user's counter
     /// gave (`op::ciba`): what `/ciba` lists. Written with [`reserve`].
     CibaInbox: CibaRequest, "ciba-inbox", WriteOnce, true;
+    /// What the ping of a ping client's request sends besides the derived `auth_req_id`
+    /// (`op::ciba::ping`), by the request's id: read and deleted when the user answers.
+    CibaPings: crate::op::ciba::ping::PingBack, "ciba-ping", WriteOnce, false;
     /// The `jti`s of `private_key_jwt` assertions, by client and `jti`: each is accepted
     /// once (RFC 7523 §3).
     ClientAssertions: Mark, "client-assertion", SingleUse, true;
@@ -445,7 +449,8 @@ pub struct DeviceRequest {
 }
 
 /// A CIBA request (CIBA Core §7.1) waiting for its user, stored under its `auth_req_id`
-/// (which it does not hold: the store has only its hash) and in the user's inbox.
+/// (which it does not hold: the store has only its hash, and the provider derives it from
+/// the request's id with the master secret) and in the user's inbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CibaRequest {
     /// A random id, not a secret: what its answer and polling marks are stored under, and
@@ -467,10 +472,6 @@ pub struct CibaRequest {
     pub expires_at: i64,
     /// The polling interval the client was given (seconds, §7.3).
     pub interval: u64,
-    /// What the ping of a ping-mode client's request sends when the user answers (§10.2):
-    /// in the inbox record only (`op::ciba::ping`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ping: Option<crate::op::ciba::ping::PingBack>,
 }
 
 /// What the user answered to a device or CIBA request: who, from which sign-in, and
@@ -526,6 +527,7 @@ mod tests {
         check::<PollSlots>();
         check::<CibaRequests>();
         check::<CibaInbox>();
+        check::<CibaPings>();
         check::<PushedRequests>();
         check::<RequestObjects>();
         check::<Grants>();

@@ -1,6 +1,6 @@
 //! Server-side secrets, derived from one master secret (`OIDC_SERVER_SECRET`) with
 //! HMAC-SHA256 and a label per use, so one value in the environment yields independent
-//! keys for CSRF tokens, DPoP nonces and refresh-token successors.
+//! keys for CSRF tokens, DPoP nonces, refresh-token successors and CIBA `auth_req_id`s.
 //!
 //! The master secret is its own value, not derived from a signing key: keys rotate (a new
 //! one is added, the old one removed when its tokens expire), and every CSRF token, DPoP
@@ -22,6 +22,7 @@ type Hmac = hmac::Hmac<Sha256>;
 pub struct ServerSecrets {
     csrf: Zeroizing<Vec<u8>>,
     refresh: Zeroizing<Vec<u8>>,
+    ciba: Zeroizing<Vec<u8>>,
     nonce: NonceKey,
 }
 
@@ -76,11 +77,13 @@ impl ServerSecrets {
     pub fn derive(master: &[u8]) -> ServerSecrets {
         let csrf = Zeroizing::new(hmac(master, &[b"oidc-edge csrf"]).to_vec());
         let refresh = Zeroizing::new(hmac(master, &[b"oidc-edge refresh successor"]).to_vec());
+        let ciba = Zeroizing::new(hmac(master, &[b"oidc-edge ciba auth_req_id"]).to_vec());
         let nonce_secret = Zeroizing::new(hmac(master, &[b"oidc-edge dpop nonce"]));
         let nonce = NonceKey::from_key(&nonce_secret);
         ServerSecrets {
             csrf,
             refresh,
+            ciba,
             nonce,
         }
     }
@@ -125,6 +128,14 @@ impl ServerSecrets {
         b64::encode(&hmac(&self.refresh, &[b"family", code.as_bytes()])[..16])
     }
 
+    /// The `auth_req_id` of the CIBA request with id `request_id` (CIBA Core §7.3): derived,
+    /// not stored, so the store holds only its hash and the ping (§10.2), sent when the
+    /// user answers, is given it again from the request's id. The id alone, which the
+    /// store and the user's page hold, yields nothing without the master secret.
+    pub fn auth_req_id(&self, request_id: &str) -> String {
+        b64::encode(&hmac(&self.ciba, &[request_id.as_bytes()]))
+    }
+
     /// The DPoP nonce key.
     pub fn nonce(&self) -> &NonceKey {
         &self.nonce
@@ -158,6 +169,12 @@ mod tests {
         assert_ne!(secrets.first_refresh("code"), secrets.successor("code"));
         assert_ne!(secrets.first_refresh("code"), other.first_refresh("code"));
         assert_eq!(secrets.first_refresh("code").len(), 43);
+        // An auth_req_id is its own derivation of its request's id, 256 bits.
+        assert_eq!(secrets.auth_req_id("id"), secrets.auth_req_id("id"));
+        assert_ne!(secrets.auth_req_id("id"), secrets.auth_req_id("id2"));
+        assert_ne!(secrets.auth_req_id("id"), secrets.successor("id"));
+        assert_ne!(secrets.auth_req_id("id"), other.auth_req_id("id"));
+        assert_eq!(secrets.auth_req_id("id").len(), 43);
         assert!(!format!("{secrets:?}").contains('1'));
     }
 

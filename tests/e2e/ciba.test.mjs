@@ -6,7 +6,8 @@
 // mode (§10.2) the clients' notification endpoints are a Node HTTP server here: the Worker's
 // POST is read as it arrives, then openid-client's `genericGrantRequest` makes the one token
 // request a ping client makes; one endpoint answers with a redirect, which the OP must not
-// follow, and its client still gets its tokens by polling.
+// follow, and its client still gets its tokens by polling; another answers 200 with a page of
+// 100 KiB, whose body the OP ignores (§10.2): the Worker logs the POST as delivered.
 //
 //   node --test tests/e2e/ciba.test.mjs
 
@@ -30,9 +31,14 @@ describe('CIBA in poll and ping modes on wrangler dev', () => {
   let fx;
   let desk;
   let second;
-  /** Ping clients: `branch` notified at /notify, `kiosk` at /moved, which redirects. */
+  /**
+   * Ping clients: `branch` notified at /notify, `kiosk` at /moved, which redirects, `atm` at
+   * /large?tenant=7, which answers 200 with a 100 KiB page.
+   */
   const branch = { clientId: 'branch', secret: b64url(randomBytes(32)) };
   const kiosk = { clientId: 'kiosk', secret: b64url(randomBytes(32)) };
+  const atm = { clientId: 'atm', secret: b64url(randomBytes(32)) };
+  const LARGE = 100 * 1024;
   let receiver;
   /** Each request the notification endpoints received: { method, path, authorization, contentType, body }. */
   const received = [];
@@ -49,6 +55,7 @@ describe('CIBA in poll and ping modes on wrangler dev', () => {
         });
         // §10.2: the client answers 204; /moved answers what the OP must not follow.
         if (req.url === '/moved') res.writeHead(307, { location: '/followed' }).end();
+        else if (req.url.startsWith('/large')) res.writeHead(200, { 'content-type': 'text/html' }).end('<p>'.padEnd(LARGE, 'x'));
         else res.writeHead(204).end();
       });
     });
@@ -57,7 +64,7 @@ describe('CIBA in poll and ping modes on wrangler dev', () => {
     const port = await freePort();
     fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
     ({ desk, second } = addCibaClient(fx));
-    for (const [ping, name, path] of [[branch, 'Bank branch', '/notify'], [kiosk, 'Bank kiosk', '/moved']]) {
+    for (const [ping, name, path] of [[branch, 'Bank branch', '/notify'], [kiosk, 'Bank kiosk', '/moved'], [atm, 'Bank ATM', '/large?tenant=7']]) {
       fx.config.clients.push({
         client_id: ping.clientId, client_type: 'confidential', client_secret_hash: phc(ping.secret, 1000),
         client_name: name, grant_types: [GRANT], scopes: ['openid', 'profile'],
@@ -65,7 +72,8 @@ describe('CIBA in poll and ping modes on wrangler dev', () => {
       });
     }
     fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
-    op = await startWrangler({ port, secrets: fx.secrets });
+    // `log`: the Worker's console.log lines too, where a delivered POST is logged.
+    op = await startWrangler({ port, secrets: fx.secrets, logLevel: 'log' });
   });
   after(async () => {
     await op?.stop();
@@ -260,6 +268,27 @@ describe('CIBA in poll and ping modes on wrangler dev', () => {
     assert.deepEqual(received.filter((r) => r.path === '/followed'), []);
     const tokens = await client.pollBackchannelAuthenticationGrant(cfg, response);
     assert.equal(tokens.claims().aud, kiosk.clientId);
+    assert.ok(!op.output().includes(notificationToken), 'the notification token is never logged');
+  });
+
+  test('ping: an endpoint answering 200 with a 100 KiB page has its ping delivered, the body ignored; the log names the URL without its query (CIBA Core §10.2)', async () => {
+    const cfg = await config(atm);
+    const notificationToken = b64url(randomBytes(32));
+    const response = await client.initiateBackchannelAuthentication(cfg, {
+      scope: 'openid', login_hint: fx.user.username, binding_message: 'ATM 5', client_notification_token: notificationToken,
+    });
+    const { browser, list } = await atThePage(fx.user);
+    const done = await browser.submit(list.url, formOf(list, 'ATM 5'), { decision: 'allow' });
+    assert.match(done.html, /Allowed/);
+    assert.ok(await until(() => pingsFor(response.auth_req_id).length > 0), 'the ping arrives');
+    assert.equal(pingsFor(response.auth_req_id)[0].path, '/large?tenant=7');
+    const at = `POST http://127\\.0\\.0\\.1:${receiver.address().port}/large`;
+    const delivered = new RegExp(`${at} answered 200`);
+    assert.ok(await until(() => delivered.test(op.output())), op.output());
+    assert.doesNotMatch(op.output(), new RegExp(`${at}: `), 'not logged as a failure');
+    assert.doesNotMatch(op.output(), /tenant=7/, 'the query is not logged');
+    const tokens = await client.genericGrantRequest(cfg, GRANT, { auth_req_id: response.auth_req_id });
+    assert.equal(tokens.claims().aud, atm.clientId);
     assert.ok(!op.output().includes(notificationToken), 'the notification token is never logged');
   });
 

@@ -66,6 +66,8 @@ function buildWorker() {
  * @param {Record<string,string>} [options.secrets]  bindings written to a private env file
  *   (`--env-file`), e.g. OIDC_CONFIG and OIDC_SIGNING_KEYS; worker/.dev.vars is never read
  * @param {Record<string,string>} [options.env]   extra environment for wrangler
+ * @param {string} [options.logLevel]  wrangler's `--log-level` (default `warn`: the Worker's
+ *   errors and warnings; `log` adds its `console.log` lines, such as a delivered POST's)
  * @returns {Promise<{ url: string, port: number, persistDir: string, output: () => string, stop: () => Promise<void> }>}
  */
 /**
@@ -93,7 +95,7 @@ export function watchChild(child, what) {
 }
 
 export async function startWrangler(options = {}) {
-  const { timeoutMs = 120_000, build = true, vars = {}, env = {}, secrets = {} } = options;
+  const { timeoutMs = 120_000, build = true, vars = {}, env = {}, secrets = {}, logLevel = 'warn' } = options;
   if (build) buildWorker();
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
@@ -107,7 +109,7 @@ export async function startWrangler(options = {}) {
     '--port', String(port),
     '--inspector-port', String(inspectorPort),
     '--persist-to', persistDir,
-    '--log-level', 'warn',
+    '--log-level', logLevel,
     '--show-interactive-dev-session=false',
   ];
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);

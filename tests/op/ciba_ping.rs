@@ -7,7 +7,7 @@
 //! failing endpoint looks like to the provider.
 
 use oidc_edge::op::config::{Config, TokenDelivery};
-use oidc_edge::op::{EFFECT_LIMITS, Effect, Response};
+use oidc_edge::op::{Effect, Response};
 use serde_json::{Value, json};
 
 use super::ciba::{GRANT, answer, ask_as, at_the_page, error_of, form_of, poll_as};
@@ -228,11 +228,11 @@ fn client_notification_token_rules() {
     );
 }
 
-/// §10.2: when the user allows, the provider POSTs to the client's notification endpoint,
-/// with `Authorization: Bearer <client_notification_token>` and the JSON body
-/// `{"auth_req_id": …}`, under the limits of every POST it makes (no redirect followed);
-/// the client then gets its tokens at the token endpoint (§10.1), once. The credential
-/// never shows in `Debug`.
+/// §10.2: when the user allows, the provider asks its host to POST to the client's
+/// notification endpoint, with `Authorization: Bearer <client_notification_token>` and the
+/// JSON body `{"auth_req_id": …}` (that the host follows no redirect is checked on the
+/// Worker, tests/e2e/ciba.test.mjs); the client then gets its tokens at the token endpoint
+/// (§10.1), once. Neither credential shows in `Debug`.
 #[test]
 fn an_approval_pings_the_client() {
     let op = ping_op();
@@ -244,9 +244,9 @@ fn an_approval_pings_the_client() {
     assert_eq!(content_type, "application/json");
     assert_eq!(authorization, Some(format!("Bearer {NOTIFY_TOKEN}")));
     assert_eq!(body_json, json!({ "auth_req_id": auth_req_id }));
-    assert_eq!(EFFECT_LIMITS.timeout_ms, 5_000);
     let printed = format!("{:?}", done.effects);
     assert!(!printed.contains(NOTIFY_TOKEN), "{printed}");
+    assert!(!printed.contains(&auth_req_id), "{printed}");
 
     let tokens = poll_as(&op, BRANCH, &auth_req_id);
     assert_eq!(tokens.status, 200, "{}", text(&tokens));
@@ -305,10 +305,12 @@ fn a_denial_pings_the_client_then_access_denied() {
     );
 }
 
-/// §7.3, §11: the interval holds for a ping client too: called early and again within the
-/// interval, the token endpoint answers `slow_down`, as in poll mode.
+/// §7.3, §10.2, §11: a ping client that polls all the same is held to the interval
+/// (`slow_down` within it, as in poll mode), and the call it makes on its ping gets the
+/// tokens at once, even within the interval of its last poll: the answer is there, so
+/// there is nothing to slow down.
 #[test]
-fn the_interval_holds_in_ping_mode() {
+fn a_ping_client_is_held_to_the_interval_until_its_ping() {
     let op = ping_op();
     let auth_req_id = ask(&op, "Early");
     assert_eq!(
@@ -317,4 +319,48 @@ fn the_interval_holds_in_ping_mode() {
     );
     op.advance(1);
     assert_eq!(error_of(&poll_as(&op, BRANCH, &auth_req_id)), "slow_down");
+    let done = decide(&op, "Early", "allow");
+    assert_eq!(
+        the_ping(&done).3,
+        json!({ "auth_req_id": auth_req_id }),
+        "the ping names the request"
+    );
+    // Still within the (now longer) interval of the last poll.
+    let tokens = poll_as(&op, BRANCH, &auth_req_id);
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+}
+
+/// CIBA Core §7.3, §10.2: the store never holds the `auth_req_id`, a bearer credential of
+/// the client's (the provider derives it from the request's id with its master secret, for
+/// the ping too), and holds the ping's `client_notification_token` only while it may be
+/// needed: until the user answers, allowing or denying, or the request expires (while the
+/// request itself is kept to tell a late poll `expired_token`). A poll client's
+/// `auth_req_id` is not stored either.
+#[test]
+fn the_store_holds_no_auth_req_id_and_the_notification_token_only_until_the_answer() {
+    let op = ping_op();
+    let holds = |text: &str| op.store.holds(text.as_bytes());
+    for decision in ["allow", "deny"] {
+        let message = format!("Keep {decision}");
+        let auth_req_id = ask(&op, &message);
+        assert!(!holds(&auth_req_id), "the auth_req_id is stored");
+        assert!(holds(NOTIFY_TOKEN), "kept for the ping");
+        let done = decide(&op, &message, decision);
+        assert_eq!(the_ping(&done).3, json!({ "auth_req_id": auth_req_id }));
+        assert!(
+            !holds(NOTIFY_TOKEN),
+            "kept after the ping was built ({decision})"
+        );
+        assert!(!holds(&auth_req_id));
+    }
+    let late = ask(&op, "Too late");
+    assert!(holds(NOTIFY_TOKEN));
+    op.advance(301);
+    assert!(!holds(NOTIFY_TOKEN), "kept past the request's life");
+    assert_eq!(error_of(&poll_as(&op, BRANCH, &late)), "expired_token");
+
+    let poll = ask_as(&op, DESK, &[("scope", "openid"), ("login_hint", "demo")]);
+    let poll_id = body(&poll)["auth_req_id"].as_str().unwrap().to_owned();
+    assert_eq!(poll_id.len(), 43, "256 bits");
+    assert!(!holds(&poll_id));
 }

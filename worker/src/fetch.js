@@ -1,6 +1,7 @@
 // Requests for the provider (a client's `jwks_uri`, a client ID metadata document, an upstream
 // provider's discovery document, keys, token endpoint and UserInfo endpoint), with the limits the core asks for
-// enforced here, where the bytes arrive: the body is read chunk by chunk and dropped past
+// enforced here, where the bytes arrive (and the provider's effects, `postStatus`, whose answers
+// are not read): the body is read chunk by chunk and dropped past
 // `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns the answer into
 // the core's `Fetched` or `FetchError`.
 
@@ -26,15 +27,41 @@ export function postFormCapped(url, authorization, form, maxBytes, timeoutMs) {
 
 /**
  * POSTs `body` (bytes of type `contentType`) to `url`, with `Authorization: authorization`
- * unless it is empty, under the same rules and limits as `getCapped`: the provider's effects
- * (a back-channel logout token, a CIBA ping, which must not follow redirects: CIBA Core §10.2)
- * and `postFormCapped`. Neither the body nor the authorization ever reaches a log.
+ * unless it is empty, under the same rules and limits as `getCapped`: `postFormCapped`'s
+ * requests, whose answers the core reads. Neither the body nor the authorization ever
+ * reaches a log.
  */
 export function postCapped(url, contentType, authorization, body, maxBytes, timeoutMs) {
+  return capped(url, postInit(contentType, authorization, body), maxBytes, timeoutMs);
+}
+
+/**
+ * POSTs `body` like `postCapped`, for the provider's effects (a back-channel logout token, a
+ * CIBA ping): no redirect followed (CIBA Core §10.2), one deadline, and only the status read.
+ * Both specifications say the answer's body is to be ignored, so it is cancelled unread: an
+ * endpoint answering 200 with a page of any size has received the POST. Resolves, never
+ * rejects, to `{ status }` or `{ failure: "timed_out" | "failed", detail }`, `detail` being
+ * the runtime's error only.
+ */
+export async function postStatus(url, contentType, authorization, body, timeoutMs) {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, { ...postInit(contentType, authorization, body), redirect: "manual", signal });
+    // Cancelled, not read: its bytes never cross the network past what is in flight. A
+    // failure to cancel changes nothing about the status already answered.
+    await response.body?.cancel().catch(() => {});
+    return { status: response.status };
+  } catch (err) {
+    const timedOut = signal.aborted || err?.name === "TimeoutError";
+    return { failure: timedOut ? "timed_out" : "failed", detail: String(err) };
+  }
+}
+
+function postInit(contentType, authorization, body) {
   const headers = { accept: "application/json", "content-type": contentType };
   if (authorization) headers.authorization = authorization;
   // `body` is a view into the module's memory, valid only during this call: copy it.
-  return capped(url, { method: "POST", headers, body: body.slice() }, maxBytes, timeoutMs);
+  return { method: "POST", headers, body: body.slice() };
 }
 
 /**

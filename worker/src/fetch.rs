@@ -28,36 +28,54 @@ extern "C" {
     #[wasm_bindgen(js_name = getBearerCapped)]
     fn get_bearer_capped(url: &str, access_token: &str, max_bytes: u32, timeout_ms: u32)
     -> Promise;
-    #[wasm_bindgen(js_name = postCapped)]
-    fn post_capped(
+    #[wasm_bindgen(js_name = postStatus)]
+    fn post_status(
         url: &str,
         content_type: &str,
         authorization: &str,
         body: &[u8],
-        max_bytes: u32,
         timeout_ms: u32,
     ) -> Promise;
 }
 
-/// One POST of the provider's own ([`Effect::Post`](oidc_edge::op::Effect)), under `limits`:
-/// the status the endpoint answered, or why there was none and what the runtime said.
+/// One POST of the provider's own ([`Effect::Post`](oidc_edge::op::Effect)), within
+/// `timeout_ms`: the status the endpoint answered (its body cancelled unread), or why there
+/// was none and what the runtime said.
 pub async fn post(
     url: &str,
     content_type: &str,
     authorization: Option<&str>,
     body: &[u8],
-    limits: FetchLimits,
+    timeout_ms: u32,
 ) -> Result<u16, (FetchError, String)> {
-    let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-    let promise = post_capped(
+    let promise = post_status(
         url,
         content_type,
         authorization.unwrap_or_default(),
         body,
-        max_bytes,
-        limits.timeout_ms,
+        timeout_ms,
     );
-    answer(promise, limits).await.map(|fetched| fetched.status)
+    let answer = JsFuture::from(promise)
+        .await
+        .map_err(|err| (FetchError::Failed, format!("{err:?}")))?;
+    if let Some(failure) = field(&answer, "failure") {
+        return Err(failure_of(&failure, &answer));
+    }
+    field(&answer, "status")
+        .and_then(|s| s.as_f64())
+        .filter(|s| (0.0..=999.0).contains(s))
+        // Within 0..=999, checked above: the cast neither truncates nor wraps.
+        .map(|s| {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let status = s as u16;
+            status
+        })
+        .ok_or_else(|| {
+            (
+                FetchError::Failed,
+                "fetch.js answered without a status".to_owned(),
+            )
+        })
 }
 
 /// Requests with the runtime's `fetch`.
@@ -118,21 +136,9 @@ async fn answer(promise: Promise, limits: FetchLimits) -> Result<Fetched, (Fetch
     let answer = JsFuture::from(promise)
         .await
         .map_err(|err| (FetchError::Failed, format!("{err:?}")))?;
-    let field = |name: &str| {
-        Reflect::get(&answer, &JsValue::from_str(name))
-            .ok()
-            .filter(|value| !value.is_undefined() && !value.is_null())
-    };
+    let field = |name: &str| field(&answer, name);
     if let Some(failure) = field("failure") {
-        let detail = field("detail")
-            .and_then(|d| d.as_string())
-            .unwrap_or_default();
-        let error = match failure.as_string().as_deref() {
-            Some("too_large") => FetchError::TooLarge,
-            Some("timed_out") => FetchError::TimedOut,
-            _ => FetchError::Failed,
-        };
-        return Err((error, detail));
+        return Err(failure_of(&failure, &answer));
     }
     let malformed = || {
         (
@@ -159,4 +165,24 @@ async fn answer(promise: Promise, limits: FetchLimits) -> Result<Fetched, (Fetch
         content_type: field("contentType").and_then(|c| c.as_string()),
         body,
     })
+}
+
+/// The field `name` of fetch.js's answer, if it is set.
+fn field(answer: &JsValue, name: &str) -> Option<JsValue> {
+    Reflect::get(answer, &JsValue::from_str(name))
+        .ok()
+        .filter(|value| !value.is_undefined() && !value.is_null())
+}
+
+/// The error of an answer whose `failure` field is set, and the runtime's `detail`.
+fn failure_of(failure: &JsValue, answer: &JsValue) -> (FetchError, String) {
+    let detail = field(answer, "detail")
+        .and_then(|d| d.as_string())
+        .unwrap_or_default();
+    let error = match failure.as_string().as_deref() {
+        Some("too_large") => FetchError::TooLarge,
+        Some("timed_out") => FetchError::TimedOut,
+        _ => FetchError::Failed,
+    };
+    (error, detail)
 }

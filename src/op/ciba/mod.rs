@@ -6,7 +6,8 @@
 //! every request a user answers elsewhere (`op::pending`).
 //!
 //! A request is stored twice, written once each: under its `auth_req_id` (by hash) for the
-//! polls, and in its user's inbox for the page, under a number from the user's counter
+//! polls, and in its user's inbox for the page (with, for a ping client, its notification
+//! token apart: [`ping`]), under a number from the user's counter
 //! (`increment`, so requests made at the same moment get different numbers, and the entry
 //! is written with `reserve`, so none overwrites another). The page reads the newest
 //! [`INBOX_SHOWN`] entries.
@@ -14,6 +15,7 @@
 pub mod pages;
 pub mod ping;
 
+use crate::Error;
 use crate::op::ciba::ping::PingBack;
 use crate::op::pending::{self, INTERVAL, Pending};
 use crate::op::provider::{Provider, Services};
@@ -21,7 +23,6 @@ use crate::op::records::{self, CibaInbox, CibaRequest, CibaRequests, Key};
 use crate::op::types::{ClientId, Scope};
 use crate::secret::Secret;
 use crate::store::{Store, parse_count};
-use crate::{Error, random};
 
 /// How many of a user's newest requests the page looks at.
 pub const INBOX_SHOWN: u64 = 10;
@@ -56,7 +57,8 @@ pub struct Ask<'a> {
 /// A request just started: what the client is told (CIBA Core §7.3).
 #[derive(Debug)]
 pub struct Started {
-    /// The `auth_req_id`: 256 random bits, stored only as a hash.
+    /// The `auth_req_id`: 256 bits derived from the request's random id with the master
+    /// secret (`ServerSecrets::auth_req_id`), stored only as a hash.
     pub auth_req_id: String,
     /// Seconds until it expires.
     pub expires_in: u64,
@@ -82,9 +84,8 @@ pub async fn start<S: Store, P, V>(
             .0
             .saturating_add(i64::try_from(ask.expires_in).unwrap_or(i64::MAX)),
         interval: INTERVAL,
-        ping: None,
     };
-    let auth_req_id = random::token(32)?;
+    let auth_req_id = op.secrets.auth_req_id(&request.id);
     let ttl = record_ttl(op);
     // Kept past its expiry, so a late poll is told `expired_token`.
     records::put(
@@ -94,14 +95,13 @@ pub async fn start<S: Store, P, V>(
         ttl,
     )
     .await?;
-    // The inbox record, which `/ciba` answers, also holds what the ping sends.
-    let request = CibaRequest {
-        ping: ask.client_notification_token.map(|token| PingBack {
-            auth_req_id: Secret::new(auth_req_id.clone()),
+    // Before the inbox entry: the user may answer as soon as that is written.
+    if let Some(token) = ask.client_notification_token {
+        let ping = PingBack {
             client_notification_token: token,
-        }),
-        ..request
-    };
+        };
+        ping::keep(&request.id, &ping, ask.expires_in, services).await?;
+    }
     let counter = counter_key(&request.sub);
     let mut placed = false;
     for _ in 0..MAX_TRIES {

@@ -8,30 +8,33 @@
 //! failing endpoint never holds up or fails the page, and the answer is already stored:
 //! a client that missed its ping polls and gets its tokens (or `access_denied`) all the same.
 //!
-//! Both values the ping carries are the client's credentials and are kept recoverable, as
-//! the provider must send them back: only in the request's inbox record (what `/ciba` reads
-//! when the user answers), never in the record under the `auth_req_id`'s hash (which would
-//! then name its own key), never in `Debug` or a log.
+//! Of the two values the ping carries, the `auth_req_id` is never stored: it is derived from
+//! the request's id with the master secret (`ServerSecrets::auth_req_id`) and derived again
+//! here. The client's `client_notification_token` must be sent back as it is, so it is kept
+//! in a record of its own (`ciba-ping`, by the request's id), for the request's life at
+//! most, and deleted as soon as the answer is stored and the ping built; never in `Debug`
+//! or a log.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::json;
 
+use crate::Error;
 use crate::op::config::TokenDelivery;
 use crate::op::error::OpError;
 use crate::op::http::Effect;
 use crate::op::provider::Provider;
-use crate::op::records::CibaRequest;
+use crate::op::provider::Services;
+use crate::op::records::{self, CibaPings, CibaRequest, Key};
 use crate::secret::Secret;
+use crate::store::Store;
 
 /// The longest `client_notification_token`, in characters (§7.1).
 pub const MAX_NOTIFICATION_TOKEN: usize = 1024;
 
-/// What a ping sends: kept with a ping client's request until the user answers.
+/// What a ping sends besides the derived `auth_req_id`: kept with a ping client's request
+/// until the user answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PingBack {
-    /// The request's `auth_req_id`, the ping's body.
-    #[serde(with = "secret_text")]
-    pub auth_req_id: Secret,
     /// The client's `client_notification_token` (§7.1), the ping's bearer token.
     #[serde(with = "secret_text")]
     pub client_notification_token: Secret,
@@ -71,13 +74,35 @@ fn is_b64token(token: &str) -> bool {
         })
 }
 
+/// Keeps what the ping of request `request_id` will send, for `ttl` seconds (the request's
+/// life: once it has expired no answer can be given, so no ping is sent).
+pub async fn keep<S: Store, P, V>(
+    request_id: &str,
+    ping: &PingBack,
+    ttl: u64,
+    services: &Services<'_, S, P, V>,
+) -> Result<(), Error> {
+    records::put(
+        services.store,
+        &Key::<CibaPings>::new(request_id),
+        ping,
+        ttl,
+    )
+    .await
+}
+
 /// The ping for `request`, just answered (§10.2): a POST of `{"auth_req_id": …}` as JSON to
 /// the client's notification endpoint with `Authorization: Bearer <client_notification_token>`.
-/// None when the request is not a ping client's, or the client has left ping mode since.
-pub fn notice(op: &Provider, request: &CibaRequest) -> Option<Effect> {
-    let ping = request.ping.as_ref()?;
-    // CIBA is for configured clients only: no store is read here, so building the ping
-    // cannot fail the user's page.
+/// The kept token is deleted here, its last use. None when the request is not a ping
+/// client's, the client has left ping mode since, or the store fails: the answer is
+/// already stored, so the page is answered all the same and the client polls.
+pub async fn notice<S: Store, P, V>(
+    op: &Provider,
+    request: &CibaRequest,
+    services: &Services<'_, S, P, V>,
+) -> Option<Effect> {
+    // CIBA is for configured clients only: the configuration says whether to look for a
+    // kept token, so a poll client's answer reads nothing more.
     let client = op.config.client(&request.client_id)?;
     let Some(TokenDelivery::Ping {
         notification_endpoint,
@@ -85,7 +110,13 @@ pub fn notice(op: &Provider, request: &CibaRequest) -> Option<Effect> {
     else {
         return None;
     };
-    let body = json!({ "auth_req_id": ping.auth_req_id.expose() });
+    let key = Key::<CibaPings>::new(&request.id);
+    let ping = records::get(services.store, &key).await.ok().flatten()?;
+    // Only the one call whose answer was stored gets here (`pending::decide`), so the
+    // token is needed no more; a failed delete leaves it to its expiry.
+    let _ = records::delete(services.store, &key).await;
+    let auth_req_id = op.secrets.auth_req_id(&request.id);
+    let body = json!({ "auth_req_id": auth_req_id });
     Some(Effect::Post {
         url: notification_endpoint.clone(),
         content_type: "application/json",
@@ -143,17 +174,13 @@ mod tests {
         }
     }
 
-    /// Neither secret is shown by `Debug`.
+    /// The token is not shown by `Debug`.
     #[test]
-    fn debug_hides_the_secrets() {
+    fn debug_hides_the_token() {
         let ping = PingBack {
-            auth_req_id: Secret::new("the-auth-req-id".into()),
             client_notification_token: Secret::new("the-notification-token".into()),
         };
         let shown = format!("{ping:?}");
-        assert!(
-            !shown.contains("the-auth-req-id") && !shown.contains("the-notification-token"),
-            "{shown}"
-        );
+        assert!(!shown.contains("the-notification-token"), "{shown}");
     }
 }

@@ -164,7 +164,7 @@ async fn decide<S: Store, P, V>(
     }
     // CIBA Core §10.2: a ping client is told of the answer, either way. The answer is stored
     // above, so the page and the client's tokens never depend on the ping arriving.
-    let ping = ciba::ping::notice(op, &request);
+    let ping = ciba::ping::notice(op, &request, services).await;
     let page = if answer.approved {
         ciba_pages::answered(
             "Allowed",

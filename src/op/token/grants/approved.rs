@@ -26,7 +26,8 @@ use crate::store::Store;
 /// What was approved.
 #[derive(Debug, Clone, Copy)]
 pub struct Approved<'a> {
-    /// The code the client polls with (a device code, an `auth_req_id`): 256 random bits,
+    /// The code the client polls with (a device code, an `auth_req_id`): 256 bits no one
+    /// can guess (random, or derived with the master secret: `ServerSecrets::auth_req_id`),
     /// from which the grant record's token and family are derived.
     pub code: &'a str,
     /// The scopes asked for.
