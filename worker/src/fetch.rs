@@ -48,16 +48,18 @@ pub async fn post(
     body: &[u8],
     limits: FetchLimits,
 ) -> Result<u16, (FetchError, String)> {
-    let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-    let promise = post_capped(
-        url,
-        content_type,
-        authorization.unwrap_or_default(),
-        body,
-        max_bytes,
-        limits.timeout_ms,
-    );
-    answer(promise, limits).await.map(|fetched| fetched.status)
+    let authorization = authorization.unwrap_or_default();
+    let answer = send(limits, |max_bytes| {
+        post_capped(
+            url,
+            content_type,
+            authorization,
+            body,
+            max_bytes,
+            limits.timeout_ms,
+        )
+    });
+    answer.await.map(|fetched| fetched.status)
 }
 
 /// Requests with the runtime's `fetch`.
@@ -65,36 +67,51 @@ pub struct WorkerFetcher;
 
 impl Fetcher for WorkerFetcher {
     fn get<'a>(&'a self, url: &'a str, limits: FetchLimits) -> FetchFuture<'a> {
-        Box::pin(async move {
-            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-            let promise = get_capped(url, max_bytes, limits.timeout_ms);
-            logged("GET", url, answer(promise, limits).await)
+        logged_send("GET", url, limits, move |max_bytes| {
+            get_capped(url, max_bytes, limits.timeout_ms)
         })
     }
 
     fn post_form<'a>(&'a self, post: FormPost<'a>, limits: FetchLimits) -> FetchFuture<'a> {
-        Box::pin(async move {
-            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-            let authorization = post.authorization.unwrap_or_default();
-            let promise = post_form_capped(
+        let authorization = post.authorization.unwrap_or_default();
+        logged_send("POST", post.url, limits, move |max_bytes| {
+            post_form_capped(
                 post.url,
                 authorization,
                 post.form,
                 max_bytes,
                 limits.timeout_ms,
-            );
-            logged("POST", post.url, answer(promise, limits).await)
+            )
         })
     }
 
     fn get_bearer<'a>(&'a self, get: BearerGet<'a>, limits: FetchLimits) -> FetchFuture<'a> {
-        Box::pin(async move {
-            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-            let promise =
-                get_bearer_capped(get.url, get.access_token, max_bytes, limits.timeout_ms);
-            logged("GET", get.url, answer(promise, limits).await)
+        logged_send("GET", get.url, limits, move |max_bytes| {
+            get_bearer_capped(get.url, get.access_token, max_bytes, limits.timeout_ms)
         })
     }
+}
+
+/// The request `start` makes (given the body limit as fetch.js takes it), its answer read
+/// under `limits` and logged when it went wrong ([`logged`]): the one body of every
+/// [`Fetcher`] method.
+fn logged_send<'a>(
+    method: &'static str,
+    url: &'a str,
+    limits: FetchLimits,
+    start: impl FnOnce(u32) -> Promise + 'a,
+) -> FetchFuture<'a> {
+    Box::pin(async move { logged(method, url, send(limits, start).await) })
+}
+
+/// The request `start` makes, given the body limit as fetch.js takes it (a `u32`: a limit
+/// beyond it is no limit a Worker could reach), and its answer read under `limits`.
+async fn send(
+    limits: FetchLimits,
+    start: impl FnOnce(u32) -> Promise,
+) -> Result<Fetched, (FetchError, String)> {
+    let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
+    answer(start(max_bytes), limits).await
 }
 
 /// `answer`, after logging what went wrong with it: a status other than 200, or no answer.
