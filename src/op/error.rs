@@ -54,8 +54,9 @@ pub enum OpError {
     /// (OpenID Connect Core §3.1.2.1).
     NotTheHintedUser,
     /// `login_required`: the `id_token_hint` names a user who cannot sign in here any more
-    /// (removed from the configuration, or an account of an upstream provider no longer
-    /// configured): no sign-in can ever answer the request.
+    /// (removed from the configuration, a configured user while passwords are off, or an
+    /// account of an upstream provider no longer configured) and no session of theirs
+    /// answers: no sign-in can ever answer the request (`users::hinted_user_gone`).
     HintedUserGone,
     /// `consent_required` (`prompt=none` without consent).
     ConsentRequired,

@@ -1,9 +1,10 @@
 //! What the provider reads from elsewhere on the web: a client's keys at its `jwks_uri`
 //! (RFC 7591 §2), client ID metadata documents ([`crate::op::clients::document`]), and,
 //! as a relying party of an upstream provider, that provider's discovery document, keys,
-//! token endpoint and UserInfo endpoint ([`crate::op::upstream`]). The core is sans-IO, so the request is the
-//! host's ([`Fetcher`], in [`Services`](crate::op::Services)); what is fetched, how much of
-//! it is read and for how long it is kept are the core's ([`crate::op::kept`]).
+//! token endpoint and UserInfo endpoint ([`crate::op::upstream`]). The core is sans-IO, so
+//! the request is the host's ([`Fetcher`], in [`Services`](crate::op::Services)); what is
+//! fetched, how much of it is read and for how long it is kept are the core's
+//! ([`crate::op::kept`]).
 
 use core::future::Future;
 use core::pin::Pin;

@@ -11,6 +11,27 @@ pub const MAX_BODY_LEN: usize = 64 * 1024;
 /// Most header fields considered; beyond it a request is refused.
 pub const MAX_HEADERS: usize = 100;
 
+/// Whether a `Content-Type` field value is of the media type `essence` (`type/subtype`,
+/// RFC 9110 §8.3.1: compared in any case, parameters such as `charset` allowed).
+pub fn has_media_type(content_type: &str, essence: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(essence))
+}
+
+/// Whether `token` has the syntax of a Bearer token (RFC 6750 §2.1 `b64token`):
+/// `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. What the provider
+/// puts after `Bearer ` in an `Authorization` field it sends, so nothing else may: no
+/// spaces, no line breaks, nothing outside ASCII.
+pub fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
 /// An HTTP request as the provider sees it.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -114,12 +135,8 @@ impl Request {
     /// Whether the body is declared as a form (`application/x-www-form-urlencoded`,
     /// parameters such as `charset` allowed).
     pub fn has_form_body(&self) -> bool {
-        self.header("content-type").is_some_and(|ct| {
-            ct.split(';').next().is_some_and(|t| {
-                t.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
-        })
+        self.header("content-type")
+            .is_some_and(|ct| has_media_type(ct, "application/x-www-form-urlencoded"))
     }
 
     /// The parameters: the query for GET, the form body for POST (OpenID Connect Core
@@ -290,6 +307,46 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 9110 §8.3.1: the type and subtype compared in any case, parameters ignored.
+    #[test]
+    fn media_types() {
+        for yes in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            " application/json ;charset=UTF-8",
+        ] {
+            assert!(has_media_type(yes, "application/json"), "{yes}");
+        }
+        for no in [
+            "application/jwt",
+            "text/json",
+            "application/jsonx",
+            "application/json-seq",
+            "",
+        ] {
+            assert!(!has_media_type(no, "application/json"), "{no}");
+        }
+    }
+
+    /// RFC 6750 §2.1 `b64token`.
+    #[test]
+    fn bearer_token_syntax() {
+        for good in [
+            "a",
+            "8d67dc78-7faa-4d41",
+            "a+/b=",
+            "x==",
+            "-._~",
+            "eyJ.eyJ.c2ln",
+        ] {
+            assert!(is_b64token(good), "{good}");
+        }
+        for bad in ["", "=", "a b", "a=b", "a\r\nX: y", "é", "a\0", "\"a\""] {
+            assert!(!is_b64token(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn url_parts_and_cookies() {

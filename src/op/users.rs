@@ -95,23 +95,35 @@ pub async fn find<'a, S: Store, P, V>(
     Ok(account::find(op, sub, services).await?.map(Found::Upstream))
 }
 
-/// Whether the user `sub` can still sign in here: a configured user while passwords are
-/// accepted (a password is the one way such a user signs in), or the kept account of an
-/// upstream sign-in whose provider is still configured (its user signs in there again).
-/// Nobody else can: a removed user, an account of a removed provider, a client's subject.
+/// Whether the user `sub` that a request's `id_token_hint` names is gone for good: no
+/// sign-in here can ever be theirs, so a login page would wait in vain. Asked only when
+/// the request would otherwise show the login page (no usable session of that user):
+/// a live session of the user answers whatever this would say.
 ///
-/// An upstream account is kept longer than any `id_token_hint` naming it is accepted
-/// ([`account::account_ttl`]), so a hint's user is never taken for gone while they could
-/// sign in at the upstream again.
-pub async fn can_sign_in<S: Store, P, V>(
+/// Gone: a configured user while passwords are off (a password is the one way such a user
+/// signs in), a subject neither configured nor shaped like an upstream account's (a
+/// removed user), and the account of an upstream provider no longer configured (or of
+/// any, when none is). Not gone: a configured user while passwords are on, and an
+/// upstream account's subject whose account is kept for a configured provider, or not
+/// found at all. An account is not found once it has expired ([`account::account_ttl`]),
+/// or, in Workers KV, at another location for up to a minute after a first sign-in
+/// elsewhere; either way a sign-in at the upstream writes it (again), so the login page is
+/// the answer. The cost is a login page that waits in vain for a removed user whose
+/// subject has that shape.
+pub async fn hinted_user_gone<S: Store, P, V>(
     op: &Provider,
     sub: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, Error> {
-    Ok(match find(op, sub, services).await? {
-        Some(Found::Configured(_)) => op.config.password_login,
-        Some(Found::Upstream(_)) => true,
-        None => false,
+    if op.config.user(sub).is_some() {
+        return Ok(!op.config.password_login);
+    }
+    if !account::is_local_subject(sub) {
+        return Ok(true);
+    }
+    Ok(match account::stored(sub, services).await? {
+        Some(account) => op.config.upstream_provider(&account.provider).is_none(),
+        None => op.config.upstream_providers.is_empty(),
     })
 }
 

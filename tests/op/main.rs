@@ -23,6 +23,7 @@ mod device_flow;
 mod discovery;
 mod dpop;
 mod fapi2;
+mod hinted_user_gone;
 mod hostile;
 mod id_token_hint;
 mod introspect;

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::op_support::*;
 use crate::upstream_sign_in::{
-    IDP_DISCOVERY, IDP_NAME, IDP_TOKEN, Idp, Started, failed, id_claims, metadata, setup, start,
-    token_endpoint_answers, tokens_after, upstream_config, upstream_link,
+    IDP_DISCOVERY, IDP_TOKEN, Idp, Started, failed, id_claims, metadata, setup, start,
+    token_endpoint_answers, tokens_after,
 };
 
 const IDP_USERINFO: &str = "https://idp.example/userinfo";
@@ -214,23 +214,124 @@ fn a_userinfo_answer_that_is_not_json_about_the_user_fails_the_sign_in() {
 }
 
 /// Discovery §3 and the upstream rule: a UserInfo endpoint the access token would be sent
-/// to must be https on a public host, as the upstream's other endpoints; a document that
-/// names another one is not used.
+/// to must be https on a public host, as the upstream's other endpoints. One that is not is
+/// never sent the token, but does not refuse the document: a sign-in whose ID token carries
+/// every mapped claim goes on, and one that needs UserInfo fails with
+/// `userinfo_endpoint_invalid`. `null` is no endpoint (Core §5.1 reads `null` as absent):
+/// the sign-in goes on without the claims.
 #[test]
-fn a_userinfo_endpoint_off_https_refuses_the_document() {
+fn a_userinfo_endpoint_off_https_is_never_used() {
     for endpoint in [
         json!("http://idp.example/userinfo"),
         json!("https://127.0.0.1/userinfo"),
-        json!(null),
+        json!(7),
     ] {
-        let op = Op::with_config(upstream_config());
+        let (op, idp) = setup();
         let mut document = metadata_with_userinfo();
         document["userinfo_endpoint"] = endpoint.clone();
         op.web.serve_json(IDP_DISCOVERY, None, &document);
-        let browser = Browser::new(&op);
-        let client = AuthStart::new();
-        let login = location(&browser.get(&client.url(SPA, SPA_REDIRECT, "openid", &[])));
-        let link = upstream_link(&text(&browser.get(&login)), IDP_NAME);
-        assert_eq!(browser.get(&link).status, 503, "{endpoint}");
+        let started = start(&op, &[]);
+        token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
+        let back = started.come_back("upstream-code");
+        tokens_after(&op, &started, &back);
+
+        let started = start(&op, &[]);
+        token_endpoint_answers(&op, &idp.sign(&lean_id_claims(&op, &started, "ada")));
+        let (_, html) = failed(&started.come_back("upstream-code"));
+        assert!(
+            html.contains("userinfo_endpoint_invalid"),
+            "{endpoint}: {html}"
+        );
+        assert_eq!(op.web.bearer_gets(IDP_USERINFO).len(), 0, "{endpoint}");
+        assert_eq!(op.web.bearer_gets("http://idp.example/userinfo").len(), 0);
+        assert_eq!(op.web.bearer_gets("https://127.0.0.1/userinfo").len(), 0);
+    }
+
+    let (op, idp) = setup();
+    let mut document = metadata_with_userinfo();
+    document["userinfo_endpoint"] = Value::Null;
+    op.web.serve_json(IDP_DISCOVERY, None, &document);
+    let started = start(&op, &[]);
+    token_endpoint_answers(&op, &idp.sign(&lean_id_claims(&op, &started, "ada")));
+    let back = started.come_back("upstream-code");
+    let tokens = tokens_after(&op, &started, &back);
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
+    assert!(id_token.get("email").is_none(), "{id_token}");
+}
+
+/// RFC 6750 §2.1: a Bearer token is a `b64token` (letters, digits, `-._~+/`, then any
+/// `=`). An upstream access token that is not, or longer than a header field can carry,
+/// is never put into one: the sign-in fails with `userinfo_access_token_invalid` and
+/// nothing is sent.
+#[test]
+fn an_access_token_that_is_no_bearer_token_is_not_sent() {
+    let (op, idp) = setup_with_userinfo();
+    op.web
+        .serve_json(IDP_USERINFO, None, &json!({ "sub": "ada" }));
+    let long = "a".repeat(8 * 1024 + 1);
+    for token in [
+        "abc\r\nX-Injected: 1",
+        "tok en",
+        "café",
+        "a=b",
+        long.as_str(),
+    ] {
+        let started = start(&op, &[]);
+        let id_token = idp.sign(&lean_id_claims(&op, &started, "ada"));
+        op.web.serve_json(
+            IDP_TOKEN,
+            Some("no-store"),
+            &json!({ "access_token": token, "token_type": "Bearer",
+                     "expires_in": 300, "id_token": id_token }),
+        );
+        let (_, html) = failed(&started.come_back("upstream-code"));
+        assert!(
+            html.contains("userinfo_access_token_invalid"),
+            "{token:?}: {html}"
+        );
+    }
+    assert!(op.web.bearer_gets(IDP_USERINFO).is_empty());
+
+    // The longest accepted, with its `=` padding.
+    let longest = format!("{}==", "a".repeat(8 * 1024 - 2));
+    let started = start(&op, &[]);
+    let id_token = idp.sign(&lean_id_claims(&op, &started, "ada"));
+    op.web.serve_json(
+        IDP_TOKEN,
+        Some("no-store"),
+        &json!({ "access_token": longest, "token_type": "Bearer",
+                 "expires_in": 300, "id_token": id_token }),
+    );
+    let back = started.come_back("upstream-code");
+    tokens_after(&op, &started, &back);
+    assert_eq!(op.web.bearer_gets(IDP_USERINFO)[0].access_token, longest);
+}
+
+/// Core §5.1: `email_verified` says the End-User's address "has been verified", of one
+/// address. An ID token with an `email` and no `email_verified` does not take UserInfo's
+/// `email_verified` when UserInfo's `email` is another address; it does when it is the
+/// same.
+#[test]
+fn a_userinfo_verified_flag_about_another_address_is_not_taken() {
+    let (op, idp) = setup_with_userinfo();
+    for (address, verified) in [("other@idp.example", None), ("ada@idp.example", Some(true))] {
+        op.web.serve_json(
+            IDP_USERINFO,
+            None,
+            &json!({ "sub": "ada", "email": address, "email_verified": true }),
+        );
+        let started = start(&op, &[]);
+        let mut claims = id_claims(&op, &started, "ada");
+        claims.as_object_mut().unwrap().remove("email_verified");
+        token_endpoint_answers(&op, &idp.sign(&claims));
+        let back = started.come_back("upstream-code");
+        let tokens = tokens_after(&op, &started, &back);
+        let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
+        assert_eq!(id_token["email"], json!("ada@idp.example"), "{address}");
+        assert_eq!(
+            id_token.get("email_verified").and_then(Value::as_bool),
+            verified,
+            "{address}"
+        );
     }
 }

@@ -1,16 +1,24 @@
+<<<<<<< HEAD
 // Requests for the provider (a client's `jwks_uri`, a client ID metadata document, an upstream
 // provider's discovery document, keys, token endpoint and UserInfo endpoint), with the limits the core asks for
 // enforced here, where the bytes arrive (and the provider's effects, `postStatus`, whose answers
 // are not read): the body is read chunk by chunk and dropped past
 // `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns the answer into
 // the core's `Fetched` or `FetchError`.
+=======
+// Requests for the provider (a client's `jwks_uri`, a client ID metadata document, an
+// upstream provider's discovery document, keys, token endpoint and UserInfo endpoint), with
+// the limits the core asks for enforced here, where the bytes arrive: the body is read chunk
+// by chunk and dropped past `maxBytes`, and one deadline covers the headers and the body.
+// fetch.rs turns the answer into the core's `Fetched` or `FetchError`.
+>>>>>>> upstream
 
 /**
  * GETs `url` without following redirects (workerd has no `redirect: "error"`; with "manual" a
  * 3xx is answered as it is, and the core refuses it) and without credentials (a Worker's fetch
  * has no cookie jar and sends none). Resolves, never rejects, to
- * `{ status, cacheControl, contentType, body: Uint8Array }` or `{ failure: "too_large" | "timed_out" |
- * "failed", detail }`.
+ * `{ status, cacheControl, contentType, body: Uint8Array }` or
+ * `{ failure: "too_large" | "timed_out" | "failed", detail }`.
  */
 export function getCapped(url, maxBytes, timeoutMs) {
   return capped(url, { method: "GET", headers: { accept: "application/jwk-set+json, application/json" } }, maxBytes, timeoutMs);

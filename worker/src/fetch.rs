@@ -61,21 +61,7 @@ pub async fn post(
     if let Some(failure) = field(&answer, "failure") {
         return Err(failure_of(&failure, &answer));
     }
-    field(&answer, "status")
-        .and_then(|s| s.as_f64())
-        .filter(|s| (0.0..=999.0).contains(s))
-        // Within 0..=999, checked above: the cast neither truncates nor wraps.
-        .map(|s| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let status = s as u16;
-            status
-        })
-        .ok_or_else(|| {
-            (
-                FetchError::Failed,
-                "fetch.js answered without a status".to_owned(),
-            )
-        })
+    status_of(&answer)
 }
 
 /// Requests with the runtime's `fetch`.
@@ -83,36 +69,51 @@ pub struct WorkerFetcher;
 
 impl Fetcher for WorkerFetcher {
     fn get<'a>(&'a self, url: &'a str, limits: FetchLimits) -> FetchFuture<'a> {
-        Box::pin(async move {
-            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-            let promise = get_capped(url, max_bytes, limits.timeout_ms);
-            logged("GET", url, answer(promise, limits).await)
+        logged_send("GET", url, limits, move |max_bytes| {
+            get_capped(url, max_bytes, limits.timeout_ms)
         })
     }
 
     fn post_form<'a>(&'a self, post: FormPost<'a>, limits: FetchLimits) -> FetchFuture<'a> {
-        Box::pin(async move {
-            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-            let authorization = post.authorization.unwrap_or_default();
-            let promise = post_form_capped(
+        let authorization = post.authorization.unwrap_or_default();
+        logged_send("POST", post.url, limits, move |max_bytes| {
+            post_form_capped(
                 post.url,
                 authorization,
                 post.form,
                 max_bytes,
                 limits.timeout_ms,
-            );
-            logged("POST", post.url, answer(promise, limits).await)
+            )
         })
     }
 
     fn get_bearer<'a>(&'a self, get: BearerGet<'a>, limits: FetchLimits) -> FetchFuture<'a> {
-        Box::pin(async move {
-            let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
-            let promise =
-                get_bearer_capped(get.url, get.access_token, max_bytes, limits.timeout_ms);
-            logged("GET", get.url, answer(promise, limits).await)
+        logged_send("GET", get.url, limits, move |max_bytes| {
+            get_bearer_capped(get.url, get.access_token, max_bytes, limits.timeout_ms)
         })
     }
+}
+
+/// The request `start` makes (given the body limit as fetch.js takes it), its answer read
+/// under `limits` and logged when it went wrong ([`logged`]): the one body of every
+/// [`Fetcher`] method.
+fn logged_send<'a>(
+    method: &'static str,
+    url: &'a str,
+    limits: FetchLimits,
+    start: impl FnOnce(u32) -> Promise + 'a,
+) -> FetchFuture<'a> {
+    Box::pin(async move { logged(method, url, send(limits, start).await) })
+}
+
+/// The request `start` makes, given the body limit as fetch.js takes it (a `u32`: a limit
+/// beyond it is no limit a Worker could reach), and its answer read under `limits`.
+async fn send(
+    limits: FetchLimits,
+    start: impl FnOnce(u32) -> Promise,
+) -> Result<Fetched, (FetchError, String)> {
+    let max_bytes = u32::try_from(limits.max_bytes).unwrap_or(u32::MAX);
+    answer(start(max_bytes), limits).await
 }
 
 /// `answer`, after logging what went wrong with it: a status other than 200, or no answer.
@@ -140,31 +141,35 @@ async fn answer(promise: Promise, limits: FetchLimits) -> Result<Fetched, (Fetch
     if let Some(failure) = field("failure") {
         return Err(failure_of(&failure, &answer));
     }
-    let malformed = || {
-        (
-            FetchError::Failed,
-            "fetch.js answered without a status".to_owned(),
-        )
-    };
-    let status = field("status")
-        .and_then(|s| s.as_f64())
-        .filter(|s| (0.0..=999.0).contains(s))
-        .ok_or_else(malformed)?;
+    let status = status_of(&answer)?;
     let body = field("body")
         .map(|b| Uint8Array::new(&b).to_vec())
         .unwrap_or_default();
     if body.len() > limits.max_bytes {
         return Err((FetchError::TooLarge, format!("{} bytes", body.len())));
     }
-    // Within 0..=999, checked above: the cast neither truncates nor wraps.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let status = status as u16;
     Ok(Fetched {
         status,
         cache_control: field("cacheControl").and_then(|c| c.as_string()),
         content_type: field("contentType").and_then(|c| c.as_string()),
         body,
     })
+}
+
+/// The HTTP status of fetch.js's answer (a number within 0..=999), or why it has none.
+fn status_of(answer: &JsValue) -> Result<u16, (FetchError, String)> {
+    let status = field(answer, "status")
+        .and_then(|s| s.as_f64())
+        .filter(|s| (0.0..=999.0).contains(s))
+        .ok_or_else(|| {
+            (
+                FetchError::Failed,
+                "fetch.js answered without a status".to_owned(),
+            )
+        })?;
+    // Within 0..=999, checked above: the cast neither truncates nor wraps.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(status as u16)
 }
 
 /// The field `name` of fetch.js's answer, if it is set.

@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::Error;
 use crate::op::config::TokenDelivery;
 use crate::op::error::OpError;
-use crate::op::http::Effect;
+use crate::op::http::{self, Effect};
 use crate::op::provider::Provider;
 use crate::op::provider::Services;
 use crate::op::records::{self, CibaPings, CibaRequest, Key};
@@ -55,23 +55,12 @@ pub fn notification_token(value: Option<&str>) -> Result<Secret, OpError> {
             "client_notification_token must be at most {MAX_NOTIFICATION_TOKEN} characters (CIBA Core §7.1)"
         )));
     }
-    if !is_b64token(token) {
+    if !http::is_b64token(token) {
         return Err(OpError::InvalidRequest(
             "client_notification_token must be a bearer token: letters, digits and -._~+/, then any = (RFC 6750 §2.1)".into(),
         ));
     }
     Ok(Secret::new(token.to_owned()))
-}
-
-/// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. What
-/// goes into the ping's `Authorization` field, so nothing else may (no spaces, no line
-/// breaks).
-fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
 }
 
 /// Keeps what the ping of request `request_id` will send, for `ttl` seconds (the request's

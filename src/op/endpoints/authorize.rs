@@ -116,16 +116,6 @@ async fn decide<S: Store, P, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Response, OpError> {
-    // A hint naming a user who can no longer sign in here can never be answered: ended now
-    // (`login_required`, Core §3.1.2.6) rather than with a login page no sign-in gets past.
-    // The client holds that ID token, so this tells it little it could not learn at
-    // `/userinfo`; a `sub` the `claims` parameter names is not judged so, which would tell
-    // any client which subjects exist.
-    if let Some(hinted) = request.hinted_sub.as_deref()
-        && !users::can_sign_in(op, hinted, services).await?
-    {
-        return Err(OpError::HintedUserGone);
-    }
     let session = flow::session(op, req, services).await?;
     // A session of another user than the `claims` parameter names is no use (OpenID
     // Connect Core §5.5.1): the login page, or `login_required` with `prompt=none`.
@@ -161,6 +151,18 @@ async fn decide<S: Store, P, V>(
         }
         if prompt_none {
             return Err(OpError::LoginRequired);
+        }
+        // A hint naming a user who can no longer sign in here can never be answered: ended
+        // now (`login_required`, Core §3.1.2.6) rather than with a login page no sign-in
+        // gets past. Judged only here, with no usable session of that user: a live session
+        // answers without it, and the store's account of an upstream user may lag behind
+        // a sign-in at another location. The client holds that ID token, so this tells it
+        // little it could not learn at `/userinfo`; a `sub` the `claims` parameter names is
+        // not judged so, which would tell any client which subjects exist.
+        if let Some(hinted) = request.hinted_sub.as_deref()
+            && users::hinted_user_gone(op, hinted, services).await?
+        {
+            return Err(OpError::HintedUserGone);
         }
         let tx = flow::save_transaction(&request, services).await?;
         return Ok(Response::redirect(&format!("/login?tx={tx}")).no_store());

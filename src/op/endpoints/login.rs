@@ -362,7 +362,7 @@ pub(crate) async fn continue_flow<S: Store, P, V>(
     {
         // Asking again would be in vain: no sign-in can be the hinted user's.
         if let Some(hinted) = request.hinted_sub.as_deref()
-            && !users::can_sign_in(op, hinted, services).await?
+            && users::hinted_user_gone(op, hinted, services).await?
         {
             let gone = OpError::HintedUserGone;
             return flow::refuse(op, &request, &gone, Some(tx), services).await;

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 use crate::op::clients::metadata::{self, MAX_METADATA_LEN, MetadataError};
 use crate::op::clients::registered::{self, LIFETIME};
 use crate::op::config::{AuthMethod, Client};
-use crate::op::http::{Request, Response};
+use crate::op::http::{self, Request, Response};
 use crate::op::password::{Pbkdf2, verify_password};
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Key, RegisteredClient, RegisteredClients};
@@ -265,11 +265,9 @@ pub fn check_keys(op: &Provider, client: &Client) -> Result<(), RegistrationErro
 /// The JSON object of the request's body (RFC 7591 §3.1: `application/json`), at most
 /// [`MAX_METADATA_LEN`] bytes, every member name once.
 pub fn json_body(req: &Request) -> Result<Map<String, Value>, RegistrationError> {
-    let json_type = req.header("content-type").is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-    });
+    let json_type = req
+        .header("content-type")
+        .is_some_and(|ct| http::has_media_type(ct, "application/json"));
     if !json_type {
         return Err(invalid_metadata(
             "the metadata must be sent as a JSON object (Content-Type: application/json)",

@@ -62,20 +62,21 @@ pub fn is_local_subject(sub: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// How long an account is kept after a sign-in: as long as the tokens it may back (a
-/// refresh family read after the account is gone ends, as it would for a removed user),
-/// and then as long as an `id_token_hint` naming it is still accepted (the last ID token
-/// is issued by the last refresh; a hint is a fine one up to a session's lifetime after it
-/// expires, `authorize::id_token_hint`), so that a request with such a hint is never
-/// ended as naming a user who is gone (`users::can_sign_in`) while that user could sign
-/// in at the upstream again.
+/// How long an account is kept after a sign-in: the longer of the refresh-token and session
+/// lifetimes, so that the session and the refresh token of that sign-in find it.
+///
+/// A refresh does not write it again: that would be a store write per refresh (and Workers
+/// KV takes one write per second per key) for claims no fresher than the last sign-in. Each
+/// rotation keeps its successor for a whole refresh-token lifetime, so a refresh family
+/// used on past the account ends when the account expires, as it would for a removed user,
+/// and the user signs in at the upstream again, which writes the account anew with the
+/// upstream's current claims. Personal claims are thus kept no longer than this after the
+/// last sign-in. A request whose `id_token_hint` names an account that has expired is not
+/// ended for it (`users::hinted_user_gone`): the sign-in that writes the account again is
+/// offered.
 pub fn account_ttl(op: &Provider) -> u64 {
     let lifetimes = &op.config.lifetimes;
-    lifetimes
-        .refresh_token
-        .max(lifetimes.session)
-        .saturating_add(lifetimes.id_token)
-        .saturating_add(lifetimes.session)
+    lifetimes.refresh_token.max(lifetimes.session)
 }
 
 /// Keeps the account of a sign-in at `provider`: its subject, and our claims from the
@@ -106,13 +107,25 @@ pub async fn find<S: Store, P, V>(
     sub: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<Option<UpstreamAccount>, Error> {
-    if op.config.upstream_providers.is_empty() || !is_local_subject(sub) {
+    if op.config.upstream_providers.is_empty() {
+        return Ok(None);
+    }
+    let account = stored(sub, services).await?;
+    Ok(account.filter(|account| op.config.upstream_provider(&account.provider).is_some()))
+}
+
+/// The account kept under the local subject `sub`, whichever provider it names, configured
+/// or not: for telling an account of a removed provider from one that is not (or not yet,
+/// at this location) in the store.
+pub async fn stored<S: Store, P, V>(
+    sub: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<Option<UpstreamAccount>, Error> {
+    if !is_local_subject(sub) {
         return Ok(None);
     }
     let account = records::get(services.store, &Key::<UpstreamAccounts>::new(sub)).await?;
-    Ok(account.filter(|account: &UpstreamAccount| {
-        account.sub == sub && op.config.upstream_provider(&account.provider).is_some()
-    }))
+    Ok(account.filter(|account: &UpstreamAccount| account.sub == sub))
 }
 
 #[cfg(test)]

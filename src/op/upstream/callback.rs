@@ -237,7 +237,7 @@ fn basic(client_id: &str, secret: &str) -> String {
 }
 
 /// An answer that broke the rule `code`.
-fn unverified(code: &str) -> Failure {
+pub(super) fn unverified(code: &str) -> Failure {
     Failure::Unverified(code.to_owned())
 }
 

@@ -8,9 +8,11 @@
 //! The document is read strictly, since it decides where the user is sent and where the
 //! provider's client secret goes: its `issuer` must be the configured one exactly (§4.3:
 //! the defence against a document that speaks for another provider), every endpoint must
-//! pass the rule the issuer passed (`config::check_upstream_uri`, the UserInfo endpoint's
-//! too when it names one), it must offer the code
-//! flow, and PKCE with S256 when it lists its methods.
+//! pass the rule the issuer passed (`config::check_upstream_uri`), it must offer the code
+//! flow, and PKCE with S256 when it lists its methods. The UserInfo endpoint is optional
+//! and held to the same rule, but one that breaks it does not refuse the document: it is
+//! kept as unusable, never sent the access token, and fails only a sign-in that needs it
+//! ([`UserinfoEndpoint`]).
 
 use std::sync::Arc;
 
@@ -34,9 +36,9 @@ pub struct Metadata {
     pub token_endpoint: String,
     /// Where its ID-token keys are (`jwks_uri`).
     pub jwks_uri: String,
-    /// Where its UserInfo endpoint is (`userinfo_endpoint`, OpenID Connect Core §5.3), if
-    /// it has one: asked for the mapped claims its ID tokens lack.
-    pub userinfo_endpoint: Option<String>,
+    /// Its UserInfo endpoint (`userinfo_endpoint`, OpenID Connect Core §5.3): asked for the
+    /// mapped claims its ID tokens lack.
+    pub userinfo_endpoint: UserinfoEndpoint,
     /// Whether it sends `iss` in every authorization response (RFC 9207 §3,
     /// `authorization_response_iss_parameter_supported`): then a response without it is
     /// refused.
@@ -44,6 +46,20 @@ pub struct Metadata {
     /// The algorithms its ID tokens may be signed with (`id_token_signing_alg_values_supported`,
     /// those this crate verifies); the allow-list of every ID token from it.
     pub algorithms: Vec<Alg>,
+}
+
+/// The UserInfo endpoint a discovery document names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserinfoEndpoint {
+    /// None: the member is absent, or `null` (read as absent, as OpenID Connect Core §5.1
+    /// reads a `null` claim).
+    Absent,
+    /// A URL that passes the rule of the other endpoints: the access token may go there.
+    At(String),
+    /// A value that breaks that rule (not a string, `http://`, a private host). Not a
+    /// reason to refuse the whole document: an upstream whose ID tokens carry every mapped
+    /// claim never needs it. A sign-in that does fails with `userinfo_endpoint_invalid`.
+    Unusable,
 }
 
 /// The upstreams' documents, by provider `id`.
@@ -106,8 +122,10 @@ pub fn parse(
     // Optional (Discovery §3 RECOMMENDED), but held to the same rule when named: the
     // access token goes there.
     let userinfo_endpoint = match document.get("userinfo_endpoint") {
-        None => None,
-        Some(_) => Some(endpoint("userinfo_endpoint")?),
+        None | Some(Value::Null) => UserinfoEndpoint::Absent,
+        Some(_) => {
+            endpoint("userinfo_endpoint").map_or(UserinfoEndpoint::Unusable, UserinfoEndpoint::At)
+        }
     };
     let lists = |name: &str, wanted: &str| {
         document
