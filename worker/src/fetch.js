@@ -1,17 +1,9 @@
-<<<<<<< HEAD
-// Requests for the provider (a client's `jwks_uri`, a client ID metadata document, an upstream
-// provider's discovery document, keys, token endpoint and UserInfo endpoint), with the limits the core asks for
-// enforced here, where the bytes arrive (and the provider's effects, `postStatus`, whose answers
-// are not read): the body is read chunk by chunk and dropped past
-// `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns the answer into
-// the core's `Fetched` or `FetchError`.
-=======
 // Requests for the provider (a client's `jwks_uri`, a client ID metadata document, an
 // upstream provider's discovery document, keys, token endpoint and UserInfo endpoint), with
-// the limits the core asks for enforced here, where the bytes arrive: the body is read chunk
-// by chunk and dropped past `maxBytes`, and one deadline covers the headers and the body.
-// fetch.rs turns the answer into the core's `Fetched` or `FetchError`.
->>>>>>> upstream
+// the limits the core asks for enforced here, where the bytes arrive (and the provider's
+// effects, `postStatus`, whose answers are not read): the body is read chunk by chunk and
+// dropped past `maxBytes`, and one deadline covers the headers and the body. fetch.rs turns
+// the answer into the core's `Fetched` or `FetchError`.
 
 /**
  * GETs `url` without following redirects (workerd has no `redirect: "error"`; with "manual" a
