@@ -14,7 +14,7 @@
 //! | `device`, `user-code` | /device_authorization | /token (by device code), /device (by user code) | write-once; the user code written with [`reserve`], unique among pending requests |
 //! | `decision` | /device, /ciba | /token | write-once with [`reserve`]: one answer per request |
 //! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter. Neither holds the `auth_req_id`, which is derived from the request's id (`ServerSecrets::auth_req_id`) |
-//! | `ciba-ping` | /bc-authorize, for a ping client | /ciba, when the user answers | written once, kept for the request's life at most and deleted once the answer is stored and the ping built: the client's notification token, which must be sent back as it is |
+//! | `ciba-ping` | /bc-authorize, for a ping client | /ciba, when the user answers | single use, through [`consume`] once the answer is stored; kept for the request's life at most: the client's notification token, which must be sent back as it is |
 //! | `poll-slot` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |
@@ -173,8 +173,9 @@ kinds! {
     /// gave (`op::ciba`): what `/ciba` lists. Written with [`reserve`].
     CibaInbox: CibaRequest, "ciba-inbox", WriteOnce, true;
     /// What the ping of a ping client's request sends besides the derived `auth_req_id`
-    /// (`op::ciba::ping`), by the request's id: read and deleted when the user answers.
-    CibaPings: crate::op::ciba::ping::PingBack, "ciba-ping", WriteOnce, false;
+    /// (`op::ciba::ping`), by the request's id: taken in one call ([`consume`]) when the
+    /// user answers, so no second reader finds it between a read and a delete.
+    CibaPings: crate::op::ciba::ping::PingBack, "ciba-ping", SingleUse, false;
     /// The `jti`s of `private_key_jwt` assertions, by client and `jti`: each is accepted
     /// once (RFC 7523 §3).
     ClientAssertions: Mark, "client-assertion", SingleUse, true;
@@ -212,6 +213,7 @@ kinds! {
 impl Consumable for Codes {}
 impl Consumable for UpstreamStates {}
 impl Consumable for PushedRequests {}
+impl Consumable for CibaPings {}
 
 /// What the record stored under `key` needs of the store, read from the key's prefix, for
 /// hosts that send each kind to the backend it needs. `None` for a key that is not one of

@@ -7,7 +7,9 @@
 //! failing endpoint looks like to the provider.
 
 use oidc_edge::op::config::{Config, TokenDelivery};
-use oidc_edge::op::{Effect, Response};
+use std::cell::RefCell;
+
+use oidc_edge::op::{Effect, Request, Response};
 use serde_json::{Value, json};
 
 use super::ciba::{GRANT, answer, ask_as, at_the_page, error_of, form_of, poll_as};
@@ -363,4 +365,55 @@ fn the_store_holds_no_auth_req_id_and_the_notification_token_only_until_the_answ
     let poll_id = body(&poll)["auth_req_id"].as_str().unwrap().to_owned();
     assert_eq!(poll_id.len(), 43, "256 bits");
     assert!(!holds(&poll_id));
+}
+
+/// The notification token is taken from the store in one call, a single-use consume
+/// (atomic where the store is strongly consistent), never read and then deleted: no other
+/// answer can read it between the two.
+#[test]
+fn the_notification_token_is_taken_in_one_call() {
+    let op = ping_op();
+    let auth_req_id = ask(&op, "Once");
+    let (browser, list) = at_the_page(&op, "demo", "correct horse");
+    let mut form = form_of(&list, "Once");
+    form.push(("decision".into(), "allow".into()));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let calls = RefCell::new(Vec::new());
+    let done = browser.cookies.send(
+        Request::new("POST", &absolute("/ciba")).with_form(&fields),
+        |req| {
+            let (response, made) = op.send_logged(req);
+            *calls.borrow_mut() = made;
+            response
+        },
+    );
+    assert_eq!(the_ping(&done).3, json!({ "auth_req_id": auth_req_id }));
+    let on_the_token: Vec<&str> = calls
+        .borrow()
+        .iter()
+        .filter(|(_, key)| key.starts_with("ciba-ping:"))
+        .map(|(operation, _)| *operation)
+        .collect();
+    assert_eq!(on_the_token, ["consume"]);
+}
+
+/// §10.2 names the `auth_req_id` the client was given. After `OIDC_SERVER_SECRET` has
+/// changed, the id derived again is another one, which no request is stored under: the
+/// answer is stored and the page answered, but no ping names an id the client never had.
+#[test]
+fn no_ping_after_the_server_secret_has_changed() {
+    let op = ping_op();
+    ask(&op, "Before");
+    op.rotate_server_secret();
+    let done = decide(&op, "Before", "allow");
+    assert!(text(&done).contains("Allowed"));
+    assert!(done.effects.is_empty(), "{:?}", done.effects);
+    assert!(
+        !op.store.holds(NOTIFY_TOKEN.as_bytes()),
+        "the token is still taken"
+    );
+    // A request made under the new secret is pinged as ever.
+    let auth_req_id = ask(&op, "After");
+    let done = decide(&op, "After", "allow");
+    assert_eq!(the_ping(&done).3, json!({ "auth_req_id": auth_req_id }));
 }

@@ -61,7 +61,7 @@ pub struct Op {
     /// What the provider was built from, to build it again.
     config_text: RefCell<String>,
     keys_json: RefCell<Value>,
-    server_secret: String,
+    server_secret: RefCell<String>,
     pub store: MemoryStore<TestClock>,
     pub clock: TestClock,
     pub jwks: JwkSet,
@@ -307,7 +307,7 @@ impl Op {
             provider: RefCell::new(provider),
             config_text: RefCell::new(config_text),
             keys_json: RefCell::new(keys_json),
-            server_secret,
+            server_secret: RefCell::new(server_secret),
             store,
             clock,
             jwks,
@@ -324,15 +324,21 @@ impl Op {
         let mut keys_json = self.keys_json.borrow_mut();
         let added = new["keys"][0].clone();
         keys_json["keys"].as_array_mut().unwrap().push(added);
-        *self.provider.borrow_mut() =
-            build_provider(&self.config_text.borrow(), &keys_json, &self.server_secret);
+        *self.provider.borrow_mut() = build_provider(
+            &self.config_text.borrow(),
+            &keys_json,
+            &self.server_secret.borrow(),
+        );
     }
 
     /// Deploys `keys_json` as the new `OIDC_SIGNING_KEYS`: a new provider, the same
     /// configuration, store and `OIDC_SERVER_SECRET`.
     pub fn deploy_keys(&self, keys_json: Value) {
-        *self.provider.borrow_mut() =
-            build_provider(&self.config_text.borrow(), &keys_json, &self.server_secret);
+        *self.provider.borrow_mut() = build_provider(
+            &self.config_text.borrow(),
+            &keys_json,
+            &self.server_secret.borrow(),
+        );
         *self.keys_json.borrow_mut() = keys_json;
     }
 
@@ -340,9 +346,24 @@ impl Op {
     /// `OIDC_SERVER_SECRET`.
     pub fn deploy_config(&self, config: Value) {
         let text = config.to_string();
-        *self.provider.borrow_mut() =
-            build_provider(&text, &self.keys_json.borrow(), &self.server_secret);
+        *self.provider.borrow_mut() = build_provider(
+            &text,
+            &self.keys_json.borrow(),
+            &self.server_secret.borrow(),
+        );
         *self.config_text.borrow_mut() = text;
+    }
+
+    /// Deploys a new `OIDC_SERVER_SECRET`: a new provider, the same configuration, keys and
+    /// store.
+    pub fn rotate_server_secret(&self) {
+        let secret = ServerSecrets::generate().unwrap();
+        *self.provider.borrow_mut() = build_provider(
+            &self.config_text.borrow(),
+            &self.keys_json.borrow(),
+            &secret,
+        );
+        *self.server_secret.borrow_mut() = secret;
     }
 
     /// The `OIDC_SIGNING_KEYS` deployed now.
@@ -353,7 +374,7 @@ impl Op {
     /// The CSRF token the provider would put in a form for `purpose`, `tx` and `browser`:
     /// for tests of what the server checks beyond what its pages offer.
     pub fn csrf_token(&self, purpose: &str, tx: &str, browser: &str) -> String {
-        ServerSecrets::from_text(&self.server_secret)
+        ServerSecrets::from_text(&self.server_secret.borrow())
             .unwrap()
             .csrf_token(purpose, tx, browser)
     }
@@ -378,6 +399,25 @@ impl Op {
             now: UnixTime(self.now()),
         };
         run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
+    }
+
+    /// `req` answered on the test's store, with every store call it made ([`Logged`]).
+    pub fn send_logged(&self, req: &Request) -> (Response, Vec<(&'static str, String)>) {
+        let provider = self.provider.borrow();
+        let logged = Logged {
+            store: &self.store,
+            calls: RefCell::new(Vec::new()),
+        };
+        let services = Services {
+            store: &logged,
+            pbkdf2: &RustPbkdf2,
+            verifier: &RustCrypto,
+            signer: provider.signing_keys(),
+            fetcher: &self.web,
+            now: UnixTime(self.now()),
+        };
+        let response = run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap();
+        (response, logged.calls.into_inner())
     }
 
     /// `req` sent twice at once: both in flight before either is answered.
@@ -776,5 +816,48 @@ impl oidc_edge::store::Records for Down {
 impl oidc_edge::store::SingleUse for Down {
     async fn consume(&self, _key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
         Err(oidc_edge::Error::StoreUnavailable)
+    }
+}
+
+/// A store that passes every call on to `store` and notes it (operation, key): for tests of
+/// how many round trips a step takes.
+pub struct Logged<'a, S> {
+    store: &'a S,
+    calls: RefCell<Vec<(&'static str, String)>>,
+}
+
+impl<S> Logged<'_, S> {
+    fn note(&self, operation: &'static str, key: &str) {
+        self.calls.borrow_mut().push((operation, key.to_owned()));
+    }
+}
+
+impl<S: oidc_edge::store::Store> oidc_edge::store::Records for Logged<'_, S> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
+        self.note("get", key);
+        self.store.get(key).await
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl: u64) -> Result<(), oidc_edge::Error> {
+        self.note("put", key);
+        self.store.put(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), oidc_edge::Error> {
+        self.note("delete", key);
+        self.store.delete(key).await
+    }
+}
+
+impl<S: oidc_edge::store::Store> oidc_edge::store::SingleUse for Logged<'_, S> {
+    async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
+        self.note("consume", key);
+        self.store.consume(key).await
+    }
+    async fn reserve(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, oidc_edge::Error> {
+        self.note("reserve", key);
+        self.store.reserve(key, value, ttl).await
+    }
+    async fn increment(&self, key: &str, ttl: u64) -> Result<u64, oidc_edge::Error> {
+        self.note("increment", key);
+        self.store.increment(key, ttl).await
     }
 }

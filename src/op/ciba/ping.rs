@@ -12,8 +12,8 @@
 //! the request's id with the master secret (`ServerSecrets::auth_req_id`) and derived again
 //! here. The client's `client_notification_token` must be sent back as it is, so it is kept
 //! in a record of its own (`ciba-ping`, by the request's id), for the request's life at
-//! most, and deleted as soon as the answer is stored and the ping built; never in `Debug`
-//! or a log.
+//! most, and taken from the store in one call (a single-use record) as soon as the answer
+//! is stored; never in `Debug` or a log.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::json;
@@ -24,7 +24,7 @@ use crate::op::error::OpError;
 use crate::op::http::{self, Effect};
 use crate::op::provider::Provider;
 use crate::op::provider::Services;
-use crate::op::records::{self, CibaPings, CibaRequest, Key};
+use crate::op::records::{self, CibaPings, CibaRequest, CibaRequests, Key};
 use crate::secret::Secret;
 use crate::store::Store;
 
@@ -82,9 +82,10 @@ pub async fn keep<S: Store, P, V>(
 
 /// The ping for `request`, just answered (§10.2): a POST of `{"auth_req_id": …}` as JSON to
 /// the client's notification endpoint with `Authorization: Bearer <client_notification_token>`.
-/// The kept token is deleted here, its last use. None when the request is not a ping
-/// client's, the client has left ping mode since, or the store fails: the answer is
-/// already stored, so the page is answered all the same and the client polls.
+/// The kept token is taken from the store here, its last use. None when the request is not
+/// a ping client's, the client has left ping mode since, the `auth_req_id` derived now is
+/// not the client's (the server secret has changed since), or the store fails: the answer
+/// is already stored, so the page is answered all the same.
 pub async fn notice<S: Store, P, V>(
     op: &Provider,
     request: &CibaRequest,
@@ -99,12 +100,22 @@ pub async fn notice<S: Store, P, V>(
     else {
         return None;
     };
-    let key = Key::<CibaPings>::new(&request.id);
-    let ping = records::get(services.store, &key).await.ok().flatten()?;
-    // Only the one call whose answer was stored gets here (`pending::decide`), so the
-    // token is needed no more; a failed delete leaves it to its expiry.
-    let _ = records::delete(services.store, &key).await;
+    // Taken in one call: only the one answer that was stored gets here
+    // (`pending::decide`), and the token is needed no more after it.
+    let ping = records::consume(services.store, &Key::<CibaPings>::new(&request.id))
+        .await
+        .ok()
+        .flatten()?;
     let auth_req_id = op.secrets.auth_req_id(&request.id);
+    // The id is derived again with today's secret: after `OIDC_SERVER_SECRET` has changed
+    // it is not the one the client was given, names no request, and would only tell the
+    // client of an id it never had. The request's own record is kept under the id the
+    // client got, so finding it there proves the two are the same.
+    records::get(services.store, &Key::<CibaRequests>::new(&auth_req_id))
+        .await
+        .ok()
+        .flatten()
+        .filter(|found| found.id == request.id)?;
     let body = json!({ "auth_req_id": auth_req_id });
     Some(Effect::Post {
         url: notification_endpoint.clone(),
