@@ -21,12 +21,19 @@
 //! usernames fails at almost every try. A counter that cannot be written fails the
 //! attempt (503), never lets it through.
 //!
+//! An address is counted as the network one host holds ([`address_subject`]): an IPv4
+//! address by itself, an IPv6 address by its /64, the prefix an ISP or a cloud hands one
+//! subscriber or machine (RFC 6177), so that the 2^64 addresses of one /64 are one
+//! counter, not 2^64 fresh ones.
+//!
 //! User codes (RFC 8628 §5.1) are guessed differently: a guesser wants any pending code,
 //! not one account's, so every look-up at the device verification page counts — against
 //! the browser (its binding cookie) and the address — before the code is looked up, the
 //! same atomic way: [`user_code_attempt`].
 //!
 //! [`SingleUse::increment`]: crate::store::SingleUse::increment
+
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::Error;
 use crate::op::config::LoginLimits;
@@ -105,7 +112,7 @@ pub async fn user_code_attempt<S: Store>(
         Some(address) => {
             store
                 .increment(
-                    &key("user-code address", address.trim(), index),
+                    &key("user-code address", &address_subject(address), index),
                     USER_CODE_WINDOW,
                 )
                 .await?
@@ -138,7 +145,8 @@ pub async fn failed<S: Store>(
 /// Counts one request of kind `kind` (`register`) against the request's address and says
 /// whether it may go on: at most `limit` in a window of `window` seconds. The same counters
 /// as sign-in's (atomic where the store is), under keys of their own kind. A request that
-/// names no address is not counted.
+/// names no address is not counted; an IPv6 address is counted by its /64
+/// ([`address_subject`]).
 pub async fn per_address<S: Store>(
     store: &S,
     req: &Request,
@@ -152,7 +160,7 @@ pub async fn per_address<S: Store>(
         return Ok(Verdict::Allowed);
     };
     let count = store
-        .increment(&key(kind, address.trim(), index), window)
+        .increment(&key(kind, &address_subject(address), index), window)
         .await?;
     Ok(if count > limit {
         Verdict::Refused {
@@ -165,10 +173,12 @@ pub async fn per_address<S: Store>(
 
 /// Counts one event of kind `kind` (`register`) for the whole deployment, wherever it comes
 /// from, and says whether it may go on: at most `limit` in a window of `window` seconds.
-/// One counter per window, in the strongly consistent store where there is one (the
-/// store's atomic [`SingleUse::increment`]), so events racing at every location are each
-/// counted. A refused event counts too: past the limit the count only grows until the
-/// window turns.
+/// One counter per window, with the store's [`SingleUse::increment`]: atomic in a strongly
+/// consistent store (the Durable Object), so events racing at every location are each
+/// counted. On KV alone it is a read, then a write of one key that every event writes (one
+/// write per second per key, a refused write taken as done): racing events are counted
+/// once, and the limit holds only roughly. A refused event counts too: past the limit the
+/// count only grows until the window turns.
 ///
 /// [`SingleUse::increment`]: crate::store::SingleUse::increment
 pub async fn deployment_wide<S: Store>(
@@ -198,7 +208,28 @@ const DEPLOYMENT: &str = "\ndeployment";
 /// The failure counter of the request's address in window `index`, if it names one.
 fn address_key(req: &Request, index: u64) -> Option<String> {
     req.header(ADDRESS_HEADER)
-        .map(|address| key("address", address.trim(), index))
+        .map(|address| key("address", &address_subject(address), index))
+}
+
+/// What a per-address counter counts for the address `header` names: an IPv4 address as
+/// itself; an IPv6 address as its /64 (`2001:db8:1:2::/64`), since one host or subscriber
+/// commonly holds a whole /64 and could otherwise take a fresh counter per address; an
+/// IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) as the IPv4 address it maps. A value that
+/// is no address is counted as itself (trimmed): Cloudflare sets the header, so that is
+/// only ever a test or a misconfigured proxy, and one such value is still one counter.
+pub fn address_subject(header: &str) -> String {
+    let text = header.trim();
+    match text.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !u128::from(u64::MAX);
+                format!("{}/64", Ipv6Addr::from(prefix))
+            }
+        },
+        Err(_) => text.to_owned(),
+    }
 }
 
 /// Which window of `window` seconds `now` falls in, and how far into it (seconds).
@@ -216,4 +247,34 @@ fn window_of(window: u64, now: UnixTime) -> (u64, u64) {
 /// address is ever a store key.
 fn key(kind: &str, subject: &str, index: u64) -> String {
     records::hashed("throttle", &format!("{kind}\n{subject}\n{index}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_subject;
+
+    /// One counter per IPv4 address, per IPv6 /64, and an IPv4-mapped IPv6 address is
+    /// its IPv4 address (RFC 4291 §2.5.5.2); anything else is counted as itself.
+    #[test]
+    fn addresses_are_counted_by_the_network_one_host_holds() {
+        for (header, subject) in [
+            ("203.0.113.7", "203.0.113.7"),
+            (" 203.0.113.7 ", "203.0.113.7"),
+            ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+            (
+                "2001:0db8:0001:0002:ffff:ffff:ffff:ffff",
+                "2001:db8:1:2::/64",
+            ),
+            ("2001:db8:1:2::", "2001:db8:1:2::/64"),
+            ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+            ("::1", "::/64"),
+            ("::ffff:203.0.113.7", "203.0.113.7"),
+            ("::ffff:cb00:7107", "203.0.113.7"),
+            ("not an address", "not an address"),
+            ("2001:db8::1%eth0", "2001:db8::1%eth0"),
+            ("", ""),
+        ] {
+            assert_eq!(address_subject(header), subject, "{header}");
+        }
+    }
 }

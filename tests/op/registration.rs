@@ -622,6 +622,30 @@ fn registrations_per_address_are_limited() {
     assert_eq!(with_token(ADDRESS).status, 201, "the next window");
 }
 
+/// One IPv6 host holds a whole /64 (RFC 6177), so its addresses share one count: 20
+/// registrations from 20 addresses of one /64, then 429 for a 21st address of it, while
+/// another /64 is not held back. Otherwise 50 hosts could use up `max_per_hour` (1000).
+#[test]
+fn registrations_from_one_ipv6_64_are_counted_together() {
+    let op = open_op();
+    op.advance(3600 - op.now().rem_euclid(3600));
+    let from = |address: &str| {
+        op.send(&json_request_from(
+            "POST",
+            "/register",
+            &spa_metadata(),
+            address,
+        ))
+    };
+    for i in 1..=20 {
+        let answer = from(&format!("2001:db8:aa:bb::{i:x}"));
+        assert_eq!(answer.status, 201, "address {i}: {}", text(&answer));
+    }
+    let refused = from("2001:db8:aa:bb:1234:5678:9abc:def0");
+    assert_eq!(refused.status, 429, "{}", text(&refused));
+    assert_eq!(from("2001:db8:aa:bc::1").status, 201, "another /64");
+}
+
 /// Registrations from many addresses, each under its own limit, still meet the
 /// deployment's: `max_per_hour` are stored per hour, then 429 with `Retry-After` (RFC 6585
 /// §4) for every address until the hour turns. Only registrations that passed every check

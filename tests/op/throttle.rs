@@ -96,6 +96,45 @@ fn attempts_per_address_are_limited() {
     )));
 }
 
+/// An IPv6 host holds a whole /64 (RFC 6177): failures from five addresses of one /64 are
+/// one address's, and the sixth address of it is refused; another /64 is not. An
+/// IPv4-mapped IPv6 address counts as its IPv4 address.
+#[test]
+fn an_ipv6_address_is_counted_by_its_64() {
+    let op = op_with_limits();
+    for i in 1..=5 {
+        let address = format!("2001:db8:7:8::{i:x}");
+        assert_eq!(
+            submit(&op, &format!("user{i}"), "wrong", Some(&address)).status,
+            401
+        );
+    }
+    let refused = submit(&op, "demo", "correct horse", Some("2001:db8:7:8:ffff::1"));
+    assert_eq!(refused.status, 429, "another address of the same /64");
+    assert!(signed_in(&submit(
+        &op,
+        "demo",
+        "correct horse",
+        Some("2001:db8:7:9::1")
+    )));
+
+    for i in 1..=5 {
+        let address = if i % 2 == 0 {
+            "::ffff:203.0.113.9"
+        } else {
+            "203.0.113.9"
+        };
+        assert_eq!(
+            submit(&op, &format!("user{i}"), "wrong", Some(address)).status,
+            401
+        );
+    }
+    assert_eq!(
+        submit(&op, "demo", "correct horse", Some("::ffff:203.0.113.9")).status,
+        429
+    );
+}
+
 /// An address's successes do not count against it: many people sign in from behind one
 /// address.
 #[test]

@@ -8,7 +8,8 @@
 //! first-party consent, no CORS origins, only the scopes the provider offers, URIs it
 //! fetches on public hosts, `client_credentials` only with the operator's initial access
 //! token. Registration is open, or needs that token (RFC 7591 §3: a Bearer token, whose
-//! PBKDF2 hash is configured). Each address (`CF-Connecting-IP`) may try
+//! PBKDF2 hash is configured). Each address (`CF-Connecting-IP`; an IPv6 address by its /64,
+//! `throttle::address_subject`) may try
 //! [`REGISTRATIONS_PER_ADDRESS`] times per [`REGISTRATION_WINDOW`], counted before anything
 //! else is checked; bodies over [`MAX_METADATA_LEN`] are refused.
 //!
