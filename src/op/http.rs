@@ -119,7 +119,7 @@ impl Request {
 
     /// The URL without query and fragment, as DPoP's `htu` compares it.
     pub fn url_without_query(&self) -> &str {
-        self.url.split(['?', '#']).next().unwrap_or_default()
+        without_query(&self.url)
     }
 
     /// A cookie's value from the `Cookie` header fields.
@@ -211,13 +211,19 @@ impl core::fmt::Debug for Effect {
                 body,
             } => f
                 .debug_struct("Post")
-                .field("url", url)
+                .field("url", &without_query(url))
                 .field("content_type", content_type)
                 .field("authorization", &authorization.as_ref().map(|_| "***"))
                 .field("body_len", &body.len())
                 .finish(),
         }
     }
+}
+
+/// `url` without its query and fragment: what `Debug` and logs show of a URL, since a
+/// query may carry a client's own key or token (a `jwks_uri`, a notification endpoint).
+pub fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or_default()
 }
 
 /// How long an [`Effect::Post`] may take, from the request to the answer's status: as
@@ -363,14 +369,14 @@ mod tests {
         assert_eq!(Request::new("GET", "https://op.example").path(), "/");
     }
 
-    /// An effect's `Debug` names the request (URL, media type, body length) and never
-    /// shows its credentials: neither the `Authorization` field nor the body, as text or
+    /// An effect's `Debug` names the request (URL without query, media type, body length)
+    /// and never shows its credentials: neither the `Authorization` field nor the body, as text or
     /// as the bytes a derived `Debug` would print.
     #[test]
     fn effect_debug_hides_the_credentials() {
         let body = br#"{"auth_req_id":"the-auth-req-id"}"#.to_vec();
         let effect = Effect::Post {
-            url: "https://client.example/ciba".into(),
+            url: "https://client.example/ciba?tenant_key=the-tenant-key#frag".into(),
             content_type: "application/json",
             authorization: Some(Secret::new("Bearer the-notification-token".into())),
             body: body.clone(),
@@ -379,7 +385,14 @@ mod tests {
         assert!(shown.contains("https://client.example/ciba"), "{shown}");
         assert!(shown.contains("application/json"), "{shown}");
         assert!(shown.contains(&body.len().to_string()), "{shown}");
-        for hidden in ["the-auth-req-id", "the-notification-token", "Bearer"] {
+        // The query may carry a client's own key: shown without it.
+        for hidden in [
+            "the-auth-req-id",
+            "the-notification-token",
+            "Bearer",
+            "tenant_key",
+            "frag",
+        ] {
             assert!(!shown.contains(hidden), "{hidden} in {shown}");
         }
         // The body's bytes as a derived `Debug` prints them (`[123, 34, …]`).

@@ -14,6 +14,7 @@
 //! RP's session may already be gone), and a CIBA client that missed its ping polls for its
 //! tokens.
 
+use oidc_edge::op::http::without_query;
 use oidc_edge::op::{EFFECT_TIMEOUT_MS, Effect};
 use worker::{Context, console_error, console_log};
 
@@ -49,9 +50,4 @@ async fn run(effect: Effect) {
         // `Effect` may grow; a Worker built against a newer core logs what it cannot do.
         _ => console_error!("oidc-edge: an effect this Worker does not know was skipped"),
     }
-}
-
-/// `url` without its query and fragment: what the log names.
-fn without_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or_default()
 }

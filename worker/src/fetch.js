@@ -10,7 +10,8 @@
  * 3xx is answered as it is, and the core refuses it) and without credentials (a Worker's fetch
  * has no cookie jar and sends none). Resolves, never rejects, to
  * `{ status, cacheControl, contentType, body: Uint8Array }` or
- * `{ failure: "too_large" | "timed_out" | "failed", detail }`.
+ * `{ failure: "too_large" | "timed_out" | "failed", detail }`, `detail` being the runtime's
+ * error with the URL in it shown without its query (`withoutQuery`).
  */
 export function getCapped(url, maxBytes, timeoutMs) {
   return capped(url, { method: "GET", headers: { accept: "application/jwk-set+json, application/json" } }, maxBytes, timeoutMs);
@@ -53,8 +54,35 @@ export async function postStatus(url, contentType, authorization, body, timeoutM
     return { status: response.status };
   } catch (err) {
     const timedOut = signal.aborted || err?.name === "TimeoutError";
-    return { failure: timedOut ? "timed_out" : "failed", detail: String(err) };
+    return { failure: timedOut ? "timed_out" : "failed", detail: errorDetail(err, url) };
   }
+}
+
+/**
+ * `url` without its query and fragment: what a log may show of a URL, since a query may carry
+ * a client's own key or token.
+ */
+export function withoutQuery(url) {
+  return String(url).split(/[?#]/, 1)[0];
+}
+
+/**
+ * The runtime's error message, with `url` in it (as the runtime wrote it, or as it parses)
+ * shown without its query: some errors quote the URL ("Fetch API cannot load: <url>",
+ * "Failed to parse URL from <url>"), and the detail is logged.
+ */
+function errorDetail(err, url) {
+  let detail = String(err);
+  const forms = [String(url)];
+  try {
+    forms.push(new URL(url).href);
+  } catch {
+    // Not a URL: only its text as given can appear.
+  }
+  for (const form of forms) {
+    if (form !== withoutQuery(form)) detail = detail.split(form).join(withoutQuery(form));
+  }
+  return detail;
 }
 
 function postInit(contentType, authorization, body) {
@@ -112,6 +140,6 @@ async function capped(url, init, maxBytes, timeoutMs) {
     };
   } catch (err) {
     const timedOut = signal.aborted || err?.name === "TimeoutError";
-    return { failure: timedOut ? "timed_out" : "failed", detail: String(err) };
+    return { failure: timedOut ? "timed_out" : "failed", detail: errorDetail(err, url) };
   }
 }

@@ -1,12 +1,14 @@
 //! The core's [`Fetcher`] on Workers: the runtime's `fetch`, through fetch.js, which reads
 //! the body under the size limit and the deadline the core asks for, and follows no
 //! redirect. A failed request is logged with its URL (the core only learns that it failed:
-//! the client is then not authenticated, the upstream sign-in fails, and the log says why);
-//! never with a form, an `Authorization` field or an access token.
+//! the client is then not authenticated, the upstream sign-in fails, and the log says why),
+//! without its query, which may carry a client's own key; never with a form, an
+//! `Authorization` field or an access token.
 
 use oidc_edge::op::fetch::{
     BearerGet, FetchError, FetchFuture, FetchLimits, Fetched, Fetcher, FormPost,
 };
+use oidc_edge::op::http::without_query;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::console_error;
@@ -122,6 +124,8 @@ fn logged(
     url: &str,
     answer: Result<Fetched, (FetchError, String)>,
 ) -> Result<Fetched, FetchError> {
+    // The query may carry a client's own key (a `jwks_uri`'s, a document's): never logged.
+    let url = without_query(url);
     match &answer {
         Ok(fetched) if fetched.status != 200 => {
             console_error!("oidc-edge: {method} {url} answered {}", fetched.status);
