@@ -585,7 +585,8 @@ fn guessing_user_codes_is_limited_per_browser() {
 }
 
 /// RFC 8628 §5.1: per address (`CF-Connecting-IP`), 100 look-ups in 15 minutes, whatever
-/// browser (a guesser drops its cookies, not its address).
+/// browser (a guesser drops its cookies, not its address), an IPv6 address counted by its
+/// /64 (a host holds a whole /64, RFC 6177: a fresh address per guess gains nothing).
 #[test]
 fn guessing_user_codes_is_limited_per_address() {
     // Eleven sign-ins of one user: past the default sign-in limit.
@@ -603,18 +604,22 @@ fn guessing_user_codes_is_limited_per_address() {
         )
     };
     let mut browsers = Vec::new();
-    for _ in 0..10 {
+    for i in 0..10 {
         let (b, _) = signed_in(&op, "demo", "correct horse");
         let csrf = csrf_of(&b);
-        for _ in 0..10 {
-            assert_eq!(guess(&b, &csrf, "BCDF-GHJK", "192.0.2.7").status, 400);
+        for j in 0..10 {
+            let address = format!("2001:db8:5:6:{i:x}::{j:x}");
+            assert_eq!(guess(&b, &csrf, "BCDF-GHJK", &address).status, 400);
         }
         browsers.push(b);
     }
     let csrf = hidden(&text(&code_form), "csrf");
     let code = started["user_code"].as_str().unwrap();
-    assert_eq!(guess(&browser, &csrf, code, "192.0.2.7").status, 429);
-    assert_eq!(guess(&browser, &csrf, code, "192.0.2.8").status, 200);
+    assert_eq!(
+        guess(&browser, &csrf, code, "2001:db8:5:6:ffff::1").status,
+        429
+    );
+    assert_eq!(guess(&browser, &csrf, code, "2001:db8:5:7::1").status, 200);
 }
 
 /// The page signs people in with the login page's form and its limits (`login_limits`).

@@ -181,8 +181,8 @@ const MAX_SCOPE_DESCRIPTIONS: usize = 100;
 pub struct LoginLimits {
     /// Attempts per username: 1 to 1,000 (default 10).
     pub per_username: u64,
-    /// Failed attempts per client address (`CF-Connecting-IP`): 1 to 100,000 (default
-    /// 100; many users can share one address behind a NAT).
+    /// Failed attempts per client address (`CF-Connecting-IP`; an IPv6 address by its /64):
+    /// 1 to 100,000 (default 100; many users can share one address behind a NAT).
     pub per_address: u64,
     /// The window in seconds: 60 to 86,400 (default 900).
     pub window: u64,
