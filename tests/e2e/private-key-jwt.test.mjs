@@ -231,12 +231,13 @@ describe('private_key_jwt with keys at a jwks_uri, fetched by workerd (RFC 7591 
   });
 
   test('a JWKS that does not arrive within 5 s: invalid_client, not a hang or a 5xx', async () => {
-    const started = Date.now();
     const response = await tokenRequest(batch.slow);
-    const took = Date.now() - started;
     assert.equal(response.status, 401);
     assert.equal((await response.json()).error, 'invalid_client');
-    assert.ok(took >= 4_500 && took < 15_000, `answered after ${took} ms`);
+    // Refused for its deadline (the Worker's log names why), not for anything else.
+    const logged = new RegExp(`GET http://127\\.0\\.0\\.1:${keyServer.address().port}/slow: no answer within the time limit`);
+    for (let tries = 0; tries < 100 && !logged.test(op.output()); tries++) await sleep(100);
+    assert.match(op.output(), logged);
     // Not asked again within the minute.
     assert.equal((await tokenRequest(batch.slow)).status, 401);
     assert.equal(getsOf('/slow').length, 1);
