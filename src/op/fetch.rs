@@ -67,10 +67,11 @@ pub struct BearerGet<'a> {
 }
 
 impl core::fmt::Debug for BearerGet<'_> {
-    /// The URL only: the access token is a credential.
+    /// The URL without its query only: the access token is a credential, and a query may
+    /// carry one too.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BearerGet")
-            .field("url", &self.url)
+            .field("url", &crate::op::http::without_query(self.url))
             .finish_non_exhaustive()
     }
 }
@@ -88,10 +89,11 @@ pub struct FormPost<'a> {
 }
 
 impl core::fmt::Debug for FormPost<'_> {
-    /// The URL only: the form and the authorization carry credentials.
+    /// The URL without its query only: the form and the authorization carry credentials,
+    /// and a query may carry one too.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("FormPost")
-            .field("url", &self.url)
+            .field("url", &crate::op::http::without_query(self.url))
             .finish_non_exhaustive()
     }
 }
@@ -181,6 +183,27 @@ pub fn max_age(cache_control: &str) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::jose::verifier::run_ready;
+
+    /// `Debug` shows where a request goes, never a credential: not the access token or the
+    /// form, and not the URL's query, which may carry one.
+    #[test]
+    fn debug_shows_no_credential() {
+        let get = BearerGet {
+            url: "https://up.example/userinfo?key=the-query-key",
+            access_token: "the-access-token",
+        };
+        let post = FormPost {
+            url: "https://up.example/token?key=the-query-key",
+            authorization: Some("Basic the-basic-credentials"),
+            form: b"code=the-code",
+        };
+        for shown in [format!("{get:?}"), format!("{post:?}")] {
+            assert!(shown.contains("https://up.example/"), "{shown}");
+            for secret in ["the-query-key", "the-access-token", "the-basic", "the-code"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+        }
+    }
 
     #[test]
     fn max_age_reads_the_directives_that_matter() {

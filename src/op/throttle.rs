@@ -22,9 +22,10 @@
 //! attempt (503), never lets it through.
 //!
 //! An address is counted as the network one host holds ([`address_subject`]): an IPv4
-//! address by itself, an IPv6 address by its /64, the prefix an ISP or a cloud hands one
-//! subscriber or machine (RFC 6177), so that the 2^64 addresses of one /64 are one
-//! counter, not 2^64 fresh ones.
+//! address by itself, an IPv6 address by its /64, the prefix of one link (RFC 4291
+//! §2.5.4), so that the 2^64 addresses of one /64 are one counter, not 2^64 fresh ones. A
+//! subscriber is often given a /56 or a /48 (RFC 6177), so one line may still hold 256
+//! counters or more: the limits bound a host, not a subscriber.
 //!
 //! User codes (RFC 8628 §5.1) are guessed differently: a guesser wants any pending code,
 //! not one account's, so every look-up at the device verification page counts — against
@@ -212,8 +213,8 @@ fn address_key(req: &Request, index: u64) -> Option<String> {
 }
 
 /// What a per-address counter counts for the address `header` names: an IPv4 address as
-/// itself; an IPv6 address as its /64 (`2001:db8:1:2::/64`), since one host or subscriber
-/// commonly holds a whole /64 and could otherwise take a fresh counter per address; an
+/// itself; an IPv6 address as its /64 (`2001:db8:1:2::/64`), since one host holds a whole
+/// /64 (RFC 4291 §2.5.4) and could otherwise take a fresh counter per address; an
 /// IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) as the IPv4 address it maps. A value that
 /// is no address is counted as itself (trimmed): Cloudflare sets the header, so that is
 /// only ever a test or a misconfigured proxy, and one such value is still one counter.

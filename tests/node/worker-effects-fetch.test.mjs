@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
-import { getCapped, postStatus, withoutQuery } from "../../worker/src/fetch.js";
+import { errorDetail, getCapped, postStatus, withoutQuery } from "../../worker/src/fetch.js";
 
 const TIMEOUT_MS = 5_000;
 /** A deadline no test reaches: with it only the cancel can let an endless answer go. */
@@ -129,6 +129,13 @@ test("a failure's detail shows the URL without its query: a query may carry a cl
     assert.ok(!answer.detail.includes("tenant_key"), answer.detail);
     assert.ok(!answer.detail.includes("frag"), answer.detail);
   }
+  // A message that quotes the URL in another form (here without its fragment) loses the
+  // query all the same.
+  const quoted = new Error("Fetch API cannot load: https://client.example/jwks?k=secret-value.");
+  assert.equal(
+    errorDetail(quoted, "https://client.example/jwks?k=secret-value#f"),
+    "Error: Fetch API cannot load: https://client.example/jwks",
+  );
   assert.equal(withoutQuery("https://client.example/jwks?k=v#f"), "https://client.example/jwks");
   assert.equal(withoutQuery("https://client.example/jwks"), "https://client.example/jwks");
 });

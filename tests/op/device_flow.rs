@@ -586,7 +586,7 @@ fn guessing_user_codes_is_limited_per_browser() {
 
 /// RFC 8628 §5.1: per address (`CF-Connecting-IP`), 100 look-ups in 15 minutes, whatever
 /// browser (a guesser drops its cookies, not its address), an IPv6 address counted by its
-/// /64 (a host holds a whole /64, RFC 6177: a fresh address per guess gains nothing).
+/// /64 (a host holds a whole /64, RFC 4291 §2.5.4: a fresh address per guess gains nothing).
 #[test]
 fn guessing_user_codes_is_limited_per_address() {
     // Eleven sign-ins of one user: past the default sign-in limit.

@@ -622,7 +622,7 @@ fn registrations_per_address_are_limited() {
     assert_eq!(with_token(ADDRESS).status, 201, "the next window");
 }
 
-/// One IPv6 host holds a whole /64 (RFC 6177), so its addresses share one count: 20
+/// One IPv6 host holds a whole /64 (RFC 4291 §2.5.4), so its addresses share one count: 20
 /// registrations from 20 addresses of one /64, then 429 for a 21st address of it, while
 /// another /64 is not held back. Otherwise 50 hosts could use up `max_per_hour` (1000).
 #[test]

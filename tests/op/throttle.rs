@@ -96,7 +96,7 @@ fn attempts_per_address_are_limited() {
     )));
 }
 
-/// An IPv6 host holds a whole /64 (RFC 6177): failures from five addresses of one /64 are
+/// An IPv6 host holds a whole /64 (RFC 4291 §2.5.4): failures from five addresses of one /64 are
 /// one address's, and the sixth address of it is refused; another /64 is not. An
 /// IPv4-mapped IPv6 address counts as its IPv4 address.
 #[test]

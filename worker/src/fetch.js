@@ -71,16 +71,22 @@ export function withoutQuery(url) {
  * shown without its query: some errors quote the URL ("Fetch API cannot load: <url>",
  * "Failed to parse URL from <url>"), and the detail is logged.
  */
-function errorDetail(err, url) {
+export function errorDetail(err, url) {
   let detail = String(err);
-  const forms = [String(url)];
+  const bases = new Set([withoutQuery(url)]);
   try {
-    forms.push(new URL(url).href);
+    bases.add(withoutQuery(new URL(url).href));
   } catch {
     // Not a URL: only its text as given can appear.
   }
-  for (const form of forms) {
-    if (form !== withoutQuery(form)) detail = detail.split(form).join(withoutQuery(form));
+  // Whatever query or fragment follows the URL's path where the message quotes it, in
+  // whichever form the runtime wrote it (with the fragment or without, escaped or not),
+  // is cut up to the next space or quote.
+  for (const base of bases) {
+    detail = detail
+      .split(base)
+      .map((part, i) => (i === 0 ? part : part.replace(/^[?#][^\s"'<>]*/, "")))
+      .join(base);
   }
   return detail;
 }

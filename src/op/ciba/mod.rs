@@ -99,6 +99,7 @@ pub async fn start<S: Store, P, V>(
     if let Some(token) = ask.client_notification_token {
         let ping = PingBack {
             client_notification_token: token,
+            request_key: Key::<CibaRequests>::new(&auth_req_id).as_str().to_owned(),
         };
         ping::keep(&request.id, &ping, ask.expires_in, services).await?;
     }

@@ -38,6 +38,10 @@ pub struct PingBack {
     /// The client's `client_notification_token` (§7.1), the ping's bearer token.
     #[serde(with = "secret_text")]
     pub client_notification_token: Secret,
+    /// The store key of the request's record: the hash of the `auth_req_id` the client was
+    /// given, no secret. The ping names the id derived again at answer time only if it
+    /// hashes to this (after a change of the server secret it would not).
+    pub request_key: String,
 }
 
 /// The `client_notification_token` of a ping client's request (§7.1): required, a bearer
@@ -101,21 +105,19 @@ pub async fn notice<S: Store, P, V>(
         return None;
     };
     // Taken in one call: only the one answer that was stored gets here
-    // (`pending::decide`), and the token is needed no more after it.
-    let ping = records::consume(services.store, &Key::<CibaPings>::new(&request.id))
-        .await
-        .ok()
-        .flatten()?;
-    let auth_req_id = op.secrets.auth_req_id(&request.id);
+    // (`pending::decide`), and the token is needed no more after it. Where the store's
+    // `consume` is a plain read (KV alone), the delete after it removes the token too.
+    let key = Key::<CibaPings>::new(&request.id);
+    let ping = records::consume(services.store, &key).await.ok().flatten();
+    let _ = records::delete(services.store, &key).await;
+    let ping = ping?;
     // The id is derived again with today's secret: after `OIDC_SERVER_SECRET` has changed
-    // it is not the one the client was given, names no request, and would only tell the
-    // client of an id it never had. The request's own record is kept under the id the
-    // client got, so finding it there proves the two are the same.
-    records::get(services.store, &Key::<CibaRequests>::new(&auth_req_id))
-        .await
-        .ok()
-        .flatten()
-        .filter(|found| found.id == request.id)?;
+    // it is not the one the client was given, and would only tell the client of an id it
+    // never had. The key kept with the token is the hash of the id the client got.
+    let auth_req_id = op.secrets.auth_req_id(&request.id);
+    if Key::<CibaRequests>::new(&auth_req_id).as_str() != ping.request_key {
+        return None;
+    }
     let body = json!({ "auth_req_id": auth_req_id });
     Some(Effect::Post {
         url: notification_endpoint.clone(),
@@ -179,6 +181,7 @@ mod tests {
     fn debug_hides_the_token() {
         let ping = PingBack {
             client_notification_token: Secret::new("the-notification-token".into()),
+            request_key: "ciba:the-key".into(),
         };
         let shown = format!("{ping:?}");
         assert!(!shown.contains("the-notification-token"), "{shown}");
