@@ -163,13 +163,7 @@ pub async fn per_address<S: Store>(
     let count = store
         .increment(&key(kind, &address_subject(address), index), window)
         .await?;
-    Ok(if count > limit {
-        Verdict::Refused {
-            retry_after: window.saturating_sub(into_window),
-        }
-    } else {
-        Verdict::Allowed
-    })
+    Ok(verdict(count, limit, window, into_window))
 }
 
 /// Counts one event of kind `kind` (`register`) for the whole deployment, wherever it comes
@@ -193,13 +187,19 @@ pub async fn deployment_wide<S: Store>(
     let count = store
         .increment(&key(kind, DEPLOYMENT, index), window)
         .await?;
-    Ok(if count > limit {
+    Ok(verdict(count, limit, window, into_window))
+}
+
+/// Whether the `count`th event of a window of `window` seconds, `into_window` seconds in,
+/// may go on under `limit`; if not, it is told to come back when the window turns.
+fn verdict(count: u64, limit: u64, window: u64, into_window: u64) -> Verdict {
+    if count > limit {
         Verdict::Refused {
             retry_after: window.saturating_sub(into_window),
         }
     } else {
         Verdict::Allowed
-    })
+    }
 }
 
 /// The subject of a deployment-wide counter: a text no header can carry (a newline), so

@@ -305,16 +305,7 @@ fn a_requested_sub_is_the_only_user_answered() {
         location(&browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &[("claims", &other)])));
     assert!(to_login.starts_with("/login?"), "{to_login}");
     let again = browser.login(&to_login, "demo", "correct horse");
-    assert!(
-        again.header("location").is_none(),
-        "no answer to the client yet"
-    );
-    let html = text(&again);
-    assert!(html.contains("asked for another account"), "{html}");
-    assert!(
-        html.contains(r#"autocomplete="username" value="""#),
-        "the page names nobody: {html}"
-    );
+    let html = assert_asked_for_another_account(&again);
 
     // Signing in as u2 on that page, for the same waiting request, answers it.
     let back = location(&browser.post(

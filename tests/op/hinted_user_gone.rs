@@ -17,18 +17,6 @@ use crate::upstream_sign_in::{
 
 const DAY: i64 = 86_400;
 
-/// The SPA's request with `hint` and `extra`, answered in `browser`.
-fn with_hint(
-    browser: &Browser<'_>,
-    start: &AuthStart,
-    hint: &str,
-    extra: &[(&str, &str)],
-) -> Response {
-    let mut params = vec![("id_token_hint", hint)];
-    params.extend_from_slice(extra);
-    browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &params))
-}
-
 /// A code at the client's redirect URI, with the request's `state`.
 #[track_caller]
 fn assert_code(response: &Response, start: &AuthStart, case: &str) {

@@ -37,18 +37,6 @@ fn id_token_of(op: &Op, start: &AuthStart, code: &str) -> String {
     tokens["id_token"].as_str().unwrap().to_owned()
 }
 
-/// The SPA's request with `hint` and `extra`, answered in `browser`.
-fn with_hint(
-    browser: &Browser<'_>,
-    start: &AuthStart,
-    hint: &str,
-    extra: &[(&str, &str)],
-) -> Response {
-    let mut params = vec![("id_token_hint", hint)];
-    params.extend_from_slice(extra);
-    browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &params))
-}
-
 /// The parameters of the answer at the SPA's redirect URI.
 #[track_caller]
 fn at_client(response: &Response) -> Params {
@@ -146,16 +134,7 @@ fn the_hinted_user_is_asked_to_sign_in() {
     assert!(to_login.starts_with("/login?"), "{to_login}");
 
     let again = browser.login(&to_login, "demo", "correct horse");
-    assert!(
-        again.header("location").is_none(),
-        "no answer to the client yet"
-    );
-    let html = text(&again);
-    assert!(html.contains("asked for another account"), "{html}");
-    assert!(
-        html.contains(r#"autocomplete="username" value="""#),
-        "the page names nobody: {html}"
-    );
+    let html = assert_asked_for_another_account(&again);
 
     // The page shown again is the same form, for the same waiting request.
     let back = browser.post(

@@ -662,6 +662,36 @@ pub fn assert_refused_at_consent(
     assert!(to_consent.starts_with("/consent?"), "{to_consent}");
 }
 
+/// The SPA's request with `hint` and `extra` (an `id_token_hint`, OpenID Connect Core
+/// §3.1.2.1), answered in `browser`.
+pub fn with_hint(
+    browser: &Browser<'_>,
+    start: &AuthStart,
+    hint: &str,
+    extra: &[(&str, &str)],
+) -> Response {
+    let mut params = vec![("id_token_hint", hint)];
+    params.extend_from_slice(extra);
+    browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &params))
+}
+
+/// A sign-in as another account than the request names was not taken: no answer to the
+/// client yet, the login page again saying so, and naming nobody. Returns the page.
+#[track_caller]
+pub fn assert_asked_for_another_account(again: &Response) -> String {
+    assert!(
+        again.header("location").is_none(),
+        "no answer to the client yet"
+    );
+    let html = text(again);
+    assert!(html.contains("asked for another account"), "{html}");
+    assert!(
+        html.contains(r#"autocomplete="username" value="""#),
+        "the page names nobody: {html}"
+    );
+    html
+}
+
 /// Walks the whole SPA code flow as user "demo" and returns (browser, start, code).
 pub fn sign_in<'a>(op: &'a Op, scope: &str) -> (Browser<'a>, AuthStart, String) {
     let browser = Browser::new(op);
