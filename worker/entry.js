@@ -41,7 +41,7 @@ export default {
     const kept = publicDocuments.answer(request, env);
     if (kept !== undefined) return kept;
     const response = handleFetch.call({ env, ctx }, request);
-    publicDocuments.learn(request, env, response);
+    publicDocuments.learn(request, env, response, ctx);
     return response;
   },
 };

@@ -67,6 +67,17 @@ test("learning leaves the module's response readable (the copy is read from a cl
   assert.equal(await response.text(), "the document");
 });
 
+test("the copy's read is handed to the runtime's waitUntil, so it may finish after the answer is sent", async () => {
+  const { cache } = cacheWithClock();
+  const waited = [];
+  const ctx = { waitUntil: (promise) => waited.push(promise) };
+  cache.answer(get(), ENV);
+  cache.learn(get(), ENV, answer("doc"), ctx);
+  assert.equal(waited.length, 1);
+  await waited[0];
+  assert.equal(await cache.answer(get(), ENV)?.text(), "doc");
+});
+
 test("nothing is kept before the module has answered, and another URL is not answered", async () => {
   const { cache } = cacheWithClock();
   assert.equal(cache.answer(get(), ENV), undefined);

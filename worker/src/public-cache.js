@@ -15,7 +15,10 @@
 // everything else go to the module as before. A copy says how old it is in `Age` (RFC 9111
 // §5.1), as any cache's answer does, so a client's own freshness reckoning stays right.
 
-/** At most this many documents are kept; a URL with a query is never kept, so the set is the provider's own few paths. */
+/**
+ * At most this many documents are kept; a URL with a query is never kept, so the set is the
+ * provider's own few paths (times the host names it answers on).
+ */
 const MAX_ENTRIES = 16;
 /** A bigger body is not kept. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -112,10 +115,11 @@ export class PublicCache {
   /**
    * Keeps a copy of `response` (the module's answer to `request`: a Response, or a promise
    * of one, which is never kept) if a shared cache could. The body is read from a clone, so
-   * `response` itself goes out untouched. Called only once the module has answered
-   * `request`, so its fields read (unlike in `answer`, which runs first).
+   * `response` itself goes out untouched; the read is handed to `ctx.waitUntil`, so the
+   * runtime lets it finish after the answer is sent. Called only once the module has
+   * answered `request`, so its fields read (unlike in `answer`, which runs first).
    */
-  learn(request, env, response) {
+  learn(request, env, response, ctx) {
     if (!(response instanceof Response) || request.method !== "GET" || response.status !== 200) return;
     if (request.url.includes("?") || response.headers.has("set-cookie")) return;
     const lifetime = sharedLifetime(response.headers.get("cache-control"));
@@ -132,7 +136,7 @@ export class PublicCache {
     const vary = names.map((name) => [name, request.headers.get(name)]);
     const stored = this.#now();
     const expires = stored + lifetime * 1000;
-    response.clone().arrayBuffer().then(
+    const reading = response.clone().arrayBuffer().then(
       (body) => {
         // Kept only if the deploy it was made under is still the one answering.
         if (body.byteLength > MAX_BODY_BYTES || env !== this.#env || full()) return;
@@ -142,5 +146,6 @@ export class PublicCache {
         // A body that cannot be read is simply not kept.
       },
     );
+    ctx?.waitUntil(reading);
   }
 }
