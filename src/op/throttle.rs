@@ -156,14 +156,10 @@ pub async fn per_address<S: Store>(
     window: u64,
     now: UnixTime,
 ) -> Result<Verdict, Error> {
-    let (index, into_window) = window_of(window, now);
     let Some(address) = req.header(ADDRESS_HEADER) else {
         return Ok(Verdict::Allowed);
     };
-    let count = store
-        .increment(&key(kind, &address_subject(address), index), window)
-        .await?;
-    Ok(verdict(count, limit, window, into_window))
+    counted(store, kind, &address_subject(address), limit, window, now).await
 }
 
 /// Counts one event of kind `kind` (`register`) for the whole deployment, wherever it comes
@@ -183,23 +179,29 @@ pub async fn deployment_wide<S: Store>(
     window: u64,
     now: UnixTime,
 ) -> Result<Verdict, Error> {
-    let (index, into_window) = window_of(window, now);
-    let count = store
-        .increment(&key(kind, DEPLOYMENT, index), window)
-        .await?;
-    Ok(verdict(count, limit, window, into_window))
+    counted(store, kind, DEPLOYMENT, limit, window, now).await
 }
 
-/// Whether the `count`th event of a window of `window` seconds, `into_window` seconds in,
-/// may go on under `limit`; if not, it is told to come back when the window turns.
-fn verdict(count: u64, limit: u64, window: u64, into_window: u64) -> Verdict {
-    if count > limit {
+/// Counts one event of kind `kind` for `subject` in the window of `window` seconds `now`
+/// falls in, and says whether it may go on under `limit`; if not, it is told to come back
+/// when the window turns.
+async fn counted<S: Store>(
+    store: &S,
+    kind: &str,
+    subject: &str,
+    limit: u64,
+    window: u64,
+    now: UnixTime,
+) -> Result<Verdict, Error> {
+    let (index, into_window) = window_of(window, now);
+    let count = store.increment(&key(kind, subject, index), window).await?;
+    Ok(if count > limit {
         Verdict::Refused {
             retry_after: window.saturating_sub(into_window),
         }
     } else {
         Verdict::Allowed
-    }
+    })
 }
 
 /// The subject of a deployment-wide counter: a text no header can carry (a newline), so

@@ -345,11 +345,7 @@ fn a_consent_in_a_flow_for_another_sub_is_not_remembered() {
     let html = text(&browser.get(&to_consent));
 
     // Another tab: the same browser signs in as demo.
-    let other = AuthStart::new();
-    let to_login =
-        location(&browser.get(&other.url(SPA, SPA_REDIRECT, "openid", &[("prompt", "login")])));
-    let signed_in = location(&browser.login(&to_login, "demo", "correct horse"));
-    assert!(redirect_params(&signed_in).get("code").is_some());
+    sign_in_in_another_tab(&browser, "demo", "correct horse");
 
     assert_refused_at_consent(
         &browser,

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use crate::op_support::*;
 use crate::upstream_sign_in::{
-    id_claims, setup, start, start_in, token_endpoint_answers, tokens_after, upstream_config,
+    id_claims, setup, signed_in_upstream, start_in, token_endpoint_answers, tokens_after,
+    upstream_config,
 };
 
 const DAY: i64 = 86_400;
@@ -103,13 +104,8 @@ fn a_live_session_answers_a_hint_while_passwords_are_off() {
 #[test]
 fn an_upstream_account_not_yet_seen_here_is_not_a_user_who_is_gone() {
     let (op, idp) = setup();
-    let started = start(&op, &[]);
-    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
-    let back = started.come_back("upstream-code");
-    let hint = tokens_after(&op, &started, &back)["id_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (started, tokens) = signed_in_upstream(&op, &idp, "ada");
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
     let sub = jwt_payload(&hint)["sub"].as_str().unwrap().to_owned();
     let key = account_key(&sub);
     let written = run_ready(op.store.get(&key)).unwrap().expect("the account");
@@ -144,10 +140,7 @@ fn an_upstream_account_not_yet_seen_here_is_not_a_user_who_is_gone() {
 #[test]
 fn a_hint_naming_an_expired_account_is_offered_the_sign_in() {
     let (op, idp) = setup();
-    let started = start(&op, &[]);
-    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
-    let back = started.come_back("upstream-code");
-    let tokens = tokens_after(&op, &started, &back);
+    let (_, tokens) = signed_in_upstream(&op, &idp, "ada");
     op.advance(13 * DAY);
     let refresh = |token: &Value| {
         op.send(&token_request(&[

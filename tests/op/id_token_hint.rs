@@ -313,11 +313,7 @@ fn a_consent_given_by_another_user_than_the_hinted_one_gets_no_code() {
     let html = text(&browser.get(&to_consent));
 
     // Another tab: the same browser signs in as the second user.
-    let other = AuthStart::new();
-    let to_login =
-        location(&browser.get(&other.url(SPA, SPA_REDIRECT, "openid", &[("prompt", "login")])));
-    let signed_in = location(&browser.login(&to_login, "second", "second user pw"));
-    assert!(redirect_params(&signed_in).get("code").is_some());
+    sign_in_in_another_tab(&browser, "second", "second user pw");
 
     assert_refused_at_consent(
         &browser,

@@ -207,12 +207,19 @@ pub(crate) fn tokens_after(op: &Op, started: &Started<'_>, back: &Response) -> V
     body(&tokens)
 }
 
-/// The whole sign-in of upstream user `sub`: the ID token our provider issued.
-pub(crate) fn sign_in_as(op: &Op, idp: &Idp, sub: &str) -> Value {
+/// The whole sign-in of upstream user `sub` for the SPA: the flow (its browser holds the
+/// session here) and the token response.
+pub(crate) fn signed_in_upstream<'a>(op: &'a Op, idp: &Idp, sub: &str) -> (Started<'a>, Value) {
     let started = start(op, &[]);
     token_endpoint_answers(op, &idp.sign(&id_claims(op, &started, sub)));
     let back = started.come_back("upstream-code");
     let tokens = tokens_after(op, &started, &back);
+    (started, tokens)
+}
+
+/// The whole sign-in of upstream user `sub`: the ID token our provider issued.
+pub(crate) fn sign_in_as(op: &Op, idp: &Idp, sub: &str) -> Value {
+    let (_, tokens) = signed_in_upstream(op, idp, sub);
     jwt_payload(tokens["id_token"].as_str().unwrap())
 }
 
@@ -1120,13 +1127,8 @@ fn an_upstream_sign_in_as_another_user_than_the_hinted_one_gets_no_code() {
 #[test]
 fn a_sign_in_as_the_wrong_account_asks_the_upstream_for_a_fresh_one() {
     let (op, idp) = setup();
-    let started = start(&op, &[]);
-    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
-    let back = started.come_back("upstream-code");
-    let hint_token = tokens_after(&op, &started, &back)["id_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, tokens) = signed_in_upstream(&op, &idp, "ada");
+    let hint_token = tokens["id_token"].as_str().unwrap().to_owned();
     let ada = jwt_payload(&hint_token)["sub"].as_str().unwrap().to_owned();
     let claims = json!({ "id_token": { "sub": { "value": ada } } }).to_string();
     for named in [("id_token_hint", hint_token.as_str()), ("claims", &claims)] {
@@ -1169,13 +1171,8 @@ fn a_sign_in_as_the_wrong_account_asks_the_upstream_for_a_fresh_one() {
 #[test]
 fn a_hint_naming_an_account_of_a_removed_provider_ends_the_request() {
     let (op, idp) = setup();
-    let started = start(&op, &[]);
-    token_endpoint_answers(&op, &idp.sign(&id_claims(&op, &started, "ada")));
-    let back = started.come_back("upstream-code");
-    let hint = tokens_after(&op, &started, &back)["id_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, tokens) = signed_in_upstream(&op, &idp, "ada");
+    let hint = tokens["id_token"].as_str().unwrap().to_owned();
     let client = AuthStart::new();
     let url = client.url(SPA, SPA_REDIRECT, "openid", &[("id_token_hint", &hint)]);
     let to_login = location(&Browser::new(&op).get(&url));

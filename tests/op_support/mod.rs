@@ -692,6 +692,16 @@ pub fn assert_asked_for_another_account(again: &Response) -> String {
     html
 }
 
+/// In another tab of `browser`, the SPA's request with `prompt=login` answered by signing in
+/// as `username`: the browser's session is now that user's.
+pub fn sign_in_in_another_tab(browser: &Browser<'_>, username: &str, password: &str) {
+    let other = AuthStart::new();
+    let to_login =
+        location(&browser.get(&other.url(SPA, SPA_REDIRECT, "openid", &[("prompt", "login")])));
+    let signed_in = location(&browser.login(&to_login, username, password));
+    assert!(redirect_params(&signed_in).get("code").is_some());
+}
+
 /// Walks the whole SPA code flow as user "demo" and returns (browser, start, code).
 pub fn sign_in<'a>(op: &'a Op, scope: &str) -> (Browser<'a>, AuthStart, String) {
     let browser = Browser::new(op);

@@ -23,22 +23,14 @@ export function getCapped(url, maxBytes, timeoutMs) {
  * form nor the authorization ever reaches a log: `detail` is the runtime's error only.
  */
 export function postFormCapped(url, authorization, form, maxBytes, timeoutMs) {
-  return postCapped(url, "application/x-www-form-urlencoded", authorization, form, maxBytes, timeoutMs);
+  const init = postInit("application/x-www-form-urlencoded", authorization, form);
+  return capped(url, init, maxBytes, timeoutMs);
 }
 
 /**
- * POSTs `body` (bytes of type `contentType`) to `url`, with `Authorization: authorization`
- * unless it is empty, under the same rules and limits as `getCapped`: `postFormCapped`'s
- * requests, whose answers the core reads. Neither the body nor the authorization ever
- * reaches a log.
- */
-export function postCapped(url, contentType, authorization, body, maxBytes, timeoutMs) {
-  return capped(url, postInit(contentType, authorization, body), maxBytes, timeoutMs);
-}
-
-/**
- * POSTs `body` like `postCapped`, for the provider's effects (a back-channel logout token, a
- * CIBA ping): no redirect followed (CIBA Core §10.2), one deadline, and only the status read.
+ * POSTs `body` (bytes of type `contentType`) like `postFormCapped`, for the provider's
+ * effects (a back-channel logout token, a CIBA ping): no redirect followed (CIBA Core
+ * §10.2), one deadline, and only the status read.
  * Both specifications say the answer's body is to be ignored, so it is cancelled unread: an
  * endpoint answering 200 with a page of any size has received the POST. Resolves, never
  * rejects, to `{ status }` or `{ failure: "timed_out" | "failed", detail }`, `detail` being

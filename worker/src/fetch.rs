@@ -57,13 +57,7 @@ pub async fn post(
         body,
         timeout_ms,
     );
-    let answer = JsFuture::from(promise)
-        .await
-        .map_err(|err| (FetchError::Failed, format!("{err:?}")))?;
-    if let Some(failure) = field(&answer, "failure") {
-        return Err(failure_of(&failure, &answer));
-    }
-    status_of(&answer)
+    status_of(&settled(promise).await?)
 }
 
 /// Requests with the runtime's `fetch`.
@@ -138,13 +132,8 @@ fn logged(
 
 /// The answer fetch.js resolved `promise` to, or why there is none and what the runtime said.
 async fn answer(promise: Promise, limits: FetchLimits) -> Result<Fetched, (FetchError, String)> {
-    let answer = JsFuture::from(promise)
-        .await
-        .map_err(|err| (FetchError::Failed, format!("{err:?}")))?;
+    let answer = settled(promise).await?;
     let field = |name: &str| field(&answer, name);
-    if let Some(failure) = field("failure") {
-        return Err(failure_of(&failure, &answer));
-    }
     let status = status_of(&answer)?;
     let body = field("body")
         .map(|b| Uint8Array::new(&b).to_vec())
@@ -158,6 +147,18 @@ async fn answer(promise: Promise, limits: FetchLimits) -> Result<Fetched, (Fetch
         content_type: field("contentType").and_then(|c| c.as_string()),
         body,
     })
+}
+
+/// What fetch.js resolved `promise` to, when it is an answer: not a `failure` it reports,
+/// nor a rejection (which fetch.js never makes, but the runtime could).
+async fn settled(promise: Promise) -> Result<JsValue, (FetchError, String)> {
+    let answer = JsFuture::from(promise)
+        .await
+        .map_err(|err| (FetchError::Failed, format!("{err:?}")))?;
+    match field(&answer, "failure") {
+        Some(failure) => Err(failure_of(&failure, &answer)),
+        None => Ok(answer),
+    }
 }
 
 /// The HTTP status of fetch.js's answer (a number within 0..=999), or why it has none.
