@@ -38,10 +38,6 @@ const publicDocuments = new PublicCache();
 export { SingleUseObject };
 export default {
   fetch(request, env, ctx) {
-    const kept = publicDocuments.answer(request, env);
-    if (kept !== undefined) return kept;
-    const response = handleFetch.call({ env, ctx }, request);
-    publicDocuments.learn(request, env, response, ctx);
-    return response;
+    return publicDocuments.serve(request, env, ctx, () => handleFetch.call({ env, ctx }, request));
   },
 };

@@ -290,10 +290,17 @@ impl Response {
         self.with_header(name, value)
     }
 
-    /// This response marked as not cacheable anywhere (RFC 6749 §5.1).
+    /// This response marked as not to be stored by any cache (RFC 9111 §5.2.2.5). `Pragma`
+    /// is not sent: RFC 9111 §5.4 deprecates it, and every cache since HTTP/1.1 obeys
+    /// `Cache-Control`; each field a response carries is work on every hop.
     pub fn no_store(self) -> Response {
         self.with_header("cache-control", "no-store")
-            .with_header("pragma", "no-cache")
+    }
+
+    /// This response marked as holding tokens or credentials: [`Response::no_store`], plus
+    /// the `Pragma: no-cache` RFC 6749 §5.1 asks for beside it on such responses.
+    pub fn no_store_credentials(self) -> Response {
+        self.no_store().with_header("pragma", "no-cache")
     }
 
     /// The first value of a header field.

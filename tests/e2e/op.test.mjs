@@ -643,31 +643,37 @@ describe('the OP on workerd, driven by oauth4webapi', () => {
       assert.equal(bad.headers.get('access-control-allow-origin'), null);
     });
 
-    await t.test('public documents are answered again from the Worker\'s copy, field for field, with their Age (RFC 9111 §4, §5.1)', async () => {
+    await t.test('public documents are answered again from the Worker\'s copy, field for field, its max-age counting down (RFC 9111 §4.2.1)', async () => {
       // worker/src/public-cache.js answers a GET it has seen from a copy (its matching by
       // Vary and its bounds are tests/node/worker-public-cache.test.mjs). On workerd: the
-      // copy must really be served (it carries Age, which the module never sends), and be
-      // the module's answer in status, fields and bytes, from any origin.
-      const fields = (res) => ['content-type', 'cache-control', 'access-control-allow-origin', 'vary']
+      // copy must really be served (a second after the module's answer, its max-age is
+      // lower, which the module's never is), and be the module's answer in status, fields
+      // and bytes, from any origin.
+      const paths = ['/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
+      const fields = (res) => ['content-type', 'access-control-allow-origin', 'vary', 'age']
         .map((name) => [name, res.headers.get(name)]);
-      for (const path of ['/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
-        let expected;
+      const maxAgeOf = (res) => Number(res.headers.get('cache-control')?.match(/^public, max-age=(\d+)$/)?.[1]);
+      const expected = {};
+      for (const path of paths) {
+        // The module's answer, or a copy if an earlier test fetched the document.
+        const res = await fetch(`${op.url}${path}`);
+        assert.equal(res.status, 200, path);
+        assert.ok(maxAgeOf(res) <= 300, `${path}: ${res.headers.get('cache-control')}`);
+        expected[path] = { fields: fields(res), body: await res.text() };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      for (const path of paths) {
         let copies = 0;
-        for (const origin of [undefined, undefined, undefined, spaOrigin, evil, undefined]) {
+        for (const origin of [undefined, undefined, spaOrigin, evil, undefined]) {
           const res = await fetch(`${op.url}${path}`, { headers: origin ? { origin } : {} });
           assert.equal(res.status, 200, path);
           const seen = { fields: fields(res), body: await res.text() };
-          expected ??= seen;
-          assert.deepEqual(seen, expected, `${path} from ${origin ?? 'no origin'}`);
-          const age = res.headers.get('age');
-          if (age !== null) {
-            assert.match(age, /^\d+$/, `${path}: Age`);
-            assert.ok(Number(age) <= 300, `${path}: Age ${age} within max-age`);
-            copies += 1;
-          }
+          assert.deepEqual(seen, expected[path], `${path} from ${origin ?? 'no origin'}`);
+          const maxAge = maxAgeOf(res);
+          assert.ok(maxAge > 0 && maxAge <= 300, `${path}: ${res.headers.get('cache-control')}`);
+          if (maxAge < 300) copies += 1;
         }
-        assert.equal(expected.fields[1][1], 'public, max-age=300', path);
-        assert.ok(copies >= 3, `${path}: ${copies} of 6 answers came from the copy`);
+        assert.ok(copies >= 3, `${path}: ${copies} of 5 answers came from the copy`);
       }
     });
 

@@ -4,14 +4,16 @@
 // it never sends, which must read as no certificate (never a guess, never a throw). What
 // convert.rs then requires of the thumbprint (64 hex digits) is the core's
 // `ClientCertificate::from_host`, tested natively; the whole path on workerd, with a `cf`
-// object the local runtime delivers, is tests/e2e/mtls.test.mjs.
+// object the local runtime delivers, is tests/e2e/mtls.test.mjs. And the responses the
+// module's answers become (`makeResponse`), with Node's Response, the Fetch standard's as on
+// workerd.
 //
 //   node --test tests/node/worker-convert.test.mjs
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { clientCertificate } from "../../worker/src/convert.js";
+import { clientCertificate, makeResponse } from "../../worker/src/convert.js";
 
 const SHA256 = "d0b98bd8ae17f33e22bf9a557c5ab7c91beaa498d5ed36701de74da5b9f2adb9";
 
@@ -112,5 +114,29 @@ test("the thumbprint is passed on as written: its format is the core's to judge"
   // convert.rs hands it to ClientCertificate::from_host, which takes exactly 64 hex digits.
   for (const certFingerprintSHA256 of ["", "zz", SHA256.toUpperCase(), `${SHA256}00`]) {
     assert.equal(lines(clientCertificate(request(presented({ certFingerprintSHA256 }))))[2], certFingerprintSHA256);
+  }
+});
+
+test("makeResponse: the status, every field in order (a repeated name too), and the body", async () => {
+  const body = new TextEncoder().encode('{"a":1}');
+  const response = makeResponse(201, "content-type\napplication/json\nset-cookie\na=1\nset-cookie\nb=2\n", body);
+  assert.equal(response.status, 201);
+  assert.equal(response.headers.get("content-type"), "application/json");
+  assert.deepEqual(response.headers.getSetCookie(), ["a=1", "b=2"]);
+  assert.equal(await response.text(), '{"a":1}');
+});
+
+test("makeResponse copies the body: the view it was given may change at once (it is the module's memory)", async () => {
+  const memory = new Uint8Array(16).fill(0x61);
+  const response = makeResponse(200, "", memory.subarray(4, 8));
+  memory.fill(0x7a);
+  assert.equal(await response.text(), "aaaa");
+});
+
+test("makeResponse: an empty body is no body, as a 204 and a 304 require", async () => {
+  for (const status of [204, 304, 200]) {
+    const response = makeResponse(status, "cache-control\nno-store\n", new Uint8Array(0));
+    assert.equal(response.status, status);
+    assert.equal(response.body, null);
   }
 });

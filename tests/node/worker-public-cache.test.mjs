@@ -1,16 +1,17 @@
 // The Worker's copies of public documents (worker/src/public-cache.js): what a shared cache
 // may keep by the answer's own Cache-Control (RFC 9111 §5.2.2.9 public, §5.2.2.1 max-age,
 // §5.2.2.10 s-maxage, §5.2.2.3/4/7 no-cache, no-store, private), matched by URL and by the
-// request fields `Vary` names (§4.1), for one deploy (`env`) only. With Node's own Request
-// and Response, which are the Fetch standard's as on workerd; the provider's documents on
-// workerd are tests/e2e/op.test.mjs ("8. CORS…").
+// request fields `Vary` names (§4.1), for one deploy (`env`) only, its freshness counting
+// down as it ages (§4.2.1). With Node's own Request and Response, which are the Fetch
+// standard's as on workerd; the provider's documents on workerd are tests/e2e/op.test.mjs
+// ("8. CORS…").
 //
 //   node --test tests/node/worker-public-cache.test.mjs
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { PublicCache, sharedLifetime } from "../../worker/src/public-cache.js";
+import { PublicCache, countedDown, sharedLifetime } from "../../worker/src/public-cache.js";
 
 const URL_JWKS = "https://op.example/jwks";
 const PUBLIC = "public, max-age=300";
@@ -29,27 +30,38 @@ function cacheWithClock(start = 1_000_000) {
 /** Lets the cache finish reading the clone it learns from. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** What the module stands for in these tests: it never answers a request the copy answered. */
+const MODULE = Symbol("the module's answer");
+
+/** The copy `cache` answers `request` with, or undefined when the request goes to the module. */
+function copyFor(cache, request, env = ENV) {
+  const served = cache.serve(request, env, undefined, () => MODULE);
+  return served === MODULE ? undefined : served;
+}
+
+/** `request` answered by the module with `response`, and the copy's read finished. */
 async function learned(cache, request, response, env = ENV) {
-  cache.answer(request, env);
-  cache.learn(request, env, response);
+  assert.equal(cache.serve(request, env, undefined, () => response), response, "the module's answer goes out as it is");
   await settle();
 }
 
-test("a copy says how old it is in Age, in whole seconds (RFC 9111 §5.1)", async () => {
+test("a copy's max-age counts down by its age in whole seconds: it expires when the module's answer would (RFC 9111 §4.2.1)", async () => {
   const { cache, clock } = cacheWithClock();
-  await learned(cache, get(), answer("doc", { "cache-control": PUBLIC, age: "7" }));
-  assert.equal(cache.answer(get(), ENV).headers.get("age"), "0", "the module's own Age is not kept");
+  await learned(cache, get(), answer("doc", { "cache-control": "public, max-age=300, s-maxage=200" }));
+  const cacheControl = () => copyFor(cache, get(), ENV).headers.get("cache-control");
+  assert.equal(cacheControl(), "public, max-age=300, s-maxage=200");
   clock.now += 2_999;
-  assert.equal(cache.answer(get(), ENV).headers.get("age"), "2");
+  assert.equal(cacheControl(), "public, max-age=298, s-maxage=198");
   clock.now += 1;
-  assert.equal(cache.answer(get(), ENV).headers.get("age"), "3");
+  assert.equal(cacheControl(), "public, max-age=297, s-maxage=197");
+  assert.equal(copyFor(cache, get(), ENV).headers.get("age"), null, "no Age: the copy is the origin's own answer");
 });
 
 test("a public GET answer is answered again from the copy, body and fields as they were", async () => {
   const { cache } = cacheWithClock();
   await learned(cache, get(), answer('{"keys":[]}', { "cache-control": PUBLIC, "content-type": "application/jwk-set+json" }));
-  const first = cache.answer(get(), ENV);
-  const second = cache.answer(get(), ENV);
+  const first = copyFor(cache, get(), ENV);
+  const second = copyFor(cache, get(), ENV);
   assert.ok(first instanceof Response);
   assert.equal(first.status, 200);
   assert.equal(first.headers.get("content-type"), "application/jwk-set+json");
@@ -62,8 +74,7 @@ test("a public GET answer is answered again from the copy, body and fields as th
 test("learning leaves the module's response readable (the copy is read from a clone)", async () => {
   const { cache } = cacheWithClock();
   const response = answer("the document");
-  cache.answer(get(), ENV);
-  cache.learn(get(), ENV, response);
+  assert.equal(cache.serve(get(), ENV, undefined, () => response), response);
   assert.equal(await response.text(), "the document");
 });
 
@@ -71,19 +82,18 @@ test("the copy's read is handed to the runtime's waitUntil, so it may finish aft
   const { cache } = cacheWithClock();
   const waited = [];
   const ctx = { waitUntil: (promise) => waited.push(promise) };
-  cache.answer(get(), ENV);
-  cache.learn(get(), ENV, answer("doc"), ctx);
+  cache.serve(get(), ENV, ctx, () => answer("doc"));
   assert.equal(waited.length, 1);
   await waited[0];
-  assert.equal(await cache.answer(get(), ENV)?.text(), "doc");
+  assert.equal(await copyFor(cache, get(), ENV)?.text(), "doc");
 });
 
 test("nothing is kept before the module has answered, and another URL is not answered", async () => {
   const { cache } = cacheWithClock();
-  assert.equal(cache.answer(get(), ENV), undefined);
+  assert.equal(copyFor(cache, get(), ENV), undefined);
   await learned(cache, get(), answer("jwks"));
-  assert.equal(cache.answer(get("https://op.example/.well-known/openid-configuration"), ENV), undefined);
-  assert.equal(cache.answer(get("https://mtls.op.example/jwks"), ENV), undefined, "the host is part of the URL");
+  assert.equal(copyFor(cache, get("https://op.example/.well-known/openid-configuration"), ENV), undefined);
+  assert.equal(copyFor(cache, get("https://mtls.op.example/jwks"), ENV), undefined, "the host is part of the URL");
 });
 
 test("only what a shared cache may keep is kept (RFC 9111 §5.2.2)", async () => {
@@ -101,7 +111,7 @@ test("only what a shared cache may keep is kept (RFC 9111 §5.2.2)", async () =>
   for (const [why, headers] of refused) {
     const { cache } = cacheWithClock();
     await learned(cache, get(), answer("doc", headers));
-    assert.equal(cache.answer(get(), ENV), undefined, why);
+    assert.equal(copyFor(cache, get(), ENV), undefined, why);
   }
 });
 
@@ -114,75 +124,74 @@ test("only a 200 to a GET without a query is kept, and only a GET is answered", 
   ]) {
     const { cache } = cacheWithClock();
     await learned(cache, request, response);
-    assert.equal(cache.answer(request, ENV), undefined, why);
-    assert.equal(cache.answer(get(request.url), ENV), undefined, why);
+    assert.equal(copyFor(cache, request, ENV), undefined, why);
+    assert.equal(copyFor(cache, get(request.url), ENV), undefined, why);
   }
   const { cache } = cacheWithClock();
   await learned(cache, get(), answer("doc"));
-  assert.equal(cache.answer(new Request(URL_JWKS, { method: "HEAD" }), ENV), undefined, "a HEAD goes to the module");
-  assert.equal(cache.answer(new Request(URL_JWKS, { method: "OPTIONS" }), ENV), undefined, "a preflight goes to the module");
+  assert.equal(copyFor(cache, new Request(URL_JWKS, { method: "HEAD" }), ENV), undefined, "a HEAD goes to the module");
+  assert.equal(copyFor(cache, new Request(URL_JWKS, { method: "OPTIONS" }), ENV), undefined, "a preflight goes to the module");
 });
 
 test("a promise of a response (an answer that waited on something) is not kept", async () => {
   const { cache } = cacheWithClock();
   await learned(cache, get(), Promise.resolve(answer("doc")));
-  assert.equal(cache.answer(get(), ENV), undefined);
+  assert.equal(copyFor(cache, get(), ENV), undefined);
 });
 
 test("the copy lives no longer than max-age, or s-maxage where given (§5.2.2.1, §5.2.2.10)", async () => {
   const { cache, clock } = cacheWithClock();
   await learned(cache, get(), answer("doc"));
   clock.now += 299_999;
-  assert.ok(cache.answer(get(), ENV), "fresh until the 300th second");
+  assert.ok(copyFor(cache, get(), ENV), "fresh until the 300th second");
   clock.now += 1;
-  assert.equal(cache.answer(get(), ENV), undefined, "stale at max-age");
+  assert.equal(copyFor(cache, get(), ENV), undefined, "stale at max-age");
 
   const shared = cacheWithClock();
   await learned(shared.cache, get(), answer("doc", { "cache-control": "public, max-age=300, s-maxage=10" }));
   shared.clock.now += 10_000;
-  assert.equal(shared.cache.answer(get(), ENV), undefined, "s-maxage wins for a shared cache");
+  assert.equal(copyFor(shared.cache, get(), ENV), undefined, "s-maxage wins for a shared cache");
 });
 
 test("an answer that varies by Origin is given only to a request with the same Origin (§4.1)", async () => {
   const { cache } = cacheWithClock();
   const app = "https://app.example";
   await learned(cache, get(URL_JWKS, { origin: app }), answer("doc", { "cache-control": PUBLIC, vary: "Origin", "access-control-allow-origin": app }));
-  const same = cache.answer(get(URL_JWKS, { origin: app }), ENV);
+  const same = copyFor(cache, get(URL_JWKS, { origin: app }), ENV);
   assert.equal(same?.headers.get("access-control-allow-origin"), app);
-  assert.equal(cache.answer(get(URL_JWKS, { origin: "https://evil.example" }), ENV), undefined, "another origin");
-  assert.equal(cache.answer(get(URL_JWKS), ENV), undefined, "no origin");
+  assert.equal(copyFor(cache, get(URL_JWKS, { origin: "https://evil.example" }), ENV), undefined, "another origin");
+  assert.equal(copyFor(cache, get(URL_JWKS), ENV), undefined, "no origin");
 
   const none = cacheWithClock();
   await learned(none.cache, get(), answer("doc", { "cache-control": PUBLIC, vary: "origin" }));
-  assert.ok(none.cache.answer(get(), ENV), "a request without the field matches one without it");
-  assert.equal(none.cache.answer(get(URL_JWKS, { origin: app }), ENV), undefined);
+  assert.ok(copyFor(none.cache, get(), ENV), "a request without the field matches one without it");
+  assert.equal(copyFor(none.cache, get(URL_JWKS, { origin: app }), ENV), undefined);
 });
 
 test("another env (a new deploy) drops every copy, and a copy read after the switch is not kept", async () => {
   const { cache } = cacheWithClock();
   await learned(cache, get(), answer("old keys"));
   const next = { name: "the next deploy" };
-  assert.equal(cache.answer(get(), next), undefined);
-  assert.equal(cache.answer(get(), ENV), undefined, "the old deploy's copy is gone too");
+  assert.equal(copyFor(cache, get(), next), undefined);
+  assert.equal(copyFor(cache, get(), ENV), undefined, "the old deploy's copy is gone too");
 
   // Learned under one env, read after another arrived: not kept.
   const late = cacheWithClock();
-  late.cache.answer(get(), ENV);
-  late.cache.learn(get(), ENV, answer("old keys"));
-  late.cache.answer(get(), next);
+  late.cache.serve(get(), ENV, undefined, () => answer("old keys"));
+  copyFor(late.cache, get(), next);
   await settle();
-  assert.equal(late.cache.answer(get(), next), undefined);
+  assert.equal(copyFor(late.cache, get(), next), undefined);
 });
 
 test("bounded: a body over 64 KiB is not kept, nor more than 16 documents", async () => {
   const big = cacheWithClock();
   await learned(big.cache, get(), answer("x".repeat(64 * 1024 + 1)));
-  assert.equal(big.cache.answer(get(), ENV), undefined);
+  assert.equal(copyFor(big.cache, get(), ENV), undefined);
 
   const { cache } = cacheWithClock();
   for (let i = 0; i < 17; i++) await learned(cache, get(`https://op.example/doc${i}`), answer(`doc ${i}`));
-  assert.ok(cache.answer(get("https://op.example/doc15"), ENV));
-  assert.equal(cache.answer(get("https://op.example/doc16"), ENV), undefined);
+  assert.ok(copyFor(cache, get("https://op.example/doc15"), ENV));
+  assert.equal(copyFor(cache, get("https://op.example/doc16"), ENV), undefined);
 });
 
 test("copies past their lifetime give their places to new documents", async () => {
@@ -190,17 +199,56 @@ test("copies past their lifetime give their places to new documents", async () =
   await learned(cache, get("https://op.example/short"), answer("short", { "cache-control": "public, max-age=1" }));
   for (let i = 0; i < 15; i++) await learned(cache, get(`https://op.example/doc${i}`), answer(`doc ${i}`));
   await learned(cache, get("https://op.example/late"), answer("late"));
-  assert.equal(cache.answer(get("https://op.example/late"), ENV), undefined, "16 fresh copies: no place");
+  assert.equal(copyFor(cache, get("https://op.example/late"), ENV), undefined, "16 fresh copies: no place");
   clock.now += 1_000;
   await learned(cache, get("https://op.example/late"), answer("late"));
-  assert.equal(await cache.answer(get("https://op.example/late"), ENV)?.text(), "late");
-  assert.ok(cache.answer(get("https://op.example/doc0"), ENV), "the fresh ones stay");
+  assert.equal(await copyFor(cache, get("https://op.example/late"), ENV)?.text(), "late");
+  assert.ok(copyFor(cache, get("https://op.example/doc0"), ENV), "the fresh ones stay");
 });
 
 test("a request whose fields cannot be read goes to the module", () => {
   const { cache } = cacheWithClock();
   const failing = new Proxy({}, { get() { throw new Error("unreadable"); } });
-  assert.equal(cache.answer(failing, ENV), undefined);
+  assert.equal(copyFor(cache, failing, ENV), undefined);
+});
+
+test("the module is asked exactly when no copy answers, and what it answers goes out untouched", async () => {
+  const { cache } = cacheWithClock();
+  let asked = 0;
+  const module = (body) => () => {
+    asked += 1;
+    return answer(body);
+  };
+  const first = cache.serve(get(), ENV, undefined, module("doc"));
+  assert.equal(asked, 1);
+  assert.equal(first.headers.get("cache-control"), PUBLIC, "the module's own answer");
+  await settle();
+  const copy = cache.serve(get(), ENV, undefined, module("never"));
+  assert.equal(asked, 1, "a copy answered: the module was not asked");
+  assert.equal(await copy.text(), "doc");
+  const post = new Request(URL_JWKS, { method: "POST", body: "x" });
+  const denied = answer("no", { "cache-control": "no-store" }, 405);
+  assert.equal(cache.serve(post, ENV, undefined, () => denied), denied, "another method goes to the module");
+  const failing = new Proxy({}, { get() { throw new Error("unreadable"); } });
+  const fallback = answer("the module's");
+  assert.equal(cache.serve(failing, ENV, undefined, () => fallback), fallback, "so does an unreadable request");
+});
+
+test("a copy's fields are the module's, each once, and an Age the module sent is not kept", async () => {
+  const { cache, clock } = cacheWithClock();
+  await learned(cache, get(), answer("doc", { "cache-control": PUBLIC, "content-type": "application/json", "access-control-allow-origin": "*", age: "7" }));
+  clock.now += 1_000;
+  assert.deepEqual([...copyFor(cache, get()).headers], [
+    ["access-control-allow-origin", "*"],
+    ["cache-control", "public, max-age=299"],
+    ["content-type", "application/json"],
+  ]);
+});
+
+test("countedDown takes the age off max-age and s-maxage only, whatever their case, never below 0", () => {
+  assert.equal(countedDown("public, max-age=300", 0), "public, max-age=300");
+  assert.equal(countedDown("Public,Max-Age=60 , S-MaxAge=10", 15), "Public, max-age=45, s-maxage=0");
+  assert.equal(countedDown("public, max-age=300, must-revalidate", 299), "public, max-age=1, must-revalidate");
 });
 
 test("sharedLifetime reads Cache-Control as RFC 9111 §5.2 says", () => {

@@ -13,12 +13,22 @@ export function headerLines(headers) {
   return text;
 }
 
-/** A Response with `status`, the fields of `lines` (as above) and `body` (a Uint8Array or null). */
+/**
+ * A Response with `status`, the fields of `lines` (as above) and `body`, a Uint8Array (none
+ * when empty, as a 204 or a 304 must have).
+ *
+ * `body` may be a view of the module's memory, valid only during this call: the Response
+ * constructor copies a buffer source's bytes before it returns (Fetch, "extract a body":
+ * "a copy of the bytes held by object"; workerd's Body::extractBody does), so nothing reads
+ * the view afterwards and the body is copied once, not twice. The fields go to the
+ * constructor as a list of pairs: one call into the runtime, where `Headers` and an
+ * `append` per field were one each.
+ */
 export function makeResponse(status, lines, body) {
-  const headers = new Headers();
+  const headers = [];
   const parts = lines.split("\n");
-  for (let i = 0; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
-  return new Response(body, { status, headers });
+  for (let i = 0; i + 1 < parts.length; i += 2) headers.push([parts[i], parts[i + 1]]);
+  return new Response(body.byteLength === 0 ? null : body, { status, headers });
 }
 
 /**

@@ -7,7 +7,7 @@ use oidc_edge::op::routes;
 use oidc_edge::op::{Request, Response};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::js_sys::{self, Uint8Array};
+use worker::js_sys;
 use worker::wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/src/convert.js")]
@@ -18,12 +18,10 @@ extern "C" {
     #[wasm_bindgen(js_name = clientCertificate)]
     fn client_certificate_facts(request: &web_sys::Request) -> Option<String>;
 
+    /// `body` arrives in JS as a view of the module's memory, which the Response
+    /// constructor copies before it returns (convert.js says why that holds).
     #[wasm_bindgen(js_name = makeResponse, catch)]
-    fn make_response(
-        status: u16,
-        lines: &str,
-        body: Option<Uint8Array>,
-    ) -> Result<web_sys::Response, JsValue>;
+    fn make_response(status: u16, lines: &str, body: &[u8]) -> Result<web_sys::Response, JsValue>;
 }
 
 /// Why a request could not be converted: answered with this status by the caller.
@@ -168,6 +166,5 @@ pub fn response(response: Response) -> worker::Result<web_sys::Response> {
         lines.push_str(RETRY_AFTER_SECONDS);
         lines.push('\n');
     }
-    let body = (!response.body.is_empty()).then(|| Uint8Array::from(response.body.as_slice()));
-    make_response(response.status, &lines, body).map_err(worker::Error::from)
+    make_response(response.status, &lines, &response.body).map_err(worker::Error::from)
 }

@@ -12,8 +12,14 @@
 // What it saves is the module's fixed cost of an answer: handing the URL and every header
 // field to wasm, and building the Response from wasm memory (benches/README.md, "Side by
 // side", the metadata row). Only a GET is answered from a copy; a HEAD, a preflight and
-// everything else go to the module as before. A copy says how old it is in `Age` (RFC 9111
-// §5.1), as any cache's answer does, so a client's own freshness reckoning stays right.
+// everything else go to the module as before.
+//
+// A copy is the origin's own answer, so it states its freshness as the origin does: its
+// `max-age` (and `s-maxage`) count down by the copy's age in whole seconds, which is what
+// the module's answer plus an `Age` field would tell a client (RFC 9111 §4.2.1, §5.1: the
+// same expiry), without a field more on every answer. A client or cache behind the Worker
+// thus never keeps a document past the moment the module's own answer would have expired,
+// which key rotation relies on.
 
 /**
  * At most this many documents are kept; a URL with a query is never kept, so the set is the
@@ -49,6 +55,22 @@ export function sharedLifetime(cacheControl) {
   return isPublic && lifetime !== null && lifetime > 0 ? lifetime : null;
 }
 
+/**
+ * `cacheControl` (whose `max-age` and `s-maxage` `sharedLifetime` has read as digits) with
+ * `age` seconds taken off both, never below 0; every other directive as it was.
+ */
+export function countedDown(cacheControl, age) {
+  return cacheControl
+    .split(",")
+    .map((directive) => {
+      const [rawName, ...rest] = directive.split("=");
+      const name = rawName.trim().toLowerCase();
+      if (name !== "max-age" && name !== "s-maxage") return directive.trim();
+      return `${name}=${Math.max(0, Number(rest.join("=").trim()) - age)}`;
+    })
+    .join(", ");
+}
+
 /** The lower-cased field names of a `Vary` value; `null` for `*`, which no cache may match. */
 function varyNames(vary) {
   if (vary === null) return [];
@@ -58,7 +80,10 @@ function varyNames(vary) {
 
 export class PublicCache {
   #env = undefined;
-  /** url → { body, headers, stored, expires, vary: [[name, value or null]] } */
+  /**
+   * url → { body, headers (every field but Cache-Control and Age), cacheControl, stored,
+   * expires, vary: [[name, value or null]] }
+   */
   #entries = new Map();
   #now;
 
@@ -76,17 +101,31 @@ export class PublicCache {
     return this.#entries;
   }
 
-  /** A fresh copy of the answer kept for this GET, or undefined. */
-  answer(request, env) {
+  /**
+   * The answer to `request`: a fresh copy when one is kept for its GET, else `module()`'s,
+   * which is kept for later if a shared cache could keep it. The request's method and URL
+   * are read once here (each read is a call into the runtime that makes a new string), and
+   * a response that cannot be kept is told apart by its status and `Cache-Control` alone.
+   */
+  serve(request, env, ctx, module) {
     let method;
     let url;
     try {
       ({ method, url } = request);
     } catch {
       // Not a request whose fields read: the module's to answer (or to fail on).
-      return undefined;
+      return module();
     }
-    if (method !== "GET") return undefined;
+    if (method !== "GET") return module();
+    const kept = this.#answer(request, env, url);
+    if (kept !== undefined) return kept;
+    const response = module();
+    if (!url.includes("?")) this.#learn(request, env, url, response, ctx);
+    return response;
+  }
+
+  /** A fresh copy of the answer kept for a GET of `url`, or undefined. */
+  #answer(request, env, url) {
     const entries = this.#entriesOf(env);
     if (entries.size === 0) return undefined;
     const entry = entries.get(url);
@@ -99,9 +138,9 @@ export class PublicCache {
     for (const [name, value] of entry.vary) {
       if (request.headers.get(name) !== value) return undefined;
     }
-    const copy = new Response(entry.body, { status: 200, headers: entry.headers });
-    copy.headers.set("age", String(Math.floor((now - entry.stored) / 1000)));
-    return copy;
+    const age = Math.floor((now - entry.stored) / 1000);
+    const cacheControl = ["cache-control", countedDown(entry.cacheControl, age)];
+    return new Response(entry.body, { status: 200, headers: [...entry.headers, cacheControl] });
   }
 
   /** Drops the copies whose lifetime is over, so they do not hold places others could take. */
@@ -113,26 +152,27 @@ export class PublicCache {
   }
 
   /**
-   * Keeps a copy of `response` (the module's answer to `request`: a Response, or a promise
-   * of one, which is never kept) if a shared cache could. The body is read from a clone, so
-   * `response` itself goes out untouched; the read is handed to `ctx.waitUntil`, so the
-   * runtime lets it finish after the answer is sent. Called only once the module has
-   * answered `request`, so its fields read (unlike in `answer`, which runs first).
+   * Keeps a copy of `response` (the module's answer to a GET of `url`, which has no query: a
+   * Response, or a promise of one, which is never kept) if a shared cache could. The body is
+   * read from a clone, so `response` itself goes out untouched; the read is handed to
+   * `ctx.waitUntil`, so the runtime lets it finish after the answer is sent.
    */
-  learn(request, env, response, ctx) {
-    if (!(response instanceof Response) || request.method !== "GET" || response.status !== 200) return;
-    if (request.url.includes("?") || response.headers.has("set-cookie")) return;
-    const lifetime = sharedLifetime(response.headers.get("cache-control"));
-    const names = varyNames(response.headers.get("vary"));
-    if (lifetime === null || names === null) return;
+  #learn(request, env, url, response, ctx) {
+    if (!(response instanceof Response) || response.status !== 200) return;
+    const fields = response.headers;
+    const cacheControl = fields.get("cache-control");
+    const lifetime = sharedLifetime(cacheControl);
+    if (lifetime === null || fields.has("set-cookie")) return;
+    const names = varyNames(fields.get("vary"));
+    if (names === null) return;
     const entries = this.#entriesOf(env);
     const full = () => {
-      if (entries.size < MAX_ENTRIES || entries.has(request.url)) return false;
+      if (entries.size < MAX_ENTRIES || entries.has(url)) return false;
       this.#dropExpired(entries);
       return entries.size >= MAX_ENTRIES;
     };
     if (full()) return;
-    const headers = [...response.headers].filter(([name]) => name !== "age");
+    const headers = [...fields].filter(([name]) => name !== "age" && name !== "cache-control");
     const vary = names.map((name) => [name, request.headers.get(name)]);
     const stored = this.#now();
     const expires = stored + lifetime * 1000;
@@ -140,7 +180,7 @@ export class PublicCache {
       (body) => {
         // Kept only if the deploy it was made under is still the one answering.
         if (body.byteLength > MAX_BODY_BYTES || env !== this.#env || full()) return;
-        entries.set(request.url, { body: new Uint8Array(body), headers, stored, expires, vary });
+        entries.set(url, { body: new Uint8Array(body), headers, cacheControl, stored, expires, vary });
       },
       () => {
         // A body that cannot be read is simply not kept.

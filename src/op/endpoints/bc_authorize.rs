@@ -39,7 +39,7 @@ pub async fn handle<S: Store, P: Pbkdf2, V: SignatureVerifier>(
 ) -> Response {
     match run(op, req, services).await {
         // §7.3: the answer holds the auth_req_id, a credential: never cached.
-        Ok(body) => Response::json(200, &body).no_store(),
+        Ok(body) => Response::json(200, &body).no_store_credentials(),
         Err(err) => err.to_response(),
     }
 }

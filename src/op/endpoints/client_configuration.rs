@@ -175,5 +175,5 @@ async fn update<S: Store, P: Pbkdf2, V>(
     if let Some(secret) = issued_secret {
         body.insert("client_secret".into(), json!(secret));
     }
-    Ok(Response::json(200, &Value::Object(body)).no_store())
+    Ok(Response::json(200, &Value::Object(body)).no_store_credentials())
 }

@@ -28,7 +28,7 @@ pub async fn handle<S: Store, P: Pbkdf2, V: SignatureVerifier>(
 ) -> Response {
     match run(op, req, services).await {
         // §3.2: the answer holds the device code, a credential: never cached.
-        Ok(body) => Response::json(200, &body).no_store(),
+        Ok(body) => Response::json(200, &body).no_store_credentials(),
         Err(err) => err.to_response(),
     }
 }

@@ -233,7 +233,7 @@ async fn run<S: Store, P: Pbkdf2, V>(
     }
     body.insert("registration_access_token".into(), json!(access_token));
     // RFC 7591 §3.2.1: 201 Created, never cached (it holds credentials).
-    Ok(Response::json(201, &Value::Object(body)).no_store())
+    Ok(Response::json(201, &Value::Object(body)).no_store_credentials())
 }
 
 /// The answer's members for a registration (RFC 7591 §3.2.1, RFC 7592 §3): the registered

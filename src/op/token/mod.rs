@@ -54,7 +54,7 @@ pub async fn handle<S: Store, P: Pbkdf2, V: SignatureVerifier>(
 ) -> Response {
     let dpop_used = !req.header_all("dpop").is_empty();
     let response = match run(op, req, services).await {
-        Ok(body) => Response::json(200, &body).no_store(),
+        Ok(body) => Response::json(200, &body).no_store_credentials(),
         Err(err) => err.to_response(),
     };
     // RFC 9449 §8: every answer to a DPoP request carries the nonce to use next.
