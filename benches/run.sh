@@ -15,4 +15,5 @@ node benches/op/load.mjs # the OP under load on wrangler dev: pins itself to CPU
 node benches/op/stores.mjs # the same token phases with the Durable Object store, then with KV only
 node benches/op/signing.mjs # the code exchange with ES256, RS256, PS256 and EdDSA signing keys
 node benches/op/peer.mjs # side by side with @cloudflare/workers-oauth-provider (benches/op/peer-worker)
+node benches/op/peer-rounds.mjs # its rows near 1x again: both up at once, two trees each, alternated rounds
 node benches/op/do-calls.mjs # one store operation by KV, Durable Object RPC and Durable Object fetch

@@ -89,8 +89,9 @@ function descendants(root) {
 }
 
 /**
- * The OP's processes: everything this process started. The scripts run one `wrangler dev` at a
- * time and nothing else in the background, so that is wrangler's Node process and both workerd.
+ * The OP's processes: everything this process started. Most scripts run one `wrangler dev` at
+ * a time and nothing else in the background, so that is wrangler's Node process and both
+ * workerd; one that runs several narrows each bench to its own tree (`processesStartedBy`).
  */
 const opTree = () => descendants(process.pid);
 
@@ -167,6 +168,19 @@ function cpuTicks() {
 }
 
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+
+/**
+ * `start()`'s result and `processes()`: the tree of what it started (the processes this one
+ * started meanwhile that it did not start before, and every descendant of theirs, read
+ * afresh each time, so a process the tree starts later counts too), for a script that keeps
+ * several wrangler trees up at once.
+ */
+export async function processesStartedBy(start) {
+  const before = new Set(opTree());
+  const result = await start();
+  const roots = [...processTable()].filter(([pid, ppid]) => ppid === process.pid && !before.has(pid)).map(([pid]) => pid);
+  return { result, processes: () => roots.flatMap((root) => [root, ...descendants(root)]) };
+}
 
 /**
  * Whether the machine has the two CPUs the placement needs. Not availableParallelism(): that is
@@ -338,6 +352,11 @@ export class Bench {
   /** @param {string} url  the OP's origin, which autocannon targets */
   constructor(url) {
     this.url = url;
+    /**
+     * The processes whose CPU time is the OP's: everything this process started, unless a
+     * script running several wrangler trees at once narrows it to one (`processesStartedBy`).
+     */
+    this.processes = opTree;
     this.rows = [];
     this.notes = [];
     this.failures = [];
@@ -354,7 +373,7 @@ export class Bench {
     let firstSent = Infinity;
     let lastReceived = -Infinity;
     const cpuBefore = cpuTicks();
-    const opBefore = processTicks(opTree());
+    const opBefore = processTicks(this.processes());
     const selfBefore = processTicks([process.pid]);
     const t0 = performance.now();
     const instance = autocannon({
@@ -374,7 +393,7 @@ export class Bench {
     const result = await instance;
     const seconds = lastReceived > firstSent ? (lastReceived - firstSent) / 1000 : (performance.now() - t0) / 1000;
     const cpuAfter = cpuTicks();
-    const opTicks = processTicks(opTree()) - opBefore;
+    const opTicks = processTicks(this.processes()) - opBefore;
     const selfTicks = processTicks([process.pid]) - selfBefore;
     const drift = driftOf(latencies);
     if (process.env.OP_BENCH_TRACE && latencies.length >= 100) {
@@ -437,7 +456,7 @@ export class Bench {
   async mintCodes(n, mintOne) {
     const codes = [];
     let started = 0;
-    const opBefore = processTicks(opTree());
+    const opBefore = processTicks(this.processes());
     const t0 = performance.now();
     const worker = async () => {
       while (started < n) {
@@ -447,7 +466,7 @@ export class Bench {
     };
     await Promise.all(Array.from({ length: MINT_CONCURRENCY }, worker));
     const seconds = (performance.now() - t0) / 1000;
-    const cpuMs = ((processTicks(opTree()) - opBefore) * TICK_MS) / n;
+    const cpuMs = ((processTicks(this.processes()) - opBefore) * TICK_MS) / n;
     const line = `minted ${n} codes in ${fmt(seconds, 1)} s: ${fmtInt(n / seconds)} GET /authorize per s with ${MINT_CONCURRENCY} in flight (Node fetch), OP CPU ${fmt(cpuMs)} ms per /authorize`;
     log(line);
     this.notes.push(line);

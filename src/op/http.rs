@@ -297,8 +297,10 @@ impl Response {
         self.with_header("cache-control", "no-store")
     }
 
-    /// This response marked as holding tokens or credentials: [`Response::no_store`], plus
-    /// the `Pragma: no-cache` RFC 6749 §5.1 asks for beside it on such responses.
+    /// This response marked as holding tokens or credentials (an access or refresh token, an
+    /// authorization, device or CIBA request code, a client secret or registration access
+    /// token): [`Response::no_store`], plus the `Pragma: no-cache` RFC 6749 §5.1 asks for
+    /// beside it on such responses.
     pub fn no_store_credentials(self) -> Response {
         self.no_store().with_header("pragma", "no-cache")
     }
@@ -320,6 +322,18 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 9111 §5.2.2.5 everywhere; RFC 6749 §5.1's Pragma only beside credentials
+    /// (RFC 9111 §5.4 deprecates it).
+    #[test]
+    fn no_store_and_pragma() {
+        let plain = Response::empty(200).no_store();
+        assert_eq!(plain.header("cache-control"), Some("no-store"));
+        assert_eq!(plain.header("pragma"), None);
+        let credentials = Response::empty(200).no_store_credentials();
+        assert_eq!(credentials.header("cache-control"), Some("no-store"));
+        assert_eq!(credentials.header("pragma"), Some("no-cache"));
+    }
 
     /// RFC 9110 §8.3.1: the type and subtype compared in any case, parameters ignored.
     #[test]

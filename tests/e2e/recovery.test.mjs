@@ -48,6 +48,12 @@ async function exchange() {
   return res.json;
 }
 
+test('the runtime copies a view given to new Response before the constructor returns (Fetch, "extract a body"), as makeResponse relies on', async () => {
+  const { status, json } = await call(`${op.url}/__response-copies-body`);
+  assert.equal(status, 200);
+  assert.equal(json.body, 'a'.repeat(16), 'the body is the bytes as they were when the Response was made');
+});
+
 test('after the module fails, the next request runs on a new instance with the stored state', async () => {
   const tokens = await exchange();
   const first = await moduleInstance();

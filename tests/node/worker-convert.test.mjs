@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { clientCertificate, makeResponse } from "../../worker/src/convert.js";
+import { clientCertificate, fieldsOf, makeResponse } from "../../worker/src/convert.js";
 
 const SHA256 = "d0b98bd8ae17f33e22bf9a557c5ab7c91beaa498d5ed36701de74da5b9f2adb9";
 
@@ -124,6 +124,18 @@ test("makeResponse: the status, every field in order (a repeated name too), and 
   assert.equal(response.headers.get("content-type"), "application/json");
   assert.deepEqual(response.headers.getSetCookie(), ["a=1", "b=2"]);
   assert.equal(await response.text(), '{"a":1}');
+});
+
+test("fieldsOf: an object when every name is distinct, pairs when one repeats, and no name reaches a prototype", () => {
+  assert.deepEqual(fieldsOf("cache-control\nno-store\ncontent-type\napplication/json\n"), {
+    "cache-control": "no-store",
+    "content-type": "application/json",
+  });
+  assert.deepEqual(fieldsOf("set-cookie\na=1\nset-cookie\nb=2\n"), [["set-cookie", "a=1"], ["set-cookie", "b=2"]]);
+  assert.deepEqual(fieldsOf(""), {});
+  const odd = fieldsOf("__proto__\nx\n");
+  assert.equal(Object.getPrototypeOf(odd), Object.prototype);
+  assert.deepEqual(Object.entries(odd), [["__proto__", "x"]]);
 });
 
 test("makeResponse copies the body: the view it was given may change at once (it is the module's memory)", async () => {

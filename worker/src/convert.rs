@@ -19,7 +19,8 @@ extern "C" {
     fn client_certificate_facts(request: &web_sys::Request) -> Option<String>;
 
     /// `body` arrives in JS as a view of the module's memory, which the Response
-    /// constructor copies before it returns (convert.js says why that holds).
+    /// constructor copies before it returns (convert.js says why that holds, and from
+    /// which workerd release).
     #[wasm_bindgen(js_name = makeResponse, catch)]
     fn make_response(status: u16, lines: &str, body: &[u8]) -> Result<web_sys::Response, JsValue>;
 }

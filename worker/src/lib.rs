@@ -56,7 +56,7 @@ use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{Context, Env, Result, console_error, js_sys};
 
 /// `GET /healthz`'s body: the status and the Worker's version, written once at build time
-/// (a version is digits and dots, nothing JSON would escape).
+/// (a semantic version has no character JSON would escape).
 const HEALTHY: &str = concat!(
     r#"{"status":"ok","version":""#,
     env!("CARGO_PKG_VERSION"),

@@ -15,9 +15,9 @@
 // everything else go to the module as before.
 //
 // A copy is the origin's own answer, so it states its freshness as the origin does: its
-// `max-age` (and `s-maxage`) count down by the copy's age in whole seconds, which is what
-// the module's answer plus an `Age` field would tell a client (RFC 9111 §4.2.1, §5.1: the
-// same expiry), without a field more on every answer. A client or cache behind the Worker
+// `max-age` (and `s-maxage`) count down by the copy's age in seconds, rounded up, which is
+// what the module's answer plus an `Age` field would tell a client (RFC 9111 §4.2.1, §5.1:
+// the same expiry), without a field more on every answer. A client or cache behind the Worker
 // thus never keeps a document past the moment the module's own answer would have expired,
 // which key rotation relies on.
 
@@ -81,8 +81,8 @@ function varyNames(vary) {
 export class PublicCache {
   #env = undefined;
   /**
-   * url → { body, headers (every field but Cache-Control and Age), cacheControl, stored,
-   * expires, vary: [[name, value or null]] }
+   * url → { body, headers (every field but Cache-Control and Age, as an object: each name
+   * once, Set-Cookie never kept), cacheControl, stored, expires, vary: [[name, value or null]] }
    */
   #entries = new Map();
   #now;
@@ -138,9 +138,11 @@ export class PublicCache {
     for (const [name, value] of entry.vary) {
       if (request.headers.get(name) !== value) return undefined;
     }
-    const age = Math.floor((now - entry.stored) / 1000);
-    const cacheControl = ["cache-control", countedDown(entry.cacheControl, age)];
-    return new Response(entry.body, { status: 200, headers: [...entry.headers, cacheControl] });
+    // Rounded up, so no client keeps a copy past the module answer's own expiry; never
+    // negative, should the clock step back.
+    const age = Math.max(0, Math.ceil((now - entry.stored) / 1000));
+    const headers = { ...entry.headers, "cache-control": countedDown(entry.cacheControl, age) };
+    return new Response(entry.body, { status: 200, headers });
   }
 
   /** Drops the copies whose lifetime is over, so they do not hold places others could take. */
@@ -172,7 +174,7 @@ export class PublicCache {
       return entries.size >= MAX_ENTRIES;
     };
     if (full()) return;
-    const headers = [...fields].filter(([name]) => name !== "age" && name !== "cache-control");
+    const headers = Object.fromEntries([...fields].filter(([name]) => name !== "age" && name !== "cache-control"));
     const vary = names.map((name) => [name, request.headers.get(name)]);
     const stored = this.#now();
     const expires = stored + lifetime * 1000;

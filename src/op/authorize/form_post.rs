@@ -60,8 +60,9 @@ pub fn page(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
         "default-src 'none'; script-src {}; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'",
         script_hash()
     );
+    // The page's fields hold the authorization code (or the JARM response carrying it).
     Response::html(200, html)
-        .no_store()
+        .no_store_credentials()
         .with_header("content-security-policy", &csp)
         .with_header("x-frame-options", "DENY")
         .with_header("x-content-type-options", "nosniff")

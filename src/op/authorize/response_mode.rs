@@ -148,12 +148,14 @@ pub async fn deliver_error<S: Store, P, V>(
 }
 
 /// A 303 to `uri` with `params` added to its query (`uri` as it is when there are none).
+/// Marked as holding a credential: the parameters are a client's authorization code (or
+/// the JARM response carrying it) as often as an error.
 pub fn redirect_to(uri: &str, params: &[(&str, &str)]) -> Response {
     if params.is_empty() {
-        return Response::redirect(uri).no_store();
+        return Response::redirect(uri).no_store_credentials();
     }
     let separator = if uri.contains('?') { '&' } else { '?' };
-    Response::redirect(&format!("{uri}{separator}{}", form::encode(params))).no_store()
+    Response::redirect(&format!("{uri}{separator}{}", form::encode(params))).no_store_credentials()
 }
 
 #[cfg(test)]
