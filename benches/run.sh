@@ -16,4 +16,5 @@ node benches/op/stores.mjs # the same token phases with the Durable Object store
 node benches/op/signing.mjs # the code exchange with ES256, RS256, PS256 and EdDSA signing keys
 node benches/op/peer.mjs # side by side with @cloudflare/workers-oauth-provider (benches/op/peer-worker)
 node benches/op/peer-rounds.mjs # its rows near 1x again: both up at once, two trees each, alternated rounds
+node benches/op/response-costs.mjs # what building a Response costs, and a document's shape through wrangler dev
 node benches/op/do-calls.mjs # one store operation by KV, Durable Object RPC and Durable Object fetch

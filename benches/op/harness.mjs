@@ -286,8 +286,7 @@ function tomlWithoutBuild() {
  * plus wasmSha256.
  */
 export function frozenWorker() {
-  const build = spawnSync('sh', [join(ROOT, 'scripts', 'build-worker.sh')], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`scripts/build-worker.sh failed:\n${build.stdout}${build.stderr}`);
+  buildWorker();
   const frozen = freezeTree((workerDir) => {
     copyStableBuild(join(workerDir, 'build'));
     cpSync(join(ROOT, 'worker', 'entry.js'), join(workerDir, 'entry.js'));
@@ -297,13 +296,25 @@ export function frozenWorker() {
   return { ...frozen, wasmSha256: sha256(join(frozen.dir, 'worker', 'build', 'index_bg.wasm')) };
 }
 
-/** A Worker of plain JavaScript in benches/op/<dir> (worker.js, wrangler.toml), frozen the same way. */
-export function frozenScriptWorker(dir) {
+/** worker/build brought up to date by scripts/build-worker.sh. */
+function buildWorker() {
+  const build = spawnSync('sh', [join(ROOT, 'scripts', 'build-worker.sh')], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`scripts/build-worker.sh failed:\n${build.stdout}${build.stderr}`);
+}
+
+/**
+ * A Worker of plain JavaScript in benches/op/<dir> (worker.js, wrangler.toml), frozen the same
+ * way; `withBuild`: with the provider's worker/build beside it as build/, for a Worker that
+ * imports the provider's module.
+ */
+export function frozenScriptWorker(dir, { withBuild = false } = {}) {
+  if (withBuild) buildWorker();
   return freezeTree((workerDir) => {
     mkdirSync(workerDir, { recursive: true });
     for (const file of ['worker.js', 'wrangler.toml']) {
       cpSync(join(ROOT, 'benches', 'op', dir, file), join(workerDir, file));
     }
+    if (withBuild) copyStableBuild(join(workerDir, 'build'));
   });
 }
 
