@@ -34,10 +34,12 @@ if (typeof handleFetch !== "function") {
 }
 
 const publicDocuments = new PublicCache();
+/** The module's answer, as workers-rs's entrypoint class would give it (see 2. above). */
+const fromModule = (request, env, ctx) => handleFetch.call({ env, ctx }, request);
 
 export { SingleUseObject };
 export default {
   fetch(request, env, ctx) {
-    return publicDocuments.serve(request, env, ctx, () => handleFetch.call({ env, ctx }, request));
+    return publicDocuments.serve(request, env, ctx, fromModule);
   },
 };

@@ -346,6 +346,13 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
+/** The middle of `values`: the mean of the two middle ones for an even count. */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 export const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 /** a / b as "1.23×", or "–". */

@@ -28,7 +28,7 @@
 
 import {
   CONNECTIONS, LOAD_CPU, OP_CPU,
-  fmt, frozenPeerWorker, frozenWorker, getPhase, log, processesStartedBy, reportFailures, sameBody, sourceRevision,
+  fmt, frozenPeerWorker, frozenWorker, getPhase, log, median, processesStartedBy, reportFailures, sameBody, sourceRevision,
   subjectIs,
 } from './harness.mjs';
 import { FLOOR_PATH, METADATA_PATH, oneAccessToken, packageVersion, startOurs, startTheirs } from './peer-sides.mjs';
@@ -51,11 +51,6 @@ const ROWS = [
   { key: 'resource', label: `protected resource, Bearer, ${CONNECTIONS} connections`, connections: CONNECTIONS },
 ];
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** One instance of `side`, started from its own frozen copy; its bench counts its own tree only. */

@@ -21,7 +21,7 @@
 
 import {
   CONNECTIONS, LOAD_CPU, OP_CPU,
-  Bench, fmt, frozenScriptWorker, log, reportFailures, sourceRevision, startPinned,
+  Bench, fmt, frozenScriptWorker, log, median, reportFailures, sourceRevision, startPinned,
 } from './harness.mjs';
 
 const AMPLIFY = 100; // response-worker/worker.js
@@ -31,13 +31,7 @@ const WARMUP_SECONDS = 1;
 const OPS = ['none', 'no-fields', 'fields-object', 'fields-pairs', 'fields-append', 'response-json', 'js-healthz', 'module-healthz'];
 const SHAPES = ['small-one-field', 'large-three-fields', 'large-one-field', 'small-three-fields'];
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-/** OP CPU ms per request of GET `path` in `rounds` alternated rounds, per name. */
+/** OP CPU ms per request of GET `pathOf(name)`, per name: the median of ROUNDS alternated rounds. */
 async function alternated(bench, names, pathOf, connections) {
   const cpu = Object.fromEntries(names.map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {

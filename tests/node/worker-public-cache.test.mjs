@@ -217,12 +217,17 @@ test("a request whose fields cannot be read goes to the module", () => {
 test("the module is asked exactly when no copy answers, and what it answers goes out untouched", async () => {
   const { cache } = cacheWithClock();
   let asked = 0;
-  const module = (body) => () => {
+  let given;
+  const module = (body) => (...args) => {
     asked += 1;
+    given = args;
     return answer(body);
   };
-  const first = cache.serve(get(), ENV, undefined, module("doc"));
+  const request = get();
+  const ctx = { waitUntil() {} };
+  const first = cache.serve(request, ENV, ctx, module("doc"));
   assert.equal(asked, 1);
+  assert.deepEqual(given, [request, ENV, ctx], "the module is given the request, env and ctx");
   assert.equal(first.headers.get("cache-control"), PUBLIC, "the module's own answer");
   await settle();
   const copy = cache.serve(get(), ENV, undefined, module("never"));

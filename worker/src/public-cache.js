@@ -82,7 +82,8 @@ export class PublicCache {
   #env = undefined;
   /**
    * url → { body, headers (every field but Cache-Control and Age, as an object: each name
-   * once, Set-Cookie never kept), cacheControl, stored, expires, vary: [[name, value or null]] }
+   * once, Set-Cookie never kept), cacheControl, stored, expires, vary: [[name, value or null]],
+   * and the fields of its answers at the age they were last built for (fields, fieldsAge) }
    */
   #entries = new Map();
   #now;
@@ -102,8 +103,8 @@ export class PublicCache {
   }
 
   /**
-   * The answer to `request`: a fresh copy when one is kept for its GET, else `module()`'s,
-   * which is kept for later if a shared cache could keep it. The request's method and URL
+   * The answer to `request`: a fresh copy when one is kept for its GET, else
+   * `module(request, env, ctx)`'s, which is kept for later if a shared cache could keep it. The request's method and URL
    * are read once here (each read is a call into the runtime that makes a new string), and
    * a response that cannot be kept is told apart by its status and `Cache-Control` alone.
    */
@@ -114,12 +115,12 @@ export class PublicCache {
       ({ method, url } = request);
     } catch {
       // Not a request whose fields read: the module's to answer (or to fail on).
-      return module();
+      return module(request, env, ctx);
     }
-    if (method !== "GET") return module();
+    if (method !== "GET") return module(request, env, ctx);
     const kept = this.#answer(request, env, url);
     if (kept !== undefined) return kept;
-    const response = module();
+    const response = module(request, env, ctx);
     if (!url.includes("?")) this.#learn(request, env, url, response, ctx);
     return response;
   }
@@ -139,10 +140,14 @@ export class PublicCache {
       if (request.headers.get(name) !== value) return undefined;
     }
     // Rounded up, so no client keeps a copy past the module answer's own expiry; never
-    // negative, should the clock step back.
+    // negative, should the clock step back. The fields change once a second at most, so
+    // they are built then, not for every answer (the constructor copies them).
     const age = Math.max(0, Math.ceil((now - entry.stored) / 1000));
-    const headers = { ...entry.headers, "cache-control": countedDown(entry.cacheControl, age) };
-    return new Response(entry.body, { status: 200, headers });
+    if (entry.fieldsAge !== age) {
+      entry.fieldsAge = age;
+      entry.fields = { ...entry.headers, "cache-control": countedDown(entry.cacheControl, age) };
+    }
+    return new Response(entry.body, { status: 200, headers: entry.fields });
   }
 
   /** Drops the copies whose lifetime is over, so they do not hold places others could take. */

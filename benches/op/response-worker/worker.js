@@ -7,12 +7,9 @@
 //
 // It runs next to the provider's own build (worker/build, copied in by the script), so the
 // `module` op is the provider's real `/healthz` answer, entered as worker/entry.js enters it.
-import { DurableObject } from "cloudflare:workers";
-import entrypoint, { SingleUseObject } from "./build/index.js";
-
-Object.setPrototypeOf(SingleUseObject.prototype, DurableObject.prototype);
-Object.setPrototypeOf(SingleUseObject, DurableObject);
-export { SingleUseObject };
+// `/healthz` needs no binding, so the provider's Durable Object class is neither bound nor
+// exported here.
+import entrypoint from "./build/index.js";
 
 const AMPLIFY = 100;
 const handleFetch = entrypoint.prototype.fetch;
