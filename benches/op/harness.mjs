@@ -333,7 +333,7 @@ export function sourceRevision() {
   });
   const head = git('rev-parse', '--short', 'HEAD');
   if (head.status !== 0) return 'unknown commit (git failed)';
-  const diff = git('diff', '--quiet', 'HEAD', '--', 'src', 'worker/src', 'Cargo.toml', 'Cargo.lock', 'worker/Cargo.toml');
+  const diff = git('diff', '--quiet', 'HEAD', '--', 'src', 'worker/src', 'worker/entry.js', 'Cargo.toml', 'Cargo.lock', 'worker/Cargo.toml');
   return `commit \`${head.stdout.trim()}\`${diff.status === 0 ? '' : ' with uncommitted changes under src/, worker/ or the manifests'}`;
 }
 
