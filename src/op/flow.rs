@@ -3,7 +3,7 @@
 
 use super::authorize::response_mode::{self, Reply};
 use super::clients::registry;
-use super::config::ApplicationType;
+use super::config::{ApplicationType, Client};
 use super::error::OpError;
 use super::form::Params;
 use super::http::{Request, Response};
@@ -300,7 +300,9 @@ pub async fn issue_code<S: Store, P, V>(
         op.config.lifetimes.code,
     )
     .await?;
-    remember_session_client(op, &record, services).await?;
+    if let Some(client) = registry::find(op, &record.request.client_id, services).await? {
+        remember_session_client(op, &client, &record.sid, services).await?;
+    }
     if let Some(tx) = tx {
         records::delete(services.store, &Key::<AuthRequests>::new(tx)).await?;
     }
@@ -313,22 +315,21 @@ pub async fn issue_code<S: Store, P, V>(
     .await
 }
 
-/// Notes that the code's session signed in to its client, if the client is to be told
-/// when the session ends (Back-Channel Logout 1.0 §2.6). Written once per client and
-/// session, for as long as a session lives.
-async fn remember_session_client<S: Store, P, V>(
+/// Notes that the session `sid` signed in to `client` (a code issued to it, or a device or
+/// CIBA request approved in that session), if the client is to be told when the session
+/// ends (Back-Channel Logout 1.0 §2.6): its ID tokens carry that `sid`. Written once per
+/// client and session, for as long as a session lives.
+pub(crate) async fn remember_session_client<S: Store, P, V>(
     op: &Provider,
-    code: &Code,
+    client: &Client,
+    sid: &str,
     services: &Services<'_, S, P, V>,
 ) -> Result<(), Error> {
-    let client_id = &code.request.client_id;
-    let told = registry::find(op, client_id, services)
-        .await?
-        .is_some_and(|client| client.backchannel_logout_uri.is_some());
-    if !told {
+    if client.backchannel_logout_uri.is_none() {
         return Ok(());
     }
-    let key = Key::<SessionClients>::new(&code.sid);
+    let client_id = &client.client_id;
+    let key = Key::<SessionClients>::new(sid);
     let mut clients = records::get(services.store, &key)
         .await?
         .unwrap_or_default();

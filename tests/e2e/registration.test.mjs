@@ -171,6 +171,8 @@ describe('dynamic client registration (RFC 7591, RFC 7592) on wrangler dev', () 
     const read = await call(uri, { headers: auth });
     assert.equal(read.status, 200, read.text);
     assert.deepEqual(read.json.redirect_uris, [redirectUri]);
+    // RFC 7592 §3: the client information response, its registration access token included.
+    assert.equal(read.json.registration_access_token, rat);
     const noToken = await call(uri);
     assert.equal(noToken.status, 401);
     assert.equal(noToken.json.error, 'invalid_token');
@@ -178,7 +180,7 @@ describe('dynamic client registration (RFC 7591, RFC 7592) on wrangler dev', () 
     const renamed = await call(uri, {
       method: 'PUT',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...read.json, client_name: 'Renamed', registration_client_uri: undefined, client_id_issued_at: undefined }),
+      body: JSON.stringify({ ...read.json, client_name: 'Renamed', registration_access_token: undefined, registration_client_uri: undefined, client_id_issued_at: undefined }),
     });
     assert.equal(renamed.status, 200, renamed.text);
     assert.equal(renamed.json.client_name, 'Renamed');

@@ -794,3 +794,58 @@ fn hostile_input_on_the_device_endpoints() {
         "authorization_pending"
     );
 }
+
+/// Back-Channel Logout 1.0 §2.4-2.6: the device's ID token names the session the user
+/// approved in (`sid`), so when that session ends, the device client is told, as a client
+/// that got a code from it would be. (CIBA's tokens are issued by the same code,
+/// `token::grants::approved`.)
+#[test]
+fn ending_the_session_tells_the_device_client() {
+    use oidc_edge::op::Effect;
+
+    let backchannel = "https://tv.example/backchannel";
+    let op = device_op_with(|config| {
+        let tv = config["clients"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|client| client["client_id"] == TV)
+            .unwrap();
+        tv["backchannel_logout_uri"] = json!(backchannel);
+    });
+    let started = start(&op, "openid");
+    let (browser, code_form) = signed_in(&op, "demo", "correct horse");
+    let approve = submit(
+        &browser,
+        &code_form,
+        &[("user_code", started["user_code"].as_str().unwrap())],
+    );
+    let done = submit(&browser, &approve, &[("decision", "allow")]);
+    assert!(text(&done).contains("Device connected"), "{}", text(&done));
+    let tokens = poll(&op, TV, started["device_code"].as_str().unwrap());
+    assert_eq!(tokens.status, 200, "{}", text(&tokens));
+    let id_token = body(&tokens)["id_token"].as_str().unwrap().to_owned();
+    let sid = jwt_payload(&id_token)["sid"].clone();
+
+    let ended = browser.get(&format!(
+        "/end_session?{}",
+        oidc_edge::op::form::encode(&[("id_token_hint", id_token.as_str())])
+    ));
+    let told: Vec<(&str, Value)> = ended
+        .effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Post { url, body, .. } => {
+                let form =
+                    oidc_edge::op::form::Params::parse(std::str::from_utf8(body).unwrap()).unwrap();
+                Some((url.as_str(), jwt_payload(form.get("logout_token").unwrap())))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told.len(), 1, "{:?}", ended.effects);
+    let (url, logout) = &told[0];
+    assert_eq!(*url, backchannel);
+    assert_eq!(logout["aud"], TV);
+    assert_eq!(logout["sid"], sid);
+}

@@ -304,7 +304,9 @@ fn the_initial_access_token_is_required_and_grants_client_credentials() {
             .with_header("authorization", &basic(client_id, "not-the-secret")),
     );
     assert_eq!(wrong_secret.status, 401);
-    // The secret is shown once: reading the registration does not repeat it.
+    // The secret is shown once: reading the registration does not repeat it. The
+    // registration access token is part of the client information response (RFC 7592 §3,
+    // REQUIRED): the one presented.
     let read = body(&manage(
         &op,
         "GET",
@@ -312,11 +314,70 @@ fn the_initial_access_token_is_required_and_grants_client_credentials() {
         client["registration_access_token"].as_str(),
         &json!({}),
     ));
-    assert!(read.get("client_secret").is_none() && read.get("registration_access_token").is_none());
+    assert!(read.get("client_secret").is_none());
+    assert_eq!(
+        read["registration_access_token"],
+        client["registration_access_token"]
+    );
     assert_eq!(
         read["client_secret_expires_at"],
         client["client_secret_expires_at"]
     );
+}
+
+/// An update never adds `client_credentials`: a client registered openly, before the
+/// operator required an initial access token, cannot grant itself tokens with no user by an
+/// update (authorised by its registration access token alone) once the operator has. One
+/// registered with the initial access token keeps the grant through an update.
+#[test]
+fn an_update_never_adds_client_credentials() {
+    let mut config = config_json();
+    config["registration"] = json!({ "enabled": true });
+    config["resources"] = json!([{ "resource": API, "scopes": ["api:read"] }]);
+    let op = Op::with_config(config.clone());
+    let client = registered(
+        &op,
+        &json!({ "grant_types": ["authorization_code"], "redirect_uris": [APP_REDIRECT], "scope": "api:read" }),
+    );
+    let id = client["client_id"].as_str().unwrap();
+    let token = client["registration_access_token"].as_str().unwrap();
+    let hash = PasswordHash::create(INITIAL_TOKEN.as_bytes(), 1_000).unwrap();
+    config["registration"]["initial_access_token_hash"] = json!(hash.to_string());
+    op.deploy_config(config);
+    let to_client_credentials =
+        json!({ "client_id": id, "grant_types": ["client_credentials"], "scope": "api:read" });
+    let (status, error, description) =
+        error_of(&manage(&op, "PUT", id, Some(token), &to_client_credentials));
+    assert_eq!((status, error.as_str()), (400, "invalid_client_metadata"));
+    assert!(description.starts_with("grant_types[0]:"), "{description}");
+    let secret = client["client_secret"].as_str().unwrap();
+    let refused = op.send(
+        &token_request(&[("grant_type", "client_credentials")])
+            .with_header("authorization", &basic(id, secret)),
+    );
+    assert_eq!(refused.status, 400, "{}", text(&refused));
+
+    // Registered with the initial access token: an update keeps the grant.
+    let batch = body(
+        &op.send(
+            &json_request(
+                "POST",
+                "/register",
+                &json!({ "grant_types": ["client_credentials"], "scope": "api:read" }),
+            )
+            .with_header("authorization", &format!("Bearer {INITIAL_TOKEN}")),
+        ),
+    );
+    let batch_id = batch["client_id"].as_str().unwrap();
+    let kept = manage(
+        &op,
+        "PUT",
+        batch_id,
+        batch["registration_access_token"].as_str(),
+        &json!({ "client_id": batch_id, "grant_types": ["client_credentials"], "scope": "api:read", "client_name": "Batch" }),
+    );
+    assert_eq!(kept.status, 200, "{}", text(&kept));
+    assert_eq!(body(&kept)["grant_types"], json!(["client_credentials"]));
 }
 
 /// Open registration never grants tokens without a user: anyone could register for them.
@@ -799,6 +860,9 @@ fn an_update_replaces_the_metadata() {
     let answer = manage(&op, "PUT", id, Some(token), &update);
     assert_eq!(answer.status, 200, "{}", text(&answer));
     let updated = body(&answer);
+    // §2.2: the client information response of §3, the registration access token included
+    // (the same one: it is not rotated).
+    assert_eq!(updated["registration_access_token"], token);
     assert_eq!(updated["redirect_uris"], json!([new_redirect]));
     assert!(updated.get("client_name").is_none(), "left out, so removed");
     assert_eq!(updated["grant_types"], json!(["authorization_code"]));
@@ -1127,7 +1191,8 @@ fn hostile_registrations_are_refused_not_crashed_on() {
 /// RFC 8693 §2.1, CIBA Core §7.1 and RFC 8628 §5.4: token exchange swaps users' tokens, CIBA
 /// sends users requests by name and the device grant has users approve a code under the
 /// client's own name, so a client that registered itself gets none of them, even behind the
-/// initial access token; the operator configures such clients. Impersonation is not registry
+/// initial access token; the operator configures such clients. Asked for alone, they are
+/// refused. Impersonation is not registry
 /// metadata, so it is ignored (RFC 7591 §2) and never applied.
 #[test]
 fn a_registered_client_cannot_take_token_exchange_or_ciba() {
@@ -1162,6 +1227,81 @@ fn a_registered_client_cannot_take_token_exchange_or_ciba() {
     }));
     assert_eq!(answer.status, 201, "{}", text(&answer));
     assert!(body(&answer).get("token_exchange_impersonation").is_none());
+}
+
+/// RFC 7591 §3.2.1: a host that asks for every grant discovery lists, as VS Code does (the
+/// code grant, refresh, and the device grant whenever `grant_types_supported` names it),
+/// registers without the operator-only ones, and the answer says which it has; it cannot
+/// use them.
+#[test]
+fn operator_only_grants_asked_for_beside_others_are_left_out() {
+    let device = "urn:ietf:params:oauth:grant-type:device_code";
+    let mut config = config_json();
+    config["registration"] = json!({ "enabled": true });
+    config["clients"].as_array_mut().unwrap().push(json!({
+        "client_id": "tv", "client_type": "public", "grant_types": [device], "scopes": ["openid"]
+    }));
+    let op = Op::with_config(config);
+    let discovery = body(&op.send(&Request::new(
+        "GET",
+        &absolute("/.well-known/openid-configuration"),
+    )));
+    let supported = discovery["grant_types_supported"].as_array().unwrap();
+    assert!(supported.contains(&json!(device)), "{supported:?}");
+    let client = registered(
+        &op,
+        &json!({
+            "client_name": "Visual Studio Code",
+            "grant_types": ["authorization_code", "refresh_token", device],
+            "response_types": ["code"],
+            "redirect_uris": ["http://127.0.0.1:33418/"],
+            "token_endpoint_auth_method": "none"
+        }),
+    );
+    assert_eq!(
+        client["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    let id = client["client_id"].as_str().unwrap();
+    let refused = op.send(
+        &Request::new("POST", &absolute("/device_authorization"))
+            .with_form(&[("client_id", id), ("scope", "openid")]),
+    );
+    assert_eq!(refused.status, 400, "{}", text(&refused));
+    assert_eq!(body(&refused)["error"], "unauthorized_client");
+}
+
+/// Metadata nested deeper than a registration can be stored and read back is refused, not
+/// registered into a record no request could reach again (not even its deletion).
+#[test]
+fn deeply_nested_metadata_is_refused() {
+    let op = open_op();
+    let mut nested = json!("x");
+    for _ in 0..20 {
+        nested = json!([nested]);
+    }
+    let mut metadata = spa_metadata();
+    metadata["jwks"] = json!({ "keys": [], "x": nested });
+    let (status, error, description) = error_of(&register(&op, &metadata));
+    assert_eq!((status, error.as_str()), (400, "invalid_client_metadata"));
+    assert!(description.starts_with("jwks: nests"), "{description}");
+    // Sixteen levels are taken, and the registration reads back.
+    let mut deep = json!("x");
+    for _ in 0..15 {
+        deep = json!([deep]);
+    }
+    let key = json!({ "kty": "EC", "crv": "P-256", "kid": "k", "x": "ulRC7mqY_KADUYmu-fbLt14WbbdvAHplBZTD1Z6lSKI", "y": "8EAmvC5hJUEmvNvwXqqUjqHFinhyxnQbfkf6-lLgXCs" });
+    let client = registered(
+        &op,
+        &json!({
+            "redirect_uris": [APP_REDIRECT],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": { "keys": [key], "x": deep }
+        }),
+    );
+    let id = client["client_id"].as_str().unwrap();
+    let token = client["registration_access_token"].as_str();
+    assert_eq!(manage(&op, "GET", id, token, &json!({})).status, 200);
 }
 
 /// RFC 9126 §6, RFC 9101 §10.5: a registered client may hold itself to pushed and signed

@@ -19,7 +19,15 @@ const API: &str = "https://api.example/";
 const BACKEND: &str = "https://backend.example/";
 
 fn exchange_op() -> Op {
+    Op::with_config(exchange_config())
+}
+
+/// The configuration of [`exchange_op`]: the third-party client may exchange too, with
+/// `api:read`, acting through a user's token.
+fn exchange_config() -> Value {
     let mut config = config_json();
+    config["clients"][1]["grant_types"] = json!(["authorization_code", GRANT]);
+    config["clients"][1]["scopes"] = json!(["openid", "email", "api:read"]);
     let secret_hash = config["clients"][2]["client_secret_hash"].clone();
     config["clients"][0]["scopes"] = json!([
         "openid",
@@ -43,7 +51,7 @@ fn exchange_op() -> Op {
         { "resource": API, "scopes": ["api:read", "api:write"] },
         { "resource": BACKEND, "scopes": ["api:read"] }
     ]);
-    Op::with_config(config)
+    config
 }
 
 /// The SPA's tokens for `scope`, as user demo.
@@ -202,15 +210,16 @@ fn targets_and_scopes() {
     assert_eq!(body(&delegated(None))["scope"], "api:read");
     assert_eq!(error_of(&delegated(Some("api:write"))), "invalid_scope");
     // A client without the grant.
-    let third = op.send(&token_request(&[
-        ("grant_type", GRANT),
-        ("client_id", THIRD),
-        ("client_secret", SERVICE_SECRET),
-        ("subject_token", token),
-        ("subject_token_type", ACCESS),
-        ("resource", API),
-    ]));
-    assert_eq!(error_of(&third), "unauthorized_client");
+    let without = exchange_as(
+        &op,
+        SERVICE,
+        &[
+            ("subject_token", token),
+            ("subject_token_type", ACCESS),
+            ("resource", API),
+        ],
+    );
+    assert_eq!(error_of(&without), "unauthorized_client");
 }
 
 /// RFC 8693 §2.2.2: a subject token that is not an active token of this provider's is
@@ -561,4 +570,138 @@ fn configuration_rules() {
             .unwrap()
             .contains(&json!(GRANT))
     );
+}
+
+/// RFC 8693 §4.1: `act` names the party that acted. An actor token that was itself
+/// exchanged stands for its subject with this client acting, not for a party of its own,
+/// so it is refused. A user's own token is an actor (a support agent acting for a
+/// customer): the delegated token is revoked with the actor's grant and outlives neither
+/// token.
+#[test]
+fn an_actor_is_a_party_that_acted() {
+    let op = exchange_op();
+    let demo = spa_tokens(&op, "openid api:read");
+    let demo_token = demo["access_token"].as_str().unwrap();
+    let own = delegator_token(&op);
+    let delegate = |client: &str, subject: &str, actor: &str| {
+        exchange_as(
+            &op,
+            client,
+            &[
+                ("subject_token", subject),
+                ("subject_token_type", ACCESS),
+                ("resource", BACKEND),
+                ("actor_token", actor),
+                ("actor_token_type", ACCESS),
+            ],
+        )
+    };
+    let for_demo = delegate(DELEGATOR, demo_token, &own);
+    assert_eq!(for_demo.status, 200, "{}", text(&for_demo));
+    let for_demo = body(&for_demo)["access_token"].as_str().unwrap().to_owned();
+    // The delegator's token for demo, as the actor for another user: demo never acted.
+    let browser = Browser::new(&op);
+    let start = AuthStart::new();
+    let to_login = location(&browser.get(&start.url(SPA, SPA_REDIRECT, "openid api:read", &[])));
+    let back = location(&browser.login(&to_login, "second", "second user pw"));
+    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    let second = body(&exchange(&op, &start, &code));
+    let posing = delegate(
+        DELEGATOR,
+        second["access_token"].as_str().unwrap(),
+        &for_demo,
+    );
+    assert_eq!(error_of(&posing), "invalid_request");
+    assert!(text(&posing).contains("itself issued by a token exchange"));
+
+    // A user's own token as the actor: "second" signs in to the third-party client, which
+    // then acts for demo. The actor's token is the older one, so it expires first.
+    let browser = Browser::new(&op);
+    let start = AuthStart::new();
+    let to_login =
+        location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid api:read", &[])));
+    let to_consent = location(&browser.login(&to_login, "second", "second user pw"));
+    let html = text(&browser.get(&to_consent));
+    let back = location(&browser.answer_consent(&html, "allow"));
+    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    let agent = body(&op.send(&token_request(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", THIRD_REDIRECT),
+        ("client_id", THIRD),
+        ("client_secret", SERVICE_SECRET),
+        ("code_verifier", start.pkce.verifier.expose()),
+    ])));
+    let agent_token = agent["access_token"].as_str().unwrap();
+    op.advance(100);
+    let customer = spa_tokens(&op, "openid api:read");
+    let customer_token = customer["access_token"].as_str().unwrap();
+    let delegated = op.send(&token_request(&[
+        ("grant_type", GRANT),
+        ("subject_token", customer_token),
+        ("subject_token_type", ACCESS),
+        ("resource", BACKEND),
+        ("actor_token", agent_token),
+        ("actor_token_type", ACCESS),
+        ("client_id", THIRD),
+        ("client_secret", SERVICE_SECRET),
+    ]));
+    assert_eq!(delegated.status, 200, "{}", text(&delegated));
+    let delegated = body(&delegated)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let claims = jwt_payload(&delegated);
+    assert_eq!(claims["sub"], "248289761001");
+    assert_eq!(claims["act"], json!({ "sub": "u2" }));
+    let agent_claims = jwt_payload(agent_token);
+    assert_eq!(
+        claims["exp"], agent_claims["exp"],
+        "no longer than the actor's"
+    );
+    assert_eq!(
+        claims["pgid"],
+        json!([jwt_payload(customer_token)["gid"], agent_claims["gid"]])
+    );
+    assert_eq!(introspect(&op, &delegated)["active"], true);
+    // The agent's grant revoked: what was delegated from it goes too; the customer's stays.
+    let revoked = op.send(&Request::new("POST", &absolute("/revoke")).with_form(&[
+        ("token", agent_token),
+        ("client_id", THIRD),
+        ("client_secret", SERVICE_SECRET),
+    ]));
+    assert_eq!(revoked.status, 200);
+    assert_eq!(introspect(&op, &delegated)["active"], false);
+    assert_eq!(introspect(&op, customer_token)["active"], true);
+}
+
+/// A subject token outlives nothing of its client's, as at the resources: once the client
+/// it was issued to is gone from the configuration (or its registration deleted, RFC 7592
+/// §2.3), neither its access token nor its ID token is exchanged.
+#[test]
+fn a_removed_clients_tokens_are_not_exchanged() {
+    let op = exchange_op();
+    let spa = spa_tokens(&op, "openid api:read");
+    let exchange_subject = |token: &str, kind: &str| {
+        exchange_as(
+            &op,
+            GATEWAY,
+            &[
+                ("subject_token", token),
+                ("subject_token_type", kind),
+                ("resource", BACKEND),
+            ],
+        )
+    };
+    let access = spa["access_token"].as_str().unwrap();
+    let id_token = spa["id_token"].as_str().unwrap();
+    assert_eq!(exchange_subject(access, ACCESS).status, 200);
+    assert_eq!(exchange_subject(id_token, ID).status, 200);
+    let mut config = exchange_config();
+    config["clients"].as_array_mut().unwrap().remove(0);
+    op.deploy_config(config);
+    for (token, kind) in [(access, ACCESS), (id_token, ID)] {
+        let refused = exchange_subject(token, kind);
+        assert_eq!(error_of(&refused), "invalid_request", "{kind}");
+    }
 }

@@ -104,6 +104,22 @@ pub struct Read {
     pub registered: Map<String, Value>,
 }
 
+/// The deepest a metadata value may nest arrays and objects (a JWKS is three levels deep,
+/// `{"keys": [{…}]}`). The request's JSON reader takes 127 levels; the stored registration
+/// wraps the metadata in more, and a record must read back within the store's JSON reader's
+/// own limit, or the client would answer to nothing and could not even be deleted.
+const MAX_VALUE_DEPTH: usize = 16;
+
+/// Whether `value` nests arrays and objects more than `limit` levels deep.
+fn nests_deeper_than(value: &Value, limit: usize) -> bool {
+    let inner = |value: &Value| nests_deeper_than(value, limit.saturating_sub(1));
+    match value {
+        Value::Array(items) => limit == 0 || items.iter().any(inner),
+        Value::Object(members) => limit == 0 || members.values().any(inner),
+        _ => false,
+    }
+}
+
 /// Reads `metadata` as the client `client_id`, by `rules`. Without a
 /// `token_endpoint_auth_method` the client authenticates with `default_method` (RFC 7591
 /// §2: `client_secret_basic` at `/register`; a metadata document has no secret).
@@ -122,6 +138,16 @@ pub fn read(
         .filter(|(name, value)| READ_FIELDS.contains(&name.as_str()) && !value.is_null())
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
+
+    if let Some((name, _)) = read
+        .iter()
+        .find(|(_, value)| nests_deeper_than(value, MAX_VALUE_DEPTH))
+    {
+        return Err(invalid(
+            name,
+            &format!("nests arrays and objects deeper than {MAX_VALUE_DEPTH} levels"),
+        ));
+    }
 
     // RFC 7591 §2 `scope`: space-separated; the scopes this provider does not offer are
     // left out (§3.2.1 lets the server replace what it will not register), and the answer
@@ -153,6 +179,24 @@ pub fn read(
             ));
         }
     };
+
+    // RFC 7591 §2 `grant_types`: the grants only the operator gives (`GrantType::
+    // operator_only`) are left out when another remains, as unoffered scopes are (§3.2.1),
+    // and the answer says which were registered. Hosts ask for what discovery lists: VS
+    // Code asks for the device grant whenever `grant_types_supported` names it, which it
+    // does once the operator configures one device client. Asked for alone, they are
+    // refused, with the reason.
+    if let Some(Value::Array(grants)) = read.get_mut("grant_types") {
+        let operator_only = |grant: &Value| {
+            grant
+                .as_str()
+                .and_then(GrantType::parse)
+                .is_some_and(GrantType::operator_only)
+        };
+        if grants.iter().any(|grant| !operator_only(grant)) {
+            grants.retain(|grant| !operator_only(grant));
+        }
+    }
 
     // RFC 7591 §2 `response_types`: only `code` is served here.
     let response_types = match read.remove("response_types") {

@@ -256,15 +256,10 @@ pub(crate) fn parse_client(
                         "CIBA is only for confidential clients (CIBA Core §7.1)",
                     ));
                 }
-                // Token exchange swaps users' tokens and CIBA sends users requests by name;
-                // the device grant has a user approve a code a device shows, the remote
-                // phishing RFC 8628 §5.4 warns of, under a name the client chose itself. The
-                // operator grants these, not the client itself.
-                if matches!(
-                    grant,
-                    GrantType::TokenExchange | GrantType::Ciba | GrantType::DeviceCode
-                ) && asserted.is_some()
-                {
+                // The operator grants these, not the client itself (`operator_only` says
+                // why). Registration leaves them out when another grant remains
+                // (`clients::metadata::read`); asked for alone, they end here.
+                if grant.operator_only() && asserted.is_some() {
                     return Err(ConfigError::new(
                         path,
                         "is only for clients the operator configures",

@@ -326,6 +326,17 @@ impl GrantType {
         GrantType::ALL.into_iter().find(|g| g.as_str() == name)
     }
 
+    /// Whether only the operator gives this grant, never a client's own metadata: token
+    /// exchange swaps users' tokens and CIBA sends users requests by name; the device grant
+    /// has a user approve a code a device shows, the remote phishing RFC 8628 §5.4 warns
+    /// of, under a name the client chose itself.
+    pub fn operator_only(self) -> bool {
+        matches!(
+            self,
+            GrantType::TokenExchange | GrantType::Ciba | GrantType::DeviceCode
+        )
+    }
+
     /// Whether a user approves this grant, so its tokens may come with a refresh token
     /// (`offline_access`).
     pub fn has_user(self) -> bool {

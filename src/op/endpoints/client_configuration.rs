@@ -8,9 +8,14 @@
 //! what is left out is removed); its `client_id` must be the client's, a `client_secret`
 //! in it must be the client's own (a client never chooses its secret), and the fields only
 //! the server sets are refused. A client that changes to a secret method gets a secret
-//! (once, in the answer); one that keeps a secret method keeps its secret. After a
-//! deletion the client is unknown everywhere it is looked up: its grants can no longer be
-//! used, its tokens are refused at every resource and answered inactive by `/introspect`.
+//! (once, in the answer); one that keeps a secret method keeps its secret. An update never
+//! adds `client_credentials`, which only registering with the operator's initial access
+//! token grants. A read and an update answer with the client information response of §3,
+//! which includes the registration access token: the one presented (it is not rotated).
+//! After a deletion the client is unknown everywhere the provider looks it up: its grants
+//! can no longer be used, its tokens are refused at `/userinfo` and the provider's own API
+//! and answered inactive by `/introspect` (a resource server that checks JWT access tokens
+//! by their signature alone keeps accepting them until they expire).
 
 use std::sync::Arc;
 
@@ -67,14 +72,18 @@ async fn run<S: Store, P: Pbkdf2, V>(
             "the registration access token is not valid for this client",
         )))?;
     match req.method.as_str() {
-        "PUT" => update(op, req, services, client_id, record).await,
+        "PUT" => update(op, req, services, client_id, token, record).await,
         "DELETE" => {
             records::delete(services.store, &Key::<RegisteredClients>::new(client_id)).await?;
             registered::remember(op, client_id, None, now);
             // §2.3: 204, and the client is gone.
             Ok(Response::empty(204).no_store())
         }
-        _ => Ok(Response::json(200, &Value::Object(describe(op, client_id, &record))).no_store()),
+        _ => {
+            let mut body = describe(op, client_id, &record);
+            body.insert("registration_access_token".into(), json!(token));
+            Ok(Response::json(200, &Value::Object(body)).no_store_credentials())
+        }
     }
 }
 
@@ -84,6 +93,7 @@ async fn update<S: Store, P: Pbkdf2, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
     client_id: &str,
+    token: &str,
     record: RegisteredClient,
 ) -> Result<Response, RegistrationError> {
     let mut submitted = json_body(req)?;
@@ -125,8 +135,12 @@ async fn update<S: Store, P: Pbkdf2, V>(
             ));
         }
     }
-    // What was registered with the operator's initial access token stays allowed.
-    let had_client_credentials = record
+    // `client_credentials` is granted at registration, with the operator's initial access
+    // token, and an update keeps it; it never adds it. The update is authorised by the
+    // registration access token alone, so a client registered openly, before the operator
+    // required an initial access token, would otherwise grant itself tokens with no user
+    // behind them by sending one PUT once the operator had.
+    let client_credentials = record
         .metadata
         .get("grant_types")
         .and_then(Value::as_array)
@@ -135,8 +149,6 @@ async fn update<S: Store, P: Pbkdf2, V>(
                 .iter()
                 .any(|g| g.as_str() == Some(GrantType::ClientCredentials.as_str()))
         });
-    let client_credentials =
-        had_client_credentials || op.config.registration.initial_access_token_hash.is_some();
     let read = metadata::read(
         &submitted,
         client_id,
@@ -175,5 +187,6 @@ async fn update<S: Store, P: Pbkdf2, V>(
     if let Some(secret) = issued_secret {
         body.insert("client_secret".into(), json!(secret));
     }
+    body.insert("registration_access_token".into(), json!(token));
     Ok(Response::json(200, &Value::Object(body)).no_store_credentials())
 }

@@ -16,6 +16,7 @@ use super::super::{Binding, TokenRequest};
 use crate::op::claims::RequestedClaims;
 use crate::op::config::{Client, GrantType};
 use crate::op::error::OpError;
+use crate::op::flow;
 use crate::op::provider::{Provider, Services};
 use crate::op::records::{self, Decision, Grant, Grants, Key};
 use crate::op::types::Scope;
@@ -98,6 +99,10 @@ pub async fn issue_once<S: Store, P, V>(
             .await
             .map_err(OpError::from)
     };
+    // The ID token names the session the user approved in: its client is told when that
+    // session ends, as a code's client is (Back-Channel Logout 1.0 §2.6). Noted before the
+    // grant record, so a failure here leaves the request unspent for the client's retry.
+    flow::remember_session_client(op, client, &answer.sid, services).await?;
     let access_jti = random::token(16)?;
     let sign = issue(
         op,

@@ -3,26 +3,30 @@
 //! provider's for an access token aimed at a configured resource.
 //!
 //! - The subject token (§2.1) is an access token issued here that still stands (checked as
-//!   a resource checks it, revocation included) or an ID token of this provider's that has
-//!   not expired. Anything else — another issuer's, expired, revoked, of a type not named
-//!   by `subject_token_type` — is `invalid_request` (§2.2.2).
+//!   a resource checks it: revocation included, and the client it was issued to still
+//!   known) or an ID token of this provider's that has not expired, issued to a client
+//!   still known. Anything else — another issuer's, expired, revoked, a deleted client's,
+//!   of a type not named by `subject_token_type` — is `invalid_request` (§2.2.2).
 //! - The token is for the resources `resource` and `audience` name, each a configured one
 //!   (`invalid_target` otherwise, §2.2.2), and carries scopes no wider than the subject
 //!   token's (an access token's `scope`; for an ID token, what its user granted the client
 //!   it was issued to), within the client's own and what the resources take. It never
 //!   outlives the subject token.
 //! - With an `actor_token` (issued to this very client: its own access token, or an ID
-//!   token of its sign-in) the token is delegated: `act` names the actor, with the subject
-//!   token's own `act` nested within (§4.1, the chain of prior actors). Without one, the
-//!   token is the subject's own (impersonation, §1.1), which only a client registered with
-//!   `token_exchange_impersonation` may ask for.
+//!   token of its sign-in, checked as a subject token is) the token is delegated: `act`
+//!   names the actor, with the subject token's own `act` nested within (§4.1, the chain of
+//!   prior actors). An actor token that was itself exchanged is refused: it stands for its
+//!   subject with this client acting, so `act` would name as the actor a party that never
+//!   acted. Without one, the token is the subject's own (impersonation, §1.1), which only a
+//!   client registered with `token_exchange_impersonation` may ask for.
 //! - A DPoP-bound subject or actor token is exchanged only with a proof of its key, and
 //!   the new token is bound to that key too; a certificate-bound one only over a connection
 //!   that presents its certificate, and the new token is bound to that certificate unless
 //!   DPoP binds it: an exchange is no way around sender constraint (RFC 9449, RFC 8705).
 //! - The token names a grant of its own (`gid`: the client may revoke it) and the grants
-//!   of the tokens it came from (`pgid`): revoking the subject token's grant revokes what
-//!   was exchanged from it (`grant::lifecycle::token_revoked`). No refresh token is issued.
+//!   of the tokens it came from, the subject's and the actor's (`pgid`): revoking either's
+//!   grant revokes what was exchanged from it (`grant::lifecycle::token_revoked`). It
+//!   outlives neither. No refresh token is issued.
 
 use serde_json::{Map, Value, json};
 
@@ -33,6 +37,7 @@ use super::super::target;
 use super::super::{Binding, TokenRequest};
 use crate::Error;
 use crate::jose::SignatureVerifier;
+use crate::op::clients::registry;
 use crate::op::error::OpError;
 use crate::op::flow;
 use crate::op::grant::lifecycle;
@@ -64,6 +69,9 @@ struct Presented {
     grants: Vec<String>,
     /// Its own `act`, if it was itself delegated.
     act: Option<Value>,
+    /// Whether it was itself issued by a token exchange (it names parent grants, or an
+    /// actor).
+    exchanged: bool,
     /// The DPoP key or certificate it is bound to (`cnf`).
     binding: Option<Binding>,
     /// When it expires.
@@ -123,6 +131,11 @@ pub async fn exchange<S: Store, P, V: SignatureVerifier>(
                 "the actor_token was not issued to this client".into(),
             ));
         }
+        Some(actor) if actor.exchanged => {
+            return Err(OpError::InvalidRequest(
+                "the actor_token was itself issued by a token exchange: present the actor's own token".into(),
+            ));
+        }
         None if !client.token_exchange_impersonation => {
             return Err(OpError::InvalidRequest(
                 "this client may not impersonate: name the actor with actor_token".into(),
@@ -169,12 +182,21 @@ pub async fn exchange<S: Store, P, V: SignatureVerifier>(
     let resources = target::known(op, &named)?;
     let scope = exchanged_scope(op, client, &subject, params.get("scope"), services).await?;
     let mut target = target::target(op, client, &resources, &scope)?;
-    // The new token lives no longer than the one it stands for.
-    let remaining = u64::try_from(subject.exp.saturating_sub(services.now.0)).unwrap_or(0);
+    // The new token lives no longer than the one it stands for, nor than its actor's.
+    let expires = actor
+        .as_ref()
+        .map_or(subject.exp, |actor| actor.exp.min(subject.exp));
+    let remaining = u64::try_from(expires.saturating_sub(services.now.0)).unwrap_or(0);
     target.lifetime = target.lifetime.min(remaining);
+    let mut parent_grants = subject.grants.clone();
+    for grant in actor.iter().flat_map(|actor| &actor.grants) {
+        if !parent_grants.contains(grant) {
+            parent_grants.push(grant.clone());
+        }
+    }
     let exchanged = Exchanged {
         act: act(actor.as_ref(), subject.act.clone())?,
-        parent_grants: subject.grants.clone(),
+        parent_grants,
     };
     if exchanged.parent_grants.len() > MAX_CHAIN {
         return Err(OpError::InvalidRequest(format!(
@@ -332,13 +354,18 @@ async fn presented<S: Store, P, V: SignatureVerifier>(
     ) else {
         return Err(refused());
     };
+    // A token outlives nothing of its client's (a registration deleted, RFC 7592 §2.3; a
+    // client taken out of the configuration), as at the resources (`op::resource`).
+    match registry::find(op, &client_id, services).await {
+        Ok(Some(_)) => {}
+        Err(Error::StoreUnavailable) => return Err(OpError::TemporarilyUnavailable),
+        Ok(None) | Err(_) => return Err(refused()),
+    }
+    let parents = lifecycle::parent_grants(&claims);
+    let exchanged = !parents.is_empty() || claims.contains_key("act");
     let grants: Vec<String> = text("gid")
         .into_iter()
-        .chain(
-            lifecycle::parent_grants(&claims)
-                .into_iter()
-                .map(str::to_owned),
-        )
+        .chain(parents.into_iter().map(str::to_owned))
         .collect();
     Ok(Presented {
         sub,
@@ -346,6 +373,7 @@ async fn presented<S: Store, P, V: SignatureVerifier>(
         scope: is_access.then(|| Scope::new(text("scope").unwrap_or_default())),
         grants,
         act: claims.get("act").cloned(),
+        exchanged,
         binding: Binding::of_cnf(claims.get("cnf")),
         exp,
         auth_time: claims.get("auth_time").and_then(Value::as_i64),
