@@ -172,11 +172,15 @@ impl OpError {
 }
 
 impl From<Error> for OpError {
-    /// Storage failures become `temporarily_unavailable`; anything else reaching here is
-    /// a malformed request.
+    /// Failures of the host, not of the request (its storage, its cryptography or its
+    /// randomness: a token that could not be signed), become `temporarily_unavailable`,
+    /// which invites a retry (RFC 6749 §5.2); anything else reaching here is a malformed
+    /// request.
     fn from(err: Error) -> OpError {
         match err {
-            Error::StoreUnavailable => OpError::TemporarilyUnavailable,
+            Error::StoreUnavailable | Error::CryptoUnavailable | Error::RandomUnavailable => {
+                OpError::TemporarilyUnavailable
+            }
             other => OpError::InvalidRequest(other.to_string()),
         }
     }

@@ -14,7 +14,7 @@
 //! | `device`, `user-code` | /device_authorization | /token (by device code), /device (by user code) | write-once; the user code written with [`reserve`], unique among pending requests |
 //! | `decision` | /device, /ciba | /token | write-once with [`reserve`]: one answer per request |
 //! | `ciba`, `ciba-inbox` | /bc-authorize | /token (by `auth_req_id`), /ciba (by user and number) | write-once; the inbox entry written with [`reserve`] under a number from the user's counter. Neither holds the `auth_req_id`, which is derived from the request's id (`ServerSecrets::auth_req_id`) |
-//! | `ciba-ping` | /bc-authorize, for a ping client | /ciba, when the user answers | single use, through [`consume`] once the answer is stored; kept for the request's life at most: the client's notification token, which must be sent back as it is |
+//! | `ciba-ping` | /bc-authorize, for a ping client | /ciba, when the user answers | single use, through [`consume`] once the answer is stored; kept for the request's life (60 s at least, as every record): the client's notification token, which must be sent back as it is |
 //! | `poll-slot` | /token | /token | write-once with [`reserve`], one per polling slot: a second poll in a slot is `slow_down` |
 //! | `code` | code issued | /token | single use, through the code's grant record (next row), written with [`reserve`]: the code itself is only read |
 //! | `refresh` | /token | /token | the grant; written once per token. The code's own (under its derived first refresh token, written with [`reserve`]: one exchange wins) also marks the code spent, and names what a replay revokes |

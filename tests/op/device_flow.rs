@@ -849,3 +849,27 @@ fn ending_the_session_tells_the_device_client() {
     assert_eq!(logout["aud"], TV);
     assert_eq!(logout["sid"], sid);
 }
+
+/// A poll that fails after the user approved (here the signature; a store write would do
+/// the same) spends nothing: the client's retry gets the tokens (RFC 6749 §5.2, a failure
+/// of the provider's is no reason to start over), and only once.
+#[test]
+fn a_failed_poll_leaves_the_tokens_for_the_retry() {
+    let op = device_op();
+    let started = start(&op, "openid");
+    let device_code = started["device_code"].as_str().unwrap();
+    let done = answer(&op, started["user_code"].as_str().unwrap(), "allow");
+    assert!(text(&done).contains("Device connected"), "{}", text(&done));
+    let failed = op.send_with_signer_down(&token_request(&[
+        ("grant_type", GRANT),
+        ("device_code", device_code),
+        ("client_id", TV),
+    ]));
+    assert_eq!(failed.status, 503, "{}", text(&failed));
+    assert_eq!(body(&failed)["error"], "temporarily_unavailable");
+    op.advance(5);
+    let retried = poll(&op, TV, device_code);
+    assert_eq!(retried.status, 200, "{}", text(&retried));
+    op.advance(5);
+    assert_eq!(error_of(&poll(&op, TV, device_code)), "invalid_grant");
+}

@@ -401,6 +401,21 @@ impl Op {
         run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
     }
 
+    /// `req` answered on the test's store by a provider whose every signature fails, as
+    /// WebCrypto could fail on the host.
+    pub fn send_with_signer_down(&self, req: &Request) -> Response {
+        let provider = self.provider.borrow();
+        let services = Services {
+            store: &self.store,
+            pbkdf2: &RustPbkdf2,
+            verifier: &RustCrypto,
+            signer: &SignerDown,
+            fetcher: &self.web,
+            now: UnixTime(self.now()),
+        };
+        run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
+    }
+
     /// `req` answered on the test's store, with every store call it made ([`Logged`]).
     pub fn send_logged(&self, req: &Request) -> (Response, Vec<(&'static str, String)>) {
         let provider = self.provider.borrow();
@@ -836,6 +851,20 @@ pub fn basic(id: &str, secret: &str) -> String {
             format!("{id}:{secret}").as_bytes()
         )
     )
+}
+
+/// A signer whose every signature fails.
+pub struct SignerDown;
+
+impl TokenSigner for SignerDown {
+    fn sign<'a>(
+        &'a self,
+        _kid: &'a str,
+        _alg: oidc_edge::jose::Alg,
+        _signing_input: &'a [u8],
+    ) -> oidc_edge::op::signer::SignatureFuture<'a> {
+        Box::pin(std::future::ready(Err(oidc_edge::Error::CryptoUnavailable)))
+    }
 }
 
 /// A store whose every operation fails, for the 503 paths.

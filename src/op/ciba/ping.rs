@@ -11,9 +11,10 @@
 //! Of the two values the ping carries, the `auth_req_id` is never stored: it is derived from
 //! the request's id with the master secret (`ServerSecrets::auth_req_id`) and derived again
 //! here. The client's `client_notification_token` must be sent back as it is, so it is kept
-//! in a record of its own (`ciba-ping`, by the request's id), for the request's life at
-//! most, and taken from the store in one call (a single-use record) as soon as the answer
-//! is stored; never in `Debug` or a log.
+//! in a record of its own (`ciba-ping`, by the request's id), for the request's life
+//! (60 seconds at least, the store's shortest expiry: `records::put`), and taken from the
+//! store in one call (a single-use record) as soon as the answer is stored; never in
+//! `Debug` or a log.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::json;

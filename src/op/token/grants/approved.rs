@@ -6,7 +6,6 @@
 //! second poll is the client's own retry, not someone else's replay (the polling code never
 //! left the client), so it revokes nothing.
 
-use futures_util::future::try_join;
 use serde_json::{Value, json};
 
 use super::super::issue::{Issue, issue};
@@ -94,11 +93,6 @@ pub async fn issue_once<S: Store, P, V>(
         lifetimes.access_token
     }
     .max(approved.records_ttl);
-    let record_grant = async {
-        records::reserve(services.store, &grant_key, &grant_record, ttl)
-            .await
-            .map_err(OpError::from)
-    };
     // The ID token names the session the user approved in: its client is told when that
     // session ends, as a code's client is (Back-Channel Logout 1.0 §2.6). Noted before the
     // grant record, so a failure here leaves the request unspent for the client's retry.
@@ -123,7 +117,12 @@ pub async fn issue_once<S: Store, P, V>(
         },
         services,
     );
-    let (won, mut body) = try_join(record_grant, sign).await?;
+    // Signed (and an opaque token stored) before the grant record is written, not beside
+    // it: a failure of either then leaves the request unspent for the client's retry
+    // (`temporarily_unavailable` invites one, RFC 6749 §5.2). The write alone decides which
+    // poll answers; a poll that loses it signed for nothing, which only costs it time.
+    let mut body = sign.await?;
+    let won = records::reserve(services.store, &grant_key, &grant_record, ttl).await?;
     if !won {
         return Err(spent());
     }
