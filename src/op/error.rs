@@ -72,7 +72,8 @@ pub enum OpError {
     Dpop(Error),
     /// `invalid_token` at a protected resource (401).
     InvalidToken(String),
-    /// `temporarily_unavailable`: storage failed; the client may retry.
+    /// `temporarily_unavailable`: the host failed (its storage, its cryptography, its
+    /// randomness), not the request; the client may retry.
     TemporarilyUnavailable,
 }
 
@@ -145,7 +146,7 @@ impl OpError {
                 "request_uri must be one the pushed_authorization_request_endpoint issued".into()
             }
             OpError::Dpop(err) => err.to_string(),
-            OpError::TemporarilyUnavailable => "storage is temporarily unavailable".into(),
+            OpError::TemporarilyUnavailable => "the service is temporarily unavailable".into(),
         }
     }
 

@@ -425,11 +425,12 @@ pub fn page_decision(params: &Params, session: &Session) -> Result<Decision, Res
     })
 }
 
-/// A page handler's answer, with storage failures and other errors as error pages.
+/// A page handler's answer, with failures of the host (storage, cryptography, randomness)
+/// and other errors as error pages.
 pub fn page_or_error(result: Result<Response, Error>) -> Response {
     match result {
         Ok(response) => response,
-        Err(Error::StoreUnavailable) => {
+        Err(Error::StoreUnavailable | Error::CryptoUnavailable | Error::RandomUnavailable) => {
             pages::error(503, "temporarily_unavailable", "Please try again.")
         }
         Err(err) => pages::error(400, "invalid_request", &err.to_string()),

@@ -1269,6 +1269,21 @@ fn operator_only_grants_asked_for_beside_others_are_left_out() {
     );
     assert_eq!(refused.status, 400, "{}", text(&refused));
     assert_eq!(body(&refused)["error"], "unauthorized_client");
+    // Without the code grant, the device grant was asked for in particular: refused, with
+    // the reason.
+    let (status, error, description) = error_of(&register(
+        &op,
+        &json!({
+            "grant_types": [device, "refresh_token"],
+            "redirect_uris": ["http://127.0.0.1:33418/"],
+            "token_endpoint_auth_method": "none"
+        }),
+    ));
+    assert_eq!((status, error.as_str()), (400, "invalid_client_metadata"));
+    assert!(
+        description.starts_with("grant_types[0]: is only for clients the operator configures"),
+        "{description}"
+    );
 }
 
 /// Metadata nested deeper than a registration can be stored and read back is refused, not

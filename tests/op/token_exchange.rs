@@ -84,6 +84,27 @@ fn delegator_token(op: &Op) -> String {
     body(&response)["access_token"].as_str().unwrap().to_owned()
 }
 
+/// The third-party client's tokens for `scope`, as `username`, who consents.
+fn third_party_tokens(op: &Op, username: &str, password: &str, scope: &str) -> Value {
+    let browser = Browser::new(op);
+    let start = AuthStart::new();
+    let to_login = location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, scope, &[])));
+    let to_consent = location(&browser.login(&to_login, username, password));
+    let html = text(&browser.get(&to_consent));
+    let back = location(&browser.answer_consent(&html, "allow"));
+    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    let response = op.send(&token_request(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", THIRD_REDIRECT),
+        ("client_id", THIRD),
+        ("client_secret", SERVICE_SECRET),
+        ("code_verifier", start.pkce.verifier.expose()),
+    ]));
+    assert_eq!(response.status, 200, "{}", text(&response));
+    body(&response)
+}
+
 /// `/introspect` of `token` by the gateway: whether it is active, and the answer.
 fn introspect(op: &Op, token: &str) -> Value {
     let response = op.send(
@@ -363,26 +384,62 @@ fn delegation_names_the_actor_nested_for_chains() {
     assert_eq!(error_of(&untyped), "invalid_request");
 }
 
-/// The chain of exchanges is bounded, so tokens stay small.
+/// The chain of exchanges is bounded, so tokens stay small: four delegations, whether the
+/// actor is the client itself or a user whose grant the tokens also name; eight
+/// impersonations.
 #[test]
 fn chains_are_bounded() {
     let op = exchange_op();
+    let agent = third_party_tokens(&op, "second", "second user pw", "openid api:read");
+    let agent = agent["access_token"].as_str().unwrap();
+    let own = delegator_token(&op);
+    for (client, actor) in [(DELEGATOR, own.as_str()), (THIRD, agent)] {
+        let mut token = spa_tokens(&op, "openid api:read")["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            let mut form = vec![
+                ("grant_type", GRANT),
+                ("subject_token", token.as_str()),
+                ("subject_token_type", ACCESS),
+                ("resource", BACKEND),
+                ("actor_token", actor),
+                ("actor_token_type", ACCESS),
+            ];
+            // The third-party client authenticates with client_secret_post, the delegator
+            // with client_secret_basic.
+            let response = if client == THIRD {
+                form.extend([("client_id", THIRD), ("client_secret", SERVICE_SECRET)]);
+                op.send(&token_request(&form))
+            } else {
+                op.send(
+                    &token_request(&form)
+                        .with_header("authorization", &basic(client, SERVICE_SECRET)),
+                )
+            };
+            statuses.push(response.status);
+            if response.status == 200 {
+                token = body(&response)["access_token"].as_str().unwrap().to_owned();
+            }
+        }
+        assert_eq!(statuses, [200, 200, 200, 200, 400, 400], "{client}");
+    }
+    // Impersonation nests no actor: each exchange adds the subject's grant, up to eight.
     let mut token = spa_tokens(&op, "openid api:read")["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let actor = delegator_token(&op);
     let mut statuses = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..10 {
         let response = exchange_as(
             &op,
-            DELEGATOR,
+            GATEWAY,
             &[
-                ("subject_token", &token),
+                ("subject_token", token.as_str()),
                 ("subject_token_type", ACCESS),
                 ("resource", BACKEND),
-                ("actor_token", &actor),
-                ("actor_token_type", ACCESS),
             ],
         );
         statuses.push(response.status);
@@ -390,7 +447,7 @@ fn chains_are_bounded() {
             token = body(&response)["access_token"].as_str().unwrap().to_owned();
         }
     }
-    assert_eq!(statuses, [200, 200, 200, 200, 400, 400]);
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 400, 400]);
 }
 
 /// Revoking the subject token's grant revokes what was exchanged from it, and what was
@@ -459,25 +516,10 @@ fn an_id_token_as_the_subject() {
     let claims = jwt_payload(body(&response)["access_token"].as_str().unwrap());
     assert_eq!(claims["sub"], "248289761001");
     assert_eq!(claims["scope"], "api:read api:write");
-    assert!(claims.get("pgid").is_none(), "an ID token names no grant");
+    assert_eq!(claims["pgid"], json!([]), "an ID token names no grant");
 
     // The third-party client: what the user consented to, no more.
-    let browser = Browser::new(&op);
-    let start = AuthStart::new();
-    let to_login = location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid email", &[])));
-    let to_consent = location(&browser.login(&to_login, "demo", "correct horse"));
-    let consent = browser.get(&to_consent);
-    let html = text(&consent);
-    let back = location(&browser.answer_consent(&html, "allow"));
-    let code = redirect_params(&back).get("code").unwrap().to_owned();
-    let tokens = body(&op.send(&token_request(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", THIRD_REDIRECT),
-        ("client_id", THIRD),
-        ("client_secret", SERVICE_SECRET),
-        ("code_verifier", start.pkce.verifier.expose()),
-    ])));
+    let tokens = third_party_tokens(&op, "demo", "correct horse", "openid email");
     let id_token = tokens["id_token"].as_str().unwrap();
     let exchange_id = |resource: &str| {
         exchange_as(
@@ -613,25 +655,32 @@ fn an_actor_is_a_party_that_acted() {
     );
     assert_eq!(error_of(&posing), "invalid_request");
     assert!(text(&posing).contains("itself issued by a token exchange"));
+    // Nor one exchanged by impersonation from a token that names no grant (an ID token).
+    let impersonated = exchange_as(
+        &op,
+        GATEWAY,
+        &[
+            ("subject_token", demo["id_token"].as_str().unwrap()),
+            ("subject_token_type", ID),
+            ("resource", BACKEND),
+        ],
+    );
+    assert_eq!(impersonated.status, 200, "{}", text(&impersonated));
+    let impersonated = body(&impersonated)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let posing = delegate(
+        GATEWAY,
+        second["access_token"].as_str().unwrap(),
+        &impersonated,
+    );
+    assert_eq!(error_of(&posing), "invalid_request");
+    assert!(text(&posing).contains("itself issued by a token exchange"));
 
     // A user's own token as the actor: "second" signs in to the third-party client, which
     // then acts for demo. The actor's token is the older one, so it expires first.
-    let browser = Browser::new(&op);
-    let start = AuthStart::new();
-    let to_login =
-        location(&browser.get(&start.url(THIRD, THIRD_REDIRECT, "openid api:read", &[])));
-    let to_consent = location(&browser.login(&to_login, "second", "second user pw"));
-    let html = text(&browser.get(&to_consent));
-    let back = location(&browser.answer_consent(&html, "allow"));
-    let code = redirect_params(&back).get("code").unwrap().to_owned();
-    let agent = body(&op.send(&token_request(&[
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", THIRD_REDIRECT),
-        ("client_id", THIRD),
-        ("client_secret", SERVICE_SECRET),
-        ("code_verifier", start.pkce.verifier.expose()),
-    ])));
+    let agent = third_party_tokens(&op, "second", "second user pw", "openid api:read");
     let agent_token = agent["access_token"].as_str().unwrap();
     op.advance(100);
     let customer = spa_tokens(&op, "openid api:read");

@@ -140,11 +140,12 @@ async fn capped_body(req: web_sys::Request) -> Result<Vec<u8>, Refused> {
     Ok(body)
 }
 
-/// Seconds a client is asked to wait after a 503 (storage unavailable): KV takes one write
+/// Seconds a client is asked to wait after a 503 (storage, or the runtime's cryptography,
+/// unavailable): KV takes one write
 /// per key per second, and a Durable Object that failed over answers again within seconds.
 const RETRY_AFTER_SECONDS: &str = "1";
 
-/// A Workers response from the core's. A 503 (storage truly unavailable) always carries
+/// A Workers response from the core's. A 503 (the host truly unavailable) always carries
 /// `Retry-After` (RFC 9110 §10.2.3).
 pub fn response(response: Response) -> worker::Result<web_sys::Response> {
     let mut lines = String::new();

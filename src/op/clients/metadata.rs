@@ -181,11 +181,12 @@ pub fn read(
     };
 
     // RFC 7591 §2 `grant_types`: the grants only the operator gives (`GrantType::
-    // operator_only`) are left out when another remains, as unoffered scopes are (§3.2.1),
-    // and the answer says which were registered. Hosts ask for what discovery lists: VS
-    // Code asks for the device grant whenever `grant_types_supported` names it, which it
-    // does once the operator configures one device client. Asked for alone, they are
-    // refused, with the reason.
+    // operator_only`) are left out beside `authorization_code`, as unoffered scopes are
+    // (§3.2.1), and the answer says which were registered. Hosts ask for what discovery
+    // lists: VS Code asks for the code grant, refresh and the device grant whenever
+    // `grant_types_supported` names it, which it does once the operator configures one
+    // device client. Without the code grant they are refused, with the reason: the client
+    // asked for them in particular.
     if let Some(Value::Array(grants)) = read.get_mut("grant_types") {
         let operator_only = |grant: &Value| {
             grant
@@ -193,7 +194,8 @@ pub fn read(
                 .and_then(GrantType::parse)
                 .is_some_and(GrantType::operator_only)
         };
-        if grants.iter().any(|grant| !operator_only(grant)) {
+        let code = GrantType::AuthorizationCode.as_str();
+        if grants.iter().any(|grant| grant.as_str() == Some(code)) {
             grants.retain(|grant| !operator_only(grant));
         }
     }

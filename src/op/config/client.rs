@@ -257,8 +257,8 @@ pub(crate) fn parse_client(
                     ));
                 }
                 // The operator grants these, not the client itself (`operator_only` says
-                // why). Registration leaves them out when another grant remains
-                // (`clients::metadata::read`); asked for alone, they end here.
+                // why). Registration leaves them out beside the code grant
+                // (`clients::metadata::read`); asked for otherwise, they end here.
                 if grant.operator_only() && asserted.is_some() {
                     return Err(ConfigError::new(
                         path,

@@ -198,13 +198,13 @@ pub fn access_token_claims(grant: &AccessGrant<'_>, now: UnixTime) -> Value {
         if let Some(act) = &exchanged.act {
             set_member(&mut claims, "act", act.clone());
         }
-        if !exchanged.parent_grants.is_empty() {
-            set_member(
-                &mut claims,
-                crate::op::grant::lifecycle::PARENT_GRANTS,
-                json!(exchanged.parent_grants),
-            );
-        }
+        // Written even when empty (an ID token or a client's own token names no grant):
+        // its presence is what marks a token as exchanged, which no actor token may be.
+        set_member(
+            &mut claims,
+            crate::op::grant::lifecycle::PARENT_GRANTS,
+            json!(exchanged.parent_grants),
+        );
     }
     claims
 }

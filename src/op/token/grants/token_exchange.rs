@@ -24,9 +24,10 @@
 //!   that presents its certificate, and the new token is bound to that certificate unless
 //!   DPoP binds it: an exchange is no way around sender constraint (RFC 9449, RFC 8705).
 //! - The token names a grant of its own (`gid`: the client may revoke it) and the grants
-//!   of the tokens it came from, the subject's and the actor's (`pgid`): revoking either's
-//!   grant revokes what was exchanged from it (`grant::lifecycle::token_revoked`). It
-//!   outlives neither. No refresh token is issued.
+//!   of the tokens it came from, the subject's and the actor's (`pgid`; an ID token or a
+//!   client's own token names none): revoking either's grant revokes what was exchanged
+//!   from it (`grant::lifecycle::token_revoked`). It outlives neither. No refresh token is
+//!   issued.
 
 use serde_json::{Map, Value, json};
 
@@ -52,9 +53,12 @@ pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_tok
 /// The token type of an ID token (RFC 8693 §3).
 pub const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
 
-/// The most tokens a chain of exchanges may pass through (prior actors, parent grants):
-/// each adds to every token after it.
+/// The most actors a chain of delegations may nest: each adds to every token after it.
 pub const MAX_CHAIN: usize = 4;
+
+/// The most grants a token may name as its parents: an exchange adds the subject token's
+/// grant and an actor's, so a chain of [`MAX_CHAIN`] delegations fits, whoever acted.
+pub const MAX_PARENT_GRANTS: usize = 2 * MAX_CHAIN;
 
 /// A subject or actor token that passed its checks.
 #[derive(Debug)]
@@ -69,8 +73,7 @@ struct Presented {
     grants: Vec<String>,
     /// Its own `act`, if it was itself delegated.
     act: Option<Value>,
-    /// Whether it was itself issued by a token exchange (it names parent grants, or an
-    /// actor).
+    /// Whether it was itself issued by a token exchange (it has `pgid`, or an `act`).
     exchanged: bool,
     /// The DPoP key or certificate it is bound to (`cnf`).
     binding: Option<Binding>,
@@ -194,15 +197,15 @@ pub async fn exchange<S: Store, P, V: SignatureVerifier>(
             parent_grants.push(grant.clone());
         }
     }
+    if parent_grants.len() > MAX_PARENT_GRANTS {
+        return Err(OpError::InvalidRequest(
+            "the subject_token comes from too long a chain of exchanges".into(),
+        ));
+    }
     let exchanged = Exchanged {
         act: act(actor.as_ref(), subject.act.clone())?,
         parent_grants,
     };
-    if exchanged.parent_grants.len() > MAX_CHAIN {
-        return Err(OpError::InvalidRequest(format!(
-            "the subject_token comes from more than {MAX_CHAIN} exchanges"
-        )));
-    }
     let own_grant = random::token(16)?;
     let mut body = issue(
         op,
@@ -362,7 +365,8 @@ async fn presented<S: Store, P, V: SignatureVerifier>(
         Ok(None) | Err(_) => return Err(refused()),
     }
     let parents = lifecycle::parent_grants(&claims);
-    let exchanged = !parents.is_empty() || claims.contains_key("act");
+    // Every exchanged token names its parent grants, if only as an empty list.
+    let exchanged = claims.contains_key(lifecycle::PARENT_GRANTS) || claims.contains_key("act");
     let grants: Vec<String> = text("gid")
         .into_iter()
         .chain(parents.into_iter().map(str::to_owned))
