@@ -141,8 +141,8 @@ async fn capped_body(req: web_sys::Request) -> Result<Vec<u8>, Refused> {
 }
 
 /// Seconds a client is asked to wait after a 503 (storage, or the runtime's cryptography,
-/// unavailable): KV takes one write
-/// per key per second, and a Durable Object that failed over answers again within seconds.
+/// unavailable): KV takes one write per key per second, and a Durable Object that failed
+/// over answers again within seconds.
 const RETRY_AFTER_SECONDS: &str = "1";
 
 /// A Workers response from the core's. A 503 (the host truly unavailable) always carries
