@@ -29,8 +29,9 @@
 //!
 //! User codes (RFC 8628 §5.1) are guessed differently: a guesser wants any pending code,
 //! not one account's, so every look-up at the device verification page counts — against
-//! the browser (its binding cookie) and the address — before the code is looked up, the
-//! same atomic way: [`user_code_attempt`].
+//! the browser (its binding cookie), the address and the signed-in account (which a
+//! guesser holding a /48 keeps while it changes addresses) — before the code is looked
+//! up, the same atomic way: [`user_code_attempt`].
 //!
 //! [`SingleUse::increment`]: crate::store::SingleUse::increment
 
@@ -93,15 +94,20 @@ pub const USER_CODES_PER_BROWSER: u64 = 10;
 /// User-code look-ups allowed per client address in [`USER_CODE_WINDOW`]: a guesser can
 /// drop its cookies, not its address; room for many people behind one NAT.
 pub const USER_CODES_PER_ADDRESS: u64 = 100;
+/// User-code look-ups allowed per signed-in account in [`USER_CODE_WINDOW`]: room for a
+/// person on several devices and browsers, while a guesser that changes addresses and
+/// cookies stays at 200 an hour per account.
+pub const USER_CODES_PER_ACCOUNT: u64 = 50;
 /// The user-code window, in seconds.
 pub const USER_CODE_WINDOW: u64 = 900;
 
-/// Counts one user-code look-up from `browser` (the binding cookie's value) and the
-/// request's address, and says whether it may go on.
+/// Counts one user-code look-up from `browser` (the binding cookie's value), the
+/// request's address and the signed-in account `sub`, and says whether it may go on.
 pub async fn user_code_attempt<S: Store>(
     store: &S,
     req: &Request,
     browser: &str,
+    sub: &str,
     now: UnixTime,
 ) -> Result<Verdict, Error> {
     let (index, into_window) = window_of(USER_CODE_WINDOW, now);
@@ -120,8 +126,14 @@ pub async fn user_code_attempt<S: Store>(
         }
         None => 0,
     };
+    let per_account = store
+        .increment(&key("user-code account", sub, index), USER_CODE_WINDOW)
+        .await?;
     Ok(
-        if per_browser > USER_CODES_PER_BROWSER || per_address > USER_CODES_PER_ADDRESS {
+        if per_browser > USER_CODES_PER_BROWSER
+            || per_address > USER_CODES_PER_ADDRESS
+            || per_account > USER_CODES_PER_ACCOUNT
+        {
             Verdict::Refused { retry_after }
         } else {
             Verdict::Allowed

@@ -584,17 +584,29 @@ fn guessing_user_codes_is_limited_per_browser() {
     assert_ne!(later.status, 429);
 }
 
+/// A third user, "third" with password "third user pw", for tests that spend two users'
+/// user-code budgets.
+fn add_third_user(config: &mut Value) {
+    let hash = oidc_edge::op::password::PasswordHash::create(b"third user pw", 10_000).unwrap();
+    config["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "sub": "u3", "username": "third", "password_hash": hash.to_string(), "claims": {} }));
+}
+
 /// RFC 8628 §5.1: per address (`CF-Connecting-IP`), 100 look-ups in 15 minutes, whatever
 /// browser (a guesser drops its cookies, not its address), an IPv6 address counted by its
 /// /64 (a host holds a whole /64, RFC 4291 §2.5.4: a fresh address per guess gains nothing).
 #[test]
 fn guessing_user_codes_is_limited_per_address() {
-    // Eleven sign-ins of one user: past the default sign-in limit.
+    // Eleven sign-ins: past the default sign-in limit.
     let op = device_op_with(|config| {
         config["login_limits"] = json!({ "per_username": 100, "per_address": 100, "window": 900 });
+        add_third_user(config);
     });
     let started = start(&op, "openid");
-    let (browser, code_form) = signed_in(&op, "demo", "correct horse");
+    // The guessing is shared by two accounts, each within its own limit (50).
+    let (browser, code_form) = signed_in(&op, "third", "third user pw");
     let csrf_of = |b: &Browser<'_>| hidden(&text(&b.get("/device")), "csrf");
     let guess = |b: &Browser<'_>, csrf: &str, code: &str, address: &str| {
         b.send(
@@ -605,7 +617,11 @@ fn guessing_user_codes_is_limited_per_address() {
     };
     let mut browsers = Vec::new();
     for i in 0..10 {
-        let (b, _) = signed_in(&op, "demo", "correct horse");
+        let (b, _) = if i % 2 == 0 {
+            signed_in(&op, "demo", "correct horse")
+        } else {
+            signed_in(&op, "second", "second user pw")
+        };
         let csrf = csrf_of(&b);
         for j in 0..10 {
             let address = format!("2001:db8:5:6:{i:x}::{j:x}");
@@ -620,6 +636,39 @@ fn guessing_user_codes_is_limited_per_address() {
         429
     );
     assert_eq!(guess(&browser, &csrf, code, "2001:db8:5:7::1").status, 200);
+}
+
+/// RFC 8628 §5.1: per signed-in account, 50 look-ups in 15 minutes, whatever browser and
+/// address (a guesser holding a /48 changes both, not its account); another account is
+/// not held back.
+#[test]
+fn guessing_user_codes_is_limited_per_account() {
+    let op = device_op_with(|config| {
+        config["login_limits"] = json!({ "per_username": 100, "per_address": 100, "window": 900 });
+    });
+    let started = start(&op, "openid");
+    let code = started["user_code"].as_str().unwrap();
+    let guess = |b: &Browser<'_>, code: &str, address: &str| {
+        let csrf = hidden(&text(&b.get("/device")), "csrf");
+        b.send(
+            Request::new("POST", &absolute("/device"))
+                .with_form(&[("step", "code"), ("csrf", &csrf), ("user_code", code)])
+                .with_header("cf-connecting-ip", address),
+        )
+    };
+    for i in 0..5 {
+        let (b, _) = signed_in(&op, "demo", "correct horse");
+        for j in 0..10 {
+            let address = format!("2001:db8:{i:x}:{j:x}::1");
+            assert_eq!(guess(&b, "BCDF-GHJK", &address).status, 400);
+        }
+    }
+    let (fresh, _) = signed_in(&op, "demo", "correct horse");
+    let refused = guess(&fresh, code, "2001:db8:ff:1::1");
+    assert_eq!(refused.status, 429);
+    assert!(text(&refused).contains("Too many codes tried"));
+    let (other, _) = signed_in(&op, "second", "second user pw");
+    assert_eq!(guess(&other, code, "2001:db8:ff:2::1").status, 200);
 }
 
 /// The page signs people in with the login page's form and its limits (`login_limits`).

@@ -7,8 +7,8 @@
 //! CSRF-protected like every form here (a token bound to its purpose and the browser); the
 //! decision's token is bound to the code as well, and is only ever shown after a look-up
 //! of that code passed its limit. Every look-up of a typed code counts against the
-//! browser and the address first (`op::throttle::user_code_attempt`, RFC 8628 §5.1), and
-//! only a signed-in user may look one up.
+//! browser, the address and the account first (`op::throttle::user_code_attempt`, RFC 8628
+//! §5.1), and only a signed-in user may look one up.
 
 use crate::Error;
 use crate::op::clients::registry;
@@ -121,7 +121,7 @@ impl Page<'_> {
             return Ok(self.back_here());
         };
         if step == "code" {
-            self.look_up(services).await
+            self.look_up(&session, services).await
         } else {
             self.decide(&session, services).await
         }
@@ -152,14 +152,20 @@ impl Page<'_> {
     /// names a pending request.
     async fn look_up<S: Store, P, V>(
         &self,
+        session: &Session,
         services: &Services<'_, S, P, V>,
     ) -> Result<Response, Error> {
         let typed = self.params.get("user_code").unwrap_or_default();
         let shown = user_code::normalize(typed).map(|code| user_code::display(&code));
         let shown = shown.as_deref().unwrap_or(typed);
-        let verdict =
-            throttle::user_code_attempt(services.store, self.req, self.browser, services.now)
-                .await?;
+        let verdict = throttle::user_code_attempt(
+            services.store,
+            self.req,
+            self.browser,
+            &session.sub,
+            services.now,
+        )
+        .await?;
         if let Verdict::Refused { retry_after } = verdict {
             let minutes = retry_after.div_ceil(60);
             let message = format!("Too many codes tried. Try again in {minutes} minutes.");
