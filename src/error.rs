@@ -255,6 +255,16 @@ impl Error {
             Error::InvalidOption { .. } => "invalid_option",
         }
     }
+
+    /// Whether this is a failure of the host (its storage, its cryptography, its
+    /// randomness), unrelated to the input: answered as unavailable, never as the
+    /// request's fault.
+    pub fn is_host_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::StoreUnavailable | Error::CryptoUnavailable | Error::RandomUnavailable
+        )
+    }
 }
 
 impl Error {

@@ -178,11 +178,10 @@ impl From<Error> for OpError {
     /// which invites a retry (RFC 6749 §5.2); anything else reaching here is a malformed
     /// request.
     fn from(err: Error) -> OpError {
-        match err {
-            Error::StoreUnavailable | Error::CryptoUnavailable | Error::RandomUnavailable => {
-                OpError::TemporarilyUnavailable
-            }
-            other => OpError::InvalidRequest(other.to_string()),
+        if err.is_host_failure() {
+            OpError::TemporarilyUnavailable
+        } else {
+            OpError::InvalidRequest(err.to_string())
         }
     }
 }

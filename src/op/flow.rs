@@ -430,7 +430,7 @@ pub fn page_decision(params: &Params, session: &Session) -> Result<Decision, Res
 pub fn page_or_error(result: Result<Response, Error>) -> Response {
     match result {
         Ok(response) => response,
-        Err(Error::StoreUnavailable | Error::CryptoUnavailable | Error::RandomUnavailable) => {
+        Err(err) if err.is_host_failure() => {
             pages::error(503, "temporarily_unavailable", "Please try again.")
         }
         Err(err) => pages::error(400, "invalid_request", &err.to_string()),

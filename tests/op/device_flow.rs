@@ -584,6 +584,16 @@ fn guessing_user_codes_is_limited_per_browser() {
     assert_ne!(later.status, 429);
 }
 
+/// The code form's submission of `code` by browser `b` (with its form's `csrf`), from
+/// `address` (`CF-Connecting-IP`).
+fn look_up_from(b: &Browser<'_>, csrf: &str, code: &str, address: &str) -> Response {
+    b.send(
+        Request::new("POST", &absolute("/device"))
+            .with_form(&[("step", "code"), ("csrf", csrf), ("user_code", code)])
+            .with_header("cf-connecting-ip", address),
+    )
+}
+
 /// A third user, "third" with password "third user pw", for tests that spend two users'
 /// user-code budgets.
 fn add_third_user(config: &mut Value) {
@@ -608,13 +618,6 @@ fn guessing_user_codes_is_limited_per_address() {
     // The guessing is shared by two accounts, each within its own limit (50).
     let (browser, code_form) = signed_in(&op, "third", "third user pw");
     let csrf_of = |b: &Browser<'_>| hidden(&text(&b.get("/device")), "csrf");
-    let guess = |b: &Browser<'_>, csrf: &str, code: &str, address: &str| {
-        b.send(
-            Request::new("POST", &absolute("/device"))
-                .with_form(&[("step", "code"), ("csrf", csrf), ("user_code", code)])
-                .with_header("cf-connecting-ip", address),
-        )
-    };
     let mut browsers = Vec::new();
     for i in 0..10 {
         let (b, _) = if i % 2 == 0 {
@@ -625,17 +628,20 @@ fn guessing_user_codes_is_limited_per_address() {
         let csrf = csrf_of(&b);
         for j in 0..10 {
             let address = format!("2001:db8:5:6:{i:x}::{j:x}");
-            assert_eq!(guess(&b, &csrf, "BCDF-GHJK", &address).status, 400);
+            assert_eq!(look_up_from(&b, &csrf, "BCDF-GHJK", &address).status, 400);
         }
         browsers.push(b);
     }
     let csrf = hidden(&text(&code_form), "csrf");
     let code = started["user_code"].as_str().unwrap();
     assert_eq!(
-        guess(&browser, &csrf, code, "2001:db8:5:6:ffff::1").status,
+        look_up_from(&browser, &csrf, code, "2001:db8:5:6:ffff::1").status,
         429
     );
-    assert_eq!(guess(&browser, &csrf, code, "2001:db8:5:7::1").status, 200);
+    assert_eq!(
+        look_up_from(&browser, &csrf, code, "2001:db8:5:7::1").status,
+        200
+    );
 }
 
 /// RFC 8628 §5.1: per signed-in account, 50 look-ups in 15 minutes, whatever browser and
@@ -649,12 +655,7 @@ fn guessing_user_codes_is_limited_per_account() {
     let started = start(&op, "openid");
     let code = started["user_code"].as_str().unwrap();
     let guess = |b: &Browser<'_>, code: &str, address: &str| {
-        let csrf = hidden(&text(&b.get("/device")), "csrf");
-        b.send(
-            Request::new("POST", &absolute("/device"))
-                .with_form(&[("step", "code"), ("csrf", &csrf), ("user_code", code)])
-                .with_header("cf-connecting-ip", address),
-        )
+        look_up_from(b, &hidden(&text(&b.get("/device")), "csrf"), code, address)
     };
     for i in 0..5 {
         let (b, _) = signed_in(&op, "demo", "correct horse");

@@ -69,6 +69,19 @@ fn exchange_as(op: &Op, client: &str, form: &[(&str, &str)]) -> Response {
     op.send(&token_request(&all).with_header("authorization", &basic(client, SERVICE_SECRET)))
 }
 
+/// A token exchange by `client` of `token`, of type `kind`, for `resource`, with no actor.
+fn exchange_subject(op: &Op, client: &str, token: &str, kind: &str, resource: &str) -> Response {
+    exchange_as(
+        op,
+        client,
+        &[
+            ("subject_token", token),
+            ("subject_token_type", kind),
+            ("resource", resource),
+        ],
+    )
+}
+
 fn error_of(response: &Response) -> String {
     assert_eq!(response.status, 400, "{}", text(response));
     body(response)["error"].as_str().unwrap().to_owned()
@@ -433,15 +446,7 @@ fn chains_are_bounded() {
         .to_owned();
     let mut statuses = Vec::new();
     for _ in 0..10 {
-        let response = exchange_as(
-            &op,
-            GATEWAY,
-            &[
-                ("subject_token", token.as_str()),
-                ("subject_token_type", ACCESS),
-                ("resource", BACKEND),
-            ],
-        );
+        let response = exchange_subject(&op, GATEWAY, &token, ACCESS, BACKEND);
         statuses.push(response.status);
         if response.status == 200 {
             token = body(&response)["access_token"].as_str().unwrap().to_owned();
@@ -458,15 +463,7 @@ fn revocation_reaches_what_was_exchanged() {
     let subject = spa_tokens(&op, "openid api:read offline_access");
     let subject_token = subject["access_token"].as_str().unwrap();
     let exchange_for = |token: &str| {
-        let response = exchange_as(
-            &op,
-            GATEWAY,
-            &[
-                ("subject_token", token),
-                ("subject_token_type", ACCESS),
-                ("resource", BACKEND),
-            ],
-        );
+        let response = exchange_subject(&op, GATEWAY, token, ACCESS, BACKEND);
         assert_eq!(response.status, 200, "{}", text(&response));
         body(&response)["access_token"].as_str().unwrap().to_owned()
     };
@@ -521,17 +518,7 @@ fn an_id_token_as_the_subject() {
     // The third-party client: what the user consented to, no more.
     let tokens = third_party_tokens(&op, "demo", "correct horse", "openid email");
     let id_token = tokens["id_token"].as_str().unwrap();
-    let exchange_id = |resource: &str| {
-        exchange_as(
-            &op,
-            GATEWAY,
-            &[
-                ("subject_token", id_token),
-                ("subject_token_type", ID),
-                ("resource", resource),
-            ],
-        )
-    };
+    let exchange_id = |resource: &str| exchange_subject(&op, GATEWAY, id_token, ID, resource);
     assert_eq!(
         error_of(&exchange_id(API)),
         "invalid_scope",
@@ -656,14 +643,12 @@ fn an_actor_is_a_party_that_acted() {
     assert_eq!(error_of(&posing), "invalid_request");
     assert!(text(&posing).contains("itself issued by a token exchange"));
     // Nor one exchanged by impersonation from a token that names no grant (an ID token).
-    let impersonated = exchange_as(
+    let impersonated = exchange_subject(
         &op,
         GATEWAY,
-        &[
-            ("subject_token", demo["id_token"].as_str().unwrap()),
-            ("subject_token_type", ID),
-            ("resource", BACKEND),
-        ],
+        demo["id_token"].as_str().unwrap(),
+        ID,
+        BACKEND,
     );
     assert_eq!(impersonated.status, 200, "{}", text(&impersonated));
     let impersonated = body(&impersonated)["access_token"]
@@ -731,26 +716,17 @@ fn an_actor_is_a_party_that_acted() {
 fn a_removed_clients_tokens_are_not_exchanged() {
     let op = exchange_op();
     let spa = spa_tokens(&op, "openid api:read");
-    let exchange_subject = |token: &str, kind: &str| {
-        exchange_as(
-            &op,
-            GATEWAY,
-            &[
-                ("subject_token", token),
-                ("subject_token_type", kind),
-                ("resource", BACKEND),
-            ],
-        )
-    };
+    let for_backend =
+        |token: &str, kind: &str| exchange_subject(&op, GATEWAY, token, kind, BACKEND);
     let access = spa["access_token"].as_str().unwrap();
     let id_token = spa["id_token"].as_str().unwrap();
-    assert_eq!(exchange_subject(access, ACCESS).status, 200);
-    assert_eq!(exchange_subject(id_token, ID).status, 200);
+    assert_eq!(for_backend(access, ACCESS).status, 200);
+    assert_eq!(for_backend(id_token, ID).status, 200);
     let mut config = exchange_config();
     config["clients"].as_array_mut().unwrap().remove(0);
     op.deploy_config(config);
     for (token, kind) in [(access, ACCESS), (id_token, ID)] {
-        let refused = exchange_subject(token, kind);
+        let refused = for_backend(token, kind);
         assert_eq!(error_of(&refused), "invalid_request", "{kind}");
     }
 }

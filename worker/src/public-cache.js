@@ -104,9 +104,10 @@ export class PublicCache {
 
   /**
    * The answer to `request`: a fresh copy when one is kept for its GET, else
-   * `module(request, env, ctx)`'s, which is kept for later if a shared cache could keep it. The request's method and URL
-   * are read once here (each read is a call into the runtime that makes a new string), and
-   * a response that cannot be kept is told apart by its status and `Cache-Control` alone.
+   * `module(request, env, ctx)`'s, which is kept for later if a shared cache could keep it.
+   * The request's method and URL are read once here (each read is a call into the runtime
+   * that makes a new string), and a response that cannot be kept is told apart by its
+   * status and `Cache-Control` alone.
    */
   serve(request, env, ctx, module) {
     let method;

@@ -97,8 +97,12 @@ pub async fn issue_once<S: Store, P, V>(
     // session ends, as a code's client is (Back-Channel Logout 1.0 §2.6). Noted before the
     // grant record, so a failure here leaves the request unspent for the client's retry.
     flow::remember_session_client(op, client, &answer.sid, services).await?;
+    // Signed (and an opaque token stored) before the grant record is written, not beside
+    // it: a failure of either then leaves the request unspent for the client's retry
+    // (`temporarily_unavailable` invites one, RFC 6749 §5.2). The write alone decides which
+    // poll answers; a poll that loses it signed for nothing, which only costs it time.
     let access_jti = random::token(16)?;
-    let sign = issue(
+    let mut body = issue(
         op,
         client,
         Issue {
@@ -116,12 +120,8 @@ pub async fn issue_once<S: Store, P, V>(
             exchanged: None,
         },
         services,
-    );
-    // Signed (and an opaque token stored) before the grant record is written, not beside
-    // it: a failure of either then leaves the request unspent for the client's retry
-    // (`temporarily_unavailable` invites one, RFC 6749 §5.2). The write alone decides which
-    // poll answers; a poll that loses it signed for nothing, which only costs it time.
-    let mut body = sign.await?;
+    )
+    .await?;
     let won = records::reserve(services.store, &grant_key, &grant_record, ttl).await?;
     if !won {
         return Err(spent());
