@@ -106,6 +106,30 @@ fn code_replay_is_refused_and_revokes_its_tokens() {
     assert_eq!(body(&refresh)["error"], "invalid_grant");
 }
 
+/// RFC 6749 §4.1.2 is about a code used twice; an exchange that issued nothing did not use
+/// it. When signing fails after the code's record was written, the client's retry gets the
+/// tokens, and a second exchange after that is still a replay.
+#[test]
+fn a_failed_exchange_leaves_the_code_for_the_retry() {
+    let op = Op::new();
+    let (_b, start, code) = sign_in(&op, "openid offline_access");
+    let failed = op.send_with_signer_down(&token_request(&code_form(&start, &code)));
+    assert_eq!(failed.status, 503, "{}", text(&failed));
+    assert_eq!(body(&failed)["error"], "temporarily_unavailable");
+    let retried = exchange(&op, &start, &code);
+    assert_eq!(retried.status, 200, "{}", text(&retried));
+    let tokens = body(&retried);
+    let replay = exchange(&op, &start, &code);
+    assert_eq!(body(&replay)["error"], "invalid_grant");
+    // The replay revokes what the retry issued.
+    let refresh = op.send(&token_request(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ("client_id", SPA),
+    ]));
+    assert_eq!(body(&refresh)["error"], "invalid_grant");
+}
+
 /// RFC 6749 §4.1.2 without `offline_access`: no refresh token is issued, and a replay still
 /// revokes the access token (the code's grant record names it either way).
 #[test]
