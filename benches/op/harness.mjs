@@ -12,11 +12,14 @@
 // phase, OP_BENCH_CODES [2000] codes exchanged under load, OP_BENCH_SEQUENTIAL [300] exchanges
 // and refreshes measured on one connection, OP_BENCH_WARMUP [100] exchanges and refreshes
 // before the sequential ones, OP_BENCH_TRACE=1 prints each phase's p50 by tenth of its
-// responses (to see warm-up and drift).
+// responses (to see warm-up and drift), OP_BENCH_DIRECT=1 sends the measured requests of the
+// scripts that call `routeDirect` past `wrangler dev`'s proxy (see there).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -180,6 +183,45 @@ export async function processesStartedBy(start) {
   const result = await start();
   const roots = [...processTable()].filter(([pid, ppid]) => ppid === process.pid && !before.has(pid)).map(([pid]) => pid);
   return { result, processes: () => roots.flatMap((root) => [root, ...descendants(root)]) };
+}
+
+/**
+ * The TCP ports on which any of `pids` listens (IPv4 and IPv6), read from /proc: a socket is
+ * a process's when one of its file descriptors links to the socket's inode.
+ */
+export function listeningPorts(pids) {
+  const inodes = new Set();
+  for (const pid of pids) {
+    let fds = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    for (const fd of fds) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (link.startsWith('socket:[')) inodes.add(link.slice('socket:['.length, -1));
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  }
+  const ports = new Set();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let lines = [];
+    try {
+      lines = readFileSync(table, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      // Field 3 is the state: 0A is LISTEN. Field 1 is local address:port in hex.
+      if (fields[3] === '0A' && inodes.has(fields[9])) ports.add(parseInt(fields[1].split(':').pop(), 16));
+    }
+  }
+  return [...ports];
 }
 
 /**
@@ -361,6 +403,49 @@ export const fmtRatio = (a, b) => (Number.isFinite(a / b) && b !== 0 ? `${fmt(a 
 // ----------------------------------------------------------------------------------------------
 // Phases
 
+// ----------------------------------------------------------------------------------------------
+// Past wrangler's proxy (OP_BENCH_DIRECT=1)
+//
+// `wrangler dev` runs two workerd. One serves the public port with wrangler's ProxyWorker,
+// which is there for live reload (production has nothing like it) and forwards every request
+// to the other, where Miniflare's entry worker hands it to the Worker. The proxy copies every
+// request and response field once more and rewrites the response's fields
+// (`rewriteUrlRelatedHeaders`), so through it each field costs both runtimes, and its own
+// work is most of a small request's CPU. Sent past it, a request reaches the second workerd's
+// entry socket with the `MF-Original-URL` field the proxy itself sends, so the Worker sees the
+// URL it would have seen, and every answer is the one the public URL gives. The proxy's
+// workerd, idle then, still counts in the tree's CPU.
+
+export const DIRECT = process.env.OP_BENCH_DIRECT === '1';
+/** The field from which Miniflare's entry worker takes the URL the proxy was asked for. */
+const ORIGINAL_URL = 'mf-original-url';
+
+/**
+ * The origin of the workerd among `pids` (one wrangler tree) that runs the Worker itself: of
+ * the ports the tree listens on besides `publicUrl`'s, the one that answers GET `path` as
+ * `publicUrl` does, with `expected`.
+ */
+export async function workerEntry(publicUrl, pids, path, expected) {
+  const publicPort = Number(new URL(publicUrl).port);
+  const answering = [];
+  for (const port of listeningPorts(pids).filter((port) => port !== publicPort)) {
+    const origin = `http://127.0.0.1:${port}`;
+    try {
+      const response = await fetch(`${origin}${path}`, {
+        headers: { [ORIGINAL_URL]: `${publicUrl}${path}` },
+        signal: AbortSignal.timeout(2_000),
+      });
+      if (response.status === 200 && (await response.text()) === expected) answering.push(origin);
+    } catch {
+      // Not an HTTP listener (an inspector, a control socket).
+    }
+  }
+  if (answering.length !== 1) {
+    throw new Error(`OP_BENCH_DIRECT: ${answering.length} listeners answer ${path} as ${publicUrl} does, not 1`);
+  }
+  return answering[0];
+}
+
 /**
  * The phases run against one OP (one `wrangler dev`): their figures (`rows`, recorded phases
  * only), the notes printed under the results (CPU use, contention, minting) and the
@@ -375,6 +460,8 @@ export class Bench {
      * script running several wrangler trees at once narrows it to one (`processesStartedBy`).
      */
     this.processes = opTree;
+    /** Where autocannon sends the requests, if not to `url` (`routeDirect`). */
+    this.entry = null;
     this.rows = [];
     this.notes = [];
     this.failures = [];
@@ -395,12 +482,15 @@ export class Bench {
     const selfBefore = processTicks([process.pid]);
     const t0 = performance.now();
     const instance = autocannon({
-      url: this.url,
+      url: this.entry ?? this.url,
       connections,
       pipelining: 1,
       timeout: 20,
       ...(amount ? { amount } : { duration }),
-      requests,
+      requests: this.entry === null ? requests : requests.map((request) => ({
+        ...request,
+        headers: { ...request.headers, [ORIGINAL_URL]: `${this.url}${request.path}` },
+      })),
     });
     instance.on('response', (_client, status, _bytes, ms) => {
       const now = performance.now();

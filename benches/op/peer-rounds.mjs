@@ -25,13 +25,15 @@
 // other trees sit idle meanwhile). A round's ratio is the mean over our instances over the
 // mean over theirs; the headline is the median of the rounds' ratios, with their range.
 // Placement as in peer.mjs: every tree on CPU 1, this load generator on CPU 0.
+// OP_BENCH_DIRECT=1 sends the measured requests past wrangler's proxy, to each tree's own
+// Worker workerd (harness.mjs says how and why), both sides alike.
 
 import {
-  CONNECTIONS, LOAD_CPU, OP_CPU,
+  CONNECTIONS, DIRECT, LOAD_CPU, OP_CPU,
   fmt, frozenPeerWorker, frozenWorker, getPhase, log, median, processesStartedBy, reportFailures, sameBody, sourceRevision,
   subjectIs,
 } from './harness.mjs';
-import { FLOOR_PATH, METADATA_PATH, oneAccessToken, packageVersion, startOurs, startTheirs } from './peer-sides.mjs';
+import { FLOOR_PATH, METADATA_PATH, oneAccessToken, packageVersion, routeDirect, startOurs, startTheirs } from './peer-sides.mjs';
 
 const intEnv = (name, fallback) => {
   const value = Number(process.env[name] ?? fallback);
@@ -59,7 +61,7 @@ async function startInstance(side, index) {
   try {
     const { result: contender, processes } = await processesStartedBy(() => (side === 'ours' ? startOurs : startTheirs)(frozen));
     contender.bench.processes = processes;
-    log(`${side} #${index}: ${contender.bench.url}, processes ${processes().join(' ')}`);
+    log(`${side} #${index}: ${await routeDirect(contender)}, processes ${processes().join(' ')}`);
     return { side, name: `${side} #${index}`, frozen, contender };
   } catch (err) {
     frozen.remove();
@@ -97,7 +99,8 @@ function report(instances, figures, wasmSha256, contended) {
     `Theirs: @cloudflare/workers-oauth-provider ${packageVersion('@cloudflare/workers-oauth-provider')} (benches/op/peer-worker).`);
   const unpinned = instances.filter(({ contender }) => !contender.pinned).map(({ name }) => name);
   const placement = unpinned.length ? `NOT pinned: ${unpinned.join(', ')}` : `all on CPU ${OP_CPU}, load generator on CPU ${LOAD_CPU}`;
-  out.push(`wrangler ${packageVersion('wrangler')}; ${INSTANCES} wrangler trees per side up at once, ${placement}; ` +
+  const route = DIRECT ? 'requests sent past wrangler\'s proxy, to each tree\'s Worker workerd' : 'requests through wrangler\'s proxy';
+  out.push(`wrangler ${packageVersion('wrangler')}; ${INSTANCES} wrangler trees per side up at once, ${placement}; ${route}; ` +
     `${ROUNDS} rounds, alternated (ABBA), each measurement ${WARMUP_SECONDS} s of warm-up then ${SECONDS} s; ` +
     `${contended} of ${ROUNDS * ROWS.length * instances.length} measurements contended (other processes over 10% of a CPU).`);
   out.push('');

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 
 import { Browser } from '../../tests/e2e/browserless.mjs';
 import {
-  ROOT, Bench, exchangeForm, fetchText, fmt, formHeaders, log, mintCode, startOurProvider, startPinned, subjectIs,
-  tokenFlow, verifyOurTokens,
+  DIRECT, ROOT, Bench, exchangeForm, fetchText, fmt, formHeaders, log, mintCode, startOurProvider, startPinned, subjectIs,
+  tokenFlow, verifyOurTokens, workerEntry,
 } from './harness.mjs';
 
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
@@ -26,6 +26,17 @@ const PEER_REDIRECT_URI = 'http://localhost:5173/callback';
 const VERIFY_CONCURRENCY = 8;
 
 export const packageVersion = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
+/**
+ * With OP_BENCH_DIRECT=1, points `contender`'s bench past wrangler's proxy, at the workerd of
+ * its own tree (`contender.bench.processes()`, so call it once that names one tree only);
+ * every phase after it goes there. Returns where the phases go.
+ */
+export async function routeDirect(contender) {
+  const { bench } = contender;
+  if (DIRECT) bench.entry = await workerEntry(bench.url, bench.processes(), FLOOR_PATH, contender.floorText);
+  return bench.entry === null ? `${bench.url} (through wrangler's proxy)` : `${bench.entry} (the Worker's workerd, past wrangler's proxy)`;
+}
 
 /** Ours, started from `frozen` (frozenWorker()). */
 export async function startOurs(frozen) {

@@ -5,6 +5,7 @@
 //
 //   node benches/op/peer.mjs                              (ours first, then theirs)
 //   OP_BENCH_PEER_ORDER=theirs-first node benches/op/peer.mjs
+//   OP_BENCH_DIRECT=1 node benches/op/peer.mjs          (past wrangler's proxy: harness.mjs)
 //
 // Ours: the frozen worker/build with the Durable Object store, started as load.mjs starts it
 // (fresh configuration, fresh local state, one login through the HTML form). Theirs: the
@@ -37,11 +38,11 @@
 // with the same proxy in front, so the difference is the Worker and the storage it uses.
 
 import {
-  CONNECTIONS, DOC_SECONDS, DOC_WARMUP_SECONDS, LOAD_CPU, OP_CPU,
+  CONNECTIONS, DIRECT, DOC_SECONDS, DOC_WARMUP_SECONDS, LOAD_CPU, OP_CPU,
   fmt, fmtInt, fmtRatio, frozenPeerWorker, frozenWorker, getPhase, log, noteLines, reportFailures, sameBody,
   sourceRevision, subjectIs, tokenPhases,
 } from './harness.mjs';
-import { FLOOR_PATH, METADATA_PATH, OUR_RESOURCE_PATH, PEER_RESOURCE_PATH, oneAccessToken, packageVersion, startOurs, startTheirs } from './peer-sides.mjs';
+import { FLOOR_PATH, METADATA_PATH, OUR_RESOURCE_PATH, PEER_RESOURCE_PATH, oneAccessToken, packageVersion, routeDirect, startOurs, startTheirs } from './peer-sides.mjs';
 
 const ROWS = [
   ['floor', `floor: GET ${FLOOR_PATH} (theirs: default handler), 1 connection`],
@@ -84,6 +85,7 @@ async function run(side, start, frozen) {
   log(`--- ${side}`);
   const contender = await start(frozen);
   try {
+    log(`${side}: measured at ${await routeDirect(contender)}`);
     const { rows, minted } = await measure(contender);
     const { bench, pinned, placement } = contender;
     return { rows, minted, bench, pinned, placement };
@@ -100,7 +102,8 @@ function report({ order, results, wasmSha256 }) {
   const out = [''];
   out.push(`Ours: oidc-edge, ${sourceRevision()}, index_bg.wasm sha256 \`${wasmSha256.slice(0, 16)}…\`, Durable Object store (OIDC_STORE=durable-object). ` +
     `Theirs: @cloudflare/workers-oauth-provider ${packageVersion('@cloudflare/workers-oauth-provider')} (benches/op/peer-worker), KV.`);
-  out.push(`Both on local workerd: wrangler ${packageVersion('wrangler')} \`wrangler dev --log-level warn\` (proxy workerd in front of the Worker's workerd), fresh local state each, 127.0.0.1; ${order.join(' first, then ')}.`);
+  const route = DIRECT ? 'requests sent past the proxy, to the Worker\'s workerd' : 'requests through the proxy';
+  out.push(`Both on local workerd: wrangler ${packageVersion('wrangler')} \`wrangler dev --log-level warn\` (proxy workerd in front of the Worker's workerd; ${route}), fresh local state each, 127.0.0.1; ${order.join(' first, then ')}.`);
   const allPinned = order.every((side) => results[side].pinned);
   out.push(allPinned ? `Pinned: each wrangler tree on CPU ${OP_CPU}, load generator (autocannon) on CPU ${LOAD_CPU}.` : 'NOT pinned (taskset unavailable or refused) for at least one side.');
   out.push(order.map((side) => `${side}: ${results[side].minted.codes} codes, ${results[side].minted.refreshTokens} refresh tokens, each used once`).join('; ') + '.');
