@@ -19,7 +19,7 @@
 //! The engine these tests measure (src/op/token/grants/): an exchange reads the code with
 //! `get` (the code is never deleted: it expires with its 60 s lifetime) and writes the code's
 //! grant record (`refresh:` under the code's derived first refresh token) with `reserve`
-//! while the tokens are signed, so no token leaves before that write. The exchange whose
+//! once the tokens are signed, and no token leaves before that write. The exchange whose
 //! `reserve` finds the record already written is the replay: it answers `invalid_grant` and
 //! revokes what the winner issued, named by the record: its refresh family (`family` and
 //! `family-notice`), which its access token names as `gid`, as does an exchange that finds the

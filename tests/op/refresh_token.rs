@@ -100,3 +100,34 @@ fn a_reuse_that_asks_for_more_scope_still_revokes_the_family() {
         "the family is revoked"
     );
 }
+
+/// RFC 6749 §6: the old refresh token goes once a new one is issued. A refresh that issued
+/// nothing (signing failed, a 503) rotated nothing, so the client's retry, even long after
+/// the grace window, is a first use and not a reuse that revokes the family.
+#[test]
+fn a_failed_refresh_leaves_the_token_for_a_late_retry() {
+    let op = Op::new();
+    let (_b, start, code) = sign_in(&op, "openid offline_access");
+    let rt1 = body(&exchange(&op, &start, &code))["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt1.as_str()),
+        ("client_id", SPA),
+    ];
+    let failed = op.send_with_signer_down(&token_request(&form));
+    assert_eq!(failed.status, 503, "{}", text(&failed));
+    assert_eq!(body(&failed)["error"], "temporarily_unavailable");
+    op.advance(300);
+    let retried = op.send(&token_request(&form));
+    assert_eq!(retried.status, 200, "{}", text(&retried));
+    let rt2 = body(&retried)["refresh_token"].as_str().unwrap().to_owned();
+    let next = op.send(&token_request(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &rt2),
+        ("client_id", SPA),
+    ]));
+    assert_eq!(next.status, 200, "the family lives: {}", text(&next));
+}

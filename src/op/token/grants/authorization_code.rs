@@ -2,7 +2,6 @@
 //! redirect URI, its PKCE challenge (RFC 7636 §4.6) and, with `dpop_jkt`, its DPoP key
 //! (RFC 9449 §10). A replayed code revokes what its first use issued (§4.1.2).
 
-use futures_util::future::join;
 use serde_json::{Value, json};
 
 use super::super::issue::{Issue, issue};
@@ -116,15 +115,11 @@ pub async fn exchange<S: Store, P, V>(
     }
     .max(lifetimes.code)
     .max(lifetimes.access_token);
-    // Written while the tokens are signed; the response waits for both, so no token
-    // leaves without the record that lets a replay revoke it (RFC 6749 §4.1.2). Both run
-    // to the end even when one fails, so this request knows whether it wrote the record.
-    let record_grant = async {
-        records::reserve(services.store, &grant_key, &grant_record, ttl)
-            .await
-            .map_err(OpError::from)
-    };
-    let sign = issue(
+    // The tokens first, then the record that spends the code: a signing failure (a 503)
+    // leaves the code for the client's retry, and whoever finds the record written has
+    // lost to an exchange that issued what the record names. No token leaves without the
+    // record that lets a replay revoke it (RFC 6749 §4.1.2).
+    let mut body = issue(
         op,
         client,
         Issue {
@@ -142,9 +137,9 @@ pub async fn exchange<S: Store, P, V>(
             exchanged: None,
         },
         services,
-    );
-    let (reserved, signed) = join(record_grant, sign).await;
-    if !reserved? {
+    )
+    .await?;
+    if !records::reserve(services.store, &grant_key, &grant_record, ttl).await? {
         // Another exchange of this code wrote the grant record first (in flight at the
         // same moment, or earlier): this one is the replay, and revokes what the other
         // issued.
@@ -153,18 +148,6 @@ pub async fn exchange<S: Store, P, V>(
             "the code is invalid, expired or already used".into(),
         ));
     }
-    let mut body = match signed {
-        Ok(body) => body,
-        Err(failed) => {
-            // This request won the code but issued nothing (the platform's signing or
-            // the opaque token's write failed, a 503). Its record comes off again, so
-            // the client's retry of this exchange is served rather than taken for a
-            // replay. Should the removal fail too, the code stays spent, as it would be
-            // had the failure come after the response.
-            let _ = records::delete(services.store, &grant_key).await;
-            return Err(failed);
-        }
-    };
     if refreshable {
         set_member(&mut body, "refresh_token", json!(first_refresh));
     }

@@ -3,7 +3,7 @@
 //! short grace revokes its whole family. Public clients' tokens are bound to their DPoP
 //! key (RFC 9449 §5) or their TLS client certificate (RFC 8705 §4).
 
-use futures_util::future::{try_join, try_join3};
+use futures_util::future::try_join;
 use serde_json::{Value, json};
 
 use super::super::issue::{Issue, issue};
@@ -101,8 +101,7 @@ pub async fn exchange<S: Store, P, V>(
         // mark is a key of its own, written once, so a location that has not yet seen it
         // and rotates the same token again writes an identical successor and cannot erase
         // a mark the successor's own rotation left (found by tests/kv_consistency.rs).
-        // Written while the family is checked: a successor of a revoked family is refused
-        // like every token of it.
+        // Written once the family is found not revoked and the tokens are signed (below).
         records::put(
             services.store,
             &Key::<Grants>::new(&successor),
@@ -136,20 +135,23 @@ pub async fn exchange<S: Store, P, V>(
         },
         services,
     );
-    // The family's revocation, the rotation and the tokens, at once.
-    let (revoked, moved_on, mut body) = try_join3(
+    // The family's revocation and the tokens at once, then the rotation: a signing
+    // failure (a 503) rotates nothing, so the client's retry, however late, is not a
+    // reuse (RFC 6749 §6: the old token goes only once a new one is issued). No token
+    // leaves before the rotation is written.
+    let (revoked, mut body) = try_join(
         async {
             lifecycle::family_revoked(&record.family, services)
                 .await
                 .map_err(OpError::from)
         },
-        async { rotate.await.map_err(OpError::from) },
         sign,
     )
     .await?;
     if revoked {
         return Err(invalid());
     }
+    let moved_on = rotate.await?;
     if let Some(rotated) = &rotated {
         judge_reuse(rotated, moved_on, &record.family, services).await?;
     }
