@@ -73,11 +73,16 @@ fn assert_refused(response: &Response, why: &str) {
     );
 }
 
-fn push(op: &Op, key: &ClientKey, client_id: &str, form: &[(&str, &str)]) -> Response {
+/// A push of `form` to `/par`, the client authenticated with a fresh assertion.
+fn push_request(op: &Op, key: &ClientKey, client_id: &str, form: &[(&str, &str)]) -> Request {
     let jti = oidc_edge::random::token(16).unwrap();
     let auth = sign(key, &assertion_claims(op, client_id, &jti), &[]);
     let form = with_assertion(form, &auth);
-    op.send(&Request::new("POST", &format!("{ISSUER}/par")).with_form(&form))
+    Request::new("POST", &format!("{ISSUER}/par")).with_form(&form)
+}
+
+fn push(op: &Op, key: &ClientKey, client_id: &str, form: &[(&str, &str)]) -> Response {
+    op.send(&push_request(op, key, client_id, form))
 }
 
 /// RFC 9101 §5.1, §6.3: a request object by value starts the authorization; both
@@ -322,6 +327,41 @@ fn a_request_object_is_used_once() {
     let pushed = push(&op, &signer, SIGNER, &[("request", &again)]);
     assert_eq!(pushed.status, 400, "{}", text(&pushed));
     assert_eq!(body(&pushed)["error"], "invalid_request_object");
+}
+
+/// RFC 9449 §8: a client that pushes a request object with a DPoP proof and is asked for
+/// the server's nonce sends the same request again (openid-client does, with the object it
+/// signed once). The first answer did not take the object, so its `jti` is not spent; the
+/// object is still used once.
+#[test]
+fn a_dpop_nonce_retry_pushes_the_same_request_object() {
+    let (signer, strict) = keys();
+    let op = op_with(&signer, &strict);
+    let start = AuthStart::new();
+    let request = sign(
+        &signer,
+        &object(&op, SIGNER, SIGNER_REDIRECT, &start, "nonce-retry"),
+        &[],
+    );
+    let key = dpop_key(7);
+    let par_url = format!("{ISSUER}/par");
+    let form = [("request", request.as_str())];
+    let first = op.send(
+        &push_request(&op, &signer, SIGNER, &form)
+            .with_header("dpop", &dpop_proof(&op, &key, "POST", &par_url, None, None)),
+    );
+    assert_eq!(body(&first)["error"], "use_dpop_nonce", "{}", text(&first));
+    let nonce = first.header("dpop-nonce").unwrap().to_owned();
+    let proof = || dpop_proof(&op, &key, "POST", &par_url, None, Some(&nonce));
+    let retried = op.send(&push_request(&op, &signer, SIGNER, &form).with_header("dpop", &proof()));
+    assert_eq!(retried.status, 201, "{}", text(&retried));
+    let again = op.send(&push_request(&op, &signer, SIGNER, &form).with_header("dpop", &proof()));
+    assert_eq!(
+        body(&again)["error"],
+        "invalid_request_object",
+        "{}",
+        text(&again)
+    );
 }
 
 /// RFC 9101 §10.5 (`require_signed_request_object`), OpenID Connect Registration §2

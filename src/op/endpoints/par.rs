@@ -62,6 +62,9 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
     let params = CLIENT_AUTH_PARAMS
         .into_iter()
         .fold(params, |params, name| params.without(name));
+    // The proof before the request object: a push answered `use_dpop_nonce` (RFC 9449
+    // §8) is sent again as it was, so it must not have spent the object's `jti`.
+    let proven = token::proof_key(op, req, &client, services).await?;
     // §3: with a request object, its parameters are the request, whatever else the form
     // holds.
     let (params, signed) = match params.get("request") {
@@ -79,7 +82,7 @@ async fn push<S: Store, P: Pbkdf2, V: SignatureVerifier>(
             "client_id differs from the authenticated client".into(),
         ));
     }
-    let params = match token::proof_key(op, req, &client, services).await? {
+    let params = match proven {
         None => params,
         Some(jkt) if params.get("dpop_jkt").is_none_or(|named| named == jkt) => {
             params.with("dpop_jkt", &jkt)
