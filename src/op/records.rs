@@ -202,6 +202,10 @@ kinds! {
     /// Clients registered at `/register` (RFC 7591), by `client_id` (not a secret: the
     /// client presents it everywhere).
     RegisteredClients: RegisteredClient, "client", Cacheable, false;
+    /// Registered clients that deleted themselves (RFC 7592 §2.3), by `client_id`: kept
+    /// where the store is strongly consistent, so an update at a location that still reads
+    /// the deleted registration from KV cannot write it back (`clients::registered`).
+    DeletedClients: Mark, "client-deleted", WriteOnce, false;
     /// Sign-ins under way at an upstream provider, by the `state` sent there (a bearer
     /// value: whoever holds it may finish the sign-in).
     UpstreamStates: crate::op::upstream::PendingSignIn, "upstream-state", SingleUse, true;

@@ -3,10 +3,12 @@
 //! validator as configured clients, with what only the operator may grant refused), the
 //! initial access token, the per-address limit, and registered clients at every endpoint.
 
+use oidc_edge::jose::verifier::run_ready;
 use oidc_edge::op::Request;
 use oidc_edge::op::clients::registered::LIFETIME;
 use oidc_edge::op::config::Config;
 use oidc_edge::op::password::PasswordHash;
+use oidc_edge::store::Records;
 use serde_json::{Value, json};
 
 use crate::op_support::*;
@@ -948,6 +950,43 @@ fn an_update_replaces_the_metadata() {
         "invalid_grant",
         "authenticated, with a bad code"
     );
+}
+
+/// RFC 7592 §2.3 against KV's propagation: a location that still reads the registration
+/// after the client deleted itself elsewhere takes an update against it, and the client
+/// stays deleted: the update is refused, and nothing is written back.
+#[test]
+fn an_update_against_a_stale_registration_does_not_bring_it_back() {
+    let op = open_op();
+    let client = registered(&op, &spa_metadata());
+    let id = client["client_id"].as_str().unwrap().to_owned();
+    let token = client["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = format!("client:{id}");
+    let stale = run_ready(op.store.get(&key))
+        .unwrap()
+        .expect("the registration");
+    assert_eq!(
+        manage(&op, "DELETE", &id, Some(&token), &json!({})).status,
+        204
+    );
+    // What a location that has not yet seen the deletion reads.
+    run_ready(op.store.put(&key, &stale, 3_600)).unwrap();
+    let mut update = spa_metadata();
+    update["client_id"] = json!(id);
+    update["client_name"] = json!("Back again");
+    let answer = manage(&op, "PUT", &id, Some(&token), &update);
+    assert_eq!(
+        (answer.status, error_of(&answer).1.as_str()),
+        (401, "invalid_token"),
+        "{}",
+        text(&answer)
+    );
+    assert_eq!(run_ready(op.store.get(&key)).unwrap(), None);
+    let gone = manage(&op, "GET", &id, Some(&token), &json!({}));
+    assert_eq!(gone.status, 401);
 }
 
 /// RFC 7592 §2.3: after a deletion the client is gone: its token no longer reads the

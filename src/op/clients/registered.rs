@@ -18,7 +18,7 @@ use crate::op::clients::metadata::{self, MetadataError};
 use crate::op::config::{AuthMethod, Client, ClientOrigin, SelfAsserted};
 use crate::op::password::{DEFAULT_SECRET_ITERATIONS, PasswordHash};
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Key, RegisteredClient, RegisteredClients};
+use crate::op::records::{self, DeletedClients, Key, Mark, RegisteredClient, RegisteredClients};
 use crate::secret::constant_time_eq;
 use crate::store::Store;
 use crate::{Error, b64, random};
@@ -29,6 +29,10 @@ use crate::{Error, b64, random};
 pub const LIFETIME: u64 = 365 * 24 * 3600;
 /// How long the provider keeps what it read of a registered client, in seconds.
 pub const CACHE_SECONDS: i64 = 60;
+/// How long a deletion's mark is kept, in seconds: far beyond the time a location may
+/// still read the deleted registration (KV's propagation and its edge cache, a minute
+/// each), which is how long an update could be made against it.
+const DELETION_MARK_SECONDS: u64 = 3600;
 /// The most registered clients a provider keeps at once.
 pub(crate) const CACHE_SIZE: usize = 512;
 /// Random bytes in a `client_id` (base64url: [`ID_LEN`] characters).
@@ -92,6 +96,45 @@ pub async fn load<S: Store, P, V>(
         return Ok(None);
     }
     records::get(services.store, &Key::<RegisteredClients>::new(client_id)).await
+}
+
+/// Replaces the registration of `client_id` with `record` (RFC 7592 §2.2). `false` when
+/// the client deleted itself meanwhile: then nothing is left stored. The update is read
+/// from a registration that KV may still show at this location after a deletion made at
+/// another, so the deletion's mark is looked up after the write: a deletion marked
+/// before the look-up is undone here, and one marked after it deletes the record after
+/// this write, so either way the client stays deleted.
+pub async fn replace<S: Store, P, V>(
+    client_id: &str,
+    record: &RegisteredClient,
+    services: &Services<'_, S, P, V>,
+) -> Result<bool, Error> {
+    let key = Key::<RegisteredClients>::new(client_id);
+    let remaining = u64::try_from(record.expires_at.saturating_sub(services.now.0)).unwrap_or(0);
+    records::put(services.store, &key, record, remaining).await?;
+    let deleted = Key::<DeletedClients>::new(client_id);
+    if records::get(services.store, &deleted).await?.is_some() {
+        records::delete(services.store, &key).await?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Deletes the registration of `client_id` (RFC 7592 §2.3): the mark first, which keeps
+/// an update made against a stale read from bringing it back ([`replace`]), then the
+/// record.
+pub async fn delete<S: Store, P, V>(
+    op: &Provider,
+    client_id: &str,
+    services: &Services<'_, S, P, V>,
+) -> Result<(), Error> {
+    let now = services.now.0;
+    let mark = Mark { at: now };
+    let deleted = Key::<DeletedClients>::new(client_id);
+    records::put(services.store, &deleted, &mark, DELETION_MARK_SECONDS).await?;
+    records::delete(services.store, &Key::<RegisteredClients>::new(client_id)).await?;
+    remember(op, client_id, None, now);
+    Ok(())
 }
 
 /// The client a stored record describes, read by the validator with today's rules (a scope

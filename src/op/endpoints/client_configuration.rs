@@ -12,6 +12,8 @@
 //! adds `client_credentials`, which only registering with the operator's initial access
 //! token grants. A read and an update answer with the client information response of §3,
 //! which includes the registration access token: the one presented (it is not rotated).
+//! A deletion is final: an update made where the deleted registration is still read (KV's
+//! propagation) is refused and written back out ([`registered::replace`]).
 //! After a deletion the client is unknown everywhere the provider looks it up: its grants
 //! can no longer be used, its tokens are refused at `/userinfo` and the provider's own API
 //! and answered inactive by `/introspect` (a resource server that checks JWT access tokens
@@ -30,7 +32,7 @@ use crate::op::config::{AuthMethod, GrantType};
 use crate::op::http::{Request, Response};
 use crate::op::password::{PasswordHash, Pbkdf2, verify_password};
 use crate::op::provider::{Provider, Services};
-use crate::op::records::{self, Key, RegisteredClient, RegisteredClients};
+use crate::op::records::RegisteredClient;
 use crate::op::routes::CLIENT_CONFIGURATION_PREFIX;
 use crate::store::Store;
 
@@ -68,14 +70,11 @@ async fn run<S: Store, P: Pbkdf2, V>(
     let record = registered::load(client_id, services)
         .await?
         .filter(|record| now < record.expires_at && registered::token_matches(record, token))
-        .ok_or(RegistrationError::InvalidToken(Some(
-            "the registration access token is not valid for this client",
-        )))?;
+        .ok_or_else(token_not_valid)?;
     match req.method.as_str() {
         "PUT" => update(op, req, services, client_id, token, record).await,
         "DELETE" => {
-            records::delete(services.store, &Key::<RegisteredClients>::new(client_id)).await?;
-            registered::remember(op, client_id, None, now);
+            registered::delete(op, client_id, services).await?;
             // §2.3: 204, and the client is gone.
             Ok(Response::empty(204).no_store())
         }
@@ -85,6 +84,13 @@ async fn run<S: Store, P: Pbkdf2, V>(
             Ok(Response::json(200, &Value::Object(body)).no_store_credentials())
         }
     }
+}
+
+/// §2.1-2.3: a wrong token and a client that is not registered are answered alike.
+fn token_not_valid() -> RegistrationError {
+    RegistrationError::InvalidToken(Some(
+        "the registration access token is not valid for this client",
+    ))
 }
 
 /// §2.2: replaces the client's metadata with the request's.
@@ -173,14 +179,12 @@ async fn update<S: Store, P: Pbkdf2, V>(
         expires_at: record.expires_at,
     };
     let now = services.now.0;
-    let remaining = u64::try_from(updated.expires_at.saturating_sub(now)).unwrap_or(0);
-    records::put(
-        services.store,
-        &Key::<RegisteredClients>::new(client_id),
-        &updated,
-        remaining,
-    )
-    .await?;
+    if !registered::replace(client_id, &updated, services).await? {
+        // §2.2: deleted by a request that reached the store first; as for a client
+        // that is no longer registered.
+        registered::remember(op, client_id, None, now);
+        return Err(token_not_valid());
+    }
     let client = registered::client_of(op, client_id, &updated)?;
     registered::remember(op, client_id, Some(Arc::new(client)), now);
     let mut body = describe(op, client_id, &updated);
