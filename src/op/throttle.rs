@@ -16,9 +16,14 @@
 //! found it). The defaults leave room for a user who mistypes a few times and signs in
 //! again later.
 //!
-//! Per address, only failures count, after the check: many people can sign in from behind
-//! one address (an office, a carrier's NAT), and a guesser spraying one password over many
-//! usernames fails at almost every try. A counter that cannot be written fails the
+//! Per address, only failures count: many people can sign in from behind one address (an
+//! office, a carrier's NAT), and a guesser spraying one password over many usernames fails
+//! at almost every try. They are counted the same atomic way, before the check: every
+//! attempt adds to the address's attempts, and one that ends without a wrong password (a
+//! success, or a refusal) adds to its settled attempts once it has; the address's failures
+//! are the difference. Counting failures after the check instead would let guesses sent in
+//! parallel all read a count under the limit and go on together; here an attempt in flight
+//! counts as a failure until it settles. A counter that cannot be written fails the
 //! attempt (503), never lets it through.
 //!
 //! An address is counted as the network one host holds ([`address_subject`]): an IPv4
@@ -59,8 +64,10 @@ pub enum Verdict {
     },
 }
 
-/// Counts one attempt for `username` and says whether it may go on: not if the username
-/// is over its limit, or the request's address over its limit of failures.
+/// Counts one attempt for `username` and from the request's address, and says whether it
+/// may go on: not if the username is over its limit, or the address's failures before
+/// this attempt (attempts in flight included) reached its limit. A refused attempt is
+/// settled here; an allowed one is settled by [`succeeded`] or stays a failure.
 pub async fn attempt<S: Store>(
     limits: &LoginLimits,
     store: &S,
@@ -72,20 +79,51 @@ pub async fn attempt<S: Store>(
     let retry_after = limits.window.saturating_sub(into_window);
     let user_key = key("user", &username.to_lowercase(), index);
     let per_user = store.increment(&user_key, limits.window).await?;
-    let address_failures = match address_key(req, index) {
-        Some(key) => store
-            .get(&key)
-            .await?
-            .map_or(0, |bytes| parse_count(&bytes)),
+    let address_failures = match address_keys(req, index) {
+        Some(AddressKeys { attempts, settled }) => {
+            // Settled first: then every settled attempt read was counted before this one,
+            // and what is not settled of those before it (failures, attempts in flight)
+            // is never undercounted. Read after, it could take in attempts that came
+            // later and settled first.
+            let settled = store
+                .get(&settled)
+                .await?
+                .map_or(0, |bytes| parse_count(&bytes));
+            let attempts = store.increment(&attempts, limits.window).await?;
+            // This attempt is not a failure yet: the ones before it are counted.
+            attempts.saturating_sub(1).saturating_sub(settled)
+        }
         None => 0,
     };
-    Ok(
-        if per_user > limits.per_username || address_failures >= limits.per_address {
-            Verdict::Refused { retry_after }
-        } else {
-            Verdict::Allowed
-        },
-    )
+    if per_user > limits.per_username || address_failures >= limits.per_address {
+        settle(limits, store, req, index).await?;
+        return Ok(Verdict::Refused { retry_after });
+    }
+    Ok(Verdict::Allowed)
+}
+
+/// Settles an allowed attempt that signed in: it is not one of the address's failures.
+pub async fn succeeded<S: Store>(
+    limits: &LoginLimits,
+    store: &S,
+    req: &Request,
+    now: UnixTime,
+) -> Result<(), Error> {
+    let (index, _) = window_of(limits.window, now);
+    settle(limits, store, req, index).await
+}
+
+/// Adds one to the settled attempts of the request's address in window `index`.
+async fn settle<S: Store>(
+    limits: &LoginLimits,
+    store: &S,
+    req: &Request,
+    index: u64,
+) -> Result<(), Error> {
+    if let Some(AddressKeys { settled, .. }) = address_keys(req, index) {
+        store.increment(&settled, limits.window).await?;
+    }
+    Ok(())
 }
 
 /// User-code look-ups allowed per browser in [`USER_CODE_WINDOW`]: a person mistypes a
@@ -139,20 +177,6 @@ pub async fn user_code_attempt<S: Store>(
             Verdict::Allowed
         },
     )
-}
-
-/// Counts a wrong password against the request's address.
-pub async fn failed<S: Store>(
-    limits: &LoginLimits,
-    store: &S,
-    req: &Request,
-    now: UnixTime,
-) -> Result<(), Error> {
-    let (index, _) = window_of(limits.window, now);
-    if let Some(key) = address_key(req, index) {
-        store.increment(&key, limits.window).await?;
-    }
-    Ok(())
 }
 
 /// Counts one request of kind `kind` (`register`) against the request's address and says
@@ -220,10 +244,23 @@ async fn counted<S: Store>(
 /// it is never an address's counter.
 const DEPLOYMENT: &str = "\ndeployment";
 
-/// The failure counter of the request's address in window `index`, if it names one.
-fn address_key(req: &Request, index: u64) -> Option<String> {
-    req.header(ADDRESS_HEADER)
-        .map(|address| key("address", &address_subject(address), index))
+/// The sign-in counters of one address in one window.
+struct AddressKeys {
+    /// Every attempt from it.
+    attempts: String,
+    /// Its attempts that ended without a wrong password.
+    settled: String,
+}
+
+/// The sign-in counters of the request's address in window `index`, if it names one.
+fn address_keys(req: &Request, index: u64) -> Option<AddressKeys> {
+    req.header(ADDRESS_HEADER).map(|address| {
+        let subject = address_subject(address);
+        AddressKeys {
+            attempts: key("address attempts", &subject, index),
+            settled: key("address settled", &subject, index),
+        }
+    })
 }
 
 /// What a per-address counter counts for the address `header` names: an IPv4 address as

@@ -1,6 +1,6 @@
 // Single use under concurrency (issue 14), on the real Worker under `wrangler dev`: one code
 // exchanged by 20 requests at once, one refresh token refreshed by 20 at once, one DPoP proof
-// sent in 20 requests at once.
+// sent in 20 requests at once, and 20 wrong passwords posted at once from one address.
 //
 //   node --test tests/e2e/single-use.test.mjs
 //
@@ -14,8 +14,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { Browser, parseForm } from './browserless.mjs';
 import { opFixture } from './fixture.mjs';
-import { call, dpopKey, dpopProof, signIn, tokenRequest, withDpopNonce } from './flows.mjs';
+import { authorizeUrl, call, dpopKey, dpopProof, pkce, signIn, tokenRequest, withDpopNonce } from './flows.mjs';
 import { freePort, startWrangler } from './wrangler.mjs';
 
 /** Requests sent at once in every race. */
@@ -23,10 +24,17 @@ const RACERS = 20;
 /** Races per case: each asserted with the Durable Object; measured in KV-only mode. */
 const ROUNDS = { objects: 3, kv: 10 };
 
+/** Failed sign-ins allowed per address: what the login race is held to. */
+const PER_ADDRESS = 5;
+
 /** A Worker in one store mode, with its configuration. */
 async function startOp(vars) {
   const port = await freePort();
   const fx = await opFixture({ issuer: `http://127.0.0.1:${port}` });
+  // A day's window: a race never straddles two. The other races sign in from another
+  // address, with the right password (successes never count against an address).
+  fx.config.login_limits = { per_username: 1000, per_address: PER_ADDRESS, window: 86400 };
+  fx.secrets.OIDC_CONFIG = JSON.stringify(fx.config);
   const op = await startWrangler({ port, secrets: fx.secrets, vars });
   const spa = { clientId: fx.spa.clientId, redirectUri: fx.spa.redirectUri };
   return { op, fx, spa };
@@ -38,7 +46,7 @@ async function race(n, send) {
   const gate = new Promise((resolve) => {
     go = resolve;
   });
-  const all = Array.from({ length: n }, () => gate.then(send));
+  const all = Array.from({ length: n }, (_, i) => gate.then(() => send(i)));
   go();
   return Promise.all(all);
 }
@@ -121,6 +129,32 @@ async function dpopRace(env) {
   return { answers, accepted: answers.filter((res) => res.status === 200).length };
 }
 
+/**
+ * 20 login forms, each in a browser of its own, then a wrong password for a different
+ * username in each, all posted at once from `address` (a documentation address, one per
+ * round, so that rounds do not share a counter).
+ */
+async function loginRace(env, address) {
+  const forms = [];
+  for (let i = 0; i < RACERS; i++) {
+    const browser = new Browser(env.op.url);
+    const { challenge } = pkce();
+    const page = await browser.navigate(authorizeUrl(env.op.url, env.spa, { challenge, state: `s${i}`, nonce: `n${i}` }));
+    assert.equal(new URL(page.url).pathname, '/login', `racer ${i} reached the login form`);
+    forms.push({ browser, url: page.url, form: parseForm(page.html) });
+  }
+  return race(RACERS, async (i) => {
+    const { browser, url, form } = forms[i];
+    const res = await browser.fetch(new URL(form.action || url, url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': address },
+      body: new URLSearchParams({ ...form.hidden, username: `guess${i}`, password: 'wrong' }).toString(),
+    });
+    await res.arrayBuffer();
+    return res;
+  });
+}
+
 let objects;
 let kvOnly;
 let started;
@@ -177,6 +211,18 @@ describe('with the Durable Object (the default store)', () => {
       assert.equal(counts['401 invalid_dpop_proof'], RACERS - 1, show(counts));
     }
   });
+
+  test(`${RACERS} wrong passwords at once from one address: ${PER_ADDRESS} are checked, the rest wait (login_limits.per_address)`, async (t) => {
+    for (let round = 0; round < ROUNDS.objects; round++) {
+      const answers = await loginRace(objects, `192.0.2.${round + 1}`);
+      const counts = tally(answers);
+      t.diagnostic(`durable object, round ${round + 1}: ${show(counts)}`);
+      // An attempt in flight counts as a failure until it ends, so of attempts that all
+      // start before any ends, only the first PER_ADDRESS get their password checked.
+      assert.equal(counts['401'], PER_ADDRESS, show(counts));
+      assert.equal(counts['429'], RACERS - PER_ADDRESS, show(counts));
+    }
+  });
 });
 
 describe('KV only (OIDC_STORE=kv): measured, not asserted', () => {
@@ -215,5 +261,15 @@ describe('KV only (OIDC_STORE=kv): measured, not asserted', () => {
       accepted.push(race.accepted);
     }
     t.diagnostic(`kv-only: one proof accepted ${rounds(accepted)} (of ${RACERS} each)`);
+  });
+
+  test(`${RACERS} wrong passwords at once from one address`, async (t) => {
+    const checked = [];
+    for (let round = 0; round < ROUNDS.kv; round++) {
+      const answers = await loginRace(kvOnly, `198.51.100.${round + 1}`);
+      t.diagnostic(`kv-only, round ${round + 1}: ${show(tally(answers))}`);
+      checked.push(answers.filter((res) => res.status === 401).length);
+    }
+    t.diagnostic(`kv-only: passwords checked ${rounds(checked)} (limit ${PER_ADDRESS}, of ${RACERS} each)`);
   });
 });

@@ -2,7 +2,10 @@
 //! RFC 6585 §4: 429 with `Retry-After`). Attempts are counted per username, whether it
 //! exists or not, and per client address (`CF-Connecting-IP`).
 
+use oidc_edge::jose::verifier::run_ready;
+use oidc_edge::op::throttle::{self, Verdict};
 use oidc_edge::op::{Request, Response};
+use oidc_edge::time::UnixTime;
 use serde_json::json;
 
 use crate::op_support::*;
@@ -176,4 +179,51 @@ fn limits_are_configured_and_checked() {
         let err = oidc_edge::op::config::Config::from_json(&config.to_string()).unwrap_err();
         assert_eq!(err.path, path, "{err}");
     }
+}
+
+/// Guesses sent in parallel: an attempt still in flight (its password not yet checked)
+/// counts as one of its address's failures, so attempts that all start before any ends are
+/// held to the limit too; one that settles (signs in, or is refused) gives its place back.
+#[test]
+fn attempts_in_flight_count_against_their_address() {
+    let op = op_with_limits();
+    let limits = oidc_edge::op::config::LoginLimits {
+        per_username: 3,
+        per_address: 2,
+        window: 600,
+    };
+    let from = |address: &str| {
+        Request::new("POST", &absolute("/login")).with_header("cf-connecting-ip", address)
+    };
+    let attempt = |username: &str, address: &str| {
+        run_ready(throttle::attempt(
+            &limits,
+            &op.store,
+            &from(address),
+            username,
+            UnixTime(op.now()),
+        ))
+        .unwrap()
+    };
+    // Two attempts under way from one address, neither answered yet: the third waits.
+    assert_eq!(attempt("user1", "203.0.113.7"), Verdict::Allowed);
+    assert_eq!(attempt("user2", "203.0.113.7"), Verdict::Allowed);
+    assert!(matches!(
+        attempt("user3", "203.0.113.7"),
+        Verdict::Refused { .. }
+    ));
+    assert_eq!(attempt("user3", "198.51.100.2"), Verdict::Allowed);
+    // One of the two signs in: the address has one failure (the other), under its limit.
+    run_ready(throttle::succeeded(
+        &limits,
+        &op.store,
+        &from("203.0.113.7"),
+        UnixTime(op.now()),
+    ))
+    .unwrap();
+    assert_eq!(attempt("user4", "203.0.113.7"), Verdict::Allowed);
+    assert!(matches!(
+        attempt("user5", "203.0.113.7"),
+        Verdict::Refused { .. }
+    ));
 }

@@ -134,9 +134,10 @@ pub(crate) async fn sign_in<S: Store, P: Pbkdf2, V>(
         return Ok(SignIn::Throttled { retry_after });
     }
     let Some(sub) = check_credentials(op, username, password, services).await? else {
-        throttle::failed(limits, services.store, req, services.now).await?;
+        // Counted as one of the address's failures when it was attempted.
         return Ok(SignIn::Wrong);
     };
+    throttle::succeeded(limits, services.store, req, services.now).await?;
     let (cookie, session) = start_session(op, &sub, services.now.0, services).await?;
     Ok(SignIn::SignedIn { cookie, session })
 }
