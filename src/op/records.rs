@@ -413,6 +413,13 @@ pub struct Grant {
     /// token for any of them. Not written when none; absent from older records.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
+    /// Whether the grant came from a device or CIBA request's poll, not a code. Its record
+    /// is stored under the request's derived first refresh token, as a code's is, so a
+    /// device code or an `auth_req_id` sent as a `code` finds it: this says it is no
+    /// spent code, and a code's replay never revokes it. Not written when false; absent
+    /// from older records.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub polled: bool,
 }
 
 /// A client registered at `/register` (RFC 7591): its metadata as accepted (registry names,

@@ -923,3 +923,35 @@ fn a_failed_poll_leaves_the_tokens_for_the_retry() {
     op.advance(5);
     assert_eq!(error_of(&poll(&op, TV, device_code)), "invalid_grant");
 }
+
+/// A device code is no authorization code (RFC 8628 §3.5): sent as one by anyone, it is an
+/// unknown code, and the replay rule of RFC 6749 §4.1.2 does not revoke the device's grant,
+/// although the device grant's record is named the way a code's is.
+#[test]
+fn a_device_code_sent_as_a_code_revokes_nothing() {
+    let op = device_op();
+    let started = start(&op, "openid offline_access");
+    let device_code = started["device_code"].as_str().unwrap();
+    answer(&op, started["user_code"].as_str().unwrap(), "allow");
+    let tokens = body(&poll(&op, TV, device_code));
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let as_code = op.send(&token_request(&[
+        ("grant_type", "authorization_code"),
+        ("code", device_code),
+        ("redirect_uri", SPA_REDIRECT),
+        ("code_verifier", &"v".repeat(43)),
+        ("client_id", SPA),
+    ]));
+    assert_eq!(error_of(&as_code), "invalid_grant", "{}", text(&as_code));
+    let refreshed = op.send(&token_request(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", TV),
+    ]));
+    assert_eq!(
+        refreshed.status,
+        200,
+        "the device's grant lives: {}",
+        text(&refreshed)
+    );
+}

@@ -83,6 +83,7 @@ pub async fn issue_once<S: Store, P, V>(
         refreshable,
         claims: RequestedClaims::default(),
         resources: approved.resources.to_vec(),
+        polled: true,
     };
     let lifetimes = &op.config.lifetimes;
     // The record outlives what it guards: the access token, the refresh token if one is

@@ -105,6 +105,7 @@ pub async fn exchange<S: Store, P, V>(
         // Refreshed ID tokens and UserInfo keep honoring the `claims` parameter.
         claims: request.claims.clone(),
         resources: request.resources.clone(),
+        polled: false,
     };
     // The record outlives whatever it guards: the code (a replay must find it), the access
     // token (a replay revokes it) and the refresh token, if one is issued.
@@ -155,12 +156,17 @@ pub async fn exchange<S: Store, P, V>(
 }
 
 /// RFC 6749 §4.1.2: a code used again revokes what its first use issued, named by the
-/// code's grant record. Returns whether the code was spent.
+/// code's grant record. Returns whether the code was spent. A device code or an
+/// `auth_req_id` sent as a code names its own grant's record the same way: that is no
+/// code, and nothing is revoked (RFC 8628 §3.5, CIBA Core §10.1 decide what those are).
 async fn revoke_if_spent<S: Store, P, V>(
     grant_key: &Key<Grants>,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, OpError> {
-    let Some(spent) = records::get::<_, Grants>(services.store, grant_key).await? else {
+    let Some(spent) = records::get::<_, Grants>(services.store, grant_key)
+        .await?
+        .filter(|spent| !spent.polled)
+    else {
         return Ok(false);
     };
     lifecycle::revoke_replayed_code(&spent, services).await?;
