@@ -954,16 +954,11 @@ fn an_update_replaces_the_metadata() {
 
 /// RFC 7592 §2.3 against KV's propagation: a location that still reads the registration
 /// after the client deleted itself elsewhere takes an update against it, and the client
-/// stays deleted: the update is refused, and nothing is written back.
+/// stays deleted: the update is refused and writes nothing.
 #[test]
 fn an_update_against_a_stale_registration_does_not_bring_it_back() {
     let op = open_op();
-    let client = registered(&op, &spa_metadata());
-    let id = client["client_id"].as_str().unwrap().to_owned();
-    let token = client["registration_access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (id, token) = registered_with_token(&op);
     let key = format!("client:{id}");
     let stale = run_ready(op.store.get(&key))
         .unwrap()
@@ -974,19 +969,99 @@ fn an_update_against_a_stale_registration_does_not_bring_it_back() {
     );
     // What a location that has not yet seen the deletion reads.
     run_ready(op.store.put(&key, &stale, 3_600)).unwrap();
-    let mut update = spa_metadata();
-    update["client_id"] = json!(id);
-    update["client_name"] = json!("Back again");
-    let answer = manage(&op, "PUT", &id, Some(&token), &update);
+    let answer = manage(&op, "PUT", &id, Some(&token), &renamed(&id));
     assert_eq!(
         (answer.status, error_of(&answer).1.as_str()),
         (401, "invalid_token"),
         "{}",
         text(&answer)
     );
-    assert_eq!(run_ready(op.store.get(&key)).unwrap(), None);
-    let gone = manage(&op, "GET", &id, Some(&token), &json!({}));
-    assert_eq!(gone.status, 401);
+    assert_eq!(
+        run_ready(op.store.get(&key)).unwrap(),
+        Some(stale),
+        "nothing written"
+    );
+}
+
+/// The same with the deletion made while the update is under way: its mark lands as the
+/// update writes, and the update takes its write back.
+#[test]
+fn an_update_racing_a_deletion_takes_its_write_back() {
+    let op = open_op();
+    let (id, token) = registered_with_token(&op);
+    let deleting = DeletedMeanwhile {
+        store: &op.store,
+        client_id: &id,
+        at: op.now(),
+    };
+    let answer = op.send_on(
+        &json_request("PUT", &format!("/register/{id}"), &renamed(&id))
+            .with_header("authorization", &format!("Bearer {token}")),
+        &deleting,
+    );
+    assert_eq!(
+        (answer.status, error_of(&answer).1.as_str()),
+        (401, "invalid_token"),
+        "{}",
+        text(&answer)
+    );
+    assert_eq!(
+        run_ready(op.store.get(&format!("client:{id}"))).unwrap(),
+        None
+    );
+}
+
+/// A registered SPA: its `client_id` and registration access token.
+fn registered_with_token(op: &Op) -> (String, String) {
+    let client = registered(op, &spa_metadata());
+    let field = |name: &str| client[name].as_str().unwrap().to_owned();
+    (field("client_id"), field("registration_access_token"))
+}
+
+/// The SPA's metadata as an update of `id` sends it, with a new name.
+fn renamed(id: &str) -> Value {
+    let mut update = spa_metadata();
+    update["client_id"] = json!(id);
+    update["client_name"] = json!("Back again");
+    update
+}
+
+/// The test's store, where a deletion of `client_id` (made at another location) lands its
+/// mark just as the provider writes the client's registration.
+struct DeletedMeanwhile<'a> {
+    store: &'a oidc_edge::store::MemoryStore<TestClock>,
+    client_id: &'a str,
+    at: i64,
+}
+
+impl oidc_edge::store::Records for DeletedMeanwhile<'_> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
+        self.store.get(key).await
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl: u64) -> Result<(), oidc_edge::Error> {
+        self.store.put(key, value, ttl).await?;
+        if key == format!("client:{}", self.client_id) {
+            let mark = json!({ "at": self.at }).to_string();
+            let mark_key = format!("client-deleted:{}", self.client_id);
+            self.store.put(&mark_key, mark.as_bytes(), 3_600).await?;
+        }
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<(), oidc_edge::Error> {
+        self.store.delete(key).await
+    }
+}
+
+impl oidc_edge::store::SingleUse for DeletedMeanwhile<'_> {
+    async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, oidc_edge::Error> {
+        self.store.consume(key).await
+    }
+    async fn reserve(&self, key: &str, value: &[u8], ttl: u64) -> Result<bool, oidc_edge::Error> {
+        self.store.reserve(key, value, ttl).await
+    }
+    async fn increment(&self, key: &str, ttl: u64) -> Result<u64, oidc_edge::Error> {
+        self.store.increment(key, ttl).await
+    }
 }
 
 /// RFC 7592 §2.3: after a deletion the client is gone: its token no longer reads the

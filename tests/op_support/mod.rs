@@ -416,6 +416,21 @@ impl Op {
         run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
     }
 
+    /// `req` answered on `store` (one that wraps the test's store, to act between the
+    /// provider's calls) instead of the test's store.
+    pub fn send_on<S: oidc_edge::store::Store>(&self, req: &Request, store: &S) -> Response {
+        let provider = self.provider.borrow();
+        let services = Services {
+            store,
+            pbkdf2: &RustPbkdf2,
+            verifier: &RustCrypto,
+            signer: provider.signing_keys(),
+            fetcher: &self.web,
+            now: UnixTime(self.now()),
+        };
+        run_ready(async { Ok(provider.handle(req, &services).await) }).unwrap()
+    }
+
     /// `req` answered on the test's store, with every store call it made ([`Logged`]).
     pub fn send_logged(&self, req: &Request) -> (Response, Vec<(&'static str, String)>) {
         let provider = self.provider.borrow();

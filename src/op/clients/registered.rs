@@ -99,20 +99,26 @@ pub async fn load<S: Store, P, V>(
 }
 
 /// Replaces the registration of `client_id` with `record` (RFC 7592 §2.2). `false` when
-/// the client deleted itself meanwhile: then nothing is left stored. The update is read
-/// from a registration that KV may still show at this location after a deletion made at
-/// another, so the deletion's mark is looked up after the write: a deletion marked
-/// before the look-up is undone here, and one marked after it deletes the record after
-/// this write, so either way the client stays deleted.
+/// the client deleted itself: then nothing is written, or what was is taken back. The
+/// update is read from a registration that KV may still show at this location after a
+/// deletion made at another, so the deletion's mark is looked up before the write (a
+/// deletion that came first: nothing is written) and again after it (one made while this
+/// update was under way: its write is taken back, and the deletion's own removal comes
+/// after it anyway). Only a deletion racing the update within the same second can meet
+/// KV's one write per second per key on the way back, and then one of the two requests
+/// fails with 503 for its client to retry.
 pub async fn replace<S: Store, P, V>(
     client_id: &str,
     record: &RegisteredClient,
     services: &Services<'_, S, P, V>,
 ) -> Result<bool, Error> {
+    let deleted = Key::<DeletedClients>::new(client_id);
+    if records::get(services.store, &deleted).await?.is_some() {
+        return Ok(false);
+    }
     let key = Key::<RegisteredClients>::new(client_id);
     let remaining = u64::try_from(record.expires_at.saturating_sub(services.now.0)).unwrap_or(0);
     records::put(services.store, &key, record, remaining).await?;
-    let deleted = Key::<DeletedClients>::new(client_id);
     if records::get(services.store, &deleted).await?.is_some() {
         records::delete(services.store, &key).await?;
         return Ok(false);
