@@ -155,13 +155,15 @@ fn code_replay_without_offline_access_revokes_the_access_token() {
 
 /// RFC 6749 §4.1.2: a spent code sent again is a replay whatever else the request gets
 /// wrong (another verifier, another redirect URI: what an observer of the code would
-/// send), and revokes what the code issued.
+/// send; a resource the authorization did not name, RFC 8707 §2.2), and revokes what the
+/// code issued.
 #[test]
 fn a_replay_that_fails_the_codes_binding_still_revokes() {
     let op = Op::new();
     for wrong in [
         ("code_verifier", "x".repeat(43)),
         ("redirect_uri", "https://spa.example/other".to_owned()),
+        ("resource", "https://unknown.example/".to_owned()),
     ] {
         let (_b, start, code) = sign_in(&op, "openid offline_access");
         let first = body(&exchange(&op, &start, &code));

@@ -62,12 +62,21 @@ pub async fn exchange<S: Store, P, V>(
             .ok_or_else(|| OpError::InvalidGrant("the user no longer exists".into())),
         Err(refused) => Err(refused),
     };
-    let user = match bound {
-        Ok(user) => user,
+    // RFC 8707 §2.2: the token is for the resources the request names, within those the
+    // authorization named.
+    let targeted = bound.and_then(|user| {
+        let resources = target::chosen(&request.resources, target::requested(op, params)?)?;
+        Ok((
+            user,
+            target::target(op, client, &resources, &request.scope)?,
+        ))
+    });
+    let (user, target) = match targeted {
+        Ok(targeted) => targeted,
         Err(refused) => {
             // Read only now (the common exchange skips it): a spent code sent again with
-            // the wrong client, redirect URI, verifier or key is still a replay, and still
-            // revokes what the first exchange issued (RFC 6749 §4.1.2).
+            // the wrong client, redirect URI, verifier, key or resource is still a replay,
+            // and still revokes what the first exchange issued (RFC 6749 §4.1.2).
             if revoke_if_spent(&grant_key, services).await? {
                 return Err(OpError::InvalidGrant(
                     "the code is invalid, expired or already used".into(),
@@ -76,14 +85,6 @@ pub async fn exchange<S: Store, P, V>(
             return Err(refused);
         }
     };
-    // RFC 8707 §2.2: the token is for the resources the request names, within those the
-    // authorization named.
-    let target = target::target(
-        op,
-        client,
-        &target::chosen(&request.resources, target::requested(op, params)?)?,
-        &request.scope,
-    )?;
     let refreshable =
         request.scope.has("offline_access") && client.allows_grant(GrantType::RefreshToken);
     let access_jti = random::token(16)?;
