@@ -413,8 +413,11 @@ export const fmtRatio = (a, b) => (Number.isFinite(a / b) && b !== 0 ? `${fmt(a 
 // (`rewriteUrlRelatedHeaders`), so through it each field costs both runtimes, and its own
 // work is most of a small request's CPU. Sent past it, a request reaches the second workerd's
 // entry socket with the `MF-Original-URL` field the proxy itself sends, so the Worker sees the
-// URL it would have seen, and every answer is the one the public URL gives. The proxy's
-// workerd, idle then, still counts in the tree's CPU.
+// URL it would have seen, and every answer is the one the public URL gives. (The proxy also
+// sends a shared secret, with which Miniflare sets `Host` to the public host; without it
+// `Host` stays the entry socket's, which neither Worker measured reads.) Only the phases go
+// this way: codes and tokens are minted, and notes about minting measured, through the
+// public URL. The proxy's workerd, idle then, still counts in the tree's CPU.
 
 export const DIRECT = process.env.OP_BENCH_DIRECT === '1';
 /** The field from which Miniflare's entry worker takes the URL the proxy was asked for. */
