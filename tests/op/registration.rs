@@ -107,11 +107,27 @@ fn manage(
     token: Option<&str>,
     body: &Value,
 ) -> oidc_edge::op::Response {
-    let mut req = json_request(method, &format!("/register/{client_id}"), body);
-    if let Some(token) = token {
-        req = req.with_header("authorization", &format!("Bearer {token}"));
+    op.send(&management_request(method, client_id, token, body))
+}
+
+/// A request to `/register/<client_id>` with `token` as its Bearer token.
+fn management_request(method: &str, client_id: &str, token: Option<&str>, body: &Value) -> Request {
+    let req = json_request(method, &format!("/register/{client_id}"), body);
+    match token {
+        Some(token) => req.with_header("authorization", &format!("Bearer {token}")),
+        None => req,
     }
-    op.send(&req)
+}
+
+/// RFC 7592 §2.1-2.3: refused as a token not valid for the client.
+#[track_caller]
+fn assert_invalid_token(answer: &oidc_edge::op::Response) {
+    assert_eq!(
+        (answer.status, error_of(answer).1.as_str()),
+        (401, "invalid_token"),
+        "{}",
+        text(answer)
+    );
 }
 
 /// Walks a code flow for `client_id` as user "demo", consenting; the code.
@@ -969,13 +985,7 @@ fn an_update_against_a_stale_registration_does_not_bring_it_back() {
     );
     // What a location that has not yet seen the deletion reads.
     run_ready(op.store.put(&key, &stale, 3_600)).unwrap();
-    let answer = manage(&op, "PUT", &id, Some(&token), &renamed(&id));
-    assert_eq!(
-        (answer.status, error_of(&answer).1.as_str()),
-        (401, "invalid_token"),
-        "{}",
-        text(&answer)
-    );
+    assert_invalid_token(&manage(&op, "PUT", &id, Some(&token), &renamed(&id)));
     assert_eq!(
         run_ready(op.store.get(&key)).unwrap(),
         Some(stale),
@@ -994,17 +1004,10 @@ fn an_update_racing_a_deletion_takes_its_write_back() {
         client_id: &id,
         at: op.now(),
     };
-    let answer = op.send_on(
-        &json_request("PUT", &format!("/register/{id}"), &renamed(&id))
-            .with_header("authorization", &format!("Bearer {token}")),
+    assert_invalid_token(&op.send_on(
+        &management_request("PUT", &id, Some(&token), &renamed(&id)),
         &deleting,
-    );
-    assert_eq!(
-        (answer.status, error_of(&answer).1.as_str()),
-        (401, "invalid_token"),
-        "{}",
-        text(&answer)
-    );
+    ));
     assert_eq!(
         run_ready(op.store.get(&format!("client:{id}"))).unwrap(),
         None
