@@ -194,6 +194,20 @@ describe('PAR, JAR and JARM on workerd, driven by openid-client', () => {
     assert.equal(pushedTokens.claims().sub, fx.user.sub);
   });
 
+  test('RFC 9449 §8 with RFC 9101 and RFC 9126: a signed request pushed with a fresh DPoP handle; openid-client retries the same object with the nonce, and the code is bound to the key', async () => {
+    const dpop = client.getDPoPHandle(apps.jar, await client.randomDPoPKeyPair('ES256'));
+    const { verifier, state, params } = await request('jar');
+    const signed = await client.buildAuthorizationUrlWithJAR(apps.jar, params, apps.jarKey);
+    // The handle holds no nonce yet: the first push is answered use_dpop_nonce, and the
+    // retry sends the same request object.
+    const pushed = await client.buildAuthorizationUrlWithPAR(apps.jar, signed.searchParams, { DPoP: dpop });
+    const { step } = await userAgent(pushed);
+    const back = new URL(step.location);
+    const tokens = await client.authorizationCodeGrant(apps.jar, back, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP: dpop });
+    assert.equal(tokens.token_type.toLowerCase(), 'dpop');
+    assert.equal(tokens.claims().sub, fx.user.sub);
+  });
+
   test('RFC 9101 §6.1, §10.5: unsigned, foreign-key, expired and plain requests of a client that must sign are refused', async () => {
     const { params } = await request('jar');
     const now = Math.floor(Date.now() / 1000);
