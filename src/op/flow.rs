@@ -57,13 +57,33 @@ pub async fn session<S: Store, P, V>(
     req: &Request,
     services: &Services<'_, S, P, V>,
 ) -> Result<Option<Session>, Error> {
-    match op
-        .cookie_value(req, SESSION_COOKIE)
-        .filter(|v| well_formed(v))
-    {
+    match session_cookie(op, req) {
         Some(value) => records::get(services.store, &Key::<Sessions>::new(value)).await,
         None => Ok(None),
     }
+}
+
+/// The session cookie's value, if the request carries a well-formed one.
+pub(crate) fn session_cookie<'r>(op: &Provider, req: &'r Request) -> Option<&'r str> {
+    op.cookie_value(req, SESSION_COOKIE)
+        .filter(|v| well_formed(v))
+}
+
+/// Whether `session` signed in when the request asks (OpenID Connect Core §3.1.2.1):
+/// after the request was made for `prompt=login`, and at most `max_age` seconds before it.
+/// Measured from the request, not from now, so a sign-in made for it stays good on the
+/// pages after (consent takes the user a while; `max_age=0` would otherwise never pass),
+/// and a session from before it never is, whichever page the flow is sent on from.
+pub fn signed_in_as_asked(session: &Session, request: &AuthRequest) -> bool {
+    let after_request = if request.force_login {
+        request.asked_at
+    } else {
+        i64::MIN
+    };
+    let within_max_age = request
+        .max_age
+        .map_or(i64::MIN, |max_age| request.asked_at.saturating_sub(max_age));
+    session.auth_time >= after_request.max(within_max_age)
 }
 
 /// Whether the session is recent enough for `max_age` (OpenID Connect Core §3.1.2.1).
@@ -230,7 +250,9 @@ pub async fn load_transaction<S: Store, P, V>(
 }
 
 /// Why the flow must end without a code for the signed-in `session`, if it must: when
-/// the request's `claims` parameter asks for an ID token about another user than the
+/// the sign-in is older than `prompt=login` or `max_age` let it be, `login_required`
+/// (the login page asks for a new one first, so this is reached only by a page sent on
+/// from it); when the request's `claims` parameter asks for an ID token about another user than the
 /// signed-in one, `login_required` (OpenID Connect Core §5.5.1: the provider "MUST NOT
 /// reply with an ID Token or Access Token for a different user"), and so when its
 /// `id_token_hint` names another user (§3.1.2.1); `access_denied` when it asks for an
@@ -246,7 +268,9 @@ pub async fn refusal<S: Store, P, V>(
     session: &Session,
     services: &Services<'_, S, P, V>,
 ) -> Result<Option<OpError>, Error> {
-    Ok(if !is_requested_subject(session, request) {
+    Ok(if !signed_in_as_asked(session, request) {
+        Some(OpError::LoginRequired)
+    } else if !is_requested_subject(session, request) {
         Some(OpError::SubjectUnavailable)
     } else if !is_hinted_subject(session, request) {
         Some(OpError::NotTheHintedUser)

@@ -299,6 +299,12 @@ pub struct AuthRequest {
     pub max_age: Option<i64>,
     /// `prompt=login` was asked.
     pub force_login: bool,
+    /// When the request was made (Unix seconds): what `prompt=login` and `max_age` are
+    /// measured from wherever the flow goes on (`flow::signed_in_as_asked`). 0 in records
+    /// written before it existed, which then ask nothing of the sign-in's time (and so
+    /// not written when 0: such records read and write as before).
+    #[serde(default, skip_serializing_if = "is_unset")]
+    pub asked_at: i64,
     /// `prompt=consent` was asked.
     pub force_consent: bool,
     /// RFC 9449 §10: the DPoP key the code is bound to.
@@ -507,6 +513,11 @@ pub struct Decision {
 pub struct Mark {
     /// When (Unix seconds).
     pub at: i64,
+}
+
+/// Whether a time is the 0 of a record written before its field existed.
+fn is_unset(time: &i64) -> bool {
+    *time == 0
 }
 
 /// The `refreshable` of a record written before the field existed.

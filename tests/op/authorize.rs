@@ -84,6 +84,38 @@ fn authorization_errors_go_where_they_should() {
     assert!(params.get("error_description").unwrap().contains("PKCE"));
 }
 
+/// OpenID Connect Core §3.1.2.1: what `prompt=login` and `max_age` ask holds on every page
+/// the flow reaches, not only at `/authorize`: a browser sent to the login page cannot
+/// take the transaction to the consent page with its old session instead; a sign-in made
+/// for the request is what answers it.
+#[test]
+fn the_consent_page_does_not_skip_a_sign_in_the_request_asked_for() {
+    let op = Op::new();
+    let (browser, _start, _code) = sign_in(&op, "openid");
+    for extra in [("prompt", "login"), ("max_age", "60")] {
+        op.advance(120);
+        let start = AuthStart::new();
+        let to_login = location(&browser.get(&start.url(SPA, SPA_REDIRECT, "openid", &[extra])));
+        let tx = to_login
+            .strip_prefix("/login?tx=")
+            .expect(&to_login)
+            .to_owned();
+        let consent = browser.get(&format!("/consent?tx={tx}"));
+        assert_eq!(
+            location(&consent),
+            format!("/login?tx={tx}"),
+            "{extra:?}: {}",
+            text(&consent)
+        );
+        let signed_in = location(&browser.login(&to_login, "demo", "correct horse"));
+        let params = redirect_params(&signed_in);
+        assert!(params.get("code").is_some(), "{extra:?}: {signed_in}");
+        let tokens = body(&exchange(&op, &start, params.get("code").unwrap()));
+        let claims = jwt_payload(tokens["id_token"].as_str().unwrap());
+        assert_eq!(claims["auth_time"], op.now(), "{extra:?}: a new sign-in");
+    }
+}
+
 /// OpenID Connect Core §3.1.2.1: an existing session skips the login page; prompt=login
 /// and max_age force it again; prompt=none answers without a page.
 #[test]

@@ -240,6 +240,7 @@ pub async fn check<S, P, V: SignatureVerifier>(
         code_challenge,
         max_age,
         force_login,
+        asked_at: services.now.0,
         force_consent,
         dpop_jkt: dpop_jkt.map(str::to_owned),
         browser: String::new(),

@@ -33,7 +33,12 @@ async fn run<S: Store, P, V>(
     };
     let (params, browser, tx, request) =
         (page.params, page.browser, page.tx.as_str(), page.request);
-    let Some(session) = flow::session(op, req, services).await? else {
+    // A session from before what `prompt=login` or `max_age` ask (Core §3.1.2.1) is no
+    // sign-in for this request: the login page, where `/authorize` sent the browser.
+    let Some(session) = flow::session(op, req, services)
+        .await?
+        .filter(|session| flow::signed_in_as_asked(session, &request))
+    else {
         return Ok(Response::redirect(&format!("/login?tx={tx}")).no_store());
     };
     if req.method == "GET" {
