@@ -3,7 +3,7 @@
 //! `state` returned).
 
 use crate::op_support::*;
-use oidc_edge::op::form;
+use oidc_edge::op::{Request, form};
 
 const BACK: &str = "https://spa.example/";
 
@@ -398,6 +398,48 @@ fn ending_a_session_tells_the_clients_it_signed_in_to() {
     // The session is gone: another logout has no one to tell.
     let again = browser.get(&logout_url(&[("id_token_hint", &id_token)]));
     assert!(again.effects.is_empty());
+}
+
+/// Back-Channel Logout 1.0 §2: a user who signs in again in the same browser (`prompt=login`
+/// here) stays in the same session as far as the clients know: the same `sid` in the new
+/// ID tokens, so the logout that ends it reaches the clients the first sign-in went to.
+#[test]
+fn signing_in_again_keeps_the_session_its_clients_know() {
+    let op = op_with_backchannel();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let first = jwt_payload(&id_token_of(&op, &start, &code));
+    op.advance(60);
+    let again = AuthStart::new();
+    let to_login =
+        location(&browser.get(&again.url(SPA, SPA_REDIRECT, "openid", &[("prompt", "login")])));
+    assert!(to_login.starts_with("/login?tx="), "{to_login}");
+    let back = location(&browser.login(&to_login, "demo", "correct horse"));
+    let code = redirect_params(&back).get("code").unwrap().to_owned();
+    let id_token = id_token_of(&op, &again, &code);
+    let second = jwt_payload(&id_token);
+    assert_ne!(second["auth_time"], first["auth_time"], "a new sign-in");
+    assert_eq!(second["sid"], first["sid"], "the same session");
+    let ended = browser.get(&logout_url(&[("id_token_hint", &id_token)]));
+    assert_eq!(ended.effects.len(), 1, "{:?}", ended.effects);
+    assert!(!signed_in(&browser));
+}
+
+/// Back-Channel Logout 1.0 §2.5: a logout whose notices cannot be made (the signing failed,
+/// a 503) ends nothing, so its retry still ends the session and tells the clients.
+#[test]
+fn a_failed_logout_leaves_the_session_for_the_retry() {
+    let op = op_with_backchannel();
+    let (browser, start, code) = sign_in(&op, "openid");
+    let id_token = id_token_of(&op, &start, &code);
+    let url = absolute(&logout_url(&[("id_token_hint", &id_token)]));
+    let failed = browser.cookies.send(Request::new("GET", &url), |req| {
+        op.send_with_signer_down(req)
+    });
+    assert_eq!(failed.status, 503, "{}", text(&failed));
+    assert!(signed_in(&browser), "the session is still there");
+    let ended = browser.get(&logout_url(&[("id_token_hint", &id_token)]));
+    assert_eq!(ended.effects.len(), 1, "{:?}", ended.effects);
+    assert!(!signed_in(&browser));
 }
 
 /// No session, no notice: a logout without the session cookie tells nobody.

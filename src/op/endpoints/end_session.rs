@@ -89,12 +89,14 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     let Some(value) = presented else {
         return Ok(response);
     };
-    records::delete(services.store, &Key::<Sessions>::new(value)).await?;
     // The clients the session signed in to are told it ended (Back-Channel Logout 1.0).
+    // Their notices are made before the session goes: should making them fail (a 503),
+    // the session is still there for the retry to end, and to tell them then.
     let notices = match &session {
         Some(session) => backchannel::notices(op, session, services).await?,
         None => Vec::new(),
     };
+    records::delete(services.store, &Key::<Sessions>::new(value)).await?;
     Ok(response
         .with_header("set-cookie", &op.cookie(SESSION_COOKIE, "", 0))
         .with_effects(notices))

@@ -138,7 +138,7 @@ pub(crate) async fn sign_in<S: Store, P: Pbkdf2, V>(
         return Ok(SignIn::Wrong);
     };
     throttle::succeeded(limits, services.store, req, services.now).await?;
-    let (cookie, session) = start_session(op, &sub, services.now.0, services).await?;
+    let (cookie, session) = start_session(op, req, &sub, services.now.0, services).await?;
     Ok(SignIn::SignedIn { cookie, session })
 }
 
@@ -313,21 +313,41 @@ async fn check_credentials<S, P: Pbkdf2, V>(
 }
 
 /// A new session for `sub`, who authenticated at `auth_time`: the cookie value is random
-/// and stored only as a hash.
+/// (a fresh one at every sign-in, so none is ever adopted) and stored only as a hash. The
+/// browser's session before it is ended. If it was the same user's, the new one keeps its
+/// `sid`: the clients it signed in to stay on the list of those told when it ends
+/// (Back-Channel Logout 1.0 §2), rather than on the list of a session no logout reaches.
 pub(crate) async fn start_session<S: Store, P, V>(
     op: &Provider,
+    req: &Request,
     sub: &str,
     auth_time: i64,
     services: &Services<'_, S, P, V>,
 ) -> Result<(String, Session), Error> {
+    let before = match flow::session_cookie(op, req) {
+        Some(value) => {
+            let key = Key::<Sessions>::new(value);
+            records::get(services.store, &key)
+                .await?
+                .map(|session| (key, session))
+        }
+        None => None,
+    };
+    let sid = match &before {
+        Some((_, session)) if session.sub == sub => session.sid.clone(),
+        _ => random::token(16)?,
+    };
     let value = random::token(32)?;
     let session = Session {
         sub: sub.to_owned(),
         auth_time,
-        sid: random::token(16)?,
+        sid,
     };
     let ttl = op.config.lifetimes.session;
     records::put(services.store, &Key::<Sessions>::new(&value), &session, ttl).await?;
+    if let Some((key, _)) = before {
+        records::delete(services.store, &key).await?;
+    }
     Ok((op.cookie(SESSION_COOKIE, &value, ttl), session))
 }
 

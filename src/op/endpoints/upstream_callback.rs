@@ -106,7 +106,8 @@ async fn run<S: Store, P, V: SignatureVerifier>(
     .await?;
     // When the user authenticated there, which `max_age` is judged by from now on.
     let auth_time = signed_in.auth_time.unwrap_or(services.now.0);
-    let (cookie, session) = login::start_session(op, &account.sub, auth_time, services).await?;
+    let (cookie, session) =
+        login::start_session(op, req, &account.sub, auth_time, services).await?;
     let response = login::continue_flow(op, request, &session, tx, browser, services).await?;
     Ok(response.with_header("set-cookie", &cookie))
 }
