@@ -69,21 +69,22 @@ pub(crate) fn session_cookie<'r>(op: &Provider, req: &'r Request) -> Option<&'r 
         .filter(|v| well_formed(v))
 }
 
-/// Whether `session` signed in when the request asks (OpenID Connect Core §3.1.2.1):
-/// after the request was made for `prompt=login`, and at most `max_age` seconds before it.
+/// Whether `session` is a sign-in the request takes (OpenID Connect Core §3.1.2.1): one
+/// made after the request was (at the login page it was sent to, which asks what
+/// `prompt=login` and `max_age` ask, of the user or of an upstream provider), or, without
+/// `prompt=login`, one whose `auth_time` is at most `max_age` seconds before the request.
 /// Measured from the request, not from now, so a sign-in made for it stays good on the
 /// pages after (consent takes the user a while; `max_age=0` would otherwise never pass),
-/// and a session from before it never is, whichever page the flow is sent on from.
+/// and a session from before it that the request does not take never is, whichever page
+/// the flow is sent on from.
 pub fn signed_in_as_asked(session: &Session, request: &AuthRequest) -> bool {
-    let after_request = if request.force_login {
-        request.asked_at
-    } else {
-        i64::MIN
-    };
-    let within_max_age = request
-        .max_age
-        .map_or(i64::MIN, |max_age| request.asked_at.saturating_sub(max_age));
-    session.auth_time >= after_request.max(within_max_age)
+    if session.signed_in_at >= request.asked_at {
+        return true;
+    }
+    !request.force_login
+        && request
+            .max_age
+            .is_none_or(|max_age| session.auth_time >= request.asked_at.saturating_sub(max_age))
 }
 
 /// Whether the session is recent enough for `max_age` (OpenID Connect Core §3.1.2.1).
@@ -252,8 +253,8 @@ pub async fn load_transaction<S: Store, P, V>(
 /// Why the flow must end without a code for the signed-in `session`, if it must: when
 /// the sign-in is older than `prompt=login` or `max_age` let it be, `login_required`
 /// (the login page asks for a new one first, so this is reached only by a page sent on
-/// from it); when the request's `claims` parameter asks for an ID token about another user than the
-/// signed-in one, `login_required` (OpenID Connect Core §5.5.1: the provider "MUST NOT
+/// from it); when the request's `claims` parameter asks for an ID token about another
+/// user than the signed-in one, `login_required` (OpenID Connect Core §5.5.1: the provider "MUST NOT
 /// reply with an ID Token or Access Token for a different user"), and so when its
 /// `id_token_hint` names another user (§3.1.2.1); `access_denied` when it asks for an
 /// essential `acr` the sign-in does not meet (§5.5.1.1: the authentication failed). For

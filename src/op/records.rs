@@ -367,6 +367,11 @@ pub struct Session {
     pub auth_time: i64,
     /// Session id published in ID tokens as `sid` (not the cookie value).
     pub sid: String,
+    /// When the browser signed in here (Unix seconds): at the login form, or back from an
+    /// upstream provider, whose own `auth_time` may be older. 0 in records written before
+    /// it existed (and so not written when 0).
+    #[serde(default, skip_serializing_if = "is_unset")]
+    pub signed_in_at: i64,
 }
 
 /// An issued authorization code.

@@ -342,6 +342,7 @@ pub(crate) async fn start_session<S: Store, P, V>(
         sub: sub.to_owned(),
         auth_time,
         sid,
+        signed_in_at: services.now.0,
     };
     let ttl = op.config.lifetimes.session;
     records::put(services.store, &Key::<Sessions>::new(&value), &session, ttl).await?;
