@@ -116,6 +116,46 @@ fn the_consent_page_does_not_skip_a_sign_in_the_request_asked_for() {
     }
 }
 
+/// OpenID Connect Core §3.1.2.1, the rule behind the test above: a sign-in made after the
+/// request is taken whatever its `auth_time` (an upstream provider's, whose clock may lag
+/// ours); a session from before it only without `prompt=login`, and within `max_age`.
+#[test]
+fn which_sign_ins_a_request_takes() {
+    use oidc_edge::op::flow::signed_in_as_asked;
+    use oidc_edge::op::records::{AuthRequest, Session};
+    let request = |force_login: bool, max_age: Option<i64>| -> AuthRequest {
+        serde_json::from_value(serde_json::json!({
+            "client_id": SPA, "redirect_uri": SPA_REDIRECT, "scope": "openid", "state": null,
+            "nonce": null, "code_challenge": null, "max_age": max_age, "force_login": force_login,
+            "force_consent": false, "dpop_jkt": null, "browser": "b", "asked_at": 1_000,
+        }))
+        .unwrap()
+    };
+    let session = |auth_time: i64, signed_in_at: i64| -> Session {
+        serde_json::from_value(serde_json::json!({
+            "sub": "demo", "auth_time": auth_time, "sid": "s", "signed_in_at": signed_in_at,
+        }))
+        .unwrap()
+    };
+    for (force_login, max_age, auth_time, signed_in_at, taken) in [
+        (true, None, 990, 1_010, true),
+        (false, Some(0), 990, 1_010, true),
+        (true, None, 900, 900, false),
+        (false, None, 900, 900, true),
+        (false, Some(60), 950, 950, true),
+        (false, Some(60), 900, 900, false),
+    ] {
+        assert_eq!(
+            signed_in_as_asked(
+                &session(auth_time, signed_in_at),
+                &request(force_login, max_age)
+            ),
+            taken,
+            "prompt=login {force_login}, max_age {max_age:?}, auth_time {auth_time}, signed in at {signed_in_at}"
+        );
+    }
+}
+
 /// OpenID Connect Core §3.1.2.1: an existing session skips the login page; prompt=login
 /// and max_age force it again; prompt=none answers without a page.
 #[test]
